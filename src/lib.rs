@@ -1,0 +1,19 @@
+//! chatroom: a threaded TCP chat server, its terminal client, and three-phase
+//! commit built on top of them.
+//!
+//! A map of the crate (see `docs/architecture.md` for the long form):
+//!
+//! - [`protocol`]: the wire protocol, pure. Framing, the line grammar, typed
+//!   server lines, client commands and name rules. No I/O.
+//! - [`server`]: `chat-server`. One reader and one writer thread per client, a
+//!   registry behind a mutex, a history thread that makes every message durable
+//!   before anyone sees it. [`server::run`] serves a listener until shut down.
+//! - [`conn`]: the client side of a connection, shared by `chat-client` and the
+//!   3PC processes: connect, register, send lines, receive parsed server lines on
+//!   a channel.
+//!
+//! The binaries in `src/bin/` only parse flags, set up logging and call into this
+//! library.
+
+pub mod conn;
+pub mod protocol;

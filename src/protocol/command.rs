@@ -1,0 +1,163 @@
+//! Client lines: what a line sent to the server asks it to do.
+//!
+//! [`Command::parse`] is pure and knows nothing of sessions: the server decides
+//! what a command means before and after registration (a plain line is a name
+//! before, a room message after).
+
+use super::{DEFAULT_HISTORY_REQUEST, MAX_HISTORY_REQUEST};
+
+/// One client line, understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// Plain text: a room message once registered, the name asked for before.
+    /// `//text` arrives here as `/text`.
+    Text(&'a str),
+    /// `/name <name>`.
+    Name(&'a str),
+    /// `/msg <name> <text>`.
+    Msg { to: &'a str, text: &'a str },
+    /// `/who`.
+    Who,
+    /// `/history [n]`, with the default filled in.
+    History(usize),
+    /// `/ping [token]`.
+    Ping(Option<&'a str>),
+    /// `/help`.
+    Help,
+    /// `/quit [reason]` or `{exit}`.
+    Quit(Option<&'a str>),
+    /// A command word this server does not know (without the `/`).
+    Unknown(&'a str),
+}
+
+/// A known command with missing or bad arguments; holds the right form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("usage: {0}")]
+pub struct UsageError(pub &'static str);
+
+impl<'a> Command<'a> {
+    /// Reads one client line. `Ok(None)` for a line of only spaces, which is
+    /// ignored.
+    pub fn parse(line: &'a str) -> Result<Option<Command<'a>>, UsageError> {
+        if line.trim_matches(' ').is_empty() {
+            return Ok(None);
+        }
+        if line == "{exit}" {
+            return Ok(Some(Command::Quit(None)));
+        }
+        let Some(rest) = line.strip_prefix('/') else {
+            return Ok(Some(Command::Text(line)));
+        };
+        if rest.starts_with('/') {
+            return Ok(Some(Command::Text(rest)));
+        }
+        let (word, args) = split_word(rest);
+        let args = args.trim_matches(' ');
+        let command = match word.to_ascii_lowercase().as_str() {
+            "name" | "nick" => match split_word(args) {
+                (name, "") if !name.is_empty() => Command::Name(name),
+                _ => return Err(UsageError("/name <name>")),
+            },
+            "msg" => {
+                let (to, text) = split_word(args);
+                let text = text.trim_start_matches(' ');
+                if to.is_empty() || text.is_empty() {
+                    return Err(UsageError("/msg <name> <text>"));
+                }
+                Command::Msg { to, text }
+            }
+            "who" => Command::Who,
+            "history" => Command::History(parse_history_count(args)?),
+            "ping" => match split_word(args).0 {
+                "" => Command::Ping(None),
+                token if token.starts_with(':') => return Err(UsageError("/ping [token]")),
+                token => Command::Ping(Some(token)),
+            },
+            "help" => Command::Help,
+            "quit" => Command::Quit((!args.is_empty()).then_some(args)),
+            _ => Command::Unknown(word),
+        };
+        Ok(Some(command))
+    }
+}
+
+fn parse_history_count(args: &str) -> Result<usize, UsageError> {
+    const USAGE: UsageError = UsageError("/history [n], n from 1 to 1000");
+    if args.is_empty() {
+        return Ok(DEFAULT_HISTORY_REQUEST);
+    }
+    match args.parse::<usize>() {
+        Ok(n) if (1..=MAX_HISTORY_REQUEST).contains(&n) => Ok(n),
+        _ => Err(USAGE),
+    }
+}
+
+/// Splits at the first space: `("msg", "bob hi")`.
+fn split_word(s: &str) -> (&str, &str) {
+    s.split_once(' ').unwrap_or((s, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(line: &str, expected: Result<Option<Command>, UsageError>) {
+        assert_eq!(Command::parse(line), expected, "line {line:?}");
+    }
+
+    #[test]
+    fn command_table() {
+        use Command::*;
+        check("hello there", Ok(Some(Text("hello there"))));
+        check("   ", Ok(None));
+        check(" hi ", Ok(Some(Text(" hi "))));
+        check("//etc/passwd", Ok(Some(Text("/etc/passwd"))));
+        check("{exit}", Ok(Some(Quit(None))));
+        check("/quit", Ok(Some(Quit(None))));
+        check("/QUIT out for lunch", Ok(Some(Quit(Some("out for lunch")))));
+        check("/name alice", Ok(Some(Name("alice"))));
+        check("/name", Err(UsageError("/name <name>")));
+        check("/name a b", Err(UsageError("/name <name>")));
+        check(
+            "/msg bob see you at 10",
+            Ok(Some(Msg {
+                to: "bob",
+                text: "see you at 10",
+            })),
+        );
+        check(
+            "/Msg bob   spaced",
+            Ok(Some(Msg {
+                to: "bob",
+                text: "spaced",
+            })),
+        );
+        check("/msg bob", Err(UsageError("/msg <name> <text>")));
+        check("/msg bob   ", Err(UsageError("/msg <name> <text>")));
+        check("/msg", Err(UsageError("/msg <name> <text>")));
+        check("/who", Ok(Some(Who)));
+        check("/WHO extra", Ok(Some(Who)));
+        check("/history", Ok(Some(History(50))));
+        check("/history 7", Ok(Some(History(7))));
+        check("/history 1000", Ok(Some(History(1000))));
+        check(
+            "/history 0",
+            Err(UsageError("/history [n], n from 1 to 1000")),
+        );
+        check(
+            "/history 1001",
+            Err(UsageError("/history [n], n from 1 to 1000")),
+        );
+        check(
+            "/history lots",
+            Err(UsageError("/history [n], n from 1 to 1000")),
+        );
+        check("/ping", Ok(Some(Ping(None))));
+        check("/ping abc", Ok(Some(Ping(Some("abc")))));
+        check("/ping abc def", Ok(Some(Ping(Some("abc")))));
+        check("/ping :x", Err(UsageError("/ping [token]")));
+        check("/help", Ok(Some(Help)));
+        check("/dance", Ok(Some(Unknown("dance"))));
+        check("/", Ok(Some(Unknown(""))));
+    }
+}

@@ -1,0 +1,40 @@
+//! The chatroom wire protocol, version 1 (see `docs/protocol.md`).
+//!
+//! Everything here is pure: it turns bytes into values and values into text, and
+//! never sees a socket, a thread or a clock. The server, the client and the 3PC
+//! processes all speak through these types, so there is exactly one definition of
+//! what a valid line is.
+//!
+//! - [`frame`]: splits a byte stream into bounded, validated lines.
+//! - [`grammar`]: the `KIND [FIELD ...] [:TEXT]` shape shared by every server line
+//!   (and by 3PC messages).
+//! - [`server_line`]: the typed server lines (`MSG`, `JOIN`, `ERROR`, ...).
+//! - [`command`]: what a client line asks the server to do.
+//! - [`name`]: the rules for user names.
+
+pub mod command;
+pub mod frame;
+pub mod grammar;
+pub mod name;
+pub mod server_line;
+
+pub use command::{Command, UsageError};
+pub use frame::{Frame, LineReader};
+pub use grammar::{Line, ParseError};
+pub use name::{NameError, name_key, validate_name};
+pub use server_line::{ErrorCode, ServerLine, format_ts, parse_ts};
+
+/// The name the server gives in `HELLO`.
+pub const SERVER_NAME: &str = "chatroom";
+/// The protocol version the server gives in `HELLO`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The TCP port used when none is given.
+pub const DEFAULT_PORT: u16 = 25000;
+/// Default maximum length of a client line in bytes, LF included.
+pub const DEFAULT_MAX_CLIENT_LINE: usize = 4096;
+/// Maximum length of a server line in bytes, LF included. Clients must accept it.
+pub const MAX_SERVER_LINE: usize = 8192;
+/// How many stored room messages `/history` may ask for at most.
+pub const MAX_HISTORY_REQUEST: usize = 1000;
+/// How many stored room messages `/history` without a number replays.
+pub const DEFAULT_HISTORY_REQUEST: usize = 50;
