@@ -17,3 +17,4 @@
 
 pub mod conn;
 pub mod protocol;
+pub mod server;
