@@ -6,6 +6,7 @@
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
 
+use std::cell::Cell;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
@@ -61,6 +62,9 @@ struct Session {
     control: Arc<Control>,
     outbox: Outbox,
     posts: Sender<Request>,
+    /// Posts sent since the last fence: a direct reply must wait for them, so
+    /// the client gets answers in the order it sent its lines.
+    posts_in_flight: Cell<bool>,
     state: State,
 }
 
@@ -92,6 +96,7 @@ pub(crate) fn run(parts: SessionParts) {
         control,
         outbox,
         posts,
+        posts_in_flight: Cell::new(false),
         state: State::Unregistered {
             attempts: 0,
             deadline,
@@ -319,11 +324,16 @@ impl Session {
             to,
             text: text.to_owned(),
         };
-        let _ = self.posts.send(Request::Post(post));
+        if self.posts.send(Request::Post(post)).is_ok() {
+            self.posts_in_flight.set(true);
+        }
     }
 
     /// Waits until everything this session posted is stored and queued.
     fn wait_for_posts(&self) {
+        if !self.posts_in_flight.replace(false) {
+            return;
+        }
         let (done, wait) = crossbeam_channel::bounded(1);
         if self.posts.send(Request::Fence(done)).is_ok() {
             let _ = wait.recv();
@@ -345,9 +355,7 @@ impl Session {
         if let Some(farewell) = farewell {
             self.control.set_farewell(farewell, false);
         }
-        if self.name().is_some() {
-            self.wait_for_posts();
-        }
+        self.wait_for_posts();
         let peer = self.control.peer;
         let removed = self
             .shared
@@ -386,8 +394,10 @@ impl Session {
         self.send(line.encode());
     }
 
-    /// Queues lines for this client; if its own queue is full it is evicted.
+    /// Queues lines for this client, after its own messages still on their way
+    /// through the history thread. If its queue is full it is evicted.
     fn send(&self, lines: String) {
+        self.wait_for_posts();
         if !self.outbox.offer(&chunk(lines)) {
             self.shared
                 .locked(|registry| registry.mark_overflowed(self.id));

@@ -244,3 +244,17 @@ fn a_megabyte_without_newline_is_refused_once_and_the_connection_kept() {
         "bob sees only the good line"
     );
 }
+
+#[test]
+fn answers_come_in_the_order_lines_were_sent() {
+    let server = TestServer::ephemeral();
+    let mut alice = server.join("alice");
+    for round in 0..20 {
+        alice.send(&format!("message {round}"));
+        alice.send("/msg nobody hello");
+        alice.send(&format!("/ping p{round}"));
+        assert!(alice.line().ends_with(&format!(" alice :message {round}")));
+        alice.expect("ERROR no-such-user :");
+        assert_eq!(alice.line(), format!("PONG p{round}"));
+    }
+}
