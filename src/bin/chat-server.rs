@@ -13,7 +13,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT};
-use chatroom::server::{Config, Server, Storage};
+use chatroom::server::{Config, FloodLimit, Server, Storage};
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
 #[derive(Parser, Debug)]
@@ -43,9 +43,21 @@ struct Args {
     /// Connections open at once; more get `BYE :server full`.
     #[arg(long, default_value_t = Config::default().max_clients)]
     max_clients: usize,
+    /// Connections at once from one IP address (0: no limit).
+    #[arg(long, default_value_t = Config::default().max_per_ip)]
+    max_per_ip: usize,
     /// Lines a client may have waiting to be sent before it is dropped as too slow.
     #[arg(long, default_value_t = Config::default().send_queue_lines)]
     send_queue: usize,
+    /// Bytes a client may have waiting to be sent before it is dropped as too slow.
+    #[arg(long, default_value_t = Config::default().send_queue_bytes)]
+    send_queue_bytes: usize,
+    /// Lines a client may send at once before flood control slows it down.
+    #[arg(long, default_value_t = FloodLimit::default().burst)]
+    flood_burst: u32,
+    /// Lines per second a client may send after its burst (0: no flood control).
+    #[arg(long, default_value_t = FloodLimit::default().rate)]
+    flood_rate: f64,
     /// `http` also prints every client line on stdout as an HTTP-style request.
     #[arg(long, value_enum, default_value_t = LogFormat::Plain)]
     log_format: LogFormat,
@@ -81,7 +93,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         allow_users: args.allow_users,
         max_line: args.max_line as usize,
         max_clients: args.max_clients,
+        max_per_ip: args.max_per_ip,
         send_queue_lines: args.send_queue.max(1),
+        send_queue_bytes: args.send_queue_bytes.max(1),
+        flood: FloodLimit {
+            burst: args.flood_burst,
+            rate: args.flood_rate.max(0.0),
+        },
         log_http: args.log_format == LogFormat::Http,
         ..Config::default()
     };

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::history::{self, Request, StoredMessage};
 use super::outbox::outbox;
-use super::registry::{ClientId, Control, Refusal, Registry};
+use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
 use super::store::Store;
 use super::{Config, ServerError, Shared, Shutdown, Storage};
@@ -25,6 +25,12 @@ pub(crate) const CLIENT_THREAD_STACK: usize = 128 * 1024;
 /// A write to a client that makes no progress for this long fails, and the
 /// connection is closed.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive: the first probe after this much silence...
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// ...then one probe this often, and after this many unanswered probes the
+/// connection is dead: a vanished peer frees its name within about two minutes.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 6;
 /// Messages waiting for the history thread before senders are slowed down.
 const POST_QUEUE: usize = 8192;
 /// How long shutdown waits for writers to deliver their `BYE` before it closes
@@ -71,7 +77,11 @@ impl Prepared {
         let local_addr = listener.local_addr()?;
         shutdown.set_wake_address(local_addr);
         let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
-        let registry = Registry::new(config.max_clients, recent, recent_capacity);
+        let limits = Limits {
+            max_clients: config.max_clients,
+            max_per_ip: config.max_per_ip,
+        };
+        let registry = Registry::new(limits, recent, recent_capacity);
         let shared = Arc::new(Shared {
             config,
             local_addr,
@@ -160,6 +170,11 @@ fn admit(
     let peer = stream.peer_addr()?;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL)
+        .with_retries(KEEPALIVE_RETRIES);
+    socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
     let control = Arc::new(Control::new(peer, stream.try_clone()?));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
@@ -202,6 +217,7 @@ fn admit(
 fn refuse(mut stream: TcpStream, refusal: Refusal) {
     let reason = match refusal {
         Refusal::Full => "server full",
+        Refusal::TooManyFromAddress => "too many connections from your address",
         Refusal::Closing => "server shutting down",
     };
     log::warn!("refused a connection: {reason}");

@@ -15,6 +15,7 @@
 //! history thread.
 
 mod accept;
+mod flood;
 mod history;
 mod http_log;
 mod outbox;
@@ -36,6 +37,7 @@ use parking_lot::Mutex;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
 use registry::Registry;
 
+pub use flood::FloodLimit;
 pub use store::DATABASE_FILE;
 
 /// Where history is kept.
@@ -61,6 +63,10 @@ pub struct Config {
     pub max_line: usize,
     /// Connections open at once, registered or not; more get `BYE :server full`.
     pub max_clients: usize,
+    /// Connections open at once from one IP address; 0 is unlimited.
+    pub max_per_ip: usize,
+    /// How fast one client may send lines.
+    pub flood: FloodLimit,
     /// Lines a client's send queue holds before the client is evicted.
     pub send_queue_lines: usize,
     /// Bytes a client's send queue holds before the client is evicted.
@@ -81,6 +87,8 @@ impl Default for Config {
             allow_users: None,
             max_line: DEFAULT_MAX_CLIENT_LINE,
             max_clients: 10_000,
+            max_per_ip: 16,
+            flood: FloodLimit::default(),
             send_queue_lines: 4096,
             send_queue_bytes: 4 << 20,
             registration_timeout: Duration::from_secs(60),

@@ -12,7 +12,7 @@
 //! [`Registry::settle`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -94,8 +94,19 @@ struct Entry {
 pub(crate) enum Refusal {
     /// `--max-clients` connections are open.
     Full,
+    /// `--max-per-ip` connections are open from the same address.
+    TooManyFromAddress,
     /// The server is shutting down.
     Closing,
+}
+
+/// How many connections the registry admits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// In all.
+    pub(crate) max_clients: usize,
+    /// From one IP address; 0 is unlimited.
+    pub(crate) max_per_ip: usize,
 }
 
 /// See the module docs.
@@ -110,16 +121,24 @@ pub(crate) struct Registry {
     overflowed: Vec<ClientId>,
     /// Connections closed since the last `settle`, for the caller to shut down.
     to_shut_down: Vec<Arc<Control>>,
+    /// Open connections per client IP address.
+    per_ip: HashMap<IpAddr, usize>,
     max_clients: usize,
+    /// 0 is unlimited.
+    max_per_ip: usize,
     closed: bool,
 }
 
 impl Registry {
     pub(crate) fn new(
-        max_clients: usize,
+        limits: Limits,
         recent: Vec<Arc<StoredMessage>>,
         recent_capacity: usize,
     ) -> Registry {
+        let Limits {
+            max_clients,
+            max_per_ip,
+        } = limits;
         Registry {
             clients: HashMap::new(),
             names: BTreeMap::new(),
@@ -127,7 +146,9 @@ impl Registry {
             recent_capacity,
             overflowed: Vec::new(),
             to_shut_down: Vec::new(),
+            per_ip: HashMap::new(),
             max_clients,
+            max_per_ip,
             closed: false,
         }
     }
@@ -145,6 +166,11 @@ impl Registry {
         if self.clients.len() >= self.max_clients {
             return Err(Refusal::Full);
         }
+        let from_address = self.per_ip.entry(control.peer.ip()).or_default();
+        if self.max_per_ip > 0 && *from_address >= self.max_per_ip {
+            return Err(Refusal::TooManyFromAddress);
+        }
+        *from_address += 1;
         self.clients.insert(
             id,
             Entry {
@@ -273,6 +299,7 @@ impl Registry {
         let Some(entry) = self.clients.remove(&id) else {
             return false;
         };
+        self.forget_address(&entry.control);
         if let Some(name) = entry.name {
             self.names.remove(&name_key(&name));
             let leave = ServerLine::Leave {
@@ -293,6 +320,7 @@ impl Registry {
             self.to_shut_down.push(entry.control);
         }
         self.names.clear();
+        self.per_ip.clear();
     }
 
     /// Evicts every client whose queue overflowed (which may overflow others with
@@ -310,5 +338,15 @@ impl Registry {
             self.to_shut_down.push(control);
         }
         std::mem::take(&mut self.to_shut_down)
+    }
+
+    fn forget_address(&mut self, control: &Control) {
+        let ip = control.peer.ip();
+        if let Some(count) = self.per_ip.get_mut(&ip) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_ip.remove(&ip);
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 
 use super::accept::CLIENT_THREAD_STACK;
+use super::flood::TokenBucket;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control};
@@ -127,6 +128,7 @@ pub(crate) fn run(parts: SessionParts) {
 
 impl Session {
     fn read_loop(&mut self, reader: &mut LineReader<TcpStream>) -> End {
+        let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
         loop {
             if let State::Unregistered { deadline, .. } = self.state {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -143,6 +145,11 @@ impl Session {
                     return End::Lost;
                 }
             };
+            let wait = bucket.take(cost(&frame), Instant::now());
+            if !wait.is_zero() {
+                // Fake lag: this client's lines are read later, nobody else's.
+                thread::sleep(wait);
+            }
             let was_registered = matches!(self.state, State::Registered { .. });
             if let Some(end) = self.handle_frame(frame) {
                 return end;
@@ -419,6 +426,22 @@ const HELP: &[&str] = &[
 
 fn chunk(lines: String) -> Chunk {
     Chunk::from(lines.into_bytes())
+}
+
+/// What a line costs in flood-control tokens: commands that make the server
+/// gather and send a lot cost more than a message.
+fn cost(frame: &Frame) -> u32 {
+    match frame {
+        Frame::Line(line) if line.len() > 1 && line.starts_with('/') && !line.starts_with("//") => {
+            let word = line[1..].split(' ').next().unwrap_or_default();
+            if word.eq_ignore_ascii_case("who") || word.eq_ignore_ascii_case("history") {
+                3
+            } else {
+                1
+            }
+        }
+        _ => 1,
+    }
 }
 
 fn is_timeout(error: &std::io::Error) -> bool {

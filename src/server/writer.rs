@@ -38,7 +38,10 @@ pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
             }
         }
         if let Err(error) = stream.write_all(&buf) {
+            // A peer that is gone or takes nothing for the write timeout:
+            // wake the session so the connection ends as lost.
             log::debug!("{}: write failed: {error}", control.peer);
+            control.stop_reading();
             return;
         }
         buf.clear();

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, Server, Storage};
+use chatroom::server::{Config, FloodLimit, Server, Storage};
 
 /// How long any single expected line may take before the test fails.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
@@ -32,6 +32,12 @@ impl TestServer {
             server: Some(server),
             addr,
         }
+    }
+
+    /// An ephemeral server without flood control or a per-address limit, for
+    /// tests that send a lot from one address.
+    pub fn unthrottled() -> TestServer {
+        TestServer::start(unthrottled())
     }
 
     /// An ephemeral server with default settings.
@@ -79,6 +85,15 @@ impl Drop for TestServer {
         if let Some(server) = self.server.take() {
             let _ = server.shutdown();
         }
+    }
+}
+
+/// The default configuration without flood control or a per-address limit.
+pub fn unthrottled() -> Config {
+    Config {
+        flood: FloodLimit::OFF,
+        max_per_ip: 0,
+        ..Config::default()
     }
 }
 

@@ -107,7 +107,7 @@ fn ephemeral_history_is_gone_after_a_restart() {
 fn everything_acknowledged_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap();
-    let server = ServerProcess::start(&["--data-dir", data_dir]);
+    let server = ServerProcess::start(&["--data-dir", data_dir, "--flood-rate", "0"]);
     let mut alice = server.join("alice");
     let mut acknowledged = Vec::new();
     for i in 0..200 {

@@ -7,13 +7,13 @@ use std::thread;
 use chatroom::protocol::ServerLine;
 use chatroom::server::Config;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, unthrottled};
 
 #[test]
 fn fifty_clients_broadcasting_at_once_all_see_every_message_once_in_one_order() {
     const CLIENTS: usize = 50;
     const EACH: usize = 20;
-    let server = TestServer::ephemeral();
+    let server = TestServer::unthrottled();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|i| server.join(&format!("user{i}")))
         .collect();
@@ -76,7 +76,7 @@ fn fifty_clients_broadcasting_at_once_all_see_every_message_once_in_one_order() 
 fn a_client_that_stops_reading_is_evicted_and_nobody_else_notices() {
     let server = TestServer::start(Config {
         send_queue_lines: 64,
-        ..Config::default()
+        ..unthrottled()
     });
     let mut slow = server.join("slow");
     let mut bob = server.join("bob");

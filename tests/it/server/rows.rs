@@ -247,7 +247,7 @@ fn a_megabyte_without_newline_is_refused_once_and_the_connection_kept() {
 
 #[test]
 fn answers_come_in_the_order_lines_were_sent() {
-    let server = TestServer::ephemeral();
+    let server = TestServer::unthrottled();
     let mut alice = server.join("alice");
     for round in 0..20 {
         alice.send(&format!("message {round}"));
