@@ -15,5 +15,6 @@
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
 
+pub mod client;
 pub mod conn;
 pub mod protocol;
