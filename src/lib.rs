@@ -18,3 +18,4 @@
 pub mod client;
 pub mod conn;
 pub mod protocol;
+pub mod server;
