@@ -17,7 +17,7 @@ use chatroom::server::{Config, Server, Storage};
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "chat-server", version, about)]
 struct Args {
     /// Address to listen on. The default accepts only this machine; use 0.0.0.0 to open it to the network.
     #[arg(long, default_value = "127.0.0.1")]
@@ -72,7 +72,11 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let config = Config {
-        storage: if args.ephemeral { Storage::Ephemeral } else { Storage::Durable(args.data_dir.clone()) },
+        storage: if args.ephemeral {
+            Storage::Ephemeral
+        } else {
+            Storage::Durable(args.data_dir.clone())
+        },
         history_replay: args.history,
         allow_users: args.allow_users,
         max_line: args.max_line as usize,
@@ -81,26 +85,32 @@ fn run(args: Args) -> anyhow::Result<()> {
         log_http: args.log_format == LogFormat::Http,
         ..Config::default()
     };
-    let listener = TcpListener::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
-        ErrorKind::AddrInUse => anyhow::anyhow!(
-            "port {} on {} is already in use; stop the other server or choose another --port",
-            args.port,
-            args.host
-        ),
-        ErrorKind::AddrNotAvailable => anyhow::anyhow!("{} is not an address of this machine; check --host", args.host),
-        _ => anyhow::anyhow!("cannot listen on {}:{}: {error}", args.host, args.port),
-    })?;
+    let listener =
+        TcpListener::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
+            ErrorKind::AddrInUse => anyhow::anyhow!(
+                "port {} on {} is already in use; stop the other server or choose another --port",
+                args.port,
+                args.host
+            ),
+            ErrorKind::AddrNotAvailable => anyhow::anyhow!(
+                "{} is not an address of this machine; check --host",
+                args.host
+            ),
+            _ => anyhow::anyhow!("cannot listen on {}:{}: {error}", args.host, args.port),
+        })?;
     let server = Server::start(listener, config)?;
     println!("Listening on {}", server.local_addr());
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
     let shutdown = server.shutdown_handle();
-    let signal_thread = thread::Builder::new().name("signals".into()).spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            log::info!("signal {signal}: shutting down");
-            shutdown.trigger();
-        }
-    })?;
+    let signal_thread = thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                log::info!("signal {signal}: shutting down");
+                shutdown.trigger();
+            }
+        })?;
     let result = server.wait();
     signal_handle.close();
     let _ = signal_thread.join();

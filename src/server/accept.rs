@@ -48,7 +48,11 @@ struct SessionHandle {
 }
 
 impl Prepared {
-    pub(crate) fn new(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<Prepared, ServerError> {
+    pub(crate) fn new(
+        listener: TcpListener,
+        config: Config,
+        shutdown: Shutdown,
+    ) -> Result<Prepared, ServerError> {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);
         let (store, recent, next_id) = match &config.storage {
             Storage::Ephemeral => (None, Vec::new(), 1),
@@ -56,7 +60,11 @@ impl Prepared {
                 let store = Store::open(dir)?;
                 let next_id = store.next_id()?;
                 let recent = store.recent_room(recent_capacity)?;
-                log::info!("history in {}: {} stored, next id {next_id}", store.path().display(), recent.len());
+                log::info!(
+                    "history in {}: {} stored, next id {next_id}",
+                    store.path().display(),
+                    recent.len()
+                );
                 (Some(store), recent, next_id)
             }
         };
@@ -64,13 +72,29 @@ impl Prepared {
         shutdown.set_wake_address(local_addr);
         let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
         let registry = Registry::new(config.max_clients, recent, recent_capacity);
-        let shared = Arc::new(Shared { config, local_addr, registry: Mutex::new(registry) });
-        Ok(Prepared { listener, shared, store, next_id, shutdown })
+        let shared = Arc::new(Shared {
+            config,
+            local_addr,
+            registry: Mutex::new(registry),
+        });
+        Ok(Prepared {
+            listener,
+            shared,
+            store,
+            next_id,
+            shutdown,
+        })
     }
 
     /// Accepts until shutdown, then closes everything down in order.
     pub(crate) fn serve(self) -> Result<(), ServerError> {
-        let Prepared { listener, shared, store, next_id, shutdown } = self;
+        let Prepared {
+            listener,
+            shared,
+            store,
+            next_id,
+            shutdown,
+        } = self;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
         let history_shared = shared.clone();
         let history = thread::Builder::new()
@@ -110,7 +134,10 @@ impl Prepared {
         drop(alive);
         if let Err(RecvTimeoutError::Timeout) = all_ended.recv_timeout(SHUTDOWN_GRACE) {
             log::warn!("some clients did not take their last lines in time; closing them");
-            sessions.iter().filter_map(|session| session.control.upgrade()).for_each(|control| control.close());
+            sessions
+                .iter()
+                .filter_map(|session| session.control.upgrade())
+                .for_each(|control| control.close());
         }
         for session in sessions {
             let _ = session.thread.join();
@@ -136,7 +163,9 @@ fn admit(
     let control = Arc::new(Control::new(peer, stream.try_clone()?));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
-    if let Err(refusal) = shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone())) {
+    if let Err(refusal) =
+        shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
+    {
         refuse(stream, refusal);
         return Ok(None);
     }
@@ -156,7 +185,10 @@ fn admit(
         .stack_size(CLIENT_THREAD_STACK)
         .spawn(move || session::run(parts));
     match spawned {
-        Ok(thread) => Ok(Some(SessionHandle { thread, control: Arc::downgrade(&control) })),
+        Ok(thread) => Ok(Some(SessionHandle {
+            thread,
+            control: Arc::downgrade(&control),
+        })),
         Err(error) => {
             shared.locked(|registry| registry.remove(id, "connection lost", chrono::Utc::now()));
             control.close();
@@ -174,7 +206,13 @@ fn refuse(mut stream: TcpStream, refusal: Refusal) {
     };
     log::warn!("refused a connection: {reason}");
     let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(ServerLine::Bye { reason: reason.into() }.encode().as_bytes());
+    let _ = stream.write_all(
+        ServerLine::Bye {
+            reason: reason.into(),
+        }
+        .encode()
+        .as_bytes(),
+    );
 }
 
 /// Joins the sessions that have ended, so their threads do not pile up.

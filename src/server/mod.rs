@@ -130,7 +130,12 @@ struct ShutdownInner {
 impl Shutdown {
     /// A handle not yet tied to a listener.
     pub fn new() -> Shutdown {
-        Shutdown { inner: Arc::new(ShutdownInner { requested: AtomicBool::new(false), wake: Mutex::new(None) }) }
+        Shutdown {
+            inner: Arc::new(ShutdownInner {
+                requested: AtomicBool::new(false),
+                wake: Mutex::new(None),
+            }),
+        }
     }
 
     /// Asks the server to stop: it stops accepting, sends `BYE` to everyone,
@@ -215,8 +220,14 @@ impl Server {
         let addr = listener.local_addr()?;
         let shutdown = Shutdown::new();
         let prepared = accept::Prepared::new(listener, config, shutdown.clone())?;
-        let thread = thread::Builder::new().name("chat-server".into()).spawn(move || prepared.serve())?;
-        Ok(Server { addr, shutdown, thread })
+        let thread = thread::Builder::new()
+            .name("chat-server".into())
+            .spawn(move || prepared.serve())?;
+        Ok(Server {
+            addr,
+            shutdown,
+            thread,
+        })
     }
 
     /// The address the server listens on.
@@ -231,7 +242,9 @@ impl Server {
 
     /// Waits until the server stops (after a [`Shutdown::trigger`]).
     pub fn wait(self) -> Result<(), ServerError> {
-        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked").into()))
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked").into()))
     }
 
     /// Stops the server and waits for every thread.

@@ -45,7 +45,15 @@ pub(crate) struct Inbox {
 pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let queued = Arc::new(Queued::default());
-    (Outbox { tx, queued: queued.clone(), max_lines, max_bytes }, Inbox { rx, queued })
+    (
+        Outbox {
+            tx,
+            queued: queued.clone(),
+            max_lines,
+            max_bytes,
+        },
+        Inbox { rx, queued },
+    )
 }
 
 impl Outbox {
@@ -102,7 +110,10 @@ mod tests {
     #[test]
     fn bounded_in_lines_and_bytes() {
         let (out, inbox) = outbox(3, 100);
-        assert!(out.offer(&chunk(500)), "one large chunk fits an empty queue");
+        assert!(
+            out.offer(&chunk(500)),
+            "one large chunk fits an empty queue"
+        );
         assert!(!out.offer(&chunk(1)), "but nothing more while it is queued");
         assert_eq!(inbox.recv().unwrap().len(), 500);
         assert!(out.offer(&chunk(40)) && out.offer(&chunk(40)));
@@ -110,7 +121,9 @@ mod tests {
         assert!(out.offer(&chunk(10)));
         assert!(!out.offer(&chunk(1)), "over the line limit");
         drop(out);
-        let drained: Vec<usize> = std::iter::from_fn(|| inbox.recv()).map(|c| c.len()).collect();
+        let drained: Vec<usize> = std::iter::from_fn(|| inbox.recv())
+            .map(|c| c.len())
+            .collect();
         assert_eq!(drained, [40, 40, 10]);
     }
 }

@@ -48,14 +48,21 @@ pub(crate) struct Farewell {
 
 impl Control {
     pub(crate) fn new(peer: SocketAddr, stream: TcpStream) -> Control {
-        Control { peer, stream, farewell: Mutex::new(None) }
+        Control {
+            peer,
+            stream,
+            farewell: Mutex::new(None),
+        }
     }
 
     /// Records why the connection closes, unless a reason is already recorded.
     pub(crate) fn set_farewell(&self, reason: &str, discard_backlog: bool) {
         let mut farewell = self.farewell.lock();
         if farewell.is_none() {
-            *farewell = Some(Farewell { reason: reason.to_owned(), discard_backlog });
+            *farewell = Some(Farewell {
+                reason: reason.to_owned(),
+                discard_backlog,
+            });
         }
     }
 
@@ -108,7 +115,11 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(max_clients: usize, recent: Vec<Arc<StoredMessage>>, recent_capacity: usize) -> Registry {
+    pub(crate) fn new(
+        max_clients: usize,
+        recent: Vec<Arc<StoredMessage>>,
+        recent_capacity: usize,
+    ) -> Registry {
         Registry {
             clients: HashMap::new(),
             names: BTreeMap::new(),
@@ -122,14 +133,26 @@ impl Registry {
     }
 
     /// Adds a new, not yet registered connection.
-    pub(crate) fn admit(&mut self, id: ClientId, outbox: Outbox, control: Arc<Control>) -> Result<(), Refusal> {
+    pub(crate) fn admit(
+        &mut self,
+        id: ClientId,
+        outbox: Outbox,
+        control: Arc<Control>,
+    ) -> Result<(), Refusal> {
         if self.closed {
             return Err(Refusal::Closing);
         }
         if self.clients.len() >= self.max_clients {
             return Err(Refusal::Full);
         }
-        self.clients.insert(id, Entry { name: None, outbox, control });
+        self.clients.insert(
+            id,
+            Entry {
+                name: None,
+                outbox,
+                control,
+            },
+        );
         Ok(())
     }
 
@@ -153,8 +176,18 @@ impl Registry {
         };
         entry.name = Some(name.to_owned());
         self.names.insert(key, id);
-        let history: Vec<Arc<StoredMessage>> = self.recent.iter().rev().take(replay).rev().cloned().collect();
-        let mut online = self.names.values().filter_map(|other| self.clients.get(other)?.name.as_deref());
+        let history: Vec<Arc<StoredMessage>> = self
+            .recent
+            .iter()
+            .rev()
+            .take(replay)
+            .rev()
+            .cloned()
+            .collect();
+        let mut online = self
+            .names
+            .values()
+            .filter_map(|other| self.clients.get(other)?.name.as_deref());
         let block = welcome(&mut online, &history);
         self.offer(id, &block);
         self.broadcast(join, Some(id));
@@ -169,7 +202,10 @@ impl Registry {
 
     /// The names online, sorted case-insensitively.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.names.values().filter_map(|id| self.clients.get(id)?.name.clone()).collect()
+        self.names
+            .values()
+            .filter_map(|id| self.clients.get(id)?.name.clone())
+            .collect()
     }
 
     /// The newest `n` room messages, oldest first.
@@ -239,7 +275,11 @@ impl Registry {
         };
         if let Some(name) = entry.name {
             self.names.remove(&name_key(&name));
-            let leave = ServerLine::Leave { ts, name, reason: reason.to_owned() };
+            let leave = ServerLine::Leave {
+                ts,
+                name,
+                reason: reason.to_owned(),
+            };
             self.broadcast(&Chunk::from(leave.encode().into_bytes()), None);
         }
         true
@@ -260,7 +300,9 @@ impl Registry {
     /// connections to shut down once the lock is released.
     pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<Arc<Control>> {
         while let Some(id) = self.overflowed.pop() {
-            let Some(entry) = self.clients.get(&id) else { continue };
+            let Some(entry) = self.clients.get(&id) else {
+                continue;
+            };
             let control = entry.control.clone();
             control.set_farewell("send queue exceeded", true);
             log::warn!("{}: evicted, send queue exceeded", control.peer);

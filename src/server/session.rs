@@ -6,6 +6,7 @@
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
 
+use std::cell::Cell;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
@@ -21,8 +22,8 @@ use super::registry::{ClientId, Control};
 use super::{Shared, http_log, writer};
 use crate::protocol::grammar::push_number;
 use crate::protocol::{
-    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME, ServerLine,
-    UsageError, validate_name,
+    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME,
+    ServerLine, UsageError, validate_name,
 };
 
 /// Everything a session thread starts with.
@@ -61,12 +62,24 @@ struct Session {
     control: Arc<Control>,
     outbox: Outbox,
     posts: Sender<Request>,
+    /// Posts sent since the last fence: a direct reply must wait for them, so
+    /// the client gets answers in the order it sent its lines.
+    posts_in_flight: Cell<bool>,
     state: State,
 }
 
 /// The thread's body.
 pub(crate) fn run(parts: SessionParts) {
-    let SessionParts { id, stream, shared, control, outbox, inbox, posts, alive } = parts;
+    let SessionParts {
+        id,
+        stream,
+        shared,
+        control,
+        outbox,
+        inbox,
+        posts,
+        alive,
+    } = parts;
     let peer = control.peer;
     let writer_control = control.clone();
     let writer = stream.try_clone().and_then(|write_half| {
@@ -77,7 +90,18 @@ pub(crate) fn run(parts: SessionParts) {
     });
     let deadline = Instant::now() + shared.config.registration_timeout;
     let max_line = shared.config.max_line;
-    let mut session = Session { id, shared, control, outbox, posts, state: State::Unregistered { attempts: 0, deadline } };
+    let mut session = Session {
+        id,
+        shared,
+        control,
+        outbox,
+        posts,
+        posts_in_flight: Cell::new(false),
+        state: State::Unregistered {
+            attempts: 0,
+            deadline,
+        },
+    };
     let end = match writer {
         Ok(_) => {
             session.reply(&ServerLine::Hello {
@@ -138,7 +162,10 @@ impl Session {
                 return None;
             }
             Frame::BadEncoding => {
-                self.error(ErrorCode::BadEncoding, "That line was not valid UTF-8 and was dropped. Set your terminal to UTF-8.");
+                self.error(
+                    ErrorCode::BadEncoding,
+                    "That line was not valid UTF-8 and was dropped. Set your terminal to UTF-8.",
+                );
                 return None;
             }
             Frame::BadText => {
@@ -147,7 +174,12 @@ impl Session {
             }
         };
         if self.shared.config.log_http {
-            http_log::print(self.shared.local_addr, self.control.peer, self.name(), &line);
+            http_log::print(
+                self.shared.local_addr,
+                self.control.peer,
+                self.name(),
+                &line,
+            );
         }
         match Command::parse(&line) {
             Ok(None) => None,
@@ -167,8 +199,13 @@ impl Session {
             Command::Text(name) | Command::Name(name) => return self.try_register(name),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
             Command::Help => self.help(),
-            Command::Ping(token) => self.reply(&ServerLine::Pong { token: token.unwrap_or("-").to_owned() }),
-            _ => self.error(ErrorCode::NotRegistered, "Send your name first (a line with just the name), then try again."),
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
+            _ => self.error(
+                ErrorCode::NotRegistered,
+                "Send your name first (a line with just the name), then try again.",
+            ),
         }
         None
     }
@@ -176,10 +213,15 @@ impl Session {
     fn handle_registered(&mut self, command: Command) -> Option<End> {
         match command {
             Command::Text(text) => self.post(None, text),
-            Command::Msg { to, text } => match self.shared.locked(|registry| registry.online_name(to)) {
-                Some(to) => self.post(Some(to), text),
-                None => self.error(ErrorCode::NoSuchUser, format!("Nobody called {to} is online. /who lists who is.")),
-            },
+            Command::Msg { to, text } => {
+                match self.shared.locked(|registry| registry.online_name(to)) {
+                    Some(to) => self.post(Some(to), text),
+                    None => self.error(
+                        ErrorCode::NoSuchUser,
+                        format!("Nobody called {to} is online. /who lists who is."),
+                    ),
+                }
+            }
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
@@ -194,11 +236,19 @@ impl Session {
                 push_history(&mut out, &messages);
                 self.send(out);
             }
-            Command::Ping(token) => self.reply(&ServerLine::Pong { token: token.unwrap_or("-").to_owned() }),
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
             Command::Help => self.help(),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
-            Command::Name(_) => self.error(ErrorCode::UnknownCommand, "You already have a name; to change it, /quit and join again."),
-            Command::Unknown(word) => self.error(ErrorCode::UnknownCommand, format!("There is no /{word} command. /help lists the commands.")),
+            Command::Name(_) => self.error(
+                ErrorCode::UnknownCommand,
+                "You already have a name; to change it, /quit and join again.",
+            ),
+            Command::Unknown(word) => self.error(
+                ErrorCode::UnknownCommand,
+                format!("There is no /{word} command. /help lists the commands."),
+            ),
         }
         None
     }
@@ -207,28 +257,55 @@ impl Session {
         let name = requested.trim();
         let config = &self.shared.config;
         let refusal = if let Err(error) = validate_name(name) {
-            Some((ErrorCode::NameInvalid, format!("{name:?} is not a valid name: {error}. Try another.")))
+            Some((
+                ErrorCode::NameInvalid,
+                format!("{name:?} is not a valid name: {error}. Try another."),
+            ))
         } else if let Some(allowed) = &config.allow_users
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
         {
-            Some((ErrorCode::NameNotAllowed, format!("{name} is not on this server's list of users. Ask its operator, or try another.")))
+            Some((
+                ErrorCode::NameNotAllowed,
+                format!(
+                    "{name} is not on this server's list of users. Ask its operator, or try another."
+                ),
+            ))
         } else {
-            let join = chunk(ServerLine::Join { ts: Utc::now(), name: name.to_owned() }.encode());
+            let join = chunk(
+                ServerLine::Join {
+                    ts: Utc::now(),
+                    name: name.to_owned(),
+                }
+                .encode(),
+            );
             let replay = config.history_replay;
             let registered = self.shared.locked(|registry| {
-                registry.register(self.id, name, &join, |online, history| welcome_block(name, online, history), replay)
+                registry.register(
+                    self.id,
+                    name,
+                    &join,
+                    |online, history| welcome_block(name, online, history),
+                    replay,
+                )
             });
             match registered {
                 Ok(online) => {
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
-                    self.state = State::Registered { name: name.to_owned() };
+                    self.state = State::Registered {
+                        name: name.to_owned(),
+                    };
                     return None;
                 }
-                Err(ErrorCode::NameTaken) => Some((ErrorCode::NameTaken, format!("{name} is taken (names ignore case). Try another."))),
+                Err(ErrorCode::NameTaken) => Some((
+                    ErrorCode::NameTaken,
+                    format!("{name} is taken (names ignore case). Try another."),
+                )),
                 Err(_) => return Some(End::Lost), // The server is closing.
             }
         };
-        let State::Unregistered { attempts, .. } = &mut self.state else { return None };
+        let State::Unregistered { attempts, .. } = &mut self.state else {
+            return None;
+        };
         *attempts += 1;
         let attempts = *attempts;
         if let Some((code, text)) = refusal {
@@ -241,12 +318,22 @@ impl Session {
     /// which slows this sender down and nobody else.
     fn post(&self, to: Option<String>, text: &str) {
         let Some(from) = self.name() else { return };
-        let post = Post { sender: self.id, from: from.to_owned(), to, text: text.to_owned() };
-        let _ = self.posts.send(Request::Post(post));
+        let post = Post {
+            sender: self.id,
+            from: from.to_owned(),
+            to,
+            text: text.to_owned(),
+        };
+        if self.posts.send(Request::Post(post)).is_ok() {
+            self.posts_in_flight.set(true);
+        }
     }
 
     /// Waits until everything this session posted is stored and queued.
     fn wait_for_posts(&self) {
+        if !self.posts_in_flight.replace(false) {
+            return;
+        }
         let (done, wait) = crossbeam_channel::bounded(1);
         if self.posts.send(Request::Fence(done)).is_ok() {
             let _ = wait.recv();
@@ -259,17 +346,20 @@ impl Session {
         let (leave, farewell) = match &end {
             End::Quit(reason) => (reason.as_str(), Some("goodbye")),
             End::Lost => ("connection lost", None),
-            End::RegistrationTimeout => ("connection lost", Some("registration timed out: send your name within the time allowed")),
+            End::RegistrationTimeout => (
+                "connection lost",
+                Some("registration timed out: send your name within the time allowed"),
+            ),
             End::TooManyAttempts => ("connection lost", Some("too many refused names")),
         };
         if let Some(farewell) = farewell {
             self.control.set_farewell(farewell, false);
         }
-        if self.name().is_some() {
-            self.wait_for_posts();
-        }
+        self.wait_for_posts();
         let peer = self.control.peer;
-        let removed = self.shared.locked(|registry| registry.remove(self.id, leave, Utc::now()));
+        let removed = self
+            .shared
+            .locked(|registry| registry.remove(self.id, leave, Utc::now()));
         if removed && let Some(name) = self.name() {
             log::info!("{peer}: {name} left ({leave})");
         }
@@ -285,23 +375,32 @@ impl Session {
     fn help(&self) {
         let mut out = String::new();
         for text in HELP {
-            ServerLine::Info { text: (*text).to_owned() }.encode_into(&mut out);
+            ServerLine::Info {
+                text: (*text).to_owned(),
+            }
+            .encode_into(&mut out);
         }
         self.send(out);
     }
 
     fn error(&self, code: ErrorCode, text: impl Into<String>) {
-        self.reply(&ServerLine::Error { code, text: text.into() });
+        self.reply(&ServerLine::Error {
+            code,
+            text: text.into(),
+        });
     }
 
     fn reply(&self, line: &ServerLine) {
         self.send(line.encode());
     }
 
-    /// Queues lines for this client; if its own queue is full it is evicted.
+    /// Queues lines for this client, after its own messages still on their way
+    /// through the history thread. If its queue is full it is evicted.
     fn send(&self, lines: String) {
+        self.wait_for_posts();
         if !self.outbox.offer(&chunk(lines)) {
-            self.shared.locked(|registry| registry.mark_overflowed(self.id));
+            self.shared
+                .locked(|registry| registry.mark_overflowed(self.id));
         }
     }
 }
@@ -323,15 +422,27 @@ fn chunk(lines: String) -> Chunk {
 }
 
 fn is_timeout(error: &std::io::Error) -> bool {
-    matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// The block a client gets on joining: `WELCOME`, the online list, the history.
-fn welcome_block(name: &str, online: &mut dyn Iterator<Item = &str>, history: &[Arc<StoredMessage>]) -> Chunk {
+fn welcome_block(
+    name: &str,
+    online: &mut dyn Iterator<Item = &str>,
+    history: &[Arc<StoredMessage>],
+) -> Chunk {
     let mut users = String::new();
     let count = push_users(&mut users, online);
     let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
-    let mut out = ServerLine::Welcome { name: name.to_owned(), online: count, text }.encode();
+    let mut out = ServerLine::Welcome {
+        name: name.to_owned(),
+        online: count,
+        text,
+    }
+    .encode();
     out.push_str(&users);
     push_history(&mut out, history);
     chunk(out)
@@ -344,7 +455,8 @@ fn push_users<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) -> u64
     let mut count = 0;
     let mut line_start = None;
     for name in names {
-        let fits = line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
+        let fits =
+            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
         if fits {
             out.push(' ');
         } else {
@@ -382,14 +494,23 @@ mod tests {
 
     #[test]
     fn users_lines_respect_the_line_limit() {
-        let names: Vec<String> = (0..2000).map(|i| format!("user{i:05}_{}", "x".repeat(20))).collect();
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
+            .collect();
         let mut out = String::new();
         let count = push_users(&mut out, names.iter().map(String::as_str));
         assert_eq!(count, 2000);
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines.len() > 2, "split over several lines");
-        assert!(lines.iter().all(|line| line.len() < MAX_SERVER_LINE), "each line within the limit, LF included");
-        let listed: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("USERS :")).flat_map(|l| l.split(' ')).collect();
+        assert!(
+            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
+            "each line within the limit, LF included"
+        );
+        let listed: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("USERS :"))
+            .flat_map(|l| l.split(' '))
+            .collect();
         assert_eq!(listed, names);
         assert_eq!(*lines.last().unwrap(), "USERS-END 2000");
     }

@@ -24,7 +24,10 @@ const KEEP_CAPACITY: usize = 16 * 1024;
 pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(first) = inbox.recv() {
-        if control.farewell().is_some_and(|farewell| farewell.discard_backlog) {
+        if control
+            .farewell()
+            .is_some_and(|farewell| farewell.discard_backlog)
+        {
             break;
         }
         buf.extend_from_slice(&first);
@@ -44,7 +47,9 @@ pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
         }
     }
     if let Some(farewell) = control.farewell() {
-        let bye = ServerLine::Bye { reason: farewell.reason };
+        let bye = ServerLine::Bye {
+            reason: farewell.reason,
+        };
         let _ = stream.write_all(bye.encode().as_bytes());
     }
     let _ = stream.shutdown(Shutdown::Write);

@@ -1,0 +1,8 @@
+//! chat-server over real sockets: every protocol row, names, history,
+//! load and overload, and the binary's behaviour as a process.
+
+mod history;
+mod load;
+mod names;
+mod process;
+mod rows;
