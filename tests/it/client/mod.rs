@@ -1,4 +1,5 @@
-//! `chat-client` against a real in-process server, through the real binary.
+//! `chat-client` against a real in-process server (`support::TestServer`),
+//! through the real binary.
 //!
 //! A [`Peer`] is another user talking to the server through the library's
 //! `Connection`: it makes events for the client to show and sees what the
@@ -10,15 +11,16 @@ mod plain;
 mod pty;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use chatroom::conn::{Connection, Event};
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, Server};
 use crossbeam_channel::Receiver;
+
+use crate::support::TestServer;
 
 /// How long any one wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);
@@ -26,10 +28,9 @@ pub const DEADLINE: Duration = Duration::from_secs(15);
 /// The client binary under test.
 pub const CLIENT: &str = env!("CARGO_BIN_EXE_chat-client");
 
-/// A server on an ephemeral port with in-memory history.
-pub fn start_server() -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    Server::start(listener, Config::default()).expect("start the server")
+/// A server on an ephemeral port with in-memory history, stopped on drop.
+pub fn start_server() -> TestServer {
+    TestServer::ephemeral()
 }
 
 /// `[HH:MM]` as the client shows `ts` with `TZ=UTC`.

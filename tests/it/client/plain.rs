@@ -9,9 +9,9 @@ use super::{Peer, PlainClient, hhmm, start_server};
 #[test]
 fn client_plain_mode_prints_server_events() {
     let server = start_server();
-    let mut bob = Peer::join(server.local_addr(), "bob");
+    let mut bob = Peer::join(server.addr, "bob");
     bob.send("before alice came");
-    let mut alice = PlainClient::start(server.local_addr(), &["--name", "alice"]);
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (2 online)");
     alice.expect_line("*** online (2): alice bob");
     alice.expect_line_where("history", |l| {
@@ -32,21 +32,21 @@ fn client_plain_mode_prints_server_events() {
     alice.expect_line_where("private", |l| l.ends_with("] [msg from bob] psst"));
     bob.send("/quit lunch");
     alice.expect_line_where("leave", |l| l.ends_with("] <-- bob left (lunch)"));
-    let carol = Peer::join(server.local_addr(), "carol");
+    let carol = Peer::join(server.addr, "carol");
     alice.expect_line_where("join", |l| l.ends_with("] --> carol joined"));
     drop(carol);
 
     alice.close_stdin();
     let (code, stderr) = alice.wait_exit();
     assert_eq!(code, 0, "stderr: {stderr}");
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_plain_mode_sends_each_stdin_line() {
     let server = start_server();
-    let bob = Peer::join(server.local_addr(), "bob");
-    let mut alice = PlainClient::start(server.local_addr(), &["--name", "alice"]);
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (2 online)");
     for line in ["hello room", "/me waves", "//etc/passwd", "/msg bob psst"] {
         alice.type_line(line);
@@ -59,14 +59,14 @@ fn client_plain_mode_sends_each_stdin_line() {
     alice.expect_line_where("own action", |l| l.ends_with("] * alice waves"));
     alice.expect_line_where("own private", |l| l.ends_with("] [msg to bob] psst"));
     drop(alice);
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_unknown_commands_are_not_sent() {
     let server = start_server();
-    let bob = Peer::join(server.local_addr(), "bob");
-    let mut alice = PlainClient::start(server.local_addr(), &["--name", "alice"]);
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (2 online)");
     alice.type_line("/dance wildly");
     alice.type_line("after");
@@ -82,14 +82,14 @@ fn client_unknown_commands_are_not_sent() {
     );
     assert_eq!(bob.next_msg_from("alice"), "after");
     drop(alice);
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_stdin_eof_quits_and_exits_0_after_bye() {
     let server = start_server();
-    let bob = Peer::join(server.local_addr(), "bob");
-    let mut alice = PlainClient::start(server.local_addr(), &["--name", "alice"]);
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (2 online)");
     alice.close_stdin();
     let (code, stderr) = alice.wait_exit();
@@ -100,41 +100,41 @@ fn client_stdin_eof_quits_and_exits_0_after_bye() {
         alice.seen
     );
     bob.wait_for("LEAVE", |l| matches!(l, ServerLine::Leave { name, reason, .. } if name == "alice" && reason == "quit"));
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_without_name_flag_reads_the_name_from_the_first_line() {
     let server = start_server();
-    let mut alice = PlainClient::start(server.local_addr(), &[]);
+    let mut alice = PlainClient::start(server.addr, &[]);
     alice.type_line("alice");
     alice.expect_line("*** joined as alice (1 online)");
     alice.close_stdin();
     assert_eq!(alice.wait_exit().0, 0);
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_refused_name_exits_2() {
     let server = start_server();
-    let _bob = Peer::join(server.local_addr(), "bob");
-    let mut other = PlainClient::start(server.local_addr(), &["--name", "BOB"]);
+    let _bob = Peer::join(server.addr, "bob");
+    let mut other = PlainClient::start(server.addr, &["--name", "BOB"]);
     let (code, stderr) = other.wait_exit();
     assert_eq!(code, 2, "stderr: {stderr}");
     assert!(stderr.contains("name-taken"), "stderr: {stderr}");
-    let mut bad = PlainClient::start(server.local_addr(), &["--name", "9lives"]);
+    let mut bad = PlainClient::start(server.addr, &["--name", "9lives"]);
     let (code, stderr) = bad.wait_exit();
     assert_eq!(code, 2, "stderr: {stderr}");
     assert!(stderr.contains("name-invalid"), "stderr: {stderr}");
-    server.shutdown().unwrap();
+    server.stop();
 }
 
 #[test]
 fn client_server_gone_exits_non_zero() {
     let server = start_server();
-    let mut alice = PlainClient::start(server.local_addr(), &["--name", "alice"]);
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (1 online)");
-    server.shutdown().unwrap();
+    server.stop();
     let (code, stderr) = alice.wait_exit();
     assert_eq!(code, 3, "stderr: {stderr}");
     assert!(

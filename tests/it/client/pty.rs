@@ -137,8 +137,8 @@ fn last_row(rows: &[String]) -> &str {
 #[test]
 fn client_half_typed_line_survives_a_burst_of_messages() {
     let server = start_server();
-    let mut bob = Peer::join(server.local_addr(), "bob");
-    let mut term = Terminal::start(server.local_addr(), "alice");
+    let mut bob = Peer::join(server.addr, "bob");
+    let mut term = Terminal::start(server.addr, "alice");
     term.wait_until("the prompt", |rows| {
         rows.iter().any(|r| r.starts_with("[alice] "))
     });
@@ -188,5 +188,5 @@ fn client_half_typed_line_survives_a_burst_of_messages() {
     term.type_keys("/quit\r");
     let status = term.wait_exit();
     assert!(status.success(), "exit status {status:?}");
-    server.shutdown().unwrap();
+    server.stop();
 }
