@@ -31,6 +31,9 @@ enum CatchUp {
 struct Missed {
     after: Option<u64>,
     live_from: Option<u64>,
+    /// The newest id in the join replay: older than `after` means the server
+    /// came back with its history reset (in-memory storage), ids restarting.
+    join_newest: Option<u64>,
 }
 
 impl Missed {
@@ -76,6 +79,7 @@ impl Session {
         self.catch_up = CatchUp::SkipJoinHistory(Missed {
             after: self.newest_seen,
             live_from: None,
+            join_newest: None,
         });
         format!("/history {MAX_HISTORY_REQUEST}")
     }
@@ -147,7 +151,10 @@ impl Session {
     fn history(&mut self, id: u64, ts: &Timestamp, from: &str, text: &str) -> Vec<View> {
         let shown = match &mut self.catch_up {
             CatchUp::Off => Some(Replay::History),
-            CatchUp::SkipJoinHistory(_) => None,
+            CatchUp::SkipJoinHistory(missed) => {
+                missed.join_newest = missed.join_newest.max(Some(id));
+                None
+            }
             CatchUp::ShowMissed(missed, count) if missed.contains(id) => {
                 *count += 1;
                 Some(Replay::Missed)
@@ -165,7 +172,12 @@ impl Session {
         match self.catch_up {
             CatchUp::Off if count == 0 => Vec::new(),
             CatchUp::Off => vec![View::Notice(format!("end of history ({count} messages)"))],
-            CatchUp::SkipJoinHistory(missed) => {
+            CatchUp::SkipJoinHistory(mut missed) => {
+                if missed.join_newest < missed.after && missed.join_newest.is_some() {
+                    // Ids restarted: everything the server has now is new.
+                    missed.after = None;
+                    self.newest_seen = missed.join_newest;
+                }
                 self.catch_up = CatchUp::ShowMissed(missed, 0);
                 Vec::new()
             }
@@ -332,6 +344,42 @@ mod tests {
             "*** end of history (1 messages)",
         ];
         assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn a_server_that_lost_its_history_replays_everything() {
+        let mut session = Session::new();
+        feed(
+            &mut session,
+            &[&msg("MSG", 40, "bob", "before the restart")],
+        );
+        session.reconnected();
+        let shown = feed(
+            &mut session,
+            &[
+                &msg("HISTORY", 2, "carol", "after the restart"),
+                "HISTORY-END 1",
+                &msg("HISTORY", 1, "carol", "first after"),
+                &msg("HISTORY", 2, "carol", "after the restart"),
+                "HISTORY-END 2",
+            ],
+        );
+        let expected = [
+            "[09:30] [missed] <carol> first after",
+            "[09:30] [missed] <carol> after the restart",
+            "*** 2 messages missed while away",
+        ];
+        assert_eq!(shown, expected);
+        session.reconnected();
+        let shown = feed(
+            &mut session,
+            &[
+                "HISTORY-END 0",
+                &msg("HISTORY", 2, "carol", "x"),
+                "HISTORY-END 1",
+            ],
+        );
+        assert_eq!(shown, ["*** 0 messages missed while away"]);
     }
 
     #[test]
