@@ -2,16 +2,18 @@
 //! messages must not garble the half-typed line at the bottom.
 
 use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroU16;
 use std::thread;
 use std::time::Instant;
 
 use chatroom::protocol::ServerLine;
+use chatroom::server::{Config, Server, Storage};
 use crossbeam_channel::Receiver;
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
 use super::{CLIENT, DEADLINE, Peer, start_server};
+use crate::support::TestServer;
 
 const ROWS: u16 = 24;
 const COLS: u16 = 80;
@@ -127,6 +129,13 @@ impl Drop for Terminal {
     }
 }
 
+/// The last row with something on it: the input line, before the screen is
+/// full.
+fn last_used_row(rows: &[String]) -> &str {
+    let used = rows.iter().rev().find(|r| !r.trim().is_empty());
+    used.map(|r| r.trim_end()).unwrap_or_default()
+}
+
 fn last_row(rows: &[String]) -> &str {
     rows.last()
         .map(String::as_str)
@@ -152,19 +161,13 @@ fn client_half_typed_line_survives_a_burst_of_messages() {
         bob.send(&format!("burst message {i}"));
     }
     // The editor redraws the prompt right after each message, in a second
-    // write: the screen settles once the last message and the prompt are both
-    // drawn.
-    term.wait_until("the last message, then the prompt", |rows| {
+    // write: the screen settles once the last message and the intact input
+    // line are both drawn, and a garbled line never settles.
+    term.wait_until("the last message above the intact input line", |rows| {
         rows.iter().any(|r| r.ends_with("<bob> burst message 39"))
-            && last_row(rows).starts_with("[alice] ")
+            && last_row(rows) == "[alice] hello wor"
     });
     let rows = term.rows();
-    assert_eq!(
-        last_row(&rows),
-        "[alice] hello wor",
-        "screen:\n{}",
-        rows.join("\n")
-    );
     let bursts: Vec<&String> = rows.iter().filter(|r| r.contains("burst")).collect();
     assert_eq!(
         bursts.len(),
@@ -189,4 +192,55 @@ fn client_half_typed_line_survives_a_burst_of_messages() {
     let status = term.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     server.stop();
+}
+
+#[test]
+fn client_reconnects_keeping_the_typed_line_and_shows_what_was_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = TestServer::durable(dir.path());
+    let addr = first.addr;
+    let mut bob = Peer::join(addr, "bob");
+    let mut term = Terminal::start(addr, "alice");
+    bob.send("before the restart");
+    term.wait_until("the first message", |rows| {
+        rows.iter().any(|r| r.ends_with("<bob> before the restart"))
+    });
+    term.type_keys("half typ");
+
+    first.stop();
+    drop(bob);
+    // Wait for a failed attempt, so the next one, 2 s later, comes after the
+    // message below is stored.
+    term.wait_until("a failed reconnect", |rows| {
+        rows.iter()
+            .any(|r| r.starts_with("*** reconnecting in 2 s"))
+    });
+    let config = Config {
+        storage: Storage::Durable(dir.path().to_owned()),
+        ..Config::default()
+    };
+    let second = Server::start(TcpListener::bind(addr).unwrap(), config).unwrap();
+    let mut carol = Peer::join(addr, "carol");
+    carol.send("while alice was away");
+    carol.next_msg_from("carol");
+
+    term.wait_until("the missed message, then the kept input line", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == "*** 1 messages missed while away")
+            && last_used_row(rows) == "[alice] half typ"
+    });
+    let rows = term.rows();
+    let missed: Vec<&String> = rows.iter().filter(|r| r.contains("[missed]")).collect();
+    assert_eq!(missed.len(), 1, "screen:\n{}", rows.join("\n"));
+    assert!(missed[0].ends_with("] [missed] <carol> while alice was away"));
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("*** reconnected as alice"))
+    );
+
+    term.type_keys("ed\r");
+    assert_eq!(carol.next_msg_from("alice"), "half typed");
+    term.type_keys("\u{4}");
+    assert!(term.wait_exit().success());
+    second.shutdown().unwrap();
 }
