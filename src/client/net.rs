@@ -167,8 +167,7 @@ where
         }
     }
 
-    /// Shows one line on behalf of the front end or the network thread.
-    pub fn show(&mut self, view: &View) {
+    fn show(&mut self, view: &View) {
         let line = self.renderer.render(view);
         self.sink.show(line);
     }
@@ -205,8 +204,10 @@ where
         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
         self.show(&View::Notice(format!("connection lost{why}")));
         let mut queued = Vec::new();
-        for attempt in 0.. {
+        let mut attempt = 0;
+        loop {
             let delay = backoff_delay(attempt);
+            attempt = attempt.saturating_add(1);
             self.show(&View::Notice(format!(
                 "reconnecting in {} s",
                 delay.as_secs()
@@ -227,7 +228,6 @@ where
                 Err(error) => self.show(&View::Notice(format!("reconnect failed: {error}"))),
             }
         }
-        unreachable!("the attempts never run out")
     }
 
     /// Waits until `deadline`, keeping typed lines in `queued`; a quit ends it.

@@ -76,6 +76,7 @@ impl Session {
     /// Call once registered again after a lost connection; send the line it
     /// returns. The replay that follows shows only the messages missed.
     pub fn reconnected(&mut self) -> String {
+        self.users_run.clear();
         self.catch_up = CatchUp::SkipJoinHistory(Missed {
             after: self.newest_seen,
             live_from: None,
