@@ -2,7 +2,7 @@
 //! [`chatroom::server`]. Exit code 0 after a clean shutdown, 1 on any error.
 
 use std::io::ErrorKind;
-use std::net::TcpListener;
+use std::net::{TcpListener, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
@@ -13,7 +13,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT};
-use chatroom::server::{Config, FloodLimit, Server, Storage};
+use chatroom::server::{self, Config, FloodLimit, Server, Storage};
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
 #[derive(Parser, Debug)]
@@ -103,19 +103,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         log_http: args.log_format == LogFormat::Http,
         ..Config::default()
     };
-    let listener =
-        TcpListener::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
-            ErrorKind::AddrInUse => anyhow::anyhow!(
-                "port {} on {} is already in use; stop the other server or choose another --port",
-                args.port,
-                args.host
-            ),
-            ErrorKind::AddrNotAvailable => anyhow::anyhow!(
-                "{} is not an address of this machine; check --host",
-                args.host
-            ),
-            _ => anyhow::anyhow!("cannot listen on {}:{}: {error}", args.host, args.port),
-        })?;
+    let listener = listen(&args.host, args.port)?;
     let server = Server::start(listener, config)?;
     println!("Listening on {}", server.local_addr());
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
@@ -133,4 +121,22 @@ fn run(args: Args) -> anyhow::Result<()> {
     signal_handle.close();
     let _ = signal_thread.join();
     Ok(result?)
+}
+
+/// Binds the listening socket, turning the usual failures into advice.
+fn listen(host: &str, port: u16) -> anyhow::Result<TcpListener> {
+    let addr = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            anyhow::anyhow!("cannot resolve --host {host}; give an IP address or a known name")
+        })?;
+    server::bind(addr).map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => {
+            anyhow::anyhow!("port {port} on {host} is already in use; stop the other server or choose another --port")
+        }
+        ErrorKind::AddrNotAvailable => anyhow::anyhow!("{host} is not an address of this machine; check --host"),
+        _ => anyhow::anyhow!("cannot listen on {host}:{port}: {error}"),
+    })
 }

@@ -207,6 +207,26 @@ impl Shared {
     }
 }
 
+/// Pending connections the kernel holds for `accept`. std's default (128)
+/// drops connections in a burst of joins, and each dropped one waits a second
+/// or more to retry; the kernel caps this at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// Opens a listening socket on `addr` the way the server wants it: a long
+/// accept backlog, and `SO_REUSEADDR` so a restarted server need not wait for
+/// the old one's connections to time out.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
+}
+
 /// Serves `listener` until `shutdown` is triggered. Opens the history store
 /// first, so a bad data directory or database is reported before anything runs.
 pub fn run(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<(), ServerError> {

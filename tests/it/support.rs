@@ -6,7 +6,7 @@
 #![allow(dead_code)] // Each test module uses a different part.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,7 +25,8 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(config: Config) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let listener =
+            chatroom::server::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
         let server = Server::start(listener, config).expect("start server");
         let addr = server.local_addr();
         TestServer {
@@ -105,7 +106,22 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// A client whose connection comes from `source` (another loopback
+    /// address, say, to stand for a second host).
+    pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> Client {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(&SocketAddr::new(source, 0).into())
+            .expect("bind the source address");
+        socket.connect(&addr.into()).expect("connect");
+        Client::from_stream(socket.into())
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(LINE_DEADLINE)).unwrap();
         Client {
             writer: stream.try_clone().unwrap(),
@@ -194,6 +210,11 @@ impl Client {
             }
             seen.push(line);
         }
+    }
+
+    /// Sends every write at once, without Nagle's delay.
+    pub fn writer_nodelay(&mut self) {
+        self.writer.set_nodelay(true).unwrap();
     }
 
     /// Closes our side for writing (like `nc -N` at end of input).
@@ -301,4 +322,34 @@ pub fn server_command(args: &[&str]) -> Command {
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     command
+}
+
+/// A numeric field of `/proc/<pid>/status`, such as `VmRSS` (in KiB).
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// How many entries `/proc/<pid>/<dir>` has (`task`: threads, `fd`: open files).
+pub fn proc_count(pid: u32, dir: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/{dir}"))
+        .unwrap()
+        .count()
+}
+
+/// Polls `condition` until it holds or `deadline` passes; for state that no
+/// line announces, such as a process's thread count. Returns whether it held.
+pub fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    while Instant::now() < end {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
 }

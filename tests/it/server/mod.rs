@@ -2,6 +2,7 @@
 //! load and overload, and the binary's behaviour as a process.
 
 mod history;
+mod hostile;
 mod load;
 mod names;
 mod process;
