@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use super::history::StoredMessage;
 use super::outbox::{Chunk, Outbox};
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{ErrorCode, ServerLine, name_key};
+use crate::protocol::{ServerLine, name_key};
 
 /// A connection's number, unique for the life of the server.
 pub(crate) type ClientId = u64;
@@ -98,6 +98,15 @@ pub(crate) enum Refusal {
     TooManyFromAddress,
     /// The server is shutting down.
     Closing,
+}
+
+/// Why a name could not be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegisterError {
+    /// Someone online has the name, in any case.
+    NameTaken,
+    /// The connection is no longer registered here: the server closed it.
+    Closed,
 }
 
 /// How many connections the registry admits.
@@ -192,13 +201,13 @@ impl Registry {
         join: &Chunk,
         welcome: impl FnOnce(&mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
         replay: usize,
-    ) -> Result<usize, ErrorCode> {
+    ) -> Result<usize, RegisterError> {
         let key = name_key(name);
         if self.names.contains_key(&key) {
-            return Err(ErrorCode::NameTaken);
+            return Err(RegisterError::NameTaken);
         }
         let Some(entry) = self.clients.get_mut(&id) else {
-            return Err(ErrorCode::Other("closing".into()));
+            return Err(RegisterError::Closed);
         };
         entry.name = Some(name.to_owned());
         self.names.insert(key, id);

@@ -19,7 +19,7 @@ use super::accept::CLIENT_THREAD_STACK;
 use super::flood::TokenBucket;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
-use super::registry::{ClientId, Control};
+use super::registry::{ClientId, Control, RegisterError};
 use super::{Shared, http_log, writer};
 use crate::protocol::grammar::push_number;
 use crate::protocol::{
@@ -303,11 +303,11 @@ impl Session {
                     };
                     return None;
                 }
-                Err(ErrorCode::NameTaken) => Some((
+                Err(RegisterError::NameTaken) => Some((
                     ErrorCode::NameTaken,
                     format!("{name} is taken (names ignore case). Try another."),
                 )),
-                Err(_) => return Some(End::Lost), // The server is closing.
+                Err(RegisterError::Closed) => return Some(End::Lost),
             }
         };
         let State::Unregistered { attempts, .. } = &mut self.state else {
