@@ -11,10 +11,17 @@
 //! - [`conn`]: the client side of a connection, shared by `chat-client` and the
 //!   3PC processes: connect, register, send lines, receive parsed server lines on
 //!   a channel.
+//! - [`client`]: `chat-client`. Pure parts (typed input, rendering, session
+//!   state, backoff, completion) and two front ends: plain (one line per event)
+//!   and terminal (rustyline), over one network thread that reconnects.
 //!
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
 
+#![forbid(unsafe_code)]
+
+pub mod client;
 pub mod conn;
 pub mod protocol;
+pub mod server;
 pub mod tpc;

@@ -18,6 +18,9 @@ pub mod grammar;
 pub mod name;
 pub mod server_line;
 
+#[cfg(test)]
+mod proptests;
+
 pub use command::{Command, UsageError};
 pub use frame::{Frame, LineReader};
 pub use grammar::{Line, ParseError};

@@ -1,0 +1,283 @@
+//! `chat-server`: a classic threaded TCP chat server.
+//!
+//! Threads, and who owns whom (`docs/architecture.md` has the long form):
+//!
+//! - the **accept thread** (the caller of [`run`], or `chat-server` in
+//!   [`Server::start`]) admits connections and owns every session thread;
+//! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
+//!   owns that client's **writer thread** (`w-<peer>`), the only code that writes
+//!   to its socket;
+//! - one **history thread** (`history`) orders, stores and delivers messages.
+//!
+//! Shared state is [`Shared`]: the configuration and the registry lock. Every
+//! thread is named and joined: a session joins its writer, the accept thread
+//! joins finished sessions as it goes and all of them at shutdown, then the
+//! history thread.
+
+mod accept;
+mod flood;
+mod history;
+mod http_log;
+mod outbox;
+mod registry;
+mod session;
+mod store;
+mod writer;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use chrono::Utc;
+use parking_lot::Mutex;
+
+use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
+use registry::Registry;
+
+pub use flood::FloodLimit;
+pub use store::DATABASE_FILE;
+
+/// Where history is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// In memory only: lost when the server stops.
+    Ephemeral,
+    /// In a SQLite database in this directory, created if missing.
+    Durable(PathBuf),
+}
+
+/// Everything the server can be told. `Config::default()` is what `chat-server`
+/// uses without flags, except that it keeps history in memory only.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where history is kept.
+    pub storage: Storage,
+    /// Room messages replayed to a client when it joins.
+    pub history_replay: usize,
+    /// If set, only these names (any case) may join.
+    pub allow_users: Option<Vec<String>>,
+    /// Longest client line accepted, in bytes, LF included.
+    pub max_line: usize,
+    /// Connections open at once, registered or not; more get `BYE :server full`.
+    pub max_clients: usize,
+    /// Connections open at once from one IP address; 0 is unlimited.
+    pub max_per_ip: usize,
+    /// How fast one client may send lines.
+    pub flood: FloodLimit,
+    /// Lines a client's send queue holds before the client is evicted.
+    pub send_queue_lines: usize,
+    /// Bytes a client's send queue holds before the client is evicted.
+    pub send_queue_bytes: usize,
+    /// Time a new connection has to choose an accepted name.
+    pub registration_timeout: Duration,
+    /// Refused names before the connection is closed.
+    pub max_name_attempts: u32,
+    /// Also print every client frame on stdout as an HTTP-style request.
+    pub log_http: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            storage: Storage::Ephemeral,
+            history_replay: DEFAULT_HISTORY_REQUEST,
+            allow_users: None,
+            max_line: DEFAULT_MAX_CLIENT_LINE,
+            max_clients: 10_000,
+            max_per_ip: 16,
+            flood: FloodLimit::default(),
+            send_queue_lines: 4096,
+            send_queue_bytes: 4 << 20,
+            registration_timeout: Duration::from_secs(60),
+            max_name_attempts: 10,
+            log_http: false,
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory could not be created or used.
+    #[error("cannot use data directory {}: {source}; choose a writable --data-dir", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The history database could not be opened, read or written.
+    #[error("cannot use the history database {}: {source}; if it is damaged, move it aside (the server starts a new one) or choose another --data-dir", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// A socket or thread operation failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A handle that stops a running server from any thread. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    inner: Arc<ShutdownInner>,
+}
+
+#[derive(Debug)]
+struct ShutdownInner {
+    requested: AtomicBool,
+    /// Where to connect to wake the accept thread out of `accept`.
+    wake: Mutex<Option<SocketAddr>>,
+}
+
+impl Shutdown {
+    /// A handle not yet tied to a listener.
+    pub fn new() -> Shutdown {
+        Shutdown {
+            inner: Arc::new(ShutdownInner {
+                requested: AtomicBool::new(false),
+                wake: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Asks the server to stop: it stops accepting, sends `BYE` to everyone,
+    /// finishes storing history and returns from [`run`].
+    pub fn trigger(&self) {
+        self.inner.requested.store(true, Ordering::SeqCst);
+        let wake = *self.inner.wake.lock();
+        if let Some(addr) = wake {
+            // The accept thread sees the flag when this connection arrives.
+            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        }
+    }
+
+    /// Whether [`Shutdown::trigger`] was called.
+    pub fn is_triggered(&self) -> bool {
+        self.inner.requested.load(Ordering::SeqCst)
+    }
+
+    fn set_wake_address(&self, listening: SocketAddr) {
+        let mut addr = listening;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        *self.inner.wake.lock() = Some(addr);
+    }
+}
+
+impl Default for Shutdown {
+    fn default() -> Shutdown {
+        Shutdown::new()
+    }
+}
+
+/// State every server thread shares.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    /// The address the server listens on (for `--log-format http`).
+    pub(crate) local_addr: SocketAddr,
+    /// The registry lock. It guards the connections, the names in use and the
+    /// recent history, and is held only to look up, insert, remove and queue
+    /// lines, never across socket I/O (see `registry.rs`).
+    registry: Mutex<Registry>,
+}
+
+impl Shared {
+    /// Runs `f` under the registry lock, then, with the lock released, shuts down
+    /// any connection `f` closed or evicted.
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        let (result, closed) = {
+            let mut registry = self.registry.lock();
+            let result = f(&mut registry);
+            (result, registry.settle(Utc::now()))
+        };
+        for control in closed {
+            control.stop_reading();
+        }
+        result
+    }
+}
+
+/// Pending connections the kernel holds for `accept`. std's default (128)
+/// drops connections in a burst of joins, and each dropped one waits a second
+/// or more to retry; the kernel caps this at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// Opens a listening socket on `addr` the way the server wants it: a long
+/// accept backlog, and `SO_REUSEADDR` so a restarted server need not wait for
+/// the old one's connections to time out.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Serves `listener` until `shutdown` is triggered. Opens the history store
+/// first, so a bad data directory or database is reported before anything runs.
+pub fn run(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<(), ServerError> {
+    let prepared = accept::Prepared::new(listener, config, shutdown)?;
+    prepared.serve()
+}
+
+/// A server running on its own thread, as tests and the binary use it.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: Shutdown,
+    thread: JoinHandle<Result<(), ServerError>>,
+}
+
+impl Server {
+    /// Opens the history store and starts serving `listener` on a thread named
+    /// `chat-server`. Errors from the store are returned here.
+    pub fn start(listener: TcpListener, config: Config) -> Result<Server, ServerError> {
+        let addr = listener.local_addr()?;
+        let shutdown = Shutdown::new();
+        let prepared = accept::Prepared::new(listener, config, shutdown.clone())?;
+        let thread = thread::Builder::new()
+            .name("chat-server".into())
+            .spawn(move || prepared.serve())?;
+        Ok(Server {
+            addr,
+            shutdown,
+            thread,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that stops the server (for a signal handler, say).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the server stops (after a [`Shutdown::trigger`]).
+    pub fn wait(self) -> Result<(), ServerError> {
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked").into()))
+    }
+
+    /// Stops the server and waits for every thread.
+    pub fn shutdown(self) -> Result<(), ServerError> {
+        self.shutdown.trigger();
+        self.wait()
+    }
+}

@@ -1,0 +1,361 @@
+//! The registry: every connection, the names in use, and the recent room history.
+//!
+//! It lives behind one `parking_lot::Mutex` in [`super::Shared`]. That single lock
+//! is what makes the server's ordering promises hold: every line pushed to any
+//! client queue is pushed while holding it, so all clients see the same
+//! interleaving of messages, joins and leaves, and a joining client's replay and
+//! its first live message meet with no gap and no overlap.
+//!
+//! Under the lock we only look up, insert, remove and [`Outbox::offer`] (which
+//! never blocks). Sockets are shut down after the lock is released: methods that
+//! close connections hand back their [`Control`]s for the caller to act on, via
+//! [`Registry::settle`].
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::history::StoredMessage;
+use super::outbox::{Chunk, Outbox};
+use crate::protocol::server_line::Timestamp;
+use crate::protocol::{ServerLine, name_key};
+
+/// A connection's number, unique for the life of the server.
+pub(crate) type ClientId = u64;
+
+/// What anyone who closes a connection needs: the socket (to shut it down) and
+/// the reason to give the client in its last line.
+pub(crate) struct Control {
+    /// The client's address, for logs.
+    pub(crate) peer: SocketAddr,
+    /// A clone of the client's socket, used only for `shutdown`.
+    stream: TcpStream,
+    /// Why the server is closing this connection. Guards only this value; the
+    /// first reason set wins and the writer reads it once the queue closes.
+    farewell: Mutex<Option<Farewell>>,
+}
+
+/// The last line a closing connection gets, and whether queued lines go first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Farewell {
+    /// The text of the `BYE` line.
+    pub(crate) reason: String,
+    /// Throw away whatever is still queued (the client is too far behind).
+    pub(crate) discard_backlog: bool,
+}
+
+impl Control {
+    pub(crate) fn new(peer: SocketAddr, stream: TcpStream) -> Control {
+        Control {
+            peer,
+            stream,
+            farewell: Mutex::new(None),
+        }
+    }
+
+    /// Records why the connection closes, unless a reason is already recorded.
+    pub(crate) fn set_farewell(&self, reason: &str, discard_backlog: bool) {
+        let mut farewell = self.farewell.lock();
+        if farewell.is_none() {
+            *farewell = Some(Farewell {
+                reason: reason.to_owned(),
+                discard_backlog,
+            });
+        }
+    }
+
+    pub(crate) fn farewell(&self) -> Option<Farewell> {
+        self.farewell.lock().clone()
+    }
+
+    /// Wakes the reader thread (its next read sees end of stream).
+    pub(crate) fn stop_reading(&self) {
+        let _ = self.stream.shutdown(Shutdown::Read);
+    }
+
+    /// Ends the connection both ways, unblocking a writer stuck on a peer that
+    /// does not read.
+    pub(crate) fn close(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+struct Entry {
+    /// The name as its owner typed it, once registered.
+    name: Option<String>,
+    outbox: Outbox,
+    control: Arc<Control>,
+}
+
+/// Why a connection was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `--max-clients` connections are open.
+    Full,
+    /// `--max-per-ip` connections are open from the same address.
+    TooManyFromAddress,
+    /// The server is shutting down.
+    Closing,
+}
+
+/// Why a name could not be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegisterError {
+    /// Someone online has the name, in any case.
+    NameTaken,
+    /// The connection is no longer registered here: the server closed it.
+    Closed,
+}
+
+/// How many connections the registry admits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// In all.
+    pub(crate) max_clients: usize,
+    /// From one IP address; 0 is unlimited.
+    pub(crate) max_per_ip: usize,
+}
+
+/// See the module docs.
+pub(crate) struct Registry {
+    clients: HashMap<ClientId, Entry>,
+    /// Registered names by [`name_key`], so iteration is case-insensitively sorted.
+    names: BTreeMap<String, ClientId>,
+    /// The newest room messages, oldest first, for replay on join and `/history`.
+    recent: VecDeque<Arc<StoredMessage>>,
+    recent_capacity: usize,
+    /// Clients whose queue overflowed, to be evicted by [`Registry::settle`].
+    overflowed: Vec<ClientId>,
+    /// Connections closed since the last `settle`, for the caller to shut down.
+    to_shut_down: Vec<Arc<Control>>,
+    /// Open connections per client IP address.
+    per_ip: HashMap<IpAddr, usize>,
+    max_clients: usize,
+    /// 0 is unlimited.
+    max_per_ip: usize,
+    closed: bool,
+}
+
+impl Registry {
+    pub(crate) fn new(
+        limits: Limits,
+        recent: Vec<Arc<StoredMessage>>,
+        recent_capacity: usize,
+    ) -> Registry {
+        let Limits {
+            max_clients,
+            max_per_ip,
+        } = limits;
+        Registry {
+            clients: HashMap::new(),
+            names: BTreeMap::new(),
+            recent: recent.into(),
+            recent_capacity,
+            overflowed: Vec::new(),
+            to_shut_down: Vec::new(),
+            per_ip: HashMap::new(),
+            max_clients,
+            max_per_ip,
+            closed: false,
+        }
+    }
+
+    /// Adds a new, not yet registered connection.
+    pub(crate) fn admit(
+        &mut self,
+        id: ClientId,
+        outbox: Outbox,
+        control: Arc<Control>,
+    ) -> Result<(), Refusal> {
+        if self.closed {
+            return Err(Refusal::Closing);
+        }
+        if self.clients.len() >= self.max_clients {
+            return Err(Refusal::Full);
+        }
+        let from_address = self.per_ip.entry(control.peer.ip()).or_default();
+        if self.max_per_ip > 0 && *from_address >= self.max_per_ip {
+            return Err(Refusal::TooManyFromAddress);
+        }
+        *from_address += 1;
+        self.clients.insert(
+            id,
+            Entry {
+                name: None,
+                outbox,
+                control,
+            },
+        );
+        Ok(())
+    }
+
+    /// Gives connection `id` the name `name`, queues its welcome block (built by
+    /// `welcome` from the online names and the recent history) and tells everyone
+    /// else with `join`. Returns the number online.
+    pub(crate) fn register(
+        &mut self,
+        id: ClientId,
+        name: &str,
+        join: &Chunk,
+        welcome: impl FnOnce(&mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
+        replay: usize,
+    ) -> Result<usize, RegisterError> {
+        let key = name_key(name);
+        if self.names.contains_key(&key) {
+            return Err(RegisterError::NameTaken);
+        }
+        let Some(entry) = self.clients.get_mut(&id) else {
+            return Err(RegisterError::Closed);
+        };
+        entry.name = Some(name.to_owned());
+        self.names.insert(key, id);
+        let history: Vec<Arc<StoredMessage>> = self
+            .recent
+            .iter()
+            .rev()
+            .take(replay)
+            .rev()
+            .cloned()
+            .collect();
+        let mut online = self
+            .names
+            .values()
+            .filter_map(|other| self.clients.get(other)?.name.as_deref());
+        let block = welcome(&mut online, &history);
+        self.offer(id, &block);
+        self.broadcast(join, Some(id));
+        Ok(self.names.len())
+    }
+
+    /// The display name of the online user called `name` (any case).
+    pub(crate) fn online_name(&self, name: &str) -> Option<String> {
+        let id = self.names.get(&name_key(name))?;
+        self.clients.get(id)?.name.clone()
+    }
+
+    /// The names online, sorted case-insensitively.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.names
+            .values()
+            .filter_map(|id| self.clients.get(id)?.name.clone())
+            .collect()
+    }
+
+    /// The newest `n` room messages, oldest first.
+    pub(crate) fn recent(&self, n: usize) -> Vec<Arc<StoredMessage>> {
+        self.recent.iter().rev().take(n).rev().cloned().collect()
+    }
+
+    /// Hands a batch of newly stored messages to their recipients, in order. Room
+    /// messages go to every registered client and into the recent history;
+    /// private ones to the recipient and to the sender's connection.
+    pub(crate) fn deliver(&mut self, batch: &[(Arc<StoredMessage>, ClientId, Chunk)]) {
+        for (message, sender, line) in batch {
+            match &message.to {
+                None => {
+                    self.broadcast(line, None);
+                    if self.recent.len() == self.recent_capacity {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back(message.clone());
+                }
+                Some(to) => {
+                    let recipient = self.names.get(&name_key(to)).copied();
+                    if let Some(recipient) = recipient
+                        && recipient != *sender
+                    {
+                        self.offer(recipient, line);
+                    }
+                    self.offer(*sender, line);
+                }
+            }
+        }
+    }
+
+    /// Queues `chunk` for one connection.
+    pub(crate) fn offer(&mut self, id: ClientId, chunk: &Chunk) {
+        if let Some(entry) = self.clients.get(&id)
+            && !entry.outbox.offer(chunk)
+        {
+            self.overflowed.push(id);
+        }
+    }
+
+    /// Queues `chunk` for every registered client but `except`.
+    fn broadcast(&mut self, chunk: &Chunk, except: Option<ClientId>) {
+        for &id in self.names.values() {
+            if Some(id) == except {
+                continue;
+            }
+            if let Some(entry) = self.clients.get(&id)
+                && !entry.outbox.offer(chunk)
+            {
+                self.overflowed.push(id);
+            }
+        }
+    }
+
+    /// Records that connection `id`'s queue overflowed (found outside the lock).
+    pub(crate) fn mark_overflowed(&mut self, id: ClientId) {
+        self.overflowed.push(id);
+    }
+
+    /// Removes connection `id`. If it was registered, everyone else gets `LEAVE`
+    /// with `reason`. Returns whether it was still here.
+    pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
+        let Some(entry) = self.clients.remove(&id) else {
+            return false;
+        };
+        self.forget_address(&entry.control);
+        if let Some(name) = entry.name {
+            self.names.remove(&name_key(&name));
+            let leave = ServerLine::Leave {
+                ts,
+                name,
+                reason: reason.to_owned(),
+            };
+            self.broadcast(&Chunk::from(leave.encode().into_bytes()), None);
+        }
+        true
+    }
+
+    /// Stops admitting and removes every connection, each told `reason`.
+    pub(crate) fn close_all(&mut self, reason: &str) {
+        self.closed = true;
+        for (_, entry) in self.clients.drain() {
+            entry.control.set_farewell(reason, false);
+            self.to_shut_down.push(entry.control);
+        }
+        self.names.clear();
+        self.per_ip.clear();
+    }
+
+    /// Evicts every client whose queue overflowed (which may overflow others with
+    /// their `LEAVE`s, so it repeats until none is left), then returns the
+    /// connections to shut down once the lock is released.
+    pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<Arc<Control>> {
+        while let Some(id) = self.overflowed.pop() {
+            let Some(entry) = self.clients.get(&id) else {
+                continue;
+            };
+            let control = entry.control.clone();
+            control.set_farewell("send queue exceeded", true);
+            log::warn!("{}: evicted, send queue exceeded", control.peer);
+            self.remove(id, "send queue exceeded", ts);
+            self.to_shut_down.push(control);
+        }
+        std::mem::take(&mut self.to_shut_down)
+    }
+
+    fn forget_address(&mut self, control: &Control) {
+        let ip = control.peer.ip();
+        if let Some(count) = self.per_ip.get_mut(&ip) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_ip.remove(&ip);
+            }
+        }
+    }
+}

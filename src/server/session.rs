@@ -1,0 +1,548 @@
+//! A client's session thread: reads its lines and acts on them.
+//!
+//! The session owns the reading half of the socket and the client's writer
+//! thread, which it joins before it ends. It never writes to the socket itself:
+//! replies go through the client's own queue like everything else, so a reply
+//! can never overtake or interleave with a broadcast. Room and private messages
+//! go to the history thread, which stores and delivers them.
+
+use std::cell::Cell;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use chrono::Utc;
+use crossbeam_channel::Sender;
+
+use super::accept::CLIENT_THREAD_STACK;
+use super::flood::TokenBucket;
+use super::history::{Post, Request, StoredMessage};
+use super::outbox::{Chunk, Inbox, Outbox};
+use super::registry::{ClientId, Control, RegisterError};
+use super::{Shared, http_log, writer};
+use crate::protocol::grammar::push_number;
+use crate::protocol::{
+    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME,
+    ServerLine, UsageError, validate_name,
+};
+
+/// Everything a session thread starts with.
+pub(crate) struct SessionParts {
+    pub(crate) id: ClientId,
+    pub(crate) stream: TcpStream,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) control: Arc<Control>,
+    pub(crate) outbox: Outbox,
+    pub(crate) inbox: Inbox,
+    pub(crate) posts: Sender<Request>,
+    /// Dropped when the session ends; see `accept.rs`.
+    pub(crate) alive: Sender<()>,
+}
+
+enum State {
+    Unregistered { attempts: u32, deadline: Instant },
+    Registered { name: String },
+}
+
+/// Why a session ended.
+enum End {
+    /// `/quit` or `{exit}`, with the reason others see.
+    Quit(String),
+    /// The socket closed or failed (or the server closed it).
+    Lost,
+    /// No accepted name within the registration time.
+    RegistrationTimeout,
+    /// Too many refused names.
+    TooManyAttempts,
+}
+
+struct Session {
+    id: ClientId,
+    shared: Arc<Shared>,
+    control: Arc<Control>,
+    outbox: Outbox,
+    posts: Sender<Request>,
+    /// Posts sent since the last fence: a direct reply must wait for them, so
+    /// the client gets answers in the order it sent its lines.
+    posts_in_flight: Cell<bool>,
+    state: State,
+}
+
+/// The thread's body.
+pub(crate) fn run(parts: SessionParts) {
+    let SessionParts {
+        id,
+        stream,
+        shared,
+        control,
+        outbox,
+        inbox,
+        posts,
+        alive,
+    } = parts;
+    let peer = control.peer;
+    let writer_control = control.clone();
+    let writer = stream.try_clone().and_then(|write_half| {
+        thread::Builder::new()
+            .name(format!("w-{peer}"))
+            .stack_size(CLIENT_THREAD_STACK)
+            .spawn(move || writer::run(write_half, inbox, writer_control))
+    });
+    let deadline = Instant::now() + shared.config.registration_timeout;
+    let max_line = shared.config.max_line;
+    let mut session = Session {
+        id,
+        shared,
+        control,
+        outbox,
+        posts,
+        posts_in_flight: Cell::new(false),
+        state: State::Unregistered {
+            attempts: 0,
+            deadline,
+        },
+    };
+    let end = match writer {
+        Ok(_) => {
+            session.reply(&ServerLine::Hello {
+                server: SERVER_NAME.into(),
+                version: PROTOCOL_VERSION.to_string(),
+                text: "Send your name to join.".into(),
+            });
+            session.read_loop(&mut LineReader::new(stream, max_line))
+        }
+        Err(ref error) => {
+            log::warn!("{peer}: could not start a writer thread: {error}");
+            End::Lost
+        }
+    };
+    session.finish(end);
+    drop(session); // Drops this session's queue and post senders.
+    if let Ok(writer) = writer {
+        let _ = writer.join();
+    }
+    log::info!("{peer}: disconnected");
+    drop(alive);
+}
+
+impl Session {
+    fn read_loop(&mut self, reader: &mut LineReader<TcpStream>) -> End {
+        let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
+        loop {
+            if let State::Unregistered { deadline, .. } = self.state {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || reader.get_ref().set_read_timeout(Some(left)).is_err() {
+                    return End::RegistrationTimeout;
+                }
+            }
+            let frame = match reader.read_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return End::Lost,
+                Err(error) if is_timeout(&error) => return End::RegistrationTimeout,
+                Err(error) => {
+                    log::debug!("{}: read failed: {error}", self.control.peer);
+                    return End::Lost;
+                }
+            };
+            let wait = bucket.take(cost(&frame), Instant::now());
+            if !wait.is_zero() {
+                // Fake lag: this client's lines are read later, nobody else's.
+                thread::sleep(wait);
+            }
+            let was_registered = matches!(self.state, State::Registered { .. });
+            if let Some(end) = self.handle_frame(frame) {
+                return end;
+            }
+            if !was_registered && matches!(self.state, State::Registered { .. }) {
+                let _ = reader.get_ref().set_read_timeout(None);
+            }
+        }
+    }
+
+    fn handle_frame(&mut self, frame: Frame) -> Option<End> {
+        let line = match frame {
+            Frame::Line(line) => line,
+            Frame::TooLong => {
+                let limit = self.shared.config.max_line;
+                self.error(ErrorCode::LineTooLong, format!("Lines are limited to {limit} bytes; the line was dropped. Split it into several."));
+                return None;
+            }
+            Frame::BadEncoding => {
+                self.error(
+                    ErrorCode::BadEncoding,
+                    "That line was not valid UTF-8 and was dropped. Set your terminal to UTF-8.",
+                );
+                return None;
+            }
+            Frame::BadText => {
+                self.error(ErrorCode::BadText, "That line held a control character (an escape sequence?) and was dropped. Send plain text.");
+                return None;
+            }
+        };
+        if self.shared.config.log_http {
+            http_log::print(
+                self.shared.local_addr,
+                self.control.peer,
+                self.name(),
+                &line,
+            );
+        }
+        match Command::parse(&line) {
+            Ok(None) => None,
+            Ok(Some(command)) => match self.state {
+                State::Unregistered { .. } => self.handle_unregistered(command),
+                State::Registered { .. } => self.handle_registered(command),
+            },
+            Err(UsageError(usage)) => {
+                self.error(ErrorCode::Usage, usage);
+                None
+            }
+        }
+    }
+
+    fn handle_unregistered(&mut self, command: Command) -> Option<End> {
+        match command {
+            Command::Text(name) | Command::Name(name) => return self.try_register(name),
+            Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
+            Command::Help => self.help(),
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
+            _ => self.error(
+                ErrorCode::NotRegistered,
+                "Send your name first (a line with just the name), then try again.",
+            ),
+        }
+        None
+    }
+
+    fn handle_registered(&mut self, command: Command) -> Option<End> {
+        match command {
+            Command::Text(text) => self.post(None, text),
+            Command::Msg { to, text } => {
+                match self.shared.locked(|registry| registry.online_name(to)) {
+                    Some(to) => self.post(Some(to), text),
+                    None => self.error(
+                        ErrorCode::NoSuchUser,
+                        format!("Nobody called {to} is online. /who lists who is."),
+                    ),
+                }
+            }
+            Command::Who => {
+                let names = self.shared.locked(|registry| registry.names());
+                let mut out = String::new();
+                push_users(&mut out, names.iter().map(String::as_str));
+                self.send(out);
+            }
+            Command::History(n) => {
+                // The client's own messages sent before this line belong in it.
+                self.wait_for_posts();
+                let messages = self.shared.locked(|registry| registry.recent(n));
+                let mut out = String::new();
+                push_history(&mut out, &messages);
+                self.send(out);
+            }
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
+            Command::Help => self.help(),
+            Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
+            Command::Name(_) => self.error(
+                ErrorCode::UnknownCommand,
+                "You already have a name; to change it, /quit and join again.",
+            ),
+            Command::Unknown(word) => self.error(
+                ErrorCode::UnknownCommand,
+                format!("There is no /{word} command. /help lists the commands."),
+            ),
+        }
+        None
+    }
+
+    fn try_register(&mut self, requested: &str) -> Option<End> {
+        let name = requested.trim();
+        let config = &self.shared.config;
+        let refusal = if let Err(error) = validate_name(name) {
+            Some((
+                ErrorCode::NameInvalid,
+                format!("{name:?} is not a valid name: {error}. Try another."),
+            ))
+        } else if let Some(allowed) = &config.allow_users
+            && !allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
+        {
+            Some((
+                ErrorCode::NameNotAllowed,
+                format!(
+                    "{name} is not on this server's list of users. Ask its operator, or try another."
+                ),
+            ))
+        } else {
+            let join = chunk(
+                ServerLine::Join {
+                    ts: Utc::now(),
+                    name: name.to_owned(),
+                }
+                .encode(),
+            );
+            let replay = config.history_replay;
+            let registered = self.shared.locked(|registry| {
+                registry.register(
+                    self.id,
+                    name,
+                    &join,
+                    |online, history| welcome_block(name, online, history),
+                    replay,
+                )
+            });
+            match registered {
+                Ok(online) => {
+                    log::info!("{}: joined as {name} ({online} online)", self.control.peer);
+                    self.state = State::Registered {
+                        name: name.to_owned(),
+                    };
+                    return None;
+                }
+                Err(RegisterError::NameTaken) => Some((
+                    ErrorCode::NameTaken,
+                    format!("{name} is taken (names ignore case). Try another."),
+                )),
+                Err(RegisterError::Closed) => return Some(End::Lost),
+            }
+        };
+        let State::Unregistered { attempts, .. } = &mut self.state else {
+            return None;
+        };
+        *attempts += 1;
+        let attempts = *attempts;
+        if let Some((code, text)) = refusal {
+            self.error(code, text);
+        }
+        (attempts >= self.shared.config.max_name_attempts).then_some(End::TooManyAttempts)
+    }
+
+    /// Hands a message to the history thread. Blocks while it is far behind,
+    /// which slows this sender down and nobody else.
+    fn post(&self, to: Option<String>, text: &str) {
+        let Some(from) = self.name() else { return };
+        let post = Post {
+            sender: self.id,
+            from: from.to_owned(),
+            to,
+            text: text.to_owned(),
+        };
+        if self.posts.send(Request::Post(post)).is_ok() {
+            self.posts_in_flight.set(true);
+        }
+    }
+
+    /// Waits until everything this session posted is stored and queued.
+    fn wait_for_posts(&self) {
+        if !self.posts_in_flight.replace(false) {
+            return;
+        }
+        let (done, wait) = crossbeam_channel::bounded(1);
+        if self.posts.send(Request::Fence(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    /// Takes the connection out of the registry (telling others why, if it had
+    /// joined) and records the farewell its writer sends.
+    fn finish(&self, end: End) {
+        let (leave, farewell) = match &end {
+            End::Quit(reason) => (reason.as_str(), Some("goodbye")),
+            End::Lost => ("connection lost", None),
+            End::RegistrationTimeout => (
+                "connection lost",
+                Some("registration timed out: send your name within the time allowed"),
+            ),
+            End::TooManyAttempts => ("connection lost", Some("too many refused names")),
+        };
+        if let Some(farewell) = farewell {
+            self.control.set_farewell(farewell, false);
+        }
+        self.wait_for_posts();
+        let peer = self.control.peer;
+        let removed = self
+            .shared
+            .locked(|registry| registry.remove(self.id, leave, Utc::now()));
+        if removed && let Some(name) = self.name() {
+            log::info!("{peer}: {name} left ({leave})");
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        match &self.state {
+            State::Registered { name } => Some(name),
+            State::Unregistered { .. } => None,
+        }
+    }
+
+    fn help(&self) {
+        let mut out = String::new();
+        for text in HELP {
+            ServerLine::Info {
+                text: (*text).to_owned(),
+            }
+            .encode_into(&mut out);
+        }
+        self.send(out);
+    }
+
+    fn error(&self, code: ErrorCode, text: impl Into<String>) {
+        self.reply(&ServerLine::Error {
+            code,
+            text: text.into(),
+        });
+    }
+
+    fn reply(&self, line: &ServerLine) {
+        self.send(line.encode());
+    }
+
+    /// Queues lines for this client, after its own messages still on their way
+    /// through the history thread. If its queue is full it is evicted.
+    fn send(&self, lines: String) {
+        self.wait_for_posts();
+        if !self.outbox.offer(&chunk(lines)) {
+            self.shared
+                .locked(|registry| registry.mark_overflowed(self.id));
+        }
+    }
+}
+
+const HELP: &[&str] = &[
+    "Commands:",
+    "  /msg <name> <text>   send a private message",
+    "  /who                 list who is online",
+    "  /history [n]         replay the last n room messages (1 to 1000, default 50)",
+    "  /ping [token]        check the connection (the server answers PONG)",
+    "  /quit [reason]       leave (or type {exit})",
+    "  /help                this list",
+    "  //text               send a room message that starts with /",
+    "Before joining, send your name. Anything else you type goes to the room.",
+];
+
+fn chunk(lines: String) -> Chunk {
+    Chunk::from(lines.into_bytes())
+}
+
+/// What a line costs in flood-control tokens: commands that make the server
+/// gather and send a lot cost more than a message.
+fn cost(frame: &Frame) -> u32 {
+    match frame {
+        Frame::Line(line) if line.len() > 1 && line.starts_with('/') && !line.starts_with("//") => {
+            let word = line[1..].split(' ').next().unwrap_or_default();
+            if word.eq_ignore_ascii_case("who") || word.eq_ignore_ascii_case("history") {
+                3
+            } else {
+                1
+            }
+        }
+        _ => 1,
+    }
+}
+
+fn is_timeout(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// The block a client gets on joining: `WELCOME`, the online list, the history.
+fn welcome_block(
+    name: &str,
+    online: &mut dyn Iterator<Item = &str>,
+    history: &[Arc<StoredMessage>],
+) -> Chunk {
+    let mut users = String::new();
+    let count = push_users(&mut users, online);
+    let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
+    let mut out = ServerLine::Welcome {
+        name: name.to_owned(),
+        online: count,
+        text,
+    }
+    .encode();
+    out.push_str(&users);
+    push_history(&mut out, history);
+    chunk(out)
+}
+
+/// Appends `USERS` lines, each within the server line limit, and `USERS-END`.
+/// Returns the count.
+fn push_users<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) -> u64 {
+    const PREFIX: &str = "USERS :";
+    let mut count = 0;
+    let mut line_start = None;
+    for name in names {
+        let fits =
+            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
+        if fits {
+            out.push(' ');
+        } else {
+            if line_start.is_some() {
+                out.push('\n');
+            }
+            line_start = Some(out.len());
+            out.push_str(PREFIX);
+        }
+        out.push_str(name);
+        count += 1;
+    }
+    if line_start.is_some() {
+        out.push('\n');
+    }
+    out.push_str("USERS-END");
+    push_number(out, count);
+    out.push('\n');
+    count
+}
+
+/// Appends `HISTORY` lines and `HISTORY-END`.
+fn push_history(out: &mut String, messages: &[Arc<StoredMessage>]) {
+    for message in messages {
+        message.encode_history(out);
+    }
+    out.push_str("HISTORY-END");
+    push_number(out, messages.len() as u64);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_lines_respect_the_line_limit() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
+            .collect();
+        let mut out = String::new();
+        let count = push_users(&mut out, names.iter().map(String::as_str));
+        assert_eq!(count, 2000);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() > 2, "split over several lines");
+        assert!(
+            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
+            "each line within the limit, LF included"
+        );
+        let listed: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("USERS :"))
+            .flat_map(|l| l.split(' '))
+            .collect();
+        assert_eq!(listed, names);
+        assert_eq!(*lines.last().unwrap(), "USERS-END 2000");
+    }
+
+    #[test]
+    fn empty_lists_still_end() {
+        let mut out = String::new();
+        assert_eq!(push_users(&mut out, std::iter::empty()), 0);
+        push_history(&mut out, &[]);
+        assert_eq!(out, "USERS-END 0\nHISTORY-END 0\n");
+    }
+}

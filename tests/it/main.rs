@@ -1,0 +1,8 @@
+//! The one integration-test binary: real sockets, real processes.
+//!
+//! `support` starts servers (in-process on port 0, or the real binary) and
+//! speaks raw protocol lines with deadlines; each other module covers one area.
+
+mod client;
+mod server;
+mod support;
