@@ -152,7 +152,8 @@ impl Participant {
                 continue;
             }
             if commit_lines > applied {
-                // The line was written just before a crash; only APPLIED is missing.
+                let why = "commit-log line written before the crash: record APPLIED only";
+                actions.push(step(tx, why.to_owned()));
                 actions.push(Action::Log(Record::Applied(tx)));
             } else {
                 let text = infos
