@@ -34,7 +34,9 @@ pub mod message;
 pub mod model;
 pub mod output;
 pub mod participant;
-pub mod termination;
+
+#[cfg(test)]
+mod machine_tests;
 
 pub use coordinator::Coordinator;
 pub use log::{Record, TxInfo};

@@ -18,22 +18,26 @@
 //! the server's copy before aborting), `participant:before-apply` and
 //! `participant:after-apply`; `<role>` is `coordinator` or `participant`.
 
-use std::collections::VecDeque;
+mod coordinator;
+mod participant;
+
+pub use coordinator::run_coordinator;
+pub use participant::run_participant;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, never, select};
+use crossbeam_channel::{Receiver, never};
 
 use crate::conn::{ConnError, Connection, Event};
-use crate::protocol::{ErrorCode, ServerLine, name_key, validate_name};
+use crate::protocol::{ErrorCode, ServerLine, name_key};
 
 use super::log::{CommitLog, LogError, StateLog};
 use super::message::{Message, looks_like_3pc};
 use super::output::{Output, Style};
-use super::participant::{AckPolicy, Config, VotePolicy};
-use super::{Action, Coordinator, Input, Millis, Note, Outcome, Participant, Timing, TxId};
+use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
 
 /// What both binaries are told.
 #[derive(Debug, Clone)]
@@ -374,221 +378,6 @@ fn stdin_lines() -> Receiver<String> {
         log::error!("cannot read stdin: {error}");
     }
     rx
-}
-
-/// Runs the coordinator. With `request`, runs that one transaction and returns its
-/// outcome; otherwise every stdin line is a request, until EOF (returns `None`).
-pub fn run_coordinator(
-    settings: Settings,
-    participants: Vec<String>,
-    request: Option<String>,
-) -> Result<Option<Outcome>, DriverError> {
-    check_participants(&settings.name, &participants)?;
-    let timing = settings.timing;
-    let single = request.is_some();
-    let mut pending: VecDeque<String> = request.into_iter().collect();
-    let mut stdin = if single { never() } else { stdin_lines() };
-    let mut stdin_open = !single;
-    let mut in_flight: Option<TxId> = None;
-    let mut driver = Driver::new(settings, "coordinator");
-    loop {
-        driver.connect()?;
-        let (records, _) = driver.open_logs(false)?;
-        let (mut machine, actions) = Coordinator::recover(timing, &records, driver.now());
-        let mut turn = driver.perform(actions)?;
-        if let Some(tx) = in_flight
-            && let Some(outcome) = machine.outcome(tx)
-        {
-            driver.decided.push((tx, outcome));
-        }
-        while let Turn::Go = turn {
-            for (tx, outcome) in std::mem::take(&mut driver.decided) {
-                if in_flight == Some(tx) {
-                    in_flight = None;
-                    if single {
-                        driver.quit();
-                        return Ok(Some(outcome));
-                    }
-                }
-            }
-            if machine.is_idle() && in_flight.is_none() {
-                if let Some(text) = pending.pop_front() {
-                    in_flight = Some(machine.next_tx());
-                    let input = Input::Request {
-                        text,
-                        members: participants.clone(),
-                    };
-                    turn = driver.perform(machine.handle(input, driver.now()))?;
-                    continue;
-                }
-                if !stdin_open {
-                    driver.quit();
-                    return Ok(None);
-                }
-            }
-            let timer = driver.deadline_channel(machine.deadline());
-            let conn_events = driver.conn.as_ref().expect("connected").events().clone();
-            turn = select! {
-                recv(conn_events) -> event => match driver.inbound(event.unwrap_or(Event::Closed(None))) {
-                    Ok(Some(input)) => driver.perform(machine.handle(input, driver.now()))?,
-                    Ok(None) => Turn::Go,
-                    Err(reason) => Turn::Cut(reason),
-                },
-                recv(stdin) -> line => {
-                    match line {
-                        Ok(line) => queue_request(&driver.out, &mut pending, line),
-                        Err(_) => {
-                            stdin_open = false;
-                            stdin = never();
-                        }
-                    }
-                    Turn::Go
-                },
-                recv(timer) -> _ => driver.perform(machine.handle(Input::Timeout, driver.now()))?,
-            };
-        }
-        match turn {
-            Turn::Cut(reason) => driver.disconnected(&reason),
-            Turn::Stop | Turn::Go => return Ok(None),
-        }
-    }
-}
-
-fn queue_request(out: &Output, pending: &mut VecDeque<String>, line: String) {
-    let text = line.trim();
-    if text.is_empty() {
-        return;
-    }
-    if text.chars().any(char::is_control) {
-        out.note(&Note::Ignored {
-            why: "a request cannot hold control characters".into(),
-        });
-        return;
-    }
-    pending.push_back(text.to_owned());
-}
-
-fn check_participants(own: &str, participants: &[String]) -> Result<(), DriverError> {
-    if participants.is_empty() {
-        return Err(DriverError::BadArgument(
-            "--participants needs at least one name".into(),
-        ));
-    }
-    let mut keys: Vec<String> = participants.iter().map(|p| name_key(p)).collect();
-    keys.sort();
-    keys.dedup();
-    if keys.len() != participants.len() {
-        return Err(DriverError::BadArgument(
-            "--participants names a participant twice".into(),
-        ));
-    }
-    for name in participants {
-        validate_name(name)
-            .map_err(|e| DriverError::BadArgument(format!("participant {name:?}: {e}")))?;
-        if name_key(name) == name_key(own) {
-            return Err(DriverError::BadArgument(
-                "the coordinator cannot be a participant".into(),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Runs a participant until it is killed, or until stdin ends while it asks a
-/// human.
-pub fn run_participant(
-    settings: Settings,
-    vote: VotePolicy,
-    ack: AckPolicy,
-) -> Result<(), DriverError> {
-    let config = Config {
-        name: settings.name.clone(),
-        timing: settings.timing,
-        vote,
-        ack,
-    };
-    let asks = vote == VotePolicy::Ask || ack == AckPolicy::Ask;
-    let mut stdin = if asks { stdin_lines() } else { never() };
-    let reminder = if settings.style == Style::Terminal {
-        crossbeam_channel::tick(Duration::from_secs(5))
-    } else {
-        never()
-    };
-    let mut driver = Driver::new(settings, "participant");
-    loop {
-        driver.connect()?;
-        let (records, lines) = driver.open_logs(true)?;
-        let (mut machine, actions) =
-            Participant::recover(config.clone(), &records, lines, driver.now());
-        let mut turn = driver.perform(actions)?;
-        while let Turn::Go = turn {
-            let timer = driver.deadline_channel(machine.deadline());
-            let conn_events = driver.conn.as_ref().expect("connected").events().clone();
-            turn = select! {
-                recv(conn_events) -> event => match driver.inbound(event.unwrap_or(Event::Closed(None))) {
-                    Ok(Some(input)) => driver.perform(machine.handle(input, driver.now()))?,
-                    Ok(None) => Turn::Go,
-                    Err(reason) => Turn::Cut(reason),
-                },
-                recv(stdin) -> line => match line {
-                    Ok(line) => match human_input(&machine, &line) {
-                        Some(input) => driver.perform(machine.handle(input, driver.now()))?,
-                        None => Turn::Go,
-                    },
-                    Err(_) => {
-                        stdin = never();
-                        Turn::Stop
-                    }
-                },
-                recv(timer) -> _ => driver.perform(machine.handle(Input::Timeout, driver.now()))?,
-                recv(reminder) -> _ => {
-                    remind(&driver, &machine);
-                    Turn::Go
-                },
-            };
-        }
-        match turn {
-            Turn::Cut(reason) => driver.disconnected(&reason),
-            Turn::Stop | Turn::Go => {
-                driver.quit();
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// What a human's line means now: a vote while one is asked for, an ACK while
-/// one is asked for.
-fn human_input(machine: &Participant, line: &str) -> Option<Input> {
-    let word = line.trim().to_ascii_lowercase();
-    if machine.awaiting_vote().is_some() {
-        return match word.as_str() {
-            "c" | "commit" | "y" | "yes" => Some(Input::Vote(Outcome::Commit)),
-            "a" | "abort" | "n" | "no" => Some(Input::Vote(Outcome::Abort)),
-            _ => None,
-        };
-    }
-    if machine.awaiting_ack().is_some() {
-        return Some(Input::Ack);
-    }
-    None
-}
-
-fn remind(driver: &Driver, machine: &Participant) {
-    let Some(deadline) = machine.deadline() else {
-        return;
-    };
-    if let Some(tx) = machine.awaiting_vote() {
-        driver.out.print(&format!(
-            "tx {tx}: waiting for your vote (c/a), {} s left",
-            driver.out.seconds_left(deadline)
-        ));
-    } else if let Some(tx) = machine.awaiting_ack() {
-        driver.out.print(&format!(
-            "tx {tx}: waiting for your ACK (Enter), {} s left",
-            driver.out.seconds_left(deadline)
-        ));
-    }
 }
 
 #[cfg(test)]

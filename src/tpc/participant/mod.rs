@@ -7,18 +7,22 @@
 //! termination leader) and before the commit-log line; `APPLIED` follows the line.
 //!
 //! When the coordinator falls silent in READY or PRECOMMIT (T + T/6), the
-//! participant runs termination ([`termination`](super::termination)). A
+//! participant runs termination ([`termination`]). A
 //! participant never decides commit without having voted commit, never decides
 //! alone after a restart with READY or PRECOMMIT logged (it asks, `RECOVERING`),
 //! and does not answer DECISION-REQ while it runs termination, so a recovering
 //! coordinator cannot resume against a termination leader.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod recovery;
+pub mod termination;
+
+use std::collections::BTreeMap;
 
 use super::message::{Body, Message};
-use super::termination::Termination;
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
 use super::{decision_in, ignored, send, show_state, step};
+use recovery::apply;
+use termination::Termination;
 
 /// How the participant votes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,10 +88,10 @@ pub(crate) struct Current {
 pub struct Participant {
     pub(crate) config: Config,
     /// The highest transaction id seen: lower ones are stale.
-    last_tx: TxId,
+    pub(crate) last_tx: TxId,
     /// The coordinator of the latest transaction seen.
-    coordinator: Option<String>,
-    decided: BTreeMap<TxId, Outcome>,
+    pub(crate) coordinator: Option<String>,
+    pub(crate) decided: BTreeMap<TxId, Outcome>,
     pub(crate) current: Option<Current>,
 }
 
@@ -101,87 +105,6 @@ impl Participant {
             decided: BTreeMap::new(),
             current: None,
         }
-    }
-
-    /// Rebuilds the participant from its state log and the number of lines in its
-    /// commit log, and finishes what a crash interrupted: a missing commit-log
-    /// line is written (exactly once), a transaction without READY is aborted, and
-    /// one with READY or PRECOMMIT is asked about (`RECOVERING`).
-    pub fn recover(
-        config: Config,
-        records: &[Record],
-        commit_lines: usize,
-        now: Millis,
-    ) -> (Participant, Vec<Action>) {
-        let mut participant = Participant::new(config);
-        let mut infos = BTreeMap::new();
-        let (mut ready, mut precommitted, mut applied) = (BTreeSet::new(), BTreeSet::new(), 0);
-        for record in records {
-            participant.last_tx = participant.last_tx.max(record.tx());
-            match record {
-                Record::Init(info) | Record::Ready(info) => {
-                    participant.coordinator = Some(info.coordinator.clone());
-                    if matches!(record, Record::Ready(_)) {
-                        ready.insert(info.tx);
-                    }
-                    infos.insert(info.tx, info.clone());
-                }
-                Record::Precommit(tx) => {
-                    precommitted.insert(*tx);
-                }
-                Record::Decided(tx, outcome) => {
-                    participant.decided.insert(*tx, *outcome);
-                }
-                Record::Applied(_) => applied += 1,
-                Record::Begin { .. } => {}
-            }
-        }
-        let mut actions = Vec::new();
-        let applied_txs: BTreeSet<TxId> = records
-            .iter()
-            .filter_map(|r| {
-                if let Record::Applied(tx) = r {
-                    Some(*tx)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        for (&tx, &outcome) in &participant.decided {
-            if applied_txs.contains(&tx) {
-                continue;
-            }
-            if commit_lines > applied {
-                let why = "commit-log line written before the crash: record APPLIED only";
-                actions.push(step(tx, why.to_owned()));
-                actions.push(Action::Log(Record::Applied(tx)));
-            } else {
-                let text = infos
-                    .get(&tx)
-                    .map(|info| info.text.clone())
-                    .unwrap_or_default();
-                actions.extend(apply(tx, outcome, text));
-            }
-            applied += 1;
-        }
-        let undecided = infos
-            .into_values()
-            .rev()
-            .find(|info| !participant.decided.contains_key(&info.tx));
-        if let Some(info) = undecided {
-            let tx = info.tx;
-            if !ready.contains(&tx) {
-                actions.push(step(tx, "restarted before voting: abort".to_owned()));
-                actions.extend(participant.decide_with(info, Outcome::Abort, None));
-            } else {
-                participant.current = Some(Current {
-                    info,
-                    phase: Phase::Ready { deadline: now },
-                });
-                actions.extend(participant.start_recovering(precommitted.contains(&tx), now));
-            }
-        }
-        (participant, actions)
     }
 
     /// The participant's name.
@@ -487,21 +410,6 @@ impl Participant {
         }
     }
 
-    fn start_recovering(&mut self, precommitted: bool, now: Millis) -> Vec<Action> {
-        let next_ask = now + self.config.timing.sixth();
-        self.set_phase(Phase::Recovering {
-            precommitted,
-            next_ask,
-        });
-        let current = self.current.as_ref().expect("caller set it");
-        let tx = current.info.tx;
-        let mut actions = vec![show_state(tx, "RECOVERING")];
-        for peer in self.peers_and_coordinator() {
-            actions.push(send(&peer, tx, Body::DecisionReq));
-        }
-        actions
-    }
-
     fn answer_decision(&self, from: &str, tx: TxId) -> Vec<Action> {
         if let Some(outcome) = self.outcome(tx) {
             return vec![send(from, tx, Body::Decision(Some(outcome)))];
@@ -560,7 +468,7 @@ impl Participant {
             .collect()
     }
 
-    fn peers_and_coordinator(&self) -> Vec<String> {
+    pub(crate) fn peers_and_coordinator(&self) -> Vec<String> {
         let mut names = self.peers();
         if let Some(current) = &self.current {
             names.insert(0, current.info.coordinator.clone());
@@ -620,13 +528,4 @@ impl Participant {
         actions.push(Action::Show(Note::Decided { tx, outcome }));
         actions
     }
-}
-
-/// The commit-log line for a decision, then its APPLIED record.
-fn apply(tx: TxId, outcome: Outcome, text: String) -> Vec<Action> {
-    let line = match outcome {
-        Outcome::Commit => text,
-        Outcome::Abort => String::new(),
-    };
-    vec![Action::Apply { tx, line }, Action::Log(Record::Applied(tx))]
 }

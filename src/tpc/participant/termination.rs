@@ -20,10 +20,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::message::Body;
-use super::participant::{Participant, Phase};
-use super::{Action, Millis, Outcome, PeerState, Record, TxId};
-use super::{ignored, send, show_state, step};
+use super::{Participant, Phase};
+use crate::tpc::message::Body;
+use crate::tpc::{Action, Millis, Outcome, PeerState, Record, TxId};
+use crate::tpc::{ignored, send, show_state, step};
 
 /// The termination protocol's state: what this process knows of itself, which
 /// leaders fell silent, and the current round.
