@@ -33,14 +33,17 @@
 //! and the exploration finds the I1 violation of row X1.
 
 mod invariants;
+mod scenario;
 mod world;
+
+pub use scenario::x1_partition;
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::{Input, Millis};
+use super::Millis;
 use invariants::{check_final, check_safety};
-use world::{Machine, World, hash_of, starting_votes, successors};
+use world::{World, hash_of, starting_votes, successors};
 
 /// The names of the processes: index 0 is the coordinator.
 pub const NAMES: [&str; 4] = ["c", "p1", "p2", "p3"];
@@ -186,28 +189,9 @@ impl Explorer {
             if let Some(found) = check_safety(&world) {
                 return Some(found);
             }
-            if !world.network.is_empty() {
-                let envelope = world.network.remove(0);
-                let input = World::input_for(&envelope);
-                let actions = world.handle(envelope.to, input);
-                world.perform(envelope.to, &actions, usize::MAX);
-                continue;
-            }
-            let Some(deadline) = world.next_deadline() else {
+            if !world.advance() {
                 break;
-            };
-            world.now = world.now.max(deadline);
-            let i = (0..NAMES.len())
-                .find(|&i| {
-                    world.processes[i]
-                        .machine
-                        .as_ref()
-                        .and_then(Machine::deadline)
-                        == Some(deadline)
-                })
-                .expect("someone holds the earliest deadline");
-            let actions = world.handle(i, Input::Timeout);
-            world.perform(i, &actions, usize::MAX);
+            }
         }
         let found = check_final(&world);
         if found.is_none() {
@@ -231,6 +215,7 @@ impl Explorer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tpc::Outcome;
 
     fn bounds_from_env() -> Bounds {
         let mut bounds = Bounds::standard();
@@ -275,6 +260,23 @@ mod tests {
             report.violation.is_none(),
             "an invariant is broken, see the trace above"
         );
+    }
+
+    #[test]
+    fn tpc_x1_p1_in_precommit_split_from_p2_p3_in_ready() {
+        let (decisions, broken) = x1_partition(false);
+        println!(
+            "X1, disconnect rule off: decisions (c, p1, p2, p3) {decisions:?}, broken {broken:?}"
+        );
+        assert_eq!(broken, Some("I1"));
+        assert_eq!(decisions[1], Some(Outcome::Commit), "p1 alone commits");
+        assert_eq!(decisions[2], Some(Outcome::Abort), "p2 and p3 abort");
+        let (decisions, broken) = x1_partition(true);
+        println!(
+            "X1, disconnect rule on: decisions (c, p1, p2, p3) {decisions:?}, broken {broken:?}"
+        );
+        assert_eq!(broken, None);
+        assert_eq!(decisions[1..], [Some(Outcome::Abort); 3]);
     }
 
     #[test]

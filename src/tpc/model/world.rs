@@ -209,6 +209,34 @@ impl World {
         machine.handle(input, now)
     }
 
+    /// One deterministic fault-free event: the first message in flight is
+    /// delivered, or else the earliest timer fires. False when nothing is left.
+    pub(super) fn advance(&mut self) -> bool {
+        if !self.network.is_empty() {
+            let envelope = self.network.remove(0);
+            let input = World::input_for(&envelope);
+            let actions = self.handle(envelope.to, input);
+            self.perform(envelope.to, &actions, usize::MAX);
+            return true;
+        }
+        let Some(deadline) = self.next_deadline() else {
+            return false;
+        };
+        self.now = self.now.max(deadline);
+        let i = (0..NAMES.len())
+            .find(|&i| {
+                self.processes[i]
+                    .machine
+                    .as_ref()
+                    .and_then(Machine::deadline)
+                    == Some(deadline)
+            })
+            .expect("someone holds the earliest deadline");
+        let actions = self.handle(i, Input::Timeout);
+        self.perform(i, &actions, usize::MAX);
+        true
+    }
+
     pub(super) fn next_deadline(&self) -> Option<Millis> {
         self.processes
             .iter()
