@@ -3,13 +3,69 @@
 
 use std::collections::VecDeque;
 
-use crossbeam_channel::{never, select};
+use crossbeam_channel::{Receiver, RecvError, never, select};
 
 use super::{Driver, DriverError, Settings, Turn, stdin_lines};
 use crate::conn::Event;
 use crate::protocol::{name_key, validate_name};
-use crate::tpc::output::Output;
+use crate::tpc::output::{Output, Style};
 use crate::tpc::{Coordinator, Input, Note, Outcome, TxId};
+
+/// Where requests come from, and the one being run.
+struct Requests {
+    /// `--request`: one transaction, then exit with its outcome.
+    single: bool,
+    pending: VecDeque<String>,
+    stdin: Receiver<String>,
+    stdin_open: bool,
+    /// The transaction started for the request being run.
+    in_flight: Option<TxId>,
+}
+
+impl Requests {
+    fn new(request: Option<String>) -> Requests {
+        let single = request.is_some();
+        Requests {
+            single,
+            pending: request.into_iter().collect(),
+            stdin: if single { never() } else { stdin_lines() },
+            stdin_open: !single,
+            in_flight: None,
+        }
+    }
+
+    /// Takes note of decisions; returns the exit outcome once the single
+    /// request is decided.
+    fn decided(&mut self, decided: Vec<(TxId, Outcome)>) -> Option<Outcome> {
+        for (tx, outcome) in decided {
+            if self.in_flight == Some(tx) {
+                self.in_flight = None;
+                if self.single {
+                    return Some(outcome);
+                }
+            }
+        }
+        None
+    }
+
+    fn stdin_line(&mut self, out: &Output, line: Result<String, RecvError>) {
+        match line {
+            Ok(line) => queue_request(out, &mut self.pending, line),
+            Err(_) => {
+                self.stdin_open = false;
+                self.stdin = never();
+            }
+        }
+    }
+}
+
+/// How serving one connection ended.
+enum Served {
+    /// The connection was lost: reconnect and recover.
+    Cut(String),
+    /// Nothing more to do; the outcome of `--request`, if any.
+    Done(Option<Outcome>),
+}
 
 /// Runs the coordinator. With `request`, runs that one transaction and returns its
 /// outcome; otherwise every stdin line is a request, until EOF (returns `None`).
@@ -20,72 +76,81 @@ pub fn run_coordinator(
 ) -> Result<Option<Outcome>, DriverError> {
     check_participants(&settings.name, &participants)?;
     let timing = settings.timing;
-    let single = request.is_some();
-    let mut pending: VecDeque<String> = request.into_iter().collect();
-    let mut stdin = if single { never() } else { stdin_lines() };
-    let mut stdin_open = !single;
-    let mut in_flight: Option<TxId> = None;
+    let mut requests = Requests::new(request);
     let mut driver = Driver::new(settings, "coordinator");
     loop {
         driver.connect()?;
+        if driver.out.style() == Style::Terminal && !requests.single {
+            driver
+                .out
+                .print("type a request and press Enter: one line is one transaction");
+        }
         let (records, _) = driver.open_logs(false)?;
         let (mut machine, actions) = Coordinator::recover(timing, &records, driver.now());
-        let mut turn = driver.perform(actions)?;
-        if let Some(tx) = in_flight
+        let turn = driver.perform(actions)?;
+        if let Some(tx) = requests.in_flight
             && let Some(outcome) = machine.outcome(tx)
         {
             driver.decided.push((tx, outcome));
         }
-        while let Turn::Go = turn {
-            for (tx, outcome) in std::mem::take(&mut driver.decided) {
-                if in_flight == Some(tx) {
-                    in_flight = None;
-                    if single {
-                        driver.quit();
-                        return Ok(Some(outcome));
-                    }
-                }
+        match serve(
+            &mut driver,
+            &mut machine,
+            &mut requests,
+            &participants,
+            turn,
+        )? {
+            Served::Cut(reason) => driver.disconnected(&reason),
+            Served::Done(outcome) => {
+                driver.quit();
+                return Ok(outcome);
             }
-            if machine.is_idle() && in_flight.is_none() {
-                if let Some(text) = pending.pop_front() {
-                    in_flight = Some(machine.next_tx());
-                    let input = Input::Request {
-                        text,
-                        members: participants.clone(),
-                    };
-                    turn = driver.perform(machine.handle(input, driver.now()))?;
-                    continue;
-                }
-                if !stdin_open {
-                    driver.quit();
-                    return Ok(None);
-                }
+        }
+    }
+}
+
+/// The loop over one connection.
+fn serve(
+    driver: &mut Driver,
+    machine: &mut Coordinator,
+    requests: &mut Requests,
+    participants: &[String],
+    mut turn: Turn,
+) -> Result<Served, DriverError> {
+    loop {
+        if let Turn::Cut(reason) = turn {
+            return Ok(Served::Cut(reason));
+        }
+        if let Some(outcome) = requests.decided(std::mem::take(&mut driver.decided)) {
+            return Ok(Served::Done(Some(outcome)));
+        }
+        if machine.is_idle() && requests.in_flight.is_none() {
+            if let Some(text) = requests.pending.pop_front() {
+                requests.in_flight = Some(machine.next_tx());
+                let members = participants.to_vec();
+                turn = driver
+                    .perform(machine.handle(Input::Request { text, members }, driver.now()))?;
+                continue;
             }
-            let timer = driver.deadline_channel(machine.deadline());
-            let conn_events = driver.conn.as_ref().expect("connected").events().clone();
-            turn = select! {
-                recv(conn_events) -> event => match driver.inbound(event.unwrap_or(Event::Closed(None))) {
-                    Ok(Some(input)) => driver.perform(machine.handle(input, driver.now()))?,
-                    Ok(None) => Turn::Go,
-                    Err(reason) => Turn::Cut(reason),
-                },
-                recv(stdin) -> line => {
-                    match line {
-                        Ok(line) => queue_request(&driver.out, &mut pending, line),
-                        Err(_) => {
-                            stdin_open = false;
-                            stdin = never();
-                        }
-                    }
-                    Turn::Go
-                },
-                recv(timer) -> _ => driver.perform(machine.handle(Input::Timeout, driver.now()))?,
-            };
+            if !requests.stdin_open {
+                return Ok(Served::Done(None));
+            }
         }
-        match turn {
-            Turn::Cut(reason) => driver.disconnected(&reason),
-            Turn::Stop | Turn::Go => return Ok(None),
-        }
+        let timer = driver.deadline_channel(machine.deadline());
+        let conn_events = driver.conn.as_ref().expect("connected").events().clone();
+        let stdin = requests.stdin.clone();
+        turn = select! {
+            recv(conn_events) -> event => match driver.inbound(event.unwrap_or(Event::Closed(None))) {
+                Ok(Some(input)) => driver.perform(machine.handle(input, driver.now()))?,
+                Ok(None) => Turn::Go,
+                Err(reason) => Turn::Cut(reason),
+            },
+            recv(stdin) -> line => {
+                requests.stdin_line(&driver.out, line);
+                Turn::Go
+            },
+            recv(timer) -> _ => driver.perform(machine.handle(Input::Timeout, driver.now()))?,
+        };
     }
 }
 
