@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use super::Millis;
 use invariants::{check_final, check_safety};
-use world::{World, hash_of, starting_votes, successors};
+use world::{Label, World, hash_of, starting_votes, successors};
 
 /// The names of the processes: index 0 is the coordinator.
 pub const NAMES: [&str; 4] = ["c", "p1", "p2", "p3"];
@@ -125,7 +125,7 @@ struct Explorer {
     /// collision could hide a world, with odds of about n^2 / 2^65.
     seen: HashSet<u64>,
     /// For each world reached: the world it came from and the event.
-    parents: Vec<(usize, String)>,
+    parents: Vec<(usize, Label)>,
     /// Hashes of worlds whose fault-free completion is known to be good.
     completed: HashSet<u64>,
 }
@@ -137,8 +137,7 @@ impl Explorer {
             let start = World::initial(votes);
             let index = self.parents.len();
             self.seen.insert(hash_of(&start));
-            self.parents
-                .push((usize::MAX, format!("start, votes {votes:?}")));
+            self.parents.push((usize::MAX, Label::Start(votes)));
             queue.push_back((start, index));
         }
         while let Some((world, index)) = queue.pop_front() {
@@ -204,7 +203,7 @@ impl Explorer {
         let mut events = Vec::new();
         while index != usize::MAX {
             let (parent, label) = &self.parents[index];
-            events.push(label.clone());
+            events.push(label.to_string());
             index = *parent;
         }
         events.reverse();

@@ -275,8 +275,47 @@ pub(super) fn starting_votes() -> Vec<[VotePolicy; 3]> {
     all
 }
 
+/// An event of the exploration, formatted only for the trace of a violation.
+#[derive(Debug, Clone)]
+pub(super) enum Label {
+    Start([VotePolicy; 3]),
+    Request,
+    Deliver(Envelope),
+    Lose(Envelope),
+    Timeout(usize, Millis),
+    Crash(usize),
+    /// A crash after `k` of the `n` effective actions of a step.
+    CrashDuring(Box<Label>, usize, usize, usize),
+    Restart(usize),
+    Partition(u8),
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Start(votes) => write!(f, "start, humans vote {votes:?}"),
+            Label::Request => write!(f, "c: request"),
+            Label::Deliver(envelope) => write!(f, "{}", describe(envelope)),
+            Label::Lose(envelope) => write!(f, "lost: {}", describe(envelope)),
+            Label::Timeout(i, now) => write!(f, "t={now}: {} times out", NAMES[*i]),
+            Label::Crash(i) => write!(f, "{} crashes", NAMES[*i]),
+            Label::CrashDuring(step, i, k, n) => {
+                write!(f, "{step}; {} crashes after {k} of {n} actions", NAMES[*i])
+            }
+            Label::Restart(i) => write!(f, "{} restarts", NAMES[*i]),
+            Label::Partition(mask) => {
+                let cut: Vec<&str> = (0..NAMES.len())
+                    .filter(|i| (mask >> i) & 1 == 1)
+                    .map(|i| NAMES[i])
+                    .collect();
+                write!(f, "partition: {{{}}} cut off", cut.join(","))
+            }
+        }
+    }
+}
+
 /// Every next world, each with the event that leads to it.
-pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(String, World)> {
+pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> {
     let mut out = Vec::new();
     if !world.requested && world.is_up(0) {
         let mut base = world.clone();
@@ -286,7 +325,7 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(String, World)>
             text: TEXT.to_owned(),
             members,
         };
-        step(&base, 0, input, "c: request".to_owned(), bounds, &mut out);
+        step(base, 0, input, Label::Request, bounds, &mut out);
     }
     for (at, envelope) in world.network.iter().enumerate() {
         if at > 0
@@ -297,20 +336,14 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(String, World)>
         }
         let mut base = world.clone();
         base.network.remove(at);
-        let label = describe(envelope);
         if world.losses < bounds.losses && losable(envelope) {
             let mut lost = base.clone();
             lost.losses += 1;
-            out.push((format!("lost: {label}"), lost));
+            out.push((Label::Lose(envelope.clone()), lost));
         }
-        step(
-            &base,
-            envelope.to,
-            World::input_for(envelope),
-            label,
-            bounds,
-            &mut out,
-        );
+        let input = World::input_for(envelope);
+        let label = Label::Deliver(envelope.clone());
+        step(base, envelope.to, input, label, bounds, &mut out);
     }
     if world.network.is_empty()
         && let Some(deadline) = world.next_deadline()
@@ -325,8 +358,8 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(String, World)>
                 .and_then(Machine::deadline)
                 == Some(deadline)
             {
-                let label = format!("t={}: {} times out", base.now, NAMES[i]);
-                step(&base, i, Input::Timeout, label, bounds, &mut out);
+                let label = Label::Timeout(i, base.now);
+                step(base.clone(), i, Input::Timeout, label, bounds, &mut out);
             }
         }
     }
@@ -335,17 +368,17 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(String, World)>
 }
 
 /// Crashes, restarts and (with the disconnect rule off) partitions.
-pub(super) fn faults(world: &World, bounds: &Bounds, out: &mut Vec<(String, World)>) {
+pub(super) fn faults(world: &World, bounds: &Bounds, out: &mut Vec<(Label, World)>) {
     for i in 0..NAMES.len() {
         if world.is_up(i) && world.crashes < bounds.crashes {
             let mut next = world.clone();
             next.crash(i);
-            out.push((format!("{} crashes", NAMES[i]), next));
+            out.push((Label::Crash(i), next));
         }
         if !world.is_up(i) {
             let mut next = world.clone();
             next.restart(i);
-            out.push((format!("{} restarts", NAMES[i]), next));
+            out.push((Label::Restart(i), next));
         }
     }
     if bounds.disconnect_rule || world.partition.is_some() {
@@ -356,48 +389,39 @@ pub(super) fn faults(world: &World, bounds: &Bounds, out: &mut Vec<(String, Worl
         let mask = mask << 1;
         let mut next = world.clone();
         next.partition = Some(mask);
-        let cut: Vec<&str> = (0..NAMES.len())
-            .filter(|i| (mask >> i) & 1 == 1)
-            .map(|i| NAMES[i])
-            .collect();
         next.network.retain(|e| {
             !world.separated(e.from, e.to) && (mask >> e.from) & 1 == (mask >> e.to) & 1
         });
-        out.push((format!("partition: {{{}}} cut off", cut.join(",")), next));
+        out.push((Label::Partition(mask), next));
     }
 }
 
 /// Process `i` handles `input`; also every crash in the middle of that step.
 pub(super) fn step(
-    base: &World,
+    mut world: World,
     i: usize,
     input: Input,
-    label: String,
+    label: Label,
     bounds: &Bounds,
-    out: &mut Vec<(String, World)>,
+    out: &mut Vec<(Label, World)>,
 ) {
-    let mut next = base.clone();
-    let actions = next.handle(i, input);
-    let effective = actions
-        .iter()
-        .filter(|a| !matches!(a, Action::Show(_)))
-        .count();
-    if base.crashes < bounds.crashes {
+    let before = (world.crashes < bounds.crashes).then(|| world.clone());
+    let actions = world.handle(i, input);
+    if let Some(before) = before {
+        let effective = actions
+            .iter()
+            .filter(|a| !matches!(a, Action::Show(_)))
+            .count();
         for k in 1..effective {
-            let mut crashed = base.clone();
+            let mut crashed = before.clone();
             crashed.perform(i, &actions, k);
             crashed.crash(i);
-            out.push((
-                format!(
-                    "{label}; {} crashes after {k} of {effective} actions",
-                    NAMES[i]
-                ),
-                crashed,
-            ));
+            let during = Label::CrashDuring(Box::new(label.clone()), i, k, effective);
+            out.push((during, crashed));
         }
     }
-    next.perform(i, &actions, usize::MAX);
-    out.push((label, next));
+    world.perform(i, &actions, usize::MAX);
+    out.push((label, world));
 }
 
 /// Loss is modelled for the commit-phase messages of rows M1 to M3. Not for
