@@ -201,104 +201,76 @@ impl Coordinator {
         if self.current_tx() != Some(tx) {
             return vec![ignored(format!("{from}: {message} is stale"))];
         }
-        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
-        let (phase, actions) = self.transition(phase, from, message.body, now);
-        self.phase = phase;
-        actions
+        self.transition(from, message.body, now)
     }
 
     /// One transition on a message about the current transaction.
-    fn transition(
-        &mut self,
-        phase: Phase,
-        from: &str,
-        body: Body,
-        now: Millis,
-    ) -> (Phase, Vec<Action>) {
-        match (phase, body) {
-            (Phase::Wait { plan, .. }, Body::VoteAbort) => {
-                let actions = self.decide(plan, Outcome::Abort);
-                (Phase::Idle, actions)
+    fn transition(&mut self, from: &str, body: Body, now: Millis) -> Vec<Action> {
+        // Adds `from` to a set of answers; true once every member is in it.
+        let complete = |set: &mut BTreeSet<String>, plan: &Plan| {
+            set.insert(from.to_owned());
+            set.len() == plan.members.len()
+        };
+        match (&mut self.phase, &body) {
+            (Phase::Wait { .. }, Body::VoteAbort) => {
+                let plan = self.take_plan();
+                self.decide(plan, Outcome::Abort)
             }
-            (
-                Phase::Wait {
-                    plan,
-                    mut votes,
-                    deadline,
-                },
-                Body::VoteCommit,
-            ) => {
-                votes.insert(from.to_owned());
-                if votes.len() < plan.members.len() {
-                    return (
-                        Phase::Wait {
-                            plan,
-                            votes,
-                            deadline,
-                        },
-                        Vec::new(),
-                    );
+            (Phase::Wait { plan, votes, .. }, Body::VoteCommit) => {
+                if !complete(votes, plan) {
+                    return Vec::new();
                 }
+                let plan = self.take_plan();
                 let mut actions = vec![Action::Log(Record::Precommit(plan.tx))];
-                actions.extend(self.enter_precommit(&plan));
-                (self.precommit_phase(plan, now), actions)
+                actions.extend(self.enter_precommit(plan, now));
+                actions
             }
-            (
-                Phase::Precommit {
-                    plan,
-                    mut acks,
-                    deadline,
-                },
-                Body::Ack,
-            ) => {
-                acks.insert(from.to_owned());
-                if acks.len() < plan.members.len() {
-                    return (
-                        Phase::Precommit {
-                            plan,
-                            acks,
-                            deadline,
-                        },
-                        Vec::new(),
-                    );
+            (Phase::Precommit { plan, acks, .. }, Body::Ack) => {
+                if !complete(acks, plan) {
+                    return Vec::new();
                 }
-                (Phase::Idle, self.decide(plan, Outcome::Commit))
+                let plan = self.take_plan();
+                self.decide(plan, Outcome::Commit)
             }
-            (Phase::Recovering { plan, .. }, body) if decision_in(&body).is_some() => {
-                let outcome = decision_in(&body).expect("checked by the guard");
+            (Phase::Recovering { .. }, body) if decision_in(body).is_some() => {
+                let outcome = decision_in(body).expect("checked by the guard");
+                let plan = self.take_plan();
                 let why = format!("{from} knows the decision: {}", outcome.as_str());
                 let mut actions = vec![step(plan.tx, why)];
                 actions.extend(self.decide(plan, outcome));
-                (Phase::Idle, actions)
+                actions
             }
             (
                 Phase::Recovering {
-                    plan,
-                    mut undecided,
-                    next_ask,
+                    plan, undecided, ..
                 },
                 Body::Decision(None),
             ) => {
-                undecided.insert(from.to_owned());
-                if undecided.len() < plan.members.len() {
-                    return (
-                        Phase::Recovering {
-                            plan,
-                            undecided,
-                            next_ask,
-                        },
-                        Vec::new(),
-                    );
+                if !complete(undecided, plan) {
+                    return Vec::new();
                 }
+                let plan = self.take_plan();
                 let why = "every member is up and undecided: resume".to_owned();
                 let mut actions = vec![step(plan.tx, why)];
-                actions.extend(self.enter_precommit(&plan));
-                (self.precommit_phase(plan, now), actions)
+                actions.extend(self.enter_precommit(plan, now));
+                actions
             }
-            (phase, body) => {
-                let why = format!("{from}: unexpected {} in this state", body.type_word());
-                (phase, vec![ignored(why)])
+            (_, body) => {
+                vec![ignored(format!(
+                    "{from}: unexpected {} in this state",
+                    body.type_word()
+                ))]
             }
+        }
+    }
+
+    /// Ends the current phase and returns its plan.
+    fn take_plan(&mut self) -> Plan {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Wait { plan, .. }
+            | Phase::Precommit { plan, .. }
+            | Phase::Recovering { plan, .. } => plan,
+            Phase::Idle => unreachable!("only called with a transaction running"),
         }
     }
 
@@ -353,18 +325,16 @@ impl Coordinator {
         actions
     }
 
-    fn enter_precommit(&self, plan: &Plan) -> Vec<Action> {
-        let mut actions = to_all(plan, Body::Precommit);
+    /// Sends PRECOMMIT to every member and waits T for the ACKs.
+    fn enter_precommit(&mut self, plan: Plan, now: Millis) -> Vec<Action> {
+        let mut actions = to_all(&plan, Body::Precommit);
         actions.push(show_state(plan.tx, "PRECOMMIT"));
-        actions
-    }
-
-    fn precommit_phase(&self, plan: Plan, now: Millis) -> Phase {
-        Phase::Precommit {
+        self.phase = Phase::Precommit {
             plan,
             acks: BTreeSet::new(),
             deadline: now + self.timing.t(),
-        }
+        };
+        actions
     }
 
     /// Forces the decision, then tells every member.

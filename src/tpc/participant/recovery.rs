@@ -12,7 +12,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Config, Current, Participant, Phase};
 use crate::tpc::message::Body;
-use crate::tpc::{Action, Millis, Outcome, Record, TxId, send, show_state, step};
+use crate::tpc::{Action, Millis, Outcome, Record, TxId, TxInfo, send, show_state, step};
+
+/// What the state log says, per transaction.
+#[derive(Default)]
+struct Summary {
+    infos: BTreeMap<TxId, TxInfo>,
+    ready: BTreeSet<TxId>,
+    precommitted: BTreeSet<TxId>,
+    applied: BTreeSet<TxId>,
+}
 
 impl Participant {
     /// Rebuilds the participant from its state log and the number of lines in its
@@ -26,63 +35,16 @@ impl Participant {
         now: Millis,
     ) -> (Participant, Vec<Action>) {
         let mut participant = Participant::new(config);
-        let mut infos = BTreeMap::new();
-        let (mut ready, mut precommitted, mut applied) = (BTreeSet::new(), BTreeSet::new(), 0);
-        for record in records {
-            participant.last_tx = participant.last_tx.max(record.tx());
-            match record {
-                Record::Init(info) | Record::Ready(info) => {
-                    participant.coordinator = Some(info.coordinator.clone());
-                    if matches!(record, Record::Ready(_)) {
-                        ready.insert(info.tx);
-                    }
-                    infos.insert(info.tx, info.clone());
-                }
-                Record::Precommit(tx) => {
-                    precommitted.insert(*tx);
-                }
-                Record::Decided(tx, outcome) => {
-                    participant.decided.insert(*tx, *outcome);
-                }
-                Record::Applied(_) => applied += 1,
-                Record::Begin { .. } => {}
-            }
-        }
-        let mut actions = Vec::new();
-        let applied_txs: BTreeSet<TxId> = records
-            .iter()
-            .filter_map(|r| {
-                if let Record::Applied(tx) = r {
-                    Some(*tx)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        for (&tx, &outcome) in &participant.decided {
-            if applied_txs.contains(&tx) {
-                continue;
-            }
-            if commit_lines > applied {
-                let why = "commit-log line written before the crash: record APPLIED only";
-                actions.push(Action::Log(Record::Applied(tx)));
-                actions.push(step(tx, why.to_owned()));
-            } else {
-                let text = infos
-                    .get(&tx)
-                    .map(|info| info.text.clone())
-                    .unwrap_or_default();
-                actions.extend(apply(tx, outcome, text));
-            }
-            applied += 1;
-        }
-        let undecided = infos
-            .into_values()
+        let summary = participant.read_log(records);
+        let mut actions = participant.redo_lines(&summary, commit_lines);
+        let undecided = summary
+            .infos
+            .values()
             .rev()
             .find(|info| !participant.decided.contains_key(&info.tx));
-        if let Some(info) = undecided {
+        if let Some(info) = undecided.cloned() {
             let tx = info.tx;
-            if !ready.contains(&tx) {
+            if !summary.ready.contains(&tx) {
                 actions.push(step(tx, "restarted before voting: abort".to_owned()));
                 actions.extend(participant.decide_with(info, Outcome::Abort, None));
             } else {
@@ -90,10 +52,62 @@ impl Participant {
                     info,
                     phase: Phase::Ready { deadline: now },
                 });
-                actions.extend(participant.start_recovering(precommitted.contains(&tx), now));
+                let precommitted = summary.precommitted.contains(&tx);
+                actions.extend(participant.start_recovering(precommitted, now));
             }
         }
         (participant, actions)
+    }
+
+    /// Replays the records into the participant and summarises them.
+    fn read_log(&mut self, records: &[Record]) -> Summary {
+        let mut summary = Summary::default();
+        for record in records {
+            self.last_tx = self.last_tx.max(record.tx());
+            match record {
+                Record::Init(info) | Record::Ready(info) => {
+                    self.coordinator = Some(info.coordinator.clone());
+                    if matches!(record, Record::Ready(_)) {
+                        summary.ready.insert(info.tx);
+                    }
+                    summary.infos.insert(info.tx, info.clone());
+                }
+                Record::Precommit(tx) => {
+                    summary.precommitted.insert(*tx);
+                }
+                Record::Decided(tx, outcome) => {
+                    self.decided.insert(*tx, *outcome);
+                }
+                Record::Applied(tx) => {
+                    summary.applied.insert(*tx);
+                }
+                Record::Begin { .. } => {}
+            }
+        }
+        summary
+    }
+
+    /// The commit-log lines of decisions without `APPLIED`. Lines are written in
+    /// order, one per `APPLIED`, so one line more than `APPLIED` records means
+    /// the last line was written just before a crash.
+    fn redo_lines(&self, summary: &Summary, commit_lines: usize) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let mut applied = summary.applied.len();
+        for (&tx, &outcome) in &self.decided {
+            if summary.applied.contains(&tx) {
+                continue;
+            }
+            if commit_lines > applied {
+                let why = "commit-log line written before the crash: record APPLIED only";
+                actions.push(Action::Log(Record::Applied(tx)));
+                actions.push(step(tx, why.to_owned()));
+            } else {
+                let text = summary.infos.get(&tx).map(|info| info.text.clone());
+                actions.extend(apply(tx, outcome, text.unwrap_or_default()));
+            }
+            applied += 1;
+        }
+        actions
     }
 
     pub(crate) fn start_recovering(&mut self, precommitted: bool, now: Millis) -> Vec<Action> {
