@@ -14,6 +14,9 @@
 //! - [`client`]: `chat-client`. Pure parts (typed input, rendering, session
 //!   state, backoff, completion) and two front ends: plain (one line per event)
 //!   and terminal (rustyline), over one network thread that reconnects.
+//! - [`tls`]: TLS for every link: the server's certificate, the client's ways
+//!   to trust it (roots, a pinned fingerprint, trust on first use), and one
+//!   rustls connection shared by a reader and a writer thread.
 //!
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
@@ -22,3 +25,4 @@ pub mod client;
 pub mod conn;
 pub mod protocol;
 pub mod server;
+pub mod tls;
