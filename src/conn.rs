@@ -81,7 +81,9 @@ pub enum ConnError {
     },
     /// The server's certificate does not chain to a trusted root or does not
     /// name the host.
-    #[error("the server at {addr} is not trusted: {reason}. If it uses a self-signed certificate, pass --tls-fingerprint (chat-server prints it at start) or --tls-tofu")]
+    #[error(
+        "the server at {addr} is not trusted: {reason}. If it uses a self-signed certificate, pass --tls-fingerprint (chat-server prints it at start) or --tls-tofu"
+    )]
     Untrusted {
         /// The host and port.
         addr: String,
@@ -89,7 +91,9 @@ pub enum ConnError {
         reason: String,
     },
     /// The certificate's fingerprint is not the pinned one.
-    #[error("the server at {addr} presented certificate {presented}, not the pinned {expected}: refusing to connect (someone may be intercepting the connection)")]
+    #[error(
+        "the server at {addr} presented certificate {presented}, not the pinned {expected}: refusing to connect (someone may be intercepting the connection)"
+    )]
     FingerprintMismatch {
         /// The host and port.
         addr: String,

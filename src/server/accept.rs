@@ -140,7 +140,11 @@ impl Prepared {
         let (accepted_tx, accepted) = crossbeam_channel::bounded::<Accepted>(ADMISSION_QUEUE);
         let mut acceptors = Vec::new();
         for (listener, tls) in listeners {
-            let name = if tls.is_some() { "accept-tls" } else { "accept-plain" };
+            let name = if tls.is_some() {
+                "accept-tls"
+            } else {
+                "accept-plain"
+            };
             let (tx, stop) = (accepted_tx.clone(), shutdown.clone());
             match thread::Builder::new()
                 .name(name.into())
@@ -218,14 +222,11 @@ fn admit_until_shutdown(
     shutdown: &Shutdown,
 ) -> Vec<SessionHandle> {
     let mut sessions: Vec<SessionHandle> = Vec::new();
-    let mut next_client: ClientId = 1;
-    for (stream, tls) in accepted {
+    for (id, (stream, tls)) in (1 as ClientId..).zip(accepted) {
         if shutdown.is_triggered() {
             break;
         }
         reap_finished(&mut sessions);
-        let id = next_client;
-        next_client += 1;
         match admit(shared, stream, tls, id, posts, alive) {
             Ok(Some(handle)) => sessions.push(handle),
             Ok(None) => {}

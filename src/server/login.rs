@@ -67,12 +67,17 @@ pub(crate) fn check_name(
         if lookup(name)?.is_some() {
             return Err((
                 ErrorCode::LoginRequired,
-                format!("{name} belongs to an account: /login {name} <password>, or choose another name."),
+                format!(
+                    "{name} belongs to an account: /login {name} <password>, or choose another name."
+                ),
             ));
         }
         return Ok(());
     };
-    let delay = shared.login_throttle.lock().delay(peer.ip(), Instant::now());
+    let delay = shared
+        .login_throttle
+        .lock()
+        .delay(peer.ip(), Instant::now());
     if !delay.is_zero() {
         std::thread::sleep(delay);
     }
@@ -102,7 +107,11 @@ pub(crate) fn redacted(line: &str) -> Cow<'_, str> {
     if !is_login {
         return Cow::Borrowed(line);
     }
-    let name = line[7..].trim_start_matches(' ').split(' ').next().unwrap_or("");
+    let name = line[7..]
+        .trim_start_matches(' ')
+        .split(' ')
+        .next()
+        .unwrap_or("");
     Cow::Owned(format!("/login {name} ********"))
 }
 
@@ -140,9 +149,7 @@ impl LoginThrottle {
     /// How long an attempt from `ip` at `now` must wait.
     pub(crate) fn delay(&self, ip: IpAddr, now: Instant) -> Duration {
         match self.failures.get(&ip) {
-            Some(f) if now.saturating_duration_since(f.last) < FORGET_AFTER => {
-                delay_after(f.count)
-            }
+            Some(f) if now.saturating_duration_since(f.last) < FORGET_AFTER => delay_after(f.count),
             _ => Duration::ZERO,
         }
     }

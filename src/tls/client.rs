@@ -134,7 +134,9 @@ impl ClientTls {
                     .ok_or_else(|| TrustError::BadFingerprint(text.clone()))?;
                 (Expected::Pinned(pin.clone()), Some(pin))
             }
-            Trust::FirstUse { known_servers: file } => {
+            Trust::FirstUse {
+                known_servers: file,
+            } => {
                 let known =
                     KnownServers::load(file).map_err(|source| TrustError::KnownServers {
                         path: file.clone(),

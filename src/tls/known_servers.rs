@@ -122,6 +122,9 @@ mod tests {
         let path = dir.path().join("sub").join("known_servers");
         assert_eq!(KnownServers::load(&path).unwrap(), KnownServers::default());
         remember(&path, "host:1", FP).unwrap();
-        assert_eq!(KnownServers::load(&path).unwrap().lookup("host:1"), Some(FP));
+        assert_eq!(
+            KnownServers::load(&path).unwrap().lookup("host:1"),
+            Some(FP)
+        );
     }
 }

@@ -68,7 +68,11 @@ mod tests {
         let canonical = fingerprint(b"certificate");
         assert_eq!(canonical.len(), 32 * 3 - 1);
         let check = |typed: &str, expected: Option<&str>| {
-            assert_eq!(normalize_fingerprint(typed).as_deref(), expected, "{typed:?}");
+            assert_eq!(
+                normalize_fingerprint(typed).as_deref(),
+                expected,
+                "{typed:?}"
+            );
         };
         check(&canonical, Some(&canonical));
         check(&canonical.to_lowercase(), Some(&canonical));
@@ -76,7 +80,14 @@ mod tests {
         check(&format!("SHA256:{canonical}"), Some(&canonical));
         check(&format!("  {canonical}\n"), Some(&canonical));
         check("AB:CD", None);
-        check(&canonical.replace('A', "G"), if canonical.contains('A') { None } else { Some(&canonical) });
+        check(
+            &canonical.replace('A', "G"),
+            if canonical.contains('A') {
+                None
+            } else {
+                Some(&canonical)
+            },
+        );
         check("", None);
     }
 }
