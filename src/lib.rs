@@ -21,6 +21,8 @@
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod conn;
 pub mod protocol;

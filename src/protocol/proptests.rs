@@ -15,9 +15,9 @@ fn field() -> impl Strategy<Value = String> {
     "[^ :\n\r][^ \n\r]{0,15}"
 }
 
-/// Text may hold anything but LF; a trailing CR is a framing artifact.
+/// Text may hold anything but LF.
 fn text() -> impl Strategy<Value = String> {
-    "[^\n]{0,40}".prop_map(|t| t.trim_end_matches('\r').to_owned())
+    "[^\n]{0,40}"
 }
 
 fn name() -> impl Strategy<Value = String> {

@@ -475,6 +475,21 @@ mod tests {
         ));
     }
 
+    /// Found by the `server_line` fuzz target: the grammar used to strip one
+    /// trailing CR per parse, so encoding was not a fixed point.
+    #[test]
+    fn fuzz_regression_trailing_carriage_returns() {
+        let input = "PONG \u{fffd}1\r\r\r";
+        let once = ServerLine::parse(input).unwrap().encode();
+        assert_eq!(once, format!("{input}\n"));
+        assert_eq!(
+            ServerLine::parse(once.trim_end_matches('\n'))
+                .unwrap()
+                .encode(),
+            once
+        );
+    }
+
     #[test]
     fn error_codes_round_trip() {
         for code in [

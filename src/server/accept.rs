@@ -40,7 +40,7 @@ const KEEPALIVE_RETRIES: u32 = 6;
 const POST_QUEUE: usize = 8192;
 /// How long shutdown waits for writers to deliver their `BYE` before it closes
 /// the remaining sockets outright.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(1000);
 /// Accepted sockets waiting for admission.
 const ADMISSION_QUEUE: usize = 256;
 
