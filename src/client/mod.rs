@@ -8,6 +8,9 @@
 //!   was missed while away.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
+//! - [`flags`]: the TLS and login flags any connecting binary can flatten in.
+//! - [`secure`]: the server endpoint (TLS trust, first-use prompt) and the
+//!   account password.
 //!
 //! Drivers, which own the sockets, threads and terminal:
 //! - [`net`]: the network thread: sends typed lines, shows server lines,
@@ -19,6 +22,7 @@
 
 pub mod backoff;
 pub mod complete;
+pub mod flags;
 pub mod input;
 pub mod net;
 pub mod plain;
