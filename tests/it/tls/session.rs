@@ -121,6 +121,27 @@ fn the_client_binary_joins_over_tls() {
     alice.close_stdin();
     let (code, stderr) = alice.wait_exit();
     assert_eq!(code, 0, "{stderr}");
+
+    // The usual verification, with the server's certificate as the CA file.
+    let ca = server
+        .dir
+        .path()
+        .join(chatroom::tls::server::SELF_SIGNED_CERT_FILE);
+    let mut carol = PlainClient::start(
+        server.tls,
+        &["--tls-ca", ca.to_str().unwrap(), "--name", "carol"],
+    );
+    carol.expect_line("*** joined as carol (2 online)");
+    carol.close_stdin();
+    let (code, stderr) = carol.wait_exit();
+    assert_eq!(code, 0, "{stderr}");
+
+    // Against the system's roots a self-signed certificate is not trusted,
+    // and the error says what to do.
+    let mut dave = PlainClient::start(server.tls, &["--tls", "--name", "dave"]);
+    let (code, stderr) = dave.wait_exit();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--tls-fingerprint"), "{stderr}");
 }
 
 #[test]
