@@ -3,7 +3,8 @@
 //! [`LoginThrottle`] counts recent failed `/login`s per IP address and says how
 //! long the next attempt from that address waits before its password is
 //! checked: nothing at first, then 250 ms doubling with each failure up to
-//! 30 s ([`delay_after`]). A success clears the address; an address quiet for
+//! 30 s ([`delay_after`]). Attempts from one address are spaced by that much
+//! even when they arrive at once on many connections. A success clears the address; an address quiet for
 //! 15 minutes is forgotten. It is pure: time comes in as `now`. The session
 //! sleeps the delay on its own thread, so only that client waits.
 //!
@@ -77,7 +78,7 @@ pub(crate) fn check_name(
     let delay = shared
         .login_throttle
         .lock()
-        .delay(peer.ip(), Instant::now());
+        .reserve(peer.ip(), Instant::now());
     if !delay.is_zero() {
         std::thread::sleep(delay);
     }
@@ -137,6 +138,9 @@ pub(crate) fn delay_after(failures: u32) -> Duration {
 struct Failures {
     count: u32,
     last: Instant,
+    /// The next attempt from this address may not start before this: attempts
+    /// made at once queue up, so parallel connections do not multiply the rate.
+    not_before: Instant,
 }
 
 /// See the module docs.
@@ -146,12 +150,20 @@ pub(crate) struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// How long an attempt from `ip` at `now` must wait.
-    pub(crate) fn delay(&self, ip: IpAddr, now: Instant) -> Duration {
-        match self.failures.get(&ip) {
-            Some(f) if now.saturating_duration_since(f.last) < FORGET_AFTER => delay_after(f.count),
-            _ => Duration::ZERO,
+    /// Books an attempt from `ip` at `now`: returns how long it must wait
+    /// before its password is checked. Attempts from one address are spaced
+    /// by [`delay_after`] its recent failures, however many arrive at once.
+    pub(crate) fn reserve(&mut self, ip: IpAddr, now: Instant) -> Duration {
+        let Some(entry) = self.failures.get_mut(&ip) else {
+            return Duration::ZERO;
+        };
+        if now.saturating_duration_since(entry.last) >= FORGET_AFTER {
+            self.failures.remove(&ip);
+            return Duration::ZERO;
         }
+        let start = entry.not_before.max(now);
+        entry.not_before = start + delay_after(entry.count);
+        start - now
     }
 
     /// Records a failure from `ip`; returns how many recent ones it has.
@@ -163,12 +175,15 @@ impl LoginThrottle {
         let entry = self.failures.entry(ip).or_insert(Failures {
             count: 0,
             last: now,
+            not_before: now,
         });
         if now.saturating_duration_since(entry.last) >= FORGET_AFTER {
             entry.count = 0;
         }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
+        let earliest = now + delay_after(entry.count);
+        entry.not_before = entry.not_before.max(earliest);
         entry.count
     }
 
@@ -214,16 +229,27 @@ mod tests {
     fn per_address_cleared_by_success_and_forgotten_with_time() {
         let start = Instant::now();
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let ms = Duration::from_millis;
         let mut throttle = LoginThrottle::default();
-        assert_eq!(throttle.delay(a, start), Duration::ZERO);
+        assert_eq!(throttle.reserve(a, start), Duration::ZERO);
         assert_eq!(throttle.failed(a, start), 1);
         assert_eq!(throttle.failed(a, start), 2);
-        assert_eq!(throttle.delay(a, start), Duration::from_millis(500));
-        assert_eq!(throttle.delay(b, start), Duration::ZERO, "other addresses");
+        assert_eq!(throttle.reserve(a, start), ms(500));
+        assert_eq!(
+            throttle.reserve(a, start),
+            ms(1000),
+            "queued behind the first"
+        );
+        assert_eq!(throttle.reserve(a, start + ms(1000)), ms(500));
+        assert_eq!(
+            throttle.reserve(b, start),
+            Duration::ZERO,
+            "other addresses"
+        );
         let later = start + FORGET_AFTER;
-        assert_eq!(throttle.delay(a, later), Duration::ZERO, "forgotten");
+        assert_eq!(throttle.reserve(a, later), Duration::ZERO, "forgotten");
         assert_eq!(throttle.failed(a, later), 1, "counting again from zero");
         throttle.succeeded(a);
-        assert_eq!(throttle.delay(a, later), Duration::ZERO);
+        assert_eq!(throttle.reserve(a, later), Duration::ZERO);
     }
 }
