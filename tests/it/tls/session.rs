@@ -253,3 +253,34 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--tls-self-signed"), "{stderr}");
 }
+
+#[test]
+fn flood_control_and_the_address_limit_apply_to_tls_clients() {
+    let server = TlsServer::start(|dir| Config {
+        flood: chatroom::server::FloodLimit {
+            burst: 2,
+            rate: 20.0,
+        },
+        max_per_ip: 1,
+        ..with_accounts(dir)
+    });
+    let mut alice = server.join_tls("alice");
+    // Over the address limit: closed at once (a BYE would need a handshake).
+    let mut second = TcpStream::connect(server.tls).unwrap();
+    second.set_read_timeout(Some(LINE_DEADLINE)).unwrap();
+    let mut nothing = Vec::new();
+    second
+        .read_to_end(&mut nothing)
+        .expect("closed by the server");
+    assert!(nothing.is_empty());
+
+    // Twelve lines against a burst of 2 and 20 a second: all arrive, the
+    // last ones at least half a second later.
+    let started = std::time::Instant::now();
+    let burst: String = (0..12).map(|i| format!("flood {i}\n")).collect();
+    alice.send(burst.trim_end());
+    for i in 0..12 {
+        assert!(alice.until("MSG ").ends_with(&format!(" :flood {i}")));
+    }
+    assert!(started.elapsed() >= Duration::from_millis(450));
+}
