@@ -8,7 +8,7 @@
 //! synchronise: every wait is for a line or screen content, with a deadline.
 
 mod plain;
-mod pty;
+pub(crate) mod pty;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;

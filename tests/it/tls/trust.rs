@@ -1,12 +1,14 @@
 //! Trust on first use through the client binary, with its config directory in
 //! a temporary `XDG_CONFIG_HOME`: a new server is refused without a terminal
 //! (with its fingerprint and what to do), remembered with `--tls-accept-new`,
-//! and a changed certificate on the same host and port is refused loudly.
+//! and a changed certificate on the same host and port is refused loudly. On
+//! a terminal, the client asks once, then asks for the password with echo off.
 
 use std::path::Path;
 
 use super::{TlsServer, with_accounts};
 use crate::client::PlainClient;
+use crate::client::pty::Terminal;
 
 fn client(server: &TlsServer, config_home: &Path, args: &[&str]) -> PlainClient {
     PlainClient::start_with_env(server.tls, args, &[("XDG_CONFIG_HOME", config_home)])
@@ -72,4 +74,40 @@ fn trust_on_first_use_remembers_and_refuses_a_changed_certificate() {
         entry,
         "the remembered fingerprint is never replaced"
     );
+}
+
+#[test]
+fn on_a_terminal_the_client_asks_once_and_never_echoes_the_password() {
+    const PASSWORD: &str = "hunter2 but longer";
+    let config_home = tempfile::tempdir().unwrap();
+    let server = TlsServer::start(|dir| {
+        chatroom::server::accounts::Accounts::in_dir(dir)
+            .add("alice", PASSWORD)
+            .unwrap();
+        with_accounts(dir)
+    });
+    let env = [("XDG_CONFIG_HOME", config_home.path())];
+    let mut terminal = Terminal::start_with(server.tls, &["--tls-tofu", "--name", "alice"], &env);
+    let fingerprint = server.fingerprint.clone();
+    terminal.wait_until("the fingerprint and the question", |rows| {
+        rows.iter().any(|row| row.contains(&fingerprint[..20]))
+            && rows.iter().any(|row| row.contains("(yes/no)"))
+    });
+    terminal.type_keys("yes\r");
+    terminal.wait_until("the password prompt", |rows| {
+        rows.iter().any(|row| row.contains("password for alice"))
+    });
+    terminal.type_keys(&format!("{PASSWORD}\r"));
+    terminal.wait_until("joined", |rows| {
+        rows.iter().any(|row| row.contains("joined as alice"))
+    });
+    assert!(
+        terminal.rows().iter().all(|row| !row.contains("hunter2")),
+        "the password was echoed:\n{}",
+        terminal.rows().join("\n")
+    );
+    terminal.type_keys("/quit\r");
+    assert!(terminal.wait_exit().success());
+    let known = std::fs::read_to_string(config_home.path().join("chatroom/known_servers")).unwrap();
+    assert!(known.contains(&server.fingerprint), "{known}");
 }
