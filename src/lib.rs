@@ -17,6 +17,7 @@
 //! - [`tls`]: TLS for every link: the server's certificate, the client's ways
 //!   to trust it (roots, a pinned fingerprint, trust on first use), and one
 //!   rustls connection shared by a reader and a writer thread.
+//! - [`tty`]: reading a password from the terminal with echo off.
 //!
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
@@ -28,3 +29,4 @@ pub mod conn;
 pub mod protocol;
 pub mod server;
 pub mod tls;
+pub mod tty;

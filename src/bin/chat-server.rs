@@ -266,8 +266,8 @@ fn read_new_password(name: &str) -> anyhow::Result<String> {
         std::io::stdin().lock().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
-    let first = rpassword::prompt_password(format!("password for {name}: "))?;
-    let second = rpassword::prompt_password("again: ")?;
+    let first = chatroom::tty::read_hidden(&format!("password for {name}: "))?;
+    let second = chatroom::tty::read_hidden("again: ")?;
     if first != second {
         anyhow::bail!("the two passwords differ; nothing was changed");
     }

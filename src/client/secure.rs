@@ -165,7 +165,7 @@ impl Credentials {
             Some(path) => read_password_file(path)?,
             None => {
                 let prompt = format!("password for {name} at {}: ", endpoint.host);
-                rpassword::prompt_password(prompt).map_err(|error| {
+                crate::tty::read_hidden(&prompt).map_err(|error| {
                     ClientError::Password(format!(
                         "cannot ask for the password ({error}); use --password-file FILE"
                     ))
