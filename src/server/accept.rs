@@ -110,6 +110,7 @@ impl Prepared {
             local_addr,
             registry: Mutex::new(registry),
             login_throttle: Mutex::default(),
+            password_checks: Default::default(),
         });
         Ok(Prepared {
             listeners,

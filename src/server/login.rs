@@ -82,7 +82,12 @@ pub(crate) fn check_name(
     if !delay.is_zero() {
         std::thread::sleep(delay);
     }
-    let matches = lookup(name)?.is_some_and(|hash| verify_password(password, &hash));
+    let matches = match lookup(name)? {
+        Some(hash) => shared
+            .password_checks
+            .run(|| verify_password(password, &hash)),
+        None => false,
+    };
     if matches {
         shared.login_throttle.lock().succeeded(peer.ip());
         log::info!("{peer}: logged in as {name}");
@@ -124,6 +129,43 @@ const MAX_DELAY: Duration = Duration::from_secs(30);
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Past this many addresses, forgotten ones are pruned on each failure.
 const PRUNE_ABOVE: usize = 4096;
+/// Password checks that may run at once. Each takes argon2's 19 MiB and tens
+/// of milliseconds of CPU, so without a bound, many connections sending
+/// `/login` together could exhaust the server's memory.
+const MAX_PASSWORD_CHECKS: usize = 4;
+
+/// Slots for password checks: a pool of [`MAX_PASSWORD_CHECKS`] tokens on a
+/// channel. A session waits for a token on its own thread, so a queue of
+/// logins slows the clients logging in and nobody else.
+pub(crate) struct CheckSlots {
+    give_back: crossbeam_channel::Sender<()>,
+    take: crossbeam_channel::Receiver<()>,
+}
+
+impl Default for CheckSlots {
+    fn default() -> CheckSlots {
+        let (give_back, take) = crossbeam_channel::bounded(MAX_PASSWORD_CHECKS);
+        for _ in 0..MAX_PASSWORD_CHECKS {
+            let _ = give_back.send(());
+        }
+        CheckSlots { give_back, take }
+    }
+}
+
+impl CheckSlots {
+    /// Runs `check` once a slot is free.
+    fn run<T>(&self, check: impl FnOnce() -> T) -> T {
+        struct Slot<'a>(&'a crossbeam_channel::Sender<()>);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let _ = self.take.recv();
+        let _slot = Slot(&self.give_back);
+        check()
+    }
+}
 
 /// How long an attempt waits after `failures` recent failures from its address.
 pub(crate) fn delay_after(failures: u32) -> Duration {
@@ -196,6 +238,28 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_checks_are_bounded() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let slots = CheckSlots::default();
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..4 * MAX_PASSWORD_CHECKS {
+                scope.spawn(|| {
+                    slots.run(|| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        // Stand-in for a hash's work, so checks overlap.
+                        std::thread::sleep(Duration::from_millis(5));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                });
+            }
+        });
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=MAX_PASSWORD_CHECKS).contains(&most), "{most} at once");
+    }
 
     #[test]
     fn passwords_are_redacted() {

@@ -41,7 +41,7 @@ use chrono::Utc;
 use parking_lot::Mutex;
 
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
-use login::LoginThrottle;
+use login::{CheckSlots, LoginThrottle};
 use registry::Registry;
 
 pub use flood::FloodLimit;
@@ -207,6 +207,8 @@ pub(crate) struct Shared {
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
+    /// Bounds the password checks running at once (see `login.rs`).
+    pub(crate) password_checks: CheckSlots,
 }
 
 impl Shared {
