@@ -38,8 +38,12 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-/// Raw bytes read from the socket at once.
-const READ_BUFFER: usize = 16 * 1024;
+/// Raw bytes read from the socket at once. Small, because every idle client
+/// keeps one; rustls gathers a large record from several reads.
+const READ_BUFFER: usize = 4 * 1024;
+/// The write half's record buffer is released after use past this size, so
+/// an idle client holds no large allocation.
+const KEEP_RECORDS: usize = 4 * 1024;
 
 /// The rustls state of one connection, shared by its two halves.
 pub struct TlsLink {
@@ -177,7 +181,7 @@ impl TlsWriteHalf {
         }
         let result = self.socket.write_all(&self.records);
         self.records.clear();
-        if self.records.capacity() > READ_BUFFER {
+        if self.records.capacity() > KEEP_RECORDS {
             self.records = Vec::new();
         }
         result
