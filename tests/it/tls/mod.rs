@@ -114,6 +114,34 @@ impl Drop for TlsServer {
     }
 }
 
+/// Starts the real `chat-server` with `args`, which must make it serve TLS
+/// only (`--no-plain`). Returns the process, the TLS address and the
+/// certificate's fingerprint, read from its first two stdout lines.
+pub fn start_binary(args: &[&str]) -> (std::process::Child, SocketAddr, String) {
+    let mut child = crate::support::server_command(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = [String::new(), String::new()];
+    for line in &mut lines {
+        stdout.read_line(line).unwrap();
+    }
+    let addr: SocketAddr = lines[0]
+        .trim()
+        .strip_prefix("Listening on ")
+        .and_then(|rest| rest.strip_suffix(" with TLS"))
+        .unwrap_or_else(|| panic!("first line: {:?}", lines[0]))
+        .parse()
+        .unwrap();
+    let fingerprint = lines[1]
+        .trim()
+        .strip_prefix("TLS certificate SHA-256 fingerprint: ")
+        .unwrap_or_else(|| panic!("second line: {:?}", lines[1]))
+        .to_owned();
+    (child, addr, fingerprint)
+}
+
 /// The test configuration: in-memory history, no flood control or
 /// per-address limit, accounts in `dir`.
 pub fn with_accounts(dir: &Path) -> Config {

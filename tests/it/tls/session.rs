@@ -2,9 +2,8 @@
 //! client library and the client binary, under the server's limits, and
 //! against clients that do not speak TLS at all.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Stdio;
 use std::time::Duration;
 
 use chatroom::conn::{ConnError, Connection, Event};
@@ -14,7 +13,7 @@ use chatroom::tls::{ClientTls, Trust};
 
 use super::{TlsServer, with_accounts};
 use crate::client::PlainClient;
-use crate::support::{Client, LINE_DEADLINE, server_command};
+use crate::support::{Client, LINE_DEADLINE, eventually, proc_count, server_command};
 
 fn plain_join(addr: SocketAddr, name: &str) -> Client {
     let mut client = Client::connect(addr);
@@ -212,30 +211,7 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
         "--data-dir",
         data,
     ];
-    let start = || {
-        let mut child = server_command(&args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut lines = [String::new(), String::new()];
-        for line in &mut lines {
-            stdout.read_line(line).unwrap();
-        }
-        let addr: SocketAddr = lines[0]
-            .trim()
-            .strip_prefix("Listening on ")
-            .and_then(|rest| rest.strip_suffix(" with TLS"))
-            .unwrap_or_else(|| panic!("first line: {:?}", lines[0]))
-            .parse()
-            .unwrap();
-        let fingerprint = lines[1]
-            .trim()
-            .strip_prefix("TLS certificate SHA-256 fingerprint: ")
-            .unwrap_or_else(|| panic!("second line: {:?}", lines[1]))
-            .to_owned();
-        (child, addr, fingerprint)
-    };
+    let start = || super::start_binary(&args);
     let (mut first, addr, fingerprint) = start();
     let mut alice = super::TlsClient::connect(None, addr, &fingerprint);
     alice.expect("HELLO chatroom 1 :");
@@ -283,4 +259,69 @@ fn flood_control_and_the_address_limit_apply_to_tls_clients() {
         assert!(alice.until("MSG ").ends_with(&format!(" :flood {i}")));
     }
     assert!(started.elapsed() >= Duration::from_millis(450));
+}
+
+#[test]
+fn tls_churn_leaves_no_threads_or_files_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = [
+        "--no-plain",
+        "--tls-self-signed",
+        "--tls-port",
+        "0",
+        "--ephemeral",
+        "--data-dir",
+        data,
+        "--max-per-ip",
+        "0",
+        "--flood-rate",
+        "0",
+    ];
+    let (mut child, addr, fingerprint) = super::start_binary(&args);
+    let pid = child.id();
+    let mut watcher = super::TlsClient::connect(None, addr, &fingerprint);
+    watcher.expect("HELLO ");
+    watcher.send("watcher");
+    watcher.until("HISTORY-END ");
+    let (threads, files) = (proc_count(pid, "task"), proc_count(pid, "fd"));
+    for i in 0..200 {
+        match i % 4 {
+            // Connects and vanishes before any handshake.
+            0 => drop(TcpStream::connect(addr).unwrap()),
+            // Not TLS at all.
+            1 => {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                let _ = stream.write_all(b"churn\n/quit\n");
+            }
+            // Joins and quits properly.
+            2 => {
+                let mut client = super::TlsClient::connect(None, addr, &fingerprint);
+                client.expect("HELLO ");
+                client.send(&format!("churn{i}"));
+                client.send("/quit");
+                client.until("BYE ");
+            }
+            // Joins, then vanishes without close_notify.
+            _ => {
+                let mut client = super::TlsClient::connect(None, addr, &fingerprint);
+                client.expect("HELLO ");
+                client.send(&format!("churn{i}"));
+                client.until("HISTORY-END ");
+            }
+        }
+    }
+    watcher.send("/ping after-churn");
+    watcher.until("PONG after-churn");
+    let settled = eventually(Duration::from_secs(30), || {
+        proc_count(pid, "task") == threads && proc_count(pid, "fd") == files
+    });
+    let counts = (proc_count(pid, "task"), proc_count(pid, "fd"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        settled,
+        "after 200 TLS connections: threads {} (was {threads}), files {} (was {files})",
+        counts.0, counts.1
+    );
 }
