@@ -192,6 +192,7 @@ impl Connection {
                     reason: error.to_string(),
                 }
             })?;
+        stream.set_nodelay(true).map_err(io_error)?;
         stream.set_read_timeout(Some(timeout)).map_err(io_error)?;
         stream.set_write_timeout(Some(timeout)).map_err(io_error)?;
         while tls_conn.is_handshaking() {
@@ -200,7 +201,7 @@ impl Connection {
             }
         }
         stream.set_read_timeout(None).map_err(io_error)?;
-        stream.set_nodelay(true).map_err(io_error)?;
+        stream.set_write_timeout(None).map_err(io_error)?;
         let (read_half, write_half) = TlsLink::split(tls_conn, &stream, None).map_err(io_error)?;
         Connection::start(stream, Output::Tls(write_half), read_half).map_err(io_error)
     }
