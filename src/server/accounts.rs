@@ -6,7 +6,7 @@
 //! with its own random salt and parameters); it is never stored, logged or
 //! returned in clear.
 //!
-//! The session threads look accounts up with [`Accounts::lookup`], which opens
+//! The session threads look accounts up with `Accounts::lookup`, which opens
 //! the database for that one query: no connection or lock is shared between
 //! sessions, and an account added while the server runs counts at once.
 //! Checking a password ([`verify_password`]) is deliberately slow and runs on
