@@ -325,3 +325,29 @@ fn tls_churn_leaves_no_threads_or_files_behind() {
         counts.0, counts.1
     );
 }
+
+#[test]
+fn a_tls_client_that_stops_reading_is_evicted_and_nobody_waits() {
+    let server = TlsServer::start(|dir| Config {
+        send_queue_lines: 64,
+        ..with_accounts(dir)
+    });
+    let mut stuck = server.join_tls("stuck");
+    let mut talker = plain_join(server.plain, "talker");
+    let text = "y".repeat(4000);
+    for round in 0.. {
+        assert!(round < 5_000, "the stuck TLS client was never evicted");
+        talker.send(&format!("{round} {text}"));
+        let line = talker.line();
+        if line.starts_with("LEAVE ") {
+            assert!(line.ends_with(" stuck :send queue exceeded"), "{line}");
+            break;
+        }
+        assert!(line.starts_with("MSG ") && line.contains(&format!(" :{round} ")));
+    }
+    let rest = stuck.rest();
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("BYE :send queue exceeded")
+    );
+}
