@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use chatroom::client::flags::{LoginFlags, TlsFlags};
 use chatroom::client::{self, Config};
-use chatroom::protocol::DEFAULT_PORT;
 
 /// A terminal client for the chatroom server. Interactive on a terminal; one
 /// line per event (plain mode) when stdin or stdout is not a terminal.
@@ -19,21 +19,35 @@ struct Args {
     /// Server host name or address.
     #[arg(long, default_value = "localhost")]
     host: String,
-    /// Server TCP port.
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
+    /// Server TCP port [default: 25000, or 25001 with TLS].
+    #[arg(long)]
+    port: Option<u16>,
     /// The name to join as (asked for when missing; in plain mode the first
     /// stdin line is the name).
     #[arg(long)]
     name: Option<String>,
+    #[command(flatten)]
+    tls: TlsFlags,
+    #[command(flatten)]
+    login: LoginFlags,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let trust = match args.tls.trust() {
+        Ok(trust) => trust,
+        Err(error) => {
+            eprintln!("chat-client: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = Config {
         host: args.host,
-        port: args.port,
+        port: args.port.unwrap_or(args.tls.default_port()),
+        tls: trust,
+        accept_new: args.tls.tls_accept_new,
+        credentials: args.login.credentials(),
         name: args.name,
         colour: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
     };

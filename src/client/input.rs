@@ -93,6 +93,9 @@ fn from_command(line: &str, command: Command<'_>) -> Input {
         Command::Name(_) => {
             Input::Refused("the name is chosen when connecting (chat-client --name NAME)".into())
         }
+        Command::Login { .. } => Input::Refused(
+            "not sent: a password typed here would show on screen; use chat-client --login".into(),
+        ),
         Command::Unknown(word) => Input::Refused(format!(
             "unknown command /{word}, not sent; /help lists the commands (//{word} sends it as text)"
         )),

@@ -8,6 +8,9 @@
 //!   was missed while away.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
+//! - [`flags`]: the TLS and login flags any connecting binary can flatten in.
+//! - [`secure`]: the server endpoint (TLS trust, first-use prompt) and the
+//!   account password.
 //!
 //! Drivers, which own the sockets, threads and terminal:
 //! - [`net`]: the network thread: sends typed lines, shows server lines,
@@ -19,16 +22,20 @@
 
 pub mod backoff;
 pub mod complete;
+pub mod flags;
 pub mod input;
 pub mod net;
 pub mod plain;
 pub mod render;
+pub mod secure;
 pub mod session;
 pub mod terminal;
 
 use std::io::{self, IsTerminal};
 
 use crate::conn::ConnError;
+use crate::tls::Trust;
+use secure::{Credentials, Endpoint};
 
 /// What the client needs to start.
 #[derive(Debug, Clone)]
@@ -37,6 +44,12 @@ pub struct Config {
     pub host: String,
     /// Server TCP port.
     pub port: u16,
+    /// Connect over TLS, trusting the server this way; `None`: plain TCP.
+    pub tls: Option<Trust>,
+    /// Trust on first use: remember a new server without asking.
+    pub accept_new: bool,
+    /// Where the account password comes from, if one is needed.
+    pub credentials: Credentials,
     /// The name to join as; asked for when `None`.
     pub name: Option<String>,
     /// Colour in terminal mode (off when `NO_COLOR` is set). Plain mode never
@@ -80,6 +93,12 @@ pub enum ClientError {
     /// The line editor failed (exit 1).
     #[error("terminal: {0}")]
     Terminal(#[from] rustyline::error::ReadlineError),
+    /// TLS could not be set up, or the server is not trusted (exit 1).
+    #[error("{0}")]
+    Tls(String),
+    /// No password could be had (exit 1).
+    #[error("{0}")]
+    Password(String),
     /// Starting a thread or another local I/O failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -96,12 +115,28 @@ impl ClientError {
     }
 }
 
+impl ClientError {
+    /// A failed connection attempt: where it tried, or why it was refused.
+    pub fn from_connect(error: ConnError) -> ClientError {
+        match error {
+            ConnError::Connect { addr, source } => ClientError::Connect { addr, source },
+            other => ClientError::Join(other),
+        }
+    }
+}
+
 /// Runs the client in terminal mode when stdin and stdout are both terminals,
 /// in plain mode otherwise. `Ok` when the user quit.
 pub fn run(config: &Config) -> Result<(), ClientError> {
+    let endpoint = Endpoint::prepare(
+        &config.host,
+        config.port,
+        config.tls.as_ref(),
+        config.accept_new,
+    )?;
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
-        terminal::run(config)
+        terminal::run(config, endpoint)
     } else {
-        plain::run(config)
+        plain::run(config, endpoint)
     }
 }

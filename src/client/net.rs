@@ -23,12 +23,12 @@ use parking_lot::Mutex;
 use super::ClientError;
 use super::backoff::backoff_delay;
 use super::render::{Renderer, View};
+use super::secure::{Credentials, Endpoint};
 use super::session::Session;
-use crate::conn::{ConnError, Connection, Event};
+use crate::conn::{Connection, Event};
 use crate::protocol::ServerLine;
 
-/// How long one connection attempt may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub use super::secure::CONNECT_TIMEOUT;
 /// How long the server may take to accept or refuse a name.
 pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for `BYE` after sending `/quit`.
@@ -57,12 +57,12 @@ pub type SharedNames = Arc<Mutex<Vec<String>>>;
 /// Where to reconnect to, and as whom.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// Host name or address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
+    /// The server.
+    pub endpoint: Endpoint,
     /// The name to register again.
     pub name: String,
+    /// The password it logged in with, if any.
+    pub credentials: Credentials,
 }
 
 /// How the network thread ended.
@@ -86,12 +86,10 @@ enum Step {
     ByeTimeout,
 }
 
-/// Connects to `host:port`; a failure says where it tried.
-pub fn connect(host: &str, port: u16) -> Result<Connection, ClientError> {
-    Connection::connect(host, port, CONNECT_TIMEOUT).map_err(|error| match error {
-        ConnError::Connect { addr, source } => ClientError::Connect { addr, source },
-        other => ClientError::Join(other),
-    })
+/// Connects to the endpoint; a failure says where it tried, or why the server
+/// was not trusted.
+pub fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
+    endpoint.connect().map_err(ClientError::from_connect)
 }
 
 /// The network side of a running client. See the module docs.
@@ -198,7 +196,7 @@ where
         reason: Option<String>,
         from_ui: &Receiver<ToNet>,
     ) -> Result<(), Ending> {
-        let Some(target) = self.reconnect.clone() else {
+        let Some(mut target) = self.reconnect.clone() else {
             return Err(Ending::Lost(reason));
         };
         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
@@ -213,7 +211,7 @@ where
                 delay.as_secs()
             )));
             self.wait_gathering(Instant::now() + delay, from_ui, &mut queued)?;
-            match register_again(&target) {
+            match register_again(&mut target) {
                 Ok((conn, online)) => {
                     self.conn = conn;
                     self.show(&View::Notice(format!(
@@ -254,8 +252,12 @@ where
     }
 }
 
-fn register_again(target: &Target) -> Result<(Connection, u64), ConnError> {
-    let mut conn = Connection::connect(&target.host, target.port, CONNECT_TIMEOUT)?;
-    let (_, online) = conn.register(&target.name, REGISTER_TIMEOUT)?;
+fn register_again(target: &mut Target) -> Result<(Connection, u64), String> {
+    let mut conn = target.endpoint.connect().map_err(|e| e.to_string())?;
+    let joined = target
+        .credentials
+        .join(&mut conn, &target.endpoint, &target.name, REGISTER_TIMEOUT)
+        .map_err(|e| e.to_string())?;
+    let (_, online) = joined.map_err(|e| e.to_string())?;
     Ok((conn, online))
 }

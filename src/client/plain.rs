@@ -21,6 +21,7 @@ use crossbeam_channel::{Receiver, Sender, select};
 use super::input::{HELP, Input, parse_input};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
 use super::render::{Renderer, View};
+use super::secure::Endpoint;
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::ConnError;
@@ -40,12 +41,12 @@ impl Sink for StdoutSink {
 
 /// Runs plain mode until the user's `/quit` (or stdin's end) is answered, or
 /// the server goes away.
-pub fn run(config: &Config) -> Result<(), ClientError> {
+pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
     let (stdin_tx, typed) = crossbeam_channel::bounded(64);
     let stdin_thread = thread::Builder::new()
         .name("chat-stdin".into())
         .spawn(move || read_stdin(stdin_tx))?;
-    let result = run_session(config, &typed);
+    let result = run_session(config, &endpoint, &typed);
     drop(typed);
     if stdin_thread.is_finished() {
         let _ = stdin_thread.join();
@@ -53,14 +54,19 @@ pub fn run(config: &Config) -> Result<(), ClientError> {
     result
 }
 
-fn run_session(config: &Config, typed: &Receiver<String>) -> Result<(), ClientError> {
-    let mut conn = net::connect(&config.host, config.port)?;
+fn run_session(
+    config: &Config,
+    endpoint: &Endpoint,
+    typed: &Receiver<String>,
+) -> Result<(), ClientError> {
+    let mut conn = net::connect(endpoint)?;
     let asked = match &config.name {
         Some(name) => name.clone(),
         None => typed.recv().map_err(|_| ClientError::NoName)?,
     };
-    let (name, online) = conn
-        .register(&asked, REGISTER_TIMEOUT)
+    let mut credentials = config.credentials.clone();
+    let (name, online) = credentials
+        .join(&mut conn, endpoint, &asked, REGISTER_TIMEOUT)?
         .map_err(|error| refused(&asked, error))?;
     let renderer = Renderer::new(&name, false, Local);
     let joined = View::Notice(format!("joined as {name} ({online} online)"));

@@ -26,6 +26,7 @@ use super::complete::complete;
 use super::input::{HELP, Input, parse_input};
 use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
 use super::render::{Renderer, View};
+use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::{ConnError, Connection};
@@ -83,7 +84,7 @@ impl<P: ExternalPrinter + Send> Sink for PrinterSink<P> {
 }
 
 /// Runs terminal mode until the user quits.
-pub fn run(config: &Config) -> Result<(), ClientError> {
+pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
     let names = SharedNames::default();
     let editor_config = rustyline::Config::builder()
         .auto_add_history(true)
@@ -93,8 +94,13 @@ pub fn run(config: &Config) -> Result<(), ClientError> {
     editor.set_helper(Some(ChatHelper {
         names: names.clone(),
     }));
-    let mut conn = net::connect(&config.host, config.port)?;
-    let Some((name, online)) = join(&mut editor, &mut conn, config)? else {
+    let mut conn = net::connect(&endpoint)?;
+    let mut credentials = config.credentials.clone();
+    let joining = Joining {
+        endpoint: &endpoint,
+        credentials: &mut credentials,
+    };
+    let Some((name, online)) = join(&mut editor, &mut conn, config, joining)? else {
         return Ok(());
     };
     let renderer = Renderer::new(&name, config.colour, Local);
@@ -111,9 +117,9 @@ pub fn run(config: &Config) -> Result<(), ClientError> {
         sink: PrinterSink(editor.create_external_printer()?),
         names,
         reconnect: Some(Target {
-            host: config.host.clone(),
-            port: config.port,
+            endpoint,
             name: name.clone(),
+            credentials,
         }),
     };
     let (to_net, from_ui) = crossbeam_channel::bounded(64);
@@ -126,12 +132,19 @@ pub fn run(config: &Config) -> Result<(), ClientError> {
     result
 }
 
+/// Where and how the client joins.
+struct Joining<'a> {
+    endpoint: &'a Endpoint,
+    credentials: &'a mut Credentials,
+}
+
 /// Registers, asking for a name until the server accepts one. `None` when the
 /// user gave up (Ctrl-D or Ctrl-C at the name prompt).
 fn join(
     editor: &mut ChatEditor,
     conn: &mut Connection,
     config: &Config,
+    joining: Joining<'_>,
 ) -> Result<Option<(String, u64)>, ClientError> {
     let plain = Renderer::new("", config.colour, Local);
     let mut name = match &config.name {
@@ -142,7 +155,10 @@ fn join(
         },
     };
     loop {
-        match conn.register(&name, REGISTER_TIMEOUT) {
+        let joined = joining
+            .credentials
+            .join(conn, joining.endpoint, &name, REGISTER_TIMEOUT)?;
+        match joined {
             Ok(joined) => return Ok(Some(joined)),
             Err(ConnError::Refused { code, text }) => {
                 let refusal = View::Error(format!("{}: {text}", code.as_str()));

@@ -2,8 +2,11 @@
 //!
 //! Threads, and who owns whom (`docs/architecture.md` has the long form):
 //!
-//! - the **accept thread** (the caller of [`run`], or `chat-server` in
-//!   [`Server::start`]) admits connections and owns every session thread;
+//! - one **acceptor thread** per listening socket (`accept-plain`,
+//!   `accept-tls`) accepts connections and hands them on;
+//! - the **admission thread** (the caller of [`run`], or `chat-server` in
+//!   [`Server::start`]) admits them, owns every session thread and the
+//!   acceptors;
 //! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
 //!   owns that client's **writer thread** (`w-<peer>`), the only code that writes
 //!   to its socket;
@@ -15,13 +18,16 @@
 //! history thread.
 
 mod accept;
+pub mod accounts;
 mod flood;
 mod history;
 mod http_log;
+mod login;
 mod outbox;
 mod registry;
 mod session;
 mod store;
+mod transport;
 mod writer;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -35,6 +41,7 @@ use chrono::Utc;
 use parking_lot::Mutex;
 
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
+use login::{CheckSlots, LoginThrottle};
 use registry::Registry;
 
 pub use flood::FloodLimit;
@@ -77,6 +84,11 @@ pub struct Config {
     pub max_name_attempts: u32,
     /// Also print every client frame on stdout as an HTTP-style request.
     pub log_http: bool,
+    /// The data directory whose database holds the accounts; `None`: no
+    /// accounts (every name is free to take, `/login` always fails).
+    pub accounts: Option<PathBuf>,
+    /// Admit only accounts: a bare name gets `ERROR login-required`.
+    pub require_login: bool,
 }
 
 impl Default for Config {
@@ -94,6 +106,8 @@ impl Default for Config {
             registration_timeout: Duration::from_secs(60),
             max_name_attempts: 10,
             log_http: false,
+            accounts: None,
+            require_login: false,
         }
     }
 }
@@ -131,8 +145,9 @@ pub struct Shutdown {
 #[derive(Debug)]
 struct ShutdownInner {
     requested: AtomicBool,
-    /// Where to connect to wake the accept thread out of `accept`.
-    wake: Mutex<Option<SocketAddr>>,
+    /// Where to connect to wake each acceptor thread out of `accept`. The
+    /// lock guards only this list.
+    wake: Mutex<Vec<SocketAddr>>,
 }
 
 impl Shutdown {
@@ -141,7 +156,7 @@ impl Shutdown {
         Shutdown {
             inner: Arc::new(ShutdownInner {
                 requested: AtomicBool::new(false),
-                wake: Mutex::new(None),
+                wake: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -150,9 +165,9 @@ impl Shutdown {
     /// finishes storing history and returns from [`run`].
     pub fn trigger(&self) {
         self.inner.requested.store(true, Ordering::SeqCst);
-        let wake = *self.inner.wake.lock();
-        if let Some(addr) = wake {
-            // The accept thread sees the flag when this connection arrives.
+        let wake = self.inner.wake.lock().clone();
+        for addr in wake {
+            // The acceptor sees the flag when this connection arrives.
             let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
         }
     }
@@ -162,7 +177,7 @@ impl Shutdown {
         self.inner.requested.load(Ordering::SeqCst)
     }
 
-    fn set_wake_address(&self, listening: SocketAddr) {
+    fn add_wake_address(&self, listening: SocketAddr) {
         let mut addr = listening;
         if addr.ip().is_unspecified() {
             addr.set_ip(match addr {
@@ -170,7 +185,7 @@ impl Shutdown {
                 SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
             });
         }
-        *self.inner.wake.lock() = Some(addr);
+        self.inner.wake.lock().push(addr);
     }
 }
 
@@ -189,6 +204,11 @@ pub(crate) struct Shared {
     /// recent history, and is held only to look up, insert, remove and queue
     /// lines, never across socket I/O (see `registry.rs`).
     registry: Mutex<Registry>,
+    /// Recent failed logins per address. The lock guards only these counts
+    /// and is held to read or bump one entry (see `login.rs`).
+    pub(crate) login_throttle: Mutex<LoginThrottle>,
+    /// Bounds the password checks running at once (see `login.rs`).
+    pub(crate) password_checks: CheckSlots,
 }
 
 impl Shared {
@@ -227,40 +247,81 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
-/// Serves `listener` until `shutdown` is triggered. Opens the history store
-/// first, so a bad data directory or database is reported before anything runs.
-pub fn run(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<(), ServerError> {
-    let prepared = accept::Prepared::new(listener, config, shutdown)?;
+/// The sockets a server listens on: plain, TLS, or both. Both speak the same
+/// protocol.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// Plain TCP.
+    pub plain: Option<TcpListener>,
+    /// TLS, with the setup every connection on it starts from.
+    pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(plain: TcpListener) -> Listeners {
+        Listeners {
+            plain: Some(plain),
+            tls: None,
+        }
+    }
+}
+
+/// Serves `listeners` (a plain [`TcpListener`] converts into one) until
+/// `shutdown` is triggered. Opens the history store first, so a bad data
+/// directory or database is reported before anything runs.
+pub fn run(
+    listeners: impl Into<Listeners>,
+    config: Config,
+    shutdown: Shutdown,
+) -> Result<(), ServerError> {
+    let prepared = accept::Prepared::new(listeners.into(), config, shutdown)?;
     prepared.serve()
 }
 
 /// A server running on its own thread, as tests and the binary use it.
 pub struct Server {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
 
 impl Server {
-    /// Opens the history store and starts serving `listener` on a thread named
-    /// `chat-server`. Errors from the store are returned here.
-    pub fn start(listener: TcpListener, config: Config) -> Result<Server, ServerError> {
-        let addr = listener.local_addr()?;
+    /// Opens the history store and starts serving `listeners` (or one plain
+    /// [`TcpListener`]) on a thread named `chat-server`. Errors from the store
+    /// are returned here.
+    pub fn start(listeners: impl Into<Listeners>, config: Config) -> Result<Server, ServerError> {
+        let listeners = listeners.into();
+        let tls_addr = match &listeners.tls {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
+        let addr = match &listeners.plain {
+            Some(listener) => listener.local_addr()?,
+            None => tls_addr.ok_or_else(|| std::io::Error::other("no listener to serve"))?,
+        };
         let shutdown = Shutdown::new();
-        let prepared = accept::Prepared::new(listener, config, shutdown.clone())?;
+        let prepared = accept::Prepared::new(listeners, config, shutdown.clone())?;
         let thread = thread::Builder::new()
             .name("chat-server".into())
             .spawn(move || prepared.serve())?;
         Ok(Server {
             addr,
+            tls_addr,
             shutdown,
             thread,
         })
     }
 
-    /// The address the server listens on.
+    /// The address the server listens on: the plain listener's, or the TLS
+    /// one's when there is no plain listener.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS listener's address, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// A handle that stops the server (for a signal handler, say).

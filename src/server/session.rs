@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
+use rustls::ServerConfig;
+
 use chrono::Utc;
 use crossbeam_channel::Sender;
 
@@ -20,7 +22,8 @@ use super::flood::TokenBucket;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
-use super::{Shared, http_log, writer};
+use super::transport::{self, Input};
+use super::{Shared, http_log, login, writer};
 use crate::protocol::grammar::push_number;
 use crate::protocol::{
     Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME,
@@ -31,6 +34,8 @@ use crate::protocol::{
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
     pub(crate) stream: TcpStream,
+    /// The TLS setup for a connection on the TLS listener; `None` for plain.
+    pub(crate) tls: Option<Arc<ServerConfig>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) control: Arc<Control>,
     pub(crate) outbox: Outbox,
@@ -66,6 +71,8 @@ struct Session {
     /// Posts sent since the last fence: a direct reply must wait for them, so
     /// the client gets answers in the order it sent its lines.
     posts_in_flight: Cell<bool>,
+    /// Whether the connection is TLS (a password may be sent from anywhere).
+    encrypted: bool,
     state: State,
 }
 
@@ -74,6 +81,7 @@ pub(crate) fn run(parts: SessionParts) {
     let SessionParts {
         id,
         stream,
+        tls,
         shared,
         control,
         outbox,
@@ -83,12 +91,15 @@ pub(crate) fn run(parts: SessionParts) {
     } = parts;
     let peer = control.peer;
     let writer_control = control.clone();
-    let writer = stream.try_clone().and_then(|write_half| {
-        thread::Builder::new()
+    let encrypted = tls.is_some();
+    let started = transport::split(&stream, tls.as_ref(), &outbox).and_then(|(input, output)| {
+        let writer = thread::Builder::new()
             .name(format!("w-{peer}"))
             .stack_size(CLIENT_THREAD_STACK)
-            .spawn(move || writer::run(write_half, inbox, writer_control))
+            .spawn(move || writer::run(output, inbox, writer_control))?;
+        Ok((input, writer))
     });
+    drop(stream);
     let deadline = Instant::now() + shared.config.registration_timeout;
     let max_line = shared.config.max_line;
     let mut session = Session {
@@ -98,28 +109,32 @@ pub(crate) fn run(parts: SessionParts) {
         outbox,
         posts,
         posts_in_flight: Cell::new(false),
+        encrypted,
         state: State::Unregistered {
             attempts: 0,
             deadline,
         },
     };
-    let end = match writer {
-        Ok(_) => {
+    let (end, writer) = match started {
+        Ok((input, writer)) => {
             session.reply(&ServerLine::Hello {
                 server: SERVER_NAME.into(),
                 version: PROTOCOL_VERSION.to_string(),
                 text: "Send your name to join.".into(),
             });
-            session.read_loop(&mut LineReader::new(stream, max_line))
+            // The reader (with its TLS wake handle on the queue) is dropped
+            // here, before the writer is joined.
+            let end = session.read_loop(&mut LineReader::new(input, max_line));
+            (end, Some(writer))
         }
-        Err(ref error) => {
+        Err(error) => {
             log::warn!("{peer}: could not start a writer thread: {error}");
-            End::Lost
+            (End::Lost, None)
         }
     };
     session.finish(end);
     drop(session); // Drops this session's queue and post senders.
-    if let Ok(writer) = writer {
+    if let Some(writer) = writer {
         let _ = writer.join();
     }
     log::info!("{peer}: disconnected");
@@ -127,7 +142,7 @@ pub(crate) fn run(parts: SessionParts) {
 }
 
 impl Session {
-    fn read_loop(&mut self, reader: &mut LineReader<TcpStream>) -> End {
+    fn read_loop(&mut self, reader: &mut LineReader<Input>) -> End {
         let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
         loop {
             if let State::Unregistered { deadline, .. } = self.state {
@@ -185,7 +200,7 @@ impl Session {
                 self.shared.local_addr,
                 self.control.peer,
                 self.name(),
-                &line,
+                &login::redacted(&line),
             );
         }
         match Command::parse(&line) {
@@ -203,7 +218,8 @@ impl Session {
 
     fn handle_unregistered(&mut self, command: Command) -> Option<End> {
         match command {
-            Command::Text(name) | Command::Name(name) => return self.try_register(name),
+            Command::Text(name) | Command::Name(name) => return self.try_register(name, None),
+            Command::Login { name, password } => return self.try_register(name, Some(password)),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
             Command::Help => self.help(),
             Command::Ping(token) => self.reply(&ServerLine::Pong {
@@ -248,7 +264,7 @@ impl Session {
             }),
             Command::Help => self.help(),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
-            Command::Name(_) => self.error(
+            Command::Name(_) | Command::Login { .. } => self.error(
                 ErrorCode::UnknownCommand,
                 "You already have a name; to change it, /quit and join again.",
             ),
@@ -260,10 +276,18 @@ impl Session {
         None
     }
 
-    fn try_register(&mut self, requested: &str) -> Option<End> {
+    /// Takes the name `requested`, with an account's password for `/login`.
+    fn try_register(&mut self, requested: &str, password: Option<&str>) -> Option<End> {
         let name = requested.trim();
         let config = &self.shared.config;
-        let refusal = if let Err(error) = validate_name(name) {
+        let peer = self.control.peer;
+        let refusal = if password.is_some() && login::is_insecure(self.encrypted, peer) {
+            log::warn!("{peer}: refused a password sent in clear from another host");
+            Some((
+                ErrorCode::InsecureLogin,
+                "use TLS: passwords are accepted in clear only from this machine. This one crossed the network unencrypted, so change it.".to_owned(),
+            ))
+        } else if let Err(error) = validate_name(name) {
             Some((
                 ErrorCode::NameInvalid,
                 format!("{name:?} is not a valid name: {error}. Try another."),
@@ -277,6 +301,8 @@ impl Session {
                     "{name} is not on this server's list of users. Ask its operator, or try another."
                 ),
             ))
+        } else if let Err(refusal) = login::check_name(&self.shared, peer, name, password) {
+            Some(refusal)
         } else {
             let join = chunk(
                 ServerLine::Join {
@@ -419,6 +445,7 @@ const HELP: &[&str] = &[
     "  /history [n]         replay the last n room messages (1 to 1000, default 50)",
     "  /ping [token]        check the connection (the server answers PONG)",
     "  /quit [reason]       leave (or type {exit})",
+    "  /login <name> <pw>   join as an account (before joining; over TLS)",
     "  /help                this list",
     "  //text               send a room message that starts with /",
     "Before joining, send your name. Anything else you type goes to the room.",

@@ -1,4 +1,6 @@
 //! Durable history: every room and private message in one SQLite table.
+//! The same database holds the `accounts` table (see `accounts.rs`), created
+//! here too so the history thread's schema is the whole schema.
 //!
 //! Only the history thread touches a [`Store`]. [`Store::append`] writes a whole
 //! batch in one transaction and returns once it is on disk (WAL, `synchronous =
@@ -14,6 +16,15 @@ use super::history::StoredMessage;
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "history.db";
+
+/// The accounts table: one row per account, keyed by the name's
+/// case-insensitive form. `hash` is an argon2id PHC string, never a password.
+pub(crate) const CREATE_ACCOUNTS: &str = "CREATE TABLE IF NOT EXISTS accounts (
+    name_key   TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);";
 
 /// The open history database. See the module docs.
 pub(crate) struct Store {
@@ -48,6 +59,8 @@ impl Store {
             );",
         )
         .map_err(database_error)?;
+        conn.execute_batch(CREATE_ACCOUNTS)
+            .map_err(database_error)?;
         Ok(Store { conn, path })
     }
 

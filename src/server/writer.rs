@@ -5,13 +5,16 @@
 //! call rather than one per line. When every producer has dropped its end of the
 //! queue it sends the farewell `BYE`, if the server is closing the connection,
 //! and shuts the socket's write side.
+//!
+//! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
+//! session's request to send the TLS records reading produced (see
+//! `transport.rs`).
 
-use std::io::Write;
-use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
 use super::outbox::Inbox;
 use super::registry::Control;
+use super::transport::Output;
 use crate::protocol::ServerLine;
 
 /// Stop gathering more chunks into one write past this many bytes.
@@ -21,7 +24,7 @@ const MAX_WRITE: usize = 256 * 1024;
 const KEEP_CAPACITY: usize = 16 * 1024;
 
 /// The thread's body.
-pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
+pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(first) = inbox.recv() {
         if control
@@ -55,5 +58,5 @@ pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
         };
         let _ = stream.write_all(bye.encode().as_bytes());
     }
-    let _ = stream.shutdown(Shutdown::Write);
+    stream.finish();
 }

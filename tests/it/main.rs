@@ -6,4 +6,5 @@
 mod client;
 mod server;
 mod support;
+mod tls;
 mod tpc;

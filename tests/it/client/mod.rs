@@ -8,7 +8,7 @@
 //! synchronise: every wait is for a line or screen content, with a deadline.
 
 mod plain;
-mod pty;
+pub(crate) mod pty;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
@@ -96,9 +96,19 @@ pub struct PlainClient {
 impl PlainClient {
     /// Starts the client on `addr` with extra flags.
     pub fn start(addr: SocketAddr, args: &[&str]) -> PlainClient {
+        PlainClient::start_with_env(addr, args, &[])
+    }
+
+    /// Starts the client on `addr` with extra flags and environment variables.
+    pub fn start_with_env(
+        addr: SocketAddr,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> PlainClient {
         let mut child = Command::new(CLIENT)
             .args(["--host", "127.0.0.1", "--port", &addr.port().to_string()])
             .args(args)
+            .envs(env.iter().copied())
             .env("TZ", "UTC")
             .env_remove("NO_COLOR")
             .stdin(Stdio::piped())

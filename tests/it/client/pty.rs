@@ -19,7 +19,7 @@ const ROWS: u16 = 24;
 const COLS: u16 = 80;
 
 /// The client running in a pty, and the screen it draws.
-struct Terminal {
+pub(crate) struct Terminal {
     parser: vt100::Parser,
     output: Receiver<Vec<u8>>,
     keyboard: Box<dyn Write + Send>,
@@ -28,6 +28,15 @@ struct Terminal {
 
 impl Terminal {
     fn start(addr: SocketAddr, name: &str) -> Terminal {
+        Terminal::start_with(addr, &["--name", name], &[])
+    }
+
+    /// The client on `addr` with extra flags and environment variables.
+    pub(crate) fn start_with(
+        addr: SocketAddr,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Terminal {
         let size = PtySize {
             rows: ROWS,
             cols: COLS,
@@ -36,14 +45,11 @@ impl Terminal {
         };
         let pair = native_pty_system().openpty(size).expect("open a pty");
         let mut command = CommandBuilder::new(CLIENT);
-        command.args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &addr.port().to_string(),
-            "--name",
-            name,
-        ]);
+        command.args(["--host", "127.0.0.1", "--port", &addr.port().to_string()]);
+        command.args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
         command.env("TZ", "UTC");
         command.env("TERM", "xterm");
         command.env("NO_COLOR", "1");
@@ -79,18 +85,18 @@ impl Terminal {
         }
     }
 
-    fn type_keys(&mut self, keys: &str) {
+    pub(crate) fn type_keys(&mut self, keys: &str) {
         self.keyboard.write_all(keys.as_bytes()).unwrap();
         self.keyboard.flush().unwrap();
     }
 
-    fn rows(&self) -> Vec<String> {
+    pub(crate) fn rows(&self) -> Vec<String> {
         self.parser.screen().rows(0, COLS).collect()
     }
 
     /// Feeds output to the screen until `done` holds for it. Answers the
     /// editor's cursor position queries as a terminal would.
-    fn wait_until(&mut self, what: &str, done: impl Fn(&[String]) -> bool) {
+    pub(crate) fn wait_until(&mut self, what: &str, done: impl Fn(&[String]) -> bool) {
         let deadline = Instant::now() + DEADLINE;
         while !done(&self.rows()) {
             let Ok(bytes) = self.output.recv_deadline(deadline) else {
@@ -107,7 +113,7 @@ impl Terminal {
 
 impl Terminal {
     /// Waits until the client closed the pty (it exited), then for its status.
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+    pub(crate) fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + DEADLINE;
         loop {
             match self.output.recv_deadline(deadline) {
