@@ -103,14 +103,18 @@ impl Proc {
     }
 
     /// Reads the rest of the output until the process exits (its stdout
-    /// closes), and returns its exit status.
+    /// closes), and returns its exit status. Fails if it is still running after
+    /// [`DEADLINE`].
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let _ = self.expect_line(|_| false, DEADLINE);
-        match self.child.try_wait().expect("try_wait") {
-            Some(status) => status,
-            // stdout closed a moment before the exit is reaped, or it hangs.
-            None => self.child.wait().expect("wait for a 3PC process"),
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            match self.lines.recv_deadline(deadline) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => self.fail("did not exit"),
+            }
         }
+        self.child.wait().expect("wait for a 3PC process")
     }
 
     /// Types a line at the process, as its human would.
