@@ -173,6 +173,10 @@ impl Driver {
                     let name = self.settings.name.clone();
                     return Err(DriverError::NameRefused { name, text });
                 }
+                Err(error @ ConnError::Refused { .. }) => {
+                    // Most likely the previous run of this process, not yet gone.
+                    log::warn!("{error}; retrying in {backoff:?}");
+                }
                 Err(error) => log::info!("connecting: {error}; retrying in {backoff:?}"),
             }
             thread::sleep(backoff); // backoff between attempts, not synchronisation
