@@ -64,6 +64,9 @@ pub struct Bounds {
     pub max_time: Millis,
     /// Check the fault-free completion from every world (I4 and termination).
     pub check_completion: bool,
+    /// Depth first instead of breadth first: the same worlds, in little memory
+    /// (for the larger bounds), but a violation's trace is not the shortest.
+    pub depth_first: bool,
 }
 
 impl Bounds {
@@ -76,6 +79,7 @@ impl Bounds {
             disconnect_rule: true,
             max_time: 30,
             check_completion: true,
+            depth_first: false,
         }
     }
 }
@@ -111,9 +115,13 @@ pub fn explore(bounds: Bounds) -> Report {
         parents: Vec::new(),
         completed: HashSet::new(),
     };
-    let violation = explorer.run();
+    let violation = if bounds.depth_first {
+        explorer.run_depth_first()
+    } else {
+        explorer.run()
+    };
     Report {
-        states: explorer.parents.len(),
+        states: explorer.seen.len(),
         elapsed: started.elapsed(),
         violation,
     }
@@ -158,6 +166,39 @@ impl Explorer {
             }
         }
         None
+    }
+
+    /// The same exploration, depth first: a stack of the worlds still to try at
+    /// each level, so memory grows with the depth, not the breadth. The trace of
+    /// a violation is the path on the stack.
+    fn run_depth_first(&mut self) -> Option<Violation> {
+        let mut stack: Vec<(Label, Vec<(Label, World)>)> = Vec::new();
+        let starts = starting_votes().into_iter().rev();
+        let mut pending: Vec<(Label, World)> = starts
+            .map(|v| (Label::Start(v), World::initial(v)))
+            .collect();
+        loop {
+            let Some((label, world)) = pending.pop() else {
+                let (_, rest) = stack.pop()?;
+                pending = rest;
+                continue;
+            };
+            if !self.seen.insert(hash_of(&world)) {
+                continue;
+            }
+            if let Some((invariant, detail)) = self.check(&world) {
+                let mut trace: Vec<String> = stack.iter().map(|(l, _)| l.to_string()).collect();
+                trace.push(label.to_string());
+                return Some(Violation {
+                    invariant,
+                    detail,
+                    trace,
+                });
+            }
+            let mut next = successors(&world, &self.bounds);
+            next.reverse(); // pop() then tries them in the breadth-first order
+            stack.push((label, std::mem::replace(&mut pending, next)));
+        }
     }
 
     fn check(&mut self, world: &World) -> Option<(&'static str, String)> {
@@ -224,6 +265,9 @@ mod tests {
         if let Ok(value) = std::env::var("CHAT3PC_MODEL_TIME") {
             bounds.max_time = value.parse().expect("CHAT3PC_MODEL_TIME is a number");
         }
+        if std::env::var("CHAT3PC_MODEL_DEPTH_FIRST").is_ok() {
+            bounds.depth_first = true;
+        }
         if std::env::var("CHAT3PC_MODEL_NO_COMPLETION").is_ok() {
             bounds.check_completion = false;
         }
@@ -235,12 +279,17 @@ mod tests {
 
     fn print(name: &str, bounds: &Bounds, report: &Report) {
         println!(
-            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, disconnect rule {})",
+            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, disconnect rule {}, {})",
             report.states,
             report.elapsed,
             bounds.crashes,
             bounds.losses,
             if bounds.disconnect_rule { "on" } else { "off" },
+            if bounds.depth_first {
+                "depth first"
+            } else {
+                "breadth first"
+            },
         );
         if let Some(v) = &report.violation {
             println!("{} broken: {}", v.invariant, v.detail);
@@ -286,6 +335,7 @@ mod tests {
             disconnect_rule: false,
             max_time: 40,
             check_completion: false,
+            depth_first: false,
         };
         let report = explore(bounds);
         print("tpc_model_x1", &bounds, &report);
