@@ -335,48 +335,52 @@ impl Participant {
         }
     }
 
+    /// PRECOMMIT from the coordinator or a termination leader: force PRECOMMIT
+    /// the first time, then ACK. Only in the normal flow is the human asked
+    /// first; in termination and recovery the ACK is automatic.
     fn on_precommit(&mut self, from: &str, now: Millis) -> Vec<Action> {
-        let wait = self.config.timing.participant_wait();
-        let follow_wait = self.config.timing.follow_wait();
-        let ack_policy = self.config.ack;
+        let timing = self.config.timing;
+        let ask_human = self.config.ack == AckPolicy::Ask;
         let current = self.current.as_mut().expect("caller checked");
         let tx = current.info.tx;
-        let mut actions = Vec::new();
-        let already = match &mut current.phase {
-            Phase::Ready { .. } => false,
+        let first_time = match &mut current.phase {
+            // The human is still being asked about the first PRECOMMIT.
             Phase::Precommit {
                 ack_to: Some(_), ..
             } => return Vec::new(),
-            Phase::Precommit { .. } => true,
+            Phase::Ready { .. } => true,
+            Phase::Precommit { .. } => false,
             Phase::Terminating(termination) => {
-                let already = termination.precommitted;
-                termination.on_precommit_from(from, now + follow_wait);
-                termination.precommitted = true;
-                already
+                termination.on_precommit_from(from, now + timing.follow_wait());
+                !std::mem::replace(&mut termination.precommitted, true)
             }
-            Phase::Recovering { precommitted, .. } => std::mem::replace(precommitted, true),
-            Phase::Init { .. } => unreachable!("checked by on_current"),
+            Phase::Recovering { precommitted, .. } => !std::mem::replace(precommitted, true),
+            Phase::Init { .. } => unreachable!("on_current refuses PRECOMMIT in INIT"),
         };
-        if !already {
+        let mut actions = Vec::new();
+        if first_time {
             actions.push(Action::Log(Record::Precommit(tx)));
             actions.push(show_state(tx, "PRECOMMIT"));
         }
-        let normal = matches!(current.phase, Phase::Ready { .. } | Phase::Precommit { .. });
-        if normal {
-            let deadline = now + wait;
-            let ask = ack_policy == AckPolicy::Ask && from == current.info.coordinator;
-            let ack_to = ask.then(|| from.to_owned());
-            current.phase = Phase::Precommit { deadline, ack_to };
-            if ask {
+        if let Phase::Ready { .. } | Phase::Precommit { .. } = current.phase {
+            let deadline = now + timing.participant_wait();
+            if ask_human && from == current.info.coordinator {
+                let ack_to = Some(from.to_owned());
+                current.phase = Phase::Precommit { deadline, ack_to };
                 let text = current.info.text.clone();
-                actions.push(Action::Show(Note::Prompt {
+                let prompt = Note::Prompt {
                     tx,
                     text,
                     ack: true,
                     deadline,
-                }));
+                };
+                actions.push(Action::Show(prompt));
                 return actions;
             }
+            current.phase = Phase::Precommit {
+                deadline,
+                ack_to: None,
+            };
         }
         actions.push(send(from, tx, Body::Ack));
         actions
