@@ -8,6 +8,7 @@
 
 mod bad_input;
 mod coordinator_faults;
+mod flow;
 mod participant_faults;
 mod total_failure;
 
@@ -121,6 +122,11 @@ impl Proc {
     pub fn type_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("started with stdin");
         writeln!(stdin, "{line}").expect("write to stdin");
+    }
+
+    /// Ends the process's stdin, as Ctrl-D would.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// SIGKILL, then reap.

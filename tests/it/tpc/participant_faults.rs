@@ -169,25 +169,3 @@ fn tpc_p7_human_never_acks_commit() {
     assert_eq!(coordinator.wait_exit().code(), Some(0));
     cluster.assert_logs("x\n");
 }
-
-#[test]
-fn tpc_human_votes_and_acks_on_stdin() {
-    let cluster = Cluster::start();
-    let human = Opts {
-        args: &["--vote", "ask", "--ack", "ask"],
-        stdin: true,
-        ..Opts::default()
-    };
-    let (mut coordinator, mut p1, mut p2, mut p3) = start(&cluster, human);
-    p1.expect("PROMPT 1 VOTE ");
-    p1.type_line("c");
-    p1.expect("PROMPT 1 ACK ");
-    p1.type_line("");
-    expect_decided(
-        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
-        1,
-        "COMMIT",
-    );
-    assert!(coordinator.saw("RECV p1 3PC ACK 1"));
-    cluster.assert_logs("x\n");
-}
