@@ -507,3 +507,34 @@ fn coordinator_recovery_table() {
         ],
     );
 }
+
+/// Found by the two-crash exploration: a member excluded as leader (it fell
+/// silent because its own view chose another leader) still reports PRECOMMIT,
+/// and that must make the new leader commit, not abort alone.
+#[test]
+fn participant_termination_counts_an_excluded_leaders_precommit() {
+    let request = msg("c", "3PC VOTE-REQUEST 1 a,p1 :x");
+    let inputs = vec![
+        (0, request),
+        (700, Input::Timeout),                     // step 1
+        (800, Input::Timeout),                     // step 2
+        (810, msg("a", "3PC STATE 1 READY")),      // R = {a, p1}
+        (900, Input::Timeout),                     // follow a
+        (1200, Input::Timeout),                    // a fell silent
+        (1300, Input::Timeout),                    // step 2 again
+        (1310, msg("a", "3PC STATE 1 PRECOMMIT")), // a is alive, in PRECOMMIT
+        (1400, Input::Timeout),                    // p1 leads
+    ];
+    check_participant(
+        COMMIT,
+        inputs,
+        &[
+            "LOG PRECOMMIT 1",
+            "LOG COMMIT 1",
+            "SEND a 3PC GLOBAL-COMMIT 1",
+            "SEND c 3PC GLOBAL-COMMIT 1",
+            "APPLY 1 :x",
+            "LOG APPLIED 1",
+        ],
+    );
+}

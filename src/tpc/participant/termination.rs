@@ -5,10 +5,13 @@
 //! 1. Ask the coordinator (STATE-REQ), wait T/6. A decision: adopt it. Alive and
 //!    undecided (any other state than RECOVERING): go back to waiting.
 //! 2. Ask every member, collect answers for T/6. R is this process plus every
-//!    member that answered with a state other than RECOVERING, minus the leaders
-//!    that fell silent before.
-//! 3. The leader is the member of R whose name sorts first. The others follow it;
-//!    if it falls silent they start again from step 1 without it.
+//!    member that answered with a state other than RECOVERING.
+//! 3. The leader is the member of R whose name sorts first, leaving out the
+//!    leaders that fell silent before. The others follow it; if it falls silent
+//!    they start again from step 1 without it as leader. Its state still counts
+//!    in R if it answers: it may have fallen silent only because its own view
+//!    chose another leader, and leaving its PRECOMMIT out could abort what the
+//!    coordinator committed (the model found exactly that with two crashes).
 //! 4. The leader decides: any COMMIT: commit. Any ABORT, INIT or UNKNOWN: abort.
 //!    Any PRECOMMIT: PRECOMMIT to the READY ones, their ACKs for T/6, commit.
 //!    All READY: abort.
@@ -31,7 +34,7 @@ use crate::tpc::{ignored, send, show_state, step};
 pub struct Termination {
     /// True once this process has logged PRECOMMIT.
     pub precommitted: bool,
-    /// Leaders that fell silent: left out of R from now on.
+    /// Leaders that fell silent: never chosen as leader again.
     pub excluded: BTreeSet<String>,
     /// Where in the protocol this process is.
     pub round: Round,
@@ -152,12 +155,16 @@ impl Participant {
         };
         let mut r: BTreeMap<String, PeerState> = answers
             .into_iter()
-            .filter(|(name, state)| {
-                *state != PeerState::Recovering && !termination.excluded.contains(name)
-            })
+            .filter(|(_, state)| *state != PeerState::Recovering)
             .collect();
         r.insert(self.name().to_owned(), own);
-        let leader = r.keys().next().expect("R holds this process").clone();
+        // A leader that fell silent is never chosen again, but its answer still
+        // counts: a PRECOMMIT it reports is evidence the decision may be commit.
+        let leader = r
+            .keys()
+            .find(|name| !termination.excluded.contains(*name))
+            .expect("R holds this process, which is never excluded")
+            .clone();
         let described: Vec<String> = r
             .iter()
             .map(|(n, s)| format!("{n}={}", s.as_str()))
