@@ -17,6 +17,9 @@ use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId};
 use super::{decision_in, ignored, send, show_state, step};
 
+/// How many past decisions a member that joins is sent again.
+pub const RESEND_LIMIT: usize = 100;
+
 /// The transaction being run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Plan {
@@ -299,18 +302,22 @@ impl Coordinator {
         }
     }
 
+    /// A member that was offline may have missed decisions (the server drops a
+    /// private message to someone offline): send it the decisions of the last
+    /// [`RESEND_LIMIT`] transactions it is a member of, oldest first, so its
+    /// commit log gets their lines in order. It drops the ones it has.
     fn on_joined(&mut self, name: &str) -> Vec<Action> {
-        if !self.is_idle() {
-            return Vec::new();
-        }
-        // A member that was down when the decision went out learns it now.
-        let Some((&tx, (members, Some(outcome)))) = self.known.last_key_value() else {
-            return Vec::new();
-        };
-        if !members.iter().any(|m| m == name) {
-            return Vec::new();
-        }
-        vec![send(name, tx, Body::global(*outcome))]
+        let decided: Vec<(TxId, Outcome)> = self
+            .known
+            .iter()
+            .filter(|(_, (members, _))| members.iter().any(|m| m == name))
+            .filter_map(|(&tx, (_, outcome))| Some((tx, (*outcome)?)))
+            .collect();
+        let skip = decided.len().saturating_sub(RESEND_LIMIT);
+        decided[skip..]
+            .iter()
+            .map(|&(tx, outcome)| send(name, tx, Body::global(outcome)))
+            .collect()
     }
 
     /// Sends DECISION-REQ to every member and waits T/6 for the answers.

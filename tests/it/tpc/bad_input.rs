@@ -82,3 +82,33 @@ fn tpc_participant_not_online_aborts() {
     assert!(coordinator.wait_exit().success());
     cluster.assert_logs("\n");
 }
+
+#[test]
+fn tpc_participant_offline_for_two_transactions_catches_up_in_order() {
+    let cluster = Cluster::start();
+    let mut p1 = cluster.participant("p1", Opts::default());
+    let mut p2 = cluster.participant("p2", Opts::default());
+    let mut coordinator = cluster.coordinator(Opts {
+        stdin: true,
+        ..Opts::default()
+    });
+    coordinator.expect("CONNECTED ");
+    coordinator.type_line("first");
+    coordinator.type_line("second");
+    for tx in 1..=2 {
+        expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], tx, "ABORT");
+    }
+    // p3 joins: the coordinator sends it both decisions it missed, in order.
+    let mut p3 = cluster.participant("p3", Opts::default());
+    expect_decided(&mut [&mut p3], 1, "ABORT");
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    coordinator.type_line("third");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        3,
+        "COMMIT",
+    );
+    coordinator.close_stdin();
+    assert!(coordinator.wait_exit().success());
+    cluster.assert_logs("\n\nthird\n");
+}
