@@ -9,7 +9,8 @@
 //! comes back, and resumes (PRECOMMIT again, then commit) only when every member
 //! answers UNDECIDED in the same round. A participant that is running the
 //! termination protocol does not answer, so the coordinator never races a
-//! termination leader.
+//! termination leader. A member that joins the server is sent the decisions it
+//! may have missed while offline.
 
 use std::collections::{BTreeMap, BTreeSet};
 
