@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use chatroom::protocol::DEFAULT_PORT;
+use chatroom::client::flags::{LoginFlags, TlsFlags};
 use chatroom::tpc::driver::{self, Settings, parse_timeout};
 use chatroom::tpc::output::Style;
 use chatroom::tpc::{Outcome, Timing};
@@ -23,9 +23,13 @@ struct Args {
     /// Chat server host.
     #[arg(long, default_value = "localhost")]
     host: String,
-    /// Chat server port.
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
+    /// Chat server port (default 25000, or 25001 with a TLS flag).
+    #[arg(long)]
+    port: Option<u16>,
+    #[command(flatten)]
+    tls: TlsFlags,
+    #[command(flatten)]
+    login: LoginFlags,
     /// The coordinator's chat name.
     #[arg(long, default_value = "coordinator")]
     name: String,
@@ -46,9 +50,16 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let endpoint = match args.tls.endpoint(&args.host, args.port) {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            eprintln!("chat-coordinator: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = Settings {
-        host: args.host,
-        port: args.port,
+        endpoint,
+        credentials: args.login.credentials(),
         name: args.name,
         dir: args.dir,
         timing: Timing {

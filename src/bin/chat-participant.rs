@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
-use chatroom::protocol::DEFAULT_PORT;
+use chatroom::client::flags::{LoginFlags, TlsFlags};
 use chatroom::tpc::driver::{self, Settings, parse_timeout};
 use chatroom::tpc::output::Style;
 use chatroom::tpc::participant::{AckPolicy, VotePolicy};
@@ -42,9 +42,13 @@ struct Args {
     /// Chat server host.
     #[arg(long, default_value = "localhost")]
     host: String,
-    /// Chat server port.
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
+    /// Chat server port (default 25000, or 25001 with a TLS flag).
+    #[arg(long)]
+    port: Option<u16>,
+    #[command(flatten)]
+    tls: TlsFlags,
+    #[command(flatten)]
+    login: LoginFlags,
     /// The participant's chat name.
     #[arg(long)]
     name: String,
@@ -81,9 +85,16 @@ fn main() -> ExitCode {
         Ack::Ask => AckPolicy::Ask,
         Ack::Auto => AckPolicy::Auto,
     };
+    let endpoint = match args.tls.endpoint(&args.host, args.port) {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            eprintln!("chat-participant: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = Settings {
-        host: args.host,
-        port: args.port,
+        endpoint,
+        credentials: args.login.credentials(),
         name: args.name,
         dir: args.dir,
         timing: Timing {

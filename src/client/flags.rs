@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::secure::Credentials;
+use super::ClientError;
+use super::secure::{Credentials, Endpoint};
 use crate::protocol::{DEFAULT_PORT, DEFAULT_TLS_PORT};
 use crate::tls::{Trust, known_servers};
 
@@ -52,6 +53,14 @@ impl TlsFlags {
             }));
         }
         Ok(None)
+    }
+
+    /// The server at `host` and `port` (or the default port for these flags),
+    /// with trust on first use settled (see [`Endpoint::prepare`]).
+    pub fn endpoint(&self, host: &str, port: Option<u16>) -> Result<Endpoint, ClientError> {
+        let trust = self.trust().map_err(ClientError::Tls)?;
+        let port = port.unwrap_or_else(|| self.default_port());
+        Endpoint::prepare(host, port, trust.as_ref(), self.tls_accept_new)
     }
 
     /// The port to use when none is given: 25001 with TLS, 25000 without.

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, never};
 
+use crate::client::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
@@ -42,10 +43,10 @@ use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
 /// What both binaries are told.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The chat server's host.
-    pub host: String,
-    /// The chat server's port.
-    pub port: u16,
+    /// The chat server, and how to trust it (plain TCP or TLS).
+    pub endpoint: Endpoint,
+    /// How to log in if the name is an account.
+    pub credentials: Credentials,
     /// This process's chat name.
     pub name: String,
     /// Where the state log and the commit log live.
@@ -61,6 +62,11 @@ pub struct Settings {
 /// Why a 3PC process stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
+    /// The server cannot be trusted (a certificate that does not match, or a
+    /// password that would travel in clear), or the password could not be had.
+    /// Retrying would not help.
+    #[error("{0}")]
+    Untrusted(String),
     /// The state log or the commit log could not be read or written. The process
     /// stops rather than go on without its durable state.
     #[error(transparent)]
@@ -154,8 +160,7 @@ impl Driver {
         let mut backoff = Duration::from_millis(50);
         let timeout = Duration::from_secs(5);
         loop {
-            let attempt = Connection::connect(&self.settings.host, self.settings.port, timeout)
-                .and_then(|mut conn| conn.register(&self.settings.name, timeout).map(|_| conn));
+            let attempt = self.join(timeout)?;
             match attempt {
                 Ok(conn) => {
                     self.conn = Some(conn);
@@ -173,6 +178,18 @@ impl Driver {
                     let name = self.settings.name.clone();
                     return Err(DriverError::NameRefused { name, text });
                 }
+                Err(
+                    error @ (ConnError::FingerprintMismatch { .. }
+                    | ConnError::ServerChanged { .. }
+                    | ConnError::UnknownServer { .. }
+                    | ConnError::Untrusted { .. }
+                    | ConnError::InsecureLogin(_)),
+                ) => {
+                    // Retrying cannot help, and must not: the server is not
+                    // the one this process trusts, or would get a password
+                    // in clear.
+                    return Err(DriverError::Untrusted(error.to_string()));
+                }
                 Err(error @ ConnError::Refused { .. }) => {
                     // Most likely the previous run of this process, not yet gone.
                     log::warn!("{error}; retrying in {backoff:?}");
@@ -182,6 +199,25 @@ impl Driver {
             thread::sleep(backoff); // backoff between attempts, not synchronisation
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
+    }
+
+    /// One attempt to connect and join. The outer error is local and final (no
+    /// password to be had); the inner one is worth retrying, mostly.
+    fn join(&mut self, timeout: Duration) -> Result<Result<Connection, ConnError>, DriverError> {
+        let mut conn = match self.settings.endpoint.connect() {
+            Ok(conn) => conn,
+            Err(error) => return Ok(Err(error)),
+        };
+        let Settings {
+            endpoint,
+            credentials,
+            name,
+            ..
+        } = &mut self.settings;
+        let joined = credentials
+            .join(&mut conn, endpoint, name, timeout)
+            .map_err(|error| DriverError::Untrusted(error.to_string()))?;
+        Ok(joined.map(|_| conn))
     }
 
     /// Opens the logs again (as a restart would) and returns the state log's records

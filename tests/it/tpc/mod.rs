@@ -9,6 +9,7 @@
 mod bad_input;
 mod coordinator_faults;
 mod flow;
+mod over_tls;
 mod participant_faults;
 mod total_failure;
 
