@@ -2,7 +2,6 @@
 //! [`chatroom::server`]. Exit code 0 after a clean shutdown, 1 on any error.
 
 use std::io::ErrorKind;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
@@ -81,7 +80,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         log_http: args.log_format == LogFormat::Http,
         ..Config::default()
     };
-    let listener = TcpListener::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
+    let listener = chatroom::server::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
         ErrorKind::AddrInUse => anyhow::anyhow!(
             "port {} on {} is already in use; stop the other server or choose another --port",
             args.port,

@@ -17,6 +17,7 @@
 mod accept;
 mod history;
 mod http_log;
+mod listen;
 mod outbox;
 mod registry;
 mod session;
@@ -36,6 +37,7 @@ use parking_lot::Mutex;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
 use registry::Registry;
 
+pub use listen::{LISTEN_BACKLOG, bind};
 pub use store::DATABASE_FILE;
 
 /// Where history is kept.
