@@ -83,6 +83,11 @@ impl Inbox {
         Some(chunk)
     }
 
+    /// Whether nothing is queued now.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
     /// The next chunk if one is queued now.
     pub(crate) fn try_recv(&self) -> Result<Chunk, TryRecvError> {
         let chunk = self.rx.try_recv()?;
