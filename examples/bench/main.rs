@@ -40,6 +40,9 @@ enum Mode {
         target: Target,
         #[arg(long, default_value_t = 2000)]
         clients: usize,
+        /// Seconds to keep the clients connected before measuring the server again.
+        #[arg(long, default_value_t = 0.0)]
+        hold: f64,
     },
     /// N clients in one room, K send M messages each as fast as the server takes them.
     Fanout {
@@ -169,7 +172,10 @@ fn main() -> ExitCode {
     raise_fd_limit();
     let cli = Cli::parse();
     let result = match cli.command {
-        Mode::Connect { target, clients } => report(load::run(&target.plan(clients, "connect"))),
+        Mode::Connect { target, clients, hold } => {
+            let plan = Plan { hold: Duration::from_secs_f64(hold), ..target.plan(clients, "connect") };
+            report(load::run(&plan))
+        }
         Mode::Fanout { target, fanout } => {
             report(load::run(&fanout_plan(target.plan(0, "fanout"), &fanout)))
         }

@@ -96,6 +96,9 @@ pub struct Plan {
     pub stall: Duration,
     /// Shown on the progress line; `None` for no progress line.
     pub label: Option<String>,
+    /// Keep the clients connected this long after they are all in, then
+    /// measure the server again (memory settles as queues drain).
+    pub hold: Duration,
 }
 
 impl Plan {
@@ -113,6 +116,7 @@ impl Plan {
             server_pid: None,
             stall: Duration::from_secs(10),
             label: None,
+            hold: Duration::ZERO,
         }
     }
 }
@@ -332,7 +336,14 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant) -> Outcome {
         });
         thread::sleep(Duration::from_millis(5));
     }
+    if !plan.hold.is_zero() {
+        progress.show(|| format!("holding {} clients for {:?}", n, plan.hold));
+        thread::sleep(plan.hold);
+    }
     outcome.after = plan.server_pid.and_then(ProcStatus::read);
+    if let (Some(pid), Ok(path)) = (plan.server_pid, std::env::var("BENCH_SMAPS")) {
+        let _ = std::fs::copy(format!("/proc/{pid}/smaps"), path);
+    }
     if matches!(plan.load, Load::None) || outcome.joined_after.is_none() {
         progress.done();
         return outcome;
