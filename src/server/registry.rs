@@ -18,7 +18,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::history::StoredMessage;
-use super::outbox::{Chunk, Outbox};
+use super::outbox::{Chunk, Outbox, Waker};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
@@ -101,6 +101,8 @@ pub(crate) struct Registry {
     recent_capacity: usize,
     /// Clients whose queue overflowed, to be evicted by [`Registry::settle`].
     overflowed: Vec<ClientId>,
+    /// Writers to wake once the lock is released (see [`Outbox::offer_deferred`]).
+    to_wake: Vec<Waker>,
     /// Connections closed since the last `settle`, for the caller to shut down.
     to_shut_down: Vec<Arc<Control>>,
     max_clients: usize,
@@ -115,6 +117,7 @@ impl Registry {
             recent: recent.into(),
             recent_capacity,
             overflowed: Vec::new(),
+            to_wake: Vec::new(),
             to_shut_down: Vec::new(),
             max_clients,
             closed: false,
@@ -205,10 +208,8 @@ impl Registry {
 
     /// Queues `chunk` for one connection.
     pub(crate) fn offer(&mut self, id: ClientId, chunk: &Chunk) {
-        if let Some(entry) = self.clients.get(&id)
-            && !entry.outbox.offer(chunk)
-        {
-            self.overflowed.push(id);
+        if let Some(entry) = self.clients.get(&id) {
+            queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
         }
     }
 
@@ -218,12 +219,17 @@ impl Registry {
             if Some(id) == except {
                 continue;
             }
-            if let Some(entry) = self.clients.get(&id)
-                && !entry.outbox.offer(chunk)
-            {
-                self.overflowed.push(id);
+            if let Some(entry) = self.clients.get(&id) {
+                queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
             }
         }
+    }
+
+    /// The writers to wake now that lines are queued; the caller wakes them
+    /// after releasing the lock, so a batch of lines costs each writer one
+    /// wake-up and the lock is never held across the system calls.
+    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.to_wake)
     }
 
     /// Records that connection `id`'s queue overflowed (found outside the lock).
@@ -268,5 +274,14 @@ impl Registry {
             self.to_shut_down.push(control);
         }
         std::mem::take(&mut self.to_shut_down)
+    }
+}
+
+/// Queues `chunk` for one entry, noting a writer to wake or an overflow.
+fn queue_for(id: ClientId, entry: &Entry, chunk: &Chunk, to_wake: &mut Vec<Waker>, overflowed: &mut Vec<ClientId>) {
+    match entry.outbox.offer_deferred(chunk) {
+        Ok(Some(waker)) => to_wake.push(waker),
+        Ok(None) => {}
+        Err(_) => overflowed.push(id),
     }
 }

@@ -1,49 +1,39 @@
 //! A client's writer thread: the only code that writes to its socket.
 //!
-//! It waits for the first queued chunk, then takes everything else already
-//! queued and writes it all with one `write_all`, so a backlog costs one system
-//! call rather than one per line. When every producer has dropped its end of the
-//! queue it sends the farewell `BYE`, if the server is closing the connection,
-//! and shuts the socket's write side.
+//! It waits for the first queued chunk, takes everything else already queued
+//! in the same step, and writes it all with one `write_all`, so a backlog costs
+//! one system call rather than one per line. When every producer has dropped
+//! its end of the queue it sends the farewell `BYE`, if the server is closing
+//! the connection, and shuts the socket's write side.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
-use super::outbox::Inbox;
+use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
 use crate::protocol::ServerLine;
 
-/// Stop gathering more chunks into one write past this many bytes.
+/// Bytes copied into one buffer for one `write_all`, at most.
 const MAX_WRITE: usize = 256 * 1024;
-/// A buffer grown past this is released after use even while more is queued.
-/// Once the queue is empty it is released whatever its size, so an idle client
-/// holds no buffer (it used to keep up to this much each: 16 KiB of RSS per
-/// client after a burst of JOINs).
-const KEEP_CAPACITY: usize = 16 * 1024;
+/// A batch queue with room for more chunks than this is released after use,
+/// so an idle client holds (almost) no queue memory.
+const KEEP_BATCH: usize = 32;
 
 /// The thread's body.
 pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(first) = inbox.recv() {
+    let mut batch: VecDeque<Chunk> = VecDeque::new();
+    while inbox.recv_batch(&mut batch) {
         if control.farewell().is_some_and(|farewell| farewell.discard_backlog) {
             break;
         }
-        buf.extend_from_slice(&first);
-        while buf.len() < MAX_WRITE {
-            match inbox.try_recv() {
-                Ok(chunk) => buf.extend_from_slice(&chunk),
-                Err(_) => break,
-            }
-        }
-        if let Err(error) = stream.write_all(&buf) {
+        if let Err(error) = write_batch(&mut stream, &mut batch) {
             log::debug!("{}: write failed: {error}", control.peer);
             return;
         }
-        buf.clear();
-        if buf.capacity() > KEEP_CAPACITY || inbox.is_empty() {
-            // About to wait: an idle client holds no buffer at all.
-            buf = Vec::new();
+        if batch.capacity() > KEEP_BATCH {
+            batch = VecDeque::new();
         }
     }
     if let Some(farewell) = control.farewell() {
@@ -51,4 +41,26 @@ pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
         let _ = stream.write_all(bye.encode().as_bytes());
     }
     let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Writes and empties the batch: a single chunk as it is, several copied into
+/// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
+/// freed at once, so an idle client keeps no buffer (it used to keep up to
+/// 16 KiB each, grown by a burst of JOINs).
+fn write_batch(stream: &mut TcpStream, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
+    if batch.len() == 1 {
+        let only = batch.pop_front().expect("one chunk");
+        return stream.write_all(&only);
+    }
+    while !batch.is_empty() {
+        let mut buf = Vec::with_capacity(batch.iter().map(|chunk| chunk.len()).sum::<usize>().min(MAX_WRITE));
+        while let Some(chunk) = batch.front()
+            && (buf.is_empty() || buf.len() + chunk.len() <= MAX_WRITE)
+        {
+            buf.extend_from_slice(chunk);
+            batch.pop_front();
+        }
+        stream.write_all(&buf)?;
+    }
+    Ok(())
 }
