@@ -80,7 +80,9 @@ impl Outbox {
     pub(crate) fn offer(&self, chunk: &Chunk) -> bool {
         match self.offer_deferred(chunk) {
             Ok(waker) => {
-                waker.map(Waker::wake);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
                 true
             }
             Err(Overflow) => false,
