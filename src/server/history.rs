@@ -27,6 +27,10 @@ const MAX_BATCH: usize = 1024;
 pub(crate) enum Request {
     /// A message to store and deliver.
     Post(Post),
+    /// Someone registered: announce the pending JOINs (see
+    /// [`super::registry::Registry::announce_joins`]). Many of these that arrive
+    /// together cost one pass over the clients.
+    Announce,
     /// Answered once every request sent before it has been stored and queued
     /// to its recipients: a leaving session waits on it, so the sender's own
     /// copy of its last messages reaches it before its `BYE`.
@@ -89,9 +93,11 @@ pub(crate) fn run(requests: Receiver<Request>, mut store: Option<Store>, shared:
     let mut fences = Vec::new();
     while let Ok(first) = requests.recv() {
         let mut next = Some(first);
+        let mut announce = false;
         while let Some(request) = next.take() {
             match request {
                 Request::Post(post) => batch.push(post),
+                Request::Announce => announce = true,
                 Request::Fence(fence) => fences.push(fence),
             }
             if batch.len() < MAX_BATCH {
@@ -100,6 +106,8 @@ pub(crate) fn run(requests: Receiver<Request>, mut store: Option<Store>, shared:
         }
         if !batch.is_empty() {
             store_and_deliver(&shared, &mut store, &mut next_id, &mut batch);
+        } else if announce {
+            shared.locked(|registry| registry.announce_joins());
         }
         for fence in fences.drain(..) {
             let _ = fence.send(());

@@ -78,8 +78,20 @@ impl Control {
 struct Entry {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
+    /// When it registered, in registration order (0 before that): a JOIN is
+    /// announced only to those who registered earlier, since later ones found
+    /// the name in their `USERS` list.
+    joined: u64,
     outbox: Outbox,
     control: Arc<Control>,
+}
+
+/// A JOIN line waiting to be announced.
+struct PendingJoin {
+    /// The joiner's registration number.
+    joined: u64,
+    id: ClientId,
+    line: Chunk,
 }
 
 /// Why a connection was not admitted.
@@ -101,6 +113,10 @@ pub(crate) struct Registry {
     recent_capacity: usize,
     /// Clients whose queue overflowed, to be evicted by [`Registry::settle`].
     overflowed: Vec<ClientId>,
+    /// JOINs not yet announced, oldest first: see [`Registry::announce_joins`].
+    pending_joins: Vec<PendingJoin>,
+    /// The registration number the next client to register gets.
+    next_join: u64,
     /// Writers to wake once the lock is released (see [`Outbox::offer_deferred`]).
     to_wake: Vec<Waker>,
     /// Connections closed since the last `settle`, for the caller to shut down.
@@ -117,6 +133,8 @@ impl Registry {
             recent: recent.into(),
             recent_capacity,
             overflowed: Vec::new(),
+            pending_joins: Vec::new(),
+            next_join: 1,
             to_wake: Vec::new(),
             to_shut_down: Vec::new(),
             max_clients,
@@ -132,13 +150,14 @@ impl Registry {
         if self.clients.len() >= self.max_clients {
             return Err(Refusal::Full);
         }
-        self.clients.insert(id, Entry { name: None, outbox, control });
+        self.clients.insert(id, Entry { name: None, joined: 0, outbox, control });
         Ok(())
     }
 
     /// Gives connection `id` the name `name`, queues its welcome block (built by
-    /// `welcome` from the online names and the recent history) and tells everyone
-    /// else with `join`. Returns the number online.
+    /// `welcome` from the online names and the recent history) and keeps `join`
+    /// for everyone else, to be sent by [`Registry::announce_joins`]. Returns the
+    /// number online.
     pub(crate) fn register(
         &mut self,
         id: ClientId,
@@ -155,12 +174,14 @@ impl Registry {
             return Err(ErrorCode::Other("closing".into()));
         };
         entry.name = Some(name.to_owned());
+        entry.joined = self.next_join;
+        self.pending_joins.push(PendingJoin { joined: self.next_join, id, line: join.clone() });
+        self.next_join += 1;
         self.names.insert(key, id);
         let history: Vec<Arc<StoredMessage>> = self.recent.iter().rev().take(replay).rev().cloned().collect();
         let mut online = self.names.values().filter_map(|other| self.clients.get(other)?.name.as_deref());
         let block = welcome(&mut online, &history);
         self.offer(id, &block);
-        self.broadcast(join, Some(id));
         Ok(self.names.len())
     }
 
@@ -180,10 +201,31 @@ impl Registry {
         self.recent.iter().rev().take(n).rev().cloned().collect()
     }
 
+    /// Tells everyone of the JOINs registered since the last call, each to the
+    /// clients that registered before it. The history thread calls this (and
+    /// [`Registry::deliver`] does first), so that when hundreds of clients join
+    /// at once their JOINs go out in batches, each writer woken once per batch
+    /// rather than once per JOIN; and so that a JOIN always goes out before the
+    /// joiner's first message. [`Registry::remove`] calls it before a LEAVE.
+    pub(crate) fn announce_joins(&mut self) {
+        let pending = std::mem::take(&mut self.pending_joins);
+        for join in &pending {
+            for &id in self.names.values() {
+                if let Some(entry) = self.clients.get(&id)
+                    && entry.joined < join.joined
+                    && id != join.id
+                {
+                    queue_for(id, entry, &join.line, &mut self.to_wake, &mut self.overflowed);
+                }
+            }
+        }
+    }
+
     /// Hands a batch of newly stored messages to their recipients, in order. Room
     /// messages go to every registered client and into the recent history;
     /// private ones to the recipient and to the sender's connection.
     pub(crate) fn deliver(&mut self, batch: &[(Arc<StoredMessage>, ClientId, Chunk)]) {
+        self.announce_joins();
         for (message, sender, line) in batch {
             match &message.to {
                 None => {
@@ -240,6 +282,7 @@ impl Registry {
     /// Removes connection `id`. If it was registered, everyone else gets `LEAVE`
     /// with `reason`. Returns whether it was still here.
     pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
+        self.announce_joins();
         let Some(entry) = self.clients.remove(&id) else {
             return false;
         };
@@ -259,6 +302,7 @@ impl Registry {
             self.to_shut_down.push(entry.control);
         }
         self.names.clear();
+        self.pending_joins.clear();
     }
 
     /// Evicts every client whose queue overflowed (which may overflow others with

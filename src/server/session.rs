@@ -220,6 +220,7 @@ impl Session {
             });
             match registered {
                 Ok(online) => {
+                    let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
                     self.state = State::Registered { name: name.to_owned() };
                     return None;
