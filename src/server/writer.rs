@@ -17,6 +17,11 @@ use crate::protocol::ServerLine;
 
 /// Bytes copied into one buffer for one `write_all`, at most.
 const MAX_WRITE: usize = 256 * 1024;
+/// Buffers are allocated at least this large. glibc keeps freed blocks of up
+/// to 1 KiB in a per-thread cache (seven of each size) that is never given
+/// back: writers freeing buffers of every size from 80 bytes up held several
+/// KiB each that way, which thousands of idle clients pay for in RSS.
+const MIN_BUFFER: usize = 2048;
 /// A batch queue with room for more chunks than this is released after use,
 /// so an idle client holds (almost) no queue memory.
 const KEEP_BATCH: usize = 32;
@@ -53,7 +58,8 @@ fn write_batch(stream: &mut TcpStream, batch: &mut VecDeque<Chunk>) -> std::io::
         return stream.write_all(&only);
     }
     while !batch.is_empty() {
-        let mut buf = Vec::with_capacity(batch.iter().map(|chunk| chunk.len()).sum::<usize>().min(MAX_WRITE));
+        let wanted: usize = batch.iter().map(|chunk| chunk.len()).sum();
+        let mut buf = Vec::with_capacity(wanted.clamp(MIN_BUFFER, MAX_WRITE));
         while let Some(chunk) = batch.front()
             && (buf.is_empty() || buf.len() + chunk.len() <= MAX_WRITE)
         {
