@@ -14,6 +14,7 @@ use super::history::{self, Request, StoredMessage};
 use super::outbox::outbox;
 use super::registry::{ClientId, Control, Refusal, Registry};
 use super::session::{self, SessionParts};
+use super::shared_stream::SharedStream;
 use super::store::Store;
 use super::{Config, ServerError, Shared, Shutdown, Storage};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
@@ -133,7 +134,8 @@ fn admit(
     let peer = stream.peer_addr()?;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let control = Arc::new(Control::new(peer, stream.try_clone()?));
+    let stream = SharedStream::new(stream);
+    let control = Arc::new(Control::new(peer, stream.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone())) {
@@ -167,7 +169,7 @@ fn admit(
 
 /// Tells a connection it cannot be admitted, without ever blocking the accept
 /// thread on it.
-fn refuse(mut stream: TcpStream, refusal: Refusal) {
+fn refuse(mut stream: SharedStream, refusal: Refusal) {
     let reason = match refusal {
         Refusal::Full => "server full",
         Refusal::Closing => "server shutting down",

@@ -21,6 +21,7 @@ mod listen;
 mod outbox;
 mod registry;
 mod session;
+mod shared_stream;
 mod store;
 mod writer;
 

@@ -12,13 +12,14 @@
 //! [`Registry::settle`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::history::StoredMessage;
 use super::outbox::{Chunk, Outbox, Waker};
+use super::shared_stream::SharedStream;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
@@ -31,7 +32,7 @@ pub(crate) struct Control {
     /// The client's address, for logs.
     pub(crate) peer: SocketAddr,
     /// A clone of the client's socket, used only for `shutdown`.
-    stream: TcpStream,
+    stream: SharedStream,
     /// Why the server is closing this connection. Guards only this value; the
     /// first reason set wins and the writer reads it once the queue closes.
     farewell: Mutex<Option<Farewell>>,
@@ -47,7 +48,7 @@ pub(crate) struct Farewell {
 }
 
 impl Control {
-    pub(crate) fn new(peer: SocketAddr, stream: TcpStream) -> Control {
+    pub(crate) fn new(peer: SocketAddr, stream: SharedStream) -> Control {
         Control { peer, stream, farewell: Mutex::new(None) }
     }
 

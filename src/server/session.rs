@@ -6,7 +6,6 @@
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
 
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -18,6 +17,7 @@ use super::accept::CLIENT_THREAD_STACK;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control};
+use super::shared_stream::SharedStream;
 use super::{Shared, http_log, writer};
 use crate::protocol::grammar::push_number;
 use crate::protocol::{
@@ -28,7 +28,7 @@ use crate::protocol::{
 /// Everything a session thread starts with.
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: SharedStream,
     pub(crate) shared: Arc<Shared>,
     pub(crate) control: Arc<Control>,
     pub(crate) outbox: Outbox,
@@ -102,7 +102,7 @@ pub(crate) fn run(parts: SessionParts) {
 }
 
 impl Session {
-    fn read_loop(&mut self, reader: &mut LineReader<TcpStream>) -> End {
+    fn read_loop(&mut self, reader: &mut LineReader<SharedStream>) -> End {
         loop {
             if let State::Unregistered { deadline, .. } = self.state {
                 let left = deadline.saturating_duration_since(Instant::now());

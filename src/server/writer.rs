@@ -8,11 +8,12 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::Arc;
 
 use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
+use super::shared_stream::SharedStream;
 use crate::protocol::ServerLine;
 
 /// Bytes copied into one buffer for one `write_all`, at most.
@@ -27,7 +28,7 @@ const MIN_BUFFER: usize = 2048;
 const KEEP_BATCH: usize = 32;
 
 /// The thread's body.
-pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
+pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>) {
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     while inbox.recv_batch(&mut batch) {
         if control.farewell().is_some_and(|farewell| farewell.discard_backlog) {
@@ -52,7 +53,7 @@ pub(crate) fn run(mut stream: TcpStream, inbox: Inbox, control: Arc<Control>) {
 /// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
 /// freed at once, so an idle client keeps no buffer (it used to keep up to
 /// 16 KiB each, grown by a burst of JOINs).
-fn write_batch(stream: &mut TcpStream, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
+fn write_batch(stream: &mut SharedStream, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
     if batch.len() == 1 {
         let only = batch.pop_front().expect("one chunk");
         return stream.write_all(&only);
