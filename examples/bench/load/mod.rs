@@ -258,6 +258,7 @@ impl Outcome {
 
 /// Runs `plan` to the end. See the module docs.
 pub fn run(plan: &Plan) -> io::Result<Outcome> {
+    let before = plan.server_pid.and_then(ProcStatus::read); // before any client connects
     let epoch = Instant::now();
     let board = Board::default();
     thread::scope(|scope| {
@@ -275,7 +276,7 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
                 }
             }
         }
-        let mut outcome = coordinate(plan, &board, epoch);
+        let mut outcome = coordinate(plan, &board, epoch, before);
         board.phase.store(STOP, Ordering::Release);
         let mut reports = Vec::new();
         for handle in workers {
@@ -291,10 +292,9 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
 }
 
 /// Moves the workers through the phases and measures the times.
-fn coordinate(plan: &Plan, board: &Board, epoch: Instant) -> Outcome {
+fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcStatus>) -> Outcome {
     let n = plan.clients as u64;
     let expected_joins = plan.dialect.expected_joins(n);
-    let before = plan.server_pid.and_then(ProcStatus::read);
     let mut progress = Progress::new(plan.label.clone());
     let mut stall = Stall::new(plan.stall);
     let mut outcome = Outcome {
