@@ -172,8 +172,15 @@ fn main() -> ExitCode {
     raise_fd_limit();
     let cli = Cli::parse();
     let result = match cli.command {
-        Mode::Connect { target, clients, hold } => {
-            let plan = Plan { hold: Duration::from_secs_f64(hold), ..target.plan(clients, "connect") };
+        Mode::Connect {
+            target,
+            clients,
+            hold,
+        } => {
+            let plan = Plan {
+                hold: Duration::from_secs_f64(hold),
+                ..target.plan(clients, "connect")
+            };
             report(load::run(&plan))
         }
         Mode::Fanout { target, fanout } => {

@@ -95,9 +95,19 @@ pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
     match kind {
         Kind::ChatEphemeral | Kind::ChatDurable => {
             let mut command = Command::new(chat_server_path());
-            command
-                .args(["--port", "0", "--max-clients", "20000"])
-                .env("RUST_LOG", "warn");
+            // A send queue of 65,536 lines (the default is 4,096) so that bursts of
+            // 10,000 to 40,000 messages measure throughput, not the eviction of
+            // clients the generator could not read fast enough; the IRC servers
+            // get large send queues too.
+            command.args([
+                "--port",
+                "0",
+                "--max-clients",
+                "20000",
+                "--send-queue",
+                "65536",
+            ]);
+            command.env("RUST_LOG", "warn");
             if kind == Kind::ChatEphemeral {
                 command.arg("--ephemeral");
             } else {
