@@ -21,7 +21,7 @@ use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ErrorCode, ServerLine, format_ts};
 
 /// At most this many messages share one transaction.
-const MAX_BATCH: usize = 1024;
+const MAX_BATCH: usize = 4096;
 
 /// What sessions send to the history thread.
 pub(crate) enum Request {
