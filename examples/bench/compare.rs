@@ -38,6 +38,10 @@ pub struct Options {
     /// Clients the connect scenario registers.
     #[arg(long, default_value_t = 2000)]
     connect_clients: usize,
+    /// Seconds the connect scenario holds its clients, idle, before it reads
+    /// the server's RSS again (queues drain, buffers are freed).
+    #[arg(long, default_value_t = 2.0)]
+    connect_hold: f64,
     #[command(flatten)]
     fanout: FanoutShape,
     #[command(flatten)]
@@ -97,6 +101,7 @@ pub fn run(options: &Options) -> io::Result<()> {
                         clients: options.connect_clients,
                         window: options.window,
                         stall: Duration::from_secs(40), // SYN retries back off to 15 and 31 s
+                        hold: Duration::from_secs_f64(options.connect_hold),
                         ..plan
                     },
                     "fanout" => fanout_plan(plan, &options.fanout),
@@ -211,7 +216,7 @@ fn print_table(kinds: &[Kind], results: &Results, options: &Options) {
         let missing: f64 = ["fanout missing", "latency missing", "history missing"]
             .iter()
             .filter_map(|m| get(i, m))
-            .sum();
+            .fold(0.0, |sum, m| sum + m); // not sum(), which gives -0 for none
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             kind.name(),
