@@ -24,7 +24,8 @@ pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
             Err(error) => last_error = Some(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+    Err(last_error
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {

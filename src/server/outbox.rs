@@ -54,9 +54,24 @@ struct State {
 /// `max_bytes` bytes (so one large chunk, like a welcome block, always fits an
 /// empty queue).
 pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
-    let state = State { chunks: VecDeque::new(), bytes: 0, producers: 1, consumer_gone: false };
-    let queue = Arc::new(Queue { state: Mutex::new(state), ready: Condvar::new(), max_lines, max_bytes });
-    (Outbox { queue: queue.clone() }, Inbox { queue })
+    let state = State {
+        chunks: VecDeque::new(),
+        bytes: 0,
+        producers: 1,
+        consumer_gone: false,
+    };
+    let queue = Arc::new(Queue {
+        state: Mutex::new(state),
+        ready: Condvar::new(),
+        max_lines,
+        max_bytes,
+    });
+    (
+        Outbox {
+            queue: queue.clone(),
+        },
+        Inbox { queue },
+    )
 }
 
 /// Wakes a writer that may be waiting for its first queued chunk. Handed out by
@@ -116,7 +131,9 @@ impl Outbox {
 impl Clone for Outbox {
     fn clone(&self) -> Outbox {
         self.queue.state.lock().producers += 1;
-        Outbox { queue: self.queue.clone() }
+        Outbox {
+            queue: self.queue.clone(),
+        }
     }
 }
 
@@ -183,7 +200,10 @@ mod tests {
     #[test]
     fn bounded_in_lines_and_bytes() {
         let (out, inbox) = outbox(3, 100);
-        assert!(out.offer(&chunk(500)), "one large chunk fits an empty queue");
+        assert!(
+            out.offer(&chunk(500)),
+            "one large chunk fits an empty queue"
+        );
         assert!(!out.offer(&chunk(1)), "but nothing more while it is queued");
         let mut batch = VecDeque::new();
         assert!(inbox.recv_batch(&mut batch));
@@ -222,6 +242,9 @@ mod tests {
     fn offers_after_the_writer_left_are_dropped() {
         let (out, inbox) = outbox(1, 10);
         drop(inbox);
-        assert!(out.offer(&chunk(5)) && out.offer(&chunk(5)), "not an overflow");
+        assert!(
+            out.offer(&chunk(5)) && out.offer(&chunk(5)),
+            "not an overflow"
+        );
     }
 }

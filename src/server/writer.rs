@@ -35,7 +35,10 @@ const KEEP_BATCH: usize = 64;
 pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>) {
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     while inbox.recv_batch(&mut batch) {
-        if control.farewell().is_some_and(|farewell| farewell.discard_backlog) {
+        if control
+            .farewell()
+            .is_some_and(|farewell| farewell.discard_backlog)
+        {
             break;
         }
         if let Err(error) = write_batch(&mut stream, &mut batch) {
@@ -47,7 +50,9 @@ pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>)
         }
     }
     if let Some(farewell) = control.farewell() {
-        let bye = ServerLine::Bye { reason: farewell.reason };
+        let bye = ServerLine::Bye {
+            reason: farewell.reason,
+        };
         let _ = stream.write_all(bye.encode().as_bytes());
     }
     let _ = stream.shutdown(Shutdown::Write);
