@@ -106,7 +106,10 @@ pub(crate) fn run(requests: Receiver<Request>, mut store: Option<Store>, shared:
         }
         if !batch.is_empty() {
             store_and_deliver(&shared, &mut store, &mut next_id, &mut batch);
-        } else if announce {
+        }
+        if announce {
+            // Usually done by the delivery already (then this finds nothing),
+            // but not when the batch could not be stored.
             shared.locked(|registry| registry.announce_joins());
         }
         for fence in fences.drain(..) {
