@@ -4,17 +4,27 @@
 //! [`Connection::connect`] opens the socket and starts one named reader thread that
 //! turns server lines into [`Event`]s on a channel; the owner writes with
 //! [`Connection::send`]. [`Connection::register`] performs the handshake
-//! (`HELLO`, name, `WELCOME`). Dropping the connection shuts the socket down and
-//! joins the reader thread.
+//! (`HELLO`, name, `WELCOME`), [`Connection::login`] the same with an
+//! account's password. Dropping the connection shuts the socket down and joins
+//! the reader thread.
+//!
+//! [`Connection::connect_tls`] does the same over TLS: the handshake (and the
+//! server's certificate check, see [`crate::tls::client`]) completes on the
+//! caller's thread before the reader thread starts; then the connection is
+//! split with [`TlsLink`], the reader thread holding the read half and
+//! [`Connection::send`] the write half.
 
-use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use rustls::pki_types::ServerName;
 
 use crate::protocol::{ErrorCode, Frame, LineReader, MAX_SERVER_LINE, ParseError, ServerLine};
+use crate::tls::client::{ClientTls, Expected};
+use crate::tls::{TlsLink, TlsWriteHalf};
 
 /// Something that happened on the connection, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,52 +71,171 @@ pub enum ConnError {
     /// Writing to the socket failed.
     #[error("connection error: {0}")]
     Io(#[from] io::Error),
+    /// The TLS handshake failed for a reason other than trust.
+    #[error("TLS with {addr} failed: {reason}")]
+    Tls {
+        /// The host and port.
+        addr: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The server's certificate does not chain to a trusted root or does not
+    /// name the host.
+    #[error(
+        "the server at {addr} is not trusted: {reason}. If it uses a self-signed certificate, pass --tls-fingerprint (chat-server prints it at start) or --tls-tofu"
+    )]
+    Untrusted {
+        /// The host and port.
+        addr: String,
+        /// rustls's reason.
+        reason: String,
+    },
+    /// The certificate's fingerprint is not the pinned one.
+    #[error(
+        "the server at {addr} presented certificate {presented}, not the pinned {expected}: refusing to connect (someone may be intercepting the connection)"
+    )]
+    FingerprintMismatch {
+        /// The host and port.
+        addr: String,
+        /// The pinned fingerprint.
+        expected: String,
+        /// The one presented.
+        presented: String,
+    },
+    /// Trust on first use: the server is not in `known_servers` yet.
+    #[error("the server at {addr} is not known yet; its certificate fingerprint is {fingerprint}")]
+    UnknownServer {
+        /// The host and port.
+        addr: String,
+        /// The fingerprint presented.
+        fingerprint: String,
+    },
+    /// Trust on first use: the server's certificate changed since it was
+    /// remembered.
+    #[error("WARNING: THE SERVER'S CERTIFICATE HAS CHANGED. {addr} presented {presented}, but {} remembers {remembered}. Someone may be intercepting the connection; refusing to connect. If the operator really changed the certificate, remove its line from that file.", file.display())]
+    ServerChanged {
+        /// The host and port.
+        addr: String,
+        /// The fingerprint remembered.
+        remembered: String,
+        /// The one presented.
+        presented: String,
+        /// The `known_servers` file.
+        file: std::path::PathBuf,
+    },
+    /// A password would have crossed the network in clear: refused before
+    /// sending.
+    #[error("refusing to send a password over a plain connection to {0}; connect with --tls")]
+    InsecureLogin(String),
 }
 
 /// An open connection to a chat server. See the module docs.
 #[derive(Debug)]
 pub struct Connection {
+    /// The socket, for shutting it down.
     stream: TcpStream,
+    /// Where [`Connection::send`] writes: the socket, or its TLS write half.
+    output: Output,
     events: Receiver<Event>,
     reader: Option<JoinHandle<()>>,
     peer: SocketAddr,
+}
+
+/// Where a connection's lines are written.
+enum Output {
+    Plain(TcpStream),
+    Tls(TlsWriteHalf),
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Output::Plain(_) => "Plain",
+            Output::Tls(_) => "Tls",
+        })
+    }
 }
 
 impl Connection {
     /// Connects to `host:port`, trying every address the name resolves to, each
     /// for at most `timeout`.
     pub fn connect(host: &str, port: u16, timeout: Duration) -> Result<Connection, ConnError> {
-        let addr_text = format!("{host}:{port}");
-        let connect_error = |source| ConnError::Connect {
-            addr: addr_text.clone(),
+        let stream = connect_tcp(host, port, timeout)?;
+        Connection::from_stream(stream).map_err(|source| ConnError::Connect {
+            addr: format!("{host}:{port}"),
+            source,
+        })
+    }
+
+    /// Connects to `host:port` over TLS set up by `tls` (made for this host and
+    /// port), the handshake included, each step within `timeout`.
+    pub fn connect_tls(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        tls: &ClientTls,
+    ) -> Result<Connection, ConnError> {
+        let addr = format!("{host}:{port}");
+        let mut stream = connect_tcp(host, port, timeout)?;
+        let io_error = |source| ConnError::Connect {
+            addr: addr.clone(),
             source,
         };
-        let addrs = (host, port).to_socket_addrs().map_err(connect_error)?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(stream) => return Connection::from_stream(stream).map_err(connect_error),
-                Err(e) => last = e,
+        let name = ServerName::try_from(host.to_owned()).map_err(|error| ConnError::Tls {
+            addr: addr.clone(),
+            reason: format!("{host} is not a valid server name: {error}"),
+        })?;
+        let mut tls_conn =
+            rustls::ClientConnection::new(tls.config.clone(), name).map_err(|error| {
+                ConnError::Tls {
+                    addr: addr.clone(),
+                    reason: error.to_string(),
+                }
+            })?;
+        stream.set_nodelay(true).map_err(io_error)?;
+        stream.set_read_timeout(Some(timeout)).map_err(io_error)?;
+        stream.set_write_timeout(Some(timeout)).map_err(io_error)?;
+        while tls_conn.is_handshaking() {
+            if let Err(error) = tls_conn.complete_io(&mut stream) {
+                return Err(handshake_error(&addr, tls, error, timeout));
             }
         }
-        Err(connect_error(last))
+        stream.set_read_timeout(None).map_err(io_error)?;
+        stream.set_write_timeout(None).map_err(io_error)?;
+        let (read_half, write_half) = TlsLink::split(tls_conn, &stream, None).map_err(io_error)?;
+        Connection::start(stream, Output::Tls(write_half), read_half).map_err(io_error)
     }
 
     /// Wraps an already connected stream and starts its reader thread.
     pub fn from_stream(stream: TcpStream) -> io::Result<Connection> {
         stream.set_nodelay(true)?;
-        let peer = stream.peer_addr()?;
         let read_half = stream.try_clone()?;
+        let output = Output::Plain(stream.try_clone()?);
+        Connection::start(stream, output, read_half)
+    }
+
+    fn start(
+        stream: TcpStream,
+        output: Output,
+        read_half: impl Read + Send + 'static,
+    ) -> io::Result<Connection> {
+        let peer = stream.peer_addr()?;
         let (tx, events) = crossbeam_channel::unbounded();
         let reader = thread::Builder::new()
             .name(format!("conn-read-{}", peer.port()))
             .spawn(move || read_loop(read_half, tx))?;
         Ok(Connection {
             stream,
+            output,
             events,
             reader: Some(reader),
             peer,
         })
+    }
+
+    /// Whether lines travel encrypted.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.output, Output::Tls(_))
     }
 
     /// The server's address.
@@ -134,7 +263,10 @@ impl Connection {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        self.stream.write_all(&bytes)
+        match &mut self.output {
+            Output::Plain(stream) => stream.write_all(&bytes),
+            Output::Tls(tls) => tls.send(&bytes),
+        }
     }
 
     /// Waits for `HELLO`, asks for `name` and waits for `WELCOME`. Lines that come
@@ -142,8 +274,28 @@ impl Connection {
     /// history that follow `WELCOME` stay on the channel for the caller.
     /// Returns the name as the server spelled it and the number online.
     pub fn register(&mut self, name: &str, timeout: Duration) -> Result<(String, u64), ConnError> {
-        let deadline = Instant::now() + timeout;
         self.send(&format!("/name {name}"))?;
+        self.await_welcome(timeout)
+    }
+
+    /// Like [`Connection::register`], with an account's password (`/login`).
+    /// Refuses, without sending anything, to send the password in clear to
+    /// anything but this machine's loopback address.
+    pub fn login(
+        &mut self,
+        name: &str,
+        password: &str,
+        timeout: Duration,
+    ) -> Result<(String, u64), ConnError> {
+        if !self.is_tls() && !is_loopback(self.peer.ip()) {
+            return Err(ConnError::InsecureLogin(self.peer.to_string()));
+        }
+        self.send(&format!("/login {name} {password}"))?;
+        self.await_welcome(timeout)
+    }
+
+    fn await_welcome(&self, timeout: Duration) -> Result<(String, u64), ConnError> {
+        let deadline = Instant::now() + timeout;
         loop {
             let Some(event) = self.recv_until(deadline) else {
                 return Err(ConnError::Timeout(timeout));
@@ -168,6 +320,10 @@ impl Connection {
     }
 
     fn shutdown_and_join(&mut self) {
+        if let Output::Tls(tls) = &mut self.output {
+            tls.set_write_timeout(Some(Duration::from_secs(1))).ok();
+            tls.finish();
+        }
         let _ = self.stream.shutdown(Shutdown::Both);
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
@@ -183,7 +339,7 @@ impl Drop for Connection {
 
 /// The reader thread: frames, parses and forwards until the socket ends or
 /// nobody listens any more.
-fn read_loop(stream: TcpStream, tx: Sender<Event>) {
+fn read_loop(stream: impl Read, tx: Sender<Event>) {
     let mut reader = LineReader::new(stream, MAX_SERVER_LINE);
     loop {
         let event = match reader.read_frame() {
@@ -208,6 +364,85 @@ fn read_loop(stream: TcpStream, tx: Sender<Event>) {
             return;
         }
     }
+}
+
+/// Opens a TCP connection to `host:port`, trying each address.
+fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnError> {
+    let addr_text = format!("{host}:{port}");
+    let connect_error = |source| ConnError::Connect {
+        addr: addr_text.clone(),
+        source,
+    };
+    let addrs = (host, port).to_socket_addrs().map_err(connect_error)?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(connect_error(last))
+}
+
+/// Whether `ip` is this machine's own loopback address: exactly 127.0.0.1 or
+/// ::1 (the same rule as the server's, see `docs/protocol.md`).
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        IpAddr::V6(v6) => {
+            v6 == std::net::Ipv6Addr::LOCALHOST
+                || v6.to_ipv4_mapped() == Some(std::net::Ipv4Addr::LOCALHOST)
+        }
+    }
+}
+
+/// Says why a handshake failed, in the terms of what was trusted.
+fn handshake_error(addr: &str, tls: &ClientTls, error: io::Error, timeout: Duration) -> ConnError {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
+        return ConnError::Timeout(timeout);
+    }
+    let addr = addr.to_owned();
+    let presented = tls.presented();
+    match (&tls.expected, presented) {
+        (Expected::Pinned(expected), Some(presented)) if *expected != presented => {
+            ConnError::FingerprintMismatch {
+                addr,
+                expected: expected.clone(),
+                presented,
+            }
+        }
+        (Expected::Remembered { fingerprint, file }, Some(presented))
+            if *fingerprint != presented =>
+        {
+            ConnError::ServerChanged {
+                addr,
+                remembered: fingerprint.clone(),
+                presented,
+                file: file.clone(),
+            }
+        }
+        (Expected::Unknown { .. }, Some(fingerprint)) => {
+            ConnError::UnknownServer { addr, fingerprint }
+        }
+        (Expected::Roots, _) if is_certificate_error(&error) => ConnError::Untrusted {
+            addr,
+            reason: error.to_string(),
+        },
+        _ => ConnError::Tls {
+            addr,
+            reason: error.to_string(),
+        },
+    }
+}
+
+fn is_certificate_error(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|tls| matches!(tls, rustls::Error::InvalidCertificate(_)))
 }
 
 fn malformed(line: String, error: ParseError) -> Event {

@@ -11,10 +11,27 @@
 //! - [`conn`]: the client side of a connection, shared by `chat-client` and the
 //!   3PC processes: connect, register, send lines, receive parsed server lines on
 //!   a channel.
+//! - [`client`]: `chat-client`. Pure parts (typed input, rendering, session
+//!   state, backoff, completion) and two front ends: plain (one line per event)
+//!   and terminal (rustyline), over one network thread that reconnects.
+//! - [`tls`]: TLS for every link: the server's certificate, the client's ways
+//!   to trust it (roots, a pinned fingerprint, trust on first use), and one
+//!   rustls connection shared by a reader and a writer thread.
+//! - [`tpc`]: three-phase commit over the chat server: the messages, the
+//!   coordinator and participant as pure state machines (with termination and
+//!   recovery), their logs, the driver behind `chat-coordinator` and
+//!   `chat-participant`, and an exhaustive model exploration.
+//! - [`tty`]: reading a password from the terminal with echo off.
 //!
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
 
+#![forbid(unsafe_code)]
+
+pub mod client;
 pub mod conn;
 pub mod protocol;
 pub mod server;
+pub mod tls;
+pub mod tpc;
+pub mod tty;

@@ -107,6 +107,10 @@ pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
                 "--send-queue",
                 "65536",
             ]);
+            // Flood control and the per-address limit are off, as they are for
+            // the IRC servers: every client comes from 127.0.0.1 and the senders
+            // send as fast as the server takes them.
+            command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
             command.env("RUST_LOG", "warn");
             if kind == Kind::ChatEphemeral {
                 command.arg("--ephemeral");

@@ -1,32 +1,59 @@
 //! `chat-server`: parses flags, sets up logging and signals, and runs
-//! [`chatroom::server`]. Exit code 0 after a clean shutdown, 1 on any error.
+//! [`chatroom::server`]; `chat-server user ...` manages accounts. Exit code 0
+//! after a clean shutdown, 1 on any error.
 
-use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::io::{BufRead, ErrorKind, IsTerminal};
+use std::net::{TcpListener, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT};
-use chatroom::server::{Config, Server, Storage};
+use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT};
+use chatroom::server::accounts::Accounts;
+use chatroom::server::{self, Config, FloodLimit, Listeners, Server, Storage};
+use chatroom::tls::server::ServerTls;
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "chat-server", version, about)]
 struct Args {
+    /// Manage accounts instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on. The default accepts only this machine; use 0.0.0.0 to open it to the network.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// TCP port (0 picks a free one, printed at start).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
-    /// Directory for the history database.
-    #[arg(long, default_value = "chat-data")]
+    /// Directory for the database (history and accounts) and the self-signed certificate.
+    #[arg(long, default_value = "chat-data", global = true)]
     data_dir: PathBuf,
+    /// TCP port of the TLS listener (0 picks a free one). It runs only with
+    /// --tls-cert and --tls-key, or --tls-self-signed.
+    #[arg(long, default_value_t = DEFAULT_TLS_PORT)]
+    tls_port: u16,
+    /// PEM certificate chain for the TLS listener (leaf first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Make a self-signed certificate in --data-dir on first start and reuse it
+    /// after; its fingerprint is printed at start for clients to pin.
+    #[arg(long, conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
+    /// No plain listener: TLS only.
+    #[arg(long)]
+    no_plain: bool,
+    /// Admit only accounts (`chat-server user add`): a bare name is refused.
+    #[arg(long)]
+    require_login: bool,
     /// Keep history in memory only; nothing is written to disk.
     #[arg(long)]
     ephemeral: bool,
@@ -42,12 +69,50 @@ struct Args {
     /// Connections open at once; more get `BYE :server full`.
     #[arg(long, default_value_t = Config::default().max_clients)]
     max_clients: usize,
+    /// Connections at once from one IP address (0: no limit).
+    #[arg(long, default_value_t = Config::default().max_per_ip)]
+    max_per_ip: usize,
     /// Lines a client may have waiting to be sent before it is dropped as too slow.
     #[arg(long, default_value_t = Config::default().send_queue_lines)]
     send_queue: usize,
+    /// Bytes a client may have waiting to be sent before it is dropped as too slow.
+    #[arg(long, default_value_t = Config::default().send_queue_bytes)]
+    send_queue_bytes: usize,
+    /// Lines a client may send at once before flood control slows it down.
+    #[arg(long, default_value_t = FloodLimit::default().burst)]
+    flood_burst: u32,
+    /// Lines per second a client may send after its burst (0: no flood control).
+    #[arg(long, default_value_t = FloodLimit::default().rate)]
+    flood_rate: f64,
     /// `http` also prints every client line on stdout as an HTTP-style request.
     #[arg(long, value_enum, default_value_t = LogFormat::Plain)]
     log_format: LogFormat,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage accounts in --data-dir's database.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserAction {
+    /// Add an account. The password is asked for with echo off, or read from
+    /// stdin's first line when stdin is not a terminal.
+    Add {
+        /// The account's name (the user joins with it).
+        name: String,
+    },
+    /// Delete an account.
+    Del {
+        /// The account's name (any case).
+        name: String,
+    },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -70,38 +135,159 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(Command::User { action }) = &args.command {
+        return manage_accounts(&args.data_dir, action);
+    }
+    let tls = server_tls(&args)?;
     let config = Config {
-        storage: if args.ephemeral { Storage::Ephemeral } else { Storage::Durable(args.data_dir.clone()) },
+        storage: if args.ephemeral {
+            Storage::Ephemeral
+        } else {
+            Storage::Durable(args.data_dir.clone())
+        },
         history_replay: args.history,
         allow_users: args.allow_users,
         max_line: args.max_line as usize,
         max_clients: args.max_clients,
+        max_per_ip: args.max_per_ip,
         send_queue_lines: args.send_queue.max(1),
+        send_queue_bytes: args.send_queue_bytes.max(1),
+        flood: FloodLimit {
+            burst: args.flood_burst,
+            rate: args.flood_rate.max(0.0),
+        },
         log_http: args.log_format == LogFormat::Http,
+        accounts: Some(args.data_dir.clone()),
+        require_login: args.require_login,
         ..Config::default()
     };
-    let listener = chatroom::server::bind((args.host.as_str(), args.port)).map_err(|error| match error.kind() {
-        ErrorKind::AddrInUse => anyhow::anyhow!(
-            "port {} on {} is already in use; stop the other server or choose another --port",
-            args.port,
-            args.host
+    if args.no_plain && tls.is_none() {
+        anyhow::bail!(
+            "--no-plain leaves no listener: give --tls-cert and --tls-key, or --tls-self-signed"
+        );
+    }
+    let plain = match args.no_plain {
+        true => None,
+        false => Some(listen(&args.host, args.port, "--port")?),
+    };
+    let tls_listener = match &tls {
+        Some(tls) => Some((
+            listen(&args.host, args.tls_port, "--tls-port")?,
+            tls.config.clone(),
+        )),
+        None => None,
+    };
+    let server = Server::start(
+        Listeners {
+            plain,
+            tls: tls_listener,
+        },
+        config,
+    )?;
+    if !args.no_plain {
+        println!("Listening on {}", server.local_addr());
+    }
+    match (&tls, server.tls_addr()) {
+        (Some(tls), Some(addr)) => {
+            println!("Listening on {addr} with TLS");
+            println!("TLS certificate SHA-256 fingerprint: {}", tls.fingerprint);
+        }
+        _ => log::info!(
+            "no TLS listener: give --tls-cert and --tls-key, or --tls-self-signed, to open one on port {}",
+            args.tls_port
         ),
-        ErrorKind::AddrNotAvailable => anyhow::anyhow!("{} is not an address of this machine; check --host", args.host),
-        _ => anyhow::anyhow!("cannot listen on {}:{}: {error}", args.host, args.port),
-    })?;
-    let server = Server::start(listener, config)?;
-    println!("Listening on {}", server.local_addr());
+    }
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
     let shutdown = server.shutdown_handle();
-    let signal_thread = thread::Builder::new().name("signals".into()).spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            log::info!("signal {signal}: shutting down");
-            shutdown.trigger();
-        }
-    })?;
+    let signal_thread = thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                log::info!("signal {signal}: shutting down");
+                shutdown.trigger();
+            }
+        })?;
     let result = server.wait();
     signal_handle.close();
     let _ = signal_thread.join();
     Ok(result?)
+}
+
+/// The TLS setup the flags ask for, if any.
+fn server_tls(args: &Args) -> anyhow::Result<Option<ServerTls>> {
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        return Ok(Some(ServerTls::from_pem_files(cert, key)?));
+    }
+    if !args.tls_self_signed {
+        return Ok(None);
+    }
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if !names.contains(&args.host) && args.host != "0.0.0.0" && args.host != "::" {
+        names.push(args.host.clone());
+    }
+    let (tls, made) = ServerTls::self_signed(&args.data_dir, &names)?;
+    if made {
+        log::info!(
+            "made a self-signed TLS certificate in {}",
+            args.data_dir.display()
+        );
+    }
+    Ok(Some(tls))
+}
+
+/// `chat-server user add|del|list`.
+fn manage_accounts(data_dir: &Path, action: &UserAction) -> anyhow::Result<()> {
+    let accounts = Accounts::in_dir(data_dir);
+    match action {
+        UserAction::Add { name } => {
+            let password = read_new_password(name)?;
+            accounts.add(name, &password)?;
+            println!("added account {name}");
+        }
+        UserAction::Del { name } => {
+            accounts.delete(name)?;
+            println!("deleted account {name}");
+        }
+        UserAction::List => accounts.list()?.iter().for_each(|name| println!("{name}")),
+    }
+    Ok(())
+}
+
+/// A new password: asked twice with echo off on a terminal, otherwise the
+/// first line of stdin.
+fn read_new_password(name: &str) -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    let first = chatroom::tty::read_hidden(&format!("password for {name}: "))?;
+    let second = chatroom::tty::read_hidden("again: ")?;
+    if first != second {
+        anyhow::bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+/// Binds the listening socket, turning the usual failures into advice.
+fn listen(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListener> {
+    let addr = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            anyhow::anyhow!("cannot resolve --host {host}; give an IP address or a known name")
+        })?;
+    server::bind(addr).map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => {
+            anyhow::anyhow!("port {port} on {host} is already in use; stop the other server or choose another {flag}")
+        }
+        ErrorKind::AddrNotAvailable => anyhow::anyhow!("{host} is not an address of this machine; check --host"),
+        _ => anyhow::anyhow!("cannot listen on {host}:{port}: {error}"),
+    })
 }

@@ -14,6 +14,9 @@ pub enum Command<'a> {
     Text(&'a str),
     /// `/name <name>`.
     Name(&'a str),
+    /// `/login <name> <password>`: join as an account. The password is
+    /// everything after the name (it may hold spaces) and must never be logged.
+    Login { name: &'a str, password: &'a str },
     /// `/msg <name> <text>`.
     Msg { to: &'a str, text: &'a str },
     /// `/who`.
@@ -58,6 +61,14 @@ impl<'a> Command<'a> {
                 (name, "") if !name.is_empty() => Command::Name(name),
                 _ => return Err(UsageError("/name <name>")),
             },
+            "login" => {
+                let (name, password) = split_word(args);
+                let password = password.trim_start_matches(' ');
+                if name.is_empty() || password.is_empty() {
+                    return Err(UsageError("/login <name> <password>"));
+                }
+                Command::Login { name, password }
+            }
             "msg" => {
                 let (to, text) = split_word(args);
                 let text = text.trim_start_matches(' ');
@@ -135,6 +146,15 @@ mod tests {
         check("/msg bob", Err(UsageError("/msg <name> <text>")));
         check("/msg bob   ", Err(UsageError("/msg <name> <text>")));
         check("/msg", Err(UsageError("/msg <name> <text>")));
+        check(
+            "/login alice pass word",
+            Ok(Some(Login {
+                name: "alice",
+                password: "pass word",
+            })),
+        );
+        check("/LOGIN alice", Err(UsageError("/login <name> <password>")));
+        check("/login", Err(UsageError("/login <name> <password>")));
         check("/who", Ok(Some(Who)));
         check("/WHO extra", Ok(Some(Who)));
         check("/history", Ok(Some(History(50))));

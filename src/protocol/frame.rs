@@ -293,6 +293,32 @@ mod tests {
         assert_eq!(reader.read_frame().unwrap(), None);
     }
 
+    proptest::proptest! {
+        /// Whatever arrives, in whatever pieces: lines stay within the limit,
+        /// hold no LF, CR or control character, and the buffer never grows.
+        #[test]
+        fn framing_invariants(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000), max_line in 2usize..80, chunk in 1usize..100) {
+            let mut reader = LineReader::new(Chunked { data: &input, chunk }, max_line);
+            while let Some(frame) = reader.read_frame().unwrap() {
+                if let Frame::Line(line) = frame {
+                    proptest::prop_assert!(!line.is_empty() && line.len() < max_line);
+                    proptest::prop_assert!(!line.chars().any(|c| c == '\n' || c == '\r' || is_forbidden_char(c)));
+                }
+                proptest::prop_assert_eq!(reader.buf.len(), max_line);
+            }
+        }
+
+        /// Valid lines that fit come out exactly as they went in.
+        #[test]
+        fn framing_is_lossless_for_valid_lines(lines in proptest::collection::vec("[^\\p{C}]{1,30}", 0..20), crlf in proptest::prelude::any::<bool>(), chunk in 1usize..50) {
+            let lines: Vec<String> = lines.into_iter().filter(|l| !l.trim_end_matches('\r').is_empty()).collect();
+            let ending = if crlf { "\r\n" } else { "\n" };
+            let input: String = lines.iter().map(|l| format!("{l}{ending}")).collect();
+            let expected: Vec<Frame> = lines.iter().map(|l| Frame::Line(l.clone())).collect();
+            proptest::prop_assert_eq!(frames(input.as_bytes(), 200, chunk), expected);
+        }
+    }
+
     #[test]
     fn holds_no_buffer_between_lines() {
         let mut reader = LineReader::new(b"hi\n".as_slice(), 4096);

@@ -61,9 +61,11 @@ pub enum ParseError {
 }
 
 impl<'a> Line<'a> {
-    /// Splits `input` (without its LF) into kind, fields and text.
+    /// Splits `input` into kind, fields and text. `input` is one framed line:
+    /// its LF, and a CR before it, already removed by the framing
+    /// ([`crate::protocol::LineReader`]); any other character is kept, so
+    /// parsing and encoding are exact inverses.
     pub fn parse(input: &'a str) -> Result<Line<'a>, ParseError> {
-        let input = input.strip_suffix('\r').unwrap_or(input);
         if input.is_empty() {
             return Err(ParseError::Empty);
         }
@@ -178,7 +180,7 @@ mod tests {
         );
         check("3PC ACK 7", Ok(("3PC", &["ACK", "7"], None)));
         check("MSG a:b", Ok(("MSG", &["a:b"], None)));
-        check("MSG 1\r", Ok(("MSG", &["1"], None)));
+        check("MSG 1\r", Ok(("MSG", &["1\r"], None)));
         check("", Err(ParseError::Empty));
         check("msg 1", Err(ParseError::BadKind("msg".into())));
         check(" :x", Err(ParseError::BadKind("".into())));

@@ -18,6 +18,9 @@ pub mod grammar;
 pub mod name;
 pub mod server_line;
 
+#[cfg(test)]
+mod proptests;
+
 pub use command::{Command, UsageError};
 pub use frame::{Frame, LineReader};
 pub use grammar::{Line, ParseError};
@@ -30,6 +33,8 @@ pub const SERVER_NAME: &str = "chatroom";
 pub const PROTOCOL_VERSION: u32 = 1;
 /// The TCP port used when none is given.
 pub const DEFAULT_PORT: u16 = 25000;
+/// The TLS port used when none is given.
+pub const DEFAULT_TLS_PORT: u16 = 25001;
 /// Default maximum length of a client line in bytes, LF included.
 pub const DEFAULT_MAX_CLIENT_LINE: usize = 4096;
 /// Maximum length of a server line in bytes, LF included. Clients must accept it.

@@ -50,6 +50,13 @@ pub enum ErrorCode {
     Usage,
     /// The command does not exist.
     UnknownCommand,
+    /// The name belongs to an account (or the server admits only accounts):
+    /// join with `/login <name> <password>`.
+    LoginRequired,
+    /// `/login` with a wrong name or password.
+    LoginFailed,
+    /// A password sent over a plain connection from another host: refused.
+    InsecureLogin,
     /// A code this version does not know.
     Other(String),
 }
@@ -68,6 +75,9 @@ impl ErrorCode {
             ErrorCode::NoSuchUser => "no-such-user",
             ErrorCode::Usage => "usage",
             ErrorCode::UnknownCommand => "unknown-command",
+            ErrorCode::LoginRequired => "login-required",
+            ErrorCode::LoginFailed => "login-failed",
+            ErrorCode::InsecureLogin => "insecure-login",
             ErrorCode::Other(code) => code,
         }
     }
@@ -85,6 +95,9 @@ impl ErrorCode {
             "no-such-user" => ErrorCode::NoSuchUser,
             "usage" => ErrorCode::Usage,
             "unknown-command" => ErrorCode::UnknownCommand,
+            "login-required" => ErrorCode::LoginRequired,
+            "login-failed" => ErrorCode::LoginFailed,
+            "insecure-login" => ErrorCode::InsecureLogin,
             other => ErrorCode::Other(other.to_owned()),
         }
     }
@@ -460,6 +473,21 @@ mod tests {
             ServerLine::parse("JOIN yesterday bob"),
             Err(ParseError::BadValue { .. })
         ));
+    }
+
+    /// Found by the `server_line` fuzz target: the grammar used to strip one
+    /// trailing CR per parse, so encoding was not a fixed point.
+    #[test]
+    fn fuzz_regression_trailing_carriage_returns() {
+        let input = "PONG \u{fffd}1\r\r\r";
+        let once = ServerLine::parse(input).unwrap().encode();
+        assert_eq!(once, format!("{input}\n"));
+        assert_eq!(
+            ServerLine::parse(once.trim_end_matches('\n'))
+                .unwrap()
+                .encode(),
+            once
+        );
     }
 
     #[test]

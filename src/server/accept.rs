@@ -1,5 +1,9 @@
-//! The accept thread: admits connections, starts their session threads, and at
-//! shutdown closes every connection and joins every thread.
+//! Accepting and admitting connections: one acceptor thread per listening
+//! socket (`accept-plain`, `accept-tls`) hands each accepted socket, with its
+//! TLS setup if any, to the admission thread, which admits it, starts its
+//! session thread, and at shutdown closes every connection and joins every
+//! thread. The acceptors only call `accept`, so a TLS handshake (which happens
+//! on the session's threads) never holds up anyone else's connection.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -7,16 +11,17 @@ use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crossbeam_channel::{RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
+use rustls::ServerConfig;
 
 use super::history::{self, Request, StoredMessage};
 use super::outbox::outbox;
-use super::registry::{ClientId, Control, Refusal, Registry};
+use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
 use super::shared_stream::SharedStream;
 use super::store::Store;
-use super::{Config, ServerError, Shared, Shutdown, Storage};
+use super::{Config, Listeners, ServerError, Shared, Shutdown, Storage};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
 
 /// Stack size of session and writer threads. Their frames are small and all
@@ -26,15 +31,28 @@ pub(crate) const CLIENT_THREAD_STACK: usize = 128 * 1024;
 /// A write to a client that makes no progress for this long fails, and the
 /// connection is closed.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive: the first probe after this much silence...
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// ...then one probe this often, and after this many unanswered probes the
+/// connection is dead: a vanished peer frees its name within about two minutes.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 6;
 /// Messages waiting for the history thread before senders are slowed down.
 const POST_QUEUE: usize = 8192;
 /// How long shutdown waits for writers to deliver their `BYE` before it closes
 /// the remaining sockets outright.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(1000);
+/// Accepted sockets waiting for admission.
+const ADMISSION_QUEUE: usize = 256;
+
+/// A listening socket and, for a TLS one, the setup its connections start from.
+type Listener = (TcpListener, Option<Arc<ServerConfig>>);
+/// An accepted socket on its way to admission.
+type Accepted = (TcpStream, Option<Arc<ServerConfig>>);
 
 /// A server whose store is open, ready to serve.
 pub(crate) struct Prepared {
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     shared: Arc<Shared>,
     store: Option<Store>,
     next_id: u64,
@@ -49,7 +67,11 @@ struct SessionHandle {
 }
 
 impl Prepared {
-    pub(crate) fn new(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<Prepared, ServerError> {
+    pub(crate) fn new(
+        listeners: Listeners,
+        config: Config,
+        shutdown: Shutdown,
+    ) -> Result<Prepared, ServerError> {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);
         let (store, recent, next_id) = match &config.storage {
             Storage::Ephemeral => (None, Vec::new(), 1),
@@ -57,21 +79,58 @@ impl Prepared {
                 let store = Store::open(dir)?;
                 let next_id = store.next_id()?;
                 let recent = store.recent_room(recent_capacity)?;
-                log::info!("history in {}: {} stored, next id {next_id}", store.path().display(), recent.len());
+                log::info!(
+                    "history in {}: {} stored, next id {next_id}",
+                    store.path().display(),
+                    recent.len()
+                );
                 (Some(store), recent, next_id)
             }
         };
-        let local_addr = listener.local_addr()?;
-        shutdown.set_wake_address(local_addr);
+        let listeners: Vec<Listener> = listeners
+            .plain
+            .map(|plain| (plain, None))
+            .into_iter()
+            .chain(listeners.tls.map(|(tls, config)| (tls, Some(config))))
+            .collect();
+        let Some((first, _)) = listeners.first() else {
+            return Err(std::io::Error::other("no listener to serve").into());
+        };
+        let local_addr = first.local_addr()?;
+        for (listener, _) in &listeners {
+            shutdown.add_wake_address(listener.local_addr()?);
+        }
         let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
-        let registry = Registry::new(config.max_clients, recent, recent_capacity);
-        let shared = Arc::new(Shared { config, local_addr, registry: Mutex::new(registry) });
-        Ok(Prepared { listener, shared, store, next_id, shutdown })
+        let limits = Limits {
+            max_clients: config.max_clients,
+            max_per_ip: config.max_per_ip,
+        };
+        let registry = Registry::new(limits, recent, recent_capacity);
+        let shared = Arc::new(Shared {
+            config,
+            local_addr,
+            registry: Mutex::new(registry),
+            login_throttle: Mutex::default(),
+            password_checks: Default::default(),
+        });
+        Ok(Prepared {
+            listeners,
+            shared,
+            store,
+            next_id,
+            shutdown,
+        })
     }
 
     /// Accepts until shutdown, then closes everything down in order.
     pub(crate) fn serve(self) -> Result<(), ServerError> {
-        let Prepared { listener, shared, store, next_id, shutdown } = self;
+        let Prepared {
+            listeners,
+            shared,
+            store,
+            next_id,
+            shutdown,
+        } = self;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
         let history_shared = shared.clone();
         let history = thread::Builder::new()
@@ -80,38 +139,44 @@ impl Prepared {
         // Each session holds a clone of `alive`; when all are dropped, all
         // sessions have ended. Nothing is ever sent on it.
         let (alive, all_ended) = crossbeam_channel::bounded::<()>(0);
-        let mut sessions: Vec<SessionHandle> = Vec::new();
-        let mut next_client: ClientId = 1;
-        for incoming in listener.incoming() {
-            if shutdown.is_triggered() {
-                break;
-            }
-            reap_finished(&mut sessions);
-            match incoming {
-                Ok(stream) => {
-                    let id = next_client;
-                    next_client += 1;
-                    match admit(&shared, stream, id, &posts, &alive) {
-                        Ok(Some(handle)) => sessions.push(handle),
-                        Ok(None) => {}
-                        Err(error) => log::warn!("could not start a session: {error}"),
-                    }
-                }
+        let (accepted_tx, accepted) = crossbeam_channel::bounded::<Accepted>(ADMISSION_QUEUE);
+        let mut acceptors = Vec::new();
+        for (listener, tls) in listeners {
+            let name = if tls.is_some() {
+                "accept-tls"
+            } else {
+                "accept-plain"
+            };
+            let (tx, stop) = (accepted_tx.clone(), shutdown.clone());
+            match thread::Builder::new()
+                .name(name.into())
+                .spawn(move || accept_loop(listener, tls, tx, stop))
+            {
+                Ok(thread) => acceptors.push(thread),
                 Err(error) => {
-                    log::warn!("accept failed: {error}");
-                    // Out of file descriptors, say: give closing sessions a moment.
-                    thread::sleep(Duration::from_millis(10));
+                    // Stop the acceptors already running before giving up.
+                    shutdown.trigger();
+                    acceptors.into_iter().for_each(|a| drop(a.join()));
+                    return Err(error.into());
                 }
             }
         }
-        drop(listener);
+        drop(accepted_tx);
+        let sessions = admit_until_shutdown(&shared, accepted, &posts, &alive, &shutdown);
+        // The receiver is gone, so no acceptor can block handing a socket on.
+        for acceptor in acceptors {
+            let _ = acceptor.join();
+        }
         log::info!("shutting down: closing {} connections", sessions.len());
         shared.locked(|registry| registry.close_all("server shutting down"));
         drop(posts);
         drop(alive);
         if let Err(RecvTimeoutError::Timeout) = all_ended.recv_timeout(SHUTDOWN_GRACE) {
             log::warn!("some clients did not take their last lines in time; closing them");
-            sessions.iter().filter_map(|session| session.control.upgrade()).for_each(|control| control.close());
+            sessions
+                .iter()
+                .filter_map(|session| session.control.upgrade())
+                .for_each(|control| control.close());
         }
         for session in sessions {
             let _ = session.thread.join();
@@ -122,11 +187,63 @@ impl Prepared {
     }
 }
 
+/// An acceptor thread's body: accepts until shutdown, handing each socket on.
+fn accept_loop(
+    listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
+    accepted: Sender<Accepted>,
+    shutdown: Shutdown,
+) {
+    for incoming in listener.incoming() {
+        if shutdown.is_triggered() {
+            return;
+        }
+        match incoming {
+            Ok(stream) => {
+                if accepted.send((stream, tls.clone())).is_err() {
+                    return;
+                }
+            }
+            Err(error) => {
+                log::warn!("accept failed: {error}");
+                // Out of file descriptors, say: give closing sessions a moment.
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Admits accepted sockets until shutdown (when every acceptor has stopped).
+/// Returns the sessions started. Takes `accepted` so that it is dropped on
+/// return: an acceptor blocked handing a socket on is released.
+fn admit_until_shutdown(
+    shared: &Arc<Shared>,
+    accepted: Receiver<Accepted>,
+    posts: &Sender<Request>,
+    alive: &Sender<()>,
+    shutdown: &Shutdown,
+) -> Vec<SessionHandle> {
+    let mut sessions: Vec<SessionHandle> = Vec::new();
+    for (id, (stream, tls)) in (1 as ClientId..).zip(accepted) {
+        if shutdown.is_triggered() {
+            break;
+        }
+        reap_finished(&mut sessions);
+        match admit(shared, stream, tls, id, posts, alive) {
+            Ok(Some(handle)) => sessions.push(handle),
+            Ok(None) => {}
+            Err(error) => log::warn!("could not start a session: {error}"),
+        }
+    }
+    sessions
+}
+
 /// Registers a new connection and starts its session thread. `Ok(None)` when
 /// it was refused (and told why).
 fn admit(
     shared: &Arc<Shared>,
     stream: TcpStream,
+    tls: Option<Arc<ServerConfig>>,
     id: ClientId,
     posts: &Sender<Request>,
     alive: &Sender<()>,
@@ -134,18 +251,27 @@ fn admit(
     let peer = stream.peer_addr()?;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL)
+        .with_retries(KEEPALIVE_RETRIES);
+    socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
     let stream = SharedStream::new(stream);
     let control = Arc::new(Control::new(peer, stream.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
-    if let Err(refusal) = shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone())) {
-        refuse(stream, refusal);
+    if let Err(refusal) =
+        shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
+    {
+        refuse(stream, refusal, tls.is_some());
         return Ok(None);
     }
-    log::info!("{peer}: connected");
+    let over = if tls.is_some() { " over TLS" } else { "" };
+    log::info!("{peer}: connected{over}");
     let parts = SessionParts {
         id,
         stream,
+        tls,
         shared: shared.clone(),
         control: control.clone(),
         outbox,
@@ -158,7 +284,10 @@ fn admit(
         .stack_size(CLIENT_THREAD_STACK)
         .spawn(move || session::run(parts));
     match spawned {
-        Ok(thread) => Ok(Some(SessionHandle { thread, control: Arc::downgrade(&control) })),
+        Ok(thread) => Ok(Some(SessionHandle {
+            thread,
+            control: Arc::downgrade(&control),
+        })),
         Err(error) => {
             shared.locked(|registry| registry.remove(id, "connection lost", chrono::Utc::now()));
             control.close();
@@ -167,16 +296,27 @@ fn admit(
     }
 }
 
-/// Tells a connection it cannot be admitted, without ever blocking the accept
-/// thread on it.
-fn refuse(mut stream: SharedStream, refusal: Refusal) {
+/// Tells a connection it cannot be admitted, without ever blocking the
+/// admission thread on it. A TLS connection is just closed: telling it would
+/// take a handshake.
+fn refuse(mut stream: SharedStream, refusal: Refusal, tls: bool) {
     let reason = match refusal {
         Refusal::Full => "server full",
+        Refusal::TooManyFromAddress => "too many connections from your address",
         Refusal::Closing => "server shutting down",
     };
     log::warn!("refused a connection: {reason}");
+    if tls {
+        return;
+    }
     let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(ServerLine::Bye { reason: reason.into() }.encode().as_bytes());
+    let _ = stream.write_all(
+        ServerLine::Bye {
+            reason: reason.into(),
+        }
+        .encode()
+        .as_bytes(),
+    );
 }
 
 /// Joins the sessions that have ended, so their threads do not pile up.

@@ -88,7 +88,12 @@ impl StoredMessage {
 }
 
 /// The thread's body: runs until every session has dropped its sender.
-pub(crate) fn run(requests: Receiver<Request>, mut store: Option<Store>, shared: Arc<Shared>, mut next_id: u64) {
+pub(crate) fn run(
+    requests: Receiver<Request>,
+    mut store: Option<Store>,
+    shared: Arc<Shared>,
+    mut next_id: u64,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut fences = Vec::new();
     while let Ok(first) = requests.recv() {
@@ -119,7 +124,12 @@ pub(crate) fn run(requests: Receiver<Request>, mut store: Option<Store>, shared:
 }
 
 /// Gives the batch ids, stores it, and queues it to its recipients in id order.
-fn store_and_deliver(shared: &Shared, store: &mut Option<Store>, next_id: &mut u64, batch: &mut Vec<Post>) {
+fn store_and_deliver(
+    shared: &Shared,
+    store: &mut Option<Store>,
+    next_id: &mut u64,
+    batch: &mut Vec<Post>,
+) {
     let now = Utc::now();
     let senders: Vec<ClientId> = batch.iter().map(|post| post.sender).collect();
     let messages: Vec<StoredMessage> = batch
@@ -127,13 +137,23 @@ fn store_and_deliver(shared: &Shared, store: &mut Option<Store>, next_id: &mut u
         .map(|post| {
             let id = *next_id;
             *next_id += 1;
-            StoredMessage { id, ts: now, from: post.from, to: post.to, text: post.text }
+            StoredMessage {
+                id,
+                ts: now,
+                from: post.from,
+                to: post.to,
+                text: post.text,
+            }
         })
         .collect();
     if let Some(store) = store
         && let Err(error) = store.append(&messages)
     {
-        log::error!("could not store {} messages in {}: {error}", messages.len(), store.path().display());
+        log::error!(
+            "could not store {} messages in {}: {error}",
+            messages.len(),
+            store.path().display()
+        );
         refuse(shared, &senders);
         return;
     }
@@ -152,7 +172,14 @@ fn store_and_deliver(shared: &Shared, store: &mut Option<Store>, next_id: &mut u
 /// Tells each sender of a batch that could not be stored; nothing was delivered.
 fn refuse(shared: &Shared, senders: &[ClientId]) {
     let text = "The server could not store your message, so nobody got it. Try again in a moment.";
-    let line = ServerLine::Error { code: ErrorCode::Other("not-stored".into()), text: text.into() };
+    let line = ServerLine::Error {
+        code: ErrorCode::Other("not-stored".into()),
+        text: text.into(),
+    };
     let chunk = Chunk::from(line.encode().into_bytes());
-    shared.locked(|registry| senders.iter().for_each(|&sender| registry.offer(sender, &chunk)));
+    shared.locked(|registry| {
+        senders
+            .iter()
+            .for_each(|&sender| registry.offer(sender, &chunk))
+    });
 }

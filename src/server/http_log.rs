@@ -12,7 +12,13 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Utc};
 
 /// Formats one frame as an HTTP-style request.
-pub(crate) fn format(server: SocketAddr, peer: SocketAddr, name: Option<&str>, line: &str, now: DateTime<Utc>) -> String {
+pub(crate) fn format(
+    server: SocketAddr,
+    peer: SocketAddr,
+    name: Option<&str>,
+    line: &str,
+    now: DateTime<Utc>,
+) -> String {
     let agent = match name {
         Some(name) => format!("chatroom-client ({name}@{peer})"),
         None => format!("chatroom-client (unregistered@{peer})"),
@@ -36,8 +42,16 @@ mod tests {
 
     #[test]
     fn looks_like_a_request() {
-        let now = DateTime::parse_from_rfc3339("2026-11-21T09:30:00Z").unwrap().with_timezone(&Utc);
-        let block = format("127.0.0.1:25000".parse().unwrap(), "127.0.0.1:5555".parse().unwrap(), Some("alice"), "hi bob", now);
+        let now = DateTime::parse_from_rfc3339("2026-11-21T09:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let block = format(
+            "127.0.0.1:25000".parse().unwrap(),
+            "127.0.0.1:5555".parse().unwrap(),
+            Some("alice"),
+            "hi bob",
+            now,
+        );
         assert_eq!(
             block,
             "POST /chat HTTP/1.1\r\nHost: 127.0.0.1:25000\r\nUser-Agent: chatroom-client (alice@127.0.0.1:5555)\r\n\

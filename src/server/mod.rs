@@ -2,8 +2,11 @@
 //!
 //! Threads, and who owns whom (`docs/architecture.md` has the long form):
 //!
-//! - the **accept thread** (the caller of [`run`], or `chat-server` in
-//!   [`Server::start`]) admits connections and owns every session thread;
+//! - one **acceptor thread** per listening socket (`accept-plain`,
+//!   `accept-tls`) accepts connections and hands them on;
+//! - the **admission thread** (the caller of [`run`], or `chat-server` in
+//!   [`Server::start`]) admits them, owns every session thread and the
+//!   acceptors;
 //! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
 //!   owns that client's **writer thread** (`w-<peer>`), the only code that writes
 //!   to its socket;
@@ -15,14 +18,17 @@
 //! history thread.
 
 mod accept;
+pub mod accounts;
+mod flood;
 mod history;
 mod http_log;
-mod listen;
+mod login;
 mod outbox;
 mod registry;
 mod session;
 mod shared_stream;
 mod store;
+mod transport;
 mod writer;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -36,9 +42,10 @@ use chrono::Utc;
 use parking_lot::Mutex;
 
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
+use login::{CheckSlots, LoginThrottle};
 use registry::Registry;
 
-pub use listen::{LISTEN_BACKLOG, bind};
+pub use flood::FloodLimit;
 pub use store::DATABASE_FILE;
 
 /// Where history is kept.
@@ -64,6 +71,10 @@ pub struct Config {
     pub max_line: usize,
     /// Connections open at once, registered or not; more get `BYE :server full`.
     pub max_clients: usize,
+    /// Connections open at once from one IP address; 0 is unlimited.
+    pub max_per_ip: usize,
+    /// How fast one client may send lines.
+    pub flood: FloodLimit,
     /// Lines a client's send queue holds before the client is evicted.
     pub send_queue_lines: usize,
     /// Bytes a client's send queue holds before the client is evicted.
@@ -74,6 +85,11 @@ pub struct Config {
     pub max_name_attempts: u32,
     /// Also print every client frame on stdout as an HTTP-style request.
     pub log_http: bool,
+    /// The data directory whose database holds the accounts; `None`: no
+    /// accounts (every name is free to take, `/login` always fails).
+    pub accounts: Option<PathBuf>,
+    /// Admit only accounts: a bare name gets `ERROR login-required`.
+    pub require_login: bool,
 }
 
 impl Default for Config {
@@ -84,11 +100,15 @@ impl Default for Config {
             allow_users: None,
             max_line: DEFAULT_MAX_CLIENT_LINE,
             max_clients: 10_000,
+            max_per_ip: 16,
+            flood: FloodLimit::default(),
             send_queue_lines: 4096,
             send_queue_bytes: 4 << 20,
             registration_timeout: Duration::from_secs(60),
             max_name_attempts: 10,
             log_http: false,
+            accounts: None,
+            require_login: false,
         }
     }
 }
@@ -126,23 +146,29 @@ pub struct Shutdown {
 #[derive(Debug)]
 struct ShutdownInner {
     requested: AtomicBool,
-    /// Where to connect to wake the accept thread out of `accept`.
-    wake: Mutex<Option<SocketAddr>>,
+    /// Where to connect to wake each acceptor thread out of `accept`. The
+    /// lock guards only this list.
+    wake: Mutex<Vec<SocketAddr>>,
 }
 
 impl Shutdown {
     /// A handle not yet tied to a listener.
     pub fn new() -> Shutdown {
-        Shutdown { inner: Arc::new(ShutdownInner { requested: AtomicBool::new(false), wake: Mutex::new(None) }) }
+        Shutdown {
+            inner: Arc::new(ShutdownInner {
+                requested: AtomicBool::new(false),
+                wake: Mutex::new(Vec::new()),
+            }),
+        }
     }
 
     /// Asks the server to stop: it stops accepting, sends `BYE` to everyone,
     /// finishes storing history and returns from [`run`].
     pub fn trigger(&self) {
         self.inner.requested.store(true, Ordering::SeqCst);
-        let wake = *self.inner.wake.lock();
-        if let Some(addr) = wake {
-            // The accept thread sees the flag when this connection arrives.
+        let wake = self.inner.wake.lock().clone();
+        for addr in wake {
+            // The acceptor sees the flag when this connection arrives.
             let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
         }
     }
@@ -152,7 +178,7 @@ impl Shutdown {
         self.inner.requested.load(Ordering::SeqCst)
     }
 
-    fn set_wake_address(&self, listening: SocketAddr) {
+    fn add_wake_address(&self, listening: SocketAddr) {
         let mut addr = listening;
         if addr.ip().is_unspecified() {
             addr.set_ip(match addr {
@@ -160,7 +186,7 @@ impl Shutdown {
                 SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
             });
         }
-        *self.inner.wake.lock() = Some(addr);
+        self.inner.wake.lock().push(addr);
     }
 }
 
@@ -179,6 +205,11 @@ pub(crate) struct Shared {
     /// recent history, and is held only to look up, insert, remove and queue
     /// lines, never across socket I/O (see `registry.rs`).
     registry: Mutex<Registry>,
+    /// Recent failed logins per address. The lock guards only these counts
+    /// and is held to read or bump one entry (see `login.rs`).
+    pub(crate) login_throttle: Mutex<LoginThrottle>,
+    /// Bounds the password checks running at once (see `login.rs`).
+    pub(crate) password_checks: CheckSlots,
 }
 
 impl Shared {
@@ -202,34 +233,101 @@ impl Shared {
     }
 }
 
-/// Serves `listener` until `shutdown` is triggered. Opens the history store
-/// first, so a bad data directory or database is reported before anything runs.
-pub fn run(listener: TcpListener, config: Config, shutdown: Shutdown) -> Result<(), ServerError> {
-    let prepared = accept::Prepared::new(listener, config, shutdown)?;
+/// Pending connections the kernel holds for `accept`. std's default (128)
+/// drops connections in a burst of joins, and each dropped one waits a second
+/// or more to retry; the kernel caps this at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// Opens a listening socket on `addr` the way the server wants it: a long
+/// accept backlog, and `SO_REUSEADDR` so a restarted server need not wait for
+/// the old one's connections to time out.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// The sockets a server listens on: plain, TLS, or both. Both speak the same
+/// protocol.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// Plain TCP.
+    pub plain: Option<TcpListener>,
+    /// TLS, with the setup every connection on it starts from.
+    pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(plain: TcpListener) -> Listeners {
+        Listeners {
+            plain: Some(plain),
+            tls: None,
+        }
+    }
+}
+
+/// Serves `listeners` (a plain [`TcpListener`] converts into one) until
+/// `shutdown` is triggered. Opens the history store first, so a bad data
+/// directory or database is reported before anything runs.
+pub fn run(
+    listeners: impl Into<Listeners>,
+    config: Config,
+    shutdown: Shutdown,
+) -> Result<(), ServerError> {
+    let prepared = accept::Prepared::new(listeners.into(), config, shutdown)?;
     prepared.serve()
 }
 
 /// A server running on its own thread, as tests and the binary use it.
 pub struct Server {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
 
 impl Server {
-    /// Opens the history store and starts serving `listener` on a thread named
-    /// `chat-server`. Errors from the store are returned here.
-    pub fn start(listener: TcpListener, config: Config) -> Result<Server, ServerError> {
-        let addr = listener.local_addr()?;
+    /// Opens the history store and starts serving `listeners` (or one plain
+    /// [`TcpListener`]) on a thread named `chat-server`. Errors from the store
+    /// are returned here.
+    pub fn start(listeners: impl Into<Listeners>, config: Config) -> Result<Server, ServerError> {
+        let listeners = listeners.into();
+        let tls_addr = match &listeners.tls {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
+        let addr = match &listeners.plain {
+            Some(listener) => listener.local_addr()?,
+            None => tls_addr.ok_or_else(|| std::io::Error::other("no listener to serve"))?,
+        };
         let shutdown = Shutdown::new();
-        let prepared = accept::Prepared::new(listener, config, shutdown.clone())?;
-        let thread = thread::Builder::new().name("chat-server".into()).spawn(move || prepared.serve())?;
-        Ok(Server { addr, shutdown, thread })
+        let prepared = accept::Prepared::new(listeners, config, shutdown.clone())?;
+        let thread = thread::Builder::new()
+            .name("chat-server".into())
+            .spawn(move || prepared.serve())?;
+        Ok(Server {
+            addr,
+            tls_addr,
+            shutdown,
+            thread,
+        })
     }
 
-    /// The address the server listens on.
+    /// The address the server listens on: the plain listener's, or the TLS
+    /// one's when there is no plain listener.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS listener's address, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// A handle that stops the server (for a signal handler, say).
@@ -239,7 +337,9 @@ impl Server {
 
     /// Waits until the server stops (after a [`Shutdown::trigger`]).
     pub fn wait(self) -> Result<(), ServerError> {
-        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked").into()))
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked").into()))
     }
 
     /// Stops the server and waits for every thread.

@@ -12,7 +12,7 @@
 //! [`Registry::settle`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -21,7 +21,7 @@ use super::history::StoredMessage;
 use super::outbox::{Chunk, Outbox, Waker};
 use super::shared_stream::SharedStream;
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{ErrorCode, ServerLine, name_key};
+use crate::protocol::{ServerLine, name_key};
 
 /// A connection's number, unique for the life of the server.
 pub(crate) type ClientId = u64;
@@ -49,14 +49,21 @@ pub(crate) struct Farewell {
 
 impl Control {
     pub(crate) fn new(peer: SocketAddr, stream: SharedStream) -> Control {
-        Control { peer, stream, farewell: Mutex::new(None) }
+        Control {
+            peer,
+            stream,
+            farewell: Mutex::new(None),
+        }
     }
 
     /// Records why the connection closes, unless a reason is already recorded.
     pub(crate) fn set_farewell(&self, reason: &str, discard_backlog: bool) {
         let mut farewell = self.farewell.lock();
         if farewell.is_none() {
-            *farewell = Some(Farewell { reason: reason.to_owned(), discard_backlog });
+            *farewell = Some(Farewell {
+                reason: reason.to_owned(),
+                discard_backlog,
+            });
         }
     }
 
@@ -100,8 +107,28 @@ struct PendingJoin {
 pub(crate) enum Refusal {
     /// `--max-clients` connections are open.
     Full,
+    /// `--max-per-ip` connections are open from the same address.
+    TooManyFromAddress,
     /// The server is shutting down.
     Closing,
+}
+
+/// Why a name could not be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegisterError {
+    /// Someone online has the name, in any case.
+    NameTaken,
+    /// The connection is no longer registered here: the server closed it.
+    Closed,
+}
+
+/// How many connections the registry admits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// In all.
+    pub(crate) max_clients: usize,
+    /// From one IP address; 0 is unlimited.
+    pub(crate) max_per_ip: usize,
 }
 
 /// See the module docs.
@@ -122,12 +149,24 @@ pub(crate) struct Registry {
     to_wake: Vec<Waker>,
     /// Connections closed since the last `settle`, for the caller to shut down.
     to_shut_down: Vec<Arc<Control>>,
+    /// Open connections per client IP address.
+    per_ip: HashMap<IpAddr, usize>,
     max_clients: usize,
+    /// 0 is unlimited.
+    max_per_ip: usize,
     closed: bool,
 }
 
 impl Registry {
-    pub(crate) fn new(max_clients: usize, recent: Vec<Arc<StoredMessage>>, recent_capacity: usize) -> Registry {
+    pub(crate) fn new(
+        limits: Limits,
+        recent: Vec<Arc<StoredMessage>>,
+        recent_capacity: usize,
+    ) -> Registry {
+        let Limits {
+            max_clients,
+            max_per_ip,
+        } = limits;
         Registry {
             clients: HashMap::new(),
             names: BTreeMap::new(),
@@ -138,20 +177,40 @@ impl Registry {
             next_join: 1,
             to_wake: Vec::new(),
             to_shut_down: Vec::new(),
+            per_ip: HashMap::new(),
             max_clients,
+            max_per_ip,
             closed: false,
         }
     }
 
     /// Adds a new, not yet registered connection.
-    pub(crate) fn admit(&mut self, id: ClientId, outbox: Outbox, control: Arc<Control>) -> Result<(), Refusal> {
+    pub(crate) fn admit(
+        &mut self,
+        id: ClientId,
+        outbox: Outbox,
+        control: Arc<Control>,
+    ) -> Result<(), Refusal> {
         if self.closed {
             return Err(Refusal::Closing);
         }
         if self.clients.len() >= self.max_clients {
             return Err(Refusal::Full);
         }
-        self.clients.insert(id, Entry { name: None, joined: 0, outbox, control });
+        let from_address = self.per_ip.entry(control.peer.ip()).or_default();
+        if self.max_per_ip > 0 && *from_address >= self.max_per_ip {
+            return Err(Refusal::TooManyFromAddress);
+        }
+        *from_address += 1;
+        self.clients.insert(
+            id,
+            Entry {
+                name: None,
+                joined: 0,
+                outbox,
+                control,
+            },
+        );
         Ok(())
     }
 
@@ -166,21 +225,35 @@ impl Registry {
         join: &Chunk,
         welcome: impl FnOnce(&mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
         replay: usize,
-    ) -> Result<usize, ErrorCode> {
+    ) -> Result<usize, RegisterError> {
         let key = name_key(name);
         if self.names.contains_key(&key) {
-            return Err(ErrorCode::NameTaken);
+            return Err(RegisterError::NameTaken);
         }
         let Some(entry) = self.clients.get_mut(&id) else {
-            return Err(ErrorCode::Other("closing".into()));
+            return Err(RegisterError::Closed);
         };
         entry.name = Some(name.to_owned());
         entry.joined = self.next_join;
-        self.pending_joins.push(PendingJoin { joined: self.next_join, id, line: join.clone() });
+        self.pending_joins.push(PendingJoin {
+            joined: self.next_join,
+            id,
+            line: join.clone(),
+        });
         self.next_join += 1;
         self.names.insert(key, id);
-        let history: Vec<Arc<StoredMessage>> = self.recent.iter().rev().take(replay).rev().cloned().collect();
-        let mut online = self.names.values().filter_map(|other| self.clients.get(other)?.name.as_deref());
+        let history: Vec<Arc<StoredMessage>> = self
+            .recent
+            .iter()
+            .rev()
+            .take(replay)
+            .rev()
+            .cloned()
+            .collect();
+        let mut online = self
+            .names
+            .values()
+            .filter_map(|other| self.clients.get(other)?.name.as_deref());
         let block = welcome(&mut online, &history);
         self.offer(id, &block);
         Ok(self.names.len())
@@ -194,7 +267,10 @@ impl Registry {
 
     /// The names online, sorted case-insensitively.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.names.values().filter_map(|id| self.clients.get(id)?.name.clone()).collect()
+        self.names
+            .values()
+            .filter_map(|id| self.clients.get(id)?.name.clone())
+            .collect()
     }
 
     /// The newest `n` room messages, oldest first.
@@ -216,7 +292,13 @@ impl Registry {
                     && entry.joined < join.joined
                     && id != join.id
                 {
-                    queue_for(id, entry, &join.line, &mut self.to_wake, &mut self.overflowed);
+                    queue_for(
+                        id,
+                        entry,
+                        &join.line,
+                        &mut self.to_wake,
+                        &mut self.overflowed,
+                    );
                 }
             }
         }
@@ -287,9 +369,14 @@ impl Registry {
         let Some(entry) = self.clients.remove(&id) else {
             return false;
         };
+        self.forget_address(&entry.control);
         if let Some(name) = entry.name {
             self.names.remove(&name_key(&name));
-            let leave = ServerLine::Leave { ts, name, reason: reason.to_owned() };
+            let leave = ServerLine::Leave {
+                ts,
+                name,
+                reason: reason.to_owned(),
+            };
             self.broadcast(&Chunk::from(leave.encode().into_bytes()), None);
         }
         true
@@ -304,6 +391,7 @@ impl Registry {
         }
         self.names.clear();
         self.pending_joins.clear();
+        self.per_ip.clear();
     }
 
     /// Evicts every client whose queue overflowed (which may overflow others with
@@ -311,7 +399,9 @@ impl Registry {
     /// connections to shut down once the lock is released.
     pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<Arc<Control>> {
         while let Some(id) = self.overflowed.pop() {
-            let Some(entry) = self.clients.get(&id) else { continue };
+            let Some(entry) = self.clients.get(&id) else {
+                continue;
+            };
             let control = entry.control.clone();
             control.set_farewell("send queue exceeded", true);
             log::warn!("{}: evicted, send queue exceeded", control.peer);
@@ -320,10 +410,26 @@ impl Registry {
         }
         std::mem::take(&mut self.to_shut_down)
     }
+
+    fn forget_address(&mut self, control: &Control) {
+        let ip = control.peer.ip();
+        if let Some(count) = self.per_ip.get_mut(&ip) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_ip.remove(&ip);
+            }
+        }
+    }
 }
 
 /// Queues `chunk` for one entry, noting a writer to wake or an overflow.
-fn queue_for(id: ClientId, entry: &Entry, chunk: &Chunk, to_wake: &mut Vec<Waker>, overflowed: &mut Vec<ClientId>) {
+fn queue_for(
+    id: ClientId,
+    entry: &Entry,
+    chunk: &Chunk,
+    to_wake: &mut Vec<Waker>,
+    overflowed: &mut Vec<ClientId>,
+) {
     match entry.outbox.offer_deferred(chunk) {
         Ok(Some(waker)) => to_wake.push(waker),
         Ok(None) => {}

@@ -6,29 +6,36 @@
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
+
+use rustls::ServerConfig;
 
 use chrono::Utc;
 use crossbeam_channel::Sender;
 
 use super::accept::CLIENT_THREAD_STACK;
+use super::flood::TokenBucket;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
-use super::registry::{ClientId, Control};
+use super::registry::{ClientId, Control, RegisterError};
 use super::shared_stream::SharedStream;
-use super::{Shared, http_log, writer};
+use super::transport::{self, Input};
+use super::{Shared, http_log, login, writer};
 use crate::protocol::grammar::push_number;
 use crate::protocol::{
-    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME, ServerLine,
-    UsageError, validate_name,
+    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME,
+    ServerLine, UsageError, validate_name,
 };
 
 /// Everything a session thread starts with.
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
     pub(crate) stream: SharedStream,
+    /// The TLS setup for a connection on the TLS listener; `None` for plain.
+    pub(crate) tls: Option<Arc<ServerConfig>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) control: Arc<Control>,
     pub(crate) outbox: Outbox,
@@ -61,40 +68,73 @@ struct Session {
     control: Arc<Control>,
     outbox: Outbox,
     posts: Sender<Request>,
+    /// Posts sent since the last fence: a direct reply must wait for them, so
+    /// the client gets answers in the order it sent its lines.
+    posts_in_flight: Cell<bool>,
+    /// Whether the connection is TLS (a password may be sent from anywhere).
+    encrypted: bool,
     state: State,
 }
 
 /// The thread's body.
 pub(crate) fn run(parts: SessionParts) {
-    let SessionParts { id, stream, shared, control, outbox, inbox, posts, alive } = parts;
+    let SessionParts {
+        id,
+        stream,
+        tls,
+        shared,
+        control,
+        outbox,
+        inbox,
+        posts,
+        alive,
+    } = parts;
     let peer = control.peer;
     let writer_control = control.clone();
-    let writer = stream.try_clone().and_then(|write_half| {
-        thread::Builder::new()
+    let encrypted = tls.is_some();
+    let started = transport::split(&stream, tls.as_ref(), &outbox).and_then(|(input, output)| {
+        let writer = thread::Builder::new()
             .name(format!("w-{peer}"))
             .stack_size(CLIENT_THREAD_STACK)
-            .spawn(move || writer::run(write_half, inbox, writer_control))
+            .spawn(move || writer::run(output, inbox, writer_control))?;
+        Ok((input, writer))
     });
+    drop(stream);
     let deadline = Instant::now() + shared.config.registration_timeout;
     let max_line = shared.config.max_line;
-    let mut session = Session { id, shared, control, outbox, posts, state: State::Unregistered { attempts: 0, deadline } };
-    let end = match writer {
-        Ok(_) => {
+    let mut session = Session {
+        id,
+        shared,
+        control,
+        outbox,
+        posts,
+        posts_in_flight: Cell::new(false),
+        encrypted,
+        state: State::Unregistered {
+            attempts: 0,
+            deadline,
+        },
+    };
+    let (end, writer) = match started {
+        Ok((input, writer)) => {
             session.reply(&ServerLine::Hello {
                 server: SERVER_NAME.into(),
                 version: PROTOCOL_VERSION.to_string(),
                 text: "Send your name to join.".into(),
             });
-            session.read_loop(&mut LineReader::new(stream, max_line))
+            // The reader (with its TLS wake handle on the queue) is dropped
+            // here, before the writer is joined.
+            let end = session.read_loop(&mut LineReader::new(input, max_line));
+            (end, Some(writer))
         }
-        Err(ref error) => {
+        Err(error) => {
             log::warn!("{peer}: could not start a writer thread: {error}");
-            End::Lost
+            (End::Lost, None)
         }
     };
     session.finish(end);
     drop(session); // Drops this session's queue and post senders.
-    if let Ok(writer) = writer {
+    if let Some(writer) = writer {
         let _ = writer.join();
     }
     log::info!("{peer}: disconnected");
@@ -102,7 +142,8 @@ pub(crate) fn run(parts: SessionParts) {
 }
 
 impl Session {
-    fn read_loop(&mut self, reader: &mut LineReader<SharedStream>) -> End {
+    fn read_loop(&mut self, reader: &mut LineReader<Input>) -> End {
+        let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
         loop {
             if let State::Unregistered { deadline, .. } = self.state {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -119,6 +160,11 @@ impl Session {
                     return End::Lost;
                 }
             };
+            let wait = bucket.take(cost(&frame), Instant::now());
+            if !wait.is_zero() {
+                // Fake lag: this client's lines are read later, nobody else's.
+                thread::sleep(wait);
+            }
             let was_registered = matches!(self.state, State::Registered { .. });
             if let Some(end) = self.handle_frame(frame) {
                 return end;
@@ -138,7 +184,10 @@ impl Session {
                 return None;
             }
             Frame::BadEncoding => {
-                self.error(ErrorCode::BadEncoding, "That line was not valid UTF-8 and was dropped. Set your terminal to UTF-8.");
+                self.error(
+                    ErrorCode::BadEncoding,
+                    "That line was not valid UTF-8 and was dropped. Set your terminal to UTF-8.",
+                );
                 return None;
             }
             Frame::BadText => {
@@ -147,7 +196,12 @@ impl Session {
             }
         };
         if self.shared.config.log_http {
-            http_log::print(self.shared.local_addr, self.control.peer, self.name(), &line);
+            http_log::print(
+                self.shared.local_addr,
+                self.control.peer,
+                self.name(),
+                &login::redacted(&line),
+            );
         }
         match Command::parse(&line) {
             Ok(None) => None,
@@ -164,11 +218,17 @@ impl Session {
 
     fn handle_unregistered(&mut self, command: Command) -> Option<End> {
         match command {
-            Command::Text(name) | Command::Name(name) => return self.try_register(name),
+            Command::Text(name) | Command::Name(name) => return self.try_register(name, None),
+            Command::Login { name, password } => return self.try_register(name, Some(password)),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
             Command::Help => self.help(),
-            Command::Ping(token) => self.reply(&ServerLine::Pong { token: token.unwrap_or("-").to_owned() }),
-            _ => self.error(ErrorCode::NotRegistered, "Send your name first (a line with just the name), then try again."),
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
+            _ => self.error(
+                ErrorCode::NotRegistered,
+                "Send your name first (a line with just the name), then try again.",
+            ),
         }
         None
     }
@@ -176,10 +236,15 @@ impl Session {
     fn handle_registered(&mut self, command: Command) -> Option<End> {
         match command {
             Command::Text(text) => self.post(None, text),
-            Command::Msg { to, text } => match self.shared.locked(|registry| registry.online_name(to)) {
-                Some(to) => self.post(Some(to), text),
-                None => self.error(ErrorCode::NoSuchUser, format!("Nobody called {to} is online. /who lists who is.")),
-            },
+            Command::Msg { to, text } => {
+                match self.shared.locked(|registry| registry.online_name(to)) {
+                    Some(to) => self.post(Some(to), text),
+                    None => self.error(
+                        ErrorCode::NoSuchUser,
+                        format!("Nobody called {to} is online. /who lists who is."),
+                    ),
+                }
+            }
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
@@ -194,42 +259,87 @@ impl Session {
                 push_history(&mut out, &messages);
                 self.send(out);
             }
-            Command::Ping(token) => self.reply(&ServerLine::Pong { token: token.unwrap_or("-").to_owned() }),
+            Command::Ping(token) => self.reply(&ServerLine::Pong {
+                token: token.unwrap_or("-").to_owned(),
+            }),
             Command::Help => self.help(),
             Command::Quit(reason) => return Some(End::Quit(reason.unwrap_or("quit").to_owned())),
-            Command::Name(_) => self.error(ErrorCode::UnknownCommand, "You already have a name; to change it, /quit and join again."),
-            Command::Unknown(word) => self.error(ErrorCode::UnknownCommand, format!("There is no /{word} command. /help lists the commands.")),
+            Command::Name(_) | Command::Login { .. } => self.error(
+                ErrorCode::UnknownCommand,
+                "You already have a name; to change it, /quit and join again.",
+            ),
+            Command::Unknown(word) => self.error(
+                ErrorCode::UnknownCommand,
+                format!("There is no /{word} command. /help lists the commands."),
+            ),
         }
         None
     }
 
-    fn try_register(&mut self, requested: &str) -> Option<End> {
+    /// Takes the name `requested`, with an account's password for `/login`.
+    fn try_register(&mut self, requested: &str, password: Option<&str>) -> Option<End> {
         let name = requested.trim();
         let config = &self.shared.config;
-        let refusal = if let Err(error) = validate_name(name) {
-            Some((ErrorCode::NameInvalid, format!("{name:?} is not a valid name: {error}. Try another.")))
+        let peer = self.control.peer;
+        let refusal = if password.is_some() && login::is_insecure(self.encrypted, peer) {
+            log::warn!("{peer}: refused a password sent in clear from another host");
+            Some((
+                ErrorCode::InsecureLogin,
+                "use TLS: passwords are accepted in clear only from this machine. This one crossed the network unencrypted, so change it.".to_owned(),
+            ))
+        } else if let Err(error) = validate_name(name) {
+            Some((
+                ErrorCode::NameInvalid,
+                format!("{name:?} is not a valid name: {error}. Try another."),
+            ))
         } else if let Some(allowed) = &config.allow_users
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
         {
-            Some((ErrorCode::NameNotAllowed, format!("{name} is not on this server's list of users. Ask its operator, or try another.")))
+            Some((
+                ErrorCode::NameNotAllowed,
+                format!(
+                    "{name} is not on this server's list of users. Ask its operator, or try another."
+                ),
+            ))
+        } else if let Err(refusal) = login::check_name(&self.shared, peer, name, password) {
+            Some(refusal)
         } else {
-            let join = chunk(ServerLine::Join { ts: Utc::now(), name: name.to_owned() }.encode());
+            let join = chunk(
+                ServerLine::Join {
+                    ts: Utc::now(),
+                    name: name.to_owned(),
+                }
+                .encode(),
+            );
             let replay = config.history_replay;
             let registered = self.shared.locked(|registry| {
-                registry.register(self.id, name, &join, |online, history| welcome_block(name, online, history), replay)
+                registry.register(
+                    self.id,
+                    name,
+                    &join,
+                    |online, history| welcome_block(name, online, history),
+                    replay,
+                )
             });
             match registered {
                 Ok(online) => {
                     let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
-                    self.state = State::Registered { name: name.to_owned() };
+                    self.state = State::Registered {
+                        name: name.to_owned(),
+                    };
                     return None;
                 }
-                Err(ErrorCode::NameTaken) => Some((ErrorCode::NameTaken, format!("{name} is taken (names ignore case). Try another."))),
-                Err(_) => return Some(End::Lost), // The server is closing.
+                Err(RegisterError::NameTaken) => Some((
+                    ErrorCode::NameTaken,
+                    format!("{name} is taken (names ignore case). Try another."),
+                )),
+                Err(RegisterError::Closed) => return Some(End::Lost),
             }
         };
-        let State::Unregistered { attempts, .. } = &mut self.state else { return None };
+        let State::Unregistered { attempts, .. } = &mut self.state else {
+            return None;
+        };
         *attempts += 1;
         let attempts = *attempts;
         if let Some((code, text)) = refusal {
@@ -242,12 +352,22 @@ impl Session {
     /// which slows this sender down and nobody else.
     fn post(&self, to: Option<String>, text: &str) {
         let Some(from) = self.name() else { return };
-        let post = Post { sender: self.id, from: from.to_owned(), to, text: text.to_owned() };
-        let _ = self.posts.send(Request::Post(post));
+        let post = Post {
+            sender: self.id,
+            from: from.to_owned(),
+            to,
+            text: text.to_owned(),
+        };
+        if self.posts.send(Request::Post(post)).is_ok() {
+            self.posts_in_flight.set(true);
+        }
     }
 
     /// Waits until everything this session posted is stored and queued.
     fn wait_for_posts(&self) {
+        if !self.posts_in_flight.replace(false) {
+            return;
+        }
         let (done, wait) = crossbeam_channel::bounded(1);
         if self.posts.send(Request::Fence(done)).is_ok() {
             let _ = wait.recv();
@@ -260,17 +380,20 @@ impl Session {
         let (leave, farewell) = match &end {
             End::Quit(reason) => (reason.as_str(), Some("goodbye")),
             End::Lost => ("connection lost", None),
-            End::RegistrationTimeout => ("connection lost", Some("registration timed out: send your name within the time allowed")),
+            End::RegistrationTimeout => (
+                "connection lost",
+                Some("registration timed out: send your name within the time allowed"),
+            ),
             End::TooManyAttempts => ("connection lost", Some("too many refused names")),
         };
         if let Some(farewell) = farewell {
             self.control.set_farewell(farewell, false);
         }
-        if self.name().is_some() {
-            self.wait_for_posts();
-        }
+        self.wait_for_posts();
         let peer = self.control.peer;
-        let removed = self.shared.locked(|registry| registry.remove(self.id, leave, Utc::now()));
+        let removed = self
+            .shared
+            .locked(|registry| registry.remove(self.id, leave, Utc::now()));
         if removed && let Some(name) = self.name() {
             log::info!("{peer}: {name} left ({leave})");
         }
@@ -286,23 +409,32 @@ impl Session {
     fn help(&self) {
         let mut out = String::new();
         for text in HELP {
-            ServerLine::Info { text: (*text).to_owned() }.encode_into(&mut out);
+            ServerLine::Info {
+                text: (*text).to_owned(),
+            }
+            .encode_into(&mut out);
         }
         self.send(out);
     }
 
     fn error(&self, code: ErrorCode, text: impl Into<String>) {
-        self.reply(&ServerLine::Error { code, text: text.into() });
+        self.reply(&ServerLine::Error {
+            code,
+            text: text.into(),
+        });
     }
 
     fn reply(&self, line: &ServerLine) {
         self.send(line.encode());
     }
 
-    /// Queues lines for this client; if its own queue is full it is evicted.
+    /// Queues lines for this client, after its own messages still on their way
+    /// through the history thread. If its queue is full it is evicted.
     fn send(&self, lines: String) {
+        self.wait_for_posts();
         if !self.outbox.offer(&chunk(lines)) {
-            self.shared.locked(|registry| registry.mark_overflowed(self.id));
+            self.shared
+                .locked(|registry| registry.mark_overflowed(self.id));
         }
     }
 }
@@ -314,6 +446,7 @@ const HELP: &[&str] = &[
     "  /history [n]         replay the last n room messages (1 to 1000, default 50)",
     "  /ping [token]        check the connection (the server answers PONG)",
     "  /quit [reason]       leave (or type {exit})",
+    "  /login <name> <pw>   join as an account (before joining; over TLS)",
     "  /help                this list",
     "  //text               send a room message that starts with /",
     "Before joining, send your name. Anything else you type goes to the room.",
@@ -323,18 +456,46 @@ fn chunk(lines: String) -> Chunk {
     Chunk::from(lines.into_bytes())
 }
 
+/// What a line costs in flood-control tokens: commands that make the server
+/// gather and send a lot cost more than a message.
+fn cost(frame: &Frame) -> u32 {
+    match frame {
+        Frame::Line(line) if line.len() > 1 && line.starts_with('/') && !line.starts_with("//") => {
+            let word = line[1..].split(' ').next().unwrap_or_default();
+            if word.eq_ignore_ascii_case("who") || word.eq_ignore_ascii_case("history") {
+                3
+            } else {
+                1
+            }
+        }
+        _ => 1,
+    }
+}
+
 fn is_timeout(error: &std::io::Error) -> bool {
-    matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// The block a client gets on joining: `WELCOME`, the online list, the history.
-fn welcome_block(name: &str, online: &mut dyn Iterator<Item = &str>, history: &[Arc<StoredMessage>]) -> Chunk {
+fn welcome_block(
+    name: &str,
+    online: &mut dyn Iterator<Item = &str>,
+    history: &[Arc<StoredMessage>],
+) -> Chunk {
     // Sized up front: growing from empty freed a block of every size up to 1 KiB
     // into glibc's per-thread cache, which keeps them for the life of the thread.
     let mut users = String::with_capacity(4096);
     let count = push_users(&mut users, online);
     let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
-    let mut out = ServerLine::Welcome { name: name.to_owned(), online: count, text }.encode();
+    let mut out = ServerLine::Welcome {
+        name: name.to_owned(),
+        online: count,
+        text,
+    }
+    .encode();
     out.reserve(users.len() + 4096);
     out.push_str(&users);
     push_history(&mut out, history);
@@ -348,7 +509,8 @@ fn push_users<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) -> u64
     let mut count = 0;
     let mut line_start = None;
     for name in names {
-        let fits = line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
+        let fits =
+            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
         if fits {
             out.push(' ');
         } else {
@@ -386,14 +548,23 @@ mod tests {
 
     #[test]
     fn users_lines_respect_the_line_limit() {
-        let names: Vec<String> = (0..2000).map(|i| format!("user{i:05}_{}", "x".repeat(20))).collect();
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
+            .collect();
         let mut out = String::new();
         let count = push_users(&mut out, names.iter().map(String::as_str));
         assert_eq!(count, 2000);
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines.len() > 2, "split over several lines");
-        assert!(lines.iter().all(|line| line.len() < MAX_SERVER_LINE), "each line within the limit, LF included");
-        let listed: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("USERS :")).flat_map(|l| l.split(' ')).collect();
+        assert!(
+            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
+            "each line within the limit, LF included"
+        );
+        let listed: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("USERS :"))
+            .flat_map(|l| l.split(' '))
+            .collect();
         assert_eq!(listed, names);
         assert_eq!(*lines.last().unwrap(), "USERS-END 2000");
     }

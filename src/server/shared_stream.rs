@@ -4,7 +4,8 @@
 //! client. Under a limit of 20,000 open files that capped the server at 6,600
 //! clients. A socket can be read by one thread and written by another through
 //! `&TcpStream`, so they now share one descriptor, closed when the last of the
-//! three lets go.
+//! three lets go. (A TLS connection's halves are made by `TlsLink::split`,
+//! which keeps its own handles.)
 //!
 //! [`Control`]: super::registry::Control
 
@@ -20,13 +21,6 @@ pub(crate) struct SharedStream(Arc<TcpStream>);
 impl SharedStream {
     pub(crate) fn new(stream: TcpStream) -> SharedStream {
         SharedStream(Arc::new(stream))
-    }
-
-    /// Another handle on the same socket. Unlike `TcpStream::try_clone` it
-    /// opens no new descriptor and never fails; it returns a `Result` so that
-    /// it can stand where `try_clone` stood.
-    pub(crate) fn try_clone(&self) -> io::Result<SharedStream> {
-        Ok(self.clone())
     }
 }
 

@@ -5,15 +5,17 @@
 //! one system call rather than one per line. When every producer has dropped
 //! its end of the queue it sends the farewell `BYE`, if the server is closing
 //! the connection, and shuts the socket's write side.
+//!
+//! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
+//! session's request to send the TLS records reading produced (see
+//! `transport.rs`).
 
 use std::collections::VecDeque;
-use std::io::Write;
-use std::net::Shutdown;
 use std::sync::Arc;
 
 use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
-use super::shared_stream::SharedStream;
+use super::transport::Output;
 use crate::protocol::ServerLine;
 
 /// Bytes copied into one buffer for one `write_all`, at most. Buffers of
@@ -32,7 +34,7 @@ const MIN_BUFFER: usize = 2048;
 const KEEP_BATCH: usize = 64;
 
 /// The thread's body.
-pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>) {
+pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     while inbox.recv_batch(&mut batch) {
         if control
@@ -42,7 +44,10 @@ pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>)
             break;
         }
         if let Err(error) = write_batch(&mut stream, &mut batch) {
+            // A peer that is gone or takes nothing for the write timeout:
+            // wake the session so the connection ends as lost.
             log::debug!("{}: write failed: {error}", control.peer);
+            control.stop_reading();
             return;
         }
         if batch.capacity() > KEEP_BATCH {
@@ -55,14 +60,14 @@ pub(crate) fn run(mut stream: SharedStream, inbox: Inbox, control: Arc<Control>)
         };
         let _ = stream.write_all(bye.encode().as_bytes());
     }
-    let _ = stream.shutdown(Shutdown::Write);
+    stream.finish();
 }
 
 /// Writes and empties the batch: a single chunk as it is, several copied into
 /// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
 /// freed at once, so an idle client keeps no buffer (it used to keep up to
 /// 16 KiB each, grown by a burst of JOINs).
-fn write_batch(stream: &mut SharedStream, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
+fn write_batch(stream: &mut Output, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
     if batch.len() == 1 {
         let only = batch.pop_front().expect("one chunk");
         return stream.write_all(&only);

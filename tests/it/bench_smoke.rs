@@ -8,12 +8,13 @@ mod load;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use chatroom::server::{Config, Server};
+use chatroom::server::Server;
 use load::{Dialect, Load, Plan};
 
 fn start_server() -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    Server::start(listener, Config::default()).expect("server starts")
+    // Every generated client comes from 127.0.0.1 and sends at full speed.
+    Server::start(listener, crate::support::unthrottled()).expect("server starts")
 }
 
 #[test]

@@ -1,4 +1,11 @@
-//! The one integration-test binary: each module tests the project from the
-//! outside, against servers started in-process on 127.0.0.1:0.
+//! The one integration-test binary: real sockets, real processes.
+//!
+//! `support` starts servers (in-process on port 0, or the real binary) and
+//! speaks raw protocol lines with deadlines; each other module covers one area.
 
 mod bench_smoke;
+mod client;
+mod server;
+mod support;
+mod tls;
+mod tpc;

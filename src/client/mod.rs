@@ -1,0 +1,142 @@
+//! `chat-client`: the terminal client.
+//!
+//! Pure parts, each tested on its own:
+//! - [`input`]: a typed line understood (send it, quit, `/help`, refuse it).
+//! - [`render`]: one thing to show made into a display line (time, colour,
+//!   markers; control characters stripped).
+//! - [`session`]: what a server line means for the user; online names; what
+//!   was missed while away.
+//! - [`backoff`]: the reconnect schedule.
+//! - [`complete`]: tab completion.
+//! - [`flags`]: the TLS and login flags any connecting binary can flatten in.
+//! - [`secure`]: the server endpoint (TLS trust, first-use prompt) and the
+//!   account password.
+//!
+//! Drivers, which own the sockets, threads and terminal:
+//! - [`net`]: the network thread: sends typed lines, shows server lines,
+//!   reconnects in terminal mode.
+//! - [`plain`]: plain mode (stdin or stdout not a terminal): one line per event.
+//! - [`terminal`]: terminal mode: a rustyline prompt that messages never garble.
+//!
+//! [`run`] picks the mode and returns how the client ended.
+
+pub mod backoff;
+pub mod complete;
+pub mod flags;
+pub mod input;
+pub mod net;
+pub mod plain;
+pub mod render;
+pub mod secure;
+pub mod session;
+pub mod terminal;
+
+use std::io::{self, IsTerminal};
+
+use crate::conn::ConnError;
+use crate::tls::Trust;
+use secure::{Credentials, Endpoint};
+
+/// What the client needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Server host name or address.
+    pub host: String,
+    /// Server TCP port.
+    pub port: u16,
+    /// Connect over TLS, trusting the server this way; `None`: plain TCP.
+    pub tls: Option<Trust>,
+    /// Trust on first use: remember a new server without asking.
+    pub accept_new: bool,
+    /// Where the account password comes from, if one is needed.
+    pub credentials: Credentials,
+    /// The name to join as; asked for when `None`.
+    pub name: Option<String>,
+    /// Colour in terminal mode (off when `NO_COLOR` is set). Plain mode never
+    /// uses colour.
+    pub colour: bool,
+}
+
+/// Why the client stopped other than by the user quitting. Each maps to an
+/// exit code with [`ClientError::exit_code`].
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No server answered at the address (exit 1).
+    #[error(
+        "could not connect to {addr}: {source}. Is chat-server running there? Check --host and --port."
+    )]
+    Connect {
+        /// The host and port tried.
+        addr: String,
+        /// Why it failed.
+        source: io::Error,
+    },
+    /// The server refused the name, in plain mode (exit 2).
+    #[error("the server refused the name {name:?} ({code}): {text}")]
+    NameRefused {
+        /// The name asked for.
+        name: String,
+        /// The `ERROR` code, e.g. `name-taken`.
+        code: String,
+        /// The server's explanation.
+        text: String,
+    },
+    /// The server closed the connection or it broke, in plain mode (exit 3).
+    #[error("the server closed the connection{}", .0.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Lost(Option<String>),
+    /// Joining failed other than by a refused name: timeout, closed, I/O (exit 1).
+    #[error("could not join: {0}")]
+    Join(ConnError),
+    /// Plain mode without `--name` and stdin ended before a name line (exit 1).
+    #[error("no name given: pass --name NAME or write the name as the first line")]
+    NoName,
+    /// The line editor failed (exit 1).
+    #[error("terminal: {0}")]
+    Terminal(#[from] rustyline::error::ReadlineError),
+    /// TLS could not be set up, or the server is not trusted (exit 1).
+    #[error("{0}")]
+    Tls(String),
+    /// No password could be had (exit 1).
+    #[error("{0}")]
+    Password(String),
+    /// Starting a thread or another local I/O failed (exit 1).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl ClientError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::NameRefused { .. } => 2,
+            ClientError::Lost(_) => 3,
+            _ => 1,
+        }
+    }
+}
+
+impl ClientError {
+    /// A failed connection attempt: where it tried, or why it was refused.
+    pub fn from_connect(error: ConnError) -> ClientError {
+        match error {
+            ConnError::Connect { addr, source } => ClientError::Connect { addr, source },
+            other => ClientError::Join(other),
+        }
+    }
+}
+
+/// Runs the client in terminal mode when stdin and stdout are both terminals,
+/// in plain mode otherwise. `Ok` when the user quit.
+pub fn run(config: &Config) -> Result<(), ClientError> {
+    let endpoint = Endpoint::prepare(
+        &config.host,
+        config.port,
+        config.tls.as_ref(),
+        config.accept_new,
+    )?;
+    if io::stdin().is_terminal() && io::stdout().is_terminal() {
+        terminal::run(config, endpoint)
+    } else {
+        plain::run(config, endpoint)
+    }
+}

@@ -1,0 +1,263 @@
+//! The network thread: the one owner of the connection.
+//!
+//! [`Net::run`] waits on two channels: lines the user typed ([`ToNet`], from the
+//! front end) and events from the server. It sends the first, and shows the
+//! second through a [`Sink`] after [`Session`] and [`Renderer`] made them
+//! display lines. When the connection is lost it either ends
+//! ([`Ending::Lost`], plain mode) or, given a [`Target`], reconnects with
+//! backoff, registers the same name again and asks for what was missed
+//! (terminal mode). It stops when the user quits: after the server's `BYE`, or
+//! when the front end drops its sender.
+//!
+//! It never reads the terminal and never exits the process: the front end
+//! decides what an [`Ending`] means.
+
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::TimeZone;
+use crossbeam_channel::{Receiver, RecvTimeoutError, select};
+use parking_lot::Mutex;
+
+use super::ClientError;
+use super::backoff::backoff_delay;
+use super::render::{Renderer, View};
+use super::secure::{Credentials, Endpoint};
+use super::session::Session;
+use crate::conn::{Connection, Event};
+use crate::protocol::ServerLine;
+
+pub use super::secure::CONNECT_TIMEOUT;
+/// How long the server may take to accept or refuse a name.
+pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for `BYE` after sending `/quit`.
+pub const BYE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the front end asks the network thread to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToNet {
+    /// Send this line.
+    Send(String),
+    /// Send this `/quit` line and stop once the server says `BYE`.
+    Quit(String),
+}
+
+/// Where display lines go: stdout in plain mode, the line editor's external
+/// printer in terminal mode.
+pub trait Sink: Send {
+    /// Shows one line (given without its line ending).
+    fn show(&mut self, line: String);
+}
+
+/// The online names, shared with tab completion. The lock guards only this
+/// list: the network thread replaces it, the completer copies from it.
+pub type SharedNames = Arc<Mutex<Vec<String>>>;
+
+/// Where to reconnect to, and as whom.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The server.
+    pub endpoint: Endpoint,
+    /// The name to register again.
+    pub name: String,
+    /// The password it logged in with, if any.
+    pub credentials: Credentials,
+}
+
+/// How the network thread ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (and the server said `BYE`, closed, or did not answer in
+    /// time).
+    Quit,
+    /// The server closed the connection or it broke: the `BYE` reason or the
+    /// error, if any.
+    Lost(Option<String>),
+}
+
+/// What woke the network thread up.
+enum Step {
+    /// The user typed something (`None`: the front end is gone, so quit).
+    Typed(Option<ToNet>),
+    /// The server said something.
+    Server(Event),
+    /// `BYE` did not come in time after `/quit`.
+    ByeTimeout,
+}
+
+/// Connects to the endpoint; a failure says where it tried, or why the server
+/// was not trusted.
+pub fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
+    endpoint.connect().map_err(ClientError::from_connect)
+}
+
+/// The network side of a running client. See the module docs.
+pub struct Net<S, Tz> {
+    /// The live connection.
+    pub conn: Connection,
+    /// The room as this client knows it.
+    pub session: Session,
+    /// Makes display lines.
+    pub renderer: Renderer<Tz>,
+    /// Where display lines go.
+    pub sink: S,
+    /// Updated whenever the online list changes.
+    pub names: SharedNames,
+    /// `Some` to reconnect when the connection is lost (terminal mode).
+    pub reconnect: Option<Target>,
+}
+
+impl<S, Tz> Net<S, Tz>
+where
+    S: Sink,
+    Tz: TimeZone,
+    Tz::Offset: Display,
+{
+    /// Runs until the user quits or, without a reconnect target, the
+    /// connection ends.
+    pub fn run(mut self, from_ui: Receiver<ToNet>) -> Ending {
+        let mut from_ui = from_ui;
+        let mut bye_deadline = crossbeam_channel::never();
+        let mut quitting = false;
+        let mut bye_reason = None;
+        loop {
+            match self.next_step(&from_ui, &bye_deadline) {
+                Step::Typed(Some(ToNet::Send(line))) => self.send(&line),
+                Step::Typed(quit) => {
+                    let line = match quit {
+                        Some(ToNet::Quit(line)) => line,
+                        _ => "/quit".to_owned(),
+                    };
+                    self.send(&line);
+                    (quitting, from_ui) = (true, crossbeam_channel::never());
+                    bye_deadline = crossbeam_channel::at(Instant::now() + BYE_TIMEOUT);
+                }
+                Step::Server(Event::Line(line)) => {
+                    if let ServerLine::Bye { reason } = &line {
+                        bye_reason = Some(reason.clone());
+                    }
+                    self.show_line(&line);
+                }
+                Step::Server(Event::Malformed { line, error }) => {
+                    log::warn!("ignored a malformed server line ({error}): {line:?}");
+                }
+                Step::Server(Event::Closed(_)) if quitting => return Ending::Quit,
+                Step::Server(Event::Closed(error)) => {
+                    let reason = bye_reason.take().or(error);
+                    if let Err(ending) = self.reconnect(reason, &from_ui) {
+                        return ending;
+                    }
+                }
+                Step::ByeTimeout => {
+                    log::warn!("no BYE from the server within {BYE_TIMEOUT:?}");
+                    return Ending::Quit;
+                }
+            }
+        }
+    }
+
+    fn next_step(&self, from_ui: &Receiver<ToNet>, bye_deadline: &Receiver<Instant>) -> Step {
+        select! {
+            recv(from_ui) -> request => Step::Typed(request.ok()),
+            recv(self.conn.events()) -> event => Step::Server(event.unwrap_or(Event::Closed(None))),
+            recv(bye_deadline) -> _ => Step::ByeTimeout,
+        }
+    }
+
+    fn show(&mut self, view: &View) {
+        let line = self.renderer.render(view);
+        self.sink.show(line);
+    }
+
+    fn send(&mut self, line: &str) {
+        // A failed write means the socket is gone; the reader thread reports
+        // that as `Closed`, which is where it is handled.
+        if let Err(error) = self.conn.send(line) {
+            log::debug!("send failed: {error}");
+        }
+    }
+
+    fn show_line(&mut self, line: &ServerLine) {
+        for view in self.session.handle(line) {
+            self.show(&view);
+        }
+        let online = self.session.online();
+        let mut names = self.names.lock();
+        if names.as_slice() != online {
+            *names = online.to_vec();
+        }
+    }
+
+    /// Reconnects with backoff, or gives the ending when there is no target or
+    /// the user quits while waiting. Lines typed meanwhile are sent once back.
+    fn reconnect(
+        &mut self,
+        reason: Option<String>,
+        from_ui: &Receiver<ToNet>,
+    ) -> Result<(), Ending> {
+        let Some(mut target) = self.reconnect.clone() else {
+            return Err(Ending::Lost(reason));
+        };
+        let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+        self.show(&View::Notice(format!("connection lost{why}")));
+        let mut queued = Vec::new();
+        let mut attempt = 0;
+        loop {
+            let delay = backoff_delay(attempt);
+            attempt = attempt.saturating_add(1);
+            self.show(&View::Notice(format!(
+                "reconnecting in {} s",
+                delay.as_secs()
+            )));
+            self.wait_gathering(Instant::now() + delay, from_ui, &mut queued)?;
+            match register_again(&mut target) {
+                Ok((conn, online)) => {
+                    self.conn = conn;
+                    self.show(&View::Notice(format!(
+                        "reconnected as {} ({online} online)",
+                        target.name
+                    )));
+                    let history = self.session.reconnected();
+                    self.send(&history);
+                    queued.iter().for_each(|line| self.send(line));
+                    return Ok(());
+                }
+                Err(error) => self.show(&View::Notice(format!("reconnect failed: {error}"))),
+            }
+        }
+    }
+
+    /// Waits until `deadline`, keeping typed lines in `queued`; a quit ends it.
+    fn wait_gathering(
+        &mut self,
+        deadline: Instant,
+        from_ui: &Receiver<ToNet>,
+        queued: &mut Vec<String>,
+    ) -> Result<(), Ending> {
+        loop {
+            match from_ui.recv_deadline(deadline) {
+                Ok(ToNet::Send(line)) => {
+                    self.show(&View::Notice(
+                        "not connected: the line will be sent once back".into(),
+                    ));
+                    queued.push(line);
+                }
+                Ok(ToNet::Quit(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Ending::Quit);
+                }
+                Err(RecvTimeoutError::Timeout) => return Ok(()),
+            }
+        }
+    }
+}
+
+fn register_again(target: &mut Target) -> Result<(Connection, u64), String> {
+    let mut conn = target.endpoint.connect().map_err(|e| e.to_string())?;
+    let joined = target
+        .credentials
+        .join(&mut conn, &target.endpoint, &target.name, REGISTER_TIMEOUT)
+        .map_err(|e| e.to_string())?;
+    let (_, online) = joined.map_err(|e| e.to_string())?;
+    Ok((conn, online))
+}

@@ -1,0 +1,178 @@
+//! Plain mode: for scripts, bots and tests (stdin or stdout is not a terminal).
+//!
+//! No prompt and no colour: one line on stdout per event, in the format of
+//! [`Renderer`] with colour off (see `docs/client.md`). Each stdin line is
+//! typed input; stdin's end sends `/quit` and ends once the server's `BYE`
+//! arrives. The server closing or the connection breaking ends the client with
+//! [`ClientError::Lost`]; a refused name with [`ClientError::NameRefused`].
+//!
+//! Threads: `chat-stdin` reads stdin into a channel, `chat-net` runs [`Net`],
+//! and the calling thread turns typed lines into requests. `chat-net` is always
+//! joined; `chat-stdin` is joined when stdin ended, and otherwise left blocked
+//! in its read (a read on stdin cannot be interrupted) for the process exit to
+//! end.
+
+use std::io::{self, BufRead, Write};
+use std::thread;
+
+use chrono::Local;
+use crossbeam_channel::{Receiver, Sender, select};
+
+use super::input::{HELP, Input, parse_input};
+use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
+use super::render::{Renderer, View};
+use super::secure::Endpoint;
+use super::session::Session;
+use super::{ClientError, Config};
+use crate::conn::ConnError;
+
+/// Writes each display line to stdout and flushes it.
+#[derive(Debug, Default)]
+pub struct StdoutSink;
+
+impl Sink for StdoutSink {
+    fn show(&mut self, line: String) {
+        let mut out = io::stdout().lock();
+        // A closed stdout is not worth stopping the chat for; the server side
+        // still ends the session normally.
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+}
+
+/// Runs plain mode until the user's `/quit` (or stdin's end) is answered, or
+/// the server goes away.
+pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
+    let (stdin_tx, typed) = crossbeam_channel::bounded(64);
+    let stdin_thread = thread::Builder::new()
+        .name("chat-stdin".into())
+        .spawn(move || read_stdin(stdin_tx))?;
+    let result = run_session(config, &endpoint, &typed);
+    drop(typed);
+    if stdin_thread.is_finished() {
+        let _ = stdin_thread.join();
+    }
+    result
+}
+
+fn run_session(
+    config: &Config,
+    endpoint: &Endpoint,
+    typed: &Receiver<String>,
+) -> Result<(), ClientError> {
+    let mut conn = net::connect(endpoint)?;
+    let asked = match &config.name {
+        Some(name) => name.clone(),
+        None => typed.recv().map_err(|_| ClientError::NoName)?,
+    };
+    let mut credentials = config.credentials.clone();
+    let (name, online) = credentials
+        .join(&mut conn, endpoint, &asked, REGISTER_TIMEOUT)?
+        .map_err(|error| refused(&asked, error))?;
+    let renderer = Renderer::new(&name, false, Local);
+    let joined = View::Notice(format!("joined as {name} ({online} online)"));
+    StdoutSink.show(renderer.render(&joined));
+
+    let (to_net, from_ui) = crossbeam_channel::bounded(64);
+    let (done_tx, done) = crossbeam_channel::bounded::<()>(1);
+    let net = Net {
+        conn,
+        session: Session::new(),
+        renderer: renderer.clone(),
+        sink: StdoutSink,
+        names: Default::default(),
+        reconnect: None,
+    };
+    let net_thread = thread::Builder::new()
+        .name("chat-net".into())
+        .spawn(move || {
+            let ending = net.run(from_ui);
+            drop(done_tx);
+            ending
+        })?;
+    forward_typed(typed, &to_net, &done, &renderer);
+    drop(to_net);
+    let ending = net_thread
+        .join()
+        .map_err(|_| io::Error::other("the network thread panicked"))?;
+    match ending {
+        Ending::Quit => Ok(()),
+        Ending::Lost(reason) => Err(ClientError::Lost(reason)),
+    }
+}
+
+fn refused(name: &str, error: ConnError) -> ClientError {
+    match error {
+        ConnError::Refused { code, text } => ClientError::NameRefused {
+            name: name.to_owned(),
+            code: code.as_str().to_owned(),
+            text,
+        },
+        other => ClientError::Join(other),
+    }
+}
+
+/// Turns typed lines into requests until the user quits, stdin ends (a quit
+/// too) or the network thread is done.
+fn forward_typed(
+    typed: &Receiver<String>,
+    to_net: &Sender<ToNet>,
+    done: &Receiver<()>,
+    renderer: &Renderer<Local>,
+) {
+    loop {
+        let line = select! {
+            recv(typed) -> line => line,
+            recv(done) -> _ => return,
+        };
+        let Ok(line) = line else {
+            let _ = to_net.send(ToNet::Quit("/quit".into()));
+            return;
+        };
+        let request = match parse_input(&line) {
+            Input::Send(line) => ToNet::Send(line),
+            Input::Quit(line) => {
+                let _ = to_net.send(ToNet::Quit(line));
+                return;
+            }
+            Input::Help => {
+                let help = HELP.iter().map(|h| View::Notice((*h).into()));
+                help.for_each(|view| StdoutSink.show(renderer.render(&view)));
+                continue;
+            }
+            Input::Refused(text) => {
+                StdoutSink.show(renderer.render(&View::Error(text)));
+                continue;
+            }
+            Input::Clear | Input::Nothing => continue,
+        };
+        if to_net.send(request).is_err() {
+            return;
+        }
+    }
+}
+
+/// The `chat-stdin` thread: one string per stdin line (line ending removed,
+/// invalid UTF-8 replaced) until stdin ends or nobody listens.
+fn read_stdin(lines: Sender<String>) {
+    let mut stdin = io::stdin().lock();
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match stdin.read_until(b'\n', &mut buffer) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(error) => {
+                log::warn!("reading stdin failed: {error}");
+                return;
+            }
+        }
+        let line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if lines
+            .send(String::from_utf8_lossy(line).into_owned())
+            .is_err()
+        {
+            return;
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Turning what happened into one display line.
+//!
+//! A [`View`] is one thing to show (a message, a join, a notice, ...);
+//! [`Renderer::render`] makes it a line: `[HH:MM]` in the renderer's time zone,
+//! `<name> text`, a stable colour per name, own messages and mentions standing
+//! out, history dimmed and marked. With colour off the same text comes out with
+//! no escape sequence at all: that is the plain-mode format. Every piece of text
+//! that came from the network is stripped of control characters here, so nothing
+//! a user sends can reach another user's terminal as an escape sequence.
+//!
+//! Pure: it never prints and never reads the clock or the environment.
+
+use std::fmt::Display;
+
+use chrono::TimeZone;
+
+use super::input::ACTION_PREFIX;
+use crate::protocol::frame::is_forbidden_char;
+use crate::protocol::name_key;
+use crate::protocol::server_line::Timestamp;
+
+/// Whether a room message is live or replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// It just arrived.
+    Live,
+    /// Replayed history (on joining, or asked for with `/history`): dimmed.
+    History,
+    /// Replayed after a reconnect: sent while this client was away.
+    Missed,
+}
+
+/// One thing to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    /// A room message (an action when its text starts with `/me `).
+    Message {
+        ts: Timestamp,
+        from: String,
+        text: String,
+        replay: Replay,
+    },
+    /// A private message, to or from this user.
+    Private {
+        ts: Timestamp,
+        from: String,
+        to: String,
+        text: String,
+    },
+    /// Someone joined.
+    Join { ts: Timestamp, name: String },
+    /// Someone left.
+    Leave {
+        ts: Timestamp,
+        name: String,
+        reason: String,
+    },
+    /// A notice: from the server (`INFO`, `WELCOME`, ...) or from the client.
+    Notice(String),
+    /// Something went wrong: a server `ERROR` or a line the client refused.
+    Error(String),
+}
+
+/// Name colours: ANSI foreground codes, picked by [`name_colour`]. Red is left
+/// out (errors) and so is bright yellow (mentions).
+const NAME_COLOURS: [u8; 9] = [32, 33, 34, 35, 36, 92, 94, 95, 96];
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const MENTION: &str = "\x1b[1;93m";
+const PRIVATE: &str = "\x1b[1;35m";
+
+/// The colour of a name: the same name (in any case) always gets the same colour,
+/// in every client and every run (FNV-1a over the lower-cased name; its high
+/// half picks the colour, as FNV's low bits mix poorly).
+pub fn name_colour(name: &str) -> u8 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name_key(name).bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    NAME_COLOURS[(hash >> 16) as usize % NAME_COLOURS.len()]
+}
+
+/// Removes control characters (C0 but TAB, DEL, C1) and turns TAB into a space.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|&c| c == '\t' || !is_forbidden_char(c))
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect()
+}
+
+/// Whether `text` mentions `name` as a whole word, in any case.
+pub fn mentions(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let (text, name) = (text.to_ascii_lowercase(), name.to_ascii_lowercase());
+    text.match_indices(&name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(is_name_char) && !after.is_some_and(is_name_char)
+    })
+}
+
+/// Makes display lines for one user. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Renderer<Tz> {
+    me: String,
+    colour: bool,
+    zone: Tz,
+}
+
+impl<Tz> Renderer<Tz>
+where
+    Tz: TimeZone,
+    Tz::Offset: Display,
+{
+    /// A renderer for the user `me`, showing times in `zone`, with or without
+    /// colour.
+    pub fn new(me: &str, colour: bool, zone: Tz) -> Renderer<Tz> {
+        Renderer {
+            me: me.to_owned(),
+            colour,
+            zone,
+        }
+    }
+
+    /// The line for `view`, without a line ending.
+    pub fn render(&self, view: &View) -> String {
+        match view {
+            View::Message {
+                ts,
+                from,
+                text,
+                replay,
+            } => self.message(ts, from, text, *replay),
+            View::Private { ts, from, to, text } => self.private(ts, from, to, text),
+            View::Join { ts, name } => {
+                format!("{} --> {} joined", self.time(ts), self.name(name))
+            }
+            View::Leave { ts, name, reason } => format!(
+                "{} <-- {} left ({})",
+                self.time(ts),
+                self.name(name),
+                clean(reason)
+            ),
+            View::Notice(text) => format!("{} {}", self.paint(BOLD, "***"), clean(text)),
+            View::Error(text) => self.paint(RED, &format!("!!! {}", clean(text))),
+        }
+    }
+
+    fn message(&self, ts: &Timestamp, from: &str, text: &str, replay: Replay) -> String {
+        let marker = match replay {
+            Replay::Live => "",
+            Replay::History => "[history] ",
+            Replay::Missed => "[missed] ",
+        };
+        if replay == Replay::History {
+            let plain = Renderer::new(&self.me, false, self.zone.clone());
+            let body = plain.message_body(from, text);
+            return self.paint(DIM, &format!("{} {marker}{body}", self.time(ts)));
+        }
+        format!(
+            "{} {marker}{}",
+            self.time(ts),
+            self.message_body(from, text)
+        )
+    }
+
+    /// `<name> text` or `* name action`, coloured.
+    fn message_body(&self, from: &str, text: &str) -> String {
+        let own = name_key(from) == name_key(&self.me);
+        let text_style = if own {
+            BOLD
+        } else if mentions(text, &self.me) {
+            MENTION
+        } else {
+            ""
+        };
+        if let Some(action) = text.strip_prefix(ACTION_PREFIX) {
+            let body = format!("{} {}", self.name(from), clean(action));
+            return format!("{}{}", self.paint(text_style, "* "), body);
+        }
+        let name = format!("<{}>", self.name(from));
+        format!("{name} {}", self.paint(text_style, &clean(text)))
+    }
+
+    fn private(&self, ts: &Timestamp, from: &str, to: &str, text: &str) -> String {
+        let marker = if name_key(to) == name_key(&self.me) {
+            format!("[msg from {}]", clean(from))
+        } else if name_key(from) == name_key(&self.me) {
+            format!("[msg to {}]", clean(to))
+        } else {
+            format!("[msg {} -> {}]", clean(from), clean(to))
+        };
+        let text = match text.strip_prefix(ACTION_PREFIX) {
+            Some(action) => format!("* {} {}", clean(from), clean(action)),
+            None => clean(text),
+        };
+        format!("{} {} {text}", self.time(ts), self.paint(PRIVATE, &marker))
+    }
+
+    fn time(&self, ts: &Timestamp) -> String {
+        format!("[{}]", ts.with_timezone(&self.zone).format("%H:%M"))
+    }
+
+    fn name(&self, name: &str) -> String {
+        let name = clean(name);
+        if !self.colour {
+            return name;
+        }
+        format!("\x1b[{}m{name}{RESET}", name_colour(&name))
+    }
+
+    fn paint(&self, style: &str, text: &str) -> String {
+        if !self.colour || style.is_empty() {
+            return text.to_owned();
+        }
+        format!("{style}{text}{RESET}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{FixedOffset, Utc};
+
+    use super::*;
+    use crate::protocol::parse_ts;
+
+    fn ts() -> Timestamp {
+        parse_ts("2026-11-21T09:30:00.123Z").unwrap()
+    }
+
+    fn message(from: &str, text: &str, replay: Replay) -> View {
+        View::Message {
+            ts: ts(),
+            from: from.into(),
+            text: text.into(),
+            replay,
+        }
+    }
+
+    fn private(from: &str, to: &str, text: &str) -> View {
+        View::Private {
+            ts: ts(),
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+        }
+    }
+
+    fn check(view: View, expected: &str) {
+        let renderer = Renderer::new("alice", false, Utc);
+        assert_eq!(renderer.render(&view), expected, "{view:?}");
+    }
+
+    fn check_colour(view: View, expected: &str) {
+        let renderer = Renderer::new("alice", true, Utc);
+        assert_eq!(renderer.render(&view), expected, "{view:?}");
+    }
+
+    #[test]
+    fn plain_lines() {
+        use Replay::*;
+        check(message("bob", "hi alice", Live), "[09:30] <bob> hi alice");
+        check(message("bob", "/me waves", Live), "[09:30] * bob waves");
+        check(message("bob", "/menu", Live), "[09:30] <bob> /menu");
+        check(
+            message("bob", "old", History),
+            "[09:30] [history] <bob> old",
+        );
+        check(
+            message("bob", "/me sat", History),
+            "[09:30] [history] * bob sat",
+        );
+        check(
+            message("bob", "away", Missed),
+            "[09:30] [missed] <bob> away",
+        );
+        check(
+            private("bob", "alice", "psst"),
+            "[09:30] [msg from bob] psst",
+        );
+        check(private("alice", "bob", "psst"), "[09:30] [msg to bob] psst");
+        check(private("carol", "bob", "x"), "[09:30] [msg carol -> bob] x");
+        check(
+            private("bob", "alice", "/me nods"),
+            "[09:30] [msg from bob] * bob nods",
+        );
+        let (name, reason) = ("bob".to_string(), "lunch".to_string());
+        check(
+            View::Join {
+                ts: ts(),
+                name: name.clone(),
+            },
+            "[09:30] --> bob joined",
+        );
+        check(
+            View::Leave {
+                ts: ts(),
+                name,
+                reason,
+            },
+            "[09:30] <-- bob left (lunch)",
+        );
+        check(View::Notice("2 online".into()), "*** 2 online");
+        check(
+            View::Error("no-such-user: who?".into()),
+            "!!! no-such-user: who?",
+        );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_screen() {
+        use Replay::*;
+        check(
+            message("bob", "\u{1b}[2Jgone\u{7}", Live),
+            "[09:30] <bob> [2Jgone",
+        );
+        check(
+            message("b\u{1b}ob", "a\tb\u{9b}c", Live),
+            "[09:30] <bob> a bc",
+        );
+        check(View::Notice("x\u{0}y\u{7f}".into()), "*** xy");
+    }
+
+    #[test]
+    fn coloured_lines() {
+        use Replay::*;
+        let bob = format!("\x1b[{}mbob\x1b[0m", name_colour("bob"));
+        let alice = format!("\x1b[{}malice\x1b[0m", name_colour("alice"));
+        check_colour(message("bob", "hi", Live), &format!("[09:30] <{bob}> hi"));
+        check_colour(
+            message("bob", "hi Alice!", Live),
+            &format!("[09:30] <{bob}> \x1b[1;93mhi Alice!\x1b[0m"),
+        );
+        check_colour(
+            message("alice", "mine", Live),
+            &format!("[09:30] <{alice}> \x1b[1mmine\x1b[0m"),
+        );
+        check_colour(
+            message("bob", "/me waves", Live),
+            &format!("[09:30] * {bob} waves"),
+        );
+        check_colour(
+            message("bob", "old", History),
+            "\x1b[2m[09:30] [history] <bob> old\x1b[0m",
+        );
+        check_colour(View::Error("oops".into()), "\x1b[31m!!! oops\x1b[0m");
+        check_colour(View::Notice("hey".into()), "\x1b[1m***\x1b[0m hey");
+        check_colour(
+            private("bob", "alice", "psst"),
+            "[09:30] \x1b[1;35m[msg from bob]\x1b[0m psst",
+        );
+    }
+
+    #[test]
+    fn times_are_shown_in_the_renderers_zone() {
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let renderer = Renderer::new("alice", false, paris);
+        let line = renderer.render(&message("bob", "hi", Replay::Live));
+        assert_eq!(line, "[10:30] <bob> hi");
+    }
+
+    #[test]
+    fn mention_table() {
+        let check = |text: &str, expected: bool| {
+            assert_eq!(mentions(text, "alice"), expected, "{text:?}");
+        };
+        check("hi alice", true);
+        check("ALICE: look", true);
+        check("(alice)", true);
+        check("alice", true);
+        check("malice aforethought", false);
+        check("alice_2 is here", false);
+        check("alice-bot", false);
+        check("nobody", false);
+        check("émile and alice", true);
+    }
+
+    #[test]
+    fn name_colours_are_stable_and_case_blind() {
+        let check = |name: &str, expected: u8| assert_eq!(name_colour(name), expected, "{name}");
+        check("alice", name_colour("ALICE"));
+        check("bob", name_colour("Bob"));
+        // Pinned: changing the hash would change everyone's colours.
+        check("alice", 95);
+        check("bob", 92);
+        check("carol", 94);
+        check("dave", 36);
+        let used: std::collections::BTreeSet<u8> =
+            (0..200).map(|i| name_colour(&format!("user{i}"))).collect();
+        assert_eq!(used.len(), NAME_COLOURS.len(), "every colour gets used");
+    }
+}

@@ -1,0 +1,258 @@
+//! Accounts: names that can only be taken with a password.
+//!
+//! They live in the `accounts` table of the server's database (`history.db` in
+//! the data directory), managed by `chat-server user add|del|list` through
+//! [`Accounts`]. A password is kept only as an argon2id hash (a PHC string
+//! with its own random salt and parameters); it is never stored, logged or
+//! returned in clear.
+//!
+//! The session threads look accounts up with `Accounts::lookup`, which opens
+//! the database for that one query: no connection or lock is shared between
+//! sessions, and an account added while the server runs counts at once.
+//! Checking a password ([`verify_password`]) is deliberately slow and runs on
+//! the session's own thread, under no lock.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::store::{CREATE_ACCOUNTS, DATABASE_FILE};
+use crate::protocol::{name_key, validate_name};
+
+/// How long a lookup waits for the database while another process writes.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The name breaks the naming rules.
+    #[error("{name:?} is not a valid name: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// `user add` for a name that already has an account.
+    #[error("{0} already has an account; `chat-server user del {0}` first to replace it")]
+    Exists(String),
+    /// `user del` for a name without an account.
+    #[error("{0} has no account; `chat-server user list` shows them")]
+    NoSuchAccount(String),
+    /// The password is empty, or starts or ends with a space (the protocol
+    /// cannot carry those).
+    #[error("the password must not be empty nor start or end with a space")]
+    BadPassword,
+    /// The database could not be opened, read or written.
+    #[error("cannot use the account database {}: {source}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The data directory could not be created.
+    #[error("cannot use data directory {}: {source}", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Hashing failed (out of memory, say).
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+}
+
+/// The accounts in one data directory. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    path: PathBuf,
+}
+
+impl Accounts {
+    /// The accounts kept in `dir`'s database (which need not exist yet).
+    pub fn in_dir(dir: &Path) -> Accounts {
+        Accounts {
+            path: dir.join(DATABASE_FILE),
+        }
+    }
+
+    /// Adds an account. Hashing takes a moment on purpose.
+    pub fn add(&self, name: &str, password: &str) -> Result<(), AccountError> {
+        check_name(name)?;
+        if password.is_empty() || password.trim_matches(' ') != password {
+            return Err(AccountError::BadPassword);
+        }
+        let hash = hash_password(password)?;
+        let conn = self.open_for_writing()?;
+        let created = chrono::Utc::now().timestamp_millis();
+        let inserted = conn
+            .execute(
+                "INSERT OR IGNORE INTO accounts (name_key, name, hash, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![name_key(name), name, hash, created],
+            )
+            .map_err(|source| self.error(source))?;
+        if inserted == 0 {
+            return Err(AccountError::Exists(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Removes the account called `name` (any case).
+    pub fn delete(&self, name: &str) -> Result<(), AccountError> {
+        let conn = self.open_for_writing()?;
+        let deleted = conn
+            .execute(
+                "DELETE FROM accounts WHERE name_key = ?1",
+                params![name_key(name)],
+            )
+            .map_err(|source| self.error(source))?;
+        if deleted == 0 {
+            return Err(AccountError::NoSuchAccount(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Every account's name, sorted without regard to case.
+    pub fn list(&self) -> Result<Vec<String>, AccountError> {
+        let conn = self.open_for_writing()?;
+        let mut statement = conn
+            .prepare("SELECT name FROM accounts ORDER BY name_key")
+            .map_err(|source| self.error(source))?;
+        let names = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|source| self.error(source))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|source| self.error(source))?;
+        Ok(names)
+    }
+
+    /// The password hash of the account called `name` (any case), if any. A
+    /// database that does not exist holds no accounts.
+    pub(crate) fn lookup(&self, name: &str) -> Result<Option<String>, AccountError> {
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&self.path, flags).map_err(|source| self.error(source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| self.error(source))?;
+        let found = conn
+            .query_row(
+                "SELECT hash FROM accounts WHERE name_key = ?1",
+                params![name_key(name)],
+                |row| row.get(0),
+            )
+            .optional();
+        match found {
+            Ok(hash) => Ok(hash),
+            // A database made before accounts existed has no table: no accounts.
+            Err(rusqlite::Error::SqliteFailure(_, Some(message)))
+                if message.contains("no such table") =>
+            {
+                Ok(None)
+            }
+            Err(source) => Err(self.error(source)),
+        }
+    }
+
+    fn open_for_writing(&self) -> Result<Connection, AccountError> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| AccountError::DataDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(&self.path).map_err(|source| self.error(source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| self.error(source))?;
+        conn.execute_batch(CREATE_ACCOUNTS)
+            .map_err(|source| self.error(source))?;
+        Ok(conn)
+    }
+
+    fn error(&self, source: rusqlite::Error) -> AccountError {
+        AccountError::Database {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<(), AccountError> {
+    validate_name(name).map_err(|error| AccountError::InvalidName {
+        name: name.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// An argon2id hash of `password` with a fresh random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|error| AccountError::Hash(error.to_string()))
+}
+
+/// Whether `password` matches `hash` (a PHC string from [`hash_password`]).
+/// A malformed hash matches nothing.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_never_hold_the_password() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct hors", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert_ne!(hash, hash_password("correct horse").unwrap(), "salted");
+    }
+
+    #[test]
+    fn add_list_lookup_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::in_dir(dir.path());
+        assert_eq!(accounts.lookup("alice").unwrap(), None, "no database yet");
+        accounts.add("Alice", "pw one").unwrap();
+        accounts.add("bob", "pw two").unwrap();
+        assert!(matches!(
+            accounts.add("ALICE", "x"),
+            Err(AccountError::Exists(_))
+        ));
+        assert!(matches!(
+            accounts.add("carol", " x"),
+            Err(AccountError::BadPassword)
+        ));
+        assert!(matches!(
+            accounts.add("9lives", "x"),
+            Err(AccountError::InvalidName { .. })
+        ));
+        assert_eq!(accounts.list().unwrap(), ["Alice", "bob"]);
+        let hash = accounts.lookup("alice").unwrap().unwrap();
+        assert!(verify_password("pw one", &hash));
+        accounts.delete("ALICE").unwrap();
+        assert!(matches!(
+            accounts.delete("alice"),
+            Err(AccountError::NoSuchAccount(_))
+        ));
+        assert_eq!(accounts.list().unwrap(), ["bob"]);
+    }
+}

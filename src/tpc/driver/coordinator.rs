@@ -1,0 +1,195 @@
+//! The coordinator's loop: requests from `--request` or stdin, one transaction
+//! at a time, over the shared [`Driver`].
+
+use std::collections::VecDeque;
+
+use crossbeam_channel::{Receiver, RecvError, never, select};
+
+use super::{Driver, DriverError, Settings, Turn, stdin_lines};
+use crate::conn::Event;
+use crate::protocol::{name_key, validate_name};
+use crate::tpc::output::{Output, Style};
+use crate::tpc::{Coordinator, Input, Note, Outcome, TxId};
+
+/// Where requests come from, and the one being run.
+struct Requests {
+    /// `--request`: one transaction, then exit with its outcome.
+    single: bool,
+    pending: VecDeque<String>,
+    stdin: Receiver<String>,
+    stdin_open: bool,
+    /// The transaction started for the request being run.
+    in_flight: Option<TxId>,
+}
+
+impl Requests {
+    fn new(request: Option<String>) -> Requests {
+        let single = request.is_some();
+        Requests {
+            single,
+            pending: request.into_iter().collect(),
+            stdin: if single { never() } else { stdin_lines() },
+            stdin_open: !single,
+            in_flight: None,
+        }
+    }
+
+    /// Takes note of decisions; returns the exit outcome once the single
+    /// request is decided.
+    fn decided(&mut self, decided: Vec<(TxId, Outcome)>) -> Option<Outcome> {
+        for (tx, outcome) in decided {
+            if self.in_flight == Some(tx) {
+                self.in_flight = None;
+                if self.single {
+                    return Some(outcome);
+                }
+            }
+        }
+        None
+    }
+
+    fn stdin_line(&mut self, out: &Output, line: Result<String, RecvError>) {
+        match line {
+            Ok(line) => queue_request(out, &mut self.pending, line),
+            Err(_) => {
+                self.stdin_open = false;
+                self.stdin = never();
+            }
+        }
+    }
+}
+
+/// How serving one connection ended.
+enum Served {
+    /// The connection was lost: reconnect and recover.
+    Cut(String),
+    /// Nothing more to do; the outcome of `--request`, if any.
+    Done(Option<Outcome>),
+}
+
+/// Runs the coordinator. With `request`, runs that one transaction and returns its
+/// outcome; otherwise every stdin line is a request, until EOF (returns `None`).
+pub fn run_coordinator(
+    settings: Settings,
+    participants: Vec<String>,
+    request: Option<String>,
+) -> Result<Option<Outcome>, DriverError> {
+    check_participants(&settings.name, &participants)?;
+    let timing = settings.timing;
+    let mut requests = Requests::new(request);
+    let mut driver = Driver::new(settings, "coordinator");
+    loop {
+        driver.connect()?;
+        if driver.out.style() == Style::Terminal && !requests.single {
+            driver
+                .out
+                .print("type a request and press Enter: one line is one transaction");
+        }
+        let (records, _) = driver.open_logs(false)?;
+        let (mut machine, actions) = Coordinator::recover(timing, &records, driver.now());
+        let turn = driver.perform(actions)?;
+        if let Some(tx) = requests.in_flight
+            && let Some(outcome) = machine.outcome(tx)
+        {
+            driver.decided.push((tx, outcome));
+        }
+        match serve(
+            &mut driver,
+            &mut machine,
+            &mut requests,
+            &participants,
+            turn,
+        )? {
+            Served::Cut(reason) => driver.disconnected(&reason),
+            Served::Done(outcome) => {
+                driver.quit();
+                return Ok(outcome);
+            }
+        }
+    }
+}
+
+/// The loop over one connection.
+fn serve(
+    driver: &mut Driver,
+    machine: &mut Coordinator,
+    requests: &mut Requests,
+    participants: &[String],
+    mut turn: Turn,
+) -> Result<Served, DriverError> {
+    loop {
+        if let Turn::Cut(reason) = turn {
+            return Ok(Served::Cut(reason));
+        }
+        if let Some(outcome) = requests.decided(std::mem::take(&mut driver.decided)) {
+            return Ok(Served::Done(Some(outcome)));
+        }
+        if machine.is_idle() && requests.in_flight.is_none() {
+            if let Some(text) = requests.pending.pop_front() {
+                requests.in_flight = Some(machine.next_tx());
+                let members = participants.to_vec();
+                turn = driver
+                    .perform(machine.handle(Input::Request { text, members }, driver.now()))?;
+                continue;
+            }
+            if !requests.stdin_open {
+                return Ok(Served::Done(None));
+            }
+        }
+        let timer = driver.deadline_channel(machine.deadline());
+        let conn_events = driver.conn.as_ref().expect("connected").events().clone();
+        let stdin = requests.stdin.clone();
+        turn = select! {
+            recv(conn_events) -> event => match driver.inbound(event.unwrap_or(Event::Closed(None))) {
+                Ok(Some(input)) => driver.perform(machine.handle(input, driver.now()))?,
+                Ok(None) => Turn::Go,
+                Err(reason) => Turn::Cut(reason),
+            },
+            recv(stdin) -> line => {
+                requests.stdin_line(&driver.out, line);
+                Turn::Go
+            },
+            recv(timer) -> _ => driver.perform(machine.handle(Input::Timeout, driver.now()))?,
+        };
+    }
+}
+
+fn queue_request(out: &Output, pending: &mut VecDeque<String>, line: String) {
+    let text = line.trim();
+    if text.is_empty() {
+        return;
+    }
+    if text.chars().any(char::is_control) {
+        out.note(&Note::Ignored {
+            why: "a request cannot hold control characters".into(),
+        });
+        return;
+    }
+    pending.push_back(text.to_owned());
+}
+
+fn check_participants(own: &str, participants: &[String]) -> Result<(), DriverError> {
+    if participants.is_empty() {
+        return Err(DriverError::BadArgument(
+            "--participants needs at least one name".into(),
+        ));
+    }
+    let mut keys: Vec<String> = participants.iter().map(|p| name_key(p)).collect();
+    keys.sort();
+    keys.dedup();
+    if keys.len() != participants.len() {
+        return Err(DriverError::BadArgument(
+            "--participants names a participant twice".into(),
+        ));
+    }
+    for name in participants {
+        validate_name(name)
+            .map_err(|e| DriverError::BadArgument(format!("participant {name:?}: {e}")))?;
+        if name_key(name) == name_key(own) {
+            return Err(DriverError::BadArgument(
+                "the coordinator cannot be a participant".into(),
+            ));
+        }
+    }
+    Ok(())
+}

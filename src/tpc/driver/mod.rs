@@ -1,0 +1,410 @@
+//! Runs a 3PC machine over a chat connection: the only part of `tpc` that touches
+//! the socket, the files, the clock, stdin and stdout.
+//!
+//! One loop per connection: `select!` on the server's events, the human's stdin
+//! lines and the machine's next deadline; each input goes to the machine, and its
+//! actions are performed in order. A `Log` is appended and fsynced before the
+//! next action runs, so a record is always on disk before the message that
+//! depends on it leaves.
+//!
+//! The disconnect rule: when the connection to the server is lost, the machine is
+//! dropped (it decides nothing while cut off), the driver reconnects with backoff,
+//! reads its state log again and runs recovery, exactly as after a restart.
+//!
+//! Fault injection: `CHAT3PC_CRASH_AT=<point>` makes the process abort at that
+//! point, as a power cut would. Points are `<role>:before-log:<RECORD>`,
+//! `<role>:after-log:<RECORD>`, `<role>:after-send:<TYPE>:<k>` (after the k-th
+//! message of that type in one step has reached the server: the driver waits for
+//! the server's copy before aborting), `participant:before-apply` and
+//! `participant:after-apply`; `<role>` is `coordinator` or `participant`.
+
+mod coordinator;
+mod participant;
+
+pub use coordinator::run_coordinator;
+pub use participant::run_participant;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, never};
+
+use crate::conn::{ConnError, Connection, Event};
+use crate::protocol::{ErrorCode, ServerLine, name_key};
+
+use super::log::{CommitLog, LogError, StateLog};
+use super::message::{Message, looks_like_3pc};
+use super::output::{Output, Style};
+use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
+
+/// What both binaries are told.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The chat server's host.
+    pub host: String,
+    /// The chat server's port.
+    pub port: u16,
+    /// This process's chat name.
+    pub name: String,
+    /// Where the state log and the commit log live.
+    pub dir: PathBuf,
+    /// T and what follows from it.
+    pub timing: Timing,
+    /// Plain or terminal output.
+    pub style: Style,
+    /// `CHAT3PC_CRASH_AT`, if set.
+    pub crash_at: Option<String>,
+}
+
+/// Why a 3PC process stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The state log or the commit log could not be read or written. The process
+    /// stops rather than go on without its durable state.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The server refused the name for good (invalid or not allowed).
+    #[error("the server refused the name {name}: {text}")]
+    NameRefused {
+        /// The name asked for.
+        name: String,
+        /// The server's explanation.
+        text: String,
+    },
+    /// A flag value that cannot work (a bad participant name, ...).
+    #[error("{0}")]
+    BadArgument(String),
+}
+
+/// Reads `500ms`, `2s`, `1m` or a bare number of seconds.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("bad duration {text:?}: use 500ms, 2s or 1m"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        "m" => Duration::from_secs(value * 60),
+        _ => return Err(format!("bad duration unit in {text:?}: use ms, s or m")),
+    };
+    if duration < Duration::from_millis(6) {
+        return Err("the timeout must be at least 6ms (T/6 must be at least 1ms)".to_owned());
+    }
+    Ok(duration)
+}
+
+/// What one turn of the loop produced.
+enum Turn {
+    /// Keep going.
+    Go,
+    /// The connection is gone: recover on a new one.
+    Cut(String),
+    /// The process is done.
+    Stop,
+}
+
+/// The state shared by both roles: connection, files, output, crash point.
+struct Driver {
+    settings: Settings,
+    role: &'static str,
+    out: Output,
+    start: Instant,
+    conn: Option<Connection>,
+    state_log: Option<StateLog>,
+    commit_log: Option<CommitLog>,
+    /// Decisions reported by the machine since the caller last looked.
+    decided: Vec<(TxId, Outcome)>,
+}
+
+impl Driver {
+    fn new(settings: Settings, role: &'static str) -> Driver {
+        let start = Instant::now();
+        Driver {
+            out: Output::new(settings.style, start),
+            settings,
+            role,
+            start,
+            conn: None,
+            state_log: None,
+            commit_log: None,
+            decided: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Millis {
+        self.start.elapsed().as_millis() as Millis
+    }
+
+    fn deadline_channel(&self, deadline: Option<Millis>) -> Receiver<Instant> {
+        match deadline {
+            Some(at) => crossbeam_channel::at(self.start + Duration::from_millis(at)),
+            None => never(),
+        }
+    }
+
+    /// Connects and registers, retrying with backoff until it works.
+    fn connect(&mut self) -> Result<(), DriverError> {
+        let mut backoff = Duration::from_millis(50);
+        let timeout = Duration::from_secs(5);
+        loop {
+            let attempt = Connection::connect(&self.settings.host, self.settings.port, timeout)
+                .and_then(|mut conn| conn.register(&self.settings.name, timeout).map(|_| conn));
+            match attempt {
+                Ok(conn) => {
+                    self.conn = Some(conn);
+                    let name = &self.settings.name;
+                    self.out.event(
+                        &format!("CONNECTED {name}"),
+                        &format!("connected as {name}"),
+                    );
+                    return Ok(());
+                }
+                Err(ConnError::Refused {
+                    code: ErrorCode::NameInvalid | ErrorCode::NameNotAllowed,
+                    text,
+                }) => {
+                    let name = self.settings.name.clone();
+                    return Err(DriverError::NameRefused { name, text });
+                }
+                Err(error @ ConnError::Refused { .. }) => {
+                    // Most likely the previous run of this process, not yet gone.
+                    log::warn!("{error}; retrying in {backoff:?}");
+                }
+                Err(error) => log::info!("connecting: {error}; retrying in {backoff:?}"),
+            }
+            thread::sleep(backoff); // backoff between attempts, not synchronisation
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// Opens the logs again (as a restart would) and returns the state log's records
+    /// and the number of commit-log lines.
+    fn open_logs(
+        &mut self,
+        with_commit_log: bool,
+    ) -> Result<(Vec<super::Record>, usize), DriverError> {
+        let dir = &self.settings.dir;
+        let (state_log, records) = StateLog::open(dir, &self.settings.name)?;
+        self.state_log = Some(state_log);
+        let mut lines = 0;
+        if with_commit_log {
+            let commit_log = CommitLog::open(dir, &self.settings.name)?;
+            lines = commit_log.lines();
+            self.commit_log = Some(commit_log);
+        }
+        Ok((records, lines))
+    }
+
+    /// Performs actions in order. A failed send means the connection is gone.
+    fn perform(&mut self, actions: Vec<Action>) -> Result<Turn, DriverError> {
+        let mut sent: Vec<(&'static str, usize)> = Vec::new();
+        for action in actions {
+            match action {
+                Action::Log(record) => {
+                    self.crash_point(&format!("{}:before-log:{}", self.role, record.kind()));
+                    self.state_log
+                        .as_mut()
+                        .expect("logs are open")
+                        .append(&record)?;
+                    self.crash_point(&format!("{}:after-log:{}", self.role, record.kind()));
+                }
+                Action::Send { to, message } => {
+                    let text = message.encode();
+                    let conn = self.conn.as_mut().expect("connected");
+                    if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
+                        return Ok(Turn::Cut(format!("send failed: {error}")));
+                    }
+                    self.out.sent(&to, &message);
+                    let type_word = message.body.type_word();
+                    let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
+                        Some((_, n)) => {
+                            *n += 1;
+                            *n
+                        }
+                        None => {
+                            sent.push((type_word, 1));
+                            1
+                        }
+                    };
+                    let point = format!("{}:after-send:{type_word}:{count}", self.role);
+                    self.crash_after_send(&point, &to, &text);
+                }
+                Action::Apply { tx, line } => {
+                    self.crash_point("participant:before-apply");
+                    self.commit_log
+                        .as_mut()
+                        .expect("participants open it")
+                        .append(&line)?;
+                    self.out.applied(tx, &line);
+                    self.crash_point("participant:after-apply");
+                }
+                Action::Show(note) => {
+                    if let Note::Decided { tx, outcome } = note {
+                        self.decided.push((tx, outcome));
+                    }
+                    self.out.note(&note);
+                }
+            }
+        }
+        Ok(Turn::Go)
+    }
+
+    fn crash_point(&self, point: &str) {
+        if self.settings.crash_at.as_deref() == Some(point) {
+            self.out.print(&format!("CRASH {point}"));
+            std::process::abort();
+        }
+    }
+
+    /// For an after-send point, waits (2 s at most) for the server's copy of the
+    /// message, so "reached k recipients" is true when the process dies.
+    fn crash_after_send(&mut self, point: &str, to: &str, text: &str) {
+        if self.settings.crash_at.as_deref() != Some(point) {
+            return;
+        }
+        let me = name_key(&self.settings.name);
+        let conn = self.conn.as_ref().expect("connected");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while let Some(event) = conn.recv_until(deadline) {
+            match event {
+                Event::Line(ServerLine::Priv {
+                    from,
+                    to: dest,
+                    text: t,
+                    ..
+                }) if name_key(&from) == me && name_key(&dest) == name_key(to) && t == text => {
+                    break;
+                }
+                Event::Closed(_) => break,
+                _ => {}
+            }
+        }
+        self.crash_point(point);
+    }
+
+    /// Turns a server event into an input for the machine, or a cut.
+    fn inbound(&self, event: Event) -> Result<Option<Input>, String> {
+        let line = match event {
+            Event::Line(line) => line,
+            Event::Malformed { line, error } => {
+                self.out.note(&Note::Ignored {
+                    why: format!("malformed server line {line:?}: {error}"),
+                });
+                return Ok(None);
+            }
+            Event::Closed(reason) => {
+                return Err(reason.unwrap_or_else(|| "the server closed the connection".into()));
+            }
+        };
+        match line {
+            ServerLine::Priv { from, text, .. } => {
+                if name_key(&from) == name_key(&self.settings.name) {
+                    return Ok(None); // the server's copy of what this process sent
+                }
+                if !looks_like_3pc(&text) {
+                    self.out.note(&Note::Ignored {
+                        why: format!("chat from {from}: {text}"),
+                    });
+                    return Ok(None);
+                }
+                match Message::parse(&text) {
+                    Ok(message) => {
+                        self.out.received(&from, &message);
+                        Ok(Some(Input::Message { from, message }))
+                    }
+                    Err(error) => {
+                        let why = format!("bad 3PC line from {from}: {text:?}: {error}");
+                        self.out.note(&Note::Ignored { why });
+                        Ok(None)
+                    }
+                }
+            }
+            ServerLine::Join { name, .. } => Ok(Some(Input::Joined(name))),
+            ServerLine::Error { code, text } => {
+                let code = code.as_str();
+                self.out.event(
+                    &format!("SERVER-ERROR {code} :{text}"),
+                    &format!("server: {code}: {text}"),
+                );
+                Ok(None)
+            }
+            ServerLine::Bye { reason } => Err(format!("BYE {reason}")),
+            _ => Ok(None),
+        }
+    }
+
+    fn disconnected(&mut self, reason: &str) {
+        self.conn = None;
+        self.out.event(
+            &format!("DISCONNECTED :{reason}"),
+            &format!("disconnected ({reason}): deciding nothing until back"),
+        );
+    }
+
+    /// Leaves the server politely, so that every line sent is processed first.
+    fn quit(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let _ = conn.send("/quit");
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while let Some(event) = conn.recv_until(deadline) {
+                if matches!(
+                    event,
+                    Event::Closed(_) | Event::Line(ServerLine::Bye { .. })
+                ) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Reads stdin lines on a named thread. The thread ends at EOF; while stdin is
+/// open it blocks in `read`, so it is the one thread not joined: process exit
+/// ends it.
+fn stdin_lines() -> Receiver<String> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let spawned = thread::Builder::new().name("stdin".into()).spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        log::error!("cannot read stdin: {error}");
+    }
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<Duration, ()>) {
+        assert_eq!(
+            parse_timeout(input).map_err(|_| ()),
+            expected,
+            "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn timeout_table() {
+        check("500ms", Ok(Duration::from_millis(500)));
+        check("2s", Ok(Duration::from_secs(2)));
+        check("30", Ok(Duration::from_secs(30)));
+        check("1m", Ok(Duration::from_secs(60)));
+        check("5ms", Err(()));
+        check("2h", Err(()));
+        check("", Err(()));
+        check("s", Err(()));
+    }
+}

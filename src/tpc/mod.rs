@@ -1,0 +1,292 @@
+//! Three-phase commit (3PC) over the chat protocol.
+//!
+//! A coordinator and N participants agree to write one string to every
+//! participant's commit log, or to none of them. They are ordinary chat users and
+//! talk with private messages. `docs/three-phase-commit.md` is the long form.
+//!
+//! The crate follows the sans-IO split:
+//!
+//! - [`message`]: the 3PC messages and their codec (the text of a `PRIV` line).
+//! - [`coordinator`] and [`participant`]: the protocol as pure state machines.
+//!   An input and the current time go in, a list of [`Action`]s comes out, and
+//!   `deadline()` tells when to call `handle_timeout`. No sockets, no files, no
+//!   clock. Termination and recovery live here too.
+//! - [`log`]: the state log (append + fsync, read back for recovery) and the
+//!   commit log (one line per decided transaction).
+//! - [`driver`]: runs one machine over a [`crate::conn::Connection`]: performs the
+//!   actions in order, fsyncs before dependent sends, injects crashes
+//!   (`CHAT3PC_CRASH_AT`), and treats a lost connection as a crash (the
+//!   disconnect rule).
+//! - [`model`]: a breadth-first exploration of the machines for 3 participants
+//!   with loss and crashes, checking the invariants I1 to I5.
+//! - [`output`]: the plain (scripts) and terminal (humans) output formats.
+//!
+//! Invariants (checked by the model and the end-to-end tests):
+//! I1 no transaction commits at one process and aborts at another; I2 a logged
+//! decision never changes; I3 a commit means every participant voted commit; I4
+//! once all are up and recovered, all commit logs are identical; I5 exactly one
+//! commit-log line per decided transaction, in transaction order.
+
+pub mod coordinator;
+pub mod driver;
+pub mod log;
+pub mod message;
+pub mod model;
+pub mod output;
+pub mod participant;
+
+#[cfg(test)]
+mod machine_tests;
+
+pub use coordinator::Coordinator;
+pub use log::{Record, TxInfo};
+pub use message::{Body, Message};
+pub use participant::Participant;
+
+/// A transaction id: decimal, chosen by the coordinator, increasing, never reused.
+pub type TxId = u64;
+
+/// A point in time, in milliseconds since some origin the driver picked. The
+/// machines never read a clock: time is always passed in.
+pub type Millis = u64;
+
+/// How a transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// The string is written to every participant's commit log.
+    Commit,
+    /// An empty line is written instead.
+    Abort,
+}
+
+impl Outcome {
+    /// `COMMIT` or `ABORT`, as on the wire and in the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Commit => "COMMIT",
+            Outcome::Abort => "ABORT",
+        }
+    }
+}
+
+/// A process's state for one transaction, as `STATE` answers carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeerState {
+    /// Never heard of the transaction.
+    Unknown,
+    /// Heard of it, has not voted (a coordinator in WAIT answers this too).
+    Init,
+    /// Voted commit, nothing more.
+    Ready,
+    /// Received PRECOMMIT.
+    Precommit,
+    /// Decided commit.
+    Commit,
+    /// Decided abort.
+    Abort,
+    /// Restarted with the transaction undecided; it never decides alone.
+    Recovering,
+}
+
+impl PeerState {
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerState::Unknown => "UNKNOWN",
+            PeerState::Init => "INIT",
+            PeerState::Ready => "READY",
+            PeerState::Precommit => "PRECOMMIT",
+            PeerState::Commit => "COMMIT",
+            PeerState::Abort => "ABORT",
+            PeerState::Recovering => "RECOVERING",
+        }
+    }
+
+    /// Reads the word on the wire.
+    pub fn parse(word: &str) -> Option<PeerState> {
+        Some(match word {
+            "UNKNOWN" => PeerState::Unknown,
+            "INIT" => PeerState::Init,
+            "READY" => PeerState::Ready,
+            "PRECOMMIT" => PeerState::Precommit,
+            "COMMIT" => PeerState::Commit,
+            "ABORT" => PeerState::Abort,
+            "RECOVERING" => PeerState::Recovering,
+            _ => return None,
+        })
+    }
+
+    /// The decision this state holds, if it is a decided one.
+    pub fn decision(self) -> Option<Outcome> {
+        match self {
+            PeerState::Commit => Some(Outcome::Commit),
+            PeerState::Abort => Some(Outcome::Abort),
+            _ => None,
+        }
+    }
+}
+
+impl From<Outcome> for PeerState {
+    fn from(outcome: Outcome) -> PeerState {
+        match outcome {
+            Outcome::Commit => PeerState::Commit,
+            Outcome::Abort => PeerState::Abort,
+        }
+    }
+}
+
+/// The protocol's timeouts, all derived from T (`--timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timing {
+    /// T: how long the coordinator waits for votes and ACKs, and a participant
+    /// for the human's vote.
+    pub timeout: Millis,
+}
+
+impl Timing {
+    /// T.
+    pub fn t(self) -> Millis {
+        self.timeout
+    }
+
+    /// T/6: one round of the termination protocol, and the recovery re-ask period.
+    pub fn sixth(self) -> Millis {
+        (self.timeout / 6).max(1)
+    }
+
+    /// T + T/6: a participant's wait after its own message, so that a live
+    /// coordinator always decides first.
+    pub fn participant_wait(self) -> Millis {
+        self.timeout + self.sixth()
+    }
+
+    /// How long a termination follower waits for its leader: long enough for the
+    /// leader to finish its own round of ACKs (T/6) and send the decision.
+    pub fn follow_wait(self) -> Millis {
+        self.sixth() * 3
+    }
+}
+
+/// Something a state machine asks its driver to do, in order. Every `Log` is
+/// forced to disk before anything after it is performed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Append the record to the state log and fsync it.
+    Log(Record),
+    /// Send the message to `to` as a private message.
+    Send {
+        /// The recipient's name.
+        to: String,
+        /// What to send.
+        message: Message,
+    },
+    /// Append one line to the commit log and fsync it: the string on commit,
+    /// an empty line on abort. Always followed by `Log(Record::Applied(tx))`.
+    Apply {
+        /// The transaction.
+        tx: TxId,
+        /// The line to write (empty on abort).
+        line: String,
+    },
+    /// Tell the people watching. Has no effect on the protocol.
+    Show(Note),
+}
+
+/// What the machines report for people and scripts to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The process entered a state for `tx`: `INIT`, `WAIT`, `READY`, ...
+    State {
+        /// The transaction.
+        tx: TxId,
+        /// The state's name.
+        state: &'static str,
+    },
+    /// The transaction is decided here.
+    Decided {
+        /// The transaction.
+        tx: TxId,
+        /// Its outcome.
+        outcome: Outcome,
+    },
+    /// The human is asked to vote (`ack == false`) or to acknowledge PRECOMMIT.
+    Prompt {
+        /// The transaction.
+        tx: TxId,
+        /// The string to be committed.
+        text: String,
+        /// True for the ACK prompt, false for the vote.
+        ack: bool,
+        /// When the question expires.
+        deadline: Millis,
+    },
+    /// A step of the termination protocol or of recovery, in words.
+    Step {
+        /// The transaction.
+        tx: TxId,
+        /// What happened.
+        what: String,
+    },
+    /// An input was ignored, and why.
+    Ignored {
+        /// Why.
+        why: String,
+    },
+}
+
+/// What a state machine reacts to. Time comes with it, never from a clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A 3PC message arrived from `from`.
+    Message {
+        /// The sender, as the server named it.
+        from: String,
+        /// The message.
+        message: Message,
+    },
+    /// Someone (re)joined the chat server.
+    Joined(String),
+    /// The deadline the machine gave may have passed; it checks against `now`.
+    Timeout,
+    /// Coordinator only: run one transaction writing `text` at `members`.
+    Request {
+        /// The string to commit.
+        text: String,
+        /// The participants.
+        members: Vec<String>,
+    },
+    /// Participant only: the human (or the `--vote` flag) voted.
+    Vote(Outcome),
+    /// Participant only: the human acknowledged PRECOMMIT.
+    Ack,
+}
+
+/// Shorthand used by both machines.
+pub(crate) fn send(to: &str, tx: TxId, body: Body) -> Action {
+    Action::Send {
+        to: to.to_owned(),
+        message: Message { tx, body },
+    }
+}
+
+pub(crate) fn show_state(tx: TxId, state: &'static str) -> Action {
+    Action::Show(Note::State { tx, state })
+}
+
+pub(crate) fn ignored(why: impl Into<String>) -> Action {
+    Action::Show(Note::Ignored { why: why.into() })
+}
+
+pub(crate) fn step(tx: TxId, what: String) -> Action {
+    Action::Show(Note::Step { tx, what })
+}
+
+/// The decision a message carries, if it carries one.
+pub(crate) fn decision_in(body: &Body) -> Option<Outcome> {
+    match body {
+        Body::GlobalCommit => Some(Outcome::Commit),
+        Body::GlobalAbort => Some(Outcome::Abort),
+        Body::Decision(decision) => *decision,
+        _ => None,
+    }
+}

@@ -1,0 +1,535 @@
+//! The participant as a pure state machine, with the termination protocol and
+//! recovery.
+//!
+//! `INIT -> READY -> PRECOMMIT -> COMMIT`, or `INIT/READY -> ABORT`. Records are
+//! logged (forced) before the messages that depend on them: `READY` before
+//! VOTE-COMMIT, `PRECOMMIT` before ACK, the decision before GLOBAL-* (as a
+//! termination leader) and before the commit-log line; `APPLIED` follows the line.
+//!
+//! When the coordinator falls silent in READY or PRECOMMIT (T + T/6), the
+//! participant runs termination ([`termination`]). A
+//! participant never decides commit without having voted commit, never decides
+//! alone after a restart with READY or PRECOMMIT logged (it asks, `RECOVERING`),
+//! and does not answer DECISION-REQ while it runs termination, so a recovering
+//! coordinator cannot resume against a termination leader.
+
+mod recovery;
+pub mod termination;
+
+use std::collections::BTreeMap;
+
+use super::message::{Body, Message};
+use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
+use super::{decision_in, ignored, send, show_state, step};
+use recovery::apply;
+use termination::Termination;
+
+/// How the participant votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VotePolicy {
+    /// Ask the human ([`Note::Prompt`]) and wait for [`Input::Vote`].
+    Ask,
+    /// Vote this way at once.
+    Always(Outcome),
+}
+
+/// How the participant acknowledges PRECOMMIT from the coordinator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AckPolicy {
+    /// Ask the human and wait for [`Input::Ack`].
+    Ask,
+    /// Acknowledge at once.
+    Auto,
+}
+
+/// What a participant is told at start.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// Its own name.
+    pub name: String,
+    /// The timeouts.
+    pub timing: Timing,
+    /// How it votes.
+    pub vote: VotePolicy,
+    /// How it acknowledges.
+    pub ack: AckPolicy,
+}
+
+/// Where the participant is in the current (undecided) transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Phase {
+    /// Asked to vote, has not voted; aborts at `deadline`.
+    Init { deadline: Millis },
+    /// Voted commit; runs termination at `deadline`.
+    Ready { deadline: Millis },
+    /// Got PRECOMMIT; `ack_to` is set while the human has not acknowledged.
+    Precommit {
+        deadline: Millis,
+        ack_to: Option<String>,
+    },
+    /// The coordinator fell silent: the termination protocol.
+    Terminating(Termination),
+    /// Restarted with READY or PRECOMMIT logged: asks for the decision every T/6.
+    Recovering {
+        precommitted: bool,
+        next_ask: Millis,
+    },
+}
+
+/// The transaction being decided and where the participant is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Current {
+    pub(crate) info: TxInfo,
+    pub(crate) phase: Phase,
+}
+
+/// The participant. See the module docs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Participant {
+    pub(crate) config: Config,
+    /// The highest transaction id seen: lower ones are stale.
+    pub(crate) last_tx: TxId,
+    /// The coordinator of the latest transaction seen.
+    pub(crate) coordinator: Option<String>,
+    pub(crate) decided: BTreeMap<TxId, Outcome>,
+    pub(crate) current: Option<Current>,
+}
+
+impl Participant {
+    /// A participant with an empty state log.
+    pub fn new(config: Config) -> Participant {
+        Participant {
+            config,
+            last_tx: 0,
+            coordinator: None,
+            decided: BTreeMap::new(),
+            current: None,
+        }
+    }
+
+    /// The participant's name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The outcome of `tx`, if it is decided here.
+    pub fn outcome(&self, tx: TxId) -> Option<Outcome> {
+        self.decided.get(&tx).copied()
+    }
+
+    /// The transaction waiting for the human's vote, if any.
+    pub fn awaiting_vote(&self) -> Option<TxId> {
+        match &self.current {
+            Some(Current {
+                info,
+                phase: Phase::Init { .. },
+            }) => Some(info.tx),
+            _ => None,
+        }
+    }
+
+    /// The transaction waiting for the human's ACK, if any.
+    pub fn awaiting_ack(&self) -> Option<TxId> {
+        match &self.current {
+            Some(Current {
+                info,
+                phase: Phase::Precommit {
+                    ack_to: Some(_), ..
+                },
+            }) => Some(info.tx),
+            _ => None,
+        }
+    }
+
+    /// When [`Input::Timeout`] is next due.
+    pub fn deadline(&self) -> Option<Millis> {
+        let current = self.current.as_ref()?;
+        Some(match &current.phase {
+            Phase::Init { deadline } | Phase::Ready { deadline } => *deadline,
+            Phase::Precommit { deadline, .. } => *deadline,
+            Phase::Terminating(termination) => termination.round.until(),
+            Phase::Recovering { next_ask, .. } => *next_ask,
+        })
+    }
+
+    /// Reacts to one input at time `now`.
+    pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
+        match input {
+            Input::Message { from, message } => self.on_message(&from, message, now),
+            Input::Vote(outcome) => self.vote(outcome, now),
+            Input::Ack => self.human_ack(),
+            Input::Timeout => self.on_timeout(now),
+            Input::Joined(_) => Vec::new(),
+            Input::Request { .. } => vec![ignored("a participant does not take requests")],
+        }
+    }
+
+    fn on_message(&mut self, from: &str, message: Message, now: Millis) -> Vec<Action> {
+        let tx = message.tx;
+        let current_tx = self.current.as_ref().map(|c| c.info.tx);
+        if current_tx == Some(tx) && !self.is_party(from) {
+            return vec![ignored(format!(
+                "{from} is not a member of transaction {tx}"
+            ))];
+        }
+        match message.body {
+            Body::StateReq => return vec![send(from, tx, Body::State(self.state_of(tx)))],
+            Body::DecisionReq => return self.answer_decision(from, tx),
+            Body::VoteRequest { members, text } => {
+                return self.on_vote_request(from, tx, members, text, now);
+            }
+            _ => {}
+        }
+        if self.decided.contains_key(&tx) {
+            return vec![ignored(format!("{from}: {message}: already decided"))];
+        }
+        if current_tx == Some(tx) {
+            return self.on_current(from, message.body, now);
+        }
+        if message.body == Body::GlobalAbort && self.may_abort_unknown(from, tx) {
+            self.last_tx = tx;
+            let why = format!("{from} aborted transaction {tx}, which never reached this process");
+            let mut actions = vec![step(tx, why)];
+            actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
+            return actions;
+        }
+        vec![ignored(format!("{from}: {message}: unknown transaction"))]
+    }
+
+    /// A GLOBAL-ABORT for a transaction never heard of is safe to adopt (this
+    /// process never voted for it), and is adopted from the known coordinator, or
+    /// for the very next transaction when no coordinator is known yet.
+    fn may_abort_unknown(&self, from: &str, tx: TxId) -> bool {
+        if self.current.is_some() || tx <= self.last_tx {
+            return false;
+        }
+        match &self.coordinator {
+            Some(coordinator) => coordinator == from,
+            None => tx == self.last_tx + 1,
+        }
+    }
+
+    fn on_vote_request(
+        &mut self,
+        from: &str,
+        tx: TxId,
+        members: Vec<String>,
+        text: String,
+        now: Millis,
+    ) -> Vec<Action> {
+        if tx <= self.last_tx {
+            return vec![ignored(format!(
+                "{from}: VOTE-REQUEST {tx} is stale or a duplicate"
+            ))];
+        }
+        if let Some(current) = &self.current {
+            let why = format!(
+                "{from}: VOTE-REQUEST {tx} while {} is undecided",
+                current.info.tx
+            );
+            return vec![ignored(why)];
+        }
+        if !members.iter().any(|m| m == self.name()) {
+            return vec![ignored(format!(
+                "{from}: VOTE-REQUEST {tx} does not name this process"
+            ))];
+        }
+        self.last_tx = tx;
+        self.coordinator = Some(from.to_owned());
+        let info = TxInfo {
+            tx,
+            coordinator: from.to_owned(),
+            members,
+            text,
+        };
+        let deadline = now + self.config.timing.t();
+        let mut actions = vec![
+            Action::Log(Record::Init(info.clone())),
+            show_state(tx, "INIT"),
+        ];
+        self.current = Some(Current {
+            info: info.clone(),
+            phase: Phase::Init { deadline },
+        });
+        match self.config.vote {
+            VotePolicy::Always(outcome) => actions.extend(self.vote(outcome, now)),
+            VotePolicy::Ask => actions.push(Action::Show(Note::Prompt {
+                tx,
+                text: info.text,
+                ack: false,
+                deadline,
+            })),
+        }
+        actions
+    }
+
+    fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {
+        let Some(Current {
+            info,
+            phase: Phase::Init { .. },
+        }) = &self.current
+        else {
+            return vec![ignored("no vote is asked for")];
+        };
+        let info = info.clone();
+        if outcome == Outcome::Abort {
+            return self.decide_with(info, Outcome::Abort, Some(Body::VoteAbort));
+        }
+        let tx = info.tx;
+        let actions = vec![
+            Action::Log(Record::Ready(info.clone())),
+            send(&info.coordinator, tx, Body::VoteCommit),
+            show_state(tx, "READY"),
+        ];
+        self.set_phase(Phase::Ready {
+            deadline: now + self.config.timing.participant_wait(),
+        });
+        actions
+    }
+
+    fn human_ack(&mut self) -> Vec<Action> {
+        let Some(Current {
+            info,
+            phase: Phase::Precommit { ack_to, .. },
+        }) = &mut self.current
+        else {
+            return vec![ignored("no ACK is asked for")];
+        };
+        match ack_to.take() {
+            Some(to) => vec![send(&to, info.tx, Body::Ack)],
+            None => vec![ignored("already acknowledged")],
+        }
+    }
+
+    /// A message about the current transaction from its coordinator or a member.
+    fn on_current(&mut self, from: &str, body: Body, now: Millis) -> Vec<Action> {
+        let current = self.current.as_ref().expect("caller checked");
+        let tx = current.info.tx;
+        let in_init = matches!(current.phase, Phase::Init { .. });
+        let decision = decision_in(&body).or_else(|| match &body {
+            Body::State(state) => state.decision(),
+            _ => None,
+        });
+        match (decision, in_init) {
+            (Some(Outcome::Commit), true) => {
+                return vec![ignored(format!(
+                    "{from}: commit of {tx}, which this process never voted for"
+                ))];
+            }
+            (Some(outcome), _) => {
+                let why = format!("{from} says {}", outcome.as_str());
+                let mut actions = vec![step(tx, why)];
+                actions.extend(self.decide(outcome));
+                return actions;
+            }
+            (None, _) => {}
+        }
+        match body {
+            Body::Precommit if !in_init => self.on_precommit(from, now),
+            Body::State(state) => self.on_state(from, state, now),
+            Body::Ack => self.on_ack(from, now),
+            other => vec![ignored(format!(
+                "{from}: unexpected {} now",
+                other.type_word()
+            ))],
+        }
+    }
+
+    /// PRECOMMIT from the coordinator or a termination leader: force PRECOMMIT
+    /// the first time, then ACK. Only in the normal flow is the human asked
+    /// first; in termination and recovery the ACK is automatic.
+    fn on_precommit(&mut self, from: &str, now: Millis) -> Vec<Action> {
+        let timing = self.config.timing;
+        let ask_human = self.config.ack == AckPolicy::Ask;
+        let current = self.current.as_mut().expect("caller checked");
+        let tx = current.info.tx;
+        let first_time = match &mut current.phase {
+            // The human is still being asked about the first PRECOMMIT.
+            Phase::Precommit {
+                ack_to: Some(_), ..
+            } => return Vec::new(),
+            Phase::Ready { .. } => true,
+            Phase::Precommit { .. } => false,
+            Phase::Terminating(termination) => {
+                termination.on_precommit_from(from, now + timing.follow_wait());
+                !std::mem::replace(&mut termination.precommitted, true)
+            }
+            Phase::Recovering { precommitted, .. } => !std::mem::replace(precommitted, true),
+            Phase::Init { .. } => unreachable!("on_current refuses PRECOMMIT in INIT"),
+        };
+        let mut actions = Vec::new();
+        if first_time {
+            actions.push(Action::Log(Record::Precommit(tx)));
+            actions.push(show_state(tx, "PRECOMMIT"));
+        }
+        if let Phase::Ready { .. } | Phase::Precommit { .. } = current.phase {
+            let deadline = now + timing.participant_wait();
+            if ask_human && from == current.info.coordinator {
+                let ack_to = Some(from.to_owned());
+                current.phase = Phase::Precommit { deadline, ack_to };
+                let text = current.info.text.clone();
+                let prompt = Note::Prompt {
+                    tx,
+                    text,
+                    ack: true,
+                    deadline,
+                };
+                actions.push(Action::Show(prompt));
+                return actions;
+            }
+            current.phase = Phase::Precommit {
+                deadline,
+                ack_to: None,
+            };
+        }
+        actions.push(send(from, tx, Body::Ack));
+        actions
+    }
+
+    fn on_timeout(&mut self, now: Millis) -> Vec<Action> {
+        if self.deadline().is_none_or(|deadline| now < deadline) {
+            return Vec::new();
+        }
+        let current = self
+            .current
+            .as_ref()
+            .expect("a deadline means a transaction");
+        let tx = current.info.tx;
+        match &current.phase {
+            Phase::Init { .. } => {
+                let info = current.info.clone();
+                let mut actions = vec![step(tx, "no vote in time: abort".to_owned())];
+                actions.extend(self.decide_with(info, Outcome::Abort, Some(Body::VoteAbort)));
+                actions
+            }
+            Phase::Ready { .. } | Phase::Precommit { .. } => {
+                let precommitted = matches!(current.phase, Phase::Precommit { .. });
+                self.start_termination(precommitted, now)
+            }
+            Phase::Terminating(_) => self.termination_timeout(now),
+            Phase::Recovering { precommitted, .. } => {
+                let precommitted = *precommitted;
+                self.start_recovering(precommitted, now)
+            }
+        }
+    }
+
+    fn answer_decision(&self, from: &str, tx: TxId) -> Vec<Action> {
+        if let Some(outcome) = self.outcome(tx) {
+            return vec![send(from, tx, Body::Decision(Some(outcome)))];
+        }
+        match &self.current {
+            Some(Current {
+                info,
+                phase: Phase::Terminating(_),
+            }) if info.tx == tx => {
+                vec![ignored(format!(
+                    "{from}: DECISION-REQ {tx} not answered during termination"
+                ))]
+            }
+            _ => vec![send(from, tx, Body::Decision(None))],
+        }
+    }
+
+    fn state_of(&self, tx: TxId) -> PeerState {
+        if let Some(outcome) = self.outcome(tx) {
+            return outcome.into();
+        }
+        match &self.current {
+            Some(current) if current.info.tx == tx => match &current.phase {
+                Phase::Init { .. } => PeerState::Init,
+                Phase::Ready { .. } => PeerState::Ready,
+                Phase::Precommit { .. } => PeerState::Precommit,
+                Phase::Terminating(t) if t.precommitted => PeerState::Precommit,
+                Phase::Terminating(_) => PeerState::Ready,
+                Phase::Recovering { .. } => PeerState::Recovering,
+            },
+            _ => PeerState::Unknown,
+        }
+    }
+
+    /// True if `name` is the current transaction's coordinator or one of its
+    /// other members.
+    fn is_party(&self, name: &str) -> bool {
+        let Some(current) = &self.current else {
+            return false;
+        };
+        name != self.name()
+            && (current.info.coordinator == name || current.info.members.iter().any(|m| m == name))
+    }
+
+    /// The current transaction's other members.
+    pub(crate) fn peers(&self) -> Vec<String> {
+        let Some(current) = &self.current else {
+            return Vec::new();
+        };
+        current
+            .info
+            .members
+            .iter()
+            .filter(|m| *m != self.name())
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn peers_and_coordinator(&self) -> Vec<String> {
+        let mut names = self.peers();
+        if let Some(current) = &self.current {
+            names.insert(0, current.info.coordinator.clone());
+        }
+        names
+    }
+
+    pub(crate) fn set_phase(&mut self, phase: Phase) {
+        self.current.as_mut().expect("a current transaction").phase = phase;
+    }
+
+    /// Adopts a decision learned from someone else.
+    pub(crate) fn decide(&mut self, outcome: Outcome) -> Vec<Action> {
+        let info = self
+            .current
+            .as_ref()
+            .expect("a current transaction")
+            .info
+            .clone();
+        self.decide_with(info, outcome, None)
+    }
+
+    /// Forces the decision, sends `reply` (a VOTE-ABORT) if any, and writes the
+    /// commit-log line.
+    pub(crate) fn decide_with(
+        &mut self,
+        info: TxInfo,
+        outcome: Outcome,
+        reply: Option<Body>,
+    ) -> Vec<Action> {
+        self.current = None;
+        let mut actions = vec![Action::Log(Record::Decided(info.tx, outcome))];
+        if let Some(body) = reply {
+            actions.push(send(&info.coordinator, info.tx, body));
+        }
+        actions.extend(self.record_decision_logged(info.tx, outcome, info.text));
+        actions
+    }
+
+    fn record_decision(&mut self, tx: TxId, outcome: Outcome, text: String) -> Vec<Action> {
+        let mut actions = vec![Action::Log(Record::Decided(tx, outcome))];
+        actions.extend(self.record_decision_logged(tx, outcome, text));
+        actions
+    }
+
+    /// Everything after the decision's record: the line, APPLIED, the notes.
+    pub(crate) fn record_decision_logged(
+        &mut self,
+        tx: TxId,
+        outcome: Outcome,
+        text: String,
+    ) -> Vec<Action> {
+        self.decided.insert(tx, outcome);
+        self.last_tx = self.last_tx.max(tx);
+        let mut actions = apply(tx, outcome, text);
+        actions.push(show_state(tx, outcome.as_str()));
+        actions.push(Action::Show(Note::Decided { tx, outcome }));
+        actions
+    }
+}

@@ -1,0 +1,9 @@
+//! chat-server over real sockets: every protocol row, names, history,
+//! load and overload, and the binary's behaviour as a process.
+
+mod history;
+mod hostile;
+mod load;
+mod names;
+mod process;
+mod rows;

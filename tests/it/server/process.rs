@@ -1,0 +1,127 @@
+//! The `chat-server` binary as users run it: signals, exit codes, startup
+//! errors that say what to do, and the HTTP-style frame log.
+
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::process::Output;
+
+use crate::support::{Client, ServerProcess, server_command};
+
+#[test]
+fn sigterm_and_sigint_say_bye_and_exit_zero() {
+    for signal in ["TERM", "INT"] {
+        let server = ServerProcess::start(&["--ephemeral"]);
+        let mut alice = server.join("alice");
+        let mut waiting = server.connect();
+        let status = server.signal(signal);
+        assert!(status.success(), "SIG{signal}: exit {status:?}");
+        assert_eq!(alice.rest(), ["BYE :server shutting down"]);
+        assert_eq!(waiting.rest(), ["BYE :server shutting down"]);
+    }
+}
+
+/// Runs `chat-server` expecting it to refuse to start: exit 1 and a single
+/// line on stderr that contains `hint`.
+fn check_refuses(args: &[&str], hint: &str) {
+    let Output { status, stderr, .. } = server_command(args).output().unwrap();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(
+        stderr.starts_with("chat-server: ") && stderr.contains(hint),
+        "{args:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn startup_errors_are_one_line_with_what_to_do() {
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    check_refuses(
+        &["--ephemeral", "--port", &port],
+        "already in use; stop the other server or choose another --port",
+    );
+    check_refuses(
+        &["--ephemeral", "--port", "0", "--host", "192.0.2.1"],
+        "not an address of this machine",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let under_file = file.join("data");
+    check_refuses(
+        &["--port", "0", "--data-dir", under_file.to_str().unwrap()],
+        "choose a writable --data-dir",
+    );
+
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir(&corrupt).unwrap();
+    std::fs::write(
+        corrupt.join(chatroom::server::DATABASE_FILE),
+        vec![0x42u8; 8192],
+    )
+    .unwrap();
+    check_refuses(
+        &["--port", "0", "--data-dir", corrupt.to_str().unwrap()],
+        "move it aside",
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let help = server_command(&["--help"]).output().unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(help.status.success());
+    for flag in [
+        "--host",
+        "--port",
+        "--data-dir",
+        "--ephemeral",
+        "--history",
+        "--allow-users",
+        "--max-line",
+        "--max-clients",
+        "--log-format",
+    ] {
+        assert!(text.contains(flag), "--help lists {flag}");
+    }
+    let version = server_command(&["--version"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap().trim(),
+        format!("chat-server {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn http_log_format_prints_each_frame_as_a_request() {
+    let (mut child, addr, mut stdout) =
+        ServerProcess::start_with_stdout(&["--ephemeral", "--log-format", "http"]);
+    let mut client = Client::connect(addr);
+    client.expect("HELLO");
+    client.send("alice");
+    client.until("HISTORY-END");
+    client.send("hi bob");
+    client.expect("MSG ");
+    let mut block = Vec::new();
+    let mut line = String::new();
+    while !block.iter().any(|l: &String| l == "hi bob") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "stdout ended");
+        block.push(line.trim_end().to_owned());
+    }
+    let start = block
+        .iter()
+        .rposition(|l| l == "POST /chat HTTP/1.1")
+        .expect("a request line");
+    let request = &block[start..];
+    assert!(request[1].starts_with("Host: 127.0.0.1:"));
+    assert!(request[2].starts_with("User-Agent: chatroom-client (alice@127.0.0.1:"));
+    assert_eq!(request[3], "Content-Type: text/plain; charset=utf-8");
+    assert_eq!(request[4], "Content-Length: 6");
+    assert!(request[5].starts_with("Date: ") && request[5].ends_with(" GMT"));
+    assert_eq!(request[6], "");
+    let _ = child.kill();
+    let _ = child.wait();
+}

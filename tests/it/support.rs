@@ -1,0 +1,355 @@
+//! Test support: servers on port 0 and a raw line client with deadlines.
+//!
+//! Nothing here sleeps to synchronise: every wait is "until this line arrives,
+//! or fail after a deadline".
+
+#![allow(dead_code)] // Each test module uses a different part.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chatroom::protocol::ServerLine;
+use chatroom::server::{Config, FloodLimit, Server, Storage};
+
+/// How long any single expected line may take before the test fails.
+pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A server running in this process on 127.0.0.1 with a free port.
+pub struct TestServer {
+    server: Option<Server>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub fn start(config: Config) -> TestServer {
+        let listener =
+            chatroom::server::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
+        let server = Server::start(listener, config).expect("start server");
+        let addr = server.local_addr();
+        TestServer {
+            server: Some(server),
+            addr,
+        }
+    }
+
+    /// An ephemeral server without flood control or a per-address limit, for
+    /// tests that send a lot from one address.
+    pub fn unthrottled() -> TestServer {
+        TestServer::start(unthrottled())
+    }
+
+    /// An ephemeral server with default settings.
+    pub fn ephemeral() -> TestServer {
+        TestServer::start(Config::default())
+    }
+
+    /// A server keeping history in `dir`.
+    pub fn durable(dir: &Path) -> TestServer {
+        TestServer::start(Config {
+            storage: Storage::Durable(dir.to_owned()),
+            ..Config::default()
+        })
+    }
+
+    /// A raw connection that has read `HELLO`.
+    pub fn connect(&self) -> Client {
+        let mut client = Client::connect(self.addr);
+        client.expect("HELLO chatroom 1 :");
+        client
+    }
+
+    /// A connection registered as `name`, with its welcome block read.
+    pub fn join(&self, name: &str) -> Client {
+        let mut client = self.connect();
+        client.send(name);
+        client.expect(&format!("WELCOME {name} "));
+        client.until("USERS-END ");
+        client.until("HISTORY-END ");
+        client
+    }
+
+    /// Shuts the server down and waits for all its threads.
+    pub fn stop(mut self) {
+        self.server
+            .take()
+            .unwrap()
+            .shutdown()
+            .expect("clean shutdown");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.shutdown();
+        }
+    }
+}
+
+/// The default configuration without flood control or a per-address limit.
+pub fn unthrottled() -> Config {
+    Config {
+        flood: FloodLimit::OFF,
+        max_per_ip: 0,
+        ..Config::default()
+    }
+}
+
+/// A client speaking raw protocol lines.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// A client whose connection comes from `source` (another loopback
+    /// address, say, to stand for a second host).
+    pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> Client {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(&SocketAddr::new(source, 0).into())
+            .expect("bind the source address");
+        socket.connect(&addr.into()).expect("connect");
+        Client::from_stream(socket.into())
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Client {
+        stream.set_read_timeout(Some(LINE_DEADLINE)).unwrap();
+        Client {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\n").as_bytes());
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// The next line, without its LF. Fails the test at end of stream or after
+    /// the deadline.
+    pub fn line(&mut self) -> String {
+        self.try_line()
+            .unwrap_or_else(|| panic!("connection closed while a line was expected"))
+    }
+
+    /// The next line, or `None` at end of stream.
+    pub fn try_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                assert!(line.ends_with('\n'), "line without LF: {line:?}");
+                line.pop();
+                Some(line)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("no line within {LINE_DEADLINE:?}")
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => None,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+
+    /// The next line, which must start with `prefix`.
+    pub fn expect(&mut self, prefix: &str) -> String {
+        let line = self.line();
+        assert!(
+            line.starts_with(prefix),
+            "expected a line starting {prefix:?}, got {line:?}"
+        );
+        line
+    }
+
+    /// The next line, parsed.
+    pub fn parsed(&mut self) -> ServerLine {
+        let line = self.line();
+        ServerLine::parse(&line).unwrap_or_else(|e| panic!("unparsable server line {line:?}: {e}"))
+    }
+
+    /// Skips lines until one starts with `prefix`, and returns it.
+    pub fn until(&mut self, prefix: &str) -> String {
+        let deadline = Instant::now() + LINE_DEADLINE;
+        loop {
+            let line = self.line();
+            if line.starts_with(prefix) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no line starting {prefix:?} within {LINE_DEADLINE:?}"
+            );
+        }
+    }
+
+    /// Reads to the end of the stream and returns every line on the way.
+    pub fn rest(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.try_line()).collect()
+    }
+
+    /// Sends a ping and reads up to its pong: everything the server queued for
+    /// this client before the ping arrives first, so this is a barrier.
+    pub fn sync(&mut self) -> Vec<String> {
+        self.send("/ping sync");
+        let mut seen = Vec::new();
+        loop {
+            let line = self.line();
+            if line == "PONG sync" {
+                return seen;
+            }
+            seen.push(line);
+        }
+    }
+
+    /// Sends every write at once, without Nagle's delay.
+    pub fn writer_nodelay(&mut self) {
+        self.writer.set_nodelay(true).unwrap();
+    }
+
+    /// Closes our side for writing (like `nc -N` at end of input).
+    pub fn finish_sending(&mut self) {
+        self.writer.shutdown(Shutdown::Write).unwrap();
+    }
+
+    /// The socket, for tests that need to stop reading or read bytes raw.
+    pub fn stream(&mut self) -> &mut impl Read {
+        &mut self.reader
+    }
+}
+
+/// The real `chat-server` binary, started with `args` plus `--port 0`.
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    pub fn start(args: &[&str]) -> ServerProcess {
+        let mut child = server_command(args)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn chat-server");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout
+            .read_line(&mut first)
+            .expect("read chat-server stdout");
+        let addr = first
+            .trim()
+            .strip_prefix("Listening on ")
+            .unwrap_or_else(|| panic!("chat-server did not start: {first:?}"))
+            .parse()
+            .unwrap();
+        // Keep stdout drained so the server never blocks on it.
+        std::thread::Builder::new()
+            .name("server-stdout".into())
+            .spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()))
+            .unwrap();
+        ServerProcess { child, addr }
+    }
+
+    pub fn connect(&self) -> Client {
+        let mut client = Client::connect(self.addr);
+        client.expect("HELLO ");
+        client
+    }
+
+    pub fn join(&self, name: &str) -> Client {
+        let mut client = self.connect();
+        client.send(name);
+        client.expect(&format!("WELCOME {name} "));
+        client.until("HISTORY-END ");
+        client
+    }
+
+    /// Takes the server's stdout (only before anything drained it).
+    pub fn start_with_stdout(
+        args: &[&str],
+    ) -> (Child, SocketAddr, BufReader<std::process::ChildStdout>) {
+        let mut child = server_command(args)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn chat-server");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("Listening on ")
+            .expect("Listening line")
+            .parse()
+            .unwrap();
+        (child, addr, stdout)
+    }
+
+    /// Sends a signal (`KILL`, `TERM`, `INT`) and waits for the exit status.
+    pub fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `chat-server` command with `args`, logging quietly.
+pub fn server_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
+    command
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A numeric field of `/proc/<pid>/status`, such as `VmRSS` (in KiB).
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// How many entries `/proc/<pid>/<dir>` has (`task`: threads, `fd`: open files).
+pub fn proc_count(pid: u32, dir: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/{dir}"))
+        .unwrap()
+        .count()
+}
+
+/// Polls `condition` until it holds or `deadline` passes; for state that no
+/// line announces, such as a process's thread count. Returns whether it held.
+pub fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    while Instant::now() < end {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
+}
