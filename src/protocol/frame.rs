@@ -27,7 +27,9 @@ pub enum Frame {
 #[derive(Debug)]
 pub struct LineReader<R> {
     inner: R,
+    /// Empty while nothing is held (see [`LineReader::fill`]), else `max_line` bytes.
     buf: Box<[u8]>,
+    max_line: usize,
     /// Start of the unconsumed bytes in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -49,7 +51,8 @@ impl<R: Read> LineReader<R> {
         );
         LineReader {
             inner,
-            buf: vec![0; max_line].into_boxed_slice(),
+            buf: Box::default(),
+            max_line,
             start: 0,
             end: 0,
             scanned: 0,
@@ -101,7 +104,7 @@ impl<R: Read> LineReader<R> {
             return Some(classify(&self.buf[start..lf]));
         }
         self.scanned = self.end;
-        if self.end - self.start == self.buf.len() {
+        if self.end - self.start == self.max_line {
             // The buffer is full and holds no LF: the line is too long.
             let first_report = !self.discarding;
             self.consume_to(self.end);
@@ -134,6 +137,9 @@ impl<R: Read> LineReader<R> {
 
     /// Reads more bytes, first moving unconsumed bytes to the front if needed.
     fn fill(&mut self) -> io::Result<()> {
+        if self.start == self.end {
+            return self.fill_empty();
+        }
         if self.end == self.buf.len() && self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -154,6 +160,33 @@ impl<R: Read> LineReader<R> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Reads when nothing is held: frees the buffer and waits for bytes in a
+    /// small one on the stack, allocating the full buffer only once they come.
+    /// A reader that waits (a server thread for a client who is thinking) so
+    /// holds no heap buffer: with thousands of idle clients that is 4 KiB each.
+    fn fill_empty(&mut self) -> io::Result<()> {
+        const FIRST_READ: usize = 512;
+        self.buf = Box::default();
+        let mut first = [0u8; FIRST_READ];
+        let want = FIRST_READ.min(self.max_line);
+        let n = loop {
+            match self.inner.read(&mut first[..want]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+            return Ok(());
+        }
+        let mut buf = vec![0; self.max_line].into_boxed_slice();
+        buf[..n].copy_from_slice(&first[..n]);
+        self.buf = buf;
+        self.end = n;
+        Ok(())
     }
 }
 
@@ -256,7 +289,7 @@ mod tests {
         let input = vec![b'x'; 1 << 20];
         let mut reader = LineReader::new(input.as_slice(), 4096);
         assert_eq!(reader.read_frame().unwrap(), Some(Frame::TooLong));
-        assert_eq!(reader.buf.len(), 4096);
+        assert!(reader.buf.len() <= 4096);
         assert_eq!(reader.read_frame().unwrap(), None);
     }
 
@@ -284,6 +317,14 @@ mod tests {
             let expected: Vec<Frame> = lines.iter().map(|l| Frame::Line(l.clone())).collect();
             proptest::prop_assert_eq!(frames(input.as_bytes(), 200, chunk), expected);
         }
+    }
+
+    #[test]
+    fn holds_no_buffer_between_lines() {
+        let mut reader = LineReader::new(b"hi\n".as_slice(), 4096);
+        assert_eq!(reader.read_frame().unwrap(), Some(line("hi")));
+        assert_eq!(reader.read_frame().unwrap(), None);
+        assert!(reader.buf.is_empty(), "freed before waiting for more");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::history::{self, Request, StoredMessage};
 use super::outbox::outbox;
 use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
+use super::shared_stream::SharedStream;
 use super::store::Store;
 use super::{Config, Listeners, ServerError, Shared, Shutdown, Storage};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
@@ -255,7 +256,8 @@ fn admit(
         .with_interval(KEEPALIVE_INTERVAL)
         .with_retries(KEEPALIVE_RETRIES);
     socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
-    let control = Arc::new(Control::new(peer, stream.try_clone()?));
+    let stream = SharedStream::new(stream);
+    let control = Arc::new(Control::new(peer, stream.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
     if let Err(refusal) =
@@ -297,7 +299,7 @@ fn admit(
 /// Tells a connection it cannot be admitted, without ever blocking the
 /// admission thread on it. A TLS connection is just closed: telling it would
 /// take a handshake.
-fn refuse(mut stream: TcpStream, refusal: Refusal, tls: bool) {
+fn refuse(mut stream: SharedStream, refusal: Refusal, tls: bool) {
     let reason = match refusal {
         Refusal::Full => "server full",
         Refusal::TooManyFromAddress => "too many connections from your address",

@@ -21,12 +21,16 @@ use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ErrorCode, ServerLine, format_ts};
 
 /// At most this many messages share one transaction.
-const MAX_BATCH: usize = 1024;
+const MAX_BATCH: usize = 4096;
 
 /// What sessions send to the history thread.
 pub(crate) enum Request {
     /// A message to store and deliver.
     Post(Post),
+    /// Someone registered: announce the pending JOINs (see
+    /// [`super::registry::Registry::announce_joins`]). Many of these that arrive
+    /// together cost one pass over the clients.
+    Announce,
     /// Answered once every request sent before it has been stored and queued
     /// to its recipients: a leaving session waits on it, so the sender's own
     /// copy of its last messages reaches it before its `BYE`.
@@ -94,9 +98,11 @@ pub(crate) fn run(
     let mut fences = Vec::new();
     while let Ok(first) = requests.recv() {
         let mut next = Some(first);
+        let mut announce = false;
         while let Some(request) = next.take() {
             match request {
                 Request::Post(post) => batch.push(post),
+                Request::Announce => announce = true,
                 Request::Fence(fence) => fences.push(fence),
             }
             if batch.len() < MAX_BATCH {
@@ -105,6 +111,11 @@ pub(crate) fn run(
         }
         if !batch.is_empty() {
             store_and_deliver(&shared, &mut store, &mut next_id, &mut batch);
+        }
+        if announce {
+            // Usually done by the delivery already (then this finds nothing),
+            // but not when the batch could not be stored.
+            shared.locked(|registry| registry.announce_joins());
         }
         for fence in fences.drain(..) {
             let _ = fence.send(());

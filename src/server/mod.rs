@@ -26,6 +26,7 @@ mod login;
 mod outbox;
 mod registry;
 mod session;
+mod shared_stream;
 mod store;
 mod transport;
 mod writer;
@@ -212,14 +213,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Runs `f` under the registry lock, then, with the lock released, shuts down
-    /// any connection `f` closed or evicted.
+    /// Runs `f` under the registry lock, then, with the lock released, wakes the
+    /// writers it queued lines for and shuts down any connection it closed or
+    /// evicted.
     pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
-        let (result, closed) = {
+        let (result, closed, wakers) = {
             let mut registry = self.registry.lock();
             let result = f(&mut registry);
-            (result, registry.settle(Utc::now()))
+            let closed = registry.settle(Utc::now());
+            (result, closed, registry.take_wakers())
         };
+        for waker in wakers {
+            waker.wake();
+        }
         for control in closed {
             control.stop_reading();
         }

@@ -1,101 +1,182 @@
 //! A client's send queue: bounded in lines and in bytes.
 //!
 //! Producers (the history thread, other sessions, the client's own session) call
-//! [`Outbox::offer`], which never blocks: a client too far behind is reported so
-//! the caller can evict it. The writer thread drains the [`Inbox`]. Lines are
-//! shared `Arc<[u8]>`s: a broadcast is encoded once for every recipient.
+//! [`Outbox::offer`], which never blocks on I/O: a client too far behind is
+//! reported so the caller can evict it. The writer thread takes everything
+//! queued at once with [`Inbox::recv_batch`], swapping in its own empty queue. Lines are shared `Arc<[u8]>`s: a
+//! broadcast is encoded once for every recipient.
 //!
-//! The channel is crossbeam's unbounded (linked blocks, allocated as used) with
-//! the bounds kept in two counters: a bounded channel would allocate every slot
-//! up front, which for thousands of idle clients costs more than their threads.
+//! The queue is a `VecDeque` behind its own small mutex, with a condition
+//! variable the writer sleeps on. It used to be crossbeam's unbounded channel,
+//! whose receivers spin with `sched_yield` while a sender is halfway through a
+//! send: with thousands of writer threads on two cores those yields took a third
+//! of the server's time during a JOIN storm, and a waiting writer could not
+//! run the very producer it waited for. This lock is held only to push one
+//! chunk or to swap two queues, never across a write, so it is never held long
+//! enough for a producer (which holds the registry lock) to have to sleep on it.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use parking_lot::{Condvar, Mutex};
 
 /// One or more encoded lines, LF included, shared between recipients.
 pub(crate) type Chunk = Arc<[u8]>;
 
-/// The producing end of a client's send queue. Cheap to clone.
-#[derive(Clone)]
+/// The producing end of a client's send queue. Cloning it adds a producer.
 pub(crate) struct Outbox {
-    tx: Sender<Chunk>,
-    queued: Arc<Queued>,
-    max_lines: usize,
-    max_bytes: usize,
-}
-
-/// What is in the queue now, kept by producers and the consumer together.
-#[derive(Default)]
-struct Queued {
-    chunks: AtomicUsize,
-    bytes: AtomicUsize,
+    queue: Arc<Queue>,
 }
 
 /// The consuming end, owned by the client's writer thread.
 pub(crate) struct Inbox {
-    rx: Receiver<Chunk>,
-    queued: Arc<Queued>,
+    queue: Arc<Queue>,
+}
+
+struct Queue {
+    /// Guards the queued chunks and the counts; see the module docs.
+    state: Mutex<State>,
+    /// Signalled when a chunk is queued or the last producer goes.
+    ready: Condvar,
+    max_lines: usize,
+    max_bytes: usize,
+}
+
+struct State {
+    chunks: VecDeque<Chunk>,
+    bytes: usize,
+    producers: usize,
+    /// The writer has gone: offers are accepted and dropped.
+    consumer_gone: bool,
 }
 
 /// A queue holding at most `max_lines` chunks and, unless it is empty, at most
 /// `max_bytes` bytes (so one large chunk, like a welcome block, always fits an
 /// empty queue).
 pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let queued = Arc::new(Queued::default());
+    let state = State {
+        chunks: VecDeque::new(),
+        bytes: 0,
+        producers: 1,
+        consumer_gone: false,
+    };
+    let queue = Arc::new(Queue {
+        state: Mutex::new(state),
+        ready: Condvar::new(),
+        max_lines,
+        max_bytes,
+    });
     (
         Outbox {
-            tx,
-            queued: queued.clone(),
-            max_lines,
-            max_bytes,
+            queue: queue.clone(),
         },
-        Inbox { rx, queued },
+        Inbox { queue },
     )
 }
 
-impl Outbox {
-    /// Queues `chunk`. Returns false when the client is too far behind and must be
-    /// evicted. A queue whose writer has gone accepts and drops silently: the
-    /// connection is already closing.
-    pub(crate) fn offer(&self, chunk: &Chunk) -> bool {
-        let len = chunk.len();
-        let chunks_before = self.queued.chunks.fetch_add(1, Ordering::AcqRel);
-        let bytes_before = self.queued.bytes.fetch_add(len, Ordering::AcqRel);
-        let too_many = chunks_before >= self.max_lines;
-        let too_big = bytes_before > 0 && bytes_before + len > self.max_bytes;
-        if too_many || too_big || self.tx.send(chunk.clone()).is_err() {
-            self.queued.release(len);
-            // A closed queue means the connection is already closing: not an overflow.
-            return !(too_many || too_big);
-        }
-        true
+/// Wakes a writer that may be waiting for its first queued chunk. Handed out by
+/// [`Outbox::offer_deferred`] so the registry can wake writers after it has
+/// released its lock, once per queue however many lines it queued there.
+pub(crate) struct Waker(Arc<Queue>);
+
+impl Waker {
+    pub(crate) fn wake(self) {
+        self.0.ready.notify_one();
     }
 }
 
-impl Queued {
-    fn release(&self, len: usize) {
-        self.chunks.fetch_sub(1, Ordering::AcqRel);
-        self.bytes.fetch_sub(len, Ordering::AcqRel);
+/// A client's queue is full: it is too far behind and must be evicted.
+#[derive(Debug)]
+pub(crate) struct Overflow;
+
+impl Outbox {
+    /// Queues `chunk` and wakes the writer. Returns false when the client is
+    /// too far behind and must be evicted.
+    pub(crate) fn offer(&self, chunk: &Chunk) -> bool {
+        match self.offer_deferred(chunk) {
+            Ok(waker) => {
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                true
+            }
+            Err(Overflow) => false,
+        }
+    }
+
+    /// Queues `chunk` without waking the writer. When the queue was empty the
+    /// writer may be asleep: the returned [`Waker`] must then be woken, after
+    /// the caller has released its locks; later chunks need no wake, since the
+    /// writer takes the whole queue when it wakes. A queue whose writer has
+    /// gone accepts and drops silently: the connection is already closing.
+    pub(crate) fn offer_deferred(&self, chunk: &Chunk) -> Result<Option<Waker>, Overflow> {
+        let queue = &*self.queue;
+        let mut state = queue.state.lock();
+        if state.consumer_gone {
+            return Ok(None);
+        }
+        let len = chunk.len();
+        let too_many = state.chunks.len() >= queue.max_lines;
+        let too_big = state.bytes > 0 && state.bytes + len > queue.max_bytes;
+        if too_many || too_big {
+            return Err(Overflow);
+        }
+        let was_empty = state.chunks.is_empty();
+        state.chunks.push_back(chunk.clone());
+        state.bytes += len;
+        Ok(was_empty.then(|| Waker(self.queue.clone())))
+    }
+}
+
+impl Clone for Outbox {
+    fn clone(&self) -> Outbox {
+        self.queue.state.lock().producers += 1;
+        Outbox {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        let last = {
+            let mut state = self.queue.state.lock();
+            state.producers -= 1;
+            state.producers == 0
+        };
+        if last {
+            self.queue.ready.notify_one();
+        }
     }
 }
 
 impl Inbox {
-    /// Waits for the next chunk; `None` once every [`Outbox`] is dropped and the
-    /// queue is empty.
-    pub(crate) fn recv(&self) -> Option<Chunk> {
-        let chunk = self.rx.recv().ok()?;
-        self.queued.release(chunk.len());
-        Some(chunk)
+    /// Waits until something is queued, then takes everything queued by
+    /// swapping it with `batch`, which must be empty: the lock is held for a
+    /// swap, never for a copy, so producers are not kept waiting by the writer.
+    /// Returns false, with nothing taken, once every [`Outbox`] is dropped and
+    /// the queue is empty.
+    pub(crate) fn recv_batch(&self, batch: &mut VecDeque<Chunk>) -> bool {
+        debug_assert!(batch.is_empty());
+        let mut state = self.queue.state.lock();
+        while state.chunks.is_empty() {
+            if state.producers == 0 {
+                return false;
+            }
+            self.queue.ready.wait(&mut state);
+        }
+        std::mem::swap(&mut state.chunks, batch);
+        state.bytes = 0;
+        true
     }
+}
 
-    /// The next chunk if one is queued now.
-    pub(crate) fn try_recv(&self) -> Result<Chunk, TryRecvError> {
-        let chunk = self.rx.try_recv()?;
-        self.queued.release(chunk.len());
-        Ok(chunk)
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let mut state = self.queue.state.lock();
+        state.consumer_gone = true;
+        state.chunks = VecDeque::new();
+        state.bytes = 0;
     }
 }
 
@@ -107,6 +188,15 @@ mod tests {
         vec![b'x'; len].into()
     }
 
+    fn drain(inbox: &Inbox) -> Vec<usize> {
+        let mut all = Vec::new();
+        let mut batch = VecDeque::new();
+        while inbox.recv_batch(&mut batch) {
+            all.extend(batch.drain(..).map(|c| c.len()));
+        }
+        all
+    }
+
     #[test]
     fn bounded_in_lines_and_bytes() {
         let (out, inbox) = outbox(3, 100);
@@ -115,15 +205,46 @@ mod tests {
             "one large chunk fits an empty queue"
         );
         assert!(!out.offer(&chunk(1)), "but nothing more while it is queued");
-        assert_eq!(inbox.recv().unwrap().len(), 500);
+        let mut batch = VecDeque::new();
+        assert!(inbox.recv_batch(&mut batch));
+        assert_eq!(batch.len(), 1);
+        batch.clear();
         assert!(out.offer(&chunk(40)) && out.offer(&chunk(40)));
         assert!(!out.offer(&chunk(40)), "over the byte limit");
         assert!(out.offer(&chunk(10)));
         assert!(!out.offer(&chunk(1)), "over the line limit");
         drop(out);
-        let drained: Vec<usize> = std::iter::from_fn(|| inbox.recv())
-            .map(|c| c.len())
-            .collect();
-        assert_eq!(drained, [40, 40, 10]);
+        assert_eq!(drain(&inbox), [40, 40, 10]);
+    }
+
+    #[test]
+    fn closes_when_every_producer_is_gone() {
+        let (out, inbox) = outbox(10, 1000);
+        let second = out.clone();
+        drop(out);
+        assert!(second.offer(&chunk(5)));
+        drop(second);
+        assert_eq!(drain(&inbox), [5]);
+    }
+
+    #[test]
+    fn a_batch_takes_everything_and_frees_the_room() {
+        let (out, inbox) = outbox(2, 1000);
+        assert!(out.offer(&chunk(30)) && out.offer(&chunk(30)));
+        assert!(!out.offer(&chunk(30)), "full");
+        let mut batch = VecDeque::new();
+        assert!(inbox.recv_batch(&mut batch));
+        assert_eq!(batch.len(), 2);
+        assert!(out.offer(&chunk(30)), "room was released");
+    }
+
+    #[test]
+    fn offers_after_the_writer_left_are_dropped() {
+        let (out, inbox) = outbox(1, 10);
+        drop(inbox);
+        assert!(
+            out.offer(&chunk(5)) && out.offer(&chunk(5)),
+            "not an overflow"
+        );
     }
 }

@@ -12,13 +12,14 @@
 //! [`Registry::settle`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::history::StoredMessage;
-use super::outbox::{Chunk, Outbox};
+use super::outbox::{Chunk, Outbox, Waker};
+use super::shared_stream::SharedStream;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
 
@@ -31,7 +32,7 @@ pub(crate) struct Control {
     /// The client's address, for logs.
     pub(crate) peer: SocketAddr,
     /// A clone of the client's socket, used only for `shutdown`.
-    stream: TcpStream,
+    stream: SharedStream,
     /// Why the server is closing this connection. Guards only this value; the
     /// first reason set wins and the writer reads it once the queue closes.
     farewell: Mutex<Option<Farewell>>,
@@ -47,7 +48,7 @@ pub(crate) struct Farewell {
 }
 
 impl Control {
-    pub(crate) fn new(peer: SocketAddr, stream: TcpStream) -> Control {
+    pub(crate) fn new(peer: SocketAddr, stream: SharedStream) -> Control {
         Control {
             peer,
             stream,
@@ -85,8 +86,20 @@ impl Control {
 struct Entry {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
+    /// When it registered, in registration order (0 before that): a JOIN is
+    /// announced only to those who registered earlier, since later ones found
+    /// the name in their `USERS` list.
+    joined: u64,
     outbox: Outbox,
     control: Arc<Control>,
+}
+
+/// A JOIN line waiting to be announced.
+struct PendingJoin {
+    /// The joiner's registration number.
+    joined: u64,
+    id: ClientId,
+    line: Chunk,
 }
 
 /// Why a connection was not admitted.
@@ -128,6 +141,12 @@ pub(crate) struct Registry {
     recent_capacity: usize,
     /// Clients whose queue overflowed, to be evicted by [`Registry::settle`].
     overflowed: Vec<ClientId>,
+    /// JOINs not yet announced, oldest first: see [`Registry::announce_joins`].
+    pending_joins: Vec<PendingJoin>,
+    /// The registration number the next client to register gets.
+    next_join: u64,
+    /// Writers to wake once the lock is released (see [`Outbox::offer_deferred`]).
+    to_wake: Vec<Waker>,
     /// Connections closed since the last `settle`, for the caller to shut down.
     to_shut_down: Vec<Arc<Control>>,
     /// Open connections per client IP address.
@@ -154,6 +173,9 @@ impl Registry {
             recent: recent.into(),
             recent_capacity,
             overflowed: Vec::new(),
+            pending_joins: Vec::new(),
+            next_join: 1,
+            to_wake: Vec::new(),
             to_shut_down: Vec::new(),
             per_ip: HashMap::new(),
             max_clients,
@@ -184,6 +206,7 @@ impl Registry {
             id,
             Entry {
                 name: None,
+                joined: 0,
                 outbox,
                 control,
             },
@@ -192,8 +215,9 @@ impl Registry {
     }
 
     /// Gives connection `id` the name `name`, queues its welcome block (built by
-    /// `welcome` from the online names and the recent history) and tells everyone
-    /// else with `join`. Returns the number online.
+    /// `welcome` from the online names and the recent history) and keeps `join`
+    /// for everyone else, to be sent by [`Registry::announce_joins`]. Returns the
+    /// number online.
     pub(crate) fn register(
         &mut self,
         id: ClientId,
@@ -210,6 +234,13 @@ impl Registry {
             return Err(RegisterError::Closed);
         };
         entry.name = Some(name.to_owned());
+        entry.joined = self.next_join;
+        self.pending_joins.push(PendingJoin {
+            joined: self.next_join,
+            id,
+            line: join.clone(),
+        });
+        self.next_join += 1;
         self.names.insert(key, id);
         let history: Vec<Arc<StoredMessage>> = self
             .recent
@@ -225,7 +256,6 @@ impl Registry {
             .filter_map(|other| self.clients.get(other)?.name.as_deref());
         let block = welcome(&mut online, &history);
         self.offer(id, &block);
-        self.broadcast(join, Some(id));
         Ok(self.names.len())
     }
 
@@ -248,10 +278,37 @@ impl Registry {
         self.recent.iter().rev().take(n).rev().cloned().collect()
     }
 
+    /// Tells everyone of the JOINs registered since the last call, each to the
+    /// clients that registered before it. The history thread calls this (and
+    /// [`Registry::deliver`] does first), so that when hundreds of clients join
+    /// at once their JOINs go out in batches, each writer woken once per batch
+    /// rather than once per JOIN; and so that a JOIN always goes out before the
+    /// joiner's first message. [`Registry::remove`] calls it before a LEAVE.
+    pub(crate) fn announce_joins(&mut self) {
+        let pending = std::mem::take(&mut self.pending_joins);
+        for join in &pending {
+            for &id in self.names.values() {
+                if let Some(entry) = self.clients.get(&id)
+                    && entry.joined < join.joined
+                    && id != join.id
+                {
+                    queue_for(
+                        id,
+                        entry,
+                        &join.line,
+                        &mut self.to_wake,
+                        &mut self.overflowed,
+                    );
+                }
+            }
+        }
+    }
+
     /// Hands a batch of newly stored messages to their recipients, in order. Room
     /// messages go to every registered client and into the recent history;
     /// private ones to the recipient and to the sender's connection.
     pub(crate) fn deliver(&mut self, batch: &[(Arc<StoredMessage>, ClientId, Chunk)]) {
+        self.announce_joins();
         for (message, sender, line) in batch {
             match &message.to {
                 None => {
@@ -276,10 +333,8 @@ impl Registry {
 
     /// Queues `chunk` for one connection.
     pub(crate) fn offer(&mut self, id: ClientId, chunk: &Chunk) {
-        if let Some(entry) = self.clients.get(&id)
-            && !entry.outbox.offer(chunk)
-        {
-            self.overflowed.push(id);
+        if let Some(entry) = self.clients.get(&id) {
+            queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
         }
     }
 
@@ -289,12 +344,17 @@ impl Registry {
             if Some(id) == except {
                 continue;
             }
-            if let Some(entry) = self.clients.get(&id)
-                && !entry.outbox.offer(chunk)
-            {
-                self.overflowed.push(id);
+            if let Some(entry) = self.clients.get(&id) {
+                queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
             }
         }
+    }
+
+    /// The writers to wake now that lines are queued; the caller wakes them
+    /// after releasing the lock, so a batch of lines costs each writer one
+    /// wake-up and the lock is never held across the system calls.
+    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.to_wake)
     }
 
     /// Records that connection `id`'s queue overflowed (found outside the lock).
@@ -305,6 +365,7 @@ impl Registry {
     /// Removes connection `id`. If it was registered, everyone else gets `LEAVE`
     /// with `reason`. Returns whether it was still here.
     pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
+        self.announce_joins();
         let Some(entry) = self.clients.remove(&id) else {
             return false;
         };
@@ -329,6 +390,7 @@ impl Registry {
             self.to_shut_down.push(entry.control);
         }
         self.names.clear();
+        self.pending_joins.clear();
         self.per_ip.clear();
     }
 
@@ -357,5 +419,20 @@ impl Registry {
                 self.per_ip.remove(&ip);
             }
         }
+    }
+}
+
+/// Queues `chunk` for one entry, noting a writer to wake or an overflow.
+fn queue_for(
+    id: ClientId,
+    entry: &Entry,
+    chunk: &Chunk,
+    to_wake: &mut Vec<Waker>,
+    overflowed: &mut Vec<ClientId>,
+) {
+    match entry.outbox.offer_deferred(chunk) {
+        Ok(Some(waker)) => to_wake.push(waker),
+        Ok(None) => {}
+        Err(_) => overflowed.push(id),
     }
 }

@@ -7,7 +7,6 @@
 //! go to the history thread, which stores and delivers them.
 
 use std::cell::Cell;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -22,6 +21,7 @@ use super::flood::TokenBucket;
 use super::history::{Post, Request, StoredMessage};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
+use super::shared_stream::SharedStream;
 use super::transport::{self, Input};
 use super::{Shared, http_log, login, writer};
 use crate::protocol::grammar::push_number;
@@ -33,7 +33,7 @@ use crate::protocol::{
 /// Everything a session thread starts with.
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: SharedStream,
     /// The TLS setup for a connection on the TLS listener; `None` for plain.
     pub(crate) tls: Option<Arc<ServerConfig>>,
     pub(crate) shared: Arc<Shared>,
@@ -323,6 +323,7 @@ impl Session {
             });
             match registered {
                 Ok(online) => {
+                    let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
                     self.state = State::Registered {
                         name: name.to_owned(),
@@ -484,7 +485,9 @@ fn welcome_block(
     online: &mut dyn Iterator<Item = &str>,
     history: &[Arc<StoredMessage>],
 ) -> Chunk {
-    let mut users = String::new();
+    // Sized up front: growing from empty freed a block of every size up to 1 KiB
+    // into glibc's per-thread cache, which keeps them for the life of the thread.
+    let mut users = String::with_capacity(4096);
     let count = push_users(&mut users, online);
     let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
     let mut out = ServerLine::Welcome {
@@ -493,6 +496,7 @@ fn welcome_block(
         text,
     }
     .encode();
+    out.reserve(users.len() + 4096);
     out.push_str(&users);
     push_history(&mut out, history);
     chunk(out)

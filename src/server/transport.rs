@@ -1,7 +1,7 @@
 //! A client's socket as its two threads see it: plain TCP, or TLS.
 //!
 //! The session thread reads through an [`Input`], the writer thread writes
-//! through an [`Output`]. For a plain connection each is a clone of the
+//! through an [`Output`]. For a plain connection each is a handle on the
 //! socket, exactly as before TLS existed. For a TLS connection they are the two
 //! halves of a [`TlsLink`] (see `src/tls/link.rs` for how one rustls
 //! connection is shared without its lock ever covering socket I/O). Handshake
@@ -10,24 +10,25 @@
 //! the writer stays the only code that writes to the socket.
 
 use std::io::{self, Read};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ServerConfig;
 
 use super::outbox::{Chunk, Outbox};
+use super::shared_stream::SharedStream;
 use crate::tls::{TlsLink, TlsReadHalf, TlsWriteHalf};
 
 /// What the session thread reads from.
 pub(crate) enum Input {
-    Plain(TcpStream),
+    Plain(SharedStream),
     Tls(TlsReadHalf),
 }
 
 /// What the writer thread writes to.
 pub(crate) enum Output {
-    Plain(TcpStream),
+    Plain(SharedStream),
     Tls(TlsWriteHalf),
 }
 
@@ -35,15 +36,13 @@ pub(crate) enum Output {
 /// otherwise a new TLS connection whose handshake happens as the halves are
 /// used. `outbox` is the client's queue, used to wake the writer.
 pub(crate) fn split(
-    stream: &TcpStream,
+    stream: &SharedStream,
     tls: Option<&Arc<ServerConfig>>,
     outbox: &Outbox,
 ) -> io::Result<(Input, Output)> {
     let Some(config) = tls else {
-        return Ok((
-            Input::Plain(stream.try_clone()?),
-            Output::Plain(stream.try_clone()?),
-        ));
+        // Both halves share the one descriptor (see `shared_stream.rs`).
+        return Ok((Input::Plain(stream.clone()), Output::Plain(stream.clone())));
     };
     let conn = rustls::ServerConnection::new(config.clone()).map_err(io::Error::other)?;
     let wake_outbox = outbox.clone();

@@ -3,6 +3,7 @@
 //! `support` starts servers (in-process on port 0, or the real binary) and
 //! speaks raw protocol lines with deadlines; each other module covers one area.
 
+mod bench_smoke;
 mod client;
 mod server;
 mod support;

@@ -1,0 +1,242 @@
+//! `bench compare`: every scenario against every server, rounds interleaved
+//! (round 1 runs all servers, then round 2, ...) so that a noisy neighbour
+//! hurts all of them alike, then one table of medians with ratios.
+//!
+//! Each scenario gets a freshly started server, so RSS is measured from a
+//! clean process and no scenario pays for the previous one's disconnects.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::load::{self, Outcome, Plan};
+use crate::servers::{self, Kind};
+use crate::{FanoutShape, LatencyShape, fanout_plan, latency_plan};
+
+#[derive(Args, Debug)]
+pub struct Options {
+    /// Rounds; the table shows the median of each number.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Servers, in the order each round runs them.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "chatroom,chatroom-durable,ngircd,inspircd,raw"
+    )]
+    servers: Vec<String>,
+    /// Scenarios: connect, fanout, latency, history.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "connect,fanout,latency,history"
+    )]
+    scenarios: Vec<String>,
+    /// Clients the connect scenario registers.
+    #[arg(long, default_value_t = 2000)]
+    connect_clients: usize,
+    /// Seconds the connect scenario holds its clients, idle, before it reads
+    /// the server's RSS again (queues drain, buffers are freed).
+    #[arg(long, default_value_t = 2.0)]
+    connect_hold: f64,
+    #[command(flatten)]
+    fanout: FanoutShape,
+    #[command(flatten)]
+    latency: LatencyShape,
+    /// Clients in the history scenario; every one of them sends.
+    #[arg(long, default_value_t = 10)]
+    history_clients: usize,
+    /// Messages each history client sends.
+    #[arg(long, default_value_t = 4000)]
+    history_messages: usize,
+    /// Generator threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Connections being registered at once in the connect scenario, at most.
+    #[arg(long, default_value_t = 500)]
+    window: usize,
+    /// The same for ngIRCd in the other scenarios (whose timing starts once all
+    /// are in): small enough for its listen backlog of 10, so no SYN is dropped
+    /// and retried a second later. InspIRCd takes about a second to register
+    /// each client, so it needs the wide window.
+    #[arg(long, default_value_t = 8)]
+    ngircd_window: usize,
+    /// Where the servers keep their configuration, logs and data.
+    #[arg(long, default_value = "/tmp/chatroom-bench")]
+    dir: PathBuf,
+}
+
+/// Every number measured, by server and metric, one value per round.
+type Results = BTreeMap<(usize, &'static str), Vec<f64>>;
+
+pub fn run(options: &Options) -> io::Result<()> {
+    let kinds: Vec<Kind> = options
+        .servers
+        .iter()
+        .map(|name| {
+            Kind::parse(name).ok_or_else(|| io::Error::other(format!("unknown server {name}")))
+        })
+        .collect::<io::Result<_>>()?;
+    let mut results = Results::new();
+    for round in 1..=options.rounds {
+        for (index, &kind) in kinds.iter().enumerate() {
+            for scenario in &options.scenarios {
+                let label = format!("round {round} {} {scenario}", kind.name());
+                let server = servers::start(kind, &options.dir.join(kind.name()))?;
+                let mut plan = Plan::new(server.addr, kind.dialect(), 0);
+                plan.threads = options.threads;
+                plan.window = if kind == Kind::Ngircd {
+                    options.ngircd_window
+                } else {
+                    options.window
+                };
+                plan.server_pid = Some(server.pid);
+                plan.name_prefix = scenario[..1].to_owned();
+                plan.label = Some(label.clone());
+                let plan = match scenario.as_str() {
+                    "connect" => Plan {
+                        clients: options.connect_clients,
+                        window: options.window,
+                        stall: Duration::from_secs(40), // SYN retries back off to 15 and 31 s
+                        hold: Duration::from_secs_f64(options.connect_hold),
+                        ..plan
+                    },
+                    "fanout" => fanout_plan(plan, &options.fanout),
+                    "latency" => latency_plan(plan, &options.latency),
+                    "history" => {
+                        let shape = FanoutShape {
+                            clients: options.history_clients,
+                            senders: options.history_clients,
+                            messages: options.history_messages,
+                        };
+                        fanout_plan(plan, &shape)
+                    }
+                    other => return Err(io::Error::other(format!("unknown scenario {other}"))),
+                };
+                let outcome = load::run(&plan)?;
+                drop(server);
+                println!("== {label}\n{}", outcome.summary());
+                record(&mut results, index, scenario, &outcome);
+            }
+        }
+    }
+    print_table(&kinds, &results, options);
+    Ok(())
+}
+
+fn record(results: &mut Results, server: usize, scenario: &str, outcome: &Outcome) {
+    let mut put = |metric: &'static str, value: Option<f64>| {
+        if let Some(value) = value {
+            results.entry((server, metric)).or_default().push(value);
+        }
+    };
+    match scenario {
+        "connect" => {
+            put("clients/s", outcome.clients_per_sec());
+            put("registered", Some(outcome.registered as f64));
+            put(
+                "all joined s",
+                outcome.joined_after.map(|d| d.as_secs_f64()),
+            );
+            put("KiB/client", outcome.rss_per_client_kib());
+            put("threads", outcome.after.map(|s| s.threads as f64));
+        }
+        "fanout" => {
+            put("deliveries/s", outcome.deliveries_per_sec());
+            put("fanout missing", Some(outcome.missing as f64));
+        }
+        "latency" => {
+            put("p50 ms", outcome.latency_ms(0.5));
+            put("p99 ms", outcome.latency_ms(0.99));
+            put("p99.9 ms", outcome.latency_ms(0.999));
+            put("max ms", outcome.latency_ms(1.0));
+            put("latency missing", Some(outcome.missing as f64));
+        }
+        "history" => {
+            put("messages/s", outcome.messages_per_sec());
+            put("history missing", Some(outcome.missing as f64));
+        }
+        _ => {}
+    }
+}
+
+/// Clients per second, with how many registered when not all did.
+fn clients_cell(per_sec: Option<f64>, registered: Option<f64>, wanted: usize) -> String {
+    match (per_sec, registered) {
+        (Some(rate), Some(n)) if (n as usize) < wanted => {
+            format!("{rate:.0} (only {n:.0}/{wanted})")
+        }
+        (Some(rate), _) => format!("{rate:.0}"),
+        _ => "-".into(),
+    }
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
+}
+
+fn print_table(kinds: &[Kind], results: &Results, options: &Options) {
+    let get = |server: usize, metric: &str| results.get(&(server, metric)).and_then(|v| median(v));
+    let find = |kind: Kind| kinds.iter().position(|&k| k == kind);
+    let reference = |kind: Kind| find(kind).and_then(|i| get(i, "deliveries/s"));
+    let (ngircd, raw) = (reference(Kind::Ngircd), reference(Kind::Raw));
+    let f = FanoutShape {
+        ..options.fanout.clone()
+    };
+    println!(
+        "\nMedians of {} round(s). connect: {} clients; fanout: {} clients, {} x {}; latency: {} clients, {} msg/s; history: {} x {}\n",
+        options.rounds,
+        options.connect_clients,
+        f.clients,
+        f.senders,
+        f.messages,
+        options.latency.clients,
+        options.latency.rate,
+        options.history_clients,
+        options.history_messages
+    );
+    println!(
+        "| server | clients/s | all joined s | KiB/client | threads | deliveries/s | vs ngIRCd | vs raw | missing | p50 ms | p99 ms | p99.9 ms | max ms | history msg/s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (i, kind) in kinds.iter().enumerate() {
+        let cell = |metric: &str, digits: usize| {
+            get(i, metric).map_or("-".to_string(), |v| format!("{v:.digits$}"))
+        };
+        let deliveries = get(i, "deliveries/s");
+        let ratio = |reference: Option<f64>| match (deliveries, reference) {
+            (Some(d), Some(r)) if r > 0.0 => format!("{:.2}x", d / r),
+            _ => "-".to_string(),
+        };
+        let missing: f64 = ["fanout missing", "latency missing", "history missing"]
+            .iter()
+            .filter_map(|m| get(i, m))
+            .fold(0.0, |sum, m| sum + m); // not sum(), which gives -0 for none
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            kind.name(),
+            clients_cell(
+                get(i, "clients/s"),
+                get(i, "registered"),
+                options.connect_clients
+            ),
+            cell("all joined s", 3),
+            cell("KiB/client", 1),
+            cell("threads", 0),
+            deliveries.map_or("-".into(), |d| format!("{:.3}M", d / 1e6)),
+            ratio(ngircd),
+            ratio(raw),
+            missing,
+            cell("p50 ms", 3),
+            cell("p99 ms", 3),
+            cell("p99.9 ms", 3),
+            cell("max ms", 3),
+            cell("messages/s", 0),
+        );
+    }
+}

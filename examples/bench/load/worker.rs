@@ -1,0 +1,274 @@
+//! A generator thread: one `mio` poll over its share of the clients.
+//!
+//! It opens its clients a window at a time, registers them, and when the board
+//! says so sends its senders' messages: all at once (a burst) or at a fixed
+//! rate. It reads everything every client receives, counting as it goes, and
+//! adds its counts to the shared [`Board`] once per loop turn.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use super::conn::{Conn, Tally, latency_text};
+use super::{Load, Plan};
+
+/// Phases the coordinating thread moves the workers through, after the
+/// first (0: connect and register).
+pub const LOAD: u8 = 1;
+pub const STOP: u8 = 2;
+
+/// Counters shared by all workers and the coordinating thread.
+#[derive(Default)]
+pub struct Board {
+    pub phase: AtomicU8,
+    /// When the load phase started, in nanoseconds since the epoch.
+    pub load_start_ns: AtomicU64,
+    pub opened: AtomicU64,
+    pub registered: AtomicU64,
+    pub joins: AtomicU64,
+    pub messages: AtomicU64,
+    pub closed: AtomicU64,
+    pub sent: AtomicU64,
+}
+
+/// What one client did, for the final count of missing messages.
+pub struct ClientReport {
+    pub sent: u64,
+    pub messages: u64,
+    pub registered: bool,
+    pub closed: bool,
+}
+
+/// What a worker hands back when it stops.
+pub struct WorkerReport {
+    pub clients: Vec<ClientReport>,
+    pub latency: Option<Histogram<u64>>,
+    pub last_message: Option<Instant>,
+}
+
+const READ_BUFFER: usize = 256 * 1024;
+const TICK: Duration = Duration::from_millis(5);
+
+/// The thread's body: serves clients `worker`, `worker + threads`, ... of the plan.
+pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Result<WorkerReport> {
+    let threads = plan.threads.max(1);
+    let mine: Vec<usize> = (worker..plan.clients).step_by(threads).collect();
+    let window = (plan.window / threads).max(1);
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut conns: Vec<Conn> = Vec::with_capacity(mine.len());
+    let mut settled: Vec<bool> = Vec::with_capacity(mine.len());
+    let mut pending = 0;
+    let mut buf = vec![0u8; READ_BUFFER];
+    let latency = matches!(plan.load, Load::Paced { .. });
+    let mut tally = Tally {
+        registered: 0,
+        joins: 0,
+        messages: 0,
+        closed: 0,
+        last_message: None,
+        latency: latency
+            .then(|| Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")),
+        epoch,
+        quickack: latency && plan.quickack,
+    };
+    let mut pacer: Option<Pacer> = None;
+    loop {
+        while conns.len() < mine.len() && pending < window {
+            let global = mine[conns.len()];
+            let mut stream = connect(plan.target)?;
+            poll.registry().register(
+                &mut stream,
+                Token(conns.len()),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            conns.push(Conn::new(stream, format!("{}{global}", plan.name_prefix)));
+            settled.push(false);
+            board.opened.fetch_add(1, Ordering::Relaxed);
+            pending += 1;
+        }
+        let timeout = pacer
+            .as_ref()
+            .map_or(TICK, |pacer| pacer.wait(Instant::now()).min(TICK));
+        poll.poll(&mut events, Some(timeout))?;
+        for event in events.iter() {
+            let index = event.token().0;
+            let conn = &mut conns[index];
+            let connecting = !conn.connected && !conn.closed;
+            if connecting
+                && (event.is_writable() || event.is_error())
+                && conn.on_connected(plan.dialect).is_err()
+            {
+                conn.closed = true;
+                tally.closed += 1;
+            }
+            if event.is_readable() || event.is_read_closed() {
+                conn.on_readable(&mut buf, plan.dialect, &mut tally);
+            }
+            if event.is_writable() {
+                conn.flush(&mut tally);
+            }
+            if !settled[index] && (conn.registered || conn.closed) {
+                settled[index] = true;
+                pending -= 1;
+            }
+        }
+        let phase = board.phase.load(Ordering::Acquire);
+        if phase >= LOAD && pacer.is_none() {
+            let start = epoch + Duration::from_nanos(board.load_start_ns.load(Ordering::Acquire));
+            pacer = Some(start_load(plan, &mine, &mut conns, &mut tally, start));
+        }
+        if let Some(pacer) = pacer.as_mut() {
+            let sent = pacer.send_due(plan, &mut conns, &mut tally, Instant::now());
+            board.sent.fetch_add(sent, Ordering::Relaxed);
+        }
+        publish(&mut tally, board);
+        if phase == STOP {
+            break;
+        }
+    }
+    let clients = conns
+        .iter()
+        .map(|c| ClientReport {
+            sent: c.sent,
+            messages: c.messages,
+            registered: c.registered,
+            closed: c.closed,
+        })
+        .collect();
+    Ok(WorkerReport {
+        clients,
+        latency: tally.latency.take(),
+        last_message: tally.last_message,
+    })
+}
+
+fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    TcpStream::connect(addr)
+}
+
+/// Adds this turn's counts to the board and zeroes them.
+fn publish(tally: &mut Tally, board: &Board) {
+    for (local, shared) in [
+        (&mut tally.registered, &board.registered),
+        (&mut tally.joins, &board.joins),
+        (&mut tally.messages, &board.messages),
+        (&mut tally.closed, &board.closed),
+    ] {
+        if *local > 0 {
+            shared.fetch_add(*local, Ordering::Relaxed);
+            *local = 0;
+        }
+    }
+}
+
+/// Starts the load phase: a burst queues every message now; a paced load
+/// returns the pacer that sends them over time.
+fn start_load(
+    plan: &Plan,
+    mine: &[usize],
+    conns: &mut [Conn],
+    tally: &mut Tally,
+    start: Instant,
+) -> Pacer {
+    let senders: Vec<usize> = (0..conns.len())
+        .filter(|&i| mine[i] < plan.load.senders())
+        .collect();
+    let mut pacer = Pacer {
+        senders: senders.clone(),
+        next: 0,
+        sent: 0,
+        start,
+        interval: None,
+        end: start,
+    };
+    match plan.load {
+        Load::None => {}
+        Load::Burst { messages, .. } => {
+            let mut burst_sent = 0;
+            for &i in &senders {
+                for seq in 0..messages {
+                    conns[i]
+                        .queue_message(plan.dialect, &format!("F{}-{seq} fanout payload", mine[i]));
+                }
+                conns[i].flush(tally);
+                burst_sent += messages as u64;
+            }
+            pacer.sent = burst_sent;
+            pacer.senders.clear();
+        }
+        Load::Paced {
+            senders: all_senders,
+            rate,
+            duration,
+        } => {
+            let my_rate = rate * senders.len() as f64 / all_senders.max(1) as f64;
+            if my_rate > 0.0 {
+                pacer.interval = Some(Duration::from_secs_f64(1.0 / my_rate));
+            }
+            pacer.end = start + duration;
+        }
+    }
+    pacer
+}
+
+/// Sends paced messages round-robin over this worker's senders.
+struct Pacer {
+    senders: Vec<usize>,
+    next: usize,
+    /// Messages sent so far in the load phase (a burst counts at once).
+    sent: u64,
+    start: Instant,
+    interval: Option<Duration>,
+    end: Instant,
+}
+
+impl Pacer {
+    /// How long until the next message is due.
+    fn wait(&self, now: Instant) -> Duration {
+        match self.interval {
+            Some(interval) if now < self.end => {
+                (self.start + interval * self.sent as u32).saturating_duration_since(now)
+            }
+            _ => TICK,
+        }
+    }
+
+    /// Sends every message due by `now`; returns how many were newly sent (a
+    /// burst reports its whole count the first time).
+    fn send_due(
+        &mut self,
+        plan: &Plan,
+        conns: &mut [Conn],
+        tally: &mut Tally,
+        now: Instant,
+    ) -> u64 {
+        let Some(interval) = self.interval else {
+            return std::mem::take(&mut self.sent);
+        };
+        let mut sent = 0;
+        while now < self.end
+            && self.start + interval * self.sent as u32 <= now
+            && !self.senders.is_empty()
+        {
+            let index = self.senders[self.next % self.senders.len()];
+            self.next += 1;
+            let conn = &mut conns[index];
+            if conn.closed {
+                self.sent += 1; // its slot passes unused, so a dead sender cannot stall the pacer
+                continue;
+            }
+            let stamp = Instant::now().duration_since(tally.epoch).as_nanos() as u64;
+            conn.queue_message(plan.dialect, &latency_text(stamp));
+            conn.flush(tally);
+            self.sent += 1;
+            sent += 1;
+        }
+        sent
+    }
+}

@@ -1,0 +1,261 @@
+//! Starting and stopping the servers `compare` measures: chatroom (ephemeral
+//! and durable), ngIRCd, InspIRCd and the raw baseline. Each runs as a child
+//! process on 127.0.0.1 with its files in a fresh directory, flood limits and
+//! penalties off and connection limits high.
+
+use std::io::{self, BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::load::Dialect;
+
+/// A server `compare` knows how to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ChatEphemeral,
+    ChatDurable,
+    Ngircd,
+    Inspircd,
+    Raw,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::ChatEphemeral,
+        Kind::ChatDurable,
+        Kind::Ngircd,
+        Kind::Inspircd,
+        Kind::Raw,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::ChatEphemeral => "chatroom",
+            Kind::ChatDurable => "chatroom-durable",
+            Kind::Ngircd => "ngircd",
+            Kind::Inspircd => "inspircd",
+            Kind::Raw => "raw",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Kind::Ngircd | Kind::Inspircd => Dialect::Irc,
+            _ => Dialect::Chat,
+        }
+    }
+}
+
+/// A server child process, stopped when dropped.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub pid: u32,
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child process by its id.
+        unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the chat-server binary is: next to the examples directory this
+/// program was built into (`cargo build --release --bins --examples`).
+pub fn chat_server_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    profile_dir.join("chat-server")
+}
+
+/// Starts `kind` with its files in `dir` (created fresh).
+pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let log = std::fs::File::create(dir.join("server.log"))?;
+    match kind {
+        Kind::ChatEphemeral | Kind::ChatDurable => {
+            let mut command = Command::new(chat_server_path());
+            // A send queue of 65,536 lines (the default is 4,096) so that bursts of
+            // 10,000 to 40,000 messages measure throughput, not the eviction of
+            // clients the generator could not read fast enough; the IRC servers
+            // get large send queues too.
+            command.args([
+                "--port",
+                "0",
+                "--max-clients",
+                "20000",
+                "--send-queue",
+                "65536",
+            ]);
+            // Flood control and the per-address limit are off, as they are for
+            // the IRC servers: every client comes from 127.0.0.1 and the senders
+            // send as fast as the server takes them.
+            command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
+            command.env("RUST_LOG", "warn");
+            if kind == Kind::ChatEphemeral {
+                command.arg("--ephemeral");
+            } else {
+                command.arg("--data-dir").arg(dir.join("data"));
+            }
+            spawn_announcing(command, log)
+        }
+        Kind::Raw => {
+            let mut command = Command::new(std::env::current_exe()?);
+            command.args(["raw-server", "--port", "0"]);
+            spawn_announcing(command, log)
+        }
+        Kind::Ngircd => {
+            let port = free_port()?;
+            let config = dir.join("ngircd.conf");
+            std::fs::write(&config, ngircd_config(port, dir))?;
+            std::fs::write(dir.join("motd"), "bench\n")?;
+            let mut command = Command::new("ngircd");
+            command.arg("--nodaemon").arg("--config").arg(&config);
+            spawn_listening(command, log, port)
+        }
+        Kind::Inspircd => {
+            let port = free_port()?;
+            let config = dir.join("inspircd.conf");
+            std::fs::write(&config, inspircd_config(port, dir))?;
+            std::fs::write(dir.join("motd"), "bench\n")?;
+            let mut command = Command::new("inspircd");
+            command
+                .arg("--nofork")
+                .arg("--runasroot")
+                .arg(format!("--config={}", config.display()));
+            spawn_listening(command, log, port)
+        }
+    }
+}
+
+/// For servers that print `Listening on ADDR` once bound.
+fn spawn_announcing(mut command: Command, log: std::fs::File) -> io::Result<Running> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first)?;
+    let pid = child.id();
+    let addr = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .and_then(|a| a.parse().ok());
+    match addr {
+        Some(addr) => Ok(Running { addr, pid, child }),
+        None => {
+            let _ = child.kill();
+            Err(io::Error::other(format!(
+                "{command:?} did not announce its address (said {first:?})"
+            )))
+        }
+    }
+}
+
+/// For servers told their port: waits until a connection succeeds.
+fn spawn_listening(mut command: Command, log: std::fs::File, port: u16) -> io::Result<Running> {
+    let stderr = log.try_clone()?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(stderr)
+        .spawn()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut running = Running {
+        addr,
+        pid: child.id(),
+        child,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(running);
+        }
+        if let Ok(Some(status)) = running.child.try_wait() {
+            return Err(io::Error::other(format!("{command:?} exited: {status}")));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(io::Error::other(format!(
+        "{command:?} is not listening on {addr}"
+    )))
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn ngircd_config(port: u16, dir: &Path) -> String {
+    format!(
+        "[Global]
+    Name = bench.invalid
+    Info = bench
+    Listen = 127.0.0.1
+    Ports = {port}
+    MotdFile = {motd}
+    PidFile = {dir}/ngircd.pid
+    ServerUID = 0
+    ServerGID = 0
+[Limits]
+    MaxConnections = 0
+    MaxConnectionsIP = 0
+    MaxJoins = 0
+    MaxNickLength = 30
+    MaxPenaltyTime = 0
+    PingTimeout = 600
+    PongTimeout = 600
+    MaxListSize = 100
+[Options]
+    DNS = no
+    Ident = no
+    PAM = no
+",
+        motd = dir.join("motd").display(),
+        dir = dir.display()
+    )
+}
+
+fn inspircd_config(port: u16, dir: &Path) -> String {
+    let dir = dir.display();
+    format!(
+        r#"<config format="xml">
+<server name="bench.invalid" description="bench" network="bench">
+<admin name="bench" nick="bench" email="bench@bench.invalid">
+<bind address="127.0.0.1" port="{port}" type="clients">
+<connect name="bench" allow="*" maxchans="100" localmax="1000000" globalmax="1000000" limit="1000000"
+    maxconnwarn="off" threshold="1000000" commandrate="1000000000" fakelag="off"
+    hardsendq="1G" softsendq="1G" recvq="1G" pingfreq="600" timeout="600"
+    resolvehostnames="no" useident="no" registration="60">
+<performance softlimit="1000000" somaxconn="4096" netbuffersize="65536" clonesonconnect="no" quietbursts="yes" timeskipwarn="0">
+<pid file="{dir}/inspircd.pid">
+<files motd="{dir}/motd">
+<dns timeout="1">
+<limits maxnick="30" maxchan="64" maxmodes="20" maxident="11" maxhost="64" maxquit="255" maxtopic="307" maxkick="255" maxreal="128" maxgecos="128" maxaway="200">
+<channels users="1000000" opers="1000000">
+<security hidesplits="no" hideulines="no" announceinvites="dynamic">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="{dir}/inspircd.log">
+"#
+    )
+}
