@@ -15,6 +15,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
+use super::account_lookup::AccountLookup;
+use super::accounts::Accounts;
 use super::history::{self, Request, StoredMessage};
 use super::outbox::outbox;
 use super::registry::{ClientId, Control, Limits, Refusal, Registry};
@@ -57,6 +59,8 @@ pub(crate) struct Prepared {
     store: Option<Store>,
     next_id: u64,
     shutdown: Shutdown,
+    /// The `accounts` thread, when accounts are configured.
+    accounts_thread: Option<JoinHandle<()>>,
 }
 
 struct SessionHandle {
@@ -106,9 +110,17 @@ impl Prepared {
             max_per_ip: config.max_per_ip,
         };
         let registry = Registry::new(limits, recent, recent_capacity);
+        let (accounts, accounts_thread) = match config.accounts.as_deref() {
+            Some(dir) => {
+                let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
+                (Some(lookup), Some(thread))
+            }
+            None => (None, None),
+        };
         let shared = Arc::new(Shared {
             config,
             local_addr,
+            accounts,
             registry: Mutex::new(registry),
             login_throttle: Mutex::default(),
             password_checks: Default::default(),
@@ -119,6 +131,7 @@ impl Prepared {
             store,
             next_id,
             shutdown,
+            accounts_thread,
         })
     }
 
@@ -130,6 +143,7 @@ impl Prepared {
             store,
             next_id,
             shutdown,
+            accounts_thread,
         } = self;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
         let history_shared = shared.clone();
@@ -182,6 +196,12 @@ impl Prepared {
             let _ = session.thread.join();
         }
         let _ = history.join();
+        if let Some(accounts) = &shared.accounts {
+            accounts.close();
+        }
+        if let Some(thread) = accounts_thread {
+            let _ = thread.join();
+        }
         log::info!("stopped");
         Ok(())
     }

@@ -6,10 +6,11 @@
 //! with its own random salt and parameters); it is never stored, logged or
 //! returned in clear.
 //!
-//! The session threads look accounts up with `Accounts::lookup`, which opens
-//! the database for that one query: no connection or lock is shared between
-//! sessions, and an account added while the server runs counts at once.
-//! Checking a password ([`verify_password`]) is deliberately slow and runs on
+//! Sessions look accounts up through the `accounts` thread
+//! (`account_lookup.rs`), which keeps one connection open for
+//! [`Accounts::lookup`]: each query reads the table afresh, so an account
+//! added while the server runs counts at once, and SQLite's memory stays on
+//! that one thread instead of on every session thread. Checking a password ([`verify_password`]) is deliberately slow and runs on
 //! the session's own thread, under no lock.
 
 use std::path::{Path, PathBuf};
@@ -66,6 +67,9 @@ pub enum AccountError {
     /// Hashing failed (out of memory, say).
     #[error("cannot hash the password: {0}")]
     Hash(String),
+    /// The server's account lookups are not running (it is shutting down).
+    #[error("accounts cannot be checked: {0}")]
+    Unavailable(&'static str),
 }
 
 /// The accounts in one data directory. See the module docs.
@@ -133,16 +137,34 @@ impl Accounts {
     }
 
     /// The password hash of the account called `name` (any case), if any. A
-    /// database that does not exist holds no accounts.
-    pub(crate) fn lookup(&self, name: &str) -> Result<Option<String>, AccountError> {
-        if !self.path.exists() {
-            return Ok(None);
+    /// database that does not exist holds no accounts. `conn` is the caller's
+    /// connection, opened here when there is none yet and dropped after an
+    /// error, so the next lookup starts afresh.
+    pub(crate) fn lookup(
+        &self,
+        conn: &mut Option<Connection>,
+        name: &str,
+    ) -> Result<Option<String>, AccountError> {
+        if conn.is_none() {
+            if !self.path.exists() {
+                return Ok(None);
+            }
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let opened = Connection::open_with_flags(&self.path, flags)
+                .map_err(|source| self.error(source))?;
+            opened
+                .busy_timeout(BUSY_TIMEOUT)
+                .map_err(|source| self.error(source))?;
+            *conn = Some(opened);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(&self.path, flags).map_err(|source| self.error(source))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|source| self.error(source))?;
+        let result = self.query_hash(conn.as_ref().expect("opened above"), name);
+        if result.is_err() {
+            *conn = None;
+        }
+        result
+    }
+
+    fn query_hash(&self, conn: &Connection, name: &str) -> Result<Option<String>, AccountError> {
         let found = conn
             .query_row(
                 "SELECT hash FROM accounts WHERE name_key = ?1",
@@ -230,7 +252,12 @@ mod tests {
     fn add_list_lookup_delete() {
         let dir = tempfile::tempdir().unwrap();
         let accounts = Accounts::in_dir(dir.path());
-        assert_eq!(accounts.lookup("alice").unwrap(), None, "no database yet");
+        let mut conn = None;
+        assert_eq!(
+            accounts.lookup(&mut conn, "alice").unwrap(),
+            None,
+            "no database yet"
+        );
         accounts.add("Alice", "pw one").unwrap();
         accounts.add("bob", "pw two").unwrap();
         assert!(matches!(
@@ -246,9 +273,14 @@ mod tests {
             Err(AccountError::InvalidName { .. })
         ));
         assert_eq!(accounts.list().unwrap(), ["Alice", "bob"]);
-        let hash = accounts.lookup("alice").unwrap().unwrap();
+        let hash = accounts.lookup(&mut conn, "alice").unwrap().unwrap();
         assert!(verify_password("pw one", &hash));
         accounts.delete("ALICE").unwrap();
+        assert_eq!(
+            accounts.lookup(&mut conn, "alice").unwrap(),
+            None,
+            "the same connection sees the change"
+        );
         assert!(matches!(
             accounts.delete("alice"),
             Err(AccountError::NoSuchAccount(_))

@@ -23,7 +23,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Shared;
-use super::accounts::{Accounts, verify_password};
+use super::accounts::verify_password;
 use crate::conn::is_loopback;
 use crate::protocol::ErrorCode;
 
@@ -47,8 +47,7 @@ pub(crate) fn check_name(
     name: &str,
     password: Option<&str>,
 ) -> Result<(), Refusal> {
-    let accounts = shared.config.accounts.as_deref().map(Accounts::in_dir);
-    let lookup = |name: &str| match &accounts {
+    let lookup = |name: &str| match &shared.accounts {
         None => Ok(None),
         Some(accounts) => accounts.lookup(name).map_err(|error| {
             log::error!("{peer}: cannot check accounts: {error}");

@@ -18,6 +18,7 @@
 //! history thread.
 
 mod accept;
+mod account_lookup;
 pub mod accounts;
 mod flood;
 mod history;
@@ -201,6 +202,8 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,
+    /// Account lookups (the `accounts` thread), when accounts are configured.
+    pub(crate) accounts: Option<account_lookup::AccountLookup>,
     /// The registry lock. It guards the connections, the names in use and the
     /// recent history, and is held only to look up, insert, remove and queue
     /// lines, never across socket I/O (see `registry.rs`).
