@@ -26,6 +26,7 @@ mod http_log;
 mod login;
 mod outbox;
 mod registry;
+mod replies;
 mod session;
 mod shared_stream;
 mod store;

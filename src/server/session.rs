@@ -18,16 +18,16 @@ use crossbeam_channel::Sender;
 
 use super::accept::CLIENT_THREAD_STACK;
 use super::flood::TokenBucket;
-use super::history::{Post, Request, StoredMessage};
+use super::history::{Post, Request};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
+use super::replies::{push_history, push_users, welcome_block};
 use super::shared_stream::SharedStream;
 use super::transport::{self, Input};
 use super::{Shared, http_log, login, writer};
-use crate::protocol::grammar::push_number;
 use crate::protocol::{
-    Command, ErrorCode, Frame, LineReader, MAX_SERVER_LINE, PROTOCOL_VERSION, SERVER_NAME,
-    ServerLine, UsageError, validate_name,
+    Command, ErrorCode, Frame, LineReader, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError,
+    validate_name,
 };
 
 /// Everything a session thread starts with.
@@ -477,103 +477,4 @@ fn is_timeout(error: &std::io::Error) -> bool {
         error.kind(),
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
     )
-}
-
-/// The block a client gets on joining: `WELCOME`, the online list, the history.
-fn welcome_block(
-    name: &str,
-    online: &mut dyn Iterator<Item = &str>,
-    history: &[Arc<StoredMessage>],
-) -> Chunk {
-    // Sized up front: growing from empty freed a block of every size up to 1 KiB
-    // into glibc's per-thread cache, which keeps them for the life of the thread.
-    let mut users = String::with_capacity(4096);
-    let count = push_users(&mut users, online);
-    let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
-    let mut out = ServerLine::Welcome {
-        name: name.to_owned(),
-        online: count,
-        text,
-    }
-    .encode();
-    out.reserve(users.len() + 4096);
-    out.push_str(&users);
-    push_history(&mut out, history);
-    chunk(out)
-}
-
-/// Appends `USERS` lines, each within the server line limit, and `USERS-END`.
-/// Returns the count.
-fn push_users<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) -> u64 {
-    const PREFIX: &str = "USERS :";
-    let mut count = 0;
-    let mut line_start = None;
-    for name in names {
-        let fits =
-            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
-        if fits {
-            out.push(' ');
-        } else {
-            if line_start.is_some() {
-                out.push('\n');
-            }
-            line_start = Some(out.len());
-            out.push_str(PREFIX);
-        }
-        out.push_str(name);
-        count += 1;
-    }
-    if line_start.is_some() {
-        out.push('\n');
-    }
-    out.push_str("USERS-END");
-    push_number(out, count);
-    out.push('\n');
-    count
-}
-
-/// Appends `HISTORY` lines and `HISTORY-END`.
-fn push_history(out: &mut String, messages: &[Arc<StoredMessage>]) {
-    for message in messages {
-        message.encode_history(out);
-    }
-    out.push_str("HISTORY-END");
-    push_number(out, messages.len() as u64);
-    out.push('\n');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn users_lines_respect_the_line_limit() {
-        let names: Vec<String> = (0..2000)
-            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
-            .collect();
-        let mut out = String::new();
-        let count = push_users(&mut out, names.iter().map(String::as_str));
-        assert_eq!(count, 2000);
-        let lines: Vec<&str> = out.lines().collect();
-        assert!(lines.len() > 2, "split over several lines");
-        assert!(
-            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
-            "each line within the limit, LF included"
-        );
-        let listed: Vec<&str> = lines
-            .iter()
-            .filter_map(|l| l.strip_prefix("USERS :"))
-            .flat_map(|l| l.split(' '))
-            .collect();
-        assert_eq!(listed, names);
-        assert_eq!(*lines.last().unwrap(), "USERS-END 2000");
-    }
-
-    #[test]
-    fn empty_lists_still_end() {
-        let mut out = String::new();
-        assert_eq!(push_users(&mut out, std::iter::empty()), 0);
-        push_history(&mut out, &[]);
-        assert_eq!(out, "USERS-END 0\nHISTORY-END 0\n");
-    }
 }
