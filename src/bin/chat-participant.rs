@@ -3,16 +3,13 @@
 //! (end of stdin while it asks), 2 on an error.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
-use chatroom::client::flags::{LoginFlags, TlsFlags};
-use chatroom::tpc::driver::{self, Settings, parse_timeout};
-use chatroom::tpc::output::Style;
+use chatroom::tpc::Outcome;
+use chatroom::tpc::driver::{self, ProcessArgs};
 use chatroom::tpc::participant::{AckPolicy, VotePolicy};
-use chatroom::tpc::{Outcome, Timing};
 
 /// How to vote.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -39,25 +36,11 @@ enum Ack {
 #[derive(Debug, Parser)]
 #[command(name = "chat-participant", version)]
 struct Args {
-    /// Chat server host.
-    #[arg(long, default_value = "localhost")]
-    host: String,
-    /// Chat server port (default 25000, or 25001 with a TLS flag).
-    #[arg(long)]
-    port: Option<u16>,
     #[command(flatten)]
-    tls: TlsFlags,
-    #[command(flatten)]
-    login: LoginFlags,
+    process: ProcessArgs,
     /// The participant's chat name.
     #[arg(long)]
     name: String,
-    /// Directory of the state log (`<name>.state`) and commit log (`<name>.log`).
-    #[arg(long, default_value = ".")]
-    dir: PathBuf,
-    /// T (`500ms`, `2s`, `30s`); waits after its own message last T + T/6.
-    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
-    timeout: std::time::Duration,
     /// How to vote (default: ask on a terminal, otherwise commit).
     #[arg(long, value_enum)]
     vote: Option<Vote>,
@@ -85,27 +68,12 @@ fn main() -> ExitCode {
         Ack::Ask => AckPolicy::Ask,
         Ack::Auto => AckPolicy::Auto,
     };
-    let endpoint = match args.tls.endpoint(&args.host, args.port) {
-        Ok(endpoint) => endpoint,
+    let settings = match args.process.settings(args.name) {
+        Ok(settings) => settings,
         Err(error) => {
             eprintln!("chat-participant: {error}");
             return ExitCode::from(2);
         }
-    };
-    let settings = Settings {
-        endpoint,
-        credentials: args.login.credentials(),
-        name: args.name,
-        dir: args.dir,
-        timing: Timing {
-            timeout: args.timeout.as_millis() as u64,
-        },
-        style: if std::io::stdout().is_terminal() {
-            Style::Terminal
-        } else {
-            Style::Plain
-        },
-        crash_at: std::env::var("CHAT3PC_CRASH_AT").ok(),
     };
     match driver::run_participant(settings, vote, ack) {
         Ok(()) => ExitCode::SUCCESS,

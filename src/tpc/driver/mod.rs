@@ -18,8 +18,11 @@
 //! the server's copy before aborting), `participant:before-apply` and
 //! `participant:after-apply`; `<role>` is `coordinator` or `participant`.
 
+mod args;
 mod coordinator;
 mod participant;
+
+pub use args::ProcessArgs;
 
 pub use coordinator::run_coordinator;
 pub use participant::run_participant;
