@@ -98,10 +98,11 @@ pub fn unthrottled() -> Config {
     }
 }
 
-/// A client speaking raw protocol lines.
-pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// A client speaking raw protocol lines over any stream: plain TCP by
+/// default, TLS in `tls::TlsClient`.
+pub struct Client<S: Read + Write = TcpStream> {
+    /// Reads are buffered; writes go straight to the stream beneath.
+    stream: BufReader<S>,
 }
 
 impl Client {
@@ -112,20 +113,36 @@ impl Client {
     /// A client whose connection comes from `source` (another loopback
     /// address, say, to stand for a second host).
     pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> Client {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket
-            .bind(&SocketAddr::new(source, 0).into())
-            .expect("bind the source address");
-        socket.connect(&addr.into()).expect("connect");
-        Client::from_stream(socket.into())
+        Client::from_stream(connect_from(source, addr))
     }
 
     pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(LINE_DEADLINE)).unwrap();
+        Client::over(stream)
+    }
+
+    /// Sends every write at once, without Nagle's delay.
+    pub fn writer_nodelay(&mut self) {
+        self.stream.get_ref().set_nodelay(true).unwrap();
+    }
+
+    /// Closes our side for writing (like `nc -N` at end of input).
+    pub fn finish_sending(&mut self) {
+        self.stream.get_ref().shutdown(Shutdown::Write).unwrap();
+    }
+
+    /// The socket, for tests that need to stop reading or read bytes raw.
+    pub fn stream(&mut self) -> &mut impl Read {
+        &mut self.stream
+    }
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A client over `stream`, whose read timeout the caller has set to
+    /// [`LINE_DEADLINE`].
+    pub fn over(stream: S) -> Client<S> {
         Client {
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
+            stream: BufReader::new(stream),
         }
     }
 
@@ -134,7 +151,9 @@ impl Client {
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("send");
+        let stream = self.stream.get_mut();
+        stream.write_all(bytes).expect("send");
+        stream.flush().expect("flush");
     }
 
     /// The next line, without its LF. Fails the test at end of stream or after
@@ -144,10 +163,11 @@ impl Client {
             .unwrap_or_else(|| panic!("connection closed while a line was expected"))
     }
 
-    /// The next line, or `None` at end of stream.
+    /// The next line, or `None` at end of stream (a TCP reset, or a TLS peer
+    /// that closed without `close_notify`, counts as the end).
     pub fn try_line(&mut self) -> Option<String> {
         let mut line = String::new();
-        match self.reader.read_line(&mut line) {
+        match self.stream.read_line(&mut line) {
             Ok(0) => None,
             Ok(_) => {
                 assert!(line.ends_with('\n'), "line without LF: {line:?}");
@@ -157,7 +177,14 @@ impl Client {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 panic!("no line within {LINE_DEADLINE:?}")
             }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => None,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof
+                ) =>
+            {
+                None
+            }
             Err(e) => panic!("read failed: {e}"),
         }
     }
@@ -211,21 +238,16 @@ impl Client {
             seen.push(line);
         }
     }
+}
 
-    /// Sends every write at once, without Nagle's delay.
-    pub fn writer_nodelay(&mut self) {
-        self.writer.set_nodelay(true).unwrap();
-    }
-
-    /// Closes our side for writing (like `nc -N` at end of input).
-    pub fn finish_sending(&mut self) {
-        self.writer.shutdown(Shutdown::Write).unwrap();
-    }
-
-    /// The socket, for tests that need to stop reading or read bytes raw.
-    pub fn stream(&mut self) -> &mut impl Read {
-        &mut self.reader
-    }
+/// A TCP connection to `addr` from the local address `source`.
+pub fn connect_from(source: std::net::IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::new(source, 0).into())
+        .expect("bind the source address");
+    socket.connect(&addr.into()).expect("connect");
+    socket.into()
 }
 
 /// The real `chat-server` binary, started with `args` plus `--port 0`.

@@ -79,7 +79,7 @@ fn a_password_in_clear_from_another_host_is_refused() {
     remote.send("bob");
     remote.expect("WELCOME bob ");
 
-    let mut remote_tls = TlsClient::connect(Some(elsewhere()), server.tls, &server.fingerprint);
+    let mut remote_tls = TlsClient::connect_tls(Some(elsewhere()), server.tls, &server.fingerprint);
     remote_tls.expect("HELLO ");
     remote_tls.send(&format!("/login alice {PASSWORD}"));
     remote_tls.expect("WELCOME alice ");

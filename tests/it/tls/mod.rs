@@ -11,11 +11,10 @@ mod accounts;
 mod session;
 mod trust;
 
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use chatroom::server::{Config, Listeners, Server, Storage};
 use chatroom::tls::server::ServerTls;
@@ -23,7 +22,7 @@ use chatroom::tls::{ClientTls, Trust};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
-use crate::support::LINE_DEADLINE;
+use crate::support::{Client, LINE_DEADLINE, connect_from};
 
 /// A server with a plain and a TLS listener on 127.0.0.1, stopped on drop.
 pub struct TlsServer {
@@ -74,7 +73,7 @@ impl TlsServer {
 
     /// A TLS connection that has read `HELLO`.
     pub fn connect_tls(&self) -> TlsClient {
-        let mut client = TlsClient::connect(None, self.tls, &self.fingerprint);
+        let mut client = TlsClient::connect_tls(None, self.tls, &self.fingerprint);
         client.expect("HELLO chatroom 1 :");
         client
     }
@@ -153,92 +152,21 @@ pub fn with_accounts(dir: &Path) -> Config {
 }
 
 /// A client speaking raw protocol lines over TLS.
-pub struct TlsClient {
-    stream: BufReader<StreamOwned<ClientConnection, TcpStream>>,
-}
+pub type TlsClient = Client<StreamOwned<ClientConnection, TcpStream>>;
 
 impl TlsClient {
     /// Connects to `addr` (from `source`, if given) and trusts only the
     /// certificate with `fingerprint`. The handshake happens on first use.
-    pub fn connect(source: Option<IpAddr>, addr: SocketAddr, fingerprint: &str) -> TlsClient {
+    pub fn connect_tls(source: Option<IpAddr>, addr: SocketAddr, fingerprint: &str) -> TlsClient {
         let socket = match source {
             None => TcpStream::connect(addr).expect("connect"),
-            Some(source) => {
-                let socket =
-                    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-                        .unwrap();
-                socket
-                    .bind(&SocketAddr::new(source, 0).into())
-                    .expect("bind the source address");
-                socket.connect(&addr.into()).expect("connect");
-                socket.into()
-            }
+            Some(source) => connect_from(source, addr),
         };
         socket.set_read_timeout(Some(LINE_DEADLINE)).unwrap();
         let trust = Trust::Fingerprint(fingerprint.to_owned());
         let tls = ClientTls::new(&trust, "127.0.0.1", addr.port()).unwrap();
         let name = ServerName::try_from("localhost").unwrap();
         let conn = ClientConnection::new(Arc::clone(&tls.config), name).unwrap();
-        TlsClient {
-            stream: BufReader::new(StreamOwned::new(conn, socket)),
-        }
-    }
-
-    pub fn send(&mut self, line: &str) {
-        let stream = self.stream.get_mut();
-        stream
-            .write_all(format!("{line}\n").as_bytes())
-            .expect("send");
-        stream.flush().expect("flush");
-    }
-
-    /// The next line, or `None` at the end of the stream.
-    pub fn try_line(&mut self) -> Option<String> {
-        let mut line = String::new();
-        match self.stream.read_line(&mut line) {
-            Ok(0) => None,
-            Ok(_) => {
-                assert!(line.ends_with('\n'), "line without LF: {line:?}");
-                line.pop();
-                Some(line)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                panic!("no line within {LINE_DEADLINE:?}")
-            }
-            Err(e) if e.kind() == ErrorKind::UnexpectedEof => None,
-            Err(e) => panic!("read failed: {e}"),
-        }
-    }
-
-    pub fn line(&mut self) -> String {
-        self.try_line()
-            .unwrap_or_else(|| panic!("connection closed while a line was expected"))
-    }
-
-    /// The next line, which must start with `prefix`.
-    pub fn expect(&mut self, prefix: &str) -> String {
-        let line = self.line();
-        assert!(
-            line.starts_with(prefix),
-            "expected a line starting {prefix:?}, got {line:?}"
-        );
-        line
-    }
-
-    /// Skips lines until one starts with `prefix`, and returns it.
-    pub fn until(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + LINE_DEADLINE;
-        loop {
-            let line = self.line();
-            if line.starts_with(prefix) {
-                return line;
-            }
-            assert!(Instant::now() < deadline, "no line starting {prefix:?}");
-        }
-    }
-
-    /// Reads to the end of the stream and returns every line on the way.
-    pub fn rest(&mut self) -> Vec<String> {
-        std::iter::from_fn(|| self.try_line()).collect()
+        Client::over(StreamOwned::new(conn, socket))
     }
 }

@@ -213,7 +213,7 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
     ];
     let start = || super::start_binary(&args);
     let (mut first, addr, fingerprint) = start();
-    let mut alice = super::TlsClient::connect(None, addr, &fingerprint);
+    let mut alice = super::TlsClient::connect_tls(None, addr, &fingerprint);
     alice.expect("HELLO chatroom 1 :");
     first.kill().unwrap();
     first.wait().unwrap();
@@ -280,7 +280,7 @@ fn tls_churn_leaves_no_threads_or_files_behind() {
     ];
     let (mut child, addr, fingerprint) = super::start_binary(&args);
     let pid = child.id();
-    let mut watcher = super::TlsClient::connect(None, addr, &fingerprint);
+    let mut watcher = super::TlsClient::connect_tls(None, addr, &fingerprint);
     watcher.expect("HELLO ");
     watcher.send("watcher");
     watcher.until("HISTORY-END ");
@@ -296,7 +296,7 @@ fn tls_churn_leaves_no_threads_or_files_behind() {
             }
             // Joins and quits properly.
             2 => {
-                let mut client = super::TlsClient::connect(None, addr, &fingerprint);
+                let mut client = super::TlsClient::connect_tls(None, addr, &fingerprint);
                 client.expect("HELLO ");
                 client.send(&format!("churn{i}"));
                 client.send("/quit");
@@ -304,7 +304,7 @@ fn tls_churn_leaves_no_threads_or_files_behind() {
             }
             // Joins, then vanishes without close_notify.
             _ => {
-                let mut client = super::TlsClient::connect(None, addr, &fingerprint);
+                let mut client = super::TlsClient::connect_tls(None, addr, &fingerprint);
                 client.expect("HELLO ");
                 client.send(&format!("churn{i}"));
                 client.until("HISTORY-END ");
