@@ -22,6 +22,9 @@
 //!   recovery), their logs, the driver behind `chat-coordinator` and
 //!   `chat-participant`, and an exhaustive model exploration.
 //! - [`tty`]: reading a password from the terminal with echo off.
+//! - [`udp`]: the UDP transport's datagrams and its sans-IO reliability
+//!   (numbering, acknowledgement, re-ordering, resending), shared by the
+//!   server and the client.
 //!
 //! The binaries in `src/bin/` only parse flags, set up logging and call into this
 //! library.
@@ -35,3 +38,4 @@ pub mod server;
 pub mod tls;
 pub mod tpc;
 pub mod tty;
+pub mod udp;

@@ -190,6 +190,21 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+impl Frame {
+    /// The frame for one line that arrived whole in a datagram, at most
+    /// `max_line` bytes long without its ending. A trailing LF (or CR LF) is
+    /// dropped; an LF anywhere else is a control character like any other.
+    /// `None` for an empty line.
+    pub fn from_datagram(bytes: &[u8], max_line: usize) -> Option<Frame> {
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.len() > max_line {
+            return Some(Frame::TooLong);
+        }
+        classify(bytes)
+    }
+}
+
 /// Validates one line's bytes (LF already removed). `None` for an empty line.
 fn classify(bytes: &[u8]) -> Option<Frame> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
@@ -317,6 +332,17 @@ mod tests {
             let expected: Vec<Frame> = lines.iter().map(|l| Frame::Line(l.clone())).collect();
             proptest::prop_assert_eq!(frames(input.as_bytes(), 200, chunk), expected);
         }
+    }
+
+    #[test]
+    fn datagram_lines() {
+        assert_eq!(Frame::from_datagram(b"hi\r\n", 4), Some(line("hi")));
+        assert_eq!(Frame::from_datagram(b"", 4), None);
+        assert_eq!(Frame::from_datagram(b"\n", 4), None);
+        assert_eq!(Frame::from_datagram(b"four\n", 4), Some(line("four")));
+        assert_eq!(Frame::from_datagram(b"five!", 4), Some(Frame::TooLong));
+        assert_eq!(Frame::from_datagram(b"a\nb", 4), Some(Frame::BadText));
+        assert_eq!(Frame::from_datagram(b"\xff", 4), Some(Frame::BadEncoding));
     }
 
     #[test]
