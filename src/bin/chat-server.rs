@@ -3,7 +3,7 @@
 //! after a clean shutdown, 1 on any error.
 
 use std::io::{BufRead, ErrorKind, IsTerminal};
-use std::net::{TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
@@ -48,9 +48,15 @@ struct Args {
     /// after; its fingerprint is printed at start for clients to pin.
     #[arg(long, conflicts_with = "tls_cert")]
     tls_self_signed: bool,
-    /// No plain listener: TLS only.
+    /// No plain listener: TLS (or UDP) only.
     #[arg(long)]
     no_plain: bool,
+    /// Also serve the room over UDP, on the TCP port's number (see --udp-port).
+    #[arg(long)]
+    udp: bool,
+    /// UDP port, if not the TCP port's number (0 picks a free one); implies --udp.
+    #[arg(long, value_name = "PORT")]
+    udp_port: Option<u16>,
     /// Admit only accounts (`chat-server user add`): a bare name is refused.
     #[arg(long)]
     require_login: bool,
@@ -161,14 +167,27 @@ fn run(args: Args) -> anyhow::Result<()> {
         require_login: args.require_login,
         ..Config::default()
     };
-    if args.no_plain && tls.is_none() {
+    let udp_wanted = args.udp || args.udp_port.is_some();
+    if args.no_plain && tls.is_none() && !udp_wanted {
         anyhow::bail!(
-            "--no-plain leaves no listener: give --tls-cert and --tls-key, or --tls-self-signed"
+            "--no-plain leaves no listener: give --tls-cert and --tls-key, or --tls-self-signed, or --udp"
         );
     }
     let plain = match args.no_plain {
         true => None,
         false => Some(listen(&args.host, args.port, "--port")?),
+    };
+    let udp = match (udp_wanted, args.udp_port) {
+        (false, _) => None,
+        (true, Some(port)) => Some(listen_udp(&args.host, port, "--udp-port")?),
+        (true, None) => {
+            // The TCP port's number: the one the plain listener got.
+            let port = match &plain {
+                Some(listener) => listener.local_addr()?.port(),
+                None => args.port,
+            };
+            Some(listen_udp(&args.host, port, "--udp-port")?)
+        }
     };
     let tls_listener = match &tls {
         Some(tls) => Some((
@@ -181,11 +200,15 @@ fn run(args: Args) -> anyhow::Result<()> {
         Listeners {
             plain,
             tls: tls_listener,
+            udp,
         },
         config,
     )?;
     if !args.no_plain {
         println!("Listening on {}", server.local_addr());
+    }
+    if let Some(addr) = server.udp_addr() {
+        println!("Listening on {addr} over UDP");
     }
     match (&tls, server.tls_addr()) {
         (Some(tls), Some(addr)) => {
@@ -276,18 +299,35 @@ fn read_new_password(name: &str) -> anyhow::Result<String> {
 
 /// Binds the listening socket, turning the usual failures into advice.
 fn listen(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListener> {
-    let addr = (host, port)
+    server::bind(resolve(host, port)?).map_err(|error| bind_error(&error, host, port, flag))
+}
+
+/// Opens the UDP socket on `host:port`.
+fn listen_udp(host: &str, port: u16, flag: &str) -> anyhow::Result<UdpSocket> {
+    server::bind_udp(resolve(host, port)?).map_err(|error| bind_error(&error, host, port, flag))
+}
+
+fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    (host, port)
         .to_socket_addrs()
         .ok()
         .and_then(|mut addrs| addrs.next())
         .ok_or_else(|| {
             anyhow::anyhow!("cannot resolve --host {host}; give an IP address or a known name")
-        })?;
-    server::bind(addr).map_err(|error| match error.kind() {
+        })
+}
+
+/// Says why a socket could not be opened, and what to do about it.
+fn bind_error(error: &std::io::Error, host: &str, port: u16, flag: &str) -> anyhow::Error {
+    match error.kind() {
         ErrorKind::AddrInUse => {
-            anyhow::anyhow!("port {port} on {host} is already in use; stop the other server or choose another {flag}")
+            anyhow::anyhow!(
+                "port {port} on {host} is already in use; stop the other server or choose another {flag}"
+            )
         }
-        ErrorKind::AddrNotAvailable => anyhow::anyhow!("{host} is not an address of this machine; check --host"),
+        ErrorKind::AddrNotAvailable => {
+            anyhow::anyhow!("{host} is not an address of this machine; check --host")
+        }
         _ => anyhow::anyhow!("cannot listen on {host}:{port}: {error}"),
-    })
+    }
 }

@@ -61,6 +61,11 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// The longest line accepted, LF included.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
     /// The underlying reader.
     pub fn get_ref(&self) -> &R {
         &self.inner

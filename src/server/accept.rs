@@ -1,12 +1,14 @@
 //! Accepting and admitting connections: one acceptor thread per listening
 //! socket (`accept-plain`, `accept-tls`) hands each accepted socket, with its
-//! TLS setup if any, to the admission thread, which admits it, starts its
-//! session thread, and at shutdown closes every connection and joins every
-//! thread. The acceptors only call `accept`, so a TLS handshake (which happens
-//! on the session's threads) never holds up anyone else's connection.
+//! TLS setup if any, to the admission thread, and so does the `udp-recv`
+//! thread with each new UDP session. The admission thread admits it, starts
+//! its session thread, and at shutdown closes every connection and joins
+//! every thread. The acceptors only call `accept`, so a TLS handshake (which
+//! happens on the session's threads) never holds up anyone else's
+//! connection.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -23,8 +25,12 @@ use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
 use super::shared_stream::SharedStream;
 use super::store::Store;
+use super::transport::Link;
+use super::udp::listener::UdpReceiver;
+use super::udp::peer::UdpPeer;
 use super::{Config, Listeners, ServerError, Shared, Shutdown, Storage};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
+use crate::udp::Datagram;
 
 /// Stack size of session and writer threads. Their frames are small and all
 /// buffers live on the heap; a small stack is what lets thousands of clients
@@ -49,12 +55,18 @@ const ADMISSION_QUEUE: usize = 256;
 
 /// A listening socket and, for a TLS one, the setup its connections start from.
 type Listener = (TcpListener, Option<Arc<ServerConfig>>);
-/// An accepted socket on its way to admission.
-type Accepted = (TcpStream, Option<Arc<ServerConfig>>);
+/// A new connection on its way to admission.
+pub(crate) enum Accepted {
+    /// An accepted socket, with the TLS setup of its listener if any.
+    Tcp(TcpStream, Option<Arc<ServerConfig>>),
+    /// A UDP session whose client has proven its address.
+    Udp(Arc<UdpPeer>),
+}
 
 /// A server whose store is open, ready to serve.
 pub(crate) struct Prepared {
     listeners: Vec<Listener>,
+    udp: Option<UdpSocket>,
     shared: Arc<Shared>,
     store: Option<Store>,
     next_id: u64,
@@ -91,18 +103,23 @@ impl Prepared {
                 (Some(store), recent, next_id)
             }
         };
+        let udp = listeners.udp;
         let listeners: Vec<Listener> = listeners
             .plain
             .map(|plain| (plain, None))
             .into_iter()
             .chain(listeners.tls.map(|(tls, config)| (tls, Some(config))))
             .collect();
-        let Some((first, _)) = listeners.first() else {
-            return Err(std::io::Error::other("no listener to serve").into());
+        let local_addr = match (listeners.first(), &udp) {
+            (Some((first, _)), _) => first.local_addr()?,
+            (None, Some(udp)) => udp.local_addr()?,
+            (None, None) => return Err(std::io::Error::other("no listener to serve").into()),
         };
-        let local_addr = first.local_addr()?;
         for (listener, _) in &listeners {
             shutdown.add_wake_address(listener.local_addr()?);
+        }
+        if let Some(udp) = &udp {
+            shutdown.add_udp_wake_address(udp.local_addr()?);
         }
         let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
         let limits = Limits {
@@ -127,6 +144,7 @@ impl Prepared {
         });
         Ok(Prepared {
             listeners,
+            udp,
             shared,
             store,
             next_id,
@@ -139,6 +157,7 @@ impl Prepared {
     pub(crate) fn serve(self) -> Result<(), ServerError> {
         let Prepared {
             listeners,
+            udp,
             shared,
             store,
             next_id,
@@ -175,7 +194,20 @@ impl Prepared {
                 }
             }
         }
-        drop(accepted_tx);
+        let udp = match udp {
+            Some(socket) => match UdpReceiver::start(socket, accepted_tx, shutdown.clone()) {
+                Ok(receiver) => Some(receiver),
+                Err(error) => {
+                    shutdown.trigger();
+                    acceptors.into_iter().for_each(|a| drop(a.join()));
+                    return Err(error.into());
+                }
+            },
+            None => {
+                drop(accepted_tx);
+                None
+            }
+        };
         let sessions = admit_until_shutdown(&shared, accepted, &posts, &alive, &shutdown);
         // The receiver is gone, so no acceptor can block handing a socket on.
         for acceptor in acceptors {
@@ -194,6 +226,11 @@ impl Prepared {
         }
         for session in sessions {
             let _ = session.thread.join();
+        }
+        // Only now: until every UDP session has ended, its acknowledgements
+        // must still be read.
+        if let Some(udp) = udp {
+            udp.stop();
         }
         let _ = history.join();
         if let Some(accounts) = &shared.accounts {
@@ -220,7 +257,7 @@ fn accept_loop(
         }
         match incoming {
             Ok(stream) => {
-                if accepted.send((stream, tls.clone())).is_err() {
+                if accepted.send(Accepted::Tcp(stream, tls.clone())).is_err() {
                     return;
                 }
             }
@@ -244,12 +281,16 @@ fn admit_until_shutdown(
     shutdown: &Shutdown,
 ) -> Vec<SessionHandle> {
     let mut sessions: Vec<SessionHandle> = Vec::new();
-    for (id, (stream, tls)) in (1 as ClientId..).zip(accepted) {
+    for (id, new) in (1 as ClientId..).zip(accepted) {
         if shutdown.is_triggered() {
             break;
         }
         reap_finished(&mut sessions);
-        match admit(shared, stream, tls, id, posts, alive) {
+        let admitted = match new {
+            Accepted::Tcp(stream, tls) => admit_tcp(shared, stream, tls, id, posts, alive),
+            Accepted::Udp(peer) => admit(shared, Link::Udp(peer), None, id, posts, alive),
+        };
+        match admitted {
             Ok(Some(handle)) => sessions.push(handle),
             Ok(None) => {}
             Err(error) => log::warn!("could not start a session: {error}"),
@@ -258,9 +299,8 @@ fn admit_until_shutdown(
     sessions
 }
 
-/// Registers a new connection and starts its session thread. `Ok(None)` when
-/// it was refused (and told why).
-fn admit(
+/// Sets up an accepted socket, then admits it.
+fn admit_tcp(
     shared: &Arc<Shared>,
     stream: TcpStream,
     tls: Option<Arc<ServerConfig>>,
@@ -268,7 +308,6 @@ fn admit(
     posts: &Sender<Request>,
     alive: &Sender<()>,
 ) -> std::io::Result<Option<SessionHandle>> {
-    let peer = stream.peer_addr()?;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let keepalive = socket2::TcpKeepalive::new()
@@ -276,21 +315,42 @@ fn admit(
         .with_interval(KEEPALIVE_INTERVAL)
         .with_retries(KEEPALIVE_RETRIES);
     socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
-    let stream = SharedStream::new(stream);
-    let control = Arc::new(Control::new(peer, stream.clone()));
+    let link = Link::Tcp(SharedStream::new(stream));
+    admit(shared, link, tls, id, posts, alive)
+}
+
+/// Registers a new connection and starts its session thread. `Ok(None)` when
+/// it was refused (and told why).
+fn admit(
+    shared: &Arc<Shared>,
+    link: Link,
+    tls: Option<Arc<ServerConfig>>,
+    id: ClientId,
+    posts: &Sender<Request>,
+    alive: &Sender<()>,
+) -> std::io::Result<Option<SessionHandle>> {
+    let peer = match &link {
+        Link::Tcp(stream) => stream.peer_addr()?,
+        Link::Udp(udp) => udp.addr,
+    };
+    let control = Arc::new(Control::new(peer, link.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
     if let Err(refusal) =
         shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
     {
-        refuse(stream, refusal, tls.is_some());
+        refuse(link, refusal, tls.is_some());
         return Ok(None);
     }
-    let over = if tls.is_some() { " over TLS" } else { "" };
+    let over = match (&link, &tls) {
+        (Link::Udp(_), _) => " over UDP",
+        (_, Some(_)) => " over TLS",
+        (_, None) => "",
+    };
     log::info!("{peer}: connected{over}");
     let parts = SessionParts {
         id,
-        stream,
+        link,
         tls,
         shared: shared.clone(),
         control: control.clone(),
@@ -318,25 +378,39 @@ fn admit(
 
 /// Tells a connection it cannot be admitted, without ever blocking the
 /// admission thread on it. A TLS connection is just closed: telling it would
-/// take a handshake.
-fn refuse(mut stream: SharedStream, refusal: Refusal, tls: bool) {
+/// take a handshake. A UDP client gets its `BYE` as its first line, sent
+/// once, then `CLOSE`.
+fn refuse(link: Link, refusal: Refusal, tls: bool) {
     let reason = match refusal {
         Refusal::Full => "server full",
         Refusal::TooManyFromAddress => "too many connections from your address",
         Refusal::Closing => "server shutting down",
     };
     log::warn!("refused a connection: {reason}");
-    if tls {
-        return;
+    let bye = ServerLine::Bye {
+        reason: reason.into(),
     }
-    let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(
-        ServerLine::Bye {
-            reason: reason.into(),
+    .encode();
+    match link {
+        Link::Tcp(_) if tls => {}
+        Link::Tcp(mut stream) => {
+            let _ = stream.set_nonblocking(true);
+            let _ = stream.write_all(bye.as_bytes());
         }
-        .encode()
-        .as_bytes(),
-    );
+        Link::Udp(peer) => {
+            let line = bye.trim_end_matches('\n').as_bytes();
+            let token = peer.token;
+            peer.send(
+                &Datagram::Data {
+                    token,
+                    seq: 1,
+                    line,
+                }
+                .encode(),
+            );
+            peer.finish();
+        }
+    }
 }
 
 /// Joins the sessions that have ended, so their threads do not pile up.

@@ -31,9 +31,10 @@ mod session;
 mod shared_stream;
 mod store;
 mod transport;
+mod udp;
 mod writer;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,6 +93,8 @@ pub struct Config {
     pub accounts: Option<PathBuf>,
     /// Admit only accounts: a bare name gets `ERROR login-required`.
     pub require_login: bool,
+    /// A UDP client heard from not once in this long is dropped.
+    pub udp_idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             log_http: false,
             accounts: None,
             require_login: false,
+            udp_idle_timeout: crate::udp::IDLE_TIMEOUT,
         }
     }
 }
@@ -148,9 +152,10 @@ pub struct Shutdown {
 #[derive(Debug)]
 struct ShutdownInner {
     requested: AtomicBool,
-    /// Where to connect to wake each acceptor thread out of `accept`. The
-    /// lock guards only this list.
-    wake: Mutex<Vec<SocketAddr>>,
+    /// Where to connect to wake each acceptor thread out of `accept`, and
+    /// where to send a datagram to wake `udp-recv`. The lock guards only
+    /// this list.
+    wake: Mutex<Vec<Wake>>,
 }
 
 impl Shutdown {
@@ -169,9 +174,19 @@ impl Shutdown {
     pub fn trigger(&self) {
         self.inner.requested.store(true, Ordering::SeqCst);
         let wake = self.inner.wake.lock().clone();
-        for addr in wake {
-            // The acceptor sees the flag when this connection arrives.
-            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        for wake in wake {
+            // The thread sees the flag when this connection or datagram
+            // arrives.
+            match wake {
+                Wake::Tcp(addr) => {
+                    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+                }
+                Wake::Udp(addr) => {
+                    if let Ok(socket) = UdpSocket::bind((addr.ip(), 0)) {
+                        let _ = socket.send_to(&[], addr);
+                    }
+                }
+            }
         }
     }
 
@@ -181,15 +196,33 @@ impl Shutdown {
     }
 
     fn add_wake_address(&self, listening: SocketAddr) {
-        let mut addr = listening;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(match addr {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        self.inner.wake.lock().push(addr);
+        self.inner.wake.lock().push(Wake::Tcp(reachable(listening)));
     }
+
+    fn add_udp_wake_address(&self, bound: SocketAddr) {
+        self.inner.wake.lock().push(Wake::Udp(reachable(bound)));
+    }
+}
+
+/// How [`Shutdown::trigger`] wakes a thread blocked on a socket.
+#[derive(Debug, Clone, Copy)]
+enum Wake {
+    /// Connect to this listener.
+    Tcp(SocketAddr),
+    /// Send an empty datagram to this socket.
+    Udp(SocketAddr),
+}
+
+/// The address to reach a socket bound to `bound` from this machine.
+pub(crate) fn reachable(bound: SocketAddr) -> SocketAddr {
+    let mut addr = bound;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
 }
 
 impl Default for Shutdown {
@@ -257,21 +290,41 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
-/// The sockets a server listens on: plain, TLS, or both. Both speak the same
-/// protocol.
+/// Opens the server's UDP socket on `addr`, with a receive buffer large
+/// enough for a burst from many clients (the kernel caps it at
+/// `net.core.rmem_max`).
+pub fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    let _ = socket.set_recv_buffer_size(UDP_RECV_BUFFER);
+    let _ = socket.set_send_buffer_size(UDP_RECV_BUFFER);
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
+/// The UDP socket's buffer sizes asked for.
+const UDP_RECV_BUFFER: usize = 4 << 20;
+
+/// The sockets a server serves: plain TCP, TLS and UDP, in any combination.
+/// All speak the same protocol to the same room.
 #[derive(Debug, Default)]
 pub struct Listeners {
     /// Plain TCP.
     pub plain: Option<TcpListener>,
     /// TLS, with the setup every connection on it starts from.
     pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+    /// UDP (see `docs/protocol.md`, "UDP").
+    pub udp: Option<UdpSocket>,
 }
 
 impl From<TcpListener> for Listeners {
     fn from(plain: TcpListener) -> Listeners {
         Listeners {
             plain: Some(plain),
-            tls: None,
+            ..Listeners::default()
         }
     }
 }
@@ -292,6 +345,7 @@ pub fn run(
 pub struct Server {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
+    udp_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
@@ -306,9 +360,15 @@ impl Server {
             Some((listener, _)) => Some(listener.local_addr()?),
             None => None,
         };
+        let udp_addr = match &listeners.udp {
+            Some(socket) => Some(socket.local_addr()?),
+            None => None,
+        };
         let addr = match &listeners.plain {
             Some(listener) => listener.local_addr()?,
-            None => tls_addr.ok_or_else(|| std::io::Error::other("no listener to serve"))?,
+            None => tls_addr
+                .or(udp_addr)
+                .ok_or_else(|| std::io::Error::other("no listener to serve"))?,
         };
         let shutdown = Shutdown::new();
         let prepared = accept::Prepared::new(listeners, config, shutdown.clone())?;
@@ -318,15 +378,21 @@ impl Server {
         Ok(Server {
             addr,
             tls_addr,
+            udp_addr,
             shutdown,
             thread,
         })
     }
 
-    /// The address the server listens on: the plain listener's, or the TLS
-    /// one's when there is no plain listener.
+    /// The address the server listens on: the plain listener's, or else the
+    /// TLS one's, or else the UDP socket's.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The UDP socket's address, if the server serves UDP.
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.udp_addr
     }
 
     /// The TLS listener's address, if there is one.

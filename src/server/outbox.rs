@@ -171,6 +171,56 @@ impl Inbox {
     }
 }
 
+/// What [`Inbox::recv_batch_until`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// Chunks were taken into the batch.
+    Chunks,
+    /// The deadline passed with nothing queued.
+    TimedOut,
+    /// Every [`Outbox`] is dropped and the queue is empty.
+    Closed,
+}
+
+impl Inbox {
+    /// Like [`Inbox::recv_batch`], but waits only until `deadline` (forever
+    /// when `None`). For a writer with timers of its own (UDP resends).
+    pub(crate) fn recv_batch_until(
+        &self,
+        batch: &mut VecDeque<Chunk>,
+        deadline: Option<std::time::Instant>,
+    ) -> Received {
+        debug_assert!(batch.is_empty());
+        let mut state = self.queue.state.lock();
+        while state.chunks.is_empty() {
+            if state.producers == 0 {
+                return Received::Closed;
+            }
+            match deadline {
+                Some(deadline) => {
+                    if self
+                        .queue
+                        .ready
+                        .wait_until(&mut state, deadline)
+                        .timed_out()
+                        && state.chunks.is_empty()
+                    {
+                        return if state.producers == 0 {
+                            Received::Closed
+                        } else {
+                            Received::TimedOut
+                        };
+                    }
+                }
+                None => self.queue.ready.wait(&mut state),
+            }
+        }
+        std::mem::swap(&mut state.chunks, batch);
+        state.bytes = 0;
+        Received::Chunks
+    }
+}
+
 impl Drop for Inbox {
     fn drop(&mut self) {
         let mut state = self.queue.state.lock();
@@ -236,6 +286,26 @@ mod tests {
         assert!(inbox.recv_batch(&mut batch));
         assert_eq!(batch.len(), 2);
         assert!(out.offer(&chunk(30)), "room was released");
+    }
+
+    #[test]
+    fn a_timed_receive_times_out_takes_and_closes() {
+        let (out, inbox) = outbox(10, 1000);
+        let mut batch = VecDeque::new();
+        let soon = std::time::Instant::now() + std::time::Duration::from_millis(5);
+        assert_eq!(
+            inbox.recv_batch_until(&mut batch, Some(soon)),
+            Received::TimedOut
+        );
+        assert!(out.offer(&chunk(3)));
+        assert_eq!(
+            inbox.recv_batch_until(&mut batch, Some(soon)),
+            Received::Chunks
+        );
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+        drop(out);
+        assert_eq!(inbox.recv_batch_until(&mut batch, None), Received::Closed);
     }
 
     #[test]

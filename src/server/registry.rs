@@ -12,14 +12,14 @@
 //! [`Registry::settle`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::history::StoredMessage;
 use super::outbox::{Chunk, Outbox, Waker};
-use super::shared_stream::SharedStream;
+use super::transport::Link;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
 
@@ -31,8 +31,8 @@ pub(crate) type ClientId = u64;
 pub(crate) struct Control {
     /// The client's address, for logs.
     pub(crate) peer: SocketAddr,
-    /// A clone of the client's socket, used only for `shutdown`.
-    stream: SharedStream,
+    /// The client's connection, used only to end it.
+    link: Link,
     /// Why the server is closing this connection. Guards only this value; the
     /// first reason set wins and the writer reads it once the queue closes.
     farewell: Mutex<Option<Farewell>>,
@@ -48,10 +48,10 @@ pub(crate) struct Farewell {
 }
 
 impl Control {
-    pub(crate) fn new(peer: SocketAddr, stream: SharedStream) -> Control {
+    pub(crate) fn new(peer: SocketAddr, link: Link) -> Control {
         Control {
             peer,
-            stream,
+            link,
             farewell: Mutex::new(None),
         }
     }
@@ -71,15 +71,23 @@ impl Control {
         self.farewell.lock().clone()
     }
 
+    /// Whether the connection is being evicted, its backlog thrown away.
+    pub(crate) fn is_discarding(&self) -> bool {
+        self.farewell
+            .lock()
+            .as_ref()
+            .is_some_and(|farewell| farewell.discard_backlog)
+    }
+
     /// Wakes the reader thread (its next read sees end of stream).
     pub(crate) fn stop_reading(&self) {
-        let _ = self.stream.shutdown(Shutdown::Read);
+        self.link.stop_reading();
     }
 
     /// Ends the connection both ways, unblocking a writer stuck on a peer that
     /// does not read.
     pub(crate) fn close(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        self.link.close();
     }
 }
 

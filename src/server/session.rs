@@ -22,18 +22,17 @@ use super::history::{Post, Request};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
 use super::replies::{push_history, push_users, welcome_block};
-use super::shared_stream::SharedStream;
-use super::transport::{self, Input};
+use super::transport::{self, Frames, Link, Sink};
+use super::udp::writer as udp_writer;
 use super::{Shared, http_log, login, writer};
 use crate::protocol::{
-    Command, ErrorCode, Frame, LineReader, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError,
-    validate_name,
+    Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
 };
 
 /// Everything a session thread starts with.
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
-    pub(crate) stream: SharedStream,
+    pub(crate) link: Link,
     /// The TLS setup for a connection on the TLS listener; `None` for plain.
     pub(crate) tls: Option<Arc<ServerConfig>>,
     pub(crate) shared: Arc<Shared>,
@@ -73,6 +72,8 @@ struct Session {
     posts_in_flight: Cell<bool>,
     /// Whether the connection is TLS (a password may be sent from anywhere).
     encrypted: bool,
+    /// The longest line this connection takes, LF included.
+    max_line: usize,
     state: State,
 }
 
@@ -80,7 +81,7 @@ struct Session {
 pub(crate) fn run(parts: SessionParts) {
     let SessionParts {
         id,
-        stream,
+        link,
         tls,
         shared,
         control,
@@ -92,16 +93,22 @@ pub(crate) fn run(parts: SessionParts) {
     let peer = control.peer;
     let writer_control = control.clone();
     let encrypted = tls.is_some();
-    let started = transport::split(&stream, tls.as_ref(), &outbox).and_then(|(input, output)| {
-        let writer = thread::Builder::new()
-            .name(format!("w-{peer}"))
-            .stack_size(CLIENT_THREAD_STACK)
-            .spawn(move || writer::run(output, inbox, writer_control))?;
-        Ok((input, writer))
-    });
-    drop(stream);
+    let evict_shared = shared.clone();
+    let evict = move || evict_shared.locked(|registry| registry.mark_overflowed(id));
+    let started = transport::split(&link, tls.as_ref(), &outbox, &shared.config).and_then(
+        |(frames, sink)| {
+            let writer = thread::Builder::new()
+                .name(format!("w-{peer}"))
+                .stack_size(CLIENT_THREAD_STACK)
+                .spawn(move || match sink {
+                    Sink::Stream(output) => writer::run(output, inbox, writer_control),
+                    Sink::Datagrams(peer) => udp_writer::run(peer, inbox, writer_control, evict),
+                })?;
+            Ok((frames, writer))
+        },
+    );
+    drop(link);
     let deadline = Instant::now() + shared.config.registration_timeout;
-    let max_line = shared.config.max_line;
     let mut session = Session {
         id,
         shared,
@@ -110,13 +117,15 @@ pub(crate) fn run(parts: SessionParts) {
         posts,
         posts_in_flight: Cell::new(false),
         encrypted,
+        max_line: 0,
         state: State::Unregistered {
             attempts: 0,
             deadline,
         },
     };
     let (end, writer) = match started {
-        Ok((input, writer)) => {
+        Ok((mut frames, writer)) => {
+            session.max_line = frames.max_line();
             session.reply(&ServerLine::Hello {
                 server: SERVER_NAME.into(),
                 version: PROTOCOL_VERSION.to_string(),
@@ -124,7 +133,7 @@ pub(crate) fn run(parts: SessionParts) {
             });
             // The reader (with its TLS wake handle on the queue) is dropped
             // here, before the writer is joined.
-            let end = session.read_loop(&mut LineReader::new(input, max_line));
+            let end = session.read_loop(&mut frames);
             (end, Some(writer))
         }
         Err(error) => {
@@ -142,12 +151,12 @@ pub(crate) fn run(parts: SessionParts) {
 }
 
 impl Session {
-    fn read_loop(&mut self, reader: &mut LineReader<Input>) -> End {
+    fn read_loop(&mut self, reader: &mut Frames) -> End {
         let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
         loop {
             if let State::Unregistered { deadline, .. } = self.state {
                 let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() || reader.get_ref().set_read_timeout(Some(left)).is_err() {
+                if left.is_zero() || reader.set_read_timeout(Some(left)).is_err() {
                     return End::RegistrationTimeout;
                 }
             }
@@ -170,7 +179,7 @@ impl Session {
                 return end;
             }
             if !was_registered && matches!(self.state, State::Registered { .. }) {
-                let _ = reader.get_ref().set_read_timeout(None);
+                let _ = reader.set_read_timeout(None);
             }
         }
     }
@@ -179,7 +188,7 @@ impl Session {
         let line = match frame {
             Frame::Line(line) => line,
             Frame::TooLong => {
-                let limit = self.shared.config.max_line;
+                let limit = self.max_line;
                 self.error(ErrorCode::LineTooLong, format!("Lines are limited to {limit} bytes; the line was dropped. Split it into several."));
                 return None;
             }

@@ -1,13 +1,15 @@
-//! A client's socket as its two threads see it: plain TCP, or TLS.
+//! A client's connection as its threads see it: plain TCP, TLS, or UDP.
 //!
-//! The session thread reads through an [`Input`], the writer thread writes
-//! through an [`Output`]. For a plain connection each is a handle on the
-//! socket, exactly as before TLS existed. For a TLS connection they are the two
-//! halves of a [`TlsLink`] (see `src/tls/link.rs` for how one rustls
-//! connection is shared without its lock ever covering socket I/O). Handshake
-//! records and alerts that reading produces are sent by the writer thread: the
-//! read half wakes it by queueing an empty chunk on the client's own outbox, so
-//! the writer stays the only code that writes to the socket.
+//! [`Link`] is what the registry's `Control` holds to end a connection. The
+//! session thread reads [`Frames`], the writer thread sends through a
+//! [`Sink`]. For a plain connection both are handles on the socket. For a
+//! TLS connection they are the two halves of a [`TlsLink`] (see
+//! `src/tls/link.rs` for how one rustls connection is shared without its
+//! lock ever covering socket I/O). Handshake records and alerts that reading
+//! produces are sent by the writer thread: the read half wakes it by queueing
+//! an empty chunk on the client's own outbox, so the writer stays the only
+//! code that writes to the socket. For UDP both go through the client's
+//! [`UdpPeer`] (see `src/server/udp/`).
 
 use std::io::{self, Read};
 use std::net::Shutdown;
@@ -16,9 +18,91 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 
+use super::Config;
 use super::outbox::{Chunk, Outbox};
 use super::shared_stream::SharedStream;
+use super::udp::UdpInput;
+use super::udp::peer::UdpPeer;
+use crate::protocol::{Frame, LineReader};
 use crate::tls::{TlsLink, TlsReadHalf, TlsWriteHalf};
+use crate::udp::MAX_DATAGRAM_LINE;
+
+/// A client's connection, as far as ending it goes.
+#[derive(Clone)]
+pub(crate) enum Link {
+    /// A TCP socket (TLS or not).
+    Tcp(SharedStream),
+    /// A UDP session.
+    Udp(Arc<UdpPeer>),
+}
+
+impl Link {
+    /// Wakes the session thread: its next read sees the end of the input.
+    pub(crate) fn stop_reading(&self) {
+        match self {
+            Link::Tcp(stream) => {
+                let _ = stream.shutdown(Shutdown::Read);
+            }
+            Link::Udp(peer) => peer.close_input(),
+        }
+    }
+
+    /// Ends the connection both ways, unblocking a writer stuck on a peer
+    /// that does not read.
+    pub(crate) fn close(&self) {
+        match self {
+            Link::Tcp(stream) => {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+            Link::Udp(peer) => peer.close(),
+        }
+    }
+}
+
+/// What the session thread reads frames from.
+pub(crate) enum Frames {
+    /// Lines framed from a byte stream.
+    Stream(LineReader<Input>),
+    /// Lines that each came in one datagram.
+    Datagrams(UdpInput),
+}
+
+impl Frames {
+    /// The next frame, `Ok(None)` at the end of the input.
+    pub(crate) fn read_frame(&mut self) -> io::Result<Option<Frame>> {
+        match self {
+            Frames::Stream(reader) => reader.read_frame(),
+            Frames::Datagrams(input) => input.read_frame(),
+        }
+    }
+
+    /// Sets the read timeout (the registration deadline).
+    pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            Frames::Stream(reader) => reader.get_ref().set_read_timeout(timeout),
+            Frames::Datagrams(input) => {
+                input.set_read_timeout(timeout);
+                Ok(())
+            }
+        }
+    }
+
+    /// The longest line accepted, LF included.
+    pub(crate) fn max_line(&self) -> usize {
+        match self {
+            Frames::Stream(reader) => reader.max_line(),
+            Frames::Datagrams(input) => input.max_line(),
+        }
+    }
+}
+
+/// What the writer thread sends through.
+pub(crate) enum Sink {
+    /// A byte stream (see `writer.rs`).
+    Stream(Output),
+    /// Numbered datagrams (see `udp/writer.rs`).
+    Datagrams(Arc<UdpPeer>),
+}
 
 /// What the session thread reads from.
 pub(crate) enum Input {
@@ -32,19 +116,32 @@ pub(crate) enum Output {
     Tls(TlsWriteHalf),
 }
 
-/// Splits a client's socket into its two halves: plain when `tls` is `None`,
-/// otherwise a new TLS connection whose handshake happens as the halves are
-/// used. `outbox` is the client's queue, used to wake the writer.
+/// Splits a client's connection into what its session reads and what its
+/// writer sends through: for TCP, plain when `tls` is `None`, otherwise a new
+/// TLS connection whose handshake happens as the halves are used. `outbox` is
+/// the client's queue, used to wake the writer.
 pub(crate) fn split(
-    stream: &SharedStream,
+    link: &Link,
     tls: Option<&Arc<ServerConfig>>,
     outbox: &Outbox,
-) -> io::Result<(Input, Output)> {
-    let Some(config) = tls else {
-        // Both halves share the one descriptor (see `shared_stream.rs`).
-        return Ok((Input::Plain(stream.clone()), Output::Plain(stream.clone())));
+    config: &Config,
+) -> io::Result<(Frames, Sink)> {
+    let stream = match link {
+        Link::Tcp(stream) => stream,
+        Link::Udp(peer) => {
+            // LF included, like `max_line`.
+            let max_line = (MAX_DATAGRAM_LINE + 1).min(config.max_line);
+            let input = UdpInput::new(peer.clone(), config.udp_idle_timeout, max_line);
+            return Ok((Frames::Datagrams(input), Sink::Datagrams(peer.clone())));
+        }
     };
-    let conn = rustls::ServerConnection::new(config.clone()).map_err(io::Error::other)?;
+    let reader = |input| Frames::Stream(LineReader::new(input, config.max_line));
+    let Some(tls) = tls else {
+        // Both halves share the one descriptor (see `shared_stream.rs`).
+        let (input, output) = (Input::Plain(stream.clone()), Output::Plain(stream.clone()));
+        return Ok((reader(input), Sink::Stream(output)));
+    };
+    let conn = rustls::ServerConnection::new(tls.clone()).map_err(io::Error::other)?;
     let wake_outbox = outbox.clone();
     let wake = Box::new(move || {
         // An empty chunk makes the writer send what is pending and nothing
@@ -52,7 +149,7 @@ pub(crate) fn split(
         let _ = wake_outbox.offer(&Chunk::from(Vec::new()));
     });
     let (read, write) = TlsLink::split(conn, stream, Some(wake))?;
-    Ok((Input::Tls(read), Output::Tls(write)))
+    Ok((reader(Input::Tls(read)), Sink::Stream(Output::Tls(write))))
 }
 
 impl Input {

@@ -9,3 +9,4 @@ mod server;
 mod support;
 mod tls;
 mod tpc;
+mod udp;

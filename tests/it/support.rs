@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, FloodLimit, Server, Storage};
+use chatroom::server::{Config, FloodLimit, Listeners, Server, Storage};
 
 /// How long any single expected line may take before the test fails.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
@@ -21,17 +21,34 @@ pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
 pub struct TestServer {
     server: Option<Server>,
     pub addr: SocketAddr,
+    /// The UDP socket's address, for a server started with [`TestServer::with_udp`].
+    pub udp: Option<SocketAddr>,
 }
 
 impl TestServer {
     pub fn start(config: Config) -> TestServer {
         let listener =
             chatroom::server::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
-        let server = Server::start(listener, config).expect("start server");
-        let addr = server.local_addr();
+        TestServer::serve(listener.into(), config)
+    }
+
+    /// A server on TCP and on UDP (port 0 for each).
+    pub fn with_udp(config: Config) -> TestServer {
+        let any = "127.0.0.1:0".parse().unwrap();
+        let listeners = Listeners {
+            plain: Some(chatroom::server::bind(any).expect("bind TCP")),
+            udp: Some(chatroom::server::bind_udp(any).expect("bind UDP")),
+            ..Listeners::default()
+        };
+        TestServer::serve(listeners, config)
+    }
+
+    fn serve(listeners: Listeners, config: Config) -> TestServer {
+        let server = Server::start(listeners, config).expect("start server");
         TestServer {
+            addr: server.local_addr(),
+            udp: server.udp_addr(),
             server: Some(server),
-            addr,
         }
     }
 
