@@ -270,8 +270,10 @@ fn nonce_of(word: &[u8]) -> Result<&str, DatagramError> {
     Ok(std::str::from_utf8(word).expect("ASCII"))
 }
 
+/// A decimal number in its one spelling: no sign, no leading zero.
 fn number(word: &[u8]) -> Result<u64, DatagramError> {
-    if word.is_empty() || word.len() > 20 || !word.iter().all(u8::is_ascii_digit) {
+    let canonical = word == b"0" || word.first().is_some_and(|&d| d != b'0');
+    if !canonical || word.len() > 20 || !word.iter().all(u8::is_ascii_digit) {
         return Err(DatagramError::BadNumber);
     }
     std::str::from_utf8(word)
@@ -374,6 +376,10 @@ mod tests {
             ),
             (
                 b"DATA 00112233445566778899aabbccddeeff 99999999999999999999 x",
+                DatagramError::BadNumber,
+            ),
+            (
+                b"DATA 00112233445566778899aabbccddeeff 07 x",
                 DatagramError::BadNumber,
             ),
             (
