@@ -17,6 +17,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+use rustls::crypto::SecureRandom;
 
 /// A session's token: 128 random bits, written as 32 lower-case hex digits.
 /// Every datagram of a session after `OPEN` carries it, so a datagram with a
@@ -81,9 +84,10 @@ pub fn random_nonce() -> String {
 /// Random bytes from rustls's provider (ring), which the crate already uses
 /// for TLS: no second source of randomness to trust.
 fn random_bytes() -> [u8; 16] {
+    static SOURCE: OnceLock<&'static dyn SecureRandom> = OnceLock::new();
+    let source = SOURCE.get_or_init(|| rustls::crypto::ring::default_provider().secure_random);
     let mut bytes = [0u8; 16];
-    rustls::crypto::ring::default_provider()
-        .secure_random
+    source
         .fill(&mut bytes)
         .expect("the system's random source failed");
     bytes

@@ -9,7 +9,7 @@
 //! sessions are handed over with `try_send`, and lines are queued under the
 //! peer's own small locks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -53,6 +53,8 @@ struct Receiver {
     admit: Option<Sender<Accepted>>,
     shutdown: Shutdown,
     pending: HashMap<SocketAddr, Pending>,
+    /// `pending`'s addresses, oldest first (with stale duplicates, skipped).
+    pending_order: VecDeque<(SocketAddr, Instant)>,
     peers: HashMap<Token, Arc<UdpPeer>>,
 }
 
@@ -72,6 +74,7 @@ impl UdpReceiver {
             admit: Some(admit),
             shutdown,
             pending: HashMap::new(),
+            pending_order: VecDeque::new(),
             peers: HashMap::new(),
         };
         let flag = stop.clone();
@@ -176,14 +179,8 @@ impl Receiver {
         let token = match self.pending.get(&from) {
             Some(pending) if pending.nonce == nonce => pending.token,
             _ => {
-                if self.pending.len() >= MAX_PENDING
-                    && let Some(oldest) = self
-                        .pending
-                        .iter()
-                        .min_by_key(|(_, pending)| pending.at)
-                        .map(|(addr, _)| *addr)
-                {
-                    self.pending.remove(&oldest);
+                while self.pending.len() >= MAX_PENDING {
+                    self.forget_oldest_pending();
                 }
                 let token = Token::random();
                 let pending = Pending {
@@ -192,6 +189,13 @@ impl Receiver {
                     at: now,
                 };
                 self.pending.insert(from, pending);
+                self.pending_order.push_back((from, now));
+                if self.pending_order.len() > 2 * MAX_PENDING {
+                    // Repeated OPENs from one address left stale entries.
+                    let pending = &self.pending;
+                    self.pending_order
+                        .retain(|(addr, at)| pending.get(addr).is_some_and(|p| p.at == *at));
+                }
                 token
             }
         };
@@ -215,10 +219,27 @@ impl Receiver {
         Some(peer)
     }
 
+    /// Drops the oldest answered `OPEN` (O(1) amortised, so a flood of
+    /// forged ones costs little).
+    fn forget_oldest_pending(&mut self) {
+        while let Some((addr, at)) = self.pending_order.pop_front() {
+            if self.pending.get(&addr).is_some_and(|p| p.at == at) {
+                self.pending.remove(&addr);
+                return;
+            }
+        }
+    }
+
     fn sweep(&mut self, now: Instant) {
         self.peers.retain(|_, peer| !peer.is_finished());
-        self.pending
-            .retain(|_, pending| now.duration_since(pending.at) < PENDING_TTL);
+        while let Some(&(addr, at)) = self.pending_order.front()
+            && now.duration_since(at) >= PENDING_TTL
+        {
+            self.pending_order.pop_front();
+            if self.pending.get(&addr).is_some_and(|p| p.at == at) {
+                self.pending.remove(&addr);
+            }
+        }
     }
 
     fn send(&self, datagram: &[u8], to: SocketAddr) {
