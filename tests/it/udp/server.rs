@@ -162,16 +162,18 @@ fn keepalives_keep_a_quiet_client() {
 #[test]
 fn a_client_that_stops_acknowledging_is_evicted() {
     let server = server(Config {
-        send_queue_lines: 50,
+        send_queue_lines: 500,
         ..unthrottled()
     });
     let mut tina = server.join("tina");
     let mut uma = RawUdp::join(server.udp.unwrap(), "uma");
     tina.expect("JOIN ");
     uma.acking = false;
-    // More than the 1024-line window plus the 50-line queue; Tina reads
-    // each of her messages back, so her own queue stays short.
-    for n in 0..1200 {
+    // More than the 1024-line window plus the 500-line queue; Tina reads
+    // each of her messages back, so her own queue stays short. (The queue
+    // has room to spare so that a writer starved of CPU by other tests does
+    // not overflow it before the window is full.)
+    for n in 0..2000 {
         tina.send(&format!("message {n}"));
         loop {
             let line = tina.line();
