@@ -334,7 +334,10 @@ mod tests {
             seq: 12,
             line: b"hi there",
         };
-        assert_eq!(data.encode(), format!("DATA {TOKEN} 12 hi there").as_bytes());
+        assert_eq!(
+            data.encode(),
+            format!("DATA {TOKEN} 12 hi there").as_bytes()
+        );
         assert_eq!(token().to_string(), TOKEN);
         assert_eq!(format!("{:?}", token()), "Token(0011..)");
     }
@@ -347,21 +350,56 @@ mod tests {
             (b"OPEN", DatagramError::Fields),
             (b"OPEN a b", DatagramError::Fields),
             (b"OPEN a-b", DatagramError::BadNonce),
-            (b"OPEN 012345678901234567890123456789012", DatagramError::BadNonce),
-            (b"KEEP 00112233445566778899AABBCCDDEEFF", DatagramError::BadToken),
+            (
+                b"OPEN 012345678901234567890123456789012",
+                DatagramError::BadNonce,
+            ),
+            (
+                b"KEEP 00112233445566778899AABBCCDDEEFF",
+                DatagramError::BadToken,
+            ),
             (b"KEEP 0011", DatagramError::BadToken),
             (b"DATA", DatagramError::Fields),
-            (b"DATA 00112233445566778899aabbccddeeff", DatagramError::Fields),
-            (b"DATA 00112233445566778899aabbccddeeff 0 hi", DatagramError::BadNumber),
-            (b"DATA 00112233445566778899aabbccddeeff +1 hi", DatagramError::BadNumber),
-            (b"DATA 00112233445566778899aabbccddeeff 99999999999999999999 x", DatagramError::BadNumber),
-            (b"ACK 00112233445566778899aabbccddeeff", DatagramError::Fields),
-            (b"ACK 00112233445566778899aabbccddeeff 1 2 3", DatagramError::Fields),
-            (b"ACK 00112233445566778899aabbccddeeff  1", DatagramError::Fields),
-            (b"CLOSE 00112233445566778899aabbccddeeff ", DatagramError::Fields),
+            (
+                b"DATA 00112233445566778899aabbccddeeff",
+                DatagramError::Fields,
+            ),
+            (
+                b"DATA 00112233445566778899aabbccddeeff 0 hi",
+                DatagramError::BadNumber,
+            ),
+            (
+                b"DATA 00112233445566778899aabbccddeeff +1 hi",
+                DatagramError::BadNumber,
+            ),
+            (
+                b"DATA 00112233445566778899aabbccddeeff 99999999999999999999 x",
+                DatagramError::BadNumber,
+            ),
+            (
+                b"ACK 00112233445566778899aabbccddeeff",
+                DatagramError::Fields,
+            ),
+            (
+                b"ACK 00112233445566778899aabbccddeeff 1 2 3",
+                DatagramError::Fields,
+            ),
+            (
+                b"ACK 00112233445566778899aabbccddeeff  1",
+                DatagramError::Fields,
+            ),
+            (
+                b"CLOSE 00112233445566778899aabbccddeeff ",
+                DatagramError::Fields,
+            ),
         ];
         for (bytes, error) in bad {
-            assert_eq!(Datagram::parse(bytes), Err(*error), "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                Datagram::parse(bytes),
+                Err(*error),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 

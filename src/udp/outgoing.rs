@@ -223,7 +223,11 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(seq_of(&out.push(b"c", now).unwrap()), 3);
         assert_eq!(out.on_ack(3, Some(3), now), 1);
-        assert_eq!(out.on_ack(3, Some(3), now), 0, "a repeated ack changes nothing");
+        assert_eq!(
+            out.on_ack(3, Some(3), now),
+            0,
+            "a repeated ack changes nothing"
+        );
     }
 
     #[test]
