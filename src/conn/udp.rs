@@ -142,13 +142,16 @@ fn open_session(peer: SocketAddr, timeout: Duration) -> io::Result<(UdpSocket, T
         }
     }
     let why = if refused {
-        "nothing listens on that UDP port (connection refused)"
+        "nothing listens on that UDP port: no TOKEN"
     } else {
         "no answer to OPEN"
     };
     Err(io::Error::new(
         io::ErrorKind::TimedOut,
-        format!("{why} within {timeout:?}: does the server serve UDP there (chat-server --udp)?"),
+        format!(
+            "{why} within {:.1} s (the server must run with --udp)",
+            timeout.as_secs_f64()
+        ),
     ))
 }
 
