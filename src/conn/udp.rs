@@ -1,21 +1,29 @@
-//! The UDP link under a [`super::Connection`]: opening a session, the link
-//! thread, sending, stopping. What the datagrams mean is in
+//! The UDP link under a [`super::Connection`]: opening a session, its two
+//! threads, sending, stopping. What the datagrams mean is in
 //! [`super::udp_state`] (pure); this file only owns the socket, the clock
-//! and the thread.
+//! and the threads.
 //!
 //! - **Opening**, on the caller's thread: `OPEN <nonce>` every 500 ms until
 //!   `TOKEN` with that nonce answers, then `KEEP <token>`, which starts the
 //!   session on the server (it then sends `HELLO` as `DATA 1`).
-//! - **Receiving**: one named thread, `conn-udp-<local port>`, reads every
-//!   datagram, acknowledges `DATA`, hands server lines on as [`Event`]s in
-//!   order, applies `ACK`s to the send window, resends and keeps alive on
-//!   time, and gives the session up when the server stops answering. Its
-//!   last event is always [`Event::Closed`].
+//! - **The receiver thread** (`conn-udp-recv-<local port>`) only waits in
+//!   `recv` and passes each datagram to the link thread on a bounded
+//!   channel.
+//! - **The link thread** (`conn-udp-<local port>`) does the rest: it
+//!   acknowledges `DATA`, hands server lines on as [`Event`]s in order,
+//!   applies `ACK`s to the send window, resends and keeps alive on time, and
+//!   gives the session up when the server stops answering. It waits on the
+//!   receiver's channel, on a kick from [`UdpLink::send`] and on its next
+//!   deadline, so a new line's resend timer is armed at once. (A thread
+//!   blocked in `recv` could not be woken for that.) Its last event is
+//!   always [`Event::Closed`].
 //! - **Sending**: [`UdpLink::send`] numbers the line in the shared window
-//!   (waiting while it is full), then sends the datagram itself.
+//!   (waiting while it is full), kicks the link thread, then sends the
+//!   datagram itself. The window's lock never covers a socket call.
 //! - **Stopping**: [`UdpLink::stop`] sends `CLOSE`, sets the stop flag and
-//!   shuts the socket's read side, which makes a blocked `recv` (and every
-//!   later one) return at once on Linux, so the thread is joined promptly.
+//!   shuts the socket's read side. On Linux that makes the blocked `recv`,
+//!   and every later one, return at once, so the receiver ends, its channel
+//!   disconnects, the link thread ends and joins it. No polling.
 //!
 //! The socket is `connect`ed to the server, so the kernel drops datagrams
 //! from any other address; the token check in the pure state does the rest.
@@ -27,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, select};
 use parking_lot::{Condvar, Mutex};
 
 use super::udp_state::{LinkState, OPEN_RESEND, Received, SendState};
@@ -35,8 +43,12 @@ use super::{ConnError, Event};
 use crate::udp::datagram::random_nonce;
 use crate::udp::{Datagram, GIVE_UP, MAX_DATAGRAM_LINE, RECV_BUFFER, Token};
 
-/// The shortest read timeout the link thread sets (zero is not allowed).
+/// The shortest read timeout set while opening (zero is not allowed).
 const MIN_WAIT: Duration = Duration::from_millis(1);
+/// Datagrams received and not yet taken by the link thread. Beyond this the
+/// receiver waits and the kernel's buffer, then the network, drops: the
+/// server resends.
+const RECEIVED_QUEUE: usize = 256;
 
 /// The sending half of a UDP session, held by the `Connection`.
 #[derive(Debug)]
@@ -44,6 +56,8 @@ pub struct UdpLink {
     socket: UdpSocket,
     token: Token,
     shared: Arc<Shared>,
+    /// Wakes the link thread when a line joins the window.
+    kick: Sender<()>,
 }
 
 /// What `send` and the link thread share.
@@ -55,8 +69,10 @@ struct Shared {
     /// Signalled when acknowledgements make room in the window, or the link
     /// thread ends.
     room: Condvar,
-    /// Set by `stop` before it shuts the socket's read side.
+    /// Set before the socket's read side is shut: the receiver stops.
     stopping: AtomicBool,
+    /// `CLOSE` has been sent.
+    closed: AtomicBool,
 }
 
 /// A session opened and its link thread running.
@@ -161,24 +177,46 @@ fn start(socket: UdpSocket, token: Token, peer: SocketAddr) -> io::Result<Opened
         send: Mutex::new(SendState::new(token, now)),
         room: Condvar::new(),
         stopping: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
     });
+    // Opening left a read timeout on the socket, which its clones share:
+    // the receiver waits for as long as it takes.
+    socket.set_read_timeout(None)?;
+    let port = socket.local_addr()?.port();
+    let (datagram_tx, datagrams) = crossbeam_channel::bounded(RECEIVED_QUEUE);
+    let receiver_socket = socket.try_clone()?;
+    let receiver_shared = shared.clone();
+    let receiver = thread::Builder::new()
+        .name(format!("conn-udp-recv-{port}"))
+        .spawn(move || receive_loop(&receiver_socket, &receiver_shared, &datagram_tx))?;
+    let (kick, kicks) = crossbeam_channel::bounded(1);
     let (tx, events) = crossbeam_channel::unbounded();
-    let thread_socket = socket.try_clone()?;
-    let thread_shared = shared.clone();
+    let link = Link {
+        socket: socket.try_clone()?,
+        shared: shared.clone(),
+        datagrams,
+        kicks,
+        events: tx,
+    };
     let state = LinkState::new(token, now);
-    let thread = thread::Builder::new()
-        .name(format!("conn-udp-{}", socket.local_addr()?.port()))
-        .spawn(move || {
-            let ending = run_link(&thread_socket, &thread_shared, state, &tx);
-            thread_shared.send.lock().ended = true;
-            thread_shared.room.notify_all();
-            let _ = tx.send(Event::Closed(ending));
-        })?;
+    let spawned = thread::Builder::new()
+        .name(format!("conn-udp-{port}"))
+        .spawn(move || link.run(state, receiver));
+    let thread = match spawned {
+        Ok(thread) => thread,
+        Err(error) => {
+            // The receiver thread is already running: stop it (it is not
+            // joined, but it ends at once).
+            stop_receiving(&socket, &shared);
+            return Err(error);
+        }
+    };
     Ok(Opened {
         link: UdpLink {
             socket,
             token,
             shared,
+            kick,
         },
         peer,
         events,
@@ -224,98 +262,156 @@ impl UdpLink {
             send.last_sent = now;
             send.outgoing.push(line, now).expect("the window has room")
         };
+        // The link thread may be waiting for a later time (the keepalive):
+        // this line's resend time is now the earliest. A kick already
+        // pending does the same.
+        let _ = self.kick.try_send(());
         if let Err(error) = self.socket.send(&datagram) {
             log::debug!("UDP send failed, to be sent again: {error}");
         }
         Ok(())
     }
 
-    /// Ends the session: sends `CLOSE` (best effort) and makes the link
-    /// thread stop; the caller joins it.
+    /// Ends the session: sends `CLOSE` (best effort, and only while the
+    /// session is live) and makes both threads stop; the caller joins the
+    /// link thread, which joins the receiver.
     pub fn stop(&self) {
-        if self.shared.stopping.swap(true, Ordering::SeqCst) {
-            return;
+        let live = !self.shared.send.lock().ended;
+        if live && !self.shared.closed.swap(true, Ordering::SeqCst) {
+            let close = Datagram::Close { token: self.token }.encode();
+            let _ = self.socket.send(&close);
         }
-        let _ = self
-            .socket
-            .send(&Datagram::Close { token: self.token }.encode());
-        if let Err(error) = socket2::SockRef::from(&self.socket).shutdown(Shutdown::Read) {
-            log::debug!("shutting the UDP socket's read side failed: {error}");
-        }
+        stop_receiving(&self.socket, &self.shared);
     }
 }
 
-/// The link thread's loop; returns why the session ended (`None`: closed by
-/// either end).
-fn run_link(
-    socket: &UdpSocket,
-    shared: &Shared,
-    mut state: LinkState,
-    tx: &Sender<Event>,
-) -> Option<String> {
+/// Sets the stop flag, then shuts the socket's read side: a `recv` blocked
+/// in the receiver thread returns at once, and so does every later one (on
+/// Linux), so the flag is always seen.
+fn stop_receiving(socket: &UdpSocket, shared: &Shared) {
+    shared.stopping.store(true, Ordering::SeqCst);
+    if let Err(error) = socket2::SockRef::from(socket).shutdown(Shutdown::Read) {
+        log::debug!("shutting the UDP socket's read side failed: {error}");
+    }
+}
+
+/// The receiver thread: every datagram to the link thread, until stopped.
+/// Dropping `datagrams` (by returning) tells the link thread.
+fn receive_loop(socket: &UdpSocket, shared: &Shared, datagrams: &Sender<io::Result<Vec<u8>>>) {
     let mut buffer = vec![0u8; RECV_BUFFER];
     loop {
-        if shared.stopping.load(Ordering::SeqCst) {
-            return None;
-        }
-        let now = Instant::now();
-        let tick = state.tick(&mut shared.send.lock(), now);
-        if tick.lost.is_some() {
-            return tick.lost;
-        }
-        tick.resend
-            .iter()
-            .for_each(|datagram| send(socket, datagram));
-        if let Some(keep) = tick.keep {
-            send(socket, &keep);
-        }
-        let wait = tick.next.saturating_duration_since(Instant::now());
-        if let Err(error) = socket.set_read_timeout(Some(wait.max(MIN_WAIT))) {
-            return Some(error.to_string());
-        }
-        let size = match socket.recv(&mut buffer) {
-            Ok(size) => size,
-            Err(error) if is_timeout(&error) => continue,
+        let received = match socket.recv(&mut buffer) {
+            Ok(size) => Ok(buffer[..size].to_vec()),
             Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
-                // The server's port is closed for now; the timers decide
-                // whether it comes back in time.
+                // The server's port is closed for now; the link thread's
+                // timers decide whether it comes back in time.
                 log::debug!("UDP: {error}");
                 continue;
             }
-            Err(error) => return Some(error.to_string()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted || is_timeout(&error) => {
+                continue;
+            }
+            Err(error) => Err(error),
         };
         if shared.stopping.load(Ordering::SeqCst) {
-            return None;
+            return;
         }
-        let now = Instant::now();
-        match state.on_datagram(&buffer[..size], now) {
-            Received::Ignored => {}
-            Received::Data { ack, events } => {
-                if let Some(ack) = ack {
-                    send(socket, &ack);
-                    state.sent(now);
-                }
-                for event in events {
-                    if tx.send(event).is_err() {
-                        return None;
-                    }
-                }
-            }
-            Received::Ack { cum, seq } => {
-                if shared.send.lock().outgoing.on_ack(cum, seq, now) > 0 {
-                    shared.room.notify_all();
-                }
-            }
-            Received::Closed => return None,
+        let failed = received.is_err();
+        if datagrams.send(received).is_err() || failed {
+            return;
         }
     }
 }
 
-/// Sends one datagram from the link thread; a failure is logged, since the
-/// timers resend what matters.
-fn send(socket: &UdpSocket, datagram: &[u8]) {
-    if let Err(error) = socket.send(datagram) {
-        log::debug!("UDP send failed: {error}");
+/// What the link thread owns besides its [`LinkState`].
+struct Link {
+    /// For sending `ACK`, `KEEP` and resends, and for stopping the receiver.
+    socket: UdpSocket,
+    shared: Arc<Shared>,
+    /// From the receiver thread; disconnected when it stops.
+    datagrams: Receiver<io::Result<Vec<u8>>>,
+    /// From `send`: a line was added to the window.
+    kicks: Receiver<()>,
+    events: Sender<Event>,
+}
+
+impl Link {
+    /// The link thread: runs the session, then stops and joins the receiver
+    /// and hands on the last event.
+    fn run(self, state: LinkState, receiver: JoinHandle<()>) {
+        let ending = self.run_session(state);
+        stop_receiving(&self.socket, &self.shared);
+        let _ = receiver.join();
+        self.shared.send.lock().ended = true;
+        self.shared.room.notify_all();
+        let _ = self.events.send(Event::Closed(ending));
+    }
+
+    /// Returns why the session ended (`None`: closed by either end).
+    fn run_session(&self, mut state: LinkState) -> Option<String> {
+        loop {
+            let now = Instant::now();
+            let tick = state.tick(&mut self.shared.send.lock(), now);
+            if tick.lost.is_some() {
+                return tick.lost;
+            }
+            tick.resend.iter().for_each(|datagram| self.send(datagram));
+            if let Some(keep) = tick.keep {
+                self.send(&keep);
+            }
+            let wait = tick.next.saturating_duration_since(Instant::now());
+            select! {
+                recv(self.datagrams) -> received => match received {
+                    Ok(Ok(bytes)) => {
+                        if self.on_datagram(&mut state, &bytes) {
+                            return None;
+                        }
+                    }
+                    Ok(Err(error)) => return Some(error.to_string()),
+                    Err(_) => return None,
+                },
+                recv(self.kicks) -> kick => {
+                    if kick.is_err() {
+                        return None;
+                    }
+                }
+                default(wait) => {}
+            }
+        }
+    }
+
+    /// Handles one datagram; `true` when the server closed the session.
+    fn on_datagram(&self, state: &mut LinkState, bytes: &[u8]) -> bool {
+        let now = Instant::now();
+        match state.on_datagram(bytes, now) {
+            Received::Ignored => {}
+            Received::Data { ack, events } => {
+                if let Some(ack) = ack {
+                    self.send(&ack);
+                    state.sent(now);
+                }
+                for event in events {
+                    // Nobody listening means the connection is being
+                    // dropped; stopping follows.
+                    let _ = self.events.send(event);
+                }
+            }
+            Received::Ack { cum, seq } => {
+                if self.shared.send.lock().outgoing.on_ack(cum, seq, now) > 0 {
+                    self.shared.room.notify_all();
+                }
+            }
+            Received::Closed => return true,
+        }
+        false
+    }
+
+    /// Sends one datagram; a failure is logged, since the timers resend
+    /// what matters.
+    fn send(&self, datagram: &[u8]) {
+        if let Err(error) = self.socket.send(datagram) {
+            log::debug!("UDP send failed: {error}");
+        }
     }
 }
 
