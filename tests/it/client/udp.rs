@@ -342,8 +342,14 @@ fn udp_chat_client_plain_mode_over_the_fake_server() {
     alice.type_line("hello bob");
     assert_eq!(fake.expect_data(), (2, "hello bob".to_owned()));
     fake.ack(2, Some(2));
+    alice.type_line(&"z".repeat(MAX_DATAGRAM_LINE + 1));
+    alice.expect_line_where("the refusal", |l| l.starts_with("!!! line-too-long: "));
     alice.close_stdin();
-    assert_eq!(fake.expect_data(), (3, "/quit".to_owned()));
+    assert_eq!(
+        fake.expect_data(),
+        (3, "/quit".to_owned()),
+        "the long line was not sent"
+    );
     fake.ack(3, Some(3));
     fake.send_data(7, "BYE :goodbye");
     fake.close();
