@@ -126,25 +126,15 @@ fn open_session(peer: SocketAddr, timeout: Duration) -> io::Result<(UdpSocket, T
     let open = Datagram::Open { nonce: &nonce }.encode();
     let deadline = Instant::now() + timeout;
     let mut buffer = vec![0u8; RECV_BUFFER];
-    let mut refused = false;
     while Instant::now() < deadline {
-        if let Err(error) = socket.send(&open) {
-            if error.kind() != io::ErrorKind::ConnectionRefused {
-                return Err(error);
-            }
-            refused = true;
-        }
+        socket.send(&open).map_err(explain_refusal)?;
         let resend_at = (Instant::now() + OPEN_RESEND).min(deadline);
         while let Some(wait) = resend_at.checked_duration_since(Instant::now()) {
             socket.set_read_timeout(Some(wait.max(MIN_WAIT)))?;
             let size = match socket.recv(&mut buffer) {
                 Ok(size) => size,
                 Err(error) if is_timeout(&error) => break,
-                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
-                    refused = true;
-                    continue;
-                }
-                Err(error) => return Err(error),
+                Err(error) => return Err(explain_refusal(error)),
             };
             if let Ok(Datagram::Token {
                 nonce: answered,
@@ -157,18 +147,26 @@ fn open_session(peer: SocketAddr, timeout: Duration) -> io::Result<(UdpSocket, T
             }
         }
     }
-    let why = if refused {
-        "nothing listens on that UDP port: no TOKEN"
-    } else {
-        "no answer to OPEN"
-    };
     Err(io::Error::new(
         io::ErrorKind::TimedOut,
         format!(
-            "{why} within {:.1} s (the server must run with --udp)",
+            "no answer to OPEN within {:.1} s (the server must run with --udp)",
             timeout.as_secs_f64()
         ),
     ))
+}
+
+/// A refusal (an ICMP "port unreachable" for an earlier datagram) is an
+/// answer, as for TCP: nothing listens there, so the next address, or the
+/// caller, is tried at once rather than after the timeout.
+fn explain_refusal(error: io::Error) -> io::Error {
+    if error.kind() != io::ErrorKind::ConnectionRefused {
+        return error;
+    }
+    io::Error::new(
+        io::ErrorKind::ConnectionRefused,
+        "nothing listens on that UDP port (connection refused; the server must run with --udp)",
+    )
 }
 
 fn start(socket: UdpSocket, token: Token, peer: SocketAddr) -> io::Result<Opened> {

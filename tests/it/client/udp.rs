@@ -321,6 +321,19 @@ fn udp_connect_resends_open_then_gives_up() {
 }
 
 #[test]
+fn udp_connect_to_a_closed_port_fails_at_once() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let error = Connection::connect_udp("127.0.0.1", port, DEADLINE).unwrap_err();
+    assert!(error.to_string().contains("connection refused"), "{error}");
+    assert!(started.elapsed() < DEADLINE / 2, "waited for the timeout");
+}
+
+#[test]
 fn udp_chat_client_plain_mode_over_the_fake_server() {
     let mut fake = FakeServer::bind();
     let mut alice = PlainClient::start(fake.addr(), &["--udp", "--name", "alice"]);
