@@ -15,9 +15,11 @@
 //! [`Connection::send`] the write half.
 //!
 //! [`Connection::connect_udp`] does the same over UDP (`docs/protocol.md`,
-//! "UDP"): the session is opened on the caller's thread, then one named link
-//! thread receives, acknowledges, re-orders and resends (see [`udp`]). The
-//! events and the rest of the surface are the same as over TCP.
+//! "UDP"): the session is opened on the caller's thread, then a receiver
+//! thread takes datagrams and a link thread acknowledges, re-orders, resends
+//! and keeps alive (`src/conn/udp.rs`, with the pure part in
+//! `src/conn/udp_state.rs`). The events and the rest of the surface are the
+//! same as over TCP.
 
 mod handshake;
 mod udp;
@@ -230,7 +232,7 @@ impl Connection {
 
     /// Opens a UDP session with `host:port` (the server must run with
     /// `--udp`), trying every address the name resolves to, within `timeout`
-    /// in all. See [`udp`] for what happens then.
+    /// in all. See the module docs for what happens then.
     pub fn connect_udp(host: &str, port: u16, timeout: Duration) -> Result<Connection, ConnError> {
         let opened = udp::connect(host, port, timeout)?;
         Ok(Connection {
@@ -299,7 +301,7 @@ impl Connection {
     /// control characters and LFs out of `line`. Over UDP a line longer than
     /// [`crate::udp::MAX_DATAGRAM_LINE`] is refused with
     /// [`io::ErrorKind::InvalidInput`] and not sent, and a full send window
-    /// makes this wait (see [`udp`]).
+    /// makes this wait, for [`crate::udp::GIVE_UP`] at most.
     pub fn send(&mut self, line: &str) -> io::Result<()> {
         let with_lf = || {
             let mut bytes = Vec::with_capacity(line.len() + 1);
