@@ -9,8 +9,8 @@
 //!   registry behind a mutex, a history thread that makes every message durable
 //!   before anyone sees it. [`server::run`] serves a listener until shut down.
 //! - [`conn`]: the client side of a connection, shared by `chat-client` and the
-//!   3PC processes: connect, register, send lines, receive parsed server lines on
-//!   a channel.
+//!   3PC processes: connect (TCP, TLS or UDP), register, send lines, receive
+//!   parsed server lines on a channel.
 //! - [`client`]: `chat-client`. Pure parts (typed input, rendering, session
 //!   state, backoff, completion) and two front ends: plain (one line per event)
 //!   and terminal (rustyline), over one network thread that reconnects.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use chatroom::client::flags::{LoginFlags, TlsFlags};
+use chatroom::client::flags::{LoginFlags, TlsFlags, UdpFlags};
 use chatroom::client::{self, Config};
 
 /// A terminal client for the chatroom server. Interactive on a terminal; one
@@ -19,7 +19,7 @@ struct Args {
     /// Server host name or address.
     #[arg(long, default_value = "localhost")]
     host: String,
-    /// Server TCP port [default: 25000, or 25001 with TLS].
+    /// Server port [default: 25000, or 25001 with TLS].
     #[arg(long)]
     port: Option<u16>,
     /// The name to join as (asked for when missing; in plain mode the first
@@ -28,6 +28,8 @@ struct Args {
     name: Option<String>,
     #[command(flatten)]
     tls: TlsFlags,
+    #[command(flatten)]
+    udp: UdpFlags,
     #[command(flatten)]
     login: LoginFlags,
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         host: args.host,
         port: args.port.unwrap_or(args.tls.default_port()),
         tls: trust,
+        udp: args.udp.udp,
         accept_new: args.tls.tls_accept_new,
         credentials: args.login.credentials(),
         name: args.name,

@@ -1,6 +1,8 @@
 //! The TLS and login flags, shared by every binary that connects to a server
-//! (`chat-client` now, the 3PC processes next): `#[command(flatten)]` them
-//! into a clap parser and turn them into a [`Trust`] and [`Credentials`].
+//! (`chat-client` and the 3PC processes): `#[command(flatten)]` them into a
+//! clap parser and turn them into a [`Trust`] and [`Credentials`]. The UDP
+//! flag ([`UdpFlags`]) is `chat-client`'s only; clap refuses it beside any
+//! TLS flag.
 
 use std::path::PathBuf;
 
@@ -72,6 +74,19 @@ impl TlsFlags {
             || self.tls_accept_new;
         if tls { DEFAULT_TLS_PORT } else { DEFAULT_PORT }
     }
+}
+
+/// UDP instead of TCP. Flatten it next to [`TlsFlags`]: the conflict with
+/// the TLS flags is checked by clap, by their names.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UdpFlags {
+    /// Connect over UDP (the server must run with --udp), on the same port
+    /// number as TCP. Unencrypted: not with any TLS flag.
+    #[arg(
+        long,
+        conflicts_with_all = ["tls", "tls_ca", "tls_fingerprint", "tls_tofu", "tls_accept_new"]
+    )]
+    pub udp: bool,
 }
 
 /// How to log in to an account. Never a password on the command line.

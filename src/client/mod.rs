@@ -8,9 +8,10 @@
 //!   was missed while away.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
-//! - [`flags`]: the TLS and login flags any connecting binary can flatten in.
-//! - [`secure`]: the server endpoint (TLS trust, first-use prompt) and the
-//!   account password.
+//! - [`flags`]: the TLS and login flags any connecting binary can flatten in,
+//!   and `--udp`.
+//! - [`secure`]: the server endpoint (TCP, TLS with its trust and first-use
+//!   prompt, or UDP) and the account password.
 //!
 //! Drivers, which own the sockets, threads and terminal:
 //! - [`net`]: the network thread: sends typed lines, shows server lines,
@@ -42,10 +43,12 @@ use secure::{Credentials, Endpoint};
 pub struct Config {
     /// Server host name or address.
     pub host: String,
-    /// Server TCP port.
+    /// Server port (TCP, or UDP with `udp`).
     pub port: u16,
     /// Connect over TLS, trusting the server this way; `None`: plain TCP.
     pub tls: Option<Trust>,
+    /// Connect over UDP instead of TCP. Never together with `tls`.
+    pub udp: bool,
     /// Trust on first use: remember a new server without asking.
     pub accept_new: bool,
     /// Where the account password comes from, if one is needed.
@@ -128,12 +131,17 @@ impl ClientError {
 /// Runs the client in terminal mode when stdin and stdout are both terminals,
 /// in plain mode otherwise. `Ok` when the user quit.
 pub fn run(config: &Config) -> Result<(), ClientError> {
-    let endpoint = Endpoint::prepare(
-        &config.host,
-        config.port,
-        config.tls.as_ref(),
-        config.accept_new,
-    )?;
+    let endpoint = match (config.udp, &config.tls) {
+        (true, Some(_)) => {
+            return Err(ClientError::Tls(
+                "TLS over UDP is not supported: choose --udp or a TLS flag".into(),
+            ));
+        }
+        (true, None) => Endpoint::udp(&config.host, config.port),
+        (false, trust) => {
+            Endpoint::prepare(&config.host, config.port, trust.as_ref(), config.accept_new)?
+        }
+    };
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
         terminal::run(config, endpoint)
     } else {

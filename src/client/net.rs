@@ -171,10 +171,16 @@ where
     }
 
     fn send(&mut self, line: &str) {
-        // A failed write means the socket is gone; the reader thread reports
-        // that as `Closed`, which is where it is handled.
-        if let Err(error) = self.conn.send(line) {
-            log::debug!("send failed: {error}");
+        match self.conn.send(line) {
+            Ok(()) => {}
+            // A line the connection refused to send (too long for UDP): the
+            // user is told, as for a line the client refuses itself.
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                self.show(&View::Error(error.to_string()));
+            }
+            // Otherwise the socket is gone; the reader thread reports that
+            // as `Closed`, which is where it is handled.
+            Err(error) => log::debug!("send failed: {error}"),
         }
     }
 

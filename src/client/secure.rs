@@ -1,7 +1,9 @@
-//! Where the client connects and as whom: TLS trust and account passwords.
+//! Where the client connects and as whom: the transport, TLS trust and
+//! account passwords.
 //!
-//! [`Endpoint`] is the server's address and, with `--tls`, how its
-//! certificate is trusted. [`Endpoint::prepare`] settles trust on first use
+//! [`Endpoint`] is the server's address and how lines travel there
+//! ([`Transport`]): plain TCP, TLS (and how the server's certificate is
+//! trusted), or UDP. [`Endpoint::prepare`] settles trust on first use
 //! before anything else happens: a server not yet in `known_servers` is shown
 //! by fingerprint and remembered only if the user says yes at the terminal (or
 //! passed `--tls-accept-new`); a plain-mode client with no terminal is refused
@@ -31,10 +33,21 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Endpoint {
     /// Host name or address.
     pub host: String,
-    /// TCP port.
+    /// TCP or UDP port.
     pub port: u16,
-    /// TLS setup; `None` for a plain connection.
-    pub tls: Option<ClientTls>,
+    /// How lines travel.
+    pub transport: Transport,
+}
+
+/// How lines travel to the server.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Plain TCP.
+    Tcp,
+    /// TLS over TCP, set up for this server.
+    Tls(ClientTls),
+    /// UDP datagrams (`chat-server --udp`), unencrypted like plain TCP.
+    Udp,
 }
 
 impl Endpoint {
@@ -51,7 +64,7 @@ impl Endpoint {
             return Ok(Endpoint {
                 host: host.to_owned(),
                 port,
-                tls: None,
+                transport: Transport::Tcp,
             });
         };
         let setup = |trust: &Trust| {
@@ -60,24 +73,40 @@ impl Endpoint {
         let mut endpoint = Endpoint {
             host: host.to_owned(),
             port,
-            tls: Some(setup(trust)?),
+            transport: Transport::Tls(setup(trust)?),
         };
-        let unknown = endpoint.tls.as_ref().and_then(|tls| match &tls.expected {
-            Expected::Unknown { file } => Some(file.clone()),
+        let unknown = match &endpoint.transport {
+            Transport::Tls(tls) => match &tls.expected {
+                Expected::Unknown { file } => Some(file.clone()),
+                _ => None,
+            },
             _ => None,
-        });
+        };
         if let Some(file) = unknown {
             endpoint.meet(&file, accept_new)?;
-            endpoint.tls = Some(setup(trust)?);
+            endpoint.transport = Transport::Tls(setup(trust)?);
         }
         Ok(endpoint)
     }
 
-    /// Connects (and, with TLS, completes the handshake and trust check).
+    /// The server at `host:port` over UDP. Nothing to settle beforehand:
+    /// UDP is never encrypted.
+    pub fn udp(host: &str, port: u16) -> Endpoint {
+        Endpoint {
+            host: host.to_owned(),
+            port,
+            transport: Transport::Udp,
+        }
+    }
+
+    /// Connects (with TLS, completes the handshake and trust check; over
+    /// UDP, opens the session).
     pub fn connect(&self) -> Result<Connection, ConnError> {
-        match &self.tls {
-            Some(tls) => Connection::connect_tls(&self.host, self.port, CONNECT_TIMEOUT, tls),
-            None => Connection::connect(&self.host, self.port, CONNECT_TIMEOUT),
+        let (host, port) = (&self.host, self.port);
+        match &self.transport {
+            Transport::Tcp => Connection::connect(host, port, CONNECT_TIMEOUT),
+            Transport::Tls(tls) => Connection::connect_tls(host, port, CONNECT_TIMEOUT, tls),
+            Transport::Udp => Connection::connect_udp(host, port, CONNECT_TIMEOUT),
         }
     }
 

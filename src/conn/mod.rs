@@ -13,6 +13,17 @@
 //! caller's thread before the reader thread starts; then the connection is
 //! split with [`TlsLink`], the reader thread holding the read half and
 //! [`Connection::send`] the write half.
+//!
+//! [`Connection::connect_udp`] does the same over UDP (`docs/protocol.md`,
+//! "UDP"): the session is opened on the caller's thread, then a receiver
+//! thread takes datagrams and a link thread acknowledges, re-orders, resends
+//! and keeps alive (`src/conn/udp.rs`, with the pure part in
+//! `src/conn/udp_state.rs`). The events and the rest of the surface are the
+//! same as over TCP.
+
+mod handshake;
+mod udp;
+mod udp_state;
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -23,8 +34,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rustls::pki_types::ServerName;
 
 use crate::protocol::{ErrorCode, Frame, LineReader, MAX_SERVER_LINE, ParseError, ServerLine};
-use crate::tls::client::{ClientTls, Expected};
+use crate::tls::client::ClientTls;
 use crate::tls::{TlsLink, TlsWriteHalf};
+use handshake::handshake_error;
 
 /// Something that happened on the connection, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,26 +144,33 @@ pub enum ConnError {
 /// An open connection to a chat server. See the module docs.
 #[derive(Debug)]
 pub struct Connection {
-    /// The socket, for shutting it down.
-    stream: TcpStream,
-    /// Where [`Connection::send`] writes: the socket, or its TLS write half.
-    output: Output,
+    /// Where [`Connection::send`] writes, and what stopping shuts down.
+    link: Link,
     events: Receiver<Event>,
+    /// The reader thread (TCP) or link thread (UDP).
     reader: Option<JoinHandle<()>>,
     peer: SocketAddr,
 }
 
-/// Where a connection's lines are written.
-enum Output {
+/// How a connection's lines travel.
+enum Link {
+    /// Plain TCP: written here; the reader thread holds a clone.
     Plain(TcpStream),
-    Tls(TlsWriteHalf),
+    /// TLS: the socket, for shutting it down, and the write half.
+    Tls {
+        stream: TcpStream,
+        output: TlsWriteHalf,
+    },
+    /// UDP: the send half of the session; the link thread receives.
+    Udp(udp::UdpLink),
 }
 
-impl std::fmt::Debug for Output {
+impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Output::Plain(_) => "Plain",
-            Output::Tls(_) => "Tls",
+            Link::Plain(_) => "Plain",
+            Link::Tls { .. } => "Tls",
+            Link::Udp(_) => "Udp",
         })
     }
 }
@@ -203,30 +222,46 @@ impl Connection {
         stream.set_read_timeout(None).map_err(io_error)?;
         stream.set_write_timeout(None).map_err(io_error)?;
         let (read_half, write_half) = TlsLink::split(tls_conn, &stream, None).map_err(io_error)?;
-        Connection::start(stream, Output::Tls(write_half), read_half).map_err(io_error)
+        let peer = stream.peer_addr().map_err(io_error)?;
+        let link = Link::Tls {
+            stream,
+            output: write_half,
+        };
+        Connection::start(link, peer, read_half).map_err(io_error)
+    }
+
+    /// Opens a UDP session with `host:port` (the server must run with
+    /// `--udp`), trying every address the name resolves to, within `timeout`
+    /// in all. See the module docs for what happens then.
+    pub fn connect_udp(host: &str, port: u16, timeout: Duration) -> Result<Connection, ConnError> {
+        let opened = udp::connect(host, port, timeout)?;
+        Ok(Connection {
+            link: Link::Udp(opened.link),
+            events: opened.events,
+            reader: Some(opened.thread),
+            peer: opened.peer,
+        })
     }
 
     /// Wraps an already connected stream and starts its reader thread.
     pub fn from_stream(stream: TcpStream) -> io::Result<Connection> {
         stream.set_nodelay(true)?;
         let read_half = stream.try_clone()?;
-        let output = Output::Plain(stream.try_clone()?);
-        Connection::start(stream, output, read_half)
+        let peer = stream.peer_addr()?;
+        Connection::start(Link::Plain(stream), peer, read_half)
     }
 
     fn start(
-        stream: TcpStream,
-        output: Output,
+        link: Link,
+        peer: SocketAddr,
         read_half: impl Read + Send + 'static,
     ) -> io::Result<Connection> {
-        let peer = stream.peer_addr()?;
         let (tx, events) = crossbeam_channel::unbounded();
         let reader = thread::Builder::new()
             .name(format!("conn-read-{}", peer.port()))
             .spawn(move || read_loop(read_half, tx))?;
         Ok(Connection {
-            stream,
-            output,
+            link,
             events,
             reader: Some(reader),
             peer,
@@ -235,7 +270,12 @@ impl Connection {
 
     /// Whether lines travel encrypted.
     pub fn is_tls(&self) -> bool {
-        matches!(self.output, Output::Tls(_))
+        matches!(self.link, Link::Tls { .. })
+    }
+
+    /// Whether lines travel over UDP.
+    pub fn is_udp(&self) -> bool {
+        matches!(self.link, Link::Udp(_))
     }
 
     /// The server's address.
@@ -257,15 +297,22 @@ impl Connection {
         }
     }
 
-    /// Sends one line; the LF is added here. The caller keeps control characters
-    /// and LFs out of `line`.
+    /// Sends one line; the LF is added here (over TCP). The caller keeps
+    /// control characters and LFs out of `line`. Over UDP a line longer than
+    /// [`crate::udp::MAX_DATAGRAM_LINE`] is refused with
+    /// [`io::ErrorKind::InvalidInput`] and not sent, and a full send window
+    /// makes this wait, for [`crate::udp::GIVE_UP`] at most.
     pub fn send(&mut self, line: &str) -> io::Result<()> {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        match &mut self.output {
-            Output::Plain(stream) => stream.write_all(&bytes),
-            Output::Tls(tls) => tls.send(&bytes),
+        let with_lf = || {
+            let mut bytes = Vec::with_capacity(line.len() + 1);
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+            bytes
+        };
+        match &mut self.link {
+            Link::Plain(stream) => stream.write_all(&with_lf()),
+            Link::Tls { output, .. } => output.send(&with_lf()),
+            Link::Udp(link) => link.send(line.as_bytes()),
         }
     }
 
@@ -314,17 +361,24 @@ impl Connection {
         }
     }
 
-    /// Shuts the socket down and waits for the reader thread.
+    /// Shuts the socket down (over UDP: sends `CLOSE`) and waits for the
+    /// reader or link thread.
     pub fn close(mut self) {
         self.shutdown_and_join();
     }
 
     fn shutdown_and_join(&mut self) {
-        if let Output::Tls(tls) = &mut self.output {
-            tls.set_write_timeout(Some(Duration::from_secs(1))).ok();
-            tls.finish();
+        match &mut self.link {
+            Link::Plain(stream) => {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+            Link::Tls { stream, output } => {
+                output.set_write_timeout(Some(Duration::from_secs(1))).ok();
+                output.finish();
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+            Link::Udp(link) => link.stop(),
         }
-        let _ = self.stream.shutdown(Shutdown::Both);
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
@@ -394,55 +448,6 @@ pub fn is_loopback(ip: IpAddr) -> bool {
                 || v6.to_ipv4_mapped() == Some(std::net::Ipv4Addr::LOCALHOST)
         }
     }
-}
-
-/// Says why a handshake failed, in the terms of what was trusted.
-fn handshake_error(addr: &str, tls: &ClientTls, error: io::Error, timeout: Duration) -> ConnError {
-    if matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    ) {
-        return ConnError::Timeout(timeout);
-    }
-    let addr = addr.to_owned();
-    let presented = tls.presented();
-    match (&tls.expected, presented) {
-        (Expected::Pinned(expected), Some(presented)) if *expected != presented => {
-            ConnError::FingerprintMismatch {
-                addr,
-                expected: expected.clone(),
-                presented,
-            }
-        }
-        (Expected::Remembered { fingerprint, file }, Some(presented))
-            if *fingerprint != presented =>
-        {
-            ConnError::ServerChanged {
-                addr,
-                remembered: fingerprint.clone(),
-                presented,
-                file: file.clone(),
-            }
-        }
-        (Expected::Unknown { .. }, Some(fingerprint)) => {
-            ConnError::UnknownServer { addr, fingerprint }
-        }
-        (Expected::Roots, _) if is_certificate_error(&error) => ConnError::Untrusted {
-            addr,
-            reason: error.to_string(),
-        },
-        _ => ConnError::Tls {
-            addr,
-            reason: error.to_string(),
-        },
-    }
-}
-
-fn is_certificate_error(error: &io::Error) -> bool {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .is_some_and(|tls| matches!(tls, rustls::Error::InvalidCertificate(_)))
 }
 
 fn malformed(line: String, error: ParseError) -> Event {
