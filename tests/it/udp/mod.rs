@@ -1,5 +1,9 @@
-//! The room over UDP: the server's front driven datagram by datagram, and
-//! real clients through a lossy relay.
+//! The room over UDP: the server's front driven datagram by datagram
+//! (`raw.rs`, `server.rs`), and real clients through a lossy relay
+//! (`relay.rs`, `lossy.rs`). The client's side against a scripted server is
+//! in `client/udp.rs`.
 
+mod lossy;
 mod raw;
+mod relay;
 mod server;

@@ -135,7 +135,9 @@ impl Relay {
             let now = Instant::now();
             let next = self.held.iter().map(|h| h.at).min();
             let timeout = next
-                .map_or(Duration::from_millis(50), |at| at.saturating_duration_since(now))
+                .map_or(Duration::from_millis(50), |at| {
+                    at.saturating_duration_since(now)
+                })
                 .min(Duration::from_millis(50));
             poll.poll(&mut events, Some(timeout)).unwrap();
             for event in &events {
@@ -214,8 +216,9 @@ impl Relay {
     }
 
     fn release(&mut self, now: Instant) {
-        let (mut due, later): (Vec<Held>, Vec<Held>) =
-            std::mem::take(&mut self.held).into_iter().partition(|h| h.at <= now);
+        let (mut due, later): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.at <= now);
         self.held = later;
         due.sort_by_key(|h| h.at);
         for held in due {
