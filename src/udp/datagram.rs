@@ -145,6 +145,9 @@ impl<'a> Datagram<'a> {
             b"DATA" => {
                 let (token, rest) = split_word(rest.ok_or(DatagramError::Fields)?);
                 let (seq, line) = split_word(rest.ok_or(DatagramError::Fields)?);
+                // The space before the line is required, even before an
+                // empty one: one spelling per datagram.
+                let line = line.ok_or(DatagramError::Fields)?;
                 let seq = number(seq)?;
                 if seq == 0 {
                     return Err(DatagramError::BadNumber);
@@ -152,7 +155,7 @@ impl<'a> Datagram<'a> {
                 Ok(Datagram::Data {
                     token: token_of(token)?,
                     seq,
-                    line: line.unwrap_or_default(),
+                    line,
                 })
             }
             b"ACK" => match words::<4>(rest)? {
@@ -411,6 +414,20 @@ mod tests {
                 String::from_utf8_lossy(bytes)
             );
         }
+    }
+
+    /// Found by the `udp_datagram` fuzz target: `DATA <token> <seq>` without
+    /// the space parsed as an empty line, which encodes with the space.
+    #[test]
+    fn fuzz_regression_data_without_the_space_before_its_line() {
+        let bare = format!("DATA {TOKEN} 550");
+        assert_eq!(
+            Datagram::parse(bare.as_bytes()),
+            Err(DatagramError::Fields)
+        );
+        let empty = format!("DATA {TOKEN} 550 ");
+        let parsed = Datagram::parse(empty.as_bytes()).unwrap();
+        assert_eq!(parsed.encode(), empty.as_bytes());
     }
 
     #[test]
