@@ -278,6 +278,46 @@ mod tests {
         assert!(out.offer(&chunk(30)), "room was released");
     }
 
+    /// Waits (with a deadline) until the writer has left its handle, that is
+    /// until it is asleep or about to be.
+    fn wait_for_writer(out: &Outbox) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while out.queue.lock().writer.is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never waited"
+            );
+            thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_sleeping_writer_is_woken_by_an_offer_and_by_the_last_producer() {
+        let (out, inbox) = outbox(10, 1000);
+        let (done, finished) = crossbeam_channel::bounded(1);
+        let writer = thread::Builder::new()
+            .name("test-writer".into())
+            .spawn(move || done.send(drain(&inbox)).unwrap())
+            .unwrap();
+        wait_for_writer(&out);
+        let waker = out.offer_deferred(&chunk(1)).unwrap();
+        assert!(
+            waker.is_some(),
+            "the queue was empty: its writer needs waking"
+        );
+        assert!(
+            out.offer_deferred(&chunk(2)).unwrap().is_none(),
+            "not empty: already woken"
+        );
+        waker.unwrap().wake();
+        drop(out);
+        let drained = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer was woken");
+        assert_eq!(drained, [1, 2]);
+        writer.join().unwrap();
+    }
+
     #[test]
     fn offers_after_the_writer_left_are_dropped() {
         let (out, inbox) = outbox(1, 10);
