@@ -9,19 +9,21 @@
 //! drops the request sender; the accept thread joins it after every session
 //! has ended.
 //!
-//! The answer comes back through a slot (a mutex and a condition variable)
-//! rather than a channel because registration waits here at the deepest point
-//! a session thread's stack ever reaches, and every stack page a session
-//! touches stays with it while it idles. Waiting on a crossbeam channel took
-//! 1.1 KiB of stack below `lookup` (its cache-padded state is built on the
-//! stack, and its blocking path is deep), enough to push a session onto a
-//! third 4 KiB page; this wait takes a few hundred bytes.
+//! The answer comes back through a slot (std's mutex and condition variable,
+//! which wait on a futex directly) rather than a channel because registration
+//! waits here at the deepest point a session thread's stack ever reaches, and
+//! every stack page a session touches stays with it while it idles. Waiting
+//! on a crossbeam channel took 1.1 KiB of stack below `lookup` (its
+//! cache-padded state is built on the stack, and its blocking path is deep),
+//! enough to push a session onto a third 4 KiB page. `parking_lot`'s condition
+//! variable was shallower, but the first wait on a thread sets up its
+//! per-thread data and may grow its global table, deep in this same path.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, PoisonError};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::accounts::{AccountError, Accounts};
 
@@ -73,7 +75,7 @@ impl AccountLookup {
 struct Slot {
     /// Guards only the answer: set once, taken once, never held across the
     /// query or the wait.
-    answer: Mutex<Option<Answer>>,
+    answer: std::sync::Mutex<Option<Answer>>,
     /// Signalled when the answer is set.
     filled: Condvar,
 }
@@ -81,18 +83,22 @@ struct Slot {
 impl Slot {
     /// Waits for the answer and takes it.
     fn wait(&self) -> Answer {
-        let mut answer = self.answer.lock();
+        // Poisoning cannot leave the slot half set: ignore it.
+        let mut answer = self.answer.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(answer) = answer.take() {
                 return answer;
             }
-            self.filled.wait(&mut answer);
+            answer = self
+                .filled
+                .wait(answer)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
     /// Sets the answer unless one is set already.
     fn fill(&self, answer: Answer) {
-        let mut slot = self.answer.lock();
+        let mut slot = self.answer.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.is_none() {
             *slot = Some(answer);
         }
