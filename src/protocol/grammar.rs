@@ -141,6 +141,11 @@ pub fn encode_into(out: &mut String, kind: &str, fields: &[&str], text: Option<&
 
 /// Appends a number field (` 42`) without allocating.
 pub fn push_number(out: &mut String, n: u64) {
+    // Room first (a space and at most 20 digits), so that a growing `out` is
+    // reallocated from this frame and not from under the formatter's: the
+    // server's session threads keep every stack page they touch ("Stack
+    // depth" in `docs/architecture.md`).
+    out.reserve(21);
     let _ = write!(out, " {n}");
 }
 

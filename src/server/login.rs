@@ -23,7 +23,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Shared;
-use super::accounts::verify_password;
+use super::accounts::{AccountError, verify_password};
 use crate::conn::is_loopback;
 use crate::protocol::ErrorCode;
 
@@ -41,39 +41,55 @@ pub(crate) fn is_insecure(encrypted: bool, peer: SocketAddr) -> bool {
 /// Decides whether `name` may be taken by this connection, given the
 /// password sent with it (`/login`) or none (a bare name). Sleeps first when
 /// the address has failed recently. Logs failures, never the password.
+///
+/// Every registration passes here on its session thread, and the account
+/// lookup is among the deepest calls a session makes, so the bare-name path
+/// is kept to small frames and the rest is out of line: a session keeps every
+/// stack page it touches ("Stack depth" in `docs/architecture.md`).
 pub(crate) fn check_name(
     shared: &Shared,
     peer: SocketAddr,
     name: &str,
     password: Option<&str>,
 ) -> Result<(), Refusal> {
-    let lookup = |name: &str| match &shared.accounts {
-        None => Ok(None),
-        Some(accounts) => accounts.lookup(name).map_err(|error| {
-            log::error!("{peer}: cannot check accounts: {error}");
-            (
-                ErrorCode::LoginRequired,
-                "The server cannot check accounts right now; try again later.".to_owned(),
-            )
-        }),
-    };
-    let Some(password) = password else {
-        if shared.config.require_login {
-            return Err((
-                ErrorCode::LoginRequired,
-                "This server admits only accounts: /login <name> <password>.".into(),
-            ));
-        }
-        if lookup(name)?.is_some() {
-            return Err((
-                ErrorCode::LoginRequired,
-                format!(
-                    "{name} belongs to an account: /login {name} <password>, or choose another name."
-                ),
-            ));
-        }
-        return Ok(());
-    };
+    match password {
+        None => check_bare_name(shared, peer, name),
+        Some(password) => check_login(shared, peer, name, password),
+    }
+}
+
+/// A name sent without a password: refused when only accounts are admitted
+/// or when it is an account's.
+fn check_bare_name(shared: &Shared, peer: SocketAddr, name: &str) -> Result<(), Refusal> {
+    if shared.config.require_login {
+        return Err((
+            ErrorCode::LoginRequired,
+            "This server admits only accounts: /login <name> <password>.".into(),
+        ));
+    }
+    if account_hash(shared, peer, name)?.is_some() {
+        return Err(belongs_to_account(name));
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn belongs_to_account(name: &str) -> Refusal {
+    (
+        ErrorCode::LoginRequired,
+        format!("{name} belongs to an account: /login {name} <password>, or choose another name."),
+    )
+}
+
+/// `/login name password`: the password must match the account's.
+#[inline(never)]
+fn check_login(
+    shared: &Shared,
+    peer: SocketAddr,
+    name: &str,
+    password: &str,
+) -> Result<(), Refusal> {
     let delay = shared
         .login_throttle
         .lock()
@@ -81,7 +97,7 @@ pub(crate) fn check_name(
     if !delay.is_zero() {
         std::thread::sleep(delay);
     }
-    let matches = match lookup(name)? {
+    let matches = match account_hash(shared, peer, name)? {
         Some(hash) => shared
             .password_checks
             .run(|| verify_password(password, &hash)),
@@ -102,6 +118,28 @@ pub(crate) fn check_name(
         "Wrong name or password. Each failure makes the next try from your address wait longer."
             .into(),
     ))
+}
+
+/// The password hash of the account called `name`, if any; `None` when the
+/// server has no accounts.
+#[inline(never)]
+fn account_hash(shared: &Shared, peer: SocketAddr, name: &str) -> Result<Option<String>, Refusal> {
+    let Some(accounts) = &shared.accounts else {
+        return Ok(None);
+    };
+    accounts
+        .lookup(name)
+        .map_err(|error| accounts_unavailable(peer, &error))
+}
+
+#[cold]
+#[inline(never)]
+fn accounts_unavailable(peer: SocketAddr, error: &AccountError) -> Refusal {
+    log::error!("{peer}: cannot check accounts: {error}");
+    (
+        ErrorCode::LoginRequired,
+        "The server cannot check accounts right now; try again later.".to_owned(),
+    )
 }
 
 /// `line` as it may be shown in a log: a `/login` line loses its password.

@@ -6,19 +6,30 @@
 //! queued at once with [`Inbox::recv_batch`], swapping in its own empty queue. Lines are shared `Arc<[u8]>`s: a
 //! broadcast is encoded once for every recipient.
 //!
-//! The queue is a `VecDeque` behind its own small mutex, with a condition
-//! variable the writer sleeps on. It used to be crossbeam's unbounded channel,
-//! whose receivers spin with `sched_yield` while a sender is halfway through a
-//! send: with thousands of writer threads on two cores those yields took a third
-//! of the server's time during a JOIN storm, and a waiting writer could not
-//! run the very producer it waited for. This lock is held only to push one
-//! chunk or to swap two queues, never across a write, so it is never held long
-//! enough for a producer (which holds the registry lock) to have to sleep on it.
+//! The queue is a `VecDeque` behind its own small mutex. It used to be
+//! crossbeam's unbounded channel, whose receivers spin with `sched_yield`
+//! while a sender is halfway through a send: with thousands of writer threads
+//! on two cores those yields took a third of the server's time during a JOIN
+//! storm, and a waiting writer could not run the very producer it waited for.
+//! This lock is held only to push one chunk or to swap two queues, never
+//! across a write, so it is never held long enough for a producer (which holds
+//! the registry lock) to have to sleep on it.
+//!
+//! An idle writer sleeps in `std::thread::park`, and a producer that finds the
+//! queue empty wakes it with `unpark` on the writer's thread handle, which the
+//! writer leaves in the queue before its first sleep. That is one atomic swap,
+//! plus a futex wake only if the writer really sleeps: a writer still busy
+//! with its previous batch costs nothing to "wake". (It was a `parking_lot`
+//! condition variable: each notify hashed the queue's address into
+//! `parking_lot`'s global table and locked a bucket, and every writer that
+//! ever slept on it grew that table, which `parking_lot` sizes at three
+//! 64-byte buckets per such thread and never shrinks.) The lock is std's for
+//! the same reason: a contended `parking_lot` mutex parks through that table
+//! too.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-
-use parking_lot::{Condvar, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, Thread};
 
 /// One or more encoded lines, LF included, shared between recipients.
 pub(crate) type Chunk = Arc<[u8]>;
@@ -34,12 +45,19 @@ pub(crate) struct Inbox {
 }
 
 struct Queue {
-    /// Guards the queued chunks and the counts; see the module docs.
+    /// Guards the queued chunks, the counts and the writer's handle; see the
+    /// module docs.
     state: Mutex<State>,
-    /// Signalled when a chunk is queued or the last producer goes.
-    ready: Condvar,
     max_lines: usize,
     max_bytes: usize,
+}
+
+impl Queue {
+    /// Nothing done under this lock can leave the state half changed, so a
+    /// thread that panicked holding it poisons nothing.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 struct State {
@@ -48,6 +66,9 @@ struct State {
     producers: usize,
     /// The writer has gone: offers are accepted and dropped.
     consumer_gone: bool,
+    /// The writer thread, to unpark when a chunk comes or the last producer
+    /// goes. Set before it first sleeps: until then nothing needs waking.
+    writer: Option<Thread>,
 }
 
 /// A queue holding at most `max_lines` chunks and, unless it is empty, at most
@@ -59,10 +80,10 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
         bytes: 0,
         producers: 1,
         consumer_gone: false,
+        writer: None,
     };
     let queue = Arc::new(Queue {
         state: Mutex::new(state),
-        ready: Condvar::new(),
         max_lines,
         max_bytes,
     });
@@ -77,11 +98,11 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
 /// Wakes a writer that may be waiting for its first queued chunk. Handed out by
 /// [`Outbox::offer_deferred`] so the registry can wake writers after it has
 /// released its lock, once per queue however many lines it queued there.
-pub(crate) struct Waker(Arc<Queue>);
+pub(crate) struct Waker(Thread);
 
 impl Waker {
     pub(crate) fn wake(self) {
-        self.0.ready.notify_one();
+        self.0.unpark();
     }
 }
 
@@ -111,7 +132,7 @@ impl Outbox {
     /// gone accepts and drops silently: the connection is already closing.
     pub(crate) fn offer_deferred(&self, chunk: &Chunk) -> Result<Option<Waker>, Overflow> {
         let queue = &*self.queue;
-        let mut state = queue.state.lock();
+        let mut state = queue.lock();
         if state.consumer_gone {
             return Ok(None);
         }
@@ -124,13 +145,18 @@ impl Outbox {
         let was_empty = state.chunks.is_empty();
         state.chunks.push_back(chunk.clone());
         state.bytes += len;
-        Ok(was_empty.then(|| Waker(self.queue.clone())))
+        let writer = if was_empty {
+            state.writer.clone()
+        } else {
+            None
+        };
+        Ok(writer.map(Waker))
     }
 }
 
 impl Clone for Outbox {
     fn clone(&self) -> Outbox {
-        self.queue.state.lock().producers += 1;
+        self.queue.lock().producers += 1;
         Outbox {
             queue: self.queue.clone(),
         }
@@ -139,13 +165,17 @@ impl Clone for Outbox {
 
 impl Drop for Outbox {
     fn drop(&mut self) {
-        let last = {
-            let mut state = self.queue.state.lock();
+        let writer = {
+            let mut state = self.queue.lock();
             state.producers -= 1;
-            state.producers == 0
+            if state.producers == 0 {
+                state.writer.clone()
+            } else {
+                None
+            }
         };
-        if last {
-            self.queue.ready.notify_one();
+        if let Some(writer) = writer {
+            writer.unpark();
         }
     }
 }
@@ -156,18 +186,28 @@ impl Inbox {
     /// swap, never for a copy, so producers are not kept waiting by the writer.
     /// Returns false, with nothing taken, once every [`Outbox`] is dropped and
     /// the queue is empty.
+    /// Must be called from the one writer thread: that is the thread woken.
     pub(crate) fn recv_batch(&self, batch: &mut VecDeque<Chunk>) -> bool {
         debug_assert!(batch.is_empty());
-        let mut state = self.queue.state.lock();
-        while state.chunks.is_empty() {
-            if state.producers == 0 {
-                return false;
+        loop {
+            {
+                let mut state = self.queue.lock();
+                if !state.chunks.is_empty() {
+                    std::mem::swap(&mut state.chunks, batch);
+                    state.bytes = 0;
+                    return true;
+                }
+                if state.producers == 0 {
+                    return false;
+                }
+                if state.writer.is_none() {
+                    state.writer = Some(thread::current());
+                }
             }
-            self.queue.ready.wait(&mut state);
+            // An unpark between the unlock and here is not lost: it makes
+            // this park return at once. Spurious returns just loop.
+            thread::park();
         }
-        std::mem::swap(&mut state.chunks, batch);
-        state.bytes = 0;
-        true
     }
 }
 
@@ -223,7 +263,7 @@ impl Inbox {
 
 impl Drop for Inbox {
     fn drop(&mut self) {
-        let mut state = self.queue.state.lock();
+        let mut state = self.queue.lock();
         state.consumer_gone = true;
         state.chunks = VecDeque::new();
         state.bytes = 0;
@@ -286,6 +326,46 @@ mod tests {
         assert!(inbox.recv_batch(&mut batch));
         assert_eq!(batch.len(), 2);
         assert!(out.offer(&chunk(30)), "room was released");
+    }
+
+    /// Waits (with a deadline) until the writer has left its handle, that is
+    /// until it is asleep or about to be.
+    fn wait_for_writer(out: &Outbox) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while out.queue.lock().writer.is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never waited"
+            );
+            thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_sleeping_writer_is_woken_by_an_offer_and_by_the_last_producer() {
+        let (out, inbox) = outbox(10, 1000);
+        let (done, finished) = crossbeam_channel::bounded(1);
+        let writer = thread::Builder::new()
+            .name("test-writer".into())
+            .spawn(move || done.send(drain(&inbox)).unwrap())
+            .unwrap();
+        wait_for_writer(&out);
+        let waker = out.offer_deferred(&chunk(1)).unwrap();
+        assert!(
+            waker.is_some(),
+            "the queue was empty: its writer needs waking"
+        );
+        assert!(
+            out.offer_deferred(&chunk(2)).unwrap().is_none(),
+            "not empty: already woken"
+        );
+        waker.unwrap().wake();
+        drop(out);
+        let drained = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer was woken");
+        assert_eq!(drained, [1, 2]);
+        writer.join().unwrap();
     }
 
     #[test]

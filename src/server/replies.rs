@@ -20,13 +20,17 @@ pub(crate) fn welcome_block(
     let mut users = String::with_capacity(4096);
     let count = push_users(&mut users, online);
     let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
-    let mut out = ServerLine::Welcome {
+    // One allocation for the whole block, made here: this runs at the deepest
+    // point of a session thread's stack ("Stack depth" in
+    // `docs/architecture.md`), and a reallocation from inside the encoder
+    // went deeper still.
+    let mut out = String::with_capacity(2 * text.len() + users.len() + 4096);
+    ServerLine::Welcome {
         name: name.to_owned(),
         online: count,
         text,
     }
-    .encode();
-    out.reserve(users.len() + 4096);
+    .encode_into(&mut out);
     out.push_str(&users);
     push_history(&mut out, history);
     Chunk::from(out.into_bytes())
