@@ -231,33 +231,33 @@ impl Inbox {
         deadline: Option<std::time::Instant>,
     ) -> Received {
         debug_assert!(batch.is_empty());
-        let mut state = self.queue.state.lock();
-        while state.chunks.is_empty() {
-            if state.producers == 0 {
-                return Received::Closed;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if self
-                        .queue
-                        .ready
-                        .wait_until(&mut state, deadline)
-                        .timed_out()
-                        && state.chunks.is_empty()
-                    {
-                        return if state.producers == 0 {
-                            Received::Closed
-                        } else {
-                            Received::TimedOut
-                        };
-                    }
+        loop {
+            {
+                let mut state = self.queue.lock();
+                if !state.chunks.is_empty() {
+                    std::mem::swap(&mut state.chunks, batch);
+                    state.bytes = 0;
+                    return Received::Chunks;
                 }
-                None => self.queue.ready.wait(&mut state),
+                if state.producers == 0 {
+                    return Received::Closed;
+                }
+                if state.writer.is_none() {
+                    state.writer = Some(thread::current());
+                }
+            }
+            // As in `recv_batch`: an unpark after the unlock is not lost.
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return Received::TimedOut;
+                    }
+                    thread::park_timeout(deadline - now);
+                }
             }
         }
-        std::mem::swap(&mut state.chunks, batch);
-        state.bytes = 0;
-        Received::Chunks
     }
 }
 

@@ -421,10 +421,7 @@ mod tests {
     #[test]
     fn fuzz_regression_data_without_the_space_before_its_line() {
         let bare = format!("DATA {TOKEN} 550");
-        assert_eq!(
-            Datagram::parse(bare.as_bytes()),
-            Err(DatagramError::Fields)
-        );
+        assert_eq!(Datagram::parse(bare.as_bytes()), Err(DatagramError::Fields));
         let empty = format!("DATA {TOKEN} 550 ");
         let parsed = Datagram::parse(empty.as_bytes()).unwrap();
         assert_eq!(parsed.encode(), empty.as_bytes());
