@@ -7,15 +7,18 @@
 //! target/release/examples/bench latency --addr 127.0.0.1:25000 --rate 500
 //! target/release/examples/bench compare --rounds 3
 //! target/release/examples/bench raw-server --port 0
+//! target/release/examples/bench stacks --pid PID    # while clients idle
 //! ```
 //!
 //! The engine is in `load/` (shared with the smoke test), the servers `compare`
-//! starts in `servers.rs`, the raw baseline in `raw.rs`, the table in `compare.rs`.
+//! starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
+//! `compare.rs`, the stack high-water marks in `stacks.rs`.
 
 mod compare;
 mod load;
 mod raw;
 mod servers;
+mod stacks;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -66,6 +69,15 @@ enum Mode {
         host: String,
         #[arg(long, default_value_t = 0)]
         port: u16,
+    },
+    /// How deep each client thread's stack has ever been, in a running server.
+    Stacks {
+        /// The server's process id.
+        #[arg(long)]
+        pid: u32,
+        /// The size of the stacks to look at (the server's client threads').
+        #[arg(long, default_value_t = 128)]
+        stack_kib: usize,
     },
 }
 
@@ -195,6 +207,9 @@ fn main() -> ExitCode {
             Ok(addr) => raw::serve(addr),
             Err(error) => Err(std::io::Error::other(format!("bad --host/--port: {error}"))),
         },
+        Mode::Stacks { pid, stack_kib } => {
+            stacks::measure(pid, stack_kib).map(|depths| print!("{}", stacks::summary(&depths)))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 #[path = "../../examples/bench/load/mod.rs"]
 mod load;
+#[path = "../../examples/bench/stacks.rs"]
+mod stacks;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -62,4 +64,36 @@ fn latency_probes_are_timed() {
         "every delivery carried a readable stamp"
     );
     server.shutdown().expect("clean shutdown");
+}
+
+/// `bench stacks` finds a thread's deepest point: here, a thread of our own
+/// with a 128 KiB stack that went 24 KiB deep and then waits.
+#[test]
+fn stack_depth_is_the_deepest_point_a_thread_reached() {
+    #[inline(never)]
+    fn go_deep() {
+        let deep = [1u8; 24 * 1024];
+        std::hint::black_box(&deep);
+    }
+    let (deep_done, went_deep) = crossbeam_channel::bounded(0);
+    let (release, released) = crossbeam_channel::bounded::<()>(0);
+    let thread = std::thread::Builder::new()
+        .name("deep-stack".into())
+        .stack_size(128 * 1024)
+        .spawn(move || {
+            go_deep();
+            deep_done.send(()).unwrap();
+            let _ = released.recv();
+        })
+        .unwrap();
+    went_deep.recv().unwrap();
+    let depths = stacks::measure(std::process::id(), 128).expect("reads its own stacks");
+    drop(release);
+    thread.join().unwrap();
+    assert!(
+        depths
+            .iter()
+            .any(|&depth| (24 * 1024..64 * 1024).contains(&depth)),
+        "no stack reached 24 KiB: {depths:?}"
+    );
 }
