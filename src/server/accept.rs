@@ -287,7 +287,9 @@ fn admit_until_shutdown(
         }
         reap_finished(&mut sessions);
         let admitted = match new {
-            Accepted::Tcp(stream, tls) => admit_tcp(shared, stream, tls, id, posts, alive),
+            Accepted::Tcp(stream, tls) => {
+                tcp_link(stream).and_then(|link| admit(shared, link, tls, id, posts, alive))
+            }
             Accepted::Udp(peer) => admit(shared, Link::Udp(peer), None, id, posts, alive),
         };
         match admitted {
@@ -299,15 +301,8 @@ fn admit_until_shutdown(
     sessions
 }
 
-/// Sets up an accepted socket, then admits it.
-fn admit_tcp(
-    shared: &Arc<Shared>,
-    stream: TcpStream,
-    tls: Option<Arc<ServerConfig>>,
-    id: ClientId,
-    posts: &Sender<Request>,
-    alive: &Sender<()>,
-) -> std::io::Result<Option<SessionHandle>> {
+/// Sets up an accepted socket's options: the link `admit` takes.
+fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let keepalive = socket2::TcpKeepalive::new()
@@ -315,8 +310,7 @@ fn admit_tcp(
         .with_interval(KEEPALIVE_INTERVAL)
         .with_retries(KEEPALIVE_RETRIES);
     socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
-    let link = Link::Tcp(SharedStream::new(stream));
-    admit(shared, link, tls, id, posts, alive)
+    Ok(Link::Tcp(SharedStream::new(stream)))
 }
 
 /// Registers a new connection and starts its session thread. `Ok(None)` when
