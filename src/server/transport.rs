@@ -135,12 +135,27 @@ pub(crate) fn split(
             return Ok((Frames::Datagrams(input), Sink::Datagrams(peer.clone())));
         }
     };
-    let reader = |input| Frames::Stream(LineReader::new(input, config.max_line));
     let Some(tls) = tls else {
         // Both halves share the one descriptor (see `shared_stream.rs`).
         let (input, output) = (Input::Plain(stream.clone()), Output::Plain(stream.clone()));
-        return Ok((reader(input), Sink::Stream(output)));
+        let frames = Frames::Stream(LineReader::new(input, config.max_line));
+        return Ok((frames, Sink::Stream(output)));
     };
+    split_tls(stream, tls, outbox, config)
+}
+
+/// The TLS part of [`split`]. Kept out of it, since setting up a rustls
+/// connection takes a 2.5 KiB stack frame: in `split` that frame made every
+/// plain session's thread touch a third stack page, 4 KiB of RSS per client
+/// (see "Stack depth is memory" in docs/architecture.md).
+#[inline(never)]
+fn split_tls(
+    stream: &SharedStream,
+    tls: &Arc<ServerConfig>,
+    outbox: &Outbox,
+    config: &Config,
+) -> io::Result<(Frames, Sink)> {
+    let reader = |input| Frames::Stream(LineReader::new(input, config.max_line));
     let conn = rustls::ServerConnection::new(tls.clone()).map_err(io::Error::other)?;
     let wake_outbox = outbox.clone();
     let wake = Box::new(move || {
