@@ -6,6 +6,10 @@
 //! the registry lock. Hence the two promises of the protocol: what anyone has
 //! seen is durable, and everyone sees the same order, the order of the ids.
 //! With `--ephemeral` the store is absent and the rest is the same.
+//!
+//! Having queued a batch, it writes each recipient's lines itself when the
+//! socket takes them at once, and wakes a writer thread only for the rest
+//! (see `outbox/direct.rs`).
 
 use std::sync::Arc;
 
@@ -13,7 +17,7 @@ use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::Shared;
-use super::outbox::Chunk;
+use super::outbox::{Chunk, DirectWriter};
 use super::registry::ClientId;
 use super::store::Store;
 use crate::protocol::grammar::push_number;
@@ -96,6 +100,7 @@ pub(crate) fn run(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut fences = Vec::new();
+    let mut writer = DirectWriter::default();
     while let Ok(first) = requests.recv() {
         let mut next = Some(first);
         let mut announce = false;
@@ -110,12 +115,12 @@ pub(crate) fn run(
             }
         }
         if !batch.is_empty() {
-            store_and_deliver(&shared, &mut store, &mut next_id, &mut batch);
+            store_and_deliver(&shared, &mut store, &mut next_id, &mut batch, &mut writer);
         }
         if announce {
             // Usually done by the delivery already (then this finds nothing),
             // but not when the batch could not be stored.
-            shared.locked(|registry| registry.announce_joins());
+            shared.locked_writing(&mut writer, |registry| registry.announce_joins());
         }
         for fence in fences.drain(..) {
             let _ = fence.send(());
@@ -129,6 +134,7 @@ fn store_and_deliver(
     store: &mut Option<Store>,
     next_id: &mut u64,
     batch: &mut Vec<Post>,
+    writer: &mut DirectWriter,
 ) {
     let now = Utc::now();
     let senders: Vec<ClientId> = batch.iter().map(|post| post.sender).collect();
@@ -166,7 +172,7 @@ fn store_and_deliver(
             (Arc::new(message), sender, Chunk::from(line.into_bytes()))
         })
         .collect();
-    shared.locked(|registry| registry.deliver(&deliveries));
+    shared.locked_writing(writer, |registry| registry.deliver(&deliveries));
 }
 
 /// Tells each sender of a batch that could not be stored; nothing was delivered.

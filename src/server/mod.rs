@@ -46,6 +46,7 @@ use parking_lot::Mutex;
 
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
 use login::{CheckSlots, LoginThrottle};
+use outbox::{DirectWriter, Waker};
 use registry::Registry;
 
 pub use flood::FloodLimit;
@@ -254,6 +255,21 @@ impl Shared {
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
     pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        self.locked_then(f, Waker::wake)
+    }
+
+    /// Like [`Shared::locked`], but writes the queued lines from this thread
+    /// to every socket that takes them at once, waking writers only for the
+    /// rest (see `outbox/direct.rs`). For the history thread's deliveries.
+    pub(crate) fn locked_writing<T>(
+        &self,
+        writer: &mut DirectWriter,
+        f: impl FnOnce(&mut Registry) -> T,
+    ) -> T {
+        self.locked_then(f, |waker| writer.write_or_wake(waker))
+    }
+
+    fn locked_then<T>(&self, f: impl FnOnce(&mut Registry) -> T, mut wake: impl FnMut(Waker)) -> T {
         let (result, closed, wakers) = {
             let mut registry = self.registry.lock();
             let result = f(&mut registry);
@@ -261,7 +277,7 @@ impl Shared {
             (result, closed, registry.take_wakers())
         };
         for waker in wakers {
-            waker.wake();
+            wake(waker);
         }
         for control in closed {
             control.stop_reading();

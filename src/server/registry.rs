@@ -359,8 +359,9 @@ impl Registry {
     }
 
     /// The writers to wake now that lines are queued; the caller wakes them
-    /// after releasing the lock, so a batch of lines costs each writer one
-    /// wake-up and the lock is never held across the system calls.
+    /// (or writes their queues) after releasing the lock, so a batch of lines
+    /// costs each writer one wake-up and the lock is never held across the
+    /// system calls.
     pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
         std::mem::take(&mut self.to_wake)
     }
@@ -412,6 +413,7 @@ impl Registry {
             };
             let control = entry.control.clone();
             control.set_farewell("send queue exceeded", true);
+            entry.outbox.discard();
             log::warn!("{}: evicted, send queue exceeded", control.peer);
             self.remove(id, "send queue exceeded", ts);
             self.to_shut_down.push(control);

@@ -1,10 +1,15 @@
-//! A client's writer thread: the only code that writes to its socket.
+//! A client's writer thread: the code that writes to its socket whenever
+//! that may block.
 //!
 //! It waits for the first queued chunk, takes everything else already queued
 //! in the same step, and writes it all with one `write_all`, so a backlog costs
 //! one system call rather than one per line. When every producer has dropped
 //! its end of the queue it sends the farewell `BYE`, if the server is closing
 //! the connection, and shuts the socket's write side.
+//!
+//! On a plain connection, producers write lines themselves while the socket
+//! takes them at once, and the writer gets what it did not take (see
+//! `outbox/direct.rs`): for a client that keeps up, the writer sleeps.
 //!
 //! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
 //! session's request to send the TLS records reading produced (see
@@ -35,6 +40,10 @@ const KEEP_BATCH: usize = 64;
 
 /// The thread's body.
 pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
+    if let Output::Plain(socket) = &stream {
+        // Producers write what the socket takes at once (`outbox/direct.rs`).
+        inbox.allow_direct_writes(socket.clone());
+    }
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     while inbox.recv_batch(&mut batch) {
         if control

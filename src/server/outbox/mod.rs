@@ -27,9 +27,16 @@
 //! the same reason: a contended `parking_lot` mutex parks through that table
 //! too.
 
+mod direct;
+
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, Thread};
+use std::time::Instant;
+
+use super::shared_stream::SharedStream;
+
+pub(crate) use direct::DirectWriter;
 
 /// One or more encoded lines, LF included, shared between recipients.
 pub(crate) type Chunk = Arc<[u8]>;
@@ -45,11 +52,14 @@ pub(crate) struct Inbox {
 }
 
 struct Queue {
-    /// Guards the queued chunks, the counts and the writer's handle; see the
-    /// module docs.
+    /// Guards the queued chunks, the counts, who is writing and the writer's
+    /// handle; see the module docs.
     state: Mutex<State>,
     max_lines: usize,
     max_bytes: usize,
+    /// The client's socket, once its writer lets producers write to it
+    /// without blocking (plain TCP only; see `direct.rs`).
+    direct: OnceLock<SharedStream>,
 }
 
 impl Queue {
@@ -64,11 +74,26 @@ struct State {
     chunks: VecDeque<Chunk>,
     bytes: usize,
     producers: usize,
-    /// The writer has gone: offers are accepted and dropped.
-    consumer_gone: bool,
+    /// Offers are accepted and dropped: the writer has gone, or the client is
+    /// being evicted and its backlog thrown away.
+    discarding: bool,
+    /// Who is writing chunks taken from this queue to the socket. Whoever
+    /// takes chunks becomes the holder and stays it until they are written or
+    /// put back, so lines reach the socket in queue order.
+    holder: Holder,
     /// The writer thread, to unpark when a chunk comes or the last producer
     /// goes. Set before it first sleeps: until then nothing needs waking.
     writer: Option<Thread>,
+}
+
+/// Who holds the right to write to the socket; see [`State::holder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Nobody,
+    /// The writer thread, from taking a batch until it asks for the next.
+    Writer,
+    /// A producer writing without blocking (`direct.rs`).
+    Producer,
 }
 
 /// A queue holding at most `max_lines` chunks and, unless it is empty, at most
@@ -79,13 +104,15 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
         chunks: VecDeque::new(),
         bytes: 0,
         producers: 1,
-        consumer_gone: false,
+        discarding: false,
+        holder: Holder::Nobody,
         writer: None,
     };
     let queue = Arc::new(Queue {
         state: Mutex::new(state),
         max_lines,
         max_bytes,
+        direct: OnceLock::new(),
     });
     (
         Outbox {
@@ -95,14 +122,20 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
     )
 }
 
-/// Wakes a writer that may be waiting for its first queued chunk. Handed out by
+/// Wakes a writer that may be waiting for its first queued chunk, or writes
+/// the queue from the caller's thread ([`DirectWriter`]). Handed out by
 /// [`Outbox::offer_deferred`] so the registry can wake writers after it has
 /// released its lock, once per queue however many lines it queued there.
-pub(crate) struct Waker(Thread);
+pub(crate) struct Waker {
+    queue: Arc<Queue>,
+    writer: Option<Thread>,
+}
 
 impl Waker {
     pub(crate) fn wake(self) {
-        self.0.unpark();
+        if let Some(writer) = self.writer {
+            writer.unpark();
+        }
     }
 }
 
@@ -126,14 +159,15 @@ impl Outbox {
     }
 
     /// Queues `chunk` without waking the writer. When the queue was empty the
-    /// writer may be asleep: the returned [`Waker`] must then be woken, after
-    /// the caller has released its locks; later chunks need no wake, since the
-    /// writer takes the whole queue when it wakes. A queue whose writer has
-    /// gone accepts and drops silently: the connection is already closing.
+    /// writer may be asleep: the returned [`Waker`] must then be woken (or
+    /// written), after the caller has released its locks; later chunks need
+    /// no wake, since the writer takes the whole queue when it wakes. A queue
+    /// that is discarding accepts and drops silently: the connection is
+    /// already closing.
     pub(crate) fn offer_deferred(&self, chunk: &Chunk) -> Result<Option<Waker>, Overflow> {
         let queue = &*self.queue;
         let mut state = queue.lock();
-        if state.consumer_gone {
+        if state.discarding {
             return Ok(None);
         }
         let len = chunk.len();
@@ -145,12 +179,23 @@ impl Outbox {
         let was_empty = state.chunks.is_empty();
         state.chunks.push_back(chunk.clone());
         state.bytes += len;
-        let writer = if was_empty {
-            state.writer.clone()
-        } else {
-            None
-        };
-        Ok(writer.map(Waker))
+        if !was_empty {
+            return Ok(None);
+        }
+        Ok(Some(Waker {
+            queue: self.queue.clone(),
+            writer: state.writer.clone(),
+        }))
+    }
+
+    /// Throws away what is queued and everything offered from now on: the
+    /// client is being evicted. The writer still sends the farewell once the
+    /// last producer has gone.
+    pub(crate) fn discard(&self) {
+        let mut state = self.queue.lock();
+        state.discarding = true;
+        state.chunks = VecDeque::new();
+        state.bytes = 0;
     }
 }
 
@@ -184,30 +229,67 @@ impl Inbox {
     /// Waits until something is queued, then takes everything queued by
     /// swapping it with `batch`, which must be empty: the lock is held for a
     /// swap, never for a copy, so producers are not kept waiting by the writer.
+    /// The writer holds the right to write what it took until it calls again.
     /// Returns false, with nothing taken, once every [`Outbox`] is dropped and
     /// the queue is empty.
     /// Must be called from the one writer thread: that is the thread woken.
     pub(crate) fn recv_batch(&self, batch: &mut VecDeque<Chunk>) -> bool {
+        self.recv_batch_until(batch, None) == Received::Chunks
+    }
+
+    /// Like [`Inbox::recv_batch`], but waits only until `deadline` (forever
+    /// when `None`). For a writer with timers of its own (UDP resends).
+    pub(crate) fn recv_batch_until(
+        &self,
+        batch: &mut VecDeque<Chunk>,
+        deadline: Option<Instant>,
+    ) -> Received {
         debug_assert!(batch.is_empty());
         loop {
-            {
-                let mut state = self.queue.lock();
-                if !state.chunks.is_empty() {
-                    std::mem::swap(&mut state.chunks, batch);
-                    state.bytes = 0;
-                    return true;
-                }
-                if state.producers == 0 {
-                    return false;
-                }
-                if state.writer.is_none() {
-                    state.writer = Some(thread::current());
-                }
+            if let Some(received) = self.try_take(batch) {
+                return received;
             }
             // An unpark between the unlock and here is not lost: it makes
             // this park return at once. Spurious returns just loop.
-            thread::park();
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Received::TimedOut;
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+            }
         }
+    }
+
+    /// One look at the queue: takes what is queued into `batch` unless a
+    /// producer is writing, and otherwise leaves the writer's handle for
+    /// whoever wakes it.
+    fn try_take(&self, batch: &mut VecDeque<Chunk>) -> Option<Received> {
+        let mut state = self.queue.lock();
+        if state.holder == Holder::Writer {
+            // The previous batch is written.
+            state.holder = Holder::Nobody;
+        }
+        if state.holder == Holder::Nobody {
+            if !state.chunks.is_empty() {
+                std::mem::swap(&mut state.chunks, batch);
+                state.bytes = 0;
+                state.holder = Holder::Writer;
+                return Some(Received::Chunks);
+            }
+            if state.producers == 0 {
+                return Some(Received::Closed);
+            }
+        }
+        // A producer that is writing wakes the writer when it is done if
+        // anything is left to do (see `direct.rs`).
+        if state.writer.is_none() {
+            state.writer = Some(thread::current());
+        }
+        None
     }
 }
 
@@ -222,49 +304,10 @@ pub(crate) enum Received {
     Closed,
 }
 
-impl Inbox {
-    /// Like [`Inbox::recv_batch`], but waits only until `deadline` (forever
-    /// when `None`). For a writer with timers of its own (UDP resends).
-    pub(crate) fn recv_batch_until(
-        &self,
-        batch: &mut VecDeque<Chunk>,
-        deadline: Option<std::time::Instant>,
-    ) -> Received {
-        debug_assert!(batch.is_empty());
-        loop {
-            {
-                let mut state = self.queue.lock();
-                if !state.chunks.is_empty() {
-                    std::mem::swap(&mut state.chunks, batch);
-                    state.bytes = 0;
-                    return Received::Chunks;
-                }
-                if state.producers == 0 {
-                    return Received::Closed;
-                }
-                if state.writer.is_none() {
-                    state.writer = Some(thread::current());
-                }
-            }
-            // As in `recv_batch`: an unpark after the unlock is not lost.
-            match deadline {
-                None => thread::park(),
-                Some(deadline) => {
-                    let now = std::time::Instant::now();
-                    if now >= deadline {
-                        return Received::TimedOut;
-                    }
-                    thread::park_timeout(deadline - now);
-                }
-            }
-        }
-    }
-}
-
 impl Drop for Inbox {
     fn drop(&mut self) {
         let mut state = self.queue.lock();
-        state.consumer_gone = true;
+        state.discarding = true;
         state.chunks = VecDeque::new();
         state.bytes = 0;
     }
@@ -386,6 +429,16 @@ mod tests {
         batch.clear();
         drop(out);
         assert_eq!(inbox.recv_batch_until(&mut batch, None), Received::Closed);
+    }
+
+    #[test]
+    fn an_evicted_clients_backlog_is_dropped_and_its_writer_still_finishes() {
+        let (out, inbox) = outbox(10, 1000);
+        assert!(out.offer(&chunk(1)) && out.offer(&chunk(2)));
+        out.discard();
+        assert!(out.offer(&chunk(3)), "not an overflow");
+        drop(out);
+        assert_eq!(drain(&inbox), [0usize; 0], "nothing is written");
     }
 
     #[test]

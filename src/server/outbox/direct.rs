@@ -1,0 +1,146 @@
+//! Writing a client's queue from the producer's thread, when the socket takes
+//! it at once.
+//!
+//! A line for an idle client used to cost a wake-up of its writer thread: the
+//! writer switched in, took the queue, made one `send` and slept again. At
+//! 100,000 deliveries a second that was 70,000 context switches a second, and
+//! they, not the `send`s, were most of the server's time and its latency above
+//! the raw forwarder (docs/benchmarks.md). So the history thread, having
+//! queued a batch of lines, writes each client's queue itself with one
+//! non-blocking `send` (`MSG_DONTWAIT`), as an event loop would. What the
+//! socket does not take at once, and any error, goes back to the front of the
+//! queue for the writer thread, which is woken and writes it the usual
+//! blocking way, with its timeout. A slow client is still the writer's
+//! business; a fast one never wakes it.
+//!
+//! Exactly one thread writes to a socket at a time: whoever takes chunks from
+//! the queue becomes its holder ([`Holder`]) until they are written or put
+//! back, and nobody else takes any meanwhile. A producer that finds the writer
+//! or another producer holding it leaves its lines queued: the writer takes
+//! them when it asks for its next batch, and a producer that is done wakes the
+//! writer if anything is left. No lock is held across the `send`, and nothing
+//! waits for one: a producer never blocks on a socket.
+//!
+//! Only plain TCP: a TLS connection's records are made by its writer, and a
+//! UDP session's datagrams are numbered by its writer.
+//!
+//! [`Holder`]: super::Holder
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+
+use socket2::SockRef;
+
+use super::{Chunk, Holder, Inbox, State, Waker};
+use crate::server::shared_stream::SharedStream;
+
+/// Chunks written by one `sendmsg`, at most.
+const MAX_SLICES: usize = 64;
+/// Bytes taken for one `sendmsg`, at most (unless one chunk is larger).
+const MAX_BYTES: usize = 64 * 1024;
+
+impl Inbox {
+    /// Lets producers write this client's queue to `stream` without blocking,
+    /// through a [`DirectWriter`]. Called by the writer thread of a plain TCP
+    /// connection before it first takes a batch.
+    pub(crate) fn allow_direct_writes(&self, stream: SharedStream) {
+        let _ = self.queue.direct.set(stream);
+    }
+}
+
+/// Writes queues from the thread that filled them. The history thread keeps
+/// one, so its scratch space is allocated once.
+#[derive(Default)]
+pub(crate) struct DirectWriter {
+    /// The chunks being written, taken from the front of one queue.
+    taken: VecDeque<Chunk>,
+}
+
+impl DirectWriter {
+    /// Writes what `waker`'s queue holds if its socket takes it now, and
+    /// otherwise (or for what it did not take) wakes the writer thread.
+    pub(crate) fn write_or_wake(&mut self, waker: Waker) {
+        let Some(stream) = waker.queue.direct.get() else {
+            return waker.wake();
+        };
+        {
+            let mut state = waker.queue.lock();
+            if state.discarding || state.holder != Holder::Nobody || state.chunks.is_empty() {
+                // Closing, or someone else is writing and will look at the
+                // queue again when done, or already written.
+                return;
+            }
+            take_front(&mut state, &mut self.taken);
+            state.holder = Holder::Producer;
+        }
+        let written = send_now(stream, &self.taken);
+        let mut state = waker.queue.lock();
+        state.holder = Holder::Nobody;
+        put_back_unwritten(&mut state, &mut self.taken, written.unwrap_or(0));
+        let writer = if !state.chunks.is_empty() || state.producers == 0 {
+            state.writer.clone()
+        } else {
+            None
+        };
+        drop(state);
+        if let Some(writer) = writer {
+            writer.unpark();
+        }
+    }
+}
+
+/// Moves chunks from the front of the queue into `taken`, as many as one
+/// `sendmsg` writes.
+fn take_front(state: &mut State, taken: &mut VecDeque<Chunk>) {
+    debug_assert!(taken.is_empty());
+    let mut bytes = 0;
+    while let Some(chunk) = state.chunks.front()
+        && taken.len() < MAX_SLICES
+        && (taken.is_empty() || bytes + chunk.len() <= MAX_BYTES)
+    {
+        bytes += chunk.len();
+        taken.extend(state.chunks.pop_front());
+    }
+    state.bytes -= bytes;
+}
+
+/// Puts what was not written back at the front of the queue, in order, and
+/// empties `taken`. A queue that is discarding keeps nothing.
+fn put_back_unwritten(state: &mut State, taken: &mut VecDeque<Chunk>, mut written: usize) {
+    while let Some(chunk) = taken.front()
+        && written >= chunk.len()
+    {
+        written -= chunk.len();
+        taken.pop_front();
+    }
+    if written > 0
+        && let Some(partly) = taken.pop_front()
+    {
+        taken.push_front(Chunk::from(&partly[written..]));
+    }
+    if state.discarding {
+        taken.clear();
+        return;
+    }
+    while let Some(chunk) = taken.pop_back() {
+        state.bytes += chunk.len();
+        state.chunks.push_front(chunk);
+    }
+}
+
+/// One non-blocking `send` of the chunks; how many bytes the socket took.
+fn send_now(stream: &SharedStream, chunks: &VecDeque<Chunk>) -> io::Result<usize> {
+    let socket = SockRef::from(&**stream);
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    if chunks.len() == 1 {
+        return socket.send_with_flags(&chunks[0], flags);
+    }
+    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+    for (slice, chunk) in slices.iter_mut().zip(chunks) {
+        *slice = IoSlice::new(chunk);
+    }
+    socket.send_vectored_with_flags(&slices[..chunks.len()], flags)
+}
+
+#[cfg(test)]
+mod tests;
