@@ -121,8 +121,18 @@ impl Conn {
         self.out_pos = 0;
     }
 
-    /// Reads until the socket would block, handling every complete line.
-    pub fn on_readable(&mut self, buf: &mut [u8], dialect: Dialect, tally: &mut Tally) {
+    /// Reads what the socket holds, handling every complete line. A read
+    /// that does not fill `buf` emptied the socket, and anything arriving
+    /// later raises a new (edge-triggered) event, so it stops there, saving
+    /// the read that would say so, unless the peer has closed (`closing`): its
+    /// end of stream raised no new edge.
+    pub fn on_readable(
+        &mut self,
+        buf: &mut [u8],
+        dialect: Dialect,
+        tally: &mut Tally,
+        closing: bool,
+    ) {
         while !self.closed {
             match self.stream.read(buf) {
                 Ok(0) => self.close(tally),
@@ -131,6 +141,9 @@ impl Conn {
                     self.take_lines(&buf[..n], dialect, now, tally);
                     if tally.quickack {
                         set_quickack(&self.stream);
+                    }
+                    if n < buf.len() && !closing {
+                        break;
                     }
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,

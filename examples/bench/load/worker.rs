@@ -108,7 +108,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
                 tally.closed += 1;
             }
             if event.is_readable() || event.is_read_closed() {
-                conn.on_readable(&mut buf, plan.dialect, &mut tally);
+                conn.on_readable(&mut buf, plan.dialect, &mut tally, event.is_read_closed());
             }
             if event.is_writable() {
                 conn.flush(&mut tally);
