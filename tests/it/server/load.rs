@@ -120,6 +120,42 @@ fn a_client_that_stops_reading_is_evicted_and_nobody_else_notices() {
     );
 }
 
+/// A client whose socket is full gets the rest through its writer thread (the
+/// history thread writes only what a socket takes at once): nothing lost,
+/// nothing twice, nothing out of order.
+#[test]
+fn a_client_that_falls_behind_and_catches_up_gets_every_line_once_in_order() {
+    const MESSAGES: usize = 4000;
+    let server = TestServer::start(Config {
+        send_queue_lines: 10_000,
+        send_queue_bytes: 64 << 20,
+        ..unthrottled()
+    });
+    let mut late = server.join("late");
+    let mut bob = server.join("bob");
+    late.until("JOIN ");
+    let text = "y".repeat(4000);
+    // All at once, so the history thread takes them in batches and writes
+    // several lines to a socket with one send, which a full socket cuts short
+    // in the middle of a line.
+    for n in 0..MESSAGES {
+        bob.send(&format!("{n} {text}"));
+    }
+    for _ in 0..MESSAGES {
+        assert!(bob.until("MSG ").ends_with(&text), "bob's own copy");
+    }
+    // 16 MB, more than the two sockets hold, waited for late meanwhile.
+    for n in 0..MESSAGES {
+        let line = late.until("MSG ");
+        assert!(
+            line.ends_with(&format!(" bob :{n} {text}")),
+            "message {n} next: {line:.60}"
+        );
+    }
+    bob.send("done");
+    assert!(late.until("MSG ").ends_with(" bob :done"));
+}
+
 #[test]
 fn shutdown_says_bye_to_everyone() {
     let server = TestServer::ephemeral();
