@@ -52,7 +52,7 @@ pub struct Options {
     /// Messages each history client sends.
     #[arg(long, default_value_t = 4000)]
     history_messages: usize,
-    /// Generator threads.
+    /// Generator threads (the latency scenario has `--latency-threads`).
     #[arg(long, default_value_t = 2)]
     threads: usize,
     /// Connections being registered at once in the connect scenario, at most.

@@ -76,7 +76,7 @@ enum Mode {
         #[arg(long)]
         pid: u32,
         /// The size of the stacks to look at (the server's client threads').
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = stacks::CLIENT_STACK_KIB)]
         stack_kib: usize,
     },
 }
@@ -93,7 +93,7 @@ pub struct Target {
     /// The server's process id, to report its RSS and threads.
     #[arg(long)]
     pid: Option<u32>,
-    /// Generator threads.
+    /// Generator threads (the latency scenario has `--latency-threads`).
     #[arg(long, default_value_t = 2)]
     threads: usize,
     /// Connections being registered at once, at most.
@@ -152,6 +152,12 @@ pub struct LatencyShape {
     /// Leave delayed acks on in the generator.
     #[arg(long)]
     no_quickack: bool,
+    /// Generator threads in this scenario (`--threads` is for the others).
+    /// One keeps up with 100,000 deliveries a second; a second thread would
+    /// compete with the server for a two-core machine, and its waits for a
+    /// core would be counted as the server's latency.
+    #[arg(id = "latency_threads", long = "latency-threads", default_value_t = 1)]
+    threads: usize,
 }
 
 pub fn fanout_plan(base: Plan, shape: &FanoutShape) -> Plan {
@@ -176,6 +182,7 @@ pub fn latency_plan(base: Plan, shape: &LatencyShape) -> Plan {
         clients: shape.clients,
         load,
         quickack: !shape.no_quickack,
+        threads: shape.threads,
         ..base
     }
 }

@@ -14,6 +14,8 @@ use std::fs;
 use std::io::{self, Read, Seek, SeekFrom};
 
 const PAGE: usize = 4096;
+/// The size of chatroom's client thread stacks (`CLIENT_THREAD_STACK`).
+pub const CLIENT_STACK_KIB: usize = 128;
 /// Depths are counted in steps of this many bytes.
 const STEP: usize = 256;
 
@@ -61,6 +63,23 @@ fn stack_mappings(maps: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 fn high_water(stack: &[u8]) -> usize {
     let lowest = stack.iter().position(|&byte| byte != 0);
     lowest.map_or(0, |lowest| stack.len() - lowest)
+}
+
+/// One line: how many stacks touched how many pages, and the deepest.
+pub fn pages_line(depths: &[usize]) -> String {
+    let mut by_pages: BTreeMap<usize, usize> = BTreeMap::new();
+    for &depth in depths {
+        *by_pages.entry(depth.div_ceil(PAGE)).or_default() += 1;
+    }
+    let pages: Vec<String> = by_pages
+        .iter()
+        .map(|(pages, count)| format!("{count} of {pages} pages"))
+        .collect();
+    let deepest = depths.iter().max().copied().unwrap_or(0);
+    format!(
+        "  client thread stacks: {} (deepest {deepest} bytes)\n",
+        pages.join(", ")
+    )
 }
 
 /// How many stacks reached each depth and each number of pages.
@@ -119,5 +138,10 @@ mod tests {
         assert!(text.contains("deepest 9000 bytes"), "{text}");
         assert!(text.contains("2 pages: 2 stacks"), "{text}");
         assert!(text.contains("3 pages: 1 stacks"), "{text}");
+        let line = pages_line(&[5000, 7600, 9000]);
+        assert_eq!(
+            line,
+            "  client thread stacks: 2 of 2 pages, 1 of 3 pages (deepest 9000 bytes)\n"
+        );
     }
 }

@@ -172,6 +172,10 @@ pub struct Outcome {
     pub load_time: Option<Duration>,
     /// Delivery latency in microseconds (paced loads).
     pub latency: Option<Histogram<u64>>,
+    /// How deep each of the server's client thread stacks had been after the
+    /// hold, in bytes below its top (see `stacks.rs`): read when there is a
+    /// hold and the server's pid, if `/proc/PID/mem` may be read.
+    pub stacks: Option<Vec<usize>>,
 }
 
 impl Outcome {
@@ -228,6 +232,9 @@ impl Outcome {
                 after.threads,
                 self.rss_per_client_kib().unwrap_or(0.0)
             );
+        }
+        if let Some(depths) = self.stacks.as_deref().filter(|depths| !depths.is_empty()) {
+            out += &super::stacks::pages_line(depths);
         }
         if self.sent > 0 {
             out += &format!(
@@ -314,6 +321,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         load_started: None,
         load_time: None,
         latency: None,
+        stacks: None,
     };
     loop {
         let registered = board.registered.load(Ordering::Relaxed);
@@ -341,6 +349,11 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         thread::sleep(plan.hold);
     }
     outcome.after = plan.server_pid.and_then(ProcStatus::read);
+    if let Some(pid) = plan.server_pid
+        && !plan.hold.is_zero()
+    {
+        outcome.stacks = super::stacks::measure(pid, super::stacks::CLIENT_STACK_KIB).ok();
+    }
     if let (Some(pid), Ok(path)) = (plan.server_pid, std::env::var("BENCH_SMAPS")) {
         let _ = std::fs::copy(format!("/proc/{pid}/smaps"), path);
     }
