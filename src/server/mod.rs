@@ -8,9 +8,10 @@
 //!   [`Server::start`]) admits them, owns every session thread and the
 //!   acceptors;
 //! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
-//!   owns that client's **writer thread** (`w-<peer>`), the only code that writes
-//!   to its socket;
-//! - one **history thread** (`history`) orders, stores and delivers messages.
+//!   owns that client's **writer thread** (`w-<peer>`), which makes every
+//!   write to its socket that may block;
+//! - one **history thread** (`history`) orders, stores and delivers messages,
+//!   sending them itself to the plain sockets that take them at once.
 //!
 //! Shared state is [`Shared`]: the configuration and the registry lock. Every
 //! thread is named and joined: a session joins its writer, the accept thread
