@@ -140,6 +140,25 @@ impl ProcStatus {
             threads: field("Threads:")?,
         })
     }
+
+    /// The status once the process has stopped starting threads: the same
+    /// thread count for 200 ms (5 s at most). A server that has just said it
+    /// listens may still be starting its own threads, and their stacks and
+    /// heaps are not memory per client.
+    pub fn settled(pid: u32) -> Option<ProcStatus> {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        let mut last = ProcStatus::read(pid)?;
+        let mut since = Instant::now();
+        while since.elapsed() < Duration::from_millis(200) && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(20));
+            let now = ProcStatus::read(pid)?;
+            if now.threads != last.threads {
+                since = Instant::now();
+            }
+            last = now;
+        }
+        Some(last)
+    }
 }
 
 /// What a run measured. Times count from the first connection attempt, except
@@ -265,7 +284,8 @@ impl Outcome {
 
 /// Runs `plan` to the end. See the module docs.
 pub fn run(plan: &Plan) -> io::Result<Outcome> {
-    let before = plan.server_pid.and_then(ProcStatus::read); // before any client connects
+    // Before any client connects, once the server has started.
+    let before = plan.server_pid.and_then(ProcStatus::settled);
     let epoch = Instant::now();
     let board = Board::default();
     thread::scope(|scope| {
