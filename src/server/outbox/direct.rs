@@ -34,10 +34,17 @@ use socket2::SockRef;
 use super::{Chunk, Holder, Inbox, State, Waker};
 use crate::server::shared_stream::SharedStream;
 
-/// Chunks written by one `sendmsg`, at most.
-const MAX_SLICES: usize = 64;
+/// Chunks written by one `sendmsg`, at most: Linux's `IOV_MAX`. A JOIN storm
+/// queues hundreds of lines per client per batch; sent in one go from the
+/// queued chunks, they need neither the writer thread nor a buffer to copy
+/// them into, and those buffers, allocated and freed by thousands of writers
+/// at once, are what fragments the heap.
+const MAX_SLICES: usize = 1024;
 /// Bytes taken for one `sendmsg`, at most (unless one chunk is larger).
 const MAX_BYTES: usize = 64 * 1024;
+/// An emptied queue with room for more chunks than this is freed, so a burst
+/// does not leave every client holding a large queue (16 bytes a slot).
+const KEEP_SLOTS: usize = 64;
 
 impl Inbox {
     /// Lets producers write this client's queue to `stream` without blocking,
@@ -125,6 +132,9 @@ fn put_back_unwritten(state: &mut State, taken: &mut VecDeque<Chunk>, mut writte
     while let Some(chunk) = taken.pop_back() {
         state.bytes += chunk.len();
         state.chunks.push_front(chunk);
+    }
+    if state.chunks.is_empty() && state.chunks.capacity() > KEEP_SLOTS {
+        state.chunks = VecDeque::new();
     }
 }
 
