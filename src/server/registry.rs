@@ -106,7 +106,6 @@ struct Entry {
 struct PendingJoin {
     /// The joiner's registration number.
     joined: u64,
-    id: ClientId,
     line: Chunk,
 }
 
@@ -245,7 +244,6 @@ impl Registry {
         entry.joined = self.next_join;
         self.pending_joins.push(PendingJoin {
             joined: self.next_join,
-            id,
             line: join.clone(),
         });
         self.next_join += 1;
@@ -292,22 +290,38 @@ impl Registry {
     /// at once their JOINs go out in batches, each writer woken once per batch
     /// rather than once per JOIN; and so that a JOIN always goes out before the
     /// joiner's first message. [`Registry::remove`] calls it before a LEAVE.
+    ///
+    /// Clients registered before every pending joiner, nearly all of them in a
+    /// JOIN storm, get the whole batch as one chunk: one queue slot and one
+    /// shared buffer instead of one of each per JOIN. Queued line by line,
+    /// the hundreds of JOINs per batch of a 10,000-client storm grew the
+    /// queues of clients that had fallen behind, and the heap kept that
+    /// memory after: 27.8 KiB per idle client, 21.8 as one chunk. Clients
+    /// registered within the batch get only the JOINs after their own, line
+    /// by line.
     pub(crate) fn announce_joins(&mut self) {
         let pending = std::mem::take(&mut self.pending_joins);
-        for join in &pending {
-            for &id in self.names.values() {
-                if let Some(entry) = self.clients.get(&id)
-                    && entry.joined < join.joined
-                    && id != join.id
-                {
-                    queue_for(
-                        id,
-                        entry,
-                        &join.line,
-                        &mut self.to_wake,
-                        &mut self.overflowed,
-                    );
-                }
+        let Some(first) = pending.first() else {
+            return;
+        };
+        let all = join_lines(&pending);
+        for &id in self.names.values() {
+            let Some(entry) = self.clients.get(&id) else {
+                continue;
+            };
+            if entry.joined < first.joined {
+                queue_for(id, entry, &all, &mut self.to_wake, &mut self.overflowed);
+                continue;
+            }
+            // Pending JOINs are in registration order; its own is not after it.
+            for join in pending.iter().filter(|join| join.joined > entry.joined) {
+                queue_for(
+                    id,
+                    entry,
+                    &join.line,
+                    &mut self.to_wake,
+                    &mut self.overflowed,
+                );
             }
         }
     }
@@ -430,6 +444,19 @@ impl Registry {
             }
         }
     }
+}
+
+/// Every pending JOIN line in one chunk, in order.
+fn join_lines(pending: &[PendingJoin]) -> Chunk {
+    if let [only] = pending {
+        return only.line.clone();
+    }
+    let len = pending.iter().map(|join| join.line.len()).sum();
+    let mut all = Vec::with_capacity(len);
+    for join in pending {
+        all.extend_from_slice(&join.line);
+    }
+    Chunk::from(all)
 }
 
 /// Queues `chunk` for one entry, noting a writer to wake or an overflow.

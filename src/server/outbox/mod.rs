@@ -3,16 +3,20 @@
 //! Producers (the history thread, other sessions, the client's own session) call
 //! [`Outbox::offer`], which never blocks on I/O: a client too far behind is
 //! reported so the caller can evict it. The writer thread takes everything
-//! queued at once with [`Inbox::recv_batch`], swapping in its own empty queue. Lines are shared `Arc<[u8]>`s: a
-//! broadcast is encoded once for every recipient.
+//! queued at once with [`Inbox::recv_batch`], swapping in its own empty
+//! queue. On a plain connection the history thread may instead send what is
+//! queued itself, without blocking, and leave the writer only what the socket
+//! did not take (`direct.rs`); [`State::holder`] keeps it to one thread
+//! writing at a time. Lines are shared `Arc<[u8]>`s: a broadcast is encoded
+//! once for every recipient.
 //!
 //! The queue is a `VecDeque` behind its own small mutex. It used to be
 //! crossbeam's unbounded channel, whose receivers spin with `sched_yield`
 //! while a sender is halfway through a send: with thousands of writer threads
 //! on two cores those yields took a third of the server's time during a JOIN
 //! storm, and a waiting writer could not run the very producer it waited for.
-//! This lock is held only to push one chunk or to swap two queues, never
-//! across a write, so it is never held long enough for a producer (which holds
+//! This lock is held only to push one chunk, to swap two queues or to move a
+//! few chunks out for a direct write and back, never across a write, so it is never held long enough for a producer (which holds
 //! the registry lock) to have to sleep on it.
 //!
 //! An idle writer sleeps in `std::thread::park`, and a producer that finds the
