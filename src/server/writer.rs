@@ -7,8 +7,8 @@
 //! its end of the queue it sends the farewell `BYE`, if the server is closing
 //! the connection, and shuts the socket's write side.
 //!
-//! On a plain connection, producers write lines themselves while the socket
-//! takes them at once, and the writer gets what it did not take (see
+//! On a plain connection the history thread sends lines itself while the
+//! socket takes them at once, and the writer gets what it did not take (see
 //! `outbox/direct.rs`): for a client that keeps up, the writer sleeps.
 //!
 //! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
