@@ -227,7 +227,12 @@ impl Cluster {
 
     /// Starts p1, p2 and p3 voting commit with automatic ACKs.
     pub fn three(&self) -> [Proc; 3] {
-        ["p1", "p2", "p3"].map(|name| self.participant(name, Opts::default()))
+        self.three_with(Opts::default())
+    }
+
+    /// Starts p1, p2 and p3, each with `opts`.
+    pub fn three_with(&self, opts: Opts<'_>) -> [Proc; 3] {
+        ["p1", "p2", "p3"].map(|name| self.participant(name, opts.clone()))
     }
 
     /// Starts the coordinator for p1,p2,p3 (add `--request` in `opts.args`).
@@ -258,6 +263,21 @@ pub fn expect_decided(procs: &mut [&mut Proc], tx: u64, outcome: &str) {
         let line = proc.expect(&format!("DECIDED {tx} "));
         assert_eq!(line, format!("DECIDED {tx} {outcome}"), "{}", proc.name);
     }
+}
+
+/// For a coordinator started with a request: waits for it and `others` to
+/// decide `outcome` on transaction 1, then for it to exit as such a run does,
+/// 0 for COMMIT and 1 for ABORT. (A restarted coordinator without a request
+/// exits 0 either way.)
+pub fn expect_run_decided(coordinator: &mut Proc, others: &mut [&mut Proc], outcome: &str) {
+    expect_decided(&mut [&mut *coordinator], 1, outcome);
+    expect_decided(others, 1, outcome);
+    let code = if outcome == "COMMIT" { 0 } else { 1 };
+    assert_eq!(
+        coordinator.wait_exit().code(),
+        Some(code),
+        "coordinator exit"
+    );
 }
 
 /// The `--request x` arguments.

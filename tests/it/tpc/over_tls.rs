@@ -1,6 +1,6 @@
 //! 3PC over TLS: the coordinator and participants take the client's TLS flags.
 
-use super::{Cluster, Opts, expect_decided};
+use super::{Cluster, Opts, expect_run_decided};
 use crate::support::unthrottled;
 use crate::tls::TlsServer;
 
@@ -25,12 +25,7 @@ fn a_transaction_commits_over_tls_with_a_pinned_certificate() {
         args: &request,
         ..Opts::default()
     });
-    expect_decided(
-        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
-        1,
-        "COMMIT",
-    );
-    assert!(coordinator.wait_exit().success());
+    expect_run_decided(&mut coordinator, &mut [&mut p1, &mut p2, &mut p3], "COMMIT");
     cluster.assert_logs("sealed\n");
 }
 

@@ -14,7 +14,7 @@ fn tpc_t1_total_failure_after_c4_blocks_until_all_are_back_then_commit() {
         timeout: Some("2s"),
         ..Opts::default()
     };
-    let [mut p1, mut p2, mut p3] = ["p1", "p2", "p3"].map(|n| cluster.participant(n, t.clone()));
+    let [mut p1, mut p2, mut p3] = cluster.three_with(t.clone());
     let mut coordinator = cluster.coordinator(Opts {
         crash_at: Some("coordinator:after-send:PRECOMMIT:1"),
         args: REQUEST,
@@ -90,7 +90,7 @@ fn tpc_h1_chat_server_killed_in_precommit_nobody_decides_then_commit() {
         stdin: true,
         ..Opts::default()
     };
-    let [mut p1, mut p2, mut p3] = ["p1", "p2", "p3"].map(|n| cluster.participant(n, t.clone()));
+    let [mut p1, mut p2, mut p3] = cluster.three_with(t);
     let mut coordinator = cluster.coordinator(Opts {
         timeout: Some("3s"),
         args: REQUEST,
