@@ -65,13 +65,18 @@ fn high_water(stack: &[u8]) -> usize {
     lowest.map_or(0, |lowest| stack.len() - lowest)
 }
 
-/// One line: how many stacks touched how many pages, and the deepest.
-pub fn pages_line(depths: &[usize]) -> String {
-    let mut by_pages: BTreeMap<usize, usize> = BTreeMap::new();
+/// How many stacks touched each number of pages.
+fn by_pages(depths: &[usize]) -> BTreeMap<usize, usize> {
+    let mut by_pages = BTreeMap::new();
     for &depth in depths {
         *by_pages.entry(depth.div_ceil(PAGE)).or_default() += 1;
     }
-    let pages: Vec<String> = by_pages
+    by_pages
+}
+
+/// One line: how many stacks touched how many pages, and the deepest.
+pub fn pages_line(depths: &[usize]) -> String {
+    let pages: Vec<String> = by_pages(depths)
         .iter()
         .map(|(pages, count)| format!("{count} of {pages} pages"))
         .collect();
@@ -85,14 +90,12 @@ pub fn pages_line(depths: &[usize]) -> String {
 /// How many stacks reached each depth and each number of pages.
 pub fn summary(depths: &[usize]) -> String {
     let mut by_depth: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut by_pages: BTreeMap<usize, usize> = BTreeMap::new();
     for &depth in depths {
         *by_depth.entry(depth / STEP * STEP).or_default() += 1;
-        *by_pages.entry(depth.div_ceil(PAGE)).or_default() += 1;
     }
     let deepest = depths.iter().max().copied().unwrap_or(0);
     let mut out = format!("  stacks {} deepest {deepest} bytes\n", depths.len());
-    for (pages, count) in by_pages {
+    for (pages, count) in by_pages(depths) {
         out.push_str(&format!("  {pages} pages: {count} stacks\n"));
     }
     for (depth, count) in by_depth {
