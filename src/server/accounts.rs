@@ -27,7 +27,8 @@ use crate::protocol::{name_key, validate_name};
 /// How long a lookup waits for the database while another process writes.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Why an account operation failed.
+/// Why an account operation failed. Each message says its cause once, and
+/// none has a `source()` (see [`super::ServerError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// The name breaks the naming rules.
@@ -49,20 +50,20 @@ pub enum AccountError {
     #[error("the password must not be empty nor start or end with a space")]
     BadPassword,
     /// The database could not be opened, read or written.
-    #[error("cannot use the account database {}: {source}", path.display())]
+    #[error("cannot use the account database {}: {cause}", path.display())]
     Database {
         /// The database file.
         path: PathBuf,
         /// What SQLite said.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// The data directory could not be created.
-    #[error("cannot use data directory {}: {source}", path.display())]
+    #[error("cannot use data directory {}: {cause}; choose a writable --data-dir", path.display())]
     DataDir {
         /// The directory.
         path: PathBuf,
         /// What the system said.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Hashing failed (out of memory, say).
     #[error("cannot hash the password: {0}")]
@@ -186,9 +187,9 @@ impl Accounts {
 
     fn open_for_writing(&self) -> Result<Connection, AccountError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| AccountError::DataDir {
+            std::fs::create_dir_all(dir).map_err(|cause| AccountError::DataDir {
                 path: dir.to_owned(),
-                source,
+                cause,
             })?;
         }
         let conn = Connection::open(&self.path).map_err(|source| self.error(source))?;
@@ -199,10 +200,10 @@ impl Accounts {
         Ok(conn)
     }
 
-    fn error(&self, source: rusqlite::Error) -> AccountError {
+    fn error(&self, cause: rusqlite::Error) -> AccountError {
         AccountError::Database {
             path: self.path.clone(),
-            source,
+            cause,
         }
     }
 }

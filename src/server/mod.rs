@@ -122,26 +122,30 @@ impl Default for Config {
 }
 
 /// Why the server could not start or stopped.
+///
+/// Each message says its cause once, in its own text, and none has a
+/// `source()`: printed as a chain (anyhow's `{:#}`), a cause that was both
+/// would appear twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The data directory could not be created or used.
-    #[error("cannot use data directory {}: {source}; choose a writable --data-dir", path.display())]
+    #[error("cannot use data directory {}: {cause}; choose a writable --data-dir", path.display())]
     DataDir {
         /// The directory.
         path: PathBuf,
         /// What the system said.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The history database could not be opened, read or written.
-    #[error("cannot use the history database {}: {source}; if it is damaged, move it aside (the server starts a new one) or choose another --data-dir", path.display())]
+    #[error("cannot use the history database {}: {cause}; if it is damaged, move it aside (the server starts a new one) or choose another --data-dir", path.display())]
     Database {
         /// The database file.
         path: PathBuf,
         /// What SQLite said.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// A socket or thread operation failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -35,14 +35,14 @@ pub(crate) struct Store {
 impl Store {
     /// Opens (creating if needed) the database in `dir`.
     pub(crate) fn open(dir: &Path) -> Result<Store, ServerError> {
-        std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
+        std::fs::create_dir_all(dir).map_err(|cause| ServerError::DataDir {
             path: dir.to_owned(),
-            source,
+            cause,
         })?;
         let path = dir.join(DATABASE_FILE);
-        let database_error = |source| ServerError::Database {
+        let database_error = |cause| ServerError::Database {
             path: path.clone(),
-            source,
+            cause,
         };
         let conn = Connection::open(&path).map_err(database_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -74,18 +74,18 @@ impl Store {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
-            .map_err(|source| ServerError::Database {
+            .map_err(|cause| ServerError::Database {
                 path: self.path.clone(),
-                source,
+                cause,
             })?;
         Ok(max.map_or(1, |id| id as u64 + 1))
     }
 
     /// The newest `n` room messages, oldest first.
     pub(crate) fn recent_room(&self, n: usize) -> Result<Vec<StoredMessage>, ServerError> {
-        let database_error = |source| ServerError::Database {
+        let database_error = |cause| ServerError::Database {
             path: self.path.clone(),
-            source,
+            cause,
         };
         let mut statement = self
             .conn

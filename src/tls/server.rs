@@ -24,16 +24,17 @@ pub const SELF_SIGNED_CERT_FILE: &str = "tls-cert.pem";
 /// The self-signed certificate's private key in the data directory.
 pub const SELF_SIGNED_KEY_FILE: &str = "tls-key.pem";
 
-/// Why TLS could not be set up on the server.
+/// Why TLS could not be set up on the server. Each message says its cause
+/// once, and none has a `source()` (see `ServerError`).
 #[derive(Debug, thiserror::Error)]
 pub enum ServerTlsError {
     /// A certificate or key file could not be read or written.
-    #[error("cannot use {}: {source}", path.display())]
+    #[error("cannot use {}: {cause}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A PEM file held nothing usable.
     #[error("{}: {what}", path.display())]
@@ -45,10 +46,10 @@ pub enum ServerTlsError {
     },
     /// rcgen could not make a certificate.
     #[error("cannot make a self-signed certificate: {0}")]
-    Generate(#[from] rcgen::Error),
+    Generate(rcgen::Error),
     /// rustls refused the certificate and key (a key that does not match, say).
     #[error("the certificate and key cannot be used together: {0}")]
-    Config(#[from] rustls::Error),
+    Config(rustls::Error),
 }
 
 /// A server's TLS setup: the rustls config and its certificate's fingerprint.
@@ -87,9 +88,11 @@ impl ServerTls {
     ) -> Result<ServerTls, ServerTlsError> {
         let fingerprint = fingerprint(&chain[0]);
         let mut config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?
+            .with_safe_default_protocol_versions()
+            .map_err(ServerTlsError::Config)?
             .with_no_client_auth()
-            .with_single_cert(chain, key)?;
+            .with_single_cert(chain, key)
+            .map_err(ServerTlsError::Config)?;
         // Nobody resumes sessions here; tickets would only be more records.
         config.send_tls13_tickets = 0;
         Ok(ServerTls {
@@ -100,9 +103,9 @@ impl ServerTls {
 }
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServerTlsError + '_ {
-    move |source| ServerTlsError::File {
+    move |cause| ServerTlsError::File {
         path: path.to_owned(),
-        source,
+        cause,
     }
 }
 
@@ -139,7 +142,8 @@ fn make_self_signed(
     names: &[String],
 ) -> Result<(), ServerTlsError> {
     fs::create_dir_all(dir).map_err(file_error(dir))?;
-    let made = rcgen::generate_simple_self_signed(names.to_vec())?;
+    let made =
+        rcgen::generate_simple_self_signed(names.to_vec()).map_err(ServerTlsError::Generate)?;
     write_private(key, made.signing_key.serialize_pem().as_bytes())?;
     fs::write(cert, made.cert.pem()).map_err(file_error(cert))?;
     Ok(())

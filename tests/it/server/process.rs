@@ -21,7 +21,7 @@ fn sigterm_and_sigint_say_bye_and_exit_zero() {
 }
 
 /// Runs `chat-server` expecting it to refuse to start: exit 1 and a single
-/// line on stderr that contains `hint`.
+/// line on stderr that contains `hint` and says its cause once.
 fn check_refuses(args: &[&str], hint: &str) {
     let Output { status, stderr, .. } = server_command(args).output().unwrap();
     let stderr = String::from_utf8(stderr).unwrap();
@@ -32,6 +32,10 @@ fn check_refuses(args: &[&str], hint: &str) {
         "{args:?}: {stderr}"
     );
     assert!(!stderr.contains("panicked"));
+    assert!(
+        stderr.matches("(os error").count() <= 1,
+        "the cause said once: {stderr}"
+    );
 }
 
 #[test]
@@ -51,9 +55,28 @@ fn startup_errors_are_one_line_with_what_to_do() {
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
     let under_file = file.join("data");
+    let under_file = under_file.to_str().unwrap();
     check_refuses(
-        &["--port", "0", "--data-dir", under_file.to_str().unwrap()],
-        "choose a writable --data-dir",
+        &["--port", "0", "--data-dir", under_file],
+        "cannot use data directory",
+    );
+    check_refuses(
+        &["user", "list", "--data-dir", under_file],
+        "Not a directory (os error 20); choose a writable --data-dir",
+    );
+    let missing = dir.path().join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    check_refuses(
+        &[
+            "--ephemeral",
+            "--port",
+            "0",
+            "--tls-cert",
+            missing,
+            "--tls-key",
+            missing,
+        ],
+        "No such file or directory",
     );
 
     let corrupt = dir.path().join("corrupt");
