@@ -11,7 +11,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
@@ -47,9 +47,13 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_RETRIES: u32 = 6;
 /// Messages waiting for the history thread before senders are slowed down.
 const POST_QUEUE: usize = 8192;
-/// How long shutdown waits for writers to deliver their `BYE` before it closes
-/// the remaining sockets outright.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1000);
+/// How long after [`Shutdown::trigger`] writers may go on delivering their
+/// last lines and `BYE` before the remaining sockets are closed outright:
+/// half of the 1 s the whole shutdown may take, the rest being for closing,
+/// storing what is queued and joining. After it nothing waits on a client:
+/// every wait a session or writer can be in ends when its connection is
+/// closed (see `ending.rs`).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Accepted sockets waiting for admission.
 const ADMISSION_QUEUE: usize = 256;
 
@@ -217,7 +221,8 @@ impl Prepared {
         shared.locked(|registry| registry.close_all("server shutting down"));
         drop(posts);
         drop(alive);
-        if let Err(RecvTimeoutError::Timeout) = all_ended.recv_timeout(SHUTDOWN_GRACE) {
+        let deadline = shutdown.triggered_at().unwrap_or_else(Instant::now) + SHUTDOWN_GRACE;
+        if let Err(RecvTimeoutError::Timeout) = all_ended.recv_deadline(deadline) {
             log::warn!("some clients did not take their last lines in time; closing them");
             sessions
                 .iter()

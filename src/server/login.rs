@@ -6,7 +6,8 @@
 //! 30 s ([`delay_after`]). Attempts from one address are spaced by that much
 //! even when they arrive at once on many connections. A success clears the address; an address quiet for
 //! 15 minutes is forgotten. It is pure: time comes in as `now`. The session
-//! sleeps the delay on its own thread, so only that client waits.
+//! waits the delay on its own thread, so only that client waits, and stops
+//! waiting when its connection ends (the server stopping, say).
 //!
 //! It lives in `Shared` behind its own lock, which guards only these counts
 //! and is held to read or bump one entry.
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::Shared;
 use super::accounts::{AccountError, verify_password};
+use super::registry::Control;
 use crate::conn::is_loopback;
 use crate::protocol::ErrorCode;
 
@@ -39,8 +41,9 @@ pub(crate) fn is_insecure(encrypted: bool, peer: SocketAddr) -> bool {
 }
 
 /// Decides whether `name` may be taken by this connection, given the
-/// password sent with it (`/login`) or none (a bare name). Sleeps first when
-/// the address has failed recently. Logs failures, never the password.
+/// password sent with it (`/login`) or none (a bare name). Waits first when
+/// the address has failed recently, unless the connection ends meanwhile.
+/// Logs failures, never the password.
 ///
 /// Every registration passes here on its session thread, and the account
 /// lookup is among the deepest calls a session makes, so the bare-name path
@@ -48,13 +51,13 @@ pub(crate) fn is_insecure(encrypted: bool, peer: SocketAddr) -> bool {
 /// stack page it touches ("Stack depth" in `docs/architecture.md`).
 pub(crate) fn check_name(
     shared: &Shared,
-    peer: SocketAddr,
+    control: &Control,
     name: &str,
     password: Option<&str>,
 ) -> Result<(), Refusal> {
     match password {
-        None => check_bare_name(shared, peer, name),
-        Some(password) => check_login(shared, peer, name, password),
+        None => check_bare_name(shared, control.peer, name),
+        Some(password) => check_login(shared, control, name, password),
     }
 }
 
@@ -86,16 +89,22 @@ fn belongs_to_account(name: &str) -> Refusal {
 #[inline(never)]
 fn check_login(
     shared: &Shared,
-    peer: SocketAddr,
+    control: &Control,
     name: &str,
     password: &str,
 ) -> Result<(), Refusal> {
+    let peer = control.peer;
     let delay = shared
         .login_throttle
         .lock()
         .reserve(peer.ip(), Instant::now());
-    if !delay.is_zero() {
-        std::thread::sleep(delay);
+    // A connection ended meanwhile (the server is stopping, say) is not
+    // worth a password check: it is about to close.
+    if !delay.is_zero() && !control.ending.pause(delay) || control.ending.is_set() {
+        return Err((
+            ErrorCode::LoginFailed,
+            "Not checked: the server is closing this connection.".into(),
+        ));
     }
     let matches = match account_hash(shared, peer, name)? {
         Some(hash) => shared

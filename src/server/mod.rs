@@ -21,6 +21,7 @@
 mod accept;
 mod account_lookup;
 pub mod accounts;
+mod ending;
 mod flood;
 mod history;
 mod http_log;
@@ -37,10 +38,10 @@ mod writer;
 
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use parking_lot::Mutex;
@@ -158,6 +159,9 @@ pub struct Shutdown {
 #[derive(Debug)]
 struct ShutdownInner {
     requested: AtomicBool,
+    /// When [`Shutdown::trigger`] was first called: the shutdown's deadline
+    /// counts from here.
+    triggered_at: OnceLock<Instant>,
     /// Where to connect to wake each acceptor thread out of `accept`, and
     /// where to send a datagram to wake `udp-recv`. The lock guards only
     /// this list.
@@ -170,6 +174,7 @@ impl Shutdown {
         Shutdown {
             inner: Arc::new(ShutdownInner {
                 requested: AtomicBool::new(false),
+                triggered_at: OnceLock::new(),
                 wake: Mutex::new(Vec::new()),
             }),
         }
@@ -178,6 +183,7 @@ impl Shutdown {
     /// Asks the server to stop: it stops accepting, sends `BYE` to everyone,
     /// finishes storing history and returns from [`run`].
     pub fn trigger(&self) {
+        self.inner.triggered_at.get_or_init(Instant::now);
         self.inner.requested.store(true, Ordering::SeqCst);
         let wake = self.inner.wake.lock().clone();
         for wake in wake {
@@ -199,6 +205,11 @@ impl Shutdown {
     /// Whether [`Shutdown::trigger`] was called.
     pub fn is_triggered(&self) -> bool {
         self.inner.requested.load(Ordering::SeqCst)
+    }
+
+    /// When [`Shutdown::trigger`] was first called.
+    pub(crate) fn triggered_at(&self) -> Option<Instant> {
+        self.inner.triggered_at.get().copied()
     }
 
     fn add_wake_address(&self, listening: SocketAddr) {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::ending::Ending;
 use super::history::StoredMessage;
 use super::outbox::{Chunk, Outbox, Waker};
 use super::transport::Link;
@@ -36,6 +37,8 @@ pub(crate) struct Control {
     /// Why the server is closing this connection. Guards only this value; the
     /// first reason set wins and the writer reads it once the queue closes.
     farewell: Mutex<Option<Farewell>>,
+    /// Set when the connection is being ended; the session stops at it.
+    pub(crate) ending: Ending,
 }
 
 /// The last line a closing connection gets, and whether queued lines go first.
@@ -53,6 +56,7 @@ impl Control {
             peer,
             link,
             farewell: Mutex::new(None),
+            ending: Ending::default(),
         }
     }
 
@@ -79,14 +83,18 @@ impl Control {
             .is_some_and(|farewell| farewell.discard_backlog)
     }
 
-    /// Wakes the reader thread (its next read sees end of stream).
+    /// Stops the session: its next read sees end of stream, and it reads
+    /// nothing more of what was already received, nor waits out a delay
+    /// (see `ending.rs`).
     pub(crate) fn stop_reading(&self) {
+        self.ending.set();
         self.link.stop_reading();
     }
 
     /// Ends the connection both ways, unblocking a writer stuck on a peer that
     /// does not read.
     pub(crate) fn close(&self) {
+        self.ending.set();
         self.link.close();
     }
 }

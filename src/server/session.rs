@@ -169,10 +169,16 @@ impl Session {
                     return End::Lost;
                 }
             };
+            // Lines received before the connection was ended are not acted
+            // on (nor acknowledged): the server is closing it.
+            if self.control.ending.is_set() {
+                return End::Lost;
+            }
             let wait = bucket.take(cost(&frame), Instant::now());
-            if !wait.is_zero() {
-                // Fake lag: this client's lines are read later, nobody else's.
-                thread::sleep(wait);
+            // Fake lag: this client's lines are read later, nobody else's.
+            // Cut short when the connection ends.
+            if !wait.is_zero() && !self.control.ending.pause(wait) {
+                return End::Lost;
             }
             let was_registered = matches!(self.state, State::Registered { .. });
             if let Some(end) = self.handle_frame(frame) {
@@ -310,7 +316,8 @@ impl Session {
                     "{name} is not on this server's list of users. Ask its operator, or try another."
                 ),
             ))
-        } else if let Err(refusal) = login::check_name(&self.shared, peer, name, password) {
+        } else if let Err(refusal) = login::check_name(&self.shared, &self.control, name, password)
+        {
             Some(refusal)
         } else {
             let join = chunk(

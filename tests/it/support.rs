@@ -314,6 +314,24 @@ impl ServerProcess {
         client
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit, at most `deadline`:
+    /// returns the exit status and how long the exit took. Past the deadline
+    /// the process is killed and the test fails.
+    pub fn terminate_within(mut self, deadline: Duration) -> (std::process::ExitStatus, Duration) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        let start = Instant::now();
+        // SAFETY: kill(2) with a pid we own and a valid signal number.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM");
+        let status = wait_within(&mut self.child, deadline)
+            .unwrap_or_else(|| panic!("still running {deadline:?} after SIGTERM"));
+        (status, start.elapsed())
+    }
+
     /// Takes the server's stdout (only before anything drained it).
     pub fn start_with_stdout(
         args: &[&str],
@@ -351,6 +369,34 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits for `child` to exit, at most `deadline`; past it, kills it and
+/// returns `None`.
+pub fn wait_within(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
+    let exited = eventually(deadline, || child.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some(child.wait().unwrap())
+}
+
+/// Runs `command` to its end and returns what it printed; fails the test if
+/// it is still running after `deadline` (a server that should have refused
+/// to start, say).
+pub fn output_within(command: &mut Command, deadline: Duration) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_within(&mut child, deadline).is_some(),
+        "{command:?} still running after {deadline:?}"
+    );
+    child.wait_with_output().unwrap()
 }
 
 /// A `chat-server` command with `args`, logging quietly.

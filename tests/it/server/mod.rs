@@ -7,3 +7,4 @@ mod load;
 mod names;
 mod process;
 mod rows;
+mod shutdown;
