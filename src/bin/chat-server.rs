@@ -15,7 +15,7 @@ use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT};
 use chatroom::server::accounts::Accounts;
-use chatroom::server::{self, Config, FloodLimit, Listeners, Server, Storage};
+use chatroom::server::{self, Config, DataDir, FloodLimit, Listeners, Server, Storage};
 use chatroom::tls::server::ServerTls;
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
@@ -144,12 +144,17 @@ fn run(args: Args) -> anyhow::Result<()> {
     if let Some(Command::User { action }) = &args.command {
         return manage_accounts(&args.data_dir, action);
     }
+    // Before anything in the directory is touched: a second server on it
+    // stops here, having changed nothing.
+    let data_dir = match args.ephemeral {
+        true => None,
+        false => Some(DataDir::lock(&args.data_dir)?),
+    };
     let tls = server_tls(&args)?;
     let config = Config {
-        storage: if args.ephemeral {
-            Storage::Ephemeral
-        } else {
-            Storage::Durable(args.data_dir.clone())
+        storage: match &data_dir {
+            Some(dir) => Storage::Durable(dir.clone()),
+            None => Storage::Ephemeral,
         },
         history_replay: args.history,
         allow_users: args.allow_users,
@@ -204,6 +209,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         },
         config,
     )?;
+    if let Some(dir) = &data_dir {
+        record_listening(dir, &server, args.no_plain);
+    }
     if !args.no_plain {
         println!("Listening on {}", server.local_addr());
     }
@@ -235,6 +243,23 @@ fn run(args: Args) -> anyhow::Result<()> {
     signal_handle.close();
     let _ = signal_thread.join();
     Ok(result?)
+}
+
+/// Writes the server's addresses into the data directory's lock file, for
+/// the message a second server on the directory prints.
+fn record_listening(dir: &DataDir, server: &Server, no_plain: bool) {
+    let mut listening = Vec::new();
+    if !no_plain {
+        listening.push(("plain", server.local_addr()));
+    }
+    listening.extend(server.tls_addr().map(|addr| ("tls", addr)));
+    listening.extend(server.udp_addr().map(|addr| ("udp", addr)));
+    if let Err(error) = dir.record_listening(&listening) {
+        log::warn!(
+            "cannot write the addresses into {}: {error}",
+            dir.path().join(server::LOCK_FILE).display()
+        );
+    }
 }
 
 /// The TLS setup the flags ask for, if any.

@@ -96,7 +96,7 @@ impl Prepared {
         let (store, recent, next_id) = match &config.storage {
             Storage::Ephemeral => (None, Vec::new(), 1),
             Storage::Durable(dir) => {
-                let store = Store::open(dir)?;
+                let store = Store::open(dir.path())?;
                 let next_id = store.next_id()?;
                 let recent = store.recent_room(recent_capacity)?;
                 log::info!(

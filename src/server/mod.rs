@@ -21,6 +21,7 @@
 mod accept;
 mod account_lookup;
 pub mod accounts;
+mod data_dir;
 mod ending;
 mod flood;
 mod history;
@@ -51,16 +52,18 @@ use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
 use registry::Registry;
 
+pub use data_dir::{DataDir, LOCK_FILE};
 pub use flood::FloodLimit;
 pub use store::DATABASE_FILE;
 
 /// Where history is kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Storage {
     /// In memory only: lost when the server stops.
     Ephemeral,
-    /// In a SQLite database in this directory, created if missing.
-    Durable(PathBuf),
+    /// In a SQLite database in this directory, whose lock the server holds
+    /// while it runs (see [`DataDir`]).
+    Durable(DataDir),
 }
 
 /// Everything the server can be told. `Config::default()` is what `chat-server`
@@ -136,6 +139,18 @@ pub enum ServerError {
         path: PathBuf,
         /// What the system said.
         cause: std::io::Error,
+    },
+    /// Another server holds the data directory's lock (see [`DataDir`]).
+    #[error(
+        "data directory {} is in use by another chat-server{}; stop it, or choose another --data-dir",
+        path.display(),
+        holder.as_deref().map(|holder| format!(" ({holder})")).unwrap_or_default()
+    )]
+    DataDirInUse {
+        /// The directory.
+        path: PathBuf,
+        /// Who holds it, as its lock file says: pid and addresses.
+        holder: Option<String>,
     },
     /// The history database could not be opened, read or written.
     #[error("cannot use the history database {}: {cause}; if it is damaged, move it aside (the server starts a new one) or choose another --data-dir", path.display())]

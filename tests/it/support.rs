@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, FloodLimit, Listeners, Server, Storage};
+use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
 
 /// How long any single expected line may take before the test fails.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
@@ -66,7 +66,7 @@ impl TestServer {
     /// A server keeping history in `dir`.
     pub fn durable(dir: &Path) -> TestServer {
         TestServer::start(Config {
-            storage: Storage::Durable(dir.to_owned()),
+            storage: Storage::Durable(DataDir::lock(dir).expect("lock the data directory")),
             ..Config::default()
         })
     }

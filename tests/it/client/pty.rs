@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Instant;
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, Server, Storage};
+use chatroom::server::{Config, DataDir, Server, Storage};
 use crossbeam_channel::Receiver;
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
@@ -222,7 +222,7 @@ fn client_reconnects_keeping_the_typed_line_and_shows_what_was_missed() {
             .any(|r| r.starts_with("*** reconnecting in 2 s"))
     });
     let config = Config {
-        storage: Storage::Durable(dir.path().to_owned()),
+        storage: Storage::Durable(DataDir::lock(dir.path()).unwrap()),
         ..Config::default()
     };
     let second = Server::start(TcpListener::bind(addr).unwrap(), config).unwrap();

@@ -1,6 +1,7 @@
 //! chat-server over real sockets: every protocol row, names, history,
 //! load and overload, and the binary's behaviour as a process.
 
+mod data_dir;
 mod history;
 mod hostile;
 mod load;
