@@ -257,17 +257,43 @@ fn sigterm_exits_at_once_while_logins_wait_out_their_delay() {
     let mut first = server.connect();
     first.send("/login alice wrong");
     first.expect("ERROR login-failed ");
-    let mut waiting: Vec<Client> = (0..20).map(|_| server.connect()).collect();
-    for client in &mut waiting {
-        client.send("/login alice wrong");
+    // Each read on its own thread, which reports its first line.
+    let (answered, answers) = mpsc::channel();
+    let waiting: Vec<JoinHandle<Vec<String>>> = (0..20)
+        .map(|n| {
+            let mut client = server.connect();
+            client.send("/login alice wrong");
+            let answered = answered.clone();
+            thread::Builder::new()
+                .name(format!("login{n}"))
+                .spawn(move || {
+                    let first = client.line();
+                    let _ = answered.send(());
+                    std::iter::once(first).chain(client.rest()).collect()
+                })
+                .unwrap()
+        })
+        .collect();
+    // Two answered: the first two in line have been checked, and the rest
+    // (sent with them) wait their turn, 250 ms apart.
+    for _ in 0..2 {
+        answers
+            .recv_timeout(LINE_DEADLINE)
+            .expect("a login answered");
     }
-    // The first two have been checked; the rest wait their turn.
-    waiting[0].expect("ERROR login-failed ");
-    waiting[1].expect("ERROR login-failed ");
     terminate(server, "20 logins waiting out their delay");
-    let last = waiting.last_mut().unwrap().rest();
-    assert_eq!(
-        last.last().map(String::as_str),
-        Some("BYE :server shutting down")
-    );
+    let mut cut_short = 0;
+    for thread in waiting {
+        let lines = thread.join().expect("login thread");
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("BYE :server shutting down"),
+            "{lines:?}"
+        );
+        if lines[0].contains("Not checked") {
+            cut_short += 1;
+        }
+    }
+    // Proof that the shutdown met logins in their delay.
+    assert!(cut_short > 0, "no login was waiting when SIGTERM came");
 }
