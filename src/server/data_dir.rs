@@ -54,7 +54,12 @@ impl DataDir {
             path: path.to_owned(),
             cause,
         };
-        std::fs::create_dir_all(path).map_err(unusable)?;
+        std::fs::create_dir_all(path).map_err(|cause| match cause.kind() {
+            // A file where the directory should be: "File exists" would
+            // puzzle anyone who meant it as the directory.
+            io::ErrorKind::AlreadyExists => unusable(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            _ => unusable(cause),
+        })?;
         let lock_path = path.join(LOCK_FILE);
         // Not truncated on open: until we hold the lock, the text is the
         // holder's.
@@ -185,11 +190,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");
         std::fs::write(&file, "").unwrap();
-        match DataDir::lock(&file.join("data")) {
-            Err(error @ ServerError::DataDir { .. }) => {
-                assert!(error.to_string().contains("Not a directory"), "{error}");
+        for path in [file.join("data"), file] {
+            match DataDir::lock(&path) {
+                Err(error @ ServerError::DataDir { .. }) => {
+                    assert!(error.to_string().contains("Not a directory"), "{error}");
+                }
+                other => panic!("expected DataDir, got {other:?}"),
             }
-            other => panic!("expected DataDir, got {other:?}"),
         }
     }
 }

@@ -61,6 +61,10 @@ fn startup_errors_are_one_line_with_what_to_do() {
         "cannot use data directory",
     );
     check_refuses(
+        &["--port", "0", "--data-dir", file.to_str().unwrap()],
+        "Not a directory (os error 20); choose a writable --data-dir",
+    );
+    check_refuses(
         &["user", "list", "--data-dir", under_file],
         "Not a directory (os error 20); choose a writable --data-dir",
     );
