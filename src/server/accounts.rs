@@ -187,7 +187,7 @@ impl Accounts {
 
     fn open_for_writing(&self) -> Result<Connection, AccountError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|cause| AccountError::DataDir {
+            super::data_dir::create(dir).map_err(|cause| AccountError::DataDir {
                 path: dir.to_owned(),
                 cause,
             })?;

@@ -54,12 +54,7 @@ impl DataDir {
             path: path.to_owned(),
             cause,
         };
-        std::fs::create_dir_all(path).map_err(|cause| match cause.kind() {
-            // A file where the directory should be: "File exists" would
-            // puzzle anyone who meant it as the directory.
-            io::ErrorKind::AlreadyExists => unusable(io::Error::from_raw_os_error(libc::ENOTDIR)),
-            _ => unusable(cause),
-        })?;
+        create(path).map_err(unusable)?;
         let lock_path = path.join(LOCK_FILE);
         // Not truncated on open: until we hold the lock, the text is the
         // holder's.
@@ -113,6 +108,16 @@ impl DataDir {
         file.set_len(0)?;
         file.write_all_at(text.as_bytes(), 0)
     }
+}
+
+/// Creates the data directory `path` if it does not exist. A file where the
+/// directory should be is "Not a directory": `create_dir_all`'s "File
+/// exists" would puzzle anyone who meant it as the directory.
+pub(crate) fn create(path: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(path).map_err(|error| match error.kind() {
+        io::ErrorKind::AlreadyExists => io::Error::from_raw_os_error(libc::ENOTDIR),
+        _ => error,
+    })
 }
 
 /// Who holds a lock, from its lock file's text: `pid 4242, listening on

@@ -65,6 +65,10 @@ fn startup_errors_are_one_line_with_what_to_do() {
         "Not a directory (os error 20); choose a writable --data-dir",
     );
     check_refuses(
+        &["user", "list", "--data-dir", file.to_str().unwrap()],
+        "Not a directory (os error 20); choose a writable --data-dir",
+    );
+    check_refuses(
         &["user", "list", "--data-dir", under_file],
         "Not a directory (os error 20); choose a writable --data-dir",
     );
