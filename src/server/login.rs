@@ -99,18 +99,20 @@ fn check_login(
         .lock()
         .reserve(peer.ip(), Instant::now());
     // A connection ended meanwhile (the server is stopping, say) is not
-    // worth a password check: it is about to close.
-    if !delay.is_zero() && !control.ending.pause(delay) || control.ending.is_set() {
-        return Err((
-            ErrorCode::LoginFailed,
-            "Not checked: the server is closing this connection.".into(),
-        ));
+    // worth a password check: it is about to close. Checked again once a
+    // check slot is free, since waiting for one can take a while.
+    let ending = || control.ending.is_set();
+    if !delay.is_zero() && !control.ending.pause(delay) || ending() {
+        return Err(not_checked());
     }
-    let matches = match account_hash(shared, peer, name)? {
+    let checked = match account_hash(shared, peer, name)? {
         Some(hash) => shared
             .password_checks
-            .run(|| verify_password(password, &hash)),
-        None => false,
+            .run(|| (!ending()).then(|| verify_password(password, &hash))),
+        None => Some(false),
+    };
+    let Some(matches) = checked else {
+        return Err(not_checked());
     };
     if matches {
         shared.login_throttle.lock().succeeded(peer.ip());
@@ -127,6 +129,14 @@ fn check_login(
         "Wrong name or password. Each failure makes the next try from your address wait longer."
             .into(),
     ))
+}
+
+#[cold]
+fn not_checked() -> Refusal {
+    (
+        ErrorCode::LoginFailed,
+        "Not checked: the server is closing this connection.".into(),
+    )
 }
 
 /// The password hash of the account called `name`, if any; `None` when the
