@@ -102,7 +102,8 @@ fn check_login(
     // worth a password check: it is about to close. Checked again once a
     // check slot is free, since waiting for one can take a while.
     let ending = || control.ending.is_set();
-    if !delay.is_zero() && !control.ending.pause(delay) || ending() {
+    let waited = delay.is_zero() || control.ending.pause(delay);
+    if !waited || ending() {
         return Err(not_checked());
     }
     let checked = match account_hash(shared, peer, name)? {
