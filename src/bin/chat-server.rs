@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -231,18 +232,45 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
     let shutdown = server.shutdown_handle();
+    // Dropped when the server has stopped: the signal thread's deadline
+    // then no longer matters.
+    let (stopped, server_stopped) = crossbeam_channel::bounded::<()>(0);
     let signal_thread = thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 log::info!("signal {signal}: shutting down");
                 shutdown.trigger();
+                exit_at_deadline(&server_stopped);
             }
         })?;
     let result = server.wait();
+    drop(stopped);
     signal_handle.close();
     let _ = signal_thread.join();
     Ok(result?)
+}
+
+/// How long the process may take to exit after SIGINT or SIGTERM.
+const EXIT_DEADLINE: Duration = Duration::from_millis(900);
+
+/// Waits for the server to stop, and past [`EXIT_DEADLINE`] ends the process
+/// anyway. The server's shutdown waits on no client, but it still joins two
+/// threads per client, which with thousands of clients on a busy machine can
+/// take longer than the budget. Exiting then loses nothing: a message is
+/// acknowledged only once it is on disk, and SQLite's commit is atomic, so
+/// this is no worse than the `kill -9` that durability is tested against.
+fn exit_at_deadline(server_stopped: &crossbeam_channel::Receiver<()>) {
+    if server_stopped
+        .recv_timeout(EXIT_DEADLINE)
+        .is_err_and(|error| error.is_timeout())
+    {
+        log::warn!(
+            "still stopping {} ms after the signal; exiting now (everything acknowledged is stored)",
+            EXIT_DEADLINE.as_millis()
+        );
+        std::process::exit(0);
+    }
 }
 
 /// Writes the server's addresses into the data directory's lock file, for
