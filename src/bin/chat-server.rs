@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -239,9 +239,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         .name("signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                let deadline = Instant::now() + EXIT_DEADLINE;
                 log::info!("signal {signal}: shutting down");
                 shutdown.trigger();
-                exit_at_deadline(&server_stopped);
+                exit_at_deadline(&server_stopped, deadline);
             }
         })?;
     let result = server.wait();
@@ -254,15 +255,15 @@ fn run(args: Args) -> anyhow::Result<()> {
 /// How long the process may take to exit after SIGINT or SIGTERM.
 const EXIT_DEADLINE: Duration = Duration::from_millis(900);
 
-/// Waits for the server to stop, and past [`EXIT_DEADLINE`] ends the process
-/// anyway. The server's shutdown waits on no client, but it still joins two
+/// Waits for the server to stop, and past `deadline` ([`EXIT_DEADLINE`]
+/// after the signal) ends the process anyway. The server's shutdown waits on no client, but it still joins two
 /// threads per client, which with thousands of clients on a busy machine can
 /// take longer than the budget. Exiting then loses nothing: a message is
 /// acknowledged only once it is on disk, and SQLite's commit is atomic, so
 /// this is no worse than the `kill -9` that durability is tested against.
-fn exit_at_deadline(server_stopped: &crossbeam_channel::Receiver<()>) {
+fn exit_at_deadline(server_stopped: &crossbeam_channel::Receiver<()>, deadline: Instant) {
     if server_stopped
-        .recv_timeout(EXIT_DEADLINE)
+        .recv_deadline(deadline)
         .is_err_and(|error| error.is_timeout())
     {
         log::warn!(

@@ -206,7 +206,10 @@ impl Shutdown {
             // arrives.
             match wake {
                 Wake::Tcp(addr) => {
-                    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+                    // Local, so it connects at once unless the listener's
+                    // backlog is full; then its acceptor is busy accepting
+                    // and sees the flag at its next connection anyway.
+                    let _ = TcpStream::connect_timeout(&addr, WAKE_CONNECT_TIMEOUT);
                 }
                 Wake::Udp(addr) => {
                     if let Ok(socket) = UdpSocket::bind((addr.ip(), 0)) {
@@ -235,6 +238,10 @@ impl Shutdown {
         self.inner.wake.lock().push(Wake::Udp(reachable(bound)));
     }
 }
+
+/// How long [`Shutdown::trigger`] tries to connect to a listener to wake its
+/// acceptor: a small part of the 1 s a shutdown may take.
+const WAKE_CONNECT_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How [`Shutdown::trigger`] wakes a thread blocked on a socket.
 #[derive(Debug, Clone, Copy)]
