@@ -175,8 +175,9 @@ fn sigterm_exits_at_once_while_clients_do_not_read() {
         let mut client = small_window(server.addr);
         join(&mut client, &name);
         // 4.8 MB of history it never reads (more than the two sockets
-        // hold, so its writer blocks), then 40 lines: 30 over the
-        // allowance, 6 s of fake lag.
+        // hold, so its writer blocks), then 40 lines: the three requests
+        // cost 9 of the 10 tokens, so 39 lines over the allowance, 8 s of
+        // fake lag.
         let mut lines = "/history 1000\n".repeat(3);
         lines.extend((0..40).map(|i| format!("{name} says {i}\n")));
         client.send_raw(lines.as_bytes());
