@@ -1,6 +1,7 @@
-//! `chat-server`: parses flags, sets up logging and signals, and runs
-//! [`chatroom::server`]; `chat-server user ...` manages accounts. Exit code 0
-//! after a clean shutdown, 1 on any error.
+//! `chat-server`: parses flags, locks the data directory, sets up logging
+//! and signals, and runs [`chatroom::server`]; `chat-server user ...` manages
+//! accounts. Exit code 0 after a clean shutdown (at most 900 ms after
+//! SIGINT or SIGTERM), 1 on any error.
 
 use std::io::{BufRead, ErrorKind, IsTerminal};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
@@ -32,7 +33,8 @@ struct Args {
     /// TCP port (0 picks a free one, printed at start).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
-    /// Directory for the database (history and accounts) and the self-signed certificate.
+    /// Directory for the database (history and accounts) and the self-signed
+    /// certificate. One server at a time uses it (--ephemeral servers excepted).
     #[arg(long, default_value = "chat-data", global = true)]
     data_dir: PathBuf,
     /// TCP port of the TLS listener (0 picks a free one). It runs only with
