@@ -22,7 +22,8 @@ use parking_lot::Mutex;
 
 use super::ClientError;
 use super::backoff::backoff_delay;
-use super::render::{Renderer, View};
+use super::echo::Outgoing;
+use super::render::{Attention, Renderer, View, attention};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use crate::conn::{Connection, Event};
@@ -43,11 +44,15 @@ pub enum ToNet {
     Quit(String),
 }
 
-/// Where display lines go: stdout in plain mode, the line editor's external
-/// printer in terminal mode.
+/// Where display lines go: stdout in plain mode, the terminal's screen in
+/// terminal mode.
 pub trait Sink: Send {
-    /// Shows one line (given without its line ending).
-    fn show(&mut self, line: String);
+    /// Shows one line (given without its line ending), asking for this much
+    /// of the user's attention.
+    fn show(&mut self, line: String, attention: Attention);
+    /// The user's messages sent and not stored yet, as display lines, oldest
+    /// first (terminal mode shows them under the messages until stored).
+    fn waiting(&mut self, _lines: Vec<String>) {}
 }
 
 /// The online names, shared with tab completion. The lock guards only this
@@ -106,6 +111,8 @@ pub struct Net<S, Tz> {
     pub names: SharedNames,
     /// `Some` to reconnect when the connection is lost (terminal mode).
     pub reconnect: Option<Target>,
+    /// Lines queued and sent, until the server answers them.
+    pub outgoing: Outgoing,
 }
 
 impl<S, Tz> Net<S, Tz>
@@ -123,12 +130,19 @@ where
         let mut bye_reason = None;
         loop {
             match self.next_step(&from_ui, &bye_deadline) {
-                Step::Typed(Some(ToNet::Send(line))) => self.send(&line),
+                Step::Typed(Some(ToNet::Send(line))) => {
+                    self.outgoing.push(line);
+                    self.pump();
+                }
                 Step::Typed(quit) => {
                     let line = match quit {
                         Some(ToNet::Quit(line)) => line,
                         _ => "/quit".to_owned(),
                     };
+                    // Whatever is still queued goes first, in order.
+                    for queued in self.outgoing.drain_all() {
+                        self.send(&queued);
+                    }
                     self.send(&line);
                     (quitting, from_ui) = (true, crossbeam_channel::never());
                     bye_deadline = crossbeam_channel::at(Instant::now() + BYE_TIMEOUT);
@@ -136,6 +150,10 @@ where
                 Step::Server(Event::Line(line)) => {
                     if let ServerLine::Bye { reason } = &line {
                         bye_reason = Some(reason.clone());
+                    }
+                    let me = self.target_name();
+                    if self.outgoing.answered(&line, &me) {
+                        self.pump();
                     }
                     self.show_line(&line);
                 }
@@ -166,8 +184,36 @@ where
     }
 
     fn show(&mut self, view: &View) {
+        let today = chrono::Utc::now().with_timezone(self.renderer.zone());
+        self.renderer.set_today(today.date_naive());
         let line = self.renderer.render(view);
-        self.sink.show(line);
+        let attention = attention(view, &self.target_name());
+        self.sink.show(line, attention);
+    }
+
+    /// The name this client is registered as.
+    fn target_name(&self) -> String {
+        self.renderer.me().to_owned()
+    }
+
+    /// Sends what the window lets through, and shows what still waits.
+    fn pump(&mut self) {
+        while let Some(line) = self.outgoing.next_to_send() {
+            self.send(&line);
+        }
+        self.show_waiting();
+    }
+
+    fn show_waiting(&mut self) {
+        let waiting = self.outgoing.waiting().map(|w| match &w.shown {
+            Some(to) => View::Waiting {
+                to: to.clone(),
+                text: w.text.clone(),
+            },
+            None => View::Notice(w.line.clone()),
+        });
+        let lines = waiting.map(|view| self.renderer.render(&view)).collect();
+        self.sink.waiting(lines);
     }
 
     fn send(&mut self, line: &str) {
@@ -176,6 +222,7 @@ where
             // A line the connection refused to send (too long for UDP): the
             // user is told, as for a line the client refuses itself.
             Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                self.outgoing.not_sent(line);
                 self.show(&View::Error(error.to_string()));
             }
             // Otherwise the socket is gone; the reader thread reports that
@@ -207,7 +254,17 @@ where
         };
         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
         self.show(&View::Notice(format!("connection lost{why}")));
-        let mut queued = Vec::new();
+        let lost = self.outgoing.lost();
+        if !lost.is_empty() {
+            let (count, were) = match lost.len() {
+                1 => ("1 line".to_owned(), "was"),
+                n => (format!("{n} lines"), "were"),
+            };
+            self.show(&View::Notice(format!(
+                "{count} sent just before the connection was lost may not have been stored; the [missed] replay shows those that {were}"
+            )));
+            self.show_waiting();
+        }
         let mut attempt = 0;
         loop {
             let delay = backoff_delay(attempt);
@@ -216,7 +273,7 @@ where
                 "reconnecting in {} s",
                 delay.as_secs()
             )));
-            self.wait_gathering(Instant::now() + delay, from_ui, &mut queued)?;
+            self.wait_gathering(Instant::now() + delay, from_ui)?;
             match register_again(&mut target) {
                 Ok((conn, online)) => {
                     self.conn = conn;
@@ -226,7 +283,7 @@ where
                     )));
                     let history = self.session.reconnected();
                     self.send(&history);
-                    queued.iter().for_each(|line| self.send(line));
+                    self.pump();
                     return Ok(());
                 }
                 Err(error) => self.show(&View::Notice(format!("reconnect failed: {error}"))),
@@ -234,12 +291,11 @@ where
         }
     }
 
-    /// Waits until `deadline`, keeping typed lines in `queued`; a quit ends it.
+    /// Waits until `deadline`, queueing typed lines; a quit ends it.
     fn wait_gathering(
         &mut self,
         deadline: Instant,
         from_ui: &Receiver<ToNet>,
-        queued: &mut Vec<String>,
     ) -> Result<(), Ending> {
         loop {
             match from_ui.recv_deadline(deadline) {
@@ -247,7 +303,8 @@ where
                     self.show(&View::Notice(
                         "not connected: the line will be sent once back".into(),
                     ));
-                    queued.push(line);
+                    self.outgoing.push(line);
+                    self.show_waiting();
                 }
                 Ok(ToNet::Quit(_)) | Err(RecvTimeoutError::Disconnected) => {
                     return Err(Ending::Quit);

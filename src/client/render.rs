@@ -8,11 +8,14 @@
 //! that came from the network is stripped of control characters here, so nothing
 //! a user sends can reach another user's terminal as an escape sequence.
 //!
+//! A message from another day than today shows its date, `[11-21 09:30]`;
+//! the driver says which day is today ([`Renderer::set_today`]).
+//!
 //! Pure: it never prints and never reads the clock or the environment.
 
 use std::fmt::Display;
 
-use chrono::TimeZone;
+use chrono::{NaiveDate, TimeZone};
 
 use super::input::ACTION_PREFIX;
 use crate::protocol::frame::is_forbidden_char;
@@ -59,6 +62,42 @@ pub enum View {
     Notice(String),
     /// Something went wrong: a server `ERROR` or a line the client refused.
     Error(String),
+    /// One of our own messages, sent and not yet stored by the server: to
+    /// the room (`to` is `None`) or to one user.
+    Waiting { to: Option<String>, text: String },
+}
+
+/// How much a line asks for the user's attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attention {
+    /// Nothing to point out.
+    None,
+    /// Someone else said something: it counts as unread.
+    Unread,
+    /// It mentions the user or was sent to them alone: ring the bell.
+    Bell,
+}
+
+/// What `view` asks of `me`: messages from others count as unread, and ring
+/// the bell when they mention `me` or are private. Replayed history never
+/// does; messages missed while away do.
+pub fn attention(view: &View, me: &str) -> Attention {
+    let other = |from: &str| name_key(from) != name_key(me);
+    match view {
+        View::Message {
+            replay: Replay::History,
+            ..
+        } => Attention::None,
+        View::Message { from, text, .. } if other(from) => {
+            if mentions(text, me) {
+                Attention::Bell
+            } else {
+                Attention::Unread
+            }
+        }
+        View::Private { from, .. } if other(from) => Attention::Bell,
+        _ => Attention::None,
+    }
 }
 
 /// Name colours: ANSI foreground codes, picked by [`name_colour`]. Red is left
@@ -112,6 +151,7 @@ pub struct Renderer<Tz> {
     me: String,
     colour: bool,
     zone: Tz,
+    today: Option<NaiveDate>,
 }
 
 impl<Tz> Renderer<Tz>
@@ -126,7 +166,24 @@ where
             me: me.to_owned(),
             colour,
             zone,
+            today: None,
         }
+    }
+
+    /// The user this renderer is for.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// The zone times are shown in.
+    pub fn zone(&self) -> &Tz {
+        &self.zone
+    }
+
+    /// Today's date in the renderer's zone: messages of other days show
+    /// their date. Until set, every message shows only its time.
+    pub fn set_today(&mut self, today: NaiveDate) {
+        self.today = Some(today);
     }
 
     /// The line for `view`, without a line ending.
@@ -150,7 +207,20 @@ where
             ),
             View::Notice(text) => format!("{} {}", self.paint(BOLD, "***"), clean(text)),
             View::Error(text) => self.paint(RED, &format!("!!! {}", clean(text))),
+            View::Waiting { to, text } => self.waiting(to.as_deref(), text),
         }
+    }
+
+    /// `[--:--]` where the server's time will be: not stored yet.
+    fn waiting(&self, to: Option<&str>, text: &str) -> String {
+        let line = match to {
+            None => {
+                let plain = Renderer::new(&self.me, false, self.zone.clone());
+                format!("[--:--] {}", plain.message_body(&self.me, text))
+            }
+            Some(to) => format!("[--:--] [msg to {}] {}", clean(to), clean(text)),
+        };
+        self.paint(DIM, &line)
     }
 
     fn message(&self, ts: &Timestamp, from: &str, text: &str, replay: Replay) -> String {
@@ -205,7 +275,12 @@ where
     }
 
     fn time(&self, ts: &Timestamp) -> String {
-        format!("[{}]", ts.with_timezone(&self.zone).format("%H:%M"))
+        let local = ts.with_timezone(&self.zone);
+        let format = match self.today {
+            Some(today) if local.date_naive() != today => "%m-%d %H:%M",
+            _ => "%H:%M",
+        };
+        format!("[{}]", local.format(format))
     }
 
     fn name(&self, name: &str) -> String {
@@ -364,6 +439,59 @@ mod tests {
         let renderer = Renderer::new("alice", false, paris);
         let line = renderer.render(&message("bob", "hi", Replay::Live));
         assert_eq!(line, "[10:30] <bob> hi");
+    }
+
+    #[test]
+    fn other_days_show_their_date() {
+        let mut renderer = Renderer::new("alice", false, Utc);
+        let check = |renderer: &Renderer<Utc>, expected: &str| {
+            assert_eq!(
+                renderer.render(&message("bob", "hi", Replay::Live)),
+                expected
+            );
+        };
+        check(&renderer, "[09:30] <bob> hi");
+        renderer.set_today(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        check(&renderer, "[09:30] <bob> hi");
+        renderer.set_today(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        check(&renderer, "[11-21 09:30] <bob> hi");
+    }
+
+    #[test]
+    fn waiting_lines_and_attention() {
+        check(
+            View::Waiting {
+                to: None,
+                text: "hi".into(),
+            },
+            "[--:--] <alice> hi",
+        );
+        check(
+            View::Waiting {
+                to: None,
+                text: "/me waves".into(),
+            },
+            "[--:--] * alice waves",
+        );
+        check(
+            View::Waiting {
+                to: Some("bob".into()),
+                text: "psst".into(),
+            },
+            "[--:--] [msg to bob] psst",
+        );
+        let check = |view: View, expected: Attention| {
+            assert_eq!(attention(&view, "alice"), expected, "{view:?}");
+        };
+        use Replay::*;
+        check(message("bob", "hi", Live), Attention::Unread);
+        check(message("bob", "hi Alice", Live), Attention::Bell);
+        check(message("bob", "hi alice", Missed), Attention::Bell);
+        check(message("bob", "hi alice", History), Attention::None);
+        check(message("ALICE", "me, alice", Live), Attention::None);
+        check(private("bob", "alice", "psst"), Attention::Bell);
+        check(private("alice", "bob", "psst"), Attention::None);
+        check(View::Notice("alice joined".into()), Attention::None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 mod plain;
 pub(crate) mod pty;
+mod typing;
 mod udp;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -10,24 +10,25 @@ use std::time::Instant;
 use chatroom::protocol::ServerLine;
 use chatroom::server::{Config, Server, Storage};
 use crossbeam_channel::Receiver;
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 use super::{CLIENT, DEADLINE, Peer, start_server};
 use crate::support::TestServer;
 
-const ROWS: u16 = 24;
-const COLS: u16 = 80;
+pub(crate) const ROWS: u16 = 24;
+pub(crate) const COLS: u16 = 80;
 
 /// The client running in a pty, and the screen it draws.
 pub(crate) struct Terminal {
     parser: vt100::Parser,
     output: Receiver<Vec<u8>>,
     keyboard: Box<dyn Write + Send>,
+    master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
 }
 
 impl Terminal {
-    fn start(addr: SocketAddr, name: &str) -> Terminal {
+    pub(crate) fn start(addr: SocketAddr, name: &str) -> Terminal {
         Terminal::start_with(addr, &["--name", name], &[])
     }
 
@@ -64,7 +65,6 @@ impl Terminal {
         thread::Builder::new()
             .name("pty-output".into())
             .spawn(move || {
-                let _master = pair.master; // keeps the pty open while reading
                 let mut buffer = [0u8; 4096];
                 while let Ok(n @ 1..) = reader.read(&mut buffer) {
                     if tx.send(buffer[..n].to_vec()).is_err() {
@@ -81,8 +81,24 @@ impl Terminal {
             ),
             output,
             keyboard,
+            master: pair.master,
             child,
         }
+    }
+
+    /// Resizes the pty (the client gets `SIGWINCH`) and the screen read.
+    pub(crate) fn resize(&mut self, rows: u16, cols: u16) {
+        let size = PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        self.master.resize(size).expect("resize the pty");
+        self.parser.screen_mut().set_size(
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
+        );
     }
 
     pub(crate) fn type_keys(&mut self, keys: &str) {
@@ -91,7 +107,8 @@ impl Terminal {
     }
 
     pub(crate) fn rows(&self) -> Vec<String> {
-        self.parser.screen().rows(0, COLS).collect()
+        let (_, cols) = self.parser.screen().size();
+        self.parser.screen().rows(0, cols.get()).collect()
     }
 
     /// Feeds output to the screen until `done` holds for it. Answers the
@@ -137,12 +154,12 @@ impl Drop for Terminal {
 
 /// The last row with something on it: the input line, before the screen is
 /// full.
-fn last_used_row(rows: &[String]) -> &str {
+pub(crate) fn last_used_row(rows: &[String]) -> &str {
     let used = rows.iter().rev().find(|r| !r.trim().is_empty());
     used.map(|r| r.trim_end()).unwrap_or_default()
 }
 
-fn last_row(rows: &[String]) -> &str {
+pub(crate) fn last_row(rows: &[String]) -> &str {
     rows.last()
         .map(String::as_str)
         .unwrap_or_default()

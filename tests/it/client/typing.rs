@@ -1,0 +1,206 @@
+//! Terminal mode never loses what a person types or pastes (issue 14): keys
+//! written faster than anyone types (a whole burst in one write), plain and
+//! bracketed pastes, over-long lines, the echo of one's own lines and resizes,
+//! through the real binary in a pty, checked on the vt100 screen and on what
+//! the server received.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+
+use chatroom::protocol::ServerLine;
+
+use super::pty::{Terminal, last_used_row};
+use super::{DEADLINE, Peer, start_server};
+
+/// A room with bob (a peer) and alice (the client in a pty, prompt shown).
+fn room() -> (crate::support::TestServer, Peer, Terminal) {
+    let server = start_server();
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = Terminal::start(server.addr, "alice");
+    alice.wait_until("the prompt", |rows| {
+        rows.iter().any(|r| r.starts_with("[alice] "))
+    });
+    (server, bob, alice)
+}
+
+/// The texts of the next `count` room messages alice sent, as bob got them.
+fn messages_from_alice(bob: &Peer, count: usize) -> Vec<String> {
+    (0..count).map(|_| bob.next_msg_from("alice")).collect()
+}
+
+#[test]
+fn client_sends_every_line_typed_ahead_or_pasted_plainly() {
+    let (server, bob, mut alice) = room();
+    // A burst as tmux send-keys makes it, then a plain paste (LF endings, as
+    // some terminals paste), each in one write.
+    alice.type_keys("fast one\rfast two\rfast three\r");
+    alice.type_keys("pasted one\npasted two\npasted three\n");
+    alice.type_keys("last\r");
+    let expected = [
+        "fast one",
+        "fast two",
+        "fast three",
+        "pasted one",
+        "pasted two",
+        "pasted three",
+        "last",
+    ];
+    assert_eq!(messages_from_alice(&bob, expected.len()), expected);
+    server.stop();
+}
+
+#[test]
+fn client_sends_a_bracketed_paste_line_by_line() {
+    let (server, bob, mut alice) = room();
+    alice.type_keys("\x1b[200~first\rsecond\r\tthird\r\x1b[201~");
+    alice.type_keys("after\r");
+    let expected = ["first", "second", "\tthird", "after"];
+    assert_eq!(messages_from_alice(&bob, expected.len()), expected);
+    let rows = alice.rows();
+    assert!(
+        !rows.iter().any(|r| r.contains("control character")),
+        "screen:\n{}",
+        rows.join("\n")
+    );
+    server.stop();
+}
+
+#[test]
+fn client_asks_before_sending_a_long_paste() {
+    let (server, bob, mut alice) = room();
+    let paste: String = (1..=8).map(|i| format!("line {i}\r")).collect();
+    alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
+    alice.wait_until("the question", |rows| {
+        rows.iter().any(|r| r.contains("send 8 pasted lines?"))
+    });
+    alice.type_keys("n");
+    alice.wait_until("the paste dropped", |rows| {
+        rows.iter().any(|r| r.contains("paste of 8 lines not sent"))
+    });
+    alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
+    alice.wait_until("the question again", |rows| {
+        rows.iter().any(|r| r.contains("send 8 pasted lines?"))
+    });
+    alice.type_keys("y");
+    let expected: Vec<String> = (1..=8).map(|i| format!("line {i}")).collect();
+    assert_eq!(messages_from_alice(&bob, 8), expected);
+    server.stop();
+}
+
+#[test]
+fn client_keeps_an_over_long_line_on_the_input_line() {
+    let (server, bob, mut alice) = room();
+    let long = "x".repeat(5000);
+    alice.type_keys(&format!("{long}\r"));
+    alice.wait_until("the refusal with the byte count", |rows| {
+        rows.iter()
+            .any(|r| r.contains("5000 bytes") && r.contains("4095"))
+    });
+    alice.wait_until("the line still being edited", |rows| {
+        last_used_row(rows).starts_with("[alice] ") && last_used_row(rows).ends_with("xxxxx")
+    });
+    // Ctrl-U clears it; the next line is the next message.
+    alice.type_keys("\x15short\r");
+    assert_eq!(bob.next_msg_from("alice"), "short");
+    server.stop();
+}
+
+#[test]
+fn client_shows_its_own_line_once() {
+    let (server, mut bob, mut alice) = room();
+    alice.type_keys("hi everyone\r");
+    assert_eq!(bob.next_msg_from("alice"), "hi everyone");
+    bob.send_line("sync");
+    alice.wait_until("bob's line after alice's", |rows| {
+        rows.iter().any(|r| r.ends_with("<bob> sync"))
+    });
+    let rows = alice.rows();
+    let shown: Vec<&String> = rows.iter().filter(|r| r.contains("hi everyone")).collect();
+    assert_eq!(shown.len(), 1, "screen:\n{}", rows.join("\n"));
+    assert!(shown[0].ends_with("] <alice> hi everyone"), "{shown:?}");
+    server.stop();
+}
+
+/// A hand-driven server: the test decides when alice's line is echoed.
+#[test]
+fn client_marks_its_line_until_the_server_echoes_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut alice = Terminal::start(addr, "alice");
+    let (stream, _) = listener.accept().unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut to_client = stream.try_clone().unwrap();
+    let mut from_client = BufReader::new(stream);
+    let mut read_line = || {
+        let mut line = String::new();
+        from_client
+            .read_line(&mut line)
+            .expect("a line from the client");
+        line.trim_end().to_owned()
+    };
+    to_client.write_all(b"HELLO chatroom 1 :hi\n").unwrap();
+    assert_eq!(read_line(), "/name alice");
+    to_client
+        .write_all(b"WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0\n")
+        .unwrap();
+    alice.type_keys("not yet stored\r");
+    assert_eq!(read_line(), "not yet stored");
+    alice.wait_until("the line marked as waiting", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == "[--:--] <alice> not yet stored")
+    });
+    to_client
+        .write_all(b"MSG 7 2026-11-21T09:30:00.000Z alice :not yet stored\n")
+        .unwrap();
+    alice.wait_until("the server's copy in its place", |rows| {
+        rows.iter()
+            .any(|r| r.ends_with("09:30] <alice> not yet stored"))
+            && !rows.iter().any(|r| r.contains("[--:--]"))
+    });
+    let rows = alice.rows();
+    let shown = rows.iter().filter(|r| r.contains("not yet stored"));
+    assert_eq!(shown.count(), 1, "screen:\n{}", rows.join("\n"));
+}
+
+#[test]
+fn client_resize_leaves_no_stale_input_line() {
+    let (server, bob, mut alice) = room();
+    let typed = "y".repeat(100);
+    alice.type_keys(&typed);
+    alice.wait_until("the typed text", |rows| {
+        rows.iter().any(|r| r.contains("yyyyyyyyyy"))
+    });
+    alice.resize(24, 40);
+    alice.type_keys("Z");
+    alice.wait_until("the input line redrawn", |rows| {
+        last_used_row(rows).ends_with("yyyZ")
+    });
+    let rows = alice.rows();
+    let screen = rows.join("\n");
+    // One input line; the lines above it intact, wrapped at the new width
+    // and indented under their text.
+    let inputs = rows.iter().filter(|r| r.starts_with("[alice] ")).count();
+    assert_eq!(inputs, 1, "screen:\n{screen}");
+    assert_eq!(rows[1].trim_end(), "    sts the commands", "screen:\n{screen}");
+    assert!(rows[2].starts_with("*** online (2): "), "screen:\n{screen}");
+    alice.type_keys("\r");
+    let mut expected = typed;
+    expected.push('Z');
+    assert_eq!(bob.next_msg_from("alice"), expected);
+    server.stop();
+}
+
+/// Peer helpers only this module needs.
+trait PeerExt {
+    fn send_line(&mut self, line: &str);
+}
+
+impl PeerExt for Peer {
+    fn send_line(&mut self, line: &str) {
+        self.send(line);
+        let _ = self.wait_for(
+            "the echo",
+            |l| matches!(l, ServerLine::Msg { text, .. } if text == line),
+        );
+    }
+}
