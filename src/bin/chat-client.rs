@@ -26,8 +26,9 @@ struct Args {
     /// stdin line is the name).
     #[arg(long)]
     name: Option<String>,
-    /// No terminal bell for mentions and private messages (also NO_BELL=1).
-    #[arg(long, env = "NO_BELL")]
+    /// No terminal bell for mentions and private messages (as NO_BELL set
+    /// and not empty).
+    #[arg(long)]
     no_bell: bool,
     /// Ask before sending a paste of more lines than this.
     #[arg(long, value_name = "N", default_value_t = 5)]
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
         credentials: args.login.credentials(),
         name: args.name,
         colour: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
-        bell: !args.no_bell,
+        bell: !args.no_bell && std::env::var_os("NO_BELL").is_none_or(|value| value.is_empty()),
         paste_max_lines: args.paste_max_lines,
     };
     match client::run(&config) {

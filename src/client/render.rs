@@ -123,6 +123,16 @@ pub fn name_colour(name: &str) -> u8 {
     NAME_COLOURS[(hash >> 16) as usize % NAME_COLOURS.len()]
 }
 
+/// `1 message`, `2 messages`: a count and its noun, the plural with an `s`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Removes control characters (C0 but TAB, DEL, C1) and turns TAB into a space.
 pub fn clean(text: &str) -> String {
     text.chars()
@@ -492,6 +502,13 @@ mod tests {
         check(private("bob", "alice", "psst"), Attention::Bell);
         check(private("alice", "bob", "psst"), Attention::None);
         check(View::Notice("alice joined".into()), Attention::None);
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0u64, "message"), "0 messages");
+        assert_eq!(count(1u64, "message"), "1 message");
+        assert_eq!(count(2u64, "line"), "2 lines");
     }
 
     #[test]

@@ -152,8 +152,8 @@ impl Screen {
         }
         let more = bottom.waiting.len().saturating_sub(shown);
         if more > 0 {
-            let lines = if more == 1 { "line" } else { "lines" };
-            rows.push(cut(&format!("*** {more} more {lines} still to go"), width));
+            let more = super::render::count(more as u64, "more line");
+            rows.push(cut(&format!("*** {more} still to go"), width));
         }
         if let Some(status) = &bottom.status {
             rows.push(cut(status, width));

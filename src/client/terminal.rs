@@ -30,7 +30,7 @@ use super::keys::{Key, KeyDecoder};
 use super::line::{Edit, LineEditor};
 use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
 use super::raw::{self, RawMode, Watched, Watchers};
-use super::render::{Attention, Renderer, View};
+use super::render::{Attention, Renderer, View, count};
 use super::screen::{Bottom, Screen};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
@@ -228,10 +228,8 @@ impl Ui {
     /// A question waiting for an answer, or how far a line is over the limit.
     fn status(&self) -> Option<String> {
         if let Some(lines) = &self.confirm {
-            return Some(format!(
-                "*** send {} pasted lines? y sends them, n drops them",
-                lines.len()
-            ));
+            let pasted = count(lines.len() as u64, "pasted line");
+            return Some(format!("*** send {pasted}? y sends them, n drops them"));
         }
         let bytes = self.editor.line().len();
         (bytes > self.max_line).then(|| {

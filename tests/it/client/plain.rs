@@ -17,7 +17,7 @@ fn client_plain_mode_prints_server_events() {
     alice.expect_line_where("history", |l| {
         l.ends_with(" [history] <bob> before alice came")
     });
-    alice.expect_line("*** end of history (1 messages)");
+    alice.expect_line("*** end of history (1 message)");
 
     bob.send("hi alice");
     let ServerLine::Msg { ts, .. } =

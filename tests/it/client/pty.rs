@@ -25,6 +25,9 @@ pub(crate) struct Terminal {
     keyboard: Box<dyn Write + Send>,
     master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
+    /// Every byte the client wrote so far (bells and titles are not on the
+    /// screen).
+    pub(crate) written: Vec<u8>,
 }
 
 impl Terminal {
@@ -83,6 +86,7 @@ impl Terminal {
             keyboard,
             master: pair.master,
             child,
+            written: Vec::new(),
         }
     }
 
@@ -120,6 +124,7 @@ impl Terminal {
                 panic!("screen never showed {what}:\n{}", self.rows().join("\n"));
             };
             self.parser.process(&bytes);
+            self.written.extend_from_slice(&bytes);
             if bytes.windows(4).any(|w| w == b"\x1b[6n") {
                 let (row, col) = self.parser.screen().cursor_position();
                 self.type_keys(&format!("\x1b[{};{}R", row + 1, col + 1));
@@ -249,7 +254,7 @@ fn client_reconnects_keeping_the_typed_line_and_shows_what_was_missed() {
 
     term.wait_until("the missed message, then the kept input line", |rows| {
         rows.iter()
-            .any(|r| r.trim_end() == "*** 1 messages missed while away")
+            .any(|r| r.trim_end() == "*** 1 message missed while away")
             && last_used_row(rows) == "[alice] half typ"
     });
     let rows = term.rows();

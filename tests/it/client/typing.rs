@@ -181,12 +181,71 @@ fn client_resize_leaves_no_stale_input_line() {
     // and indented under their text.
     let inputs = rows.iter().filter(|r| r.starts_with("[alice] ")).count();
     assert_eq!(inputs, 1, "screen:\n{screen}");
-    assert_eq!(rows[1].trim_end(), "    sts the commands", "screen:\n{screen}");
+    assert_eq!(
+        rows[1].trim_end(),
+        "    sts the commands",
+        "screen:\n{screen}"
+    );
     assert!(rows[2].starts_with("*** online (2): "), "screen:\n{screen}");
     alice.type_keys("\r");
     let mut expected = typed;
     expected.push('Z');
     assert_eq!(bob.next_msg_from("alice"), expected);
+    server.stop();
+}
+
+/// Bells rung in `written`: BEL bytes that do not end a title.
+fn bells(written: &[u8]) -> usize {
+    let bel = written.iter().filter(|&&b| b == 0x07).count();
+    let titles = written.windows(4).filter(|w| w == b"\x1b]2;").count();
+    bel - titles
+}
+
+fn contains(written: &[u8], wanted: &str) -> bool {
+    written
+        .windows(wanted.len())
+        .any(|w| w == wanted.as_bytes())
+}
+
+#[test]
+fn client_rings_for_mentions_and_counts_unread_in_the_title() {
+    let (server, mut bob, mut alice) = room();
+    let mut carol = Terminal::start_with(
+        server.addr,
+        &["--name", "carol"],
+        &[("NO_BELL", std::path::Path::new("1"))],
+    );
+    carol.wait_until("carol's prompt", |rows| {
+        rows.iter().any(|r| r.starts_with("[carol] "))
+    });
+    bob.send("just chatting");
+    bob.send("alice, carol: lunch?");
+    bob.send("/msg carol psst");
+    for term in [&mut alice, &mut carol] {
+        term.wait_until("bob's lines", |rows| {
+            rows.iter()
+                .any(|r| r.ends_with("<bob> alice, carol: lunch?"))
+        });
+    }
+    carol.wait_until("bob's private line", |rows| {
+        rows.iter().any(|r| r.ends_with("[msg from bob] psst"))
+    });
+    assert_eq!(bells(&alice.written), 1, "one mention");
+    assert!(contains(
+        &alice.written,
+        "\x1b]2;(2) alice - chat-client\x07"
+    ));
+    assert_eq!(bells(&carol.written), 0, "NO_BELL");
+    assert!(contains(
+        &carol.written,
+        "\x1b]2;(3) carol - chat-client\x07"
+    ));
+    // A key read them all.
+    alice.type_keys("x");
+    alice.wait_until("the typed key", |rows| last_used_row(rows) == "[alice] x");
+    let title = "\x1b]2;alice - chat-client\x07";
+    let tail = &alice.written[alice.written.len().saturating_sub(200)..];
+    assert!(contains(tail, title), "{:?}", String::from_utf8_lossy(tail));
     server.stop();
 }
 
