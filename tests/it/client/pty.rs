@@ -90,8 +90,29 @@ impl Terminal {
         }
     }
 
-    /// Resizes the pty (the client gets `SIGWINCH`) and the screen read.
+    /// Resizes the screen read as tmux does, re-wrapping its lines to the new
+    /// width (rows the terminal wrapped are joined first), then the pty (the
+    /// client gets `SIGWINCH`). Lines below the cursor's are dropped.
     pub(crate) fn resize(&mut self, rows: u16, cols: u16) {
+        let mut parser = vt100::Parser::new(
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
+            0,
+        );
+        let (lines, cursor_line, cursor_at) = self.logical_lines();
+        for (i, line) in lines.iter().enumerate() {
+            if i == cursor_line {
+                let (before, after) = line.split_at(cursor_at.min(line.len()));
+                parser.process(before.as_bytes());
+                let (row, col) = parser.screen().cursor_position();
+                parser.process(after.as_bytes());
+                let gap = cursor_at.saturating_sub(line.len());
+                parser.process(format!("\x1b[{};{}H", row + 1, col as usize + 1 + gap).as_bytes());
+                break;
+            }
+            parser.process(format!("{line}\r\n").as_bytes());
+        }
+        self.parser = parser;
         let size = PtySize {
             rows,
             cols,
@@ -99,10 +120,26 @@ impl Terminal {
             pixel_height: 0,
         };
         self.master.resize(size).expect("resize the pty");
-        self.parser.screen_mut().set_size(
-            NonZeroU16::new(rows).unwrap(),
-            NonZeroU16::new(cols).unwrap(),
-        );
+    }
+
+    /// The screen's lines with wrapped rows joined (ASCII only), the line the
+    /// cursor is on and its column in that line.
+    fn logical_lines(&self) -> (Vec<String>, usize, usize) {
+        let screen = self.parser.screen();
+        let (_, cols) = screen.size();
+        let (cursor_row, cursor_col) = screen.cursor_position();
+        let (mut lines, mut current) = (Vec::new(), String::new());
+        let (mut cursor_line, mut cursor_at) = (0, 0);
+        for (row, text) in screen.rows(0, cols.get()).enumerate() {
+            if row == usize::from(cursor_row) {
+                (cursor_line, cursor_at) = (lines.len(), current.len() + usize::from(cursor_col));
+            }
+            current.push_str(&text);
+            if !screen.row_wrapped(row as u16) {
+                lines.push(std::mem::take(&mut current));
+            }
+        }
+        (lines, cursor_line, cursor_at)
     }
 
     pub(crate) fn type_keys(&mut self, keys: &str) {
