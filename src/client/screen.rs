@@ -253,11 +253,15 @@ pub fn wrap(line: &str, cols: usize) -> Vec<String> {
     wrap_rows(line, cols, indent(line, cols))
 }
 
+/// Wraps at the last space that fits, or inside a word longer than a row.
 fn wrap_rows(line: &str, cols: usize, indent: usize) -> Vec<String> {
     let mut rows = Vec::new();
     let mut row = String::new();
     let mut used = 0;
     let mut style = String::new();
+    // The last space on this row: where it is, the width before it, the
+    // style in force there.
+    let mut space: Option<(usize, usize, String)> = None;
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         if c == '\x1b' {
@@ -275,12 +279,23 @@ fn wrap_rows(line: &str, cols: usize, indent: usize) -> Vec<String> {
         }
         let w = c.width().unwrap_or(0);
         if used + w > cols {
-            if !style.is_empty() {
+            let (tail, tail_style, tail_width) = match space.take() {
+                Some((at, before, style_there)) => {
+                    let tail = row.split_off(at + 1);
+                    row.truncate(at);
+                    (tail, style_there, used - before - 1)
+                }
+                None => (String::new(), style.clone(), 0),
+            };
+            if !tail_style.is_empty() || !style.is_empty() {
                 row.push_str("\x1b[0m");
             }
             rows.push(std::mem::take(&mut row));
-            row = " ".repeat(indent) + &style;
-            used = indent;
+            row = " ".repeat(indent) + &tail_style + &tail;
+            used = indent + tail_width;
+        }
+        if c == ' ' && used > indent {
+            space = Some((row.len(), used, style.clone()));
         }
         row.push(c);
         used += w;
@@ -302,32 +317,33 @@ mod tests {
         check(
             "[09:30] <bob> one two three four",
             28,
-            &["[09:30] <bob> one two three ", "              four"],
+            &["[09:30] <bob> one two three", "              four"],
         );
-        check(
-            "[09:30] <bob> one two",
-            20,
-            &["[09:30] <bob> one tw", "  o"],
-        );
+        check("[09:30] <bob> one two", 20, &["[09:30] <bob> one", "  two"]);
         check(
             "[09:30] * bob waves a lot",
             16,
-            &["[09:30] * bob wa", "        ves a lo", "        t"],
+            &["[09:30] * bob", "        waves a", "        lot"],
         );
         check(
             "*** a long notice here",
             12,
-            &["*** a long n", "    otice he", "    re"],
+            &["*** a long", "    notice", "    here"],
+        );
+        check(
+            "*** abcdefghijklmnop",
+            10,
+            &["*** abcdef", "    ghijkl", "    mnop"],
         );
         check(
             "[11-21 09:30] <averyveryverylongname> x",
             30,
-            &["[11-21 09:30] <averyveryverylo", "  ngname> x"],
+            &["[11-21 09:30]", "  <averyveryverylongname> x"],
         );
         check(
             "\x1b[1mbold text\x1b[0m",
             5,
-            &["\x1b[1mbold \x1b[0m", "\x1b[1mtext\x1b[0m"],
+            &["\x1b[1mbold\x1b[0m", "\x1b[1mtext\x1b[0m"],
         );
         check("李李李", 4, &["李李", "李"]);
     }

@@ -172,7 +172,7 @@ fn client_resize_leaves_no_stale_input_line() {
     });
     // Wider, then narrower; each time one input line and the lines above it
     // intact, wrapped at the new width and indented under their text.
-    for (cols, key, wrapped) in [(120, "Z", None), (40, "W", Some("    sts the commands"))] {
+    for (cols, key, wrapped) in [(120, "Z", None), (40, "W", Some("    lists the commands"))] {
         alice.resize(24, cols);
         alice.type_keys(key);
         alice.wait_until("the input line redrawn", |rows| {
