@@ -106,19 +106,21 @@ impl Outgoing {
         }
     }
 
-    /// Takes the line `line` answers off the list; `true` if one was.
-    pub fn answered(&mut self, line: &ServerLine, me: &str) -> bool {
+    /// Takes the line `line` answers off the list, and gives it.
+    pub fn answered(&mut self, line: &ServerLine, me: &str) -> Option<Waiting> {
         let answer = match line {
             ServerLine::Msg { from, .. } if name_key(from) == name_key(me) => Answer::Message,
             ServerLine::Priv { from, .. } if name_key(from) == name_key(me) => Answer::Private,
             ServerLine::UsersEnd { .. } => Answer::Users,
             ServerLine::HistoryEnd { .. } => Answer::History,
             ServerLine::Pong { .. } => Answer::Pong,
-            ServerLine::Error { .. } => return self.in_flight.pop_front().is_some(),
-            _ => return false,
+            ServerLine::Error { .. } => return self.in_flight.pop_front().map(|s| s.waiting),
+            _ => return None,
         };
         let found = self.in_flight.iter().position(|s| s.answer == answer);
-        found.and_then(|at| self.in_flight.remove(at)).is_some()
+        found
+            .and_then(|at| self.in_flight.remove(at))
+            .map(|s| s.waiting)
     }
 
     /// The lines sent and not answered, forgotten: the connection was lost,
@@ -182,7 +184,7 @@ mod tests {
         assert_eq!(first[0], "line 0");
         assert_eq!(waiting_lines(&outgoing).len(), 20);
         let echo = parse(&format!("MSG 1 {TS} Alice :line 0"));
-        assert!(outgoing.answered(&echo, "alice"));
+        assert_eq!(outgoing.answered(&echo, "alice").unwrap().line, "line 0");
         assert_eq!(outgoing.next_to_send().as_deref(), Some("line 8"));
         assert_eq!(outgoing.next_to_send(), None);
         assert_eq!(waiting_lines(&outgoing)[0], "line 1");

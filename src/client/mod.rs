@@ -11,6 +11,7 @@
 //!   markers; control characters stripped).
 //! - [`session`]: what a server line means for the user; online names; what
 //!   was missed while away.
+//! - [`attention`]: which lines ring the bell or count as unread.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
 //! - [`flags`]: the TLS and login flags any connecting binary can flatten in,
@@ -28,6 +29,7 @@
 //!
 //! [`run`] picks the mode and returns how the client ended.
 
+pub mod attention;
 pub mod backoff;
 pub mod complete;
 pub mod echo;

@@ -21,9 +21,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, select};
 use parking_lot::Mutex;
 
 use super::ClientError;
+use super::attention::{Attention, attention};
 use super::backoff::backoff_delay;
 use super::echo::Outgoing;
-use super::render::{Attention, Renderer, View, attention};
+use super::render::{Renderer, View};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use crate::conn::{Connection, Event};
@@ -135,15 +136,7 @@ where
                     self.pump();
                 }
                 Step::Typed(quit) => {
-                    let line = match quit {
-                        Some(ToNet::Quit(line)) => line,
-                        _ => "/quit".to_owned(),
-                    };
-                    // Whatever is still queued goes first, in order.
-                    for queued in self.outgoing.drain_all() {
-                        self.send(&queued);
-                    }
-                    self.send(&line);
+                    self.send_quit(quit);
                     (quitting, from_ui) = (true, crossbeam_channel::never());
                     bye_deadline = crossbeam_channel::at(Instant::now() + BYE_TIMEOUT);
                 }
@@ -151,11 +144,7 @@ where
                     if let ServerLine::Bye { reason } = &line {
                         bye_reason = Some(reason.clone());
                     }
-                    let me = self.target_name();
-                    if self.outgoing.answered(&line, &me) {
-                        self.pump();
-                    }
-                    self.show_line(&line);
+                    self.server_line(&line);
                 }
                 Step::Server(Event::Malformed { line, error }) => {
                     log::warn!("ignored a malformed server line ({error}): {line:?}");
@@ -172,6 +161,33 @@ where
                     return Ending::Quit;
                 }
             }
+        }
+    }
+
+    /// Sends what is still queued, in order, then the `/quit` (or the line
+    /// the user quit with).
+    fn send_quit(&mut self, quit: Option<ToNet>) {
+        let line = match quit {
+            Some(ToNet::Quit(line)) => line,
+            _ => "/quit".to_owned(),
+        };
+        for queued in self.outgoing.drain_all() {
+            self.send(&queued);
+        }
+        self.send(&line);
+    }
+
+    /// Shows a server line; if it answers one of ours, the next may go.
+    fn server_line(&mut self, line: &ServerLine) {
+        let me = self.target_name();
+        let answered = self.outgoing.answered(line, &me);
+        if answered.is_some() {
+            self.pump();
+        }
+        self.show_line(line);
+        if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
+            // Say which line the server refused: it is not stored.
+            self.show(&View::Notice(format!("not stored: {}", refused.line)));
         }
     }
 

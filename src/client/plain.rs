@@ -18,9 +18,10 @@ use std::thread;
 use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
+use super::attention::Attention;
 use super::input::{HELP, Input, parse_input, too_long};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
-use super::render::{Attention, Renderer, View};
+use super::render::{Renderer, View};
 use super::secure::Endpoint;
 use super::session::Session;
 use super::{ClientError, Config};

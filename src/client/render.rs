@@ -67,39 +67,6 @@ pub enum View {
     Waiting { to: Option<String>, text: String },
 }
 
-/// How much a line asks for the user's attention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Attention {
-    /// Nothing to point out.
-    None,
-    /// Someone else said something: it counts as unread.
-    Unread,
-    /// It mentions the user or was sent to them alone: ring the bell.
-    Bell,
-}
-
-/// What `view` asks of `me`: messages from others count as unread, and ring
-/// the bell when they mention `me` or are private. Replayed history never
-/// does; messages missed while away do.
-pub fn attention(view: &View, me: &str) -> Attention {
-    let other = |from: &str| name_key(from) != name_key(me);
-    match view {
-        View::Message {
-            replay: Replay::History,
-            ..
-        } => Attention::None,
-        View::Message { from, text, .. } if other(from) => {
-            if mentions(text, me) {
-                Attention::Bell
-            } else {
-                Attention::Unread
-            }
-        }
-        View::Private { from, .. } if other(from) => Attention::Bell,
-        _ => Attention::None,
-    }
-}
-
 /// Name colours: ANSI foreground codes, picked by [`name_colour`]. Red is left
 /// out (errors) and so is bright yellow (mentions).
 const NAME_COLOURS: [u8; 9] = [32, 33, 34, 35, 36, 92, 94, 95, 96];
@@ -468,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn waiting_lines_and_attention() {
+    fn waiting_lines() {
         check(
             View::Waiting {
                 to: None,
@@ -490,18 +457,6 @@ mod tests {
             },
             "[--:--] [msg to bob] psst",
         );
-        let check = |view: View, expected: Attention| {
-            assert_eq!(attention(&view, "alice"), expected, "{view:?}");
-        };
-        use Replay::*;
-        check(message("bob", "hi", Live), Attention::Unread);
-        check(message("bob", "hi Alice", Live), Attention::Bell);
-        check(message("bob", "hi alice", Missed), Attention::Bell);
-        check(message("bob", "hi alice", History), Attention::None);
-        check(message("ALICE", "me, alice", Live), Attention::None);
-        check(private("bob", "alice", "psst"), Attention::Bell);
-        check(private("alice", "bob", "psst"), Attention::None);
-        check(View::Notice("alice joined".into()), Attention::None);
     }
 
     #[test]

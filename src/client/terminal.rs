@@ -25,12 +25,13 @@ use std::time::Duration;
 use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
+use super::attention::Attention;
 use super::input::{HELP, Input, parse_input, too_long};
 use super::keys::{Key, KeyDecoder};
 use super::line::{Edit, LineEditor};
 use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
 use super::raw::{self, RawMode, Watched, Watchers};
-use super::render::{Attention, Renderer, View, count};
+use super::render::{Renderer, View, count};
 use super::screen::{Bottom, Screen};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;

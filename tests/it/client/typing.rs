@@ -50,6 +50,20 @@ fn client_sends_every_line_typed_ahead_or_pasted_plainly() {
 }
 
 #[test]
+fn client_keeps_lines_typed_with_the_name() {
+    let server = start_server();
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = Terminal::start_with(server.addr, &[], &[]);
+    alice.wait_until("the name prompt", |rows| {
+        rows.iter().any(|r| r.starts_with("your name: "))
+    });
+    // The name and two lines in one write, before the server answered.
+    alice.type_keys("alice\rfirst\rsecond\r");
+    assert_eq!(messages_from_alice(&bob, 2), ["first", "second"]);
+    server.stop();
+}
+
+#[test]
 fn client_sends_a_bracketed_paste_line_by_line() {
     let (server, bob, mut alice) = room();
     alice.type_keys("\x1b[200~first\rsecond\r\tthird\r\x1b[201~");
@@ -121,37 +135,64 @@ fn client_shows_its_own_line_once() {
     server.stop();
 }
 
-/// A hand-driven server: the test decides when alice's line is echoed.
-#[test]
-fn client_marks_its_line_until_the_server_echoes_it() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut alice = Terminal::start(addr, "alice");
-    let (stream, _) = listener.accept().unwrap();
-    stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut to_client = stream.try_clone().unwrap();
-    let mut from_client = BufReader::new(stream);
-    let mut read_line = || {
+/// A hand-driven server with alice joined: the test decides when and how
+/// her lines are answered.
+struct Scripted {
+    to_client: std::net::TcpStream,
+    from_client: BufReader<std::net::TcpStream>,
+}
+
+impl Scripted {
+    /// Alice in a pty, registered with a hand-driven server.
+    fn join(args: &[&str]) -> (Scripted, Terminal) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut alice = Terminal::start_with(addr, &[&["--name", "alice"], args].concat(), &[]);
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut server = Scripted {
+            to_client: stream.try_clone().unwrap(),
+            from_client: BufReader::new(stream),
+        };
+        server.write("HELLO chatroom 1 :hi");
+        assert_eq!(server.read_line(), "/name alice");
+        server.write("WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0");
+        alice.wait_until("the prompt", |rows| {
+            rows.iter().any(|r| r.starts_with("[alice] "))
+        });
+        (server, alice)
+    }
+
+    fn read_line(&mut self) -> String {
         let mut line = String::new();
-        from_client
+        self.from_client
             .read_line(&mut line)
             .expect("a line from the client");
         line.trim_end().to_owned()
-    };
-    to_client.write_all(b"HELLO chatroom 1 :hi\n").unwrap();
-    assert_eq!(read_line(), "/name alice");
-    to_client
-        .write_all(b"WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0\n")
-        .unwrap();
+    }
+
+    fn write(&mut self, lines: &str) {
+        self.to_client
+            .write_all(format!("{lines}\n").as_bytes())
+            .unwrap();
+    }
+
+    /// The server's copy of alice's `text`.
+    fn echo(&mut self, id: u64, text: &str) {
+        self.write(&format!("MSG {id} 2026-11-21T09:30:00.000Z alice :{text}"));
+    }
+}
+
+#[test]
+fn client_marks_its_line_until_the_server_echoes_it() {
+    let (mut server, mut alice) = Scripted::join(&[]);
     alice.type_keys("not yet stored\r");
-    assert_eq!(read_line(), "not yet stored");
+    assert_eq!(server.read_line(), "not yet stored");
     alice.wait_until("the line marked as waiting", |rows| {
         rows.iter()
             .any(|r| r.trim_end() == "[--:--] <alice> not yet stored")
     });
-    to_client
-        .write_all(b"MSG 7 2026-11-21T09:30:00.000Z alice :not yet stored\n")
-        .unwrap();
+    server.echo(7, "not yet stored");
     alice.wait_until("the server's copy in its place", |rows| {
         rows.iter()
             .any(|r| r.ends_with("09:30] <alice> not yet stored"))
@@ -160,6 +201,45 @@ fn client_marks_its_line_until_the_server_echoes_it() {
     let rows = alice.rows();
     let shown = rows.iter().filter(|r| r.contains("not yet stored"));
     assert_eq!(shown.count(), 1, "screen:\n{}", rows.join("\n"));
+}
+
+#[test]
+fn client_paces_a_paste_and_counts_what_is_still_to_go() {
+    let (mut server, mut alice) = Scripted::join(&["--paste-max-lines", "20"]);
+    let paste: String = (1..=12).map(|i| format!("p{i}\r")).collect();
+    alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
+    // Eight go out at once; the rest wait for answers.
+    let first: Vec<String> = (0..8).map(|_| server.read_line()).collect();
+    assert_eq!(first, (1..=8).map(|i| format!("p{i}")).collect::<Vec<_>>());
+    alice.wait_until("the waiting lines and the count", |rows| {
+        rows.iter().any(|r| r.trim_end() == "[--:--] <alice> p1")
+            && rows
+                .iter()
+                .any(|r| r.trim_end() == "*** 10 more lines still to go")
+    });
+    server.echo(1, "p1");
+    server.write("ERROR bad-text :refused, say");
+    assert_eq!(server.read_line(), "p9");
+    assert_eq!(server.read_line(), "p10");
+    alice.wait_until("two fewer to go", |rows| {
+        rows.iter().any(|r| r.trim_end() == "*** not stored: p2")
+            && rows.iter().any(|r| r.trim_end() == "[--:--] <alice> p3")
+            && rows
+                .iter()
+                .any(|r| r.trim_end() == "*** 8 more lines still to go")
+    });
+    for id in 3..=10 {
+        server.echo(id, &format!("p{id}"));
+    }
+    assert_eq!(server.read_line(), "p11");
+    assert_eq!(server.read_line(), "p12");
+    server.echo(11, "p11");
+    alice.wait_until("only the last waiting", |rows| {
+        rows.iter().any(|r| r.trim_end() == "[--:--] <alice> p12")
+            && !rows.iter().any(|r| {
+                r.contains("still to go") || r.contains("<alice> p11") && r.contains("--:--")
+            })
+    });
 }
 
 #[test]
