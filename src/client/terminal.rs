@@ -163,6 +163,10 @@ struct Ui {
     bottom: Bottom,
     /// A long paste, waiting for the user's yes or no.
     confirm: Option<Vec<String>>,
+    /// Keys that came while the question was asked, to handle after it.
+    held: Vec<Key>,
+    /// Lines pasted with the name, to send once joined.
+    held_lines: Vec<String>,
     names: SharedNames,
     to_net: Option<Sender<ToNet>>,
     interrupted: bool,
@@ -183,6 +187,8 @@ impl Ui {
             screen,
             bottom: Bottom::default(),
             confirm: None,
+            held: Vec::new(),
+            held_lines: Vec::new(),
             names: SharedNames::default(),
             to_net: None,
             interrupted: false,
@@ -262,9 +268,12 @@ impl Ui {
                         self.print(&format!("{prompt}{line}"));
                         return Ok(Some(line.trim().to_owned()));
                     }
-                    Edit::Paste(lines) => {
-                        let line = lines.into_iter().next().unwrap_or_default();
-                        return Ok(Some(line.trim().to_owned()));
+                    Edit::Paste(mut lines) => {
+                        // The first line is the name; the rest are sent
+                        // once joined.
+                        let name = lines.remove(0);
+                        self.held_lines.extend(lines);
+                        return Ok(Some(name.trim().to_owned()));
                     }
                     Edit::Eof | Edit::Interrupt => return Ok(None),
                     _ => self.redraw(),
@@ -298,6 +307,8 @@ impl Ui {
         to_net: Sender<ToNet>,
     ) {
         self.to_net = Some(to_net);
+        let lines = std::mem::take(&mut self.held_lines);
+        lines.iter().for_each(|line| self.submit(line, false));
         let pending = std::mem::take(&mut self.keys);
         pending.into_iter().for_each(|key| self.key(key));
         self.redraw();
@@ -387,19 +398,25 @@ impl Ui {
         }
     }
 
+    /// The answer to "send N pasted lines?". Any other key (a character, a
+    /// second paste) is kept and handled once the question is answered.
     fn answer_paste(&mut self, key: Key, lines: Vec<String>) {
         match key {
-            Key::Char('y' | 'Y') | Key::Enter => {
+            Key::Char('y' | 'Y') => {
                 lines.iter().for_each(|line| self.submit(line, false));
             }
             Key::Char('n' | 'N') | Key::Esc | Key::Ctrl('c') => {
-                self.show(View::Notice(format!(
-                    "paste of {} lines not sent",
-                    lines.len()
-                )));
+                let lines = count(lines.len() as u64, "line");
+                self.show(View::Notice(format!("paste of {lines} not sent")));
             }
-            _ => self.confirm = Some(lines),
+            other => {
+                self.confirm = Some(lines);
+                self.held.push(other);
+                return;
+            }
         }
+        let held = std::mem::take(&mut self.held);
+        held.into_iter().for_each(|key| self.key(key));
     }
 
     /// One typed (or pasted) line: sent, done here, or refused. A refused
