@@ -59,6 +59,19 @@ impl RawMode {
         termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &quiet).map_err(io::Error::from)
     }
 
+    /// Ctrl-Z: gives the terminal back as it was and stops the process, as
+    /// the shell's job control expects; raw mode again once continued. (A
+    /// process with no shell to continue it, in an orphaned process group,
+    /// is not stopped: it just goes on.)
+    pub fn suspend(&self) -> io::Result<()> {
+        write_now("\x1b[?2004l")?;
+        let stdin = io::stdin();
+        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &self.saved).map_err(io::Error::from)?;
+        nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP).map_err(io::Error::from)?;
+        self.resume()?;
+        write_now("\x1b[?2004h")
+    }
+
     /// Raw mode again after [`RawMode::pause`].
     pub fn resume(&self) -> io::Result<()> {
         let stdin = io::stdin();

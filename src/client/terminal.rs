@@ -72,7 +72,7 @@ pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
         credentials: &mut credentials,
     };
     let joined = join(&mut ui, &mut conn, config, joining, raw_mode)?;
-    let Some((name, online, _raw_mode)) = joined else {
+    let Some((name, online, raw_mode)) = joined else {
         ui.finish();
         return Ok(());
     };
@@ -99,6 +99,7 @@ pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
         .spawn(move || net.run(from_ui))?;
     let (watchers, watched) = Watchers::start()?;
     ui.names = names;
+    ui.raw_mode = Some(raw_mode);
     ui.run(&watched, &from_net, to_net);
     watchers.stop();
     let _ = net_thread.join();
@@ -167,6 +168,8 @@ struct Ui {
     held: Vec<Key>,
     /// Lines pasted with the name, to send once joined.
     held_lines: Vec<String>,
+    /// Raw mode, once the session runs (for Ctrl-Z).
+    raw_mode: Option<RawMode>,
     names: SharedNames,
     to_net: Option<Sender<ToNet>>,
     interrupted: bool,
@@ -189,6 +192,7 @@ impl Ui {
             confirm: None,
             held: Vec::new(),
             held_lines: Vec::new(),
+            raw_mode: None,
             names: SharedNames::default(),
             to_net: None,
             interrupted: false,
@@ -375,6 +379,9 @@ impl Ui {
         if let Some(lines) = self.confirm.take() {
             return self.answer_paste(key, lines);
         }
+        if key == Key::Ctrl('z') {
+            return self.suspend();
+        }
         let is_interrupt = key == Key::Ctrl('c');
         let names = self.names.lock().clone();
         let edit = self.editor.handle(key, &names);
@@ -446,6 +453,22 @@ impl Ui {
         }
     }
 
+    /// Ctrl-Z: erases the bottom area, stops until continued, then redraws
+    /// the whole screen (the shell used it meanwhile).
+    fn suspend(&mut self) {
+        let erased = self.screen.erase_bottom();
+        self.out(erased);
+        if let Some(raw_mode) = &self.raw_mode
+            && let Err(error) = raw_mode.suspend()
+        {
+            log::warn!("could not suspend: {error}");
+        }
+        let (rows, cols) = raw::size();
+        self.sync_bottom();
+        let out = self.screen.resize(rows, cols, &self.bottom);
+        self.out(out);
+    }
+
     fn send(&mut self, request: ToNet) {
         if let Some(to_net) = &self.to_net {
             let _ = to_net.send(request);
@@ -457,9 +480,11 @@ impl Ui {
         self.to_net = None;
     }
 
-    /// Erases the bottom area, leaving the cursor on a fresh row.
+    /// Erases the bottom area, leaving the cursor on a fresh row, and gives
+    /// the terminal back.
     fn finish(&mut self) {
         let out = self.screen.erase_bottom();
         self.out(out);
+        self.raw_mode = None;
     }
 }

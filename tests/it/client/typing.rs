@@ -70,6 +70,18 @@ fn client_keeps_lines_typed_with_the_name() {
     server.stop();
 }
 
+/// Ctrl-Z with no shell to continue the client (an orphaned process group)
+/// does not stop it; the line being typed is kept either way.
+#[test]
+fn client_goes_on_after_ctrl_z() {
+    let (server, bob, mut alice) = room();
+    alice.type_keys("half");
+    alice.type_keys("\x1a");
+    alice.type_keys(" done\r");
+    assert_eq!(bob.next_msg_from("alice"), "half done");
+    server.stop();
+}
+
 #[test]
 fn client_sends_a_bracketed_paste_line_by_line() {
     let (server, bob, mut alice) = room();
