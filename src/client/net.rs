@@ -25,6 +25,7 @@ use super::attention::{Attention, attention};
 use super::backoff::backoff_delay;
 use super::echo::Outgoing;
 use super::render::{Renderer, View};
+use super::screen::WAITING_SHOWN;
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use crate::conn::{Connection, Event};
@@ -51,9 +52,10 @@ pub trait Sink: Send {
     /// Shows one line (given without its line ending), asking for this much
     /// of the user's attention.
     fn show(&mut self, line: String, attention: Attention);
-    /// The user's messages sent and not stored yet, as display lines, oldest
-    /// first (terminal mode shows them under the messages until stored).
-    fn waiting(&mut self, _lines: Vec<String>) {}
+    /// The user's messages sent and not stored yet: the oldest few as
+    /// display lines (at most [`WAITING_SHOWN`]), and how many there are in
+    /// all. Terminal mode shows them under the messages until stored.
+    fn waiting(&mut self, _oldest: Vec<String>, _total: usize) {}
 }
 
 /// The online names, shared with tab completion. The lock guards only this
@@ -228,8 +230,10 @@ where
             },
             None => View::Notice(w.line.clone()),
         });
-        let lines = waiting.map(|view| self.renderer.render(&view)).collect();
-        self.sink.waiting(lines);
+        let total = self.outgoing.waiting().count();
+        let oldest = waiting.take(WAITING_SHOWN);
+        let lines = oldest.map(|view| self.renderer.render(&view)).collect();
+        self.sink.waiting(lines, total);
     }
 
     fn send(&mut self, line: &str) {

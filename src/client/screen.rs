@@ -27,8 +27,11 @@ const REMEMBERED: usize = 500;
 /// What the bottom area shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bottom {
-    /// Lines sent and not yet stored, as display lines, oldest first.
+    /// Lines sent and not yet stored, as display lines, oldest first (the
+    /// first [`WAITING_SHOWN`] at most).
     pub waiting: Vec<String>,
+    /// How many lines are sent and not yet stored in all.
+    pub waiting_total: usize,
     /// A question or a warning, shown above the input line.
     pub status: Option<String>,
     /// The prompt before the typed text, e.g. `[alice] `.
@@ -142,7 +145,8 @@ impl Screen {
         let width = usize::from(self.cols) - 1;
         let room = usize::from(self.rows).saturating_sub(3).min(WAITING_SHOWN);
         let mut rows: Vec<String> = Vec::new();
-        let shown = if bottom.waiting.len() > room {
+        let total = bottom.waiting_total.max(bottom.waiting.len());
+        let shown = if total > room {
             room.saturating_sub(1)
         } else {
             room
@@ -150,7 +154,7 @@ impl Screen {
         for line in bottom.waiting.iter().take(shown) {
             rows.push(cut(line, width));
         }
-        let more = bottom.waiting.len().saturating_sub(shown);
+        let more = total.saturating_sub(shown);
         if more > 0 {
             let more = super::render::count(more as u64, "more line");
             rows.push(cut(&format!("*** {more} still to go"), width));
@@ -382,7 +386,8 @@ mod tests {
             out,
             "\r\x1b[1A\x1b[J[09:30] <bob> yo\r\n[--:--] <al> sent\r\n[al] hi\r\x1b[7C"
         );
-        b.waiting = (0..5).map(|i| format!("w{i}")).collect();
+        b.waiting = (0..3).map(|i| format!("w{i}")).collect();
+        b.waiting_total = 5;
         let out = screen.redraw(&b);
         assert_eq!(
             out,

@@ -44,7 +44,7 @@ const ESC_WAIT: Duration = Duration::from_millis(30);
 /// What the network thread hands the screen.
 enum FromNet {
     Show(String, Attention),
-    Waiting(Vec<String>),
+    Waiting(Vec<String>, usize),
 }
 
 /// Hands network lines to the terminal's thread.
@@ -55,8 +55,8 @@ impl Sink for ChannelSink {
         let _ = self.0.send(FromNet::Show(line, attention));
     }
 
-    fn waiting(&mut self, lines: Vec<String>) {
-        let _ = self.0.send(FromNet::Waiting(lines));
+    fn waiting(&mut self, oldest: Vec<String>, total: usize) {
+        let _ = self.0.send(FromNet::Waiting(oldest, total));
     }
 }
 
@@ -361,8 +361,8 @@ impl Ui {
                 }
                 self.print(&line);
             }
-            FromNet::Waiting(lines) => {
-                self.bottom.waiting = lines;
+            FromNet::Waiting(oldest, total) => {
+                (self.bottom.waiting, self.bottom.waiting_total) = (oldest, total);
                 self.redraw();
             }
         }
