@@ -205,6 +205,7 @@ fn final_key(last: u8, params: &str) -> Key {
         (b'C', _) => Key::Right,
         (b'D', _) => Key::Left,
         (b'H', _) => Key::Home,
+        (b'M', "") => Key::Enter, // keypad Enter in application mode
         (b'F', _) => Key::End,
         (b'~', "1" | "7") => Key::Home,
         (b'~', "4" | "8") => Key::End,
@@ -258,6 +259,7 @@ mod tests {
         check(&[b"\xe6", b"\x9d", b"\x8e"], &chars("李"));
         check(&[b"\x1b[", b"1;5", b"C"], &[WordRight]);
         check(&[b"\x1b[99Zq"], &[Other, Char('q')]);
+        check(&[b"\x1bOM"], &[Enter]);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! when dropped. Switching never discards typed-ahead bytes (`TCSANOW`).
 //!
 //! [`Watchers`] runs `chat-keys`, which reads stdin and sends the bytes as
-//! they come, and `chat-winch`, which sends a note on every `SIGWINCH`. Both
+//! they come, and `chat-winch`, which sends a note on every `SIGWINCH` (and
+//! on `SIGTERM`, `SIGINT` and `SIGHUP`, so that the client quits cleanly and
+//! gives the terminal back rather than dying in raw mode). Both
 //! are stopped and joined by [`Watchers::stop`]: `chat-keys` polls stdin with
 //! a short timeout, so it never sits in a read that cannot be interrupted.
 
@@ -22,7 +24,7 @@ use crossbeam_channel::{Receiver, Sender};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{self, SetArg, Termios};
-use signal_hook::consts::SIGWINCH;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGWINCH};
 use signal_hook::iterator::{Handle, Signals};
 
 /// How long `chat-keys` waits for input before it checks whether to stop.
@@ -133,6 +135,9 @@ pub enum Watched {
     Closed,
     /// The window was resized.
     Resized,
+    /// The process was asked to end (`SIGTERM`, `SIGINT`, or `SIGHUP` as
+    /// the terminal closed): quit as the user would, terminal restored.
+    Ended,
 }
 
 /// The `chat-keys` and `chat-winch` threads. See the module docs.
@@ -147,14 +152,18 @@ impl Watchers {
     pub fn start() -> io::Result<(Watchers, Receiver<Watched>)> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
-        let mut signals = Signals::new([SIGWINCH])?;
+        let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGINT, SIGHUP])?;
         let handle = signals.handle();
         let winch_tx = tx.clone();
         let winch = thread::Builder::new()
             .name("chat-winch".into())
             .spawn(move || {
-                for _ in signals.forever() {
-                    if winch_tx.send(Watched::Resized).is_err() {
+                for signal in signals.forever() {
+                    let watched = match signal {
+                        SIGWINCH => Watched::Resized,
+                        _ => Watched::Ended,
+                    };
+                    if winch_tx.send(watched).is_err() {
                         return;
                     }
                 }

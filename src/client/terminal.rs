@@ -334,7 +334,7 @@ impl Ui {
                         let out = self.screen.resize(rows, cols, &self.bottom);
                         self.out(out);
                     }
-                    Ok(Watched::Closed) | Err(_) => self.quit("/quit".into()),
+                    Ok(Watched::Closed | Watched::Ended) | Err(_) => self.quit("/quit".into()),
                 },
                 recv(from_net) -> event => match event {
                     Ok(event) => self.network_event(event),

@@ -176,7 +176,10 @@ impl Terminal {
         let deadline = Instant::now() + DEADLINE;
         loop {
             match self.output.recv_deadline(deadline) {
-                Ok(bytes) => self.parser.process(&bytes),
+                Ok(bytes) => {
+                    self.parser.process(&bytes);
+                    self.written.extend_from_slice(&bytes);
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     panic!("the client did not exit:\n{}", self.rows().join("\n"))
@@ -184,6 +187,18 @@ impl Terminal {
             }
         }
         self.child.wait().expect("wait for the client")
+    }
+}
+
+impl Terminal {
+    /// Sends `signal` (as `kill` names it) to the client.
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.process_id().expect("the client's pid");
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid}");
     }
 }
 

@@ -82,6 +82,23 @@ fn client_goes_on_after_ctrl_z() {
     server.stop();
 }
 
+/// Killed politely (the terminal closing sends SIGHUP), the client quits as
+/// the user would and gives the terminal back out of raw mode.
+#[test]
+fn client_quits_cleanly_when_asked_to_end() {
+    let (server, bob, mut alice) = room();
+    alice.signal("TERM");
+    let status = alice.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let left = bob.wait_for("alice leaving", |l| matches!(l, ServerLine::Leave { .. }));
+    assert!(matches!(left, ServerLine::Leave { name, .. } if name == "alice"));
+    assert!(
+        contains(&alice.written, "\x1b[?2004l"),
+        "bracketed paste off"
+    );
+    server.stop();
+}
+
 #[test]
 fn client_sends_a_bracketed_paste_line_by_line() {
     let (server, bob, mut alice) = room();
