@@ -60,6 +60,8 @@ struct Sent {
 pub struct Outgoing {
     queued: VecDeque<Waiting>,
     in_flight: VecDeque<Sent>,
+    /// Room messages sent before a lost connection and never answered.
+    unconfirmed: VecDeque<Waiting>,
 }
 
 impl Outgoing {
@@ -71,7 +73,7 @@ impl Outgoing {
     /// The next line to send now, if the window has room. It counts as on its
     /// way from here on.
     pub fn next_to_send(&mut self) -> Option<String> {
-        if self.in_flight.len() >= WINDOW {
+        if self.in_flight.len() >= WINDOW || !self.unconfirmed.is_empty() {
             return None;
         }
         let waiting = self.queued.pop_front()?;
@@ -123,21 +125,57 @@ impl Outgoing {
             .map(|s| s.waiting)
     }
 
-    /// The lines sent and not answered, forgotten: the connection was lost,
-    /// so whether the server stored them is unknown.
+    /// The connection was lost: the room messages on their way become
+    /// unconfirmed. Private messages on their way cannot be checked (they
+    /// may or may not be stored): they are given up and returned. Commands
+    /// on their way are dropped; their answers would mean nothing now.
     pub fn lost(&mut self) -> Vec<String> {
-        self.in_flight.drain(..).map(|s| s.waiting.line).collect()
+        let mut given_up = Vec::new();
+        for sent in self.in_flight.drain(..) {
+            match sent.answer {
+                Answer::Message => self.unconfirmed.push_back(sent.waiting),
+                Answer::Private => given_up.push(sent.waiting.line),
+                _ => {}
+            }
+        }
+        given_up
+    }
+
+    /// A message of ours with this text was in the replay of what was
+    /// missed: the oldest unconfirmed one like it was stored after all.
+    pub fn stored(&mut self, text: &str) {
+        if let Some(at) = self.unconfirmed.iter().position(|w| w.text == text) {
+            self.unconfirmed.remove(at);
+        }
+    }
+
+    /// The replay is over: the unconfirmed messages not in it were not
+    /// stored, so they go out again, before anything typed since. Gives
+    /// how many.
+    pub fn resend_unconfirmed(&mut self) -> usize {
+        let count = self.unconfirmed.len();
+        while let Some(waiting) = self.unconfirmed.pop_back() {
+            self.queued.push_front(waiting);
+        }
+        count
+    }
+
+    /// Whether messages wait for the replay to say if they were stored.
+    pub fn has_unconfirmed(&self) -> bool {
+        !self.unconfirmed.is_empty()
     }
 
     /// The messages not yet stored, oldest first: on their way, then queued.
     pub fn waiting(&self) -> impl Iterator<Item = &Waiting> {
         let sent = self.in_flight.iter().map(|s| &s.waiting);
-        sent.chain(self.queued.iter()).filter(|w| w.shown.is_some())
+        sent.chain(self.unconfirmed.iter())
+            .chain(self.queued.iter())
+            .filter(|w| w.shown.is_some())
     }
 
     /// Whether nothing is queued or on its way.
     pub fn is_empty(&self) -> bool {
-        self.queued.is_empty() && self.in_flight.is_empty()
+        self.queued.is_empty() && self.in_flight.is_empty() && self.unconfirmed.is_empty()
     }
 }
 
@@ -229,8 +267,33 @@ mod tests {
         check(&mut outgoing, "PONG t", &["/history 5", "x"]);
         check(&mut outgoing, "HISTORY-END 0", &["x"]);
         assert_eq!(waiting_lines(&outgoing), ["x"]);
-        assert_eq!(outgoing.lost(), ["x"]);
-        assert!(outgoing.is_empty());
+        assert_eq!(outgoing.lost(), Vec::<String>::new());
+        assert!(outgoing.has_unconfirmed());
+    }
+
+    #[test]
+    fn after_a_lost_connection_unstored_messages_go_again_first() {
+        let mut outgoing = Outgoing::default();
+        for line in ["one", "/msg bob psst", "two", "three", "/who"] {
+            outgoing.push(line.into());
+        }
+        while outgoing.next_to_send().is_some() {}
+        assert_eq!(outgoing.lost(), ["/msg bob psst"]);
+        outgoing.push("typed while away".into());
+        assert_eq!(
+            outgoing.next_to_send(),
+            None,
+            "held until the replay settles it"
+        );
+        assert_eq!(
+            waiting_lines(&outgoing),
+            ["one", "two", "three", "typed while away"]
+        );
+        outgoing.stored("two");
+        outgoing.stored("not ours");
+        assert_eq!(outgoing.resend_unconfirmed(), 2);
+        let sent: Vec<String> = std::iter::from_fn(|| outgoing.next_to_send()).collect();
+        assert_eq!(sent, ["one", "three", "typed while away"]);
     }
 
     #[test]

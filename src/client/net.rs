@@ -24,12 +24,12 @@ use super::ClientError;
 use super::attention::{Attention, attention};
 use super::backoff::backoff_delay;
 use super::echo::Outgoing;
-use super::render::{Renderer, View};
+use super::render::{Renderer, Replay, View, count};
 use super::screen::WAITING_SHOWN;
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use crate::conn::{Connection, Event};
-use crate::protocol::ServerLine;
+use crate::protocol::{ServerLine, name_key};
 
 pub use super::secure::CONNECT_TIMEOUT;
 /// How long the server may take to accept or refuse a name.
@@ -252,14 +252,41 @@ where
     }
 
     fn show_line(&mut self, line: &ServerLine) {
+        let catching_up = self.session.catching_up();
         for view in self.session.handle(line) {
+            if let View::Message {
+                from,
+                text,
+                replay: Replay::Missed,
+                ..
+            } = &view
+                && name_key(from) == name_key(self.renderer.me())
+            {
+                self.outgoing.stored(text);
+            }
             self.show(&view);
+        }
+        if catching_up && !self.session.catching_up() {
+            self.replay_settled();
         }
         let online = self.session.online();
         let mut names = self.names.lock();
         if names.as_slice() != online {
             *names = online.to_vec();
         }
+    }
+
+    /// The replay after a reconnect is over: our messages that were not in it
+    /// were not stored, and go again before anything typed since.
+    fn replay_settled(&mut self) {
+        let again = self.outgoing.resend_unconfirmed();
+        if again > 0 {
+            let lines = count(again as u64, "line");
+            self.show(&View::Notice(format!(
+                "{lines} sent as the connection was lost had not been stored: sending again"
+            )));
+        }
+        self.pump();
     }
 
     /// Reconnects with backoff, or gives the ending when there is no target or
@@ -274,17 +301,14 @@ where
         };
         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
         self.show(&View::Notice(format!("connection lost{why}")));
-        let lost = self.outgoing.lost();
-        if !lost.is_empty() {
-            let (count, were) = match lost.len() {
-                1 => ("1 line".to_owned(), "was"),
-                n => (format!("{n} lines"), "were"),
-            };
+        // Room messages on their way are checked against the replay once
+        // back; other lines cannot be.
+        for line in self.outgoing.lost() {
             self.show(&View::Notice(format!(
-                "{count} sent just before the connection was lost may not have been stored; the [missed] replay shows those that {were}"
+                "sent as the connection was lost, maybe not received: {line}"
             )));
-            self.show_waiting();
         }
+        self.show_waiting();
         let mut attempt = 0;
         loop {
             let delay = backoff_delay(attempt);

@@ -73,6 +73,11 @@ impl Session {
         &self.online
     }
 
+    /// Whether a replay after a reconnect is still coming.
+    pub fn catching_up(&self) -> bool {
+        self.catch_up != CatchUp::Off
+    }
+
     /// Call once registered again after a lost connection; send the line it
     /// returns. The replay that follows shows only the messages missed.
     pub fn reconnected(&mut self) -> String {

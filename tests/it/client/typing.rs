@@ -176,6 +176,7 @@ fn client_shows_its_own_line_once() {
 /// A hand-driven server with alice joined: the test decides when and how
 /// her lines are answered.
 struct Scripted {
+    listener: TcpListener,
     to_client: std::net::TcpStream,
     from_client: BufReader<std::net::TcpStream>,
 }
@@ -185,20 +186,49 @@ impl Scripted {
     fn join(args: &[&str]) -> (Scripted, Terminal) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut alice = Terminal::start_with(addr, &[&["--name", "alice"], args].concat(), &[]);
-        let (stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        let args = [&["--name", "alice"], args].concat();
+        let mut alice = Terminal::start_with(addr, &args, &[]);
+        let (to_client, from_client) = Scripted::accept(&listener);
         let mut server = Scripted {
-            to_client: stream.try_clone().unwrap(),
-            from_client: BufReader::new(stream),
+            listener,
+            to_client,
+            from_client,
         };
-        server.write("HELLO chatroom 1 :hi");
-        assert_eq!(server.read_line(), "/name alice");
-        server.write("WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0");
+        server.handshake();
         alice.wait_until("the prompt", |rows| {
             rows.iter().any(|r| r.starts_with("[alice] "))
         });
         (server, alice)
+    }
+
+    /// The next connection, within the deadline.
+    fn accept(listener: &TcpListener) -> (std::net::TcpStream, BufReader<std::net::TcpStream>) {
+        listener.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + DEADLINE;
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::yield_now();
+                }
+                Err(error) => panic!("no connection from the client: {error}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        (stream.try_clone().unwrap(), BufReader::new(stream))
+    }
+
+    fn handshake(&mut self) {
+        self.write("HELLO chatroom 1 :hi");
+        assert_eq!(self.read_line(), "/name alice");
+        self.write("WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0");
+    }
+
+    /// Takes the client's next connection (after the last was dropped).
+    fn reconnected(&mut self) {
+        (self.to_client, self.from_client) = Scripted::accept(&self.listener);
+        self.handshake();
     }
 
     fn read_line(&mut self) -> String {
@@ -239,6 +269,31 @@ fn client_marks_its_line_until_the_server_echoes_it() {
     let rows = alice.rows();
     let shown = rows.iter().filter(|r| r.contains("not yet stored"));
     assert_eq!(shown.count(), 1, "screen:\n{}", rows.join("\n"));
+}
+
+/// Messages on their way when the connection drops are looked for in the
+/// replay once back: those stored are not sent again, the others are, before
+/// what was typed while away.
+#[test]
+fn client_sends_unstored_lines_again_after_a_reconnect() {
+    let (mut server, mut alice) = Scripted::join(&[]);
+    alice.type_keys("one\rtwo\r");
+    assert_eq!([server.read_line(), server.read_line()], ["one", "two"]);
+    server.to_client.shutdown(std::net::Shutdown::Both).unwrap();
+    alice.wait_until("the loss", |rows| {
+        rows.iter()
+            .any(|r| r.starts_with("*** reconnecting in 1 s"))
+    });
+    alice.type_keys("three\r");
+    server.reconnected();
+    assert_eq!(server.read_line(), "/history 1000");
+    server.write("HISTORY 5 2026-11-21T09:30:00.000Z alice :one\nHISTORY-END 1");
+    assert_eq!([server.read_line(), server.read_line()], ["two", "three"]);
+    alice.wait_until("the resend said", |rows| {
+        rows.iter().any(|r| {
+            r.starts_with("*** 1 line sent as the connection was lost had not been stored")
+        })
+    });
 }
 
 #[test]
