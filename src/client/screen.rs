@@ -63,6 +63,11 @@ impl Screen {
         }
     }
 
+    /// The size drawn for, as (rows, columns).
+    pub fn size(&self) -> (u16, u16) {
+        (self.rows, self.cols)
+    }
+
     /// Prints `line` above the bottom area, then draws the area again.
     pub fn print(&mut self, line: &str, bottom: &Bottom) -> String {
         let mut out = self.erase_bottom();

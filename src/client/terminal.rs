@@ -315,6 +315,10 @@ impl Ui {
         lines.iter().for_each(|line| self.submit(line, false));
         let pending = std::mem::take(&mut self.keys);
         pending.into_iter().for_each(|key| self.key(key));
+        // A resize while joining went unwatched.
+        if raw::size() != self.screen.size() {
+            self.resized();
+        }
         self.redraw();
         loop {
             let wait = if self.decoder.is_waiting() {
@@ -329,11 +333,7 @@ impl Ui {
                         keys.into_iter().for_each(|key| self.key(key));
                         self.redraw();
                     }
-                    Ok(Watched::Resized) => {
-                        let (rows, cols) = raw::size();
-                        let out = self.screen.resize(rows, cols, &self.bottom);
-                        self.out(out);
-                    }
+                    Ok(Watched::Resized) => self.resized(),
                     Ok(Watched::Closed | Watched::Ended) | Err(_) => self.quit("/quit".into()),
                 },
                 recv(from_net) -> event => match event {
@@ -453,6 +453,14 @@ impl Ui {
         }
     }
 
+    /// The terminal's size changed: the screen is redrawn at the new size.
+    fn resized(&mut self) {
+        let (rows, cols) = raw::size();
+        self.sync_bottom();
+        let out = self.screen.resize(rows, cols, &self.bottom);
+        self.out(out);
+    }
+
     /// Ctrl-Z: erases the bottom area, stops until continued, then redraws
     /// the whole screen (the shell used it meanwhile).
     fn suspend(&mut self) {
@@ -463,10 +471,7 @@ impl Ui {
         {
             log::warn!("could not suspend: {error}");
         }
-        let (rows, cols) = raw::size();
-        self.sync_bottom();
-        let out = self.screen.resize(rows, cols, &self.bottom);
-        self.out(out);
+        self.resized();
     }
 
     fn send(&mut self, request: ToNet) {
