@@ -13,7 +13,8 @@
 //!   parsed server lines on a channel.
 //! - [`client`]: `chat-client`. Pure parts (typed input, rendering, session
 //!   state, backoff, completion) and two front ends: plain (one line per event)
-//!   and terminal (rustyline), over one network thread that reconnects.
+//!   and terminal (its own line editor in raw mode), over one network thread
+//!   that reconnects.
 //! - [`tls`]: TLS for every link: the server's certificate, the client's ways
 //!   to trust it (roots, a pinned fingerprint, trust on first use), and one
 //!   rustls connection shared by a reader and a writer thread.

@@ -26,6 +26,13 @@ struct Args {
     /// stdin line is the name).
     #[arg(long)]
     name: Option<String>,
+    /// No terminal bell for mentions and private messages (as NO_BELL set
+    /// and not empty).
+    #[arg(long)]
+    no_bell: bool,
+    /// Ask before sending a paste of more lines than this.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    paste_max_lines: usize,
     #[command(flatten)]
     tls: TlsFlags,
     #[command(flatten)]
@@ -53,6 +60,8 @@ fn main() -> ExitCode {
         credentials: args.login.credentials(),
         name: args.name,
         colour: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+        bell: !args.no_bell && std::env::var_os("NO_BELL").is_none_or(|value| value.is_empty()),
+        paste_max_lines: args.paste_max_lines,
     };
     match client::run(&config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,6 +49,19 @@ pub enum Input {
     Refused(String),
 }
 
+/// The line `line` would go out as, if it is longer than `max` bytes (the
+/// server's limit, line ending not counted): the refusal to show. The line is
+/// not sent; in terminal mode it stays on the input line to be shortened.
+pub fn too_long(line: &str, max: usize) -> Option<String> {
+    let bytes = line.len();
+    (bytes > max).then(|| {
+        format!(
+            "line-too-long: {bytes} bytes, and a line holds at most {max}; not sent. Shorten it by {} bytes (Ctrl-W deletes a word, Ctrl-U the line)",
+            bytes - max
+        )
+    })
+}
+
 /// Reads one typed line (without its line ending).
 pub fn parse_input(line: &str) -> Input {
     if line.chars().any(is_forbidden_char) {
@@ -166,5 +179,12 @@ mod tests {
             refused("the line holds a control character and was not sent"),
         );
         check("tab\tok", send("tab\tok"));
+    }
+
+    #[test]
+    fn too_long_lines_say_by_how_much() {
+        assert_eq!(too_long("abcd", 4), None);
+        let refusal = too_long("abcdé", 4).unwrap();
+        assert!(refusal.starts_with("line-too-long: 6 bytes, and a line holds at most 4; not sent. Shorten it by 2 bytes"), "{refusal}");
     }
 }

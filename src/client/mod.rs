@@ -2,10 +2,16 @@
 //!
 //! Pure parts, each tested on its own:
 //! - [`input`]: a typed line understood (send it, quit, `/help`, refuse it).
+//! - [`keys`]: terminal bytes made keys (escape sequences, bracketed paste).
+//! - [`line`]: the input line's editing, history and completion.
+//! - [`screen`]: what terminal mode draws: wrapped messages above a bottom
+//!   area (waiting lines, a status, the input line) that is redrawn whole.
+//! - [`echo`]: the lines sent and not yet answered by the server, paced.
 //! - [`render`]: one thing to show made into a display line (time, colour,
 //!   markers; control characters stripped).
 //! - [`session`]: what a server line means for the user; online names; what
 //!   was missed while away.
+//! - [`attention`]: which lines ring the bell or count as unread.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
 //! - [`flags`]: the TLS and login flags any connecting binary can flatten in,
@@ -17,17 +23,25 @@
 //! - [`net`]: the network thread: sends typed lines, shows server lines,
 //!   reconnects in terminal mode.
 //! - [`plain`]: plain mode (stdin or stdout not a terminal): one line per event.
-//! - [`terminal`]: terminal mode: a rustyline prompt that messages never garble.
+//! - [`terminal`]: terminal mode: an input line that messages never garble
+//!   and that never loses a key.
+//! - [`raw`]: the terminal's raw mode, size, and the threads watching it.
 //!
 //! [`run`] picks the mode and returns how the client ended.
 
+pub mod attention;
 pub mod backoff;
 pub mod complete;
+pub mod echo;
 pub mod flags;
 pub mod input;
+pub mod keys;
+pub mod line;
 pub mod net;
 pub mod plain;
+pub mod raw;
 pub mod render;
+pub mod screen;
 pub mod secure;
 pub mod session;
 pub mod terminal;
@@ -58,6 +72,10 @@ pub struct Config {
     /// Colour in terminal mode (off when `NO_COLOR` is set). Plain mode never
     /// uses colour.
     pub colour: bool,
+    /// Terminal mode rings the bell for a mention or a private message.
+    pub bell: bool,
+    /// Terminal mode asks before sending a paste of more lines than this.
+    pub paste_max_lines: usize,
 }
 
 /// Why the client stopped other than by the user quitting. Each maps to an
@@ -93,9 +111,6 @@ pub enum ClientError {
     /// Plain mode without `--name` and stdin ended before a name line (exit 1).
     #[error("no name given: pass --name NAME or write the name as the first line")]
     NoName,
-    /// The line editor failed (exit 1).
-    #[error("terminal: {0}")]
-    Terminal(#[from] rustyline::error::ReadlineError),
     /// TLS could not be set up, or the server is not trusted (exit 1).
     #[error("{0}")]
     Tls(String),
@@ -105,6 +120,18 @@ pub enum ClientError {
     /// Starting a thread or another local I/O failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
+}
+
+impl Config {
+    /// The longest line the server takes, in bytes without the line ending:
+    /// 4095 over TCP (the protocol's 4096 with the LF), 1200 over UDP.
+    pub fn max_line(&self) -> usize {
+        if self.udp {
+            crate::udp::MAX_DATAGRAM_LINE
+        } else {
+            crate::protocol::DEFAULT_MAX_CLIENT_LINE - 1
+        }
+    }
 }
 
 impl ClientError {

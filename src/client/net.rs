@@ -21,12 +21,15 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, select};
 use parking_lot::Mutex;
 
 use super::ClientError;
+use super::attention::{Attention, attention};
 use super::backoff::backoff_delay;
-use super::render::{Renderer, View};
+use super::echo::Outgoing;
+use super::render::{Renderer, Replay, View, count};
+use super::screen::WAITING_SHOWN;
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use crate::conn::{Connection, Event};
-use crate::protocol::ServerLine;
+use crate::protocol::{ServerLine, name_key};
 
 pub use super::secure::CONNECT_TIMEOUT;
 /// How long the server may take to accept or refuse a name.
@@ -43,11 +46,16 @@ pub enum ToNet {
     Quit(String),
 }
 
-/// Where display lines go: stdout in plain mode, the line editor's external
-/// printer in terminal mode.
+/// Where display lines go: stdout in plain mode, the terminal's screen in
+/// terminal mode.
 pub trait Sink: Send {
-    /// Shows one line (given without its line ending).
-    fn show(&mut self, line: String);
+    /// Shows one line (given without its line ending), asking for this much
+    /// of the user's attention.
+    fn show(&mut self, line: String, attention: Attention);
+    /// The user's messages sent and not stored yet: the oldest few as
+    /// display lines (at most [`WAITING_SHOWN`]), and how many there are in
+    /// all. Terminal mode shows them under the messages until stored.
+    fn waiting(&mut self, _oldest: Vec<String>, _total: usize) {}
 }
 
 /// The online names, shared with tab completion. The lock guards only this
@@ -106,6 +114,8 @@ pub struct Net<S, Tz> {
     pub names: SharedNames,
     /// `Some` to reconnect when the connection is lost (terminal mode).
     pub reconnect: Option<Target>,
+    /// Lines queued and sent, until the server answers them.
+    pub outgoing: Outgoing,
 }
 
 impl<S, Tz> Net<S, Tz>
@@ -123,13 +133,12 @@ where
         let mut bye_reason = None;
         loop {
             match self.next_step(&from_ui, &bye_deadline) {
-                Step::Typed(Some(ToNet::Send(line))) => self.send(&line),
+                Step::Typed(Some(ToNet::Send(line))) => {
+                    self.outgoing.push(line);
+                    self.pump();
+                }
                 Step::Typed(quit) => {
-                    let line = match quit {
-                        Some(ToNet::Quit(line)) => line,
-                        _ => "/quit".to_owned(),
-                    };
-                    self.send(&line);
+                    self.send_quit(quit);
                     (quitting, from_ui) = (true, crossbeam_channel::never());
                     bye_deadline = crossbeam_channel::at(Instant::now() + BYE_TIMEOUT);
                 }
@@ -137,7 +146,7 @@ where
                     if let ServerLine::Bye { reason } = &line {
                         bye_reason = Some(reason.clone());
                     }
-                    self.show_line(&line);
+                    self.server_line(&line);
                 }
                 Step::Server(Event::Malformed { line, error }) => {
                     log::warn!("ignored a malformed server line ({error}): {line:?}");
@@ -157,6 +166,33 @@ where
         }
     }
 
+    /// Sends what is still queued, in order, then the `/quit` (or the line
+    /// the user quit with).
+    fn send_quit(&mut self, quit: Option<ToNet>) {
+        let line = match quit {
+            Some(ToNet::Quit(line)) => line,
+            _ => "/quit".to_owned(),
+        };
+        for queued in self.outgoing.drain_all() {
+            self.send(&queued);
+        }
+        self.send(&line);
+    }
+
+    /// Shows a server line; if it answers one of ours, the next may go.
+    fn server_line(&mut self, line: &ServerLine) {
+        let me = self.target_name();
+        let answered = self.outgoing.answered(line, &me);
+        if answered.is_some() {
+            self.pump();
+        }
+        self.show_line(line);
+        if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
+            // Say which line the server refused: it is not stored.
+            self.show(&View::Notice(format!("not stored: {}", refused.line)));
+        }
+    }
+
     fn next_step(&self, from_ui: &Receiver<ToNet>, bye_deadline: &Receiver<Instant>) -> Step {
         select! {
             recv(from_ui) -> request => Step::Typed(request.ok()),
@@ -166,8 +202,38 @@ where
     }
 
     fn show(&mut self, view: &View) {
+        let today = chrono::Utc::now().with_timezone(self.renderer.zone());
+        self.renderer.set_today(today.date_naive());
         let line = self.renderer.render(view);
-        self.sink.show(line);
+        let attention = attention(view, &self.target_name());
+        self.sink.show(line, attention);
+    }
+
+    /// The name this client is registered as.
+    fn target_name(&self) -> String {
+        self.renderer.me().to_owned()
+    }
+
+    /// Sends what the window lets through, and shows what still waits.
+    fn pump(&mut self) {
+        while let Some(line) = self.outgoing.next_to_send() {
+            self.send(&line);
+        }
+        self.show_waiting();
+    }
+
+    fn show_waiting(&mut self) {
+        let waiting = self.outgoing.waiting().map(|w| match &w.shown {
+            Some(to) => View::Waiting {
+                to: to.clone(),
+                text: w.text.clone(),
+            },
+            None => View::Notice(w.line.clone()),
+        });
+        let total = self.outgoing.waiting().count();
+        let oldest = waiting.take(WAITING_SHOWN);
+        let lines = oldest.map(|view| self.renderer.render(&view)).collect();
+        self.sink.waiting(lines, total);
     }
 
     fn send(&mut self, line: &str) {
@@ -176,6 +242,7 @@ where
             // A line the connection refused to send (too long for UDP): the
             // user is told, as for a line the client refuses itself.
             Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                self.outgoing.not_sent(line);
                 self.show(&View::Error(error.to_string()));
             }
             // Otherwise the socket is gone; the reader thread reports that
@@ -185,14 +252,41 @@ where
     }
 
     fn show_line(&mut self, line: &ServerLine) {
+        let catching_up = self.session.catching_up();
         for view in self.session.handle(line) {
+            if let View::Message {
+                from,
+                text,
+                replay: Replay::Missed,
+                ..
+            } = &view
+                && name_key(from) == name_key(self.renderer.me())
+            {
+                self.outgoing.stored(text);
+            }
             self.show(&view);
+        }
+        if catching_up && !self.session.catching_up() {
+            self.replay_settled();
         }
         let online = self.session.online();
         let mut names = self.names.lock();
         if names.as_slice() != online {
             *names = online.to_vec();
         }
+    }
+
+    /// The replay after a reconnect is over: our messages that were not in it
+    /// were not stored, and go again before anything typed since.
+    fn replay_settled(&mut self) {
+        let again = self.outgoing.resend_unconfirmed();
+        if again > 0 {
+            let lines = count(again as u64, "line");
+            self.show(&View::Notice(format!(
+                "{lines} sent as the connection was lost had not been stored: sending again"
+            )));
+        }
+        self.pump();
     }
 
     /// Reconnects with backoff, or gives the ending when there is no target or
@@ -207,7 +301,14 @@ where
         };
         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
         self.show(&View::Notice(format!("connection lost{why}")));
-        let mut queued = Vec::new();
+        // Room messages on their way are checked against the replay once
+        // back; other lines cannot be.
+        for line in self.outgoing.lost() {
+            self.show(&View::Notice(format!(
+                "sent as the connection was lost, maybe not received: {line}"
+            )));
+        }
+        self.show_waiting();
         let mut attempt = 0;
         loop {
             let delay = backoff_delay(attempt);
@@ -216,7 +317,7 @@ where
                 "reconnecting in {} s",
                 delay.as_secs()
             )));
-            self.wait_gathering(Instant::now() + delay, from_ui, &mut queued)?;
+            self.wait_gathering(Instant::now() + delay, from_ui)?;
             match register_again(&mut target) {
                 Ok((conn, online)) => {
                     self.conn = conn;
@@ -226,7 +327,7 @@ where
                     )));
                     let history = self.session.reconnected();
                     self.send(&history);
-                    queued.iter().for_each(|line| self.send(line));
+                    self.pump();
                     return Ok(());
                 }
                 Err(error) => self.show(&View::Notice(format!("reconnect failed: {error}"))),
@@ -234,12 +335,11 @@ where
         }
     }
 
-    /// Waits until `deadline`, keeping typed lines in `queued`; a quit ends it.
+    /// Waits until `deadline`, queueing typed lines; a quit ends it.
     fn wait_gathering(
         &mut self,
         deadline: Instant,
         from_ui: &Receiver<ToNet>,
-        queued: &mut Vec<String>,
     ) -> Result<(), Ending> {
         loop {
             match from_ui.recv_deadline(deadline) {
@@ -247,7 +347,8 @@ where
                     self.show(&View::Notice(
                         "not connected: the line will be sent once back".into(),
                     ));
-                    queued.push(line);
+                    self.outgoing.push(line);
+                    self.show_waiting();
                 }
                 Ok(ToNet::Quit(_)) | Err(RecvTimeoutError::Disconnected) => {
                     return Err(Ending::Quit);

@@ -18,7 +18,8 @@ use std::thread;
 use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::input::{HELP, Input, parse_input};
+use super::attention::Attention;
+use super::input::{HELP, Input, parse_input, too_long};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
 use super::render::{Renderer, View};
 use super::secure::Endpoint;
@@ -31,7 +32,7 @@ use crate::conn::ConnError;
 pub struct StdoutSink;
 
 impl Sink for StdoutSink {
-    fn show(&mut self, line: String) {
+    fn show(&mut self, line: String, _: Attention) {
         let mut out = io::stdout().lock();
         // A closed stdout is not worth stopping the chat for; the server side
         // still ends the session normally.
@@ -70,7 +71,7 @@ fn run_session(
         .map_err(|error| refused(&asked, error))?;
     let renderer = Renderer::new(&name, false, Local);
     let joined = View::Notice(format!("joined as {name} ({online} online)"));
-    StdoutSink.show(renderer.render(&joined));
+    StdoutSink.show(renderer.render(&joined), Attention::None);
 
     let (to_net, from_ui) = crossbeam_channel::bounded(64);
     let (done_tx, done) = crossbeam_channel::bounded::<()>(1);
@@ -81,6 +82,7 @@ fn run_session(
         sink: StdoutSink,
         names: Default::default(),
         reconnect: None,
+        outgoing: Default::default(),
     };
     let net_thread = thread::Builder::new()
         .name("chat-net".into())
@@ -89,7 +91,7 @@ fn run_session(
             drop(done_tx);
             ending
         })?;
-    forward_typed(typed, &to_net, &done, &renderer);
+    forward_typed(typed, &to_net, &done, &renderer, config.max_line());
     drop(to_net);
     let ending = net_thread
         .join()
@@ -118,7 +120,9 @@ fn forward_typed(
     to_net: &Sender<ToNet>,
     done: &Receiver<()>,
     renderer: &Renderer<Local>,
+    max_line: usize,
 ) {
+    let show = |view: View| StdoutSink.show(renderer.render(&view), Attention::None);
     loop {
         let line = select! {
             recv(typed) -> line => line,
@@ -129,18 +133,23 @@ fn forward_typed(
             return;
         };
         let request = match parse_input(&line) {
-            Input::Send(line) => ToNet::Send(line),
+            Input::Send(line) => match too_long(&line, max_line) {
+                Some(refusal) => {
+                    show(View::Error(refusal));
+                    continue;
+                }
+                None => ToNet::Send(line),
+            },
             Input::Quit(line) => {
                 let _ = to_net.send(ToNet::Quit(line));
                 return;
             }
             Input::Help => {
-                let help = HELP.iter().map(|h| View::Notice((*h).into()));
-                help.for_each(|view| StdoutSink.show(renderer.render(&view)));
+                HELP.iter().for_each(|h| show(View::Notice((*h).into())));
                 continue;
             }
             Input::Refused(text) => {
-                StdoutSink.show(renderer.render(&View::Error(text)));
+                show(View::Error(text));
                 continue;
             }
             Input::Clear | Input::Nothing => continue,

@@ -8,11 +8,14 @@
 //! that came from the network is stripped of control characters here, so nothing
 //! a user sends can reach another user's terminal as an escape sequence.
 //!
+//! A message from another day than today shows its date, `[11-21 09:30]`;
+//! the driver says which day is today ([`Renderer::set_today`]).
+//!
 //! Pure: it never prints and never reads the clock or the environment.
 
 use std::fmt::Display;
 
-use chrono::TimeZone;
+use chrono::{NaiveDate, TimeZone};
 
 use super::input::ACTION_PREFIX;
 use crate::protocol::frame::is_forbidden_char;
@@ -59,6 +62,9 @@ pub enum View {
     Notice(String),
     /// Something went wrong: a server `ERROR` or a line the client refused.
     Error(String),
+    /// One of our own messages, sent and not yet stored by the server: to
+    /// the room (`to` is `None`) or to one user.
+    Waiting { to: Option<String>, text: String },
 }
 
 /// Name colours: ANSI foreground codes, picked by [`name_colour`]. Red is left
@@ -82,6 +88,16 @@ pub fn name_colour(name: &str) -> u8 {
         hash = hash.wrapping_mul(0x0100_0193);
     }
     NAME_COLOURS[(hash >> 16) as usize % NAME_COLOURS.len()]
+}
+
+/// `1 message`, `2 messages`: a count and its noun, the plural with an `s`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Removes control characters (C0 but TAB, DEL, C1) and turns TAB into a space.
@@ -112,6 +128,7 @@ pub struct Renderer<Tz> {
     me: String,
     colour: bool,
     zone: Tz,
+    today: Option<NaiveDate>,
 }
 
 impl<Tz> Renderer<Tz>
@@ -126,7 +143,24 @@ where
             me: me.to_owned(),
             colour,
             zone,
+            today: None,
         }
+    }
+
+    /// The user this renderer is for.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// The zone times are shown in.
+    pub fn zone(&self) -> &Tz {
+        &self.zone
+    }
+
+    /// Today's date in the renderer's zone: messages of other days show
+    /// their date. Until set, every message shows only its time.
+    pub fn set_today(&mut self, today: NaiveDate) {
+        self.today = Some(today);
     }
 
     /// The line for `view`, without a line ending.
@@ -150,7 +184,20 @@ where
             ),
             View::Notice(text) => format!("{} {}", self.paint(BOLD, "***"), clean(text)),
             View::Error(text) => self.paint(RED, &format!("!!! {}", clean(text))),
+            View::Waiting { to, text } => self.waiting(to.as_deref(), text),
         }
+    }
+
+    /// `[--:--]` where the server's time will be: not stored yet.
+    fn waiting(&self, to: Option<&str>, text: &str) -> String {
+        let line = match to {
+            None => {
+                let plain = Renderer::new(&self.me, false, self.zone.clone());
+                format!("[--:--] {}", plain.message_body(&self.me, text))
+            }
+            Some(to) => format!("[--:--] [msg to {}] {}", clean(to), clean(text)),
+        };
+        self.paint(DIM, &line)
     }
 
     fn message(&self, ts: &Timestamp, from: &str, text: &str, replay: Replay) -> String {
@@ -205,7 +252,12 @@ where
     }
 
     fn time(&self, ts: &Timestamp) -> String {
-        format!("[{}]", ts.with_timezone(&self.zone).format("%H:%M"))
+        let local = ts.with_timezone(&self.zone);
+        let format = match self.today {
+            Some(today) if local.date_naive() != today => "%m-%d %H:%M",
+            _ => "%H:%M",
+        };
+        format!("[{}]", local.format(format))
     }
 
     fn name(&self, name: &str) -> String {
@@ -364,6 +416,54 @@ mod tests {
         let renderer = Renderer::new("alice", false, paris);
         let line = renderer.render(&message("bob", "hi", Replay::Live));
         assert_eq!(line, "[10:30] <bob> hi");
+    }
+
+    #[test]
+    fn other_days_show_their_date() {
+        let mut renderer = Renderer::new("alice", false, Utc);
+        let check = |renderer: &Renderer<Utc>, expected: &str| {
+            assert_eq!(
+                renderer.render(&message("bob", "hi", Replay::Live)),
+                expected
+            );
+        };
+        check(&renderer, "[09:30] <bob> hi");
+        renderer.set_today(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        check(&renderer, "[09:30] <bob> hi");
+        renderer.set_today(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        check(&renderer, "[11-21 09:30] <bob> hi");
+    }
+
+    #[test]
+    fn waiting_lines() {
+        check(
+            View::Waiting {
+                to: None,
+                text: "hi".into(),
+            },
+            "[--:--] <alice> hi",
+        );
+        check(
+            View::Waiting {
+                to: None,
+                text: "/me waves".into(),
+            },
+            "[--:--] * alice waves",
+        );
+        check(
+            View::Waiting {
+                to: Some("bob".into()),
+                text: "psst".into(),
+            },
+            "[--:--] [msg to bob] psst",
+        );
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0u64, "message"), "0 messages");
+        assert_eq!(count(1u64, "message"), "1 message");
+        assert_eq!(count(2u64, "line"), "2 lines");
     }
 
     #[test]

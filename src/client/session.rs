@@ -10,7 +10,7 @@
 //!
 //! Sans-IO: it never touches a socket, a terminal or the clock.
 
-use super::render::{Replay, View};
+use super::render::{Replay, View, count as counted};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine, name_key};
 
@@ -71,6 +71,11 @@ impl Session {
     /// The names online, as last told by the server.
     pub fn online(&self) -> &[String] {
         &self.online
+    }
+
+    /// Whether a replay after a reconnect is still coming.
+    pub fn catching_up(&self) -> bool {
+        self.catch_up != CatchUp::Off
     }
 
     /// Call once registered again after a lost connection; send the line it
@@ -172,7 +177,10 @@ impl Session {
     fn history_end(&mut self, count: u64) -> Vec<View> {
         match self.catch_up {
             CatchUp::Off if count == 0 => Vec::new(),
-            CatchUp::Off => vec![View::Notice(format!("end of history ({count} messages)"))],
+            CatchUp::Off => vec![View::Notice(format!(
+                "end of history ({})",
+                counted(count, "message")
+            ))],
             CatchUp::SkipJoinHistory(mut missed) => {
                 if missed.join_newest < missed.after && missed.join_newest.is_some() {
                     // Ids restarted: everything the server has now is new.
@@ -184,7 +192,8 @@ impl Session {
             }
             CatchUp::ShowMissed(_, shown) => {
                 self.catch_up = CatchUp::Off;
-                vec![View::Notice(format!("{shown} messages missed while away"))]
+                let missed = counted(shown, "message");
+                vec![View::Notice(format!("{missed} missed while away"))]
             }
         }
     }
@@ -277,7 +286,7 @@ mod tests {
             &[&msg("HISTORY", 1, "bob", "old"), "HISTORY-END 1"],
             &[
                 "[09:30] [history] <bob> old",
-                "*** end of history (1 messages)",
+                "*** end of history (1 message)",
             ],
         );
         check(&["HISTORY-END 0"], &[]);
@@ -342,7 +351,7 @@ mod tests {
             "[09:30] [missed] <carol> missed 2",
             "*** 2 messages missed while away",
             "[09:30] [history] <carol> asked for later",
-            "*** end of history (1 messages)",
+            "*** end of history (1 message)",
         ];
         assert_eq!(shown, expected);
     }
@@ -399,7 +408,7 @@ mod tests {
             shown,
             [
                 "[09:30] [missed] <bob> first",
-                "*** 1 messages missed while away"
+                "*** 1 message missed while away"
             ]
         );
     }

@@ -1,135 +1,110 @@
-//! Terminal mode: a prompt at the bottom that incoming messages never garble.
+//! Terminal mode: an input line at the bottom that incoming messages never
+//! garble, and that never loses a key.
 //!
-//! The calling thread owns the terminal through rustyline: it asks for a name
-//! until the server accepts one, then reads lines and hands them to the
-//! `chat-net` thread ([`Net`]), which prints through rustyline's external
-//! printer so the half-typed line is redrawn below each message. Every printed
-//! message ends with a newline. The network thread never exits the process: a
-//! lost connection is reconnected there with backoff while the user keeps
-//! typing, and only the user ends the session (`/quit`, `{exit}`, Ctrl-D, or
-//! Ctrl-C twice in a row; one Ctrl-C clears the line).
+//! The calling thread owns the terminal (raw mode, [`super::raw`]) and is the
+//! only one writing to it. It asks for a name until the server accepts one,
+//! then runs [`Ui`]: bytes from `chat-keys` become keys ([`KeyDecoder`]) and
+//! edits ([`LineEditor`]); typed lines go to the `chat-net` thread ([`Net`]),
+//! whose display lines come back on a channel and are drawn by [`Screen`]
+//! above the bottom area. Every byte read is kept until it is a key, so lines
+//! typed ahead or pasted all arrive, in order.
+//!
+//! A paste of several lines sends each as a message (past
+//! `paste_max_lines`, after asking once). A line the client refuses (too
+//! long, unknown command) stays on the input line. Messages from others ring
+//! the bell when they mention the user or are private (unless `bell` is off)
+//! and count as unread in the window title until the next key.
+//!
+//! The network thread never exits the process: a lost connection is
+//! reconnected there while the user keeps typing; only the user ends the
+//! session (`/quit`, `{exit}`, Ctrl-D, or Ctrl-C twice in a row).
 
-use std::borrow::Cow;
 use std::thread;
+use std::time::Duration;
 
 use chrono::Local;
-use crossbeam_channel::Sender;
-use rustyline::completion::Completer;
-use rustyline::error::ReadlineError;
-use rustyline::highlight::Highlighter;
-use rustyline::hint::Hinter;
-use rustyline::history::DefaultHistory;
-use rustyline::validate::Validator;
-use rustyline::{CompletionType, Context, Editor, ExternalPrinter, Helper};
+use crossbeam_channel::{Receiver, Sender, select};
 
-use super::complete::complete;
-use super::input::{HELP, Input, parse_input};
+use super::attention::Attention;
+use super::input::{HELP, Input, parse_input, too_long};
+use super::keys::{Key, KeyDecoder};
+use super::line::{Edit, LineEditor};
 use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
-use super::render::{Renderer, View};
+use super::raw::{self, RawMode, Watched, Watchers};
+use super::render::{Renderer, View, count};
+use super::screen::{Bottom, Screen};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::{ConnError, Connection};
 
-/// Tab completion of commands and online names for rustyline.
-struct ChatHelper {
-    names: SharedNames,
+/// How long a lone ESC waits for the rest of a sequence.
+const ESC_WAIT: Duration = Duration::from_millis(30);
+
+/// What the network thread hands the screen.
+enum FromNet {
+    Show(String, Attention),
+    Waiting(Vec<String>, usize),
 }
 
-impl Completer for ChatHelper {
-    type Candidate = String;
+/// Hands network lines to the terminal's thread.
+struct ChannelSink(Sender<FromNet>);
 
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<String>)> {
-        let names = self.names.lock().clone();
-        Ok(complete(line, pos, &names))
+impl Sink for ChannelSink {
+    fn show(&mut self, line: String, attention: Attention) {
+        let _ = self.0.send(FromNet::Show(line, attention));
     }
-}
 
-impl Hinter for ChatHelper {
-    type Hint = String;
-}
-
-impl Highlighter for ChatHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
-        &'s self,
-        prompt: &'p str,
-        _default: bool,
-    ) -> Cow<'b, str> {
-        Cow::Borrowed(prompt)
-    }
-}
-
-impl Validator for ChatHelper {}
-
-impl Helper for ChatHelper {}
-
-type ChatEditor = Editor<ChatHelper, DefaultHistory>;
-
-/// Shows network lines through rustyline's external printer, which redraws
-/// the prompt and the half-typed line below them.
-struct PrinterSink<P>(P);
-
-impl<P: ExternalPrinter + Send> Sink for PrinterSink<P> {
-    fn show(&mut self, line: String) {
-        // The newline keeps the redrawn prompt off the message's row.
-        if let Err(error) = self.0.print(format!("{line}\n")) {
-            log::warn!("could not print a message: {error}");
-        }
+    fn waiting(&mut self, oldest: Vec<String>, total: usize) {
+        let _ = self.0.send(FromNet::Waiting(oldest, total));
     }
 }
 
 /// Runs terminal mode until the user quits.
 pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
-    let names = SharedNames::default();
-    let editor_config = rustyline::Config::builder()
-        .auto_add_history(true)
-        .completion_type(CompletionType::List)
-        .build();
-    let mut editor = ChatEditor::with_config(editor_config)?;
-    editor.set_helper(Some(ChatHelper {
-        names: names.clone(),
-    }));
+    let raw_mode = RawMode::enter()?;
+    let (rows, cols) = raw::size();
+    let mut ui = Ui::new(config, Screen::new(rows, cols));
     let mut conn = net::connect(&endpoint)?;
     let mut credentials = config.credentials.clone();
     let joining = Joining {
         endpoint: &endpoint,
         credentials: &mut credentials,
     };
-    let Some((name, online)) = join(&mut editor, &mut conn, config, joining)? else {
+    let joined = join(&mut ui, &mut conn, config, joining, raw_mode)?;
+    let Some((name, online, raw_mode)) = joined else {
+        ui.finish();
         return Ok(());
     };
     let renderer = Renderer::new(&name, config.colour, Local);
-    println!(
-        "{}",
-        renderer.render(&View::Notice(format!(
-            "joined as {name} ({online} online); /help lists the commands"
-        )))
-    );
+    ui.start_session(&name, &renderer, online);
+    let (from_net_tx, from_net) = crossbeam_channel::unbounded();
+    let names = SharedNames::default();
     let net = Net {
         conn,
         session: Session::new(),
-        renderer: renderer.clone(),
-        sink: PrinterSink(editor.create_external_printer()?),
-        names,
+        renderer,
+        sink: ChannelSink(from_net_tx),
+        names: names.clone(),
         reconnect: Some(Target {
             endpoint,
-            name: name.clone(),
+            name,
             credentials,
         }),
+        outgoing: Default::default(),
     };
-    let (to_net, from_ui) = crossbeam_channel::bounded(64);
+    let (to_net, from_ui) = crossbeam_channel::unbounded();
     let net_thread = thread::Builder::new()
         .name("chat-net".into())
         .spawn(move || net.run(from_ui))?;
-    let result = read_lines(&mut editor, &renderer, &to_net, &format!("[{name}] "));
-    drop(to_net);
+    let (watchers, watched) = Watchers::start()?;
+    ui.names = names;
+    ui.raw_mode = Some(raw_mode);
+    ui.run(&watched, &from_net, to_net);
+    watchers.stop();
     let _ = net_thread.join();
-    result
+    ui.finish();
+    Ok(())
 }
 
 /// Where and how the client joins.
@@ -139,87 +114,382 @@ struct Joining<'a> {
 }
 
 /// Registers, asking for a name until the server accepts one. `None` when the
-/// user gave up (Ctrl-D or Ctrl-C at the name prompt).
+/// user gave up (Ctrl-D or Ctrl-C at the name prompt). Raw mode is paused
+/// while registering, for a password prompt, and resumed after.
 fn join(
-    editor: &mut ChatEditor,
+    ui: &mut Ui,
     conn: &mut Connection,
     config: &Config,
     joining: Joining<'_>,
-) -> Result<Option<(String, u64)>, ClientError> {
+    raw_mode: RawMode,
+) -> Result<Option<(String, u64, RawMode)>, ClientError> {
     let plain = Renderer::new("", config.colour, Local);
     let mut name = match &config.name {
         Some(name) => name.clone(),
-        None => match ask_name(editor)? {
+        None => match ui.ask("your name: ")? {
             Some(name) => name,
             None => return Ok(None),
         },
     };
     loop {
+        let erased = ui.screen.erase_bottom();
+        ui.out(erased);
+        raw_mode.pause()?;
         let joined = joining
             .credentials
-            .join(conn, joining.endpoint, &name, REGISTER_TIMEOUT)?;
-        match joined {
-            Ok(joined) => return Ok(Some(joined)),
+            .join(conn, joining.endpoint, &name, REGISTER_TIMEOUT);
+        raw_mode.resume()?;
+        match joined? {
+            Ok((name, online)) => return Ok(Some((name, online, raw_mode))),
             Err(ConnError::Refused { code, text }) => {
                 let refusal = View::Error(format!("{}: {text}", code.as_str()));
-                println!("{}", plain.render(&refusal));
+                ui.print(&plain.render(&refusal));
             }
             Err(other) => return Err(ClientError::Join(other)),
         }
-        name = match ask_name(editor)? {
+        name = match ui.ask("your name: ")? {
             Some(name) => name,
             None => return Ok(None),
         };
     }
 }
 
-fn ask_name(editor: &mut ChatEditor) -> Result<Option<String>, ClientError> {
-    match editor.readline("your name: ") {
-        Ok(name) => Ok(Some(name.trim().to_owned())),
-        Err(ReadlineError::Eof | ReadlineError::Interrupted) => Ok(None),
-        Err(error) => Err(error.into()),
-    }
+/// The terminal's side of a session. See the module docs.
+struct Ui {
+    editor: LineEditor,
+    decoder: KeyDecoder,
+    /// Keys decoded and not handled yet (after a name was typed, say).
+    keys: Vec<Key>,
+    screen: Screen,
+    bottom: Bottom,
+    /// A long paste, waiting for the user's yes or no.
+    confirm: Option<Vec<String>>,
+    /// Keys that came while the question was asked, to handle after it.
+    held: Vec<Key>,
+    /// Lines pasted with the name, to send once joined.
+    held_lines: Vec<String>,
+    /// Raw mode, once the session runs (for Ctrl-Z).
+    raw_mode: Option<RawMode>,
+    names: SharedNames,
+    to_net: Option<Sender<ToNet>>,
+    interrupted: bool,
+    unread: usize,
+    title: String,
+    bell: bool,
+    paste_max_lines: usize,
+    max_line: usize,
+    renderer: Renderer<Local>,
 }
 
-/// The input loop: reads lines until the user quits.
-fn read_lines(
-    editor: &mut ChatEditor,
-    renderer: &Renderer<Local>,
-    to_net: &Sender<ToNet>,
-    prompt: &str,
-) -> Result<(), ClientError> {
-    let show = |view: View| println!("{}", renderer.render(&view));
-    // Quitting hands the /quit to the network thread, which waits for BYE.
-    let quit = |line: &str| -> Result<(), ClientError> {
-        let _ = to_net.send(ToNet::Quit(line.into()));
-        Ok(())
-    };
-    let mut interrupted = false;
-    loop {
-        let line = match editor.readline(prompt) {
-            Ok(line) => line,
-            Err(ReadlineError::Interrupted) if interrupted => return quit("/quit"),
-            Err(ReadlineError::Interrupted) => {
-                interrupted = true;
-                show(View::Notice("line cleared; Ctrl-C again quits".into()));
-                continue;
+impl Ui {
+    fn new(config: &Config, screen: Screen) -> Ui {
+        Ui {
+            editor: LineEditor::default(),
+            decoder: KeyDecoder::default(),
+            keys: Vec::new(),
+            screen,
+            bottom: Bottom::default(),
+            confirm: None,
+            held: Vec::new(),
+            held_lines: Vec::new(),
+            raw_mode: None,
+            names: SharedNames::default(),
+            to_net: None,
+            interrupted: false,
+            unread: 0,
+            title: String::new(),
+            bell: config.bell,
+            paste_max_lines: config.paste_max_lines,
+            max_line: config.max_line(),
+            renderer: Renderer::new("", config.colour, Local),
+        }
+    }
+
+    fn out(&mut self, text: String) {
+        if let Err(error) = raw::write_now(&text) {
+            log::warn!("could not write to the terminal: {error}");
+        }
+    }
+
+    fn show(&mut self, view: View) {
+        let line = self.renderer.render(&view);
+        self.print(&line);
+    }
+
+    fn print(&mut self, line: &str) {
+        self.sync_bottom();
+        let out = self.screen.print(line, &self.bottom);
+        self.out(out);
+    }
+
+    fn redraw(&mut self) {
+        self.sync_bottom();
+        let out = self.screen.redraw(&self.bottom);
+        self.out(out);
+    }
+
+    /// The bottom area as the editor and the questions have it now.
+    fn sync_bottom(&mut self) {
+        let (chars, cursor) = self.editor.chars_and_cursor();
+        self.bottom.chars = chars.to_vec();
+        self.bottom.cursor = cursor;
+        self.bottom.status = self.status();
+    }
+
+    /// A question waiting for an answer, or how far a line is over the limit.
+    fn status(&self) -> Option<String> {
+        if let Some(lines) = &self.confirm {
+            let pasted = count(lines.len() as u64, "pasted line");
+            return Some(format!("*** send {pasted}? y sends them, n drops them"));
+        }
+        let bytes = self.editor.line().len();
+        (bytes > self.max_line).then(|| {
+            format!(
+                "!!! {bytes} bytes: {} over the {}-byte limit, not sendable yet",
+                bytes - self.max_line,
+                self.max_line
+            )
+        })
+    }
+
+    /// Asks for one line (the name) before the session starts.
+    fn ask(&mut self, prompt: &str) -> Result<Option<String>, ClientError> {
+        self.bottom.prompt = prompt.to_owned();
+        self.redraw();
+        loop {
+            if self.keys.is_empty() {
+                let wait = self.decoder.is_waiting().then_some(ESC_WAIT);
+                match raw::read_stdin(wait)? {
+                    Some(bytes) if bytes.is_empty() => return Ok(None),
+                    Some(bytes) => self.keys = self.decoder.feed(&bytes),
+                    None => self.keys = self.decoder.flush(),
+                }
             }
-            Err(ReadlineError::Eof) => return quit("/quit"),
-            Err(error) => {
-                quit("/quit")?;
-                return Err(error.into());
+            while !self.keys.is_empty() {
+                let key = self.keys.remove(0);
+                match self.editor.handle(key, &[]) {
+                    Edit::Submit(line) => {
+                        self.print(&format!("{prompt}{line}"));
+                        return Ok(Some(line.trim().to_owned()));
+                    }
+                    Edit::Paste(mut lines) => {
+                        // The first line is the name; the rest are sent
+                        // once joined.
+                        let name = lines.remove(0);
+                        self.held_lines.extend(lines);
+                        return Ok(Some(name.trim().to_owned()));
+                    }
+                    Edit::Eof | Edit::Interrupt => return Ok(None),
+                    _ => self.redraw(),
+                }
+            }
+        }
+    }
+
+    fn start_session(&mut self, name: &str, renderer: &Renderer<Local>, online: u64) {
+        self.bottom.prompt = format!("[{name}] ");
+        self.title = format!("{name} - chat-client");
+        self.set_title();
+        self.renderer = renderer.clone();
+        let joined = format!("joined as {name} ({online} online); /help lists the commands");
+        self.show(View::Notice(joined));
+    }
+
+    fn set_title(&mut self) {
+        let title = match self.unread {
+            0 => self.title.clone(),
+            n => format!("({n}) {}", self.title),
+        };
+        self.out(format!("\x1b]2;{title}\x07"));
+    }
+
+    /// Runs until the user quit and the network thread is done.
+    fn run(
+        &mut self,
+        watched: &Receiver<Watched>,
+        from_net: &Receiver<FromNet>,
+        to_net: Sender<ToNet>,
+    ) {
+        self.to_net = Some(to_net);
+        let lines = std::mem::take(&mut self.held_lines);
+        lines.iter().for_each(|line| self.submit(line, false));
+        let pending = std::mem::take(&mut self.keys);
+        pending.into_iter().for_each(|key| self.key(key));
+        // A resize while joining went unwatched.
+        if raw::size() != self.screen.size() {
+            self.resized();
+        }
+        self.redraw();
+        loop {
+            let wait = if self.decoder.is_waiting() {
+                ESC_WAIT
+            } else {
+                Duration::from_secs(3600)
+            };
+            select! {
+                recv(watched) -> event => match event {
+                    Ok(Watched::Bytes(bytes)) => {
+                        let keys = self.decoder.feed(&bytes);
+                        keys.into_iter().for_each(|key| self.key(key));
+                        self.redraw();
+                    }
+                    Ok(Watched::Resized) => self.resized(),
+                    Ok(Watched::Closed | Watched::Ended) | Err(_) => self.quit("/quit".into()),
+                },
+                recv(from_net) -> event => match event {
+                    Ok(event) => self.network_event(event),
+                    Err(_) => return,
+                },
+                default(wait) => {
+                    let keys = self.decoder.flush();
+                    keys.into_iter().for_each(|key| self.key(key));
+                    self.redraw();
+                }
+            }
+        }
+    }
+
+    fn network_event(&mut self, event: FromNet) {
+        match event {
+            FromNet::Show(line, attention) => {
+                if attention >= Attention::Unread {
+                    self.unread += 1;
+                    self.set_title();
+                }
+                if attention == Attention::Bell && self.bell {
+                    self.out("\x07".into());
+                }
+                self.print(&line);
+            }
+            FromNet::Waiting(oldest, total) => {
+                (self.bottom.waiting, self.bottom.waiting_total) = (oldest, total);
+                self.redraw();
+            }
+        }
+    }
+
+    fn key(&mut self, key: Key) {
+        if self.to_net.is_none() {
+            return; // quitting: keys no longer matter
+        }
+        if self.unread > 0 {
+            self.unread = 0;
+            self.set_title();
+        }
+        if let Some(lines) = self.confirm.take() {
+            return self.answer_paste(key, lines);
+        }
+        if key == Key::Ctrl('z') {
+            return self.suspend();
+        }
+        let is_interrupt = key == Key::Ctrl('c');
+        let names = self.names.lock().clone();
+        let edit = self.editor.handle(key, &names);
+        let interrupted = std::mem::replace(&mut self.interrupted, false);
+        match edit {
+            Edit::Nothing | Edit::Redraw => {}
+            Edit::Submit(line) => self.submit(&line, true),
+            Edit::Paste(lines) if lines.len() > self.paste_max_lines => self.confirm = Some(lines),
+            Edit::Paste(lines) => lines.iter().for_each(|line| self.submit(line, false)),
+            Edit::Choices(choices) => self.show(View::Notice(choices.join("  "))),
+            Edit::Interrupt if interrupted && is_interrupt => self.quit("/quit".into()),
+            Edit::Interrupt => {
+                self.interrupted = true;
+                self.show(View::Notice("line cleared; Ctrl-C again quits".into()));
+            }
+            Edit::Eof => self.quit("/quit".into()),
+            Edit::ClearScreen => {
+                let out = self.screen.clear(&self.bottom);
+                self.out(out);
+            }
+        }
+    }
+
+    /// The answer to "send N pasted lines?". Any other key (a character, a
+    /// second paste) is kept and handled once the question is answered.
+    fn answer_paste(&mut self, key: Key, lines: Vec<String>) {
+        match key {
+            Key::Char('y' | 'Y') => {
+                lines.iter().for_each(|line| self.submit(line, false));
+            }
+            Key::Char('n' | 'N') | Key::Esc | Key::Ctrl('c') => {
+                let lines = count(lines.len() as u64, "line");
+                self.show(View::Notice(format!("paste of {lines} not sent")));
+            }
+            other => {
+                self.confirm = Some(lines);
+                self.held.push(other);
+                return;
+            }
+        }
+        let held = std::mem::take(&mut self.held);
+        held.into_iter().for_each(|key| self.key(key));
+    }
+
+    /// One typed (or pasted) line: sent, done here, or refused. A refused
+    /// typed line goes back on the input line.
+    fn submit(&mut self, line: &str, typed: bool) {
+        let refused = |ui: &mut Ui, text: String| {
+            ui.show(View::Error(text));
+            if typed {
+                ui.editor.restore(line);
             }
         };
-        interrupted = false;
-        match parse_input(&line) {
-            Input::Send(line) => {
-                let _ = to_net.send(ToNet::Send(line));
+        match parse_input(line) {
+            Input::Send(wire) => match too_long(&wire, self.max_line) {
+                Some(refusal) => refused(self, refusal),
+                None => self.send(ToNet::Send(wire)),
+            },
+            Input::Quit(wire) => self.quit(wire),
+            Input::Help => HELP
+                .iter()
+                .for_each(|h| self.show(View::Notice((*h).into()))),
+            Input::Clear => {
+                let out = self.screen.clear(&self.bottom);
+                self.out(out);
             }
-            Input::Quit(line) => return quit(&line),
-            Input::Help => HELP.iter().for_each(|h| show(View::Notice((*h).into()))),
-            Input::Clear => editor.clear_screen()?,
-            Input::Refused(text) => show(View::Error(text)),
+            Input::Refused(text) => refused(self, text),
             Input::Nothing => {}
         }
+    }
+
+    /// The terminal's size changed: the screen is redrawn at the new size.
+    fn resized(&mut self) {
+        let (rows, cols) = raw::size();
+        self.sync_bottom();
+        let out = self.screen.resize(rows, cols, &self.bottom);
+        self.out(out);
+    }
+
+    /// Ctrl-Z: erases the bottom area, stops until continued, then redraws
+    /// the whole screen (the shell used it meanwhile).
+    fn suspend(&mut self) {
+        let erased = self.screen.erase_bottom();
+        self.out(erased);
+        if let Some(raw_mode) = &self.raw_mode
+            && let Err(error) = raw_mode.suspend()
+        {
+            log::warn!("could not suspend: {error}");
+        }
+        self.resized();
+    }
+
+    fn send(&mut self, request: ToNet) {
+        if let Some(to_net) = &self.to_net {
+            let _ = to_net.send(request);
+        }
+    }
+
+    fn quit(&mut self, line: String) {
+        self.send(ToNet::Quit(line));
+        self.to_net = None;
+    }
+
+    /// Erases the bottom area, leaving the cursor on a fresh row, and gives
+    /// the terminal back.
+    fn finish(&mut self) {
+        let out = self.screen.erase_bottom();
+        self.out(out);
+        self.raw_mode = None;
     }
 }

@@ -14,7 +14,7 @@ pub enum NameError {
     #[error("a name has at most 32 characters")]
     TooLong,
     /// The name did not start with an ASCII letter.
-    #[error("a name starts with a letter")]
+    #[error("a name starts with an ASCII letter (a-z or A-Z)")]
     BadStart,
     /// The name held something other than ASCII letters, digits, `_` and `-`.
     #[error("a name holds only ASCII letters, digits, '_' and '-'")]

@@ -4,12 +4,14 @@
 //! A [`Peer`] is another user talking to the server through the library's
 //! `Connection`: it makes events for the client to show and sees what the
 //! client sent. [`PlainClient`] runs the binary with pipes (plain mode); the
-//! `pty` module runs it in a pseudo-terminal. The `udp` module has its own
+//! `pty` module runs it in a pseudo-terminal, and `typing` uses that to
+//! check that nothing typed or pasted is lost. The `udp` module has its own
 //! scripted fake server, as the real one does not serve UDP yet. Nothing here sleeps to
 //! synchronise: every wait is for a line or screen content, with a deadline.
 
 mod plain;
 pub(crate) mod pty;
+mod typing;
 mod udp;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -17,7 +17,7 @@ fn client_plain_mode_prints_server_events() {
     alice.expect_line_where("history", |l| {
         l.ends_with(" [history] <bob> before alice came")
     });
-    alice.expect_line("*** end of history (1 messages)");
+    alice.expect_line("*** end of history (1 message)");
 
     bob.send("hi alice");
     let ServerLine::Msg { ts, .. } =
@@ -160,4 +160,32 @@ fn client_connection_refused_exits_1_saying_where_it_tried() {
         stderr.contains("--host") && stderr.contains("--port"),
         "{stderr}"
     );
+}
+
+#[test]
+fn client_plain_mode_refuses_an_over_long_line_before_sending() {
+    let server = start_server();
+    let bob = Peer::join(server.addr, "bob");
+    let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
+    alice.expect_line("*** joined as alice (2 online)");
+    alice.type_line(&"x".repeat(4095));
+    alice.type_line(&"y".repeat(4096));
+    alice.type_line("short");
+    alice.expect_line_where("the refusal", |l| {
+        l.starts_with("!!! line-too-long: 4096 bytes, and a line holds at most 4095; not sent.")
+    });
+    assert_eq!(bob.next_msg_from("alice"), "x".repeat(4095));
+    assert_eq!(bob.next_msg_from("alice"), "short");
+    alice.close_stdin();
+    let (code, stderr) = alice.wait_exit();
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(
+        !alice
+            .seen
+            .iter()
+            .any(|l| l.contains("ERROR") || l.starts_with("!!! line-too-long: 4097")),
+        "{:#?}",
+        alice.seen
+    );
+    server.stop();
 }

@@ -10,24 +10,28 @@ use std::time::Instant;
 use chatroom::protocol::ServerLine;
 use chatroom::server::{Config, DataDir, Server, Storage};
 use crossbeam_channel::Receiver;
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 use super::{CLIENT, DEADLINE, Peer, start_server};
 use crate::support::TestServer;
 
-const ROWS: u16 = 24;
-const COLS: u16 = 80;
+pub(crate) const ROWS: u16 = 24;
+pub(crate) const COLS: u16 = 80;
 
 /// The client running in a pty, and the screen it draws.
 pub(crate) struct Terminal {
     parser: vt100::Parser,
     output: Receiver<Vec<u8>>,
     keyboard: Box<dyn Write + Send>,
+    master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
+    /// Every byte the client wrote so far (bells and titles are not on the
+    /// screen).
+    pub(crate) written: Vec<u8>,
 }
 
 impl Terminal {
-    fn start(addr: SocketAddr, name: &str) -> Terminal {
+    pub(crate) fn start(addr: SocketAddr, name: &str) -> Terminal {
         Terminal::start_with(addr, &["--name", name], &[])
     }
 
@@ -64,7 +68,6 @@ impl Terminal {
         thread::Builder::new()
             .name("pty-output".into())
             .spawn(move || {
-                let _master = pair.master; // keeps the pty open while reading
                 let mut buffer = [0u8; 4096];
                 while let Ok(n @ 1..) = reader.read(&mut buffer) {
                     if tx.send(buffer[..n].to_vec()).is_err() {
@@ -81,8 +84,62 @@ impl Terminal {
             ),
             output,
             keyboard,
+            master: pair.master,
             child,
+            written: Vec::new(),
         }
+    }
+
+    /// Resizes the screen read as tmux does, re-wrapping its lines to the new
+    /// width (rows the terminal wrapped are joined first), then the pty (the
+    /// client gets `SIGWINCH`). Lines below the cursor's are dropped.
+    pub(crate) fn resize(&mut self, rows: u16, cols: u16) {
+        let mut parser = vt100::Parser::new(
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
+            0,
+        );
+        let (lines, cursor_line, cursor_at) = self.logical_lines();
+        for (i, line) in lines.iter().enumerate() {
+            if i == cursor_line {
+                let (before, after) = line.split_at(cursor_at.min(line.len()));
+                parser.process(before.as_bytes());
+                let (row, col) = parser.screen().cursor_position();
+                parser.process(after.as_bytes());
+                let gap = cursor_at.saturating_sub(line.len());
+                parser.process(format!("\x1b[{};{}H", row + 1, col as usize + 1 + gap).as_bytes());
+                break;
+            }
+            parser.process(format!("{line}\r\n").as_bytes());
+        }
+        self.parser = parser;
+        let size = PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        self.master.resize(size).expect("resize the pty");
+    }
+
+    /// The screen's lines with wrapped rows joined (ASCII only), the line the
+    /// cursor is on and its column in that line.
+    fn logical_lines(&self) -> (Vec<String>, usize, usize) {
+        let screen = self.parser.screen();
+        let (_, cols) = screen.size();
+        let (cursor_row, cursor_col) = screen.cursor_position();
+        let (mut lines, mut current) = (Vec::new(), String::new());
+        let (mut cursor_line, mut cursor_at) = (0, 0);
+        for (row, text) in screen.rows(0, cols.get()).enumerate() {
+            if row == usize::from(cursor_row) {
+                (cursor_line, cursor_at) = (lines.len(), current.len() + usize::from(cursor_col));
+            }
+            current.push_str(&text);
+            if !screen.row_wrapped(row as u16) {
+                lines.push(std::mem::take(&mut current));
+            }
+        }
+        (lines, cursor_line, cursor_at)
     }
 
     pub(crate) fn type_keys(&mut self, keys: &str) {
@@ -91,7 +148,8 @@ impl Terminal {
     }
 
     pub(crate) fn rows(&self) -> Vec<String> {
-        self.parser.screen().rows(0, COLS).collect()
+        let (_, cols) = self.parser.screen().size();
+        self.parser.screen().rows(0, cols.get()).collect()
     }
 
     /// Feeds output to the screen until `done` holds for it. Answers the
@@ -103,6 +161,7 @@ impl Terminal {
                 panic!("screen never showed {what}:\n{}", self.rows().join("\n"));
             };
             self.parser.process(&bytes);
+            self.written.extend_from_slice(&bytes);
             if bytes.windows(4).any(|w| w == b"\x1b[6n") {
                 let (row, col) = self.parser.screen().cursor_position();
                 self.type_keys(&format!("\x1b[{};{}R", row + 1, col + 1));
@@ -117,7 +176,10 @@ impl Terminal {
         let deadline = Instant::now() + DEADLINE;
         loop {
             match self.output.recv_deadline(deadline) {
-                Ok(bytes) => self.parser.process(&bytes),
+                Ok(bytes) => {
+                    self.parser.process(&bytes);
+                    self.written.extend_from_slice(&bytes);
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     panic!("the client did not exit:\n{}", self.rows().join("\n"))
@@ -125,6 +187,18 @@ impl Terminal {
             }
         }
         self.child.wait().expect("wait for the client")
+    }
+}
+
+impl Terminal {
+    /// Sends `signal` (as `kill` names it) to the client.
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.process_id().expect("the client's pid");
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid}");
     }
 }
 
@@ -137,12 +211,12 @@ impl Drop for Terminal {
 
 /// The last row with something on it: the input line, before the screen is
 /// full.
-fn last_used_row(rows: &[String]) -> &str {
+pub(crate) fn last_used_row(rows: &[String]) -> &str {
     let used = rows.iter().rev().find(|r| !r.trim().is_empty());
     used.map(|r| r.trim_end()).unwrap_or_default()
 }
 
-fn last_row(rows: &[String]) -> &str {
+pub(crate) fn last_row(rows: &[String]) -> &str {
     rows.last()
         .map(String::as_str)
         .unwrap_or_default()
@@ -232,7 +306,7 @@ fn client_reconnects_keeping_the_typed_line_and_shows_what_was_missed() {
 
     term.wait_until("the missed message, then the kept input line", |rows| {
         rows.iter()
-            .any(|r| r.trim_end() == "*** 1 messages missed while away")
+            .any(|r| r.trim_end() == "*** 1 message missed while away")
             && last_used_row(rows) == "[alice] half typ"
     });
     let rows = term.rows();

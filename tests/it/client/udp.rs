@@ -351,7 +351,8 @@ fn udp_chat_client_plain_mode_over_the_fake_server() {
         fake.send_data(seq, line);
     }
     alice.expect_line("*** joined as alice (1 online)");
-    alice.expect_line("[09:30] <bob> hi alice");
+    // A message of another day shows its date.
+    alice.expect_line("[11-21 09:30] <bob> hi alice");
     alice.type_line("hello bob");
     assert_eq!(fake.expect_data(), (2, "hello bob".to_owned()));
     fake.ack(2, Some(2));
