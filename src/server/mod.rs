@@ -21,6 +21,8 @@
 mod accept;
 mod account_lookup;
 pub mod accounts;
+mod admission;
+pub mod capacity;
 mod flood;
 mod history;
 mod http_log;
@@ -97,6 +99,9 @@ pub struct Config {
     pub require_login: bool,
     /// A UDP client heard from not once in this long is dropped.
     pub udp_idle_timeout: Duration,
+    /// The machine's limits the capacity is worked out from; `None` reads
+    /// them from the system at start (see `capacity.rs`).
+    pub machine_limits: Option<capacity::MachineLimits>,
 }
 
 impl Default for Config {
@@ -117,6 +122,7 @@ impl Default for Config {
             accounts: None,
             require_login: false,
             udp_idle_timeout: crate::udp::IDLE_TIMEOUT,
+            machine_limits: None,
         }
     }
 }
@@ -249,6 +255,8 @@ pub(crate) struct Shared {
     pub(crate) login_throttle: Mutex<LoginThrottle>,
     /// Bounds the password checks running at once (see `login.rs`).
     pub(crate) password_checks: CheckSlots,
+    /// Writes plain clients' queues whose sockets are backed up.
+    pub(crate) flusher: outbox::FlusherHandle,
 }
 
 impl Shared {

@@ -31,7 +31,7 @@ use std::io::{self, IoSlice};
 
 use socket2::SockRef;
 
-use super::{Chunk, Holder, Inbox, State, Waker};
+use super::{Chunk, Direct, FlusherHandle, Holder, Inbox, State, Waker};
 use crate::server::shared_stream::SharedStream;
 
 /// Chunks written by one `sendmsg`, at most: Linux's `IOV_MAX`. A JOIN storm
@@ -48,10 +48,11 @@ const KEEP_SLOTS: usize = 64;
 
 impl Inbox {
     /// Lets producers write this client's queue to `stream` without blocking,
-    /// through a [`DirectWriter`]. Called by the writer thread of a plain TCP
-    /// connection before it first takes a batch.
-    pub(crate) fn allow_direct_writes(&self, stream: SharedStream) {
-        let _ = self.queue.direct.set(stream);
+    /// through a [`DirectWriter`], and has `flusher` write what the socket
+    /// does not take at once. For a plain TCP connection, before its session
+    /// starts: the session has no writer thread until it ends.
+    pub(crate) fn allow_direct_writes(&self, stream: SharedStream, flusher: FlusherHandle) {
+        let _ = self.queue.direct.set(Direct { stream, flusher });
     }
 }
 
@@ -67,7 +68,7 @@ impl DirectWriter {
     /// Writes what `waker`'s queue holds if its socket takes it now, and
     /// otherwise (or for what it did not take) wakes the writer thread.
     pub(crate) fn write_or_wake(&mut self, waker: Waker) {
-        let Some(stream) = waker.queue.direct.get() else {
+        let Some(Direct { stream, .. }) = waker.queue.direct.get() else {
             return waker.wake();
         };
         {
@@ -84,21 +85,13 @@ impl DirectWriter {
         let mut state = waker.queue.lock();
         state.holder = Holder::Nobody;
         put_back_unwritten(&mut state, &mut self.taken, written.unwrap_or(0));
-        let writer = if !state.chunks.is_empty() || state.producers == 0 {
-            state.writer.clone()
-        } else {
-            None
-        };
-        drop(state);
-        if let Some(writer) = writer {
-            writer.unpark();
-        }
+        waker.queue.hand_on(state);
     }
 }
 
 /// Moves chunks from the front of the queue into `taken`, as many as one
 /// `sendmsg` writes.
-fn take_front(state: &mut State, taken: &mut VecDeque<Chunk>) {
+pub(super) fn take_front(state: &mut State, taken: &mut VecDeque<Chunk>) {
     debug_assert!(taken.is_empty());
     let mut bytes = 0;
     while let Some(chunk) = state.chunks.front()
@@ -112,26 +105,34 @@ fn take_front(state: &mut State, taken: &mut VecDeque<Chunk>) {
 }
 
 /// Puts what was not written back at the front of the queue, in order, and
-/// empties `taken`. A queue that is discarding keeps nothing.
-fn put_back_unwritten(state: &mut State, taken: &mut VecDeque<Chunk>, mut written: usize) {
+/// empties `taken`. A queue that is discarding keeps only the rest of a line
+/// cut short.
+pub(super) fn put_back_unwritten(
+    state: &mut State,
+    taken: &mut VecDeque<Chunk>,
+    mut written: usize,
+) {
+    // Nothing written: the front is still what it was, a whole line or not.
+    let any_written = written > 0;
     while let Some(chunk) = taken.front()
         && written >= chunk.len()
     {
         written -= chunk.len();
         taken.pop_front();
     }
-    if written > 0
-        && let Some(partly) = taken.pop_front()
-    {
+    let cut_short = written > 0;
+    if cut_short && let Some(partly) = taken.pop_front() {
         taken.push_front(Chunk::from(&partly[written..]));
-    }
-    if state.discarding {
-        taken.clear();
-        return;
     }
     while let Some(chunk) = taken.pop_back() {
         state.bytes += chunk.len();
         state.chunks.push_front(chunk);
+    }
+    if any_written {
+        state.tail_first = cut_short;
+    }
+    if state.discarding {
+        state.discard();
     }
     if state.chunks.is_empty() && state.chunks.capacity() > KEEP_SLOTS {
         state.chunks = VecDeque::new();
@@ -139,7 +140,7 @@ fn put_back_unwritten(state: &mut State, taken: &mut VecDeque<Chunk>, mut writte
 }
 
 /// One non-blocking `send` of the chunks; how many bytes the socket took.
-fn send_now(stream: &SharedStream, chunks: &VecDeque<Chunk>) -> io::Result<usize> {
+pub(super) fn send_now(stream: &SharedStream, chunks: &VecDeque<Chunk>) -> io::Result<usize> {
     let socket = SockRef::from(&**stream);
     let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
     if chunks.len() == 1 {

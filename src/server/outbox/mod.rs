@@ -32,6 +32,7 @@
 //! too.
 
 mod direct;
+mod flusher;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -41,6 +42,7 @@ use std::time::Instant;
 use super::shared_stream::SharedStream;
 
 pub(crate) use direct::DirectWriter;
+pub(crate) use flusher::{Flusher, FlusherHandle, WRITE_TIMEOUT};
 
 /// One or more encoded lines, LF included, shared between recipients.
 pub(crate) type Chunk = Arc<[u8]>;
@@ -61,9 +63,16 @@ struct Queue {
     state: Mutex<State>,
     max_lines: usize,
     max_bytes: usize,
-    /// The client's socket, once its writer lets producers write to it
+    /// The client's socket, when producers and the flusher write to it
     /// without blocking (plain TCP only; see `direct.rs`).
-    direct: OnceLock<SharedStream>,
+    direct: OnceLock<Direct>,
+}
+
+/// How a plain TCP client's queue is written while its session runs.
+struct Direct {
+    stream: SharedStream,
+    /// Where a queue with lines left over goes (see `flusher.rs`).
+    flusher: FlusherHandle,
 }
 
 impl Queue {
@@ -71,6 +80,26 @@ impl Queue {
     /// thread that panicked holding it poisons nothing.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Called with the lock by a holder that has just let go of the queue:
+    /// wakes whoever carries on. Lines left, or no producer left, wake the
+    /// writer if there is one (a TLS or UDP writer thread, or the session of
+    /// a plain client that has ended); otherwise lines left go to the
+    /// flusher.
+    fn hand_on(self: &Arc<Queue>, state: MutexGuard<'_, State>) {
+        debug_assert_eq!(state.holder, Holder::Nobody);
+        let pending = !state.chunks.is_empty();
+        let writer = match pending || state.producers == 0 {
+            true => state.writer.clone(),
+            false => None,
+        };
+        drop(state);
+        match (writer, self.direct.get()) {
+            (Some(writer), _) => writer.unpark(),
+            (None, Some(direct)) if pending => direct.flusher.submit(self.clone()),
+            (None, _) => {}
+        }
     }
 }
 
@@ -81,6 +110,10 @@ struct State {
     /// Offers are accepted and dropped: the writer has gone, or the client is
     /// being evicted and its backlog thrown away.
     discarding: bool,
+    /// The front chunk is the rest of a line a non-blocking write cut short.
+    /// Discarding keeps it, so the client never gets half a line before its
+    /// `BYE`.
+    tail_first: bool,
     /// Who is writing chunks taken from this queue to the socket. Whoever
     /// takes chunks becomes the holder and stays it until they are written or
     /// put back, so lines reach the socket in queue order.
@@ -90,14 +123,36 @@ struct State {
     writer: Option<Thread>,
 }
 
+impl State {
+    /// Drops what is queued, but for the rest of a line already partly
+    /// written, and everything offered from now on.
+    fn discard(&mut self) {
+        self.discarding = true;
+        let tail = match self.tail_first {
+            true => self.chunks.pop_front(),
+            false => None,
+        };
+        self.bytes = tail.as_ref().map_or(0, |tail| tail.len());
+        self.chunks = tail.into_iter().collect();
+    }
+
+    /// Discarding, with no rest of a line left to write: whoever holds the
+    /// queue can let go without waiting for the socket.
+    fn only_discarded_lines(&self) -> bool {
+        self.discarding && !self.tail_first
+    }
+}
+
 /// Who holds the right to write to the socket; see [`State::holder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
     Nobody,
-    /// The writer thread, from taking a batch until it asks for the next.
+    /// The writer, from taking a batch until it asks for the next.
     Writer,
     /// A producer writing without blocking (`direct.rs`).
     Producer,
+    /// The flusher thread, while the socket is backed up (`flusher.rs`).
+    Flusher,
 }
 
 /// A queue holding at most `max_lines` chunks and, unless it is empty, at most
@@ -109,6 +164,7 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
         bytes: 0,
         producers: 1,
         discarding: false,
+        tail_first: false,
         holder: Holder::Nobody,
         writer: None,
     };
@@ -136,9 +192,14 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
+    /// Wakes the writer; for a plain client without one (its session is
+    /// running), has the flusher write the queue.
     pub(crate) fn wake(self) {
         if let Some(writer) = self.writer {
-            writer.unpark();
+            return writer.unpark();
+        }
+        if let Some(direct) = self.queue.direct.get() {
+            direct.flusher.submit(self.queue.clone());
         }
     }
 }
@@ -197,9 +258,14 @@ impl Outbox {
     /// last producer has gone.
     pub(crate) fn discard(&self) {
         let mut state = self.queue.lock();
-        state.discarding = true;
-        state.chunks = VecDeque::new();
-        state.bytes = 0;
+        state.discard();
+        let flushing = state.holder == Holder::Flusher;
+        drop(state);
+        if flushing && let Some(direct) = self.queue.direct.get() {
+            // It holds the queue until the socket takes more, which a client
+            // too far behind may never do: have it let go now.
+            direct.flusher.submit(self.queue.clone());
+        }
     }
 }
 
@@ -281,6 +347,7 @@ impl Inbox {
             if !state.chunks.is_empty() {
                 std::mem::swap(&mut state.chunks, batch);
                 state.bytes = 0;
+                state.tail_first = false;
                 state.holder = Holder::Writer;
                 return Some(Received::Chunks);
             }

@@ -63,7 +63,7 @@ fn pair() -> (SharedStream, TcpStream) {
 fn direct_outbox() -> (Outbox, Inbox, TcpStream) {
     let (server, client) = pair();
     let (out, inbox) = outbox(1000, 1 << 20);
-    inbox.allow_direct_writes(server);
+    inbox.allow_direct_writes(server, FlusherHandle::new().unwrap());
     (out, inbox, client)
 }
 
@@ -115,7 +115,7 @@ fn while_the_writer_holds_the_queue_producers_leave_lines_to_it() {
 #[test]
 fn what_the_socket_does_not_take_is_left_for_the_writer_in_order() {
     let (out, inbox, mut client) = direct_outbox();
-    let socket = SockRef::from(&**inbox.queue.direct.get().unwrap());
+    let socket = SockRef::from(&*inbox.queue.direct.get().unwrap().stream);
     socket.set_send_buffer_size(4096).unwrap();
     SockRef::from(&client).set_recv_buffer_size(4096).unwrap();
     let lines: Vec<Chunk> = (0..200)
