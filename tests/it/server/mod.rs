@@ -3,6 +3,7 @@
 
 mod history;
 mod hostile;
+mod limits;
 mod load;
 mod names;
 mod process;
