@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::direct::{put_back_unwritten, send_now, take_front};
+use super::direct::{MAX_SLICES, put_back_unwritten, send_now, take_front};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::{Chunk, Direct, Holder, Queue};
@@ -245,10 +245,10 @@ fn flush(queue: &Arc<Queue>, taken: &mut VecDeque<Chunk>, held: bool) -> Flushed
                 queue.hand_on(state);
                 return Flushed::Done;
             }
-            take_front(&mut state, taken);
+            take_front(&mut state, taken, MAX_SLICES);
         }
         let wanted: usize = taken.iter().map(|chunk| chunk.len()).sum();
-        let sent = send_now(socket, taken);
+        let sent = send_now::<MAX_SLICES>(socket, taken);
         let mut state = queue.lock();
         put_back_unwritten(&mut state, taken, *sent.as_ref().unwrap_or(&0));
         match sent {

@@ -193,13 +193,14 @@ pub(crate) struct Waker {
 
 impl Waker {
     /// Wakes the writer; for a plain client without one (its session is
-    /// running), has the flusher write the queue.
+    /// running), writes what the socket takes at once from this thread and
+    /// has the flusher write the rest.
     pub(crate) fn wake(self) {
         if let Some(writer) = self.writer {
             return writer.unpark();
         }
         if let Some(direct) = self.queue.direct.get() {
-            direct.flusher.submit(self.queue.clone());
+            direct::write_few(&self.queue, direct);
         }
     }
 }

@@ -28,7 +28,7 @@ fn what_was_not_written_goes_back_in_order() {
         }
         let mut state = out.queue.lock();
         let mut taken = VecDeque::new();
-        take_front(&mut state, &mut taken);
+        take_front(&mut state, &mut taken, MAX_SLICES);
         assert_eq!(taken.len(), 4);
         state.chunks.push_back(chunk("offered meanwhile"));
         state.bytes += "offered meanwhile".len();
@@ -99,7 +99,8 @@ fn a_producer_writes_the_queue_with_no_writer_thread() {
 #[test]
 fn while_the_writer_holds_the_queue_producers_leave_lines_to_it() {
     let (out, inbox, client) = direct_outbox();
-    assert!(out.offer(&chunk("first\n")));
+    // Queued without a wake: the writer finds it.
+    let _unwoken = out.offer_deferred(&chunk("first\n")).unwrap();
     let mut batch = VecDeque::new();
     assert!(inbox.recv_batch(&mut batch), "the writer takes the first");
     let waker = out.offer_deferred(&chunk("second\n")).unwrap().unwrap();
@@ -207,4 +208,11 @@ fn an_evicted_client_held_by_the_flusher_is_let_go_at_a_line_end() {
     );
     assert_eq!(got, all[..got.len()]);
     flusher.stop();
+}
+
+#[test]
+fn an_offer_from_any_thread_is_written_at_once_with_no_writer_or_flusher() {
+    let (out, _inbox, mut client) = direct_outbox();
+    assert!(out.offer(&chunk("PONG now\n")));
+    assert_eq!(read_exactly(&mut client, 9), b"PONG now\n");
 }
