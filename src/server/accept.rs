@@ -7,7 +7,6 @@
 //! happens on the session's threads) never holds up anyone else's
 //! connection.
 
-use std::fs::File;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Weak};
@@ -18,10 +17,11 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
+use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
 use super::admission::{self, ThreadBudget};
-use super::capacity::{Capacity, Limit, MachineLimits};
+use super::capacity::{Capacity, MachineLimits};
 use super::history::{self, Request, StoredMessage};
 use super::outbox::{self, Flusher, FlusherHandle, outbox};
 use super::registry::{ClientId, Control, Limits, Refusal, Registry};
@@ -270,82 +270,6 @@ impl Prepared {
         Ok(())
     }
 }
-
-/// An acceptor thread's body: accepts until shutdown, handing each socket on.
-fn accept_loop(
-    listener: TcpListener,
-    tls: Option<Arc<ServerConfig>>,
-    accepted: Sender<Accepted>,
-    shutdown: Shutdown,
-) {
-    let mut reserve = open_reserve();
-    loop {
-        let incoming = listener.accept();
-        if shutdown.is_triggered() {
-            return;
-        }
-        match incoming {
-            Ok((stream, _)) => {
-                if accepted.send(Accepted::Tcp(stream, tls.clone())).is_err() {
-                    return;
-                }
-            }
-            Err(error) if out_of_descriptors(&error) => {
-                refuse_without_descriptor(&listener, &mut reserve, &error);
-            }
-            Err(error) => {
-                log::warn!("accept failed: {error}");
-                thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
-}
-
-/// A descriptor kept open so that, out of descriptors, the acceptor can
-/// still take a connection off the backlog to tell it `BYE :server full`
-/// (otherwise it would stay there, and `accept` would fail at once, forever).
-fn open_reserve() -> Option<File> {
-    File::open("/dev/null").ok()
-}
-
-fn out_of_descriptors(error: &std::io::Error) -> bool {
-    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-}
-
-/// Frees the reserve descriptor, accepts the waiting connection with it,
-/// tells it the server is full and closes it, then takes the reserve back.
-/// With no reserve to spare it waits a moment for connections to end
-/// rather than spin on a failing `accept`.
-fn refuse_without_descriptor(
-    listener: &TcpListener,
-    reserve: &mut Option<File>,
-    error: &std::io::Error,
-) {
-    let how = match error.raw_os_error() {
-        Some(libc::ENFILE) => "the machine's open-file table (fs.file-max) is full",
-        _ => Limit::OpenFiles.how_to_raise(),
-    };
-    if reserve.take().is_some()
-        && let Ok((mut stream, peer)) = listener.accept()
-    {
-        let _ = stream.set_nonblocking(true);
-        let _ = stream.write_all(
-            ServerLine::Bye {
-                reason: FULL.into(),
-            }
-            .encode()
-            .as_bytes(),
-        );
-        log::warn!("{peer}: refused: {FULL}: out of descriptors ({error}); {how}");
-    }
-    *reserve = open_reserve();
-    if reserve.is_none() {
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The `BYE` reason for a connection refused at a limit.
-const FULL: &str = "server full";
 
 /// What admitting a connection needs besides the shared state.
 struct Admitting<'a> {

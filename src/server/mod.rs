@@ -19,6 +19,7 @@
 //! history thread.
 
 mod accept;
+mod acceptor;
 mod account_lookup;
 pub mod accounts;
 mod admission;
