@@ -100,3 +100,24 @@ fn a_small_mapping_budget_is_kept_to() {
     });
     assert!(eventually_admitted, "a thread given back is used again");
 }
+
+#[test]
+fn check_prints_the_capacity_and_each_limit() {
+    let output = under_file_limit(200, &["--check", "--max-clients", "1000"])
+        .output()
+        .expect("run chat-server --check");
+    assert!(output.status.success());
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        report.starts_with("capacity: 136 clients (open files"),
+        "{report}"
+    );
+    for limit in [
+        "vm.max_map_count",
+        "kernel.pid_max",
+        "pids.max",
+        "ulimit -n 65536",
+    ] {
+        assert!(report.contains(limit), "{limit} missing: {report}");
+    }
+}
