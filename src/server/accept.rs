@@ -204,9 +204,10 @@ impl Prepared {
             {
                 Ok(thread) => acceptors.push(thread),
                 Err(error) => {
-                    // Stop the acceptors already running before giving up.
+                    // Stop the threads already running before giving up.
                     shutdown.trigger();
                     acceptors.into_iter().for_each(|a| drop(a.join()));
+                    flusher.stop();
                     return Err(error.into());
                 }
             }
@@ -217,6 +218,7 @@ impl Prepared {
                 Err(error) => {
                     shutdown.trigger();
                     acceptors.into_iter().for_each(|a| drop(a.join()));
+                    flusher.stop();
                     return Err(error.into());
                 }
             },
