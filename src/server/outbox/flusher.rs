@@ -40,6 +40,10 @@ use super::{Chunk, Direct, Holder, Queue};
 
 /// A socket that takes nothing for this long is given up on.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// While it holds queues, the thread looks at each at least this often, so
+/// that it lets go of an evicted client's soon (`Outbox::discard`, which
+/// runs under the registry lock, does not wake it).
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// Hands queues to the `flusher` thread. Cheap to clone.
 #[derive(Clone)]
@@ -185,8 +189,8 @@ fn run(handle: &FlusherHandle) {
     }
 }
 
-/// Waits in `poll` until a held socket takes more, a queue is submitted (or
-/// one it holds discarded: see `Outbox::discard`) or
+/// Waits in `poll` until a held socket takes more, a queue is submitted, at
+/// most [`RECHECK`] while it holds any (one may have been discarded), or
 /// the earliest give-up time comes. Sets `ready[i]` when the socket of
 /// `backlogs[i]` may take more (or has failed).
 fn wait(handle: &FlusherHandle, backlogs: &[Backlog], ready: &mut Vec<bool>) {
@@ -203,8 +207,8 @@ fn wait(handle: &FlusherHandle, backlogs: &[Backlog], ready: &mut Vec<bool>) {
         None => PollTimeout::NONE,
         Some(at) => {
             // Rounded up, so the wait never ends just short of the time.
-            let left = at.saturating_duration_since(Instant::now()).as_millis() + 1;
-            PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            let left = at.saturating_duration_since(Instant::now()).min(RECHECK);
+            PollTimeout::try_from(left.as_millis() + 1).unwrap_or(PollTimeout::MAX)
         }
     };
     let _ = poll(&mut fds, timeout);

@@ -258,15 +258,9 @@ impl Outbox {
     /// client is being evicted. The writer still sends the farewell once the
     /// last producer has gone.
     pub(crate) fn discard(&self) {
-        let mut state = self.queue.lock();
-        state.discard();
-        let flushing = state.holder == Holder::Flusher;
-        drop(state);
-        if flushing && let Some(direct) = self.queue.direct.get() {
-            // It holds the queue until the socket takes more, which a client
-            // too far behind may never do: have it let go now.
-            direct.flusher.submit(self.queue.clone());
-        }
+        // A flusher holding the queue notices within `RECHECK` and lets go
+        // (this runs under the registry lock, so it does not wake it).
+        self.queue.lock().discard();
     }
 }
 
