@@ -5,18 +5,22 @@
 //! - one **acceptor thread** per listening socket (`accept-plain`,
 //!   `accept-tls`) accepts connections and hands them on;
 //! - the **admission thread** (the caller of [`run`], or `chat-server` in
-//!   [`Server::start`]) admits them, owns every session thread and the
+//!   [`Server::start`]) admits them, up to what the machine's limits leave
+//!   room for (`capacity.rs`), and owns every session thread and the
 //!   acceptors;
-//! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
-//!   owns that client's **writer thread** (`w-<peer>`), which makes every
-//!   write to its socket that may block;
+//! - per client, a **session thread** (`r-<peer>`) reads and handles its
+//!   lines; a TLS or UDP client's session owns its **writer thread**
+//!   (`w-<peer>`), which makes every write to its socket that may block, and
+//!   a plain client's session is its own writer once it has ended;
 //! - one **history thread** (`history`) orders, stores and delivers messages,
-//!   sending them itself to the plain sockets that take them at once.
+//!   sending them itself to the plain sockets that take them at once;
+//! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
+//!   sockets did not take at once.
 //!
 //! Shared state is [`Shared`]: the configuration and the registry lock. Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
-//! history thread.
+//! history thread, then the flusher.
 
 mod accept;
 mod acceptor;

@@ -1,7 +1,9 @@
 //! A client's session thread: reads its lines and acts on them.
 //!
 //! The session owns the reading half of the socket and the client's writer
-//! thread, which it joins before it ends. It never writes to the socket itself:
+//! (`writer.rs`): a TLS or UDP client's writer thread, which it joins before
+//! it ends; for plain TCP, the writer's loop, which it runs itself once it
+//! has ended. Until then it never writes to the socket but through its queue:
 //! replies go through the client's own queue like everything else, so a reply
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
