@@ -17,6 +17,7 @@ use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT};
 use chatroom::server::accounts::Accounts;
+use chatroom::server::capacity::{Capacity, MachineLimits};
 use chatroom::server::{self, Config, DataDir, FloodLimit, Listeners, Server, Storage};
 use chatroom::tls::server::ServerTls;
 
@@ -75,9 +76,13 @@ struct Args {
     /// Longest client line accepted, in bytes, LF included.
     #[arg(long, default_value_t = DEFAULT_MAX_CLIENT_LINE as u64, value_parser = clap::value_parser!(u64).range(64..=1 << 20))]
     max_line: u64,
-    /// Connections open at once; more get `BYE :server full`.
+    /// Connections open at once; more get `BYE :server full`. Lowered, with a
+    /// warning, to what the machine's limits leave room for (see --check).
     #[arg(long, default_value_t = Config::default().max_clients)]
     max_clients: usize,
+    /// Print how many clients fit this machine's limits, and each limit, then exit.
+    #[arg(long)]
+    check: bool,
     /// Connections at once from one IP address (0: no limit).
     #[arg(long, default_value_t = Config::default().max_per_ip)]
     max_per_ip: usize,
@@ -146,6 +151,14 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<()> {
     if let Some(Command::User { action }) = &args.command {
         return manage_accounts(&args.data_dir, action);
+    }
+    if args.check {
+        let capacity = Capacity::of(&MachineLimits::read(), args.max_clients);
+        println!("{capacity}");
+        if let Some(warning) = capacity.warning(args.max_clients) {
+            println!("{warning}");
+        }
+        return Ok(());
     }
     // Before anything in the directory is touched: a second server on it
     // stops here, having changed nothing.

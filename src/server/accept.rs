@@ -17,10 +17,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
+use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
+use super::admission::{self, ThreadBudget};
+use super::capacity::{Capacity, MachineLimits};
 use super::history::{self, Request, StoredMessage};
-use super::outbox::outbox;
+use super::outbox::{self, Flusher, FlusherHandle, outbox};
 use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
 use super::shared_stream::SharedStream;
@@ -38,7 +41,7 @@ use crate::udp::Datagram;
 pub(crate) const CLIENT_THREAD_STACK: usize = 128 * 1024;
 /// A write to a client that makes no progress for this long fails, and the
 /// connection is closed.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const WRITE_TIMEOUT: Duration = outbox::WRITE_TIMEOUT;
 /// TCP keepalive: the first probe after this much silence...
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// ...then one probe this often, and after this many unanswered probes the
@@ -77,10 +80,15 @@ pub(crate) struct Prepared {
     shutdown: Shutdown,
     /// The `accounts` thread, when accounts are configured.
     accounts_thread: Option<JoinHandle<()>>,
+    /// What the machine's limits leave room for.
+    capacity: Capacity,
 }
 
 struct SessionHandle {
     thread: JoinHandle<()>,
+    /// Threads the session has (its own, and a writer's), counted in the
+    /// [`ThreadBudget`] until it is joined.
+    threads: u64,
     /// Weak, so a finished session's socket closes at once rather than when the
     /// handle is reaped; shutdown upgrades it to close a session that is stuck.
     control: Weak<Control>,
@@ -126,8 +134,13 @@ impl Prepared {
             shutdown.add_udp_wake_address(udp.local_addr()?);
         }
         let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
+        let machine = config.machine_limits.unwrap_or_else(MachineLimits::read);
+        let capacity = Capacity::of(&machine, config.max_clients);
+        if let Some(warning) = capacity.warning(config.max_clients) {
+            log::warn!("{warning}");
+        }
         let limits = Limits {
-            max_clients: config.max_clients,
+            max_clients: capacity.clients,
             max_per_ip: config.max_per_ip,
         };
         let registry = Registry::new(limits, recent, recent_capacity);
@@ -145,6 +158,7 @@ impl Prepared {
             registry: Mutex::new(registry),
             login_throttle: Mutex::default(),
             password_checks: Default::default(),
+            flusher: FlusherHandle::new()?,
         });
         Ok(Prepared {
             listeners,
@@ -154,6 +168,7 @@ impl Prepared {
             next_id,
             shutdown,
             accounts_thread,
+            capacity,
         })
     }
 
@@ -167,7 +182,9 @@ impl Prepared {
             next_id,
             shutdown,
             accounts_thread,
+            capacity,
         } = self;
+        let flusher = Flusher::start(shared.flusher.clone())?;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
         let history_shared = shared.clone();
         let history = thread::Builder::new()
@@ -191,9 +208,10 @@ impl Prepared {
             {
                 Ok(thread) => acceptors.push(thread),
                 Err(error) => {
-                    // Stop the acceptors already running before giving up.
+                    // Stop the threads already running before giving up.
                     shutdown.trigger();
                     acceptors.into_iter().for_each(|a| drop(a.join()));
+                    flusher.stop();
                     return Err(error.into());
                 }
             }
@@ -204,6 +222,7 @@ impl Prepared {
                 Err(error) => {
                     shutdown.trigger();
                     acceptors.into_iter().for_each(|a| drop(a.join()));
+                    flusher.stop();
                     return Err(error.into());
                 }
             },
@@ -212,7 +231,16 @@ impl Prepared {
                 None
             }
         };
-        let sessions = admit_until_shutdown(&shared, accepted, &posts, &alive, &shutdown);
+        let sessions = admit_until_shutdown(
+            &shared,
+            accepted,
+            &Admitting {
+                posts: &posts,
+                alive: &alive,
+                capacity: &capacity,
+            },
+            &shutdown,
+        );
         // The receiver is gone, so no acceptor can block handing a socket on.
         for acceptor in acceptors {
             let _ = acceptor.join();
@@ -238,6 +266,7 @@ impl Prepared {
             udp.stop();
         }
         let _ = history.join();
+        flusher.stop();
         if let Some(accounts) = &shared.accounts {
             accounts.close();
         }
@@ -249,30 +278,11 @@ impl Prepared {
     }
 }
 
-/// An acceptor thread's body: accepts until shutdown, handing each socket on.
-fn accept_loop(
-    listener: TcpListener,
-    tls: Option<Arc<ServerConfig>>,
-    accepted: Sender<Accepted>,
-    shutdown: Shutdown,
-) {
-    for incoming in listener.incoming() {
-        if shutdown.is_triggered() {
-            return;
-        }
-        match incoming {
-            Ok(stream) => {
-                if accepted.send(Accepted::Tcp(stream, tls.clone())).is_err() {
-                    return;
-                }
-            }
-            Err(error) => {
-                log::warn!("accept failed: {error}");
-                // Out of file descriptors, say: give closing sessions a moment.
-                thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
+/// What admitting a connection needs besides the shared state.
+struct Admitting<'a> {
+    posts: &'a Sender<Request>,
+    alive: &'a Sender<()>,
+    capacity: &'a Capacity,
 }
 
 /// Admits accepted sockets until shutdown (when every acceptor has stopped).
@@ -281,31 +291,39 @@ fn accept_loop(
 fn admit_until_shutdown(
     shared: &Arc<Shared>,
     accepted: Receiver<Accepted>,
-    posts: &Sender<Request>,
-    alive: &Sender<()>,
+    admitting: &Admitting,
     shutdown: &Shutdown,
 ) -> Vec<SessionHandle> {
     let mut sessions: Vec<SessionHandle> = Vec::new();
+    let mut budget = ThreadBudget::new(admitting.capacity);
     for (id, new) in (1 as ClientId..).zip(accepted) {
         if shutdown.is_triggered() {
             break;
         }
-        reap_finished(&mut sessions);
-        let admitted = match new {
-            Accepted::Tcp(stream, tls) => {
-                tcp_link(stream).and_then(|link| admit(shared, link, tls, id, posts, alive))
-            }
-            Accepted::Udp(peer) => admit(shared, Link::Udp(peer), None, id, posts, alive),
+        reap_finished(&mut sessions, &mut budget);
+        let (link, tls) = match new {
+            Accepted::Tcp(stream, tls) => match tcp_link(stream) {
+                Ok(link) => (link, tls),
+                Err(error) => {
+                    log::debug!("could not set up an accepted socket: {error}");
+                    continue;
+                }
+            },
+            Accepted::Udp(peer) => (Link::Udp(peer), None),
         };
-        match admitted {
-            Ok(Some(handle)) => sessions.push(handle),
-            Ok(None) => {}
-            Err(error) => log::warn!("could not start a session: {error}"),
+        let threads = admission::threads_for(matches!(link, Link::Tcp(_)) && tls.is_none());
+        if !budget.take(threads) {
+            refuse(link, Refusal::Full, tls.is_some());
+            log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
+            continue;
+        }
+        match admit(shared, link, tls, id, admitting) {
+            Some(thread) => sessions.push(SessionHandle { threads, ..thread }),
+            None => budget.give_back(threads),
         }
     }
     sessions
 }
-
 /// Sets up an accepted socket's options: the link `admit` takes.
 fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
     stream.set_nodelay(true)?;
@@ -318,28 +336,39 @@ fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
     Ok(Link::Tcp(SharedStream::new(stream)))
 }
 
-/// Registers a new connection and starts its session thread. `Ok(None)` when
-/// it was refused (and told why).
+/// Registers a new connection and starts its session thread. `None` when it
+/// was refused (and told why).
 fn admit(
     shared: &Arc<Shared>,
     link: Link,
     tls: Option<Arc<ServerConfig>>,
     id: ClientId,
-    posts: &Sender<Request>,
-    alive: &Sender<()>,
-) -> std::io::Result<Option<SessionHandle>> {
+    admitting: &Admitting,
+) -> Option<SessionHandle> {
     let peer = match &link {
-        Link::Tcp(stream) => stream.peer_addr()?,
+        Link::Tcp(stream) => stream.peer_addr().ok()?,
         Link::Udp(udp) => udp.addr,
     };
     let control = Arc::new(Control::new(peer, link.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
+    if let (Link::Tcp(stream), None) = (&link, &tls) {
+        // No writer thread while the session runs (`writer.rs`); set before
+        // anything is queued, so no wake-up is lost.
+        inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
+    }
     if let Err(refusal) =
         shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
     {
-        refuse(link, refusal, tls.is_some());
-        return Ok(None);
+        let encrypted = tls.is_some();
+        refuse(link, refusal, encrypted);
+        if refusal == Refusal::Full {
+            log::warn!(
+                "{peer}: refused: {FULL}: {}",
+                admission::full(admitting.capacity)
+            );
+        }
+        return None;
     }
     let over = match (&link, &tls) {
         (Link::Udp(_), _) => " over UDP",
@@ -347,6 +376,8 @@ fn admit(
         (_, None) => "",
     };
     log::info!("{peer}: connected{over}");
+    let refusal_link = link.clone();
+    let encrypted = tls.is_some();
     let parts = SessionParts {
         id,
         link,
@@ -355,22 +386,26 @@ fn admit(
         control: control.clone(),
         outbox,
         inbox,
-        posts: posts.clone(),
-        alive: alive.clone(),
+        posts: admitting.posts.clone(),
+        alive: admitting.alive.clone(),
     };
     let spawned = thread::Builder::new()
         .name(format!("r-{peer}"))
         .stack_size(CLIENT_THREAD_STACK)
         .spawn(move || session::run(parts));
     match spawned {
-        Ok(thread) => Ok(Some(SessionHandle {
+        Ok(thread) => Some(SessionHandle {
             thread,
+            threads: 0,
             control: Arc::downgrade(&control),
-        })),
+        }),
         Err(error) => {
             shared.locked(|registry| registry.remove(id, "connection lost", chrono::Utc::now()));
-            control.close();
-            Err(error)
+            refuse(refusal_link, Refusal::Full, encrypted);
+            log::warn!(
+                "{peer}: refused: {FULL}: could not start its thread ({error}); the machine is out of threads or memory: see chat-server --check"
+            );
+            None
         }
     }
 }
@@ -381,11 +416,13 @@ fn admit(
 /// once, then `CLOSE`.
 fn refuse(link: Link, refusal: Refusal, tls: bool) {
     let reason = match refusal {
-        Refusal::Full => "server full",
+        Refusal::Full => FULL,
         Refusal::TooManyFromAddress => "too many connections from your address",
         Refusal::Closing => "server shutting down",
     };
-    log::warn!("refused a connection: {reason}");
+    if refusal != Refusal::Full {
+        log::warn!("refused a connection: {reason}");
+    }
     let bye = ServerLine::Bye {
         reason: reason.into(),
     }
@@ -412,12 +449,15 @@ fn refuse(link: Link, refusal: Refusal, tls: bool) {
     }
 }
 
-/// Joins the sessions that have ended, so their threads do not pile up.
-fn reap_finished(sessions: &mut Vec<SessionHandle>) {
+/// Joins the sessions that have ended, so their threads do not pile up, and
+/// gives their threads back to the budget.
+fn reap_finished(sessions: &mut Vec<SessionHandle>, budget: &mut ThreadBudget) {
     let mut index = 0;
     while index < sessions.len() {
         if sessions[index].thread.is_finished() {
-            let _ = sessions.swap_remove(index).thread.join();
+            let session = sessions.swap_remove(index);
+            let _ = session.thread.join();
+            budget.give_back(session.threads);
         } else {
             index += 1;
         }

@@ -5,22 +5,29 @@
 //! - one **acceptor thread** per listening socket (`accept-plain`,
 //!   `accept-tls`) accepts connections and hands them on;
 //! - the **admission thread** (the caller of [`run`], or `chat-server` in
-//!   [`Server::start`]) admits them, owns every session thread and the
+//!   [`Server::start`]) admits them, up to what the machine's limits leave
+//!   room for (`capacity.rs`), and owns every session thread and the
 //!   acceptors;
-//! - per client, a **session thread** (`r-<peer>`) reads and handles its lines and
-//!   owns that client's **writer thread** (`w-<peer>`), which makes every
-//!   write to its socket that may block;
+//! - per client, a **session thread** (`r-<peer>`) reads and handles its
+//!   lines; a TLS or UDP client's session owns its **writer thread**
+//!   (`w-<peer>`), which makes every write to its socket that may block, and
+//!   a plain client's session is its own writer once it has ended;
 //! - one **history thread** (`history`) orders, stores and delivers messages,
-//!   sending them itself to the plain sockets that take them at once.
+//!   sending them itself to the plain sockets that take them at once;
+//! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
+//!   sockets did not take at once.
 //!
 //! Shared state is [`Shared`]: the configuration and the registry lock. Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
-//! history thread.
+//! history thread, then the flusher.
 
 mod accept;
+mod acceptor;
 mod account_lookup;
 pub mod accounts;
+mod admission;
+pub mod capacity;
 mod data_dir;
 mod ending;
 mod flood;
@@ -101,6 +108,9 @@ pub struct Config {
     pub require_login: bool,
     /// A UDP client heard from not once in this long is dropped.
     pub udp_idle_timeout: Duration,
+    /// The machine's limits the capacity is worked out from; `None` reads
+    /// them from the system at start (see `capacity.rs`).
+    pub machine_limits: Option<capacity::MachineLimits>,
 }
 
 impl Default for Config {
@@ -121,6 +131,7 @@ impl Default for Config {
             accounts: None,
             require_login: false,
             udp_idle_timeout: crate::udp::IDLE_TIMEOUT,
+            machine_limits: None,
         }
     }
 }
@@ -286,6 +297,8 @@ pub(crate) struct Shared {
     pub(crate) login_throttle: Mutex<LoginThrottle>,
     /// Bounds the password checks running at once (see `login.rs`).
     pub(crate) password_checks: CheckSlots,
+    /// Writes plain clients' queues whose sockets are backed up.
+    pub(crate) flusher: outbox::FlusherHandle,
 }
 
 impl Shared {

@@ -1,14 +1,15 @@
 //! A client's session thread: reads its lines and acts on them.
 //!
 //! The session owns the reading half of the socket and the client's writer
-//! thread, which it joins before it ends. It never writes to the socket itself:
+//! (`writer.rs`): a TLS or UDP client's writer thread, which it joins before
+//! it ends; for plain TCP, the writer's loop, which it runs itself once it
+//! has ended. Until then it never writes to the socket but through its queue:
 //! replies go through the client's own queue like everything else, so a reply
 //! can never overtake or interleave with a broadcast. Room and private messages
 //! go to the history thread, which stores and delivers them.
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::thread;
 use std::time::Instant;
 
 use rustls::ServerConfig;
@@ -16,14 +17,12 @@ use rustls::ServerConfig;
 use chrono::Utc;
 use crossbeam_channel::Sender;
 
-use super::accept::CLIENT_THREAD_STACK;
 use super::flood::TokenBucket;
 use super::history::{Post, Request};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
 use super::replies::{push_history, push_users, welcome_block};
-use super::transport::{self, Frames, Link, Sink};
-use super::udp::writer as udp_writer;
+use super::transport::{self, Frames, Link};
 use super::{Shared, http_log, login, writer};
 use crate::protocol::{
     Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
@@ -96,16 +95,7 @@ pub(crate) fn run(parts: SessionParts) {
     let evict_shared = shared.clone();
     let evict = move || evict_shared.locked(|registry| registry.mark_overflowed(id));
     let started = transport::split(&link, tls.as_ref(), &outbox, &shared.config).and_then(
-        |(frames, sink)| {
-            let writer = thread::Builder::new()
-                .name(format!("w-{peer}"))
-                .stack_size(CLIENT_THREAD_STACK)
-                .spawn(move || match sink {
-                    Sink::Stream(output) => writer::run(output, inbox, writer_control),
-                    Sink::Datagrams(peer) => udp_writer::run(peer, inbox, writer_control, evict),
-                })?;
-            Ok((frames, writer))
-        },
+        |(frames, sink)| Ok((frames, writer::start(sink, inbox, writer_control, evict)?)),
     );
     drop(link);
     let deadline = Instant::now() + shared.config.registration_timeout;
@@ -144,7 +134,7 @@ pub(crate) fn run(parts: SessionParts) {
     session.finish(end);
     drop(session); // Drops this session's queue and post senders.
     if let Some(writer) = writer {
-        let _ = writer.join();
+        writer.finish();
     }
     log::info!("{peer}: disconnected");
     drop(alive);

@@ -1,5 +1,14 @@
-//! A client's writer thread: the code that writes to its socket whenever
-//! that may block.
+//! A client's writer: the code that writes to its socket whenever that may
+//! block.
+//!
+//! Who writes, when ([`start`]): a TLS or UDP client has a writer thread
+//! (`w-<peer>`) for as long as it is connected, since its records and
+//! datagrams are made there. A plain TCP client has none while its session
+//! runs: the history thread writes what the socket takes at once, and the
+//! `flusher` thread what is left over (`outbox/flusher.rs`), so an idle
+//! client costs one thread. When the session ends, the session thread itself
+//! becomes the writer ([`Writer::finish`]) and runs the loop below for the
+//! last lines and the farewell.
 //!
 //! It waits for the first queued chunk, takes everything else already queued
 //! in the same step, and writes it all with one `write_all`, so a backlog costs
@@ -16,11 +25,15 @@
 //! `transport.rs`).
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 
+use super::accept::CLIENT_THREAD_STACK;
 use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
-use super::transport::Output;
+use super::transport::{Output, Sink};
+use super::udp::writer as udp_writer;
 use crate::protocol::ServerLine;
 
 /// Bytes copied into one buffer for one `write_all`, at most. Buffers of
@@ -38,20 +51,82 @@ const MIN_BUFFER: usize = 2048;
 /// queue is 1 KiB, which freed would sit in glibc's per-thread cache.
 const KEEP_BATCH: usize = 64;
 
-/// The thread's body.
-pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
-    if let Output::Plain(socket) = &stream {
-        // Producers write what the socket takes at once (`outbox/direct.rs`).
-        inbox.allow_direct_writes(socket.clone());
-    }
-    let mut batch: VecDeque<Chunk> = VecDeque::new();
-    while inbox.recv_batch(&mut batch) {
-        if control
-            .farewell()
-            .is_some_and(|farewell| farewell.discard_backlog)
-        {
-            break;
+/// A session's writer, as [`start`] set it up.
+pub(crate) enum Writer {
+    /// A writer thread (TLS, UDP), joined by [`Writer::finish`].
+    Thread(JoinHandle<()>),
+    /// A plain TCP client's: the history thread and the flusher write until
+    /// [`Writer::finish`] runs the writer's loop on the session's thread.
+    AtEnd {
+        output: Output,
+        inbox: Inbox,
+        control: Arc<Control>,
+    },
+}
+
+impl Writer {
+    /// Called by the session when it has ended and dropped its own queue
+    /// handle: sends what is left and the farewell, or waits for the writer
+    /// thread that does.
+    pub(crate) fn finish(self) {
+        match self {
+            Writer::Thread(thread) => {
+                let _ = thread.join();
+            }
+            Writer::AtEnd {
+                output,
+                inbox,
+                control,
+            } => run(output, inbox, control),
         }
+    }
+}
+
+/// Sets up a client's writing: a writer thread for TLS and UDP (`evict` is
+/// the UDP writer's way to evict a client whose window stays full), none for
+/// plain TCP, whose queue the admission thread has already opened to direct
+/// writes and the flusher.
+pub(crate) fn start(
+    sink: Sink,
+    inbox: Inbox,
+    control: Arc<Control>,
+    evict: impl Fn() + Send + 'static,
+) -> io::Result<Writer> {
+    match sink {
+        Sink::Stream(output @ Output::Plain(_)) => Ok(Writer::AtEnd {
+            output,
+            inbox,
+            control,
+        }),
+        sink => spawn(sink, inbox, control, evict),
+    }
+}
+
+/// The writer thread of a TLS or UDP client. Out of line: the session's
+/// stack depth is memory (docs/architecture.md).
+#[inline(never)]
+fn spawn(
+    sink: Sink,
+    inbox: Inbox,
+    control: Arc<Control>,
+    evict: impl Fn() + Send + 'static,
+) -> io::Result<Writer> {
+    let thread = thread::Builder::new()
+        .name(format!("w-{}", control.peer))
+        .stack_size(CLIENT_THREAD_STACK)
+        .spawn(move || match sink {
+            Sink::Stream(output) => run(output, inbox, control),
+            Sink::Datagrams(peer) => udp_writer::run(peer, inbox, control, evict),
+        })?;
+    Ok(Writer::Thread(thread))
+}
+
+/// The writer's loop: a writer thread's body, or a plain session's last act.
+pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
+    let mut batch: VecDeque<Chunk> = VecDeque::new();
+    // An evicted client's queue is emptied at once (`Outbox::discard`) but
+    // for the rest of a line cut short, which it gets before its `BYE`.
+    while inbox.recv_batch(&mut batch) {
         if let Err(error) = write_batch(&mut stream, &mut batch) {
             // A peer that is gone or takes nothing for the write timeout:
             // wake the session so the connection ends as lost.

@@ -275,7 +275,13 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(args: &[&str]) -> ServerProcess {
-        let mut child = server_command(args)
+        ServerProcess::start_command(server_command(args))
+    }
+
+    /// Starts `command` (a [`server_command`], perhaps wrapped, as in
+    /// `prlimit ... chat-server`) with `--port 0` added.
+    pub fn start_command(mut command: Command) -> ServerProcess {
+        let mut child = command
             .args(["--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

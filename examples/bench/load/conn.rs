@@ -21,6 +21,8 @@ pub struct Tally {
     pub joins: u64,
     pub messages: u64,
     pub closed: u64,
+    /// `BYE :server full` lines: connections the server refused.
+    pub refused: u64,
     pub last_message: Option<Instant>,
     /// Delivery latency in microseconds, when the scenario measures it.
     pub latency: Option<Histogram<u64>>,
@@ -194,6 +196,8 @@ impl Conn {
                     tally.joins += 1;
                 } else if line.starts_with(b"WELCOME ") {
                     self.on_registered(tally);
+                } else if line == b"BYE :server full" {
+                    tally.refused += 1;
                 }
             }
             Dialect::Irc => match irc_command(line) {

@@ -185,6 +185,8 @@ pub struct Outcome {
     pub missing: u64,
     /// Connections that closed or failed.
     pub closed: u64,
+    /// Connections refused with `BYE :server full` (counted in `closed` too).
+    pub refused: u64,
     /// When the load phase started.
     pub load_started: Option<Instant>,
     /// From the start of the load to the last delivery.
@@ -232,7 +234,7 @@ impl Outcome {
             d.map_or("never".to_string(), |d| format!("{:.3} s", d.as_secs_f64()))
         };
         out += &format!(
-            "  clients {} registered {} after {} ({:.0}/s); joins {}/{} after {}; closed {}\n",
+            "  clients {} registered {} after {} ({:.0}/s); joins {}/{} after {}; closed {} (refused, server full: {})\n",
             self.clients,
             self.registered,
             secs(self.registered_after),
@@ -241,6 +243,7 @@ impl Outcome {
             self.expected_joins,
             secs(self.joined_after),
             self.closed,
+            self.refused,
         );
         if let (Some(before), Some(after)) = (self.before, self.after) {
             out += &format!(
@@ -338,6 +341,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         expected: 0,
         missing: 0,
         closed: 0,
+        refused: 0,
         load_started: None,
         load_time: None,
         latency: None,
@@ -347,12 +351,17 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         let registered = board.registered.load(Ordering::Relaxed);
         let joins = board.joins.load(Ordering::Relaxed);
         let closed = board.closed.load(Ordering::Relaxed);
+        let refused = board.refused.load(Ordering::Relaxed);
+        outcome.refused = refused;
         if registered > outcome.registered {
             outcome.registered = registered;
             outcome.registered_after = Some(epoch.elapsed());
         }
         outcome.joins = joins;
-        if registered == n && joins >= expected_joins {
+        // Connections the server refused do not join: everyone else is in
+        // when the registered ones have been told of each other.
+        outcome.expected_joins = plan.dialect.expected_joins(registered);
+        if registered + refused >= n && joins >= outcome.expected_joins {
             outcome.joined_after = Some(epoch.elapsed());
             break;
         }

@@ -33,6 +33,7 @@ pub struct Board {
     pub joins: AtomicU64,
     pub messages: AtomicU64,
     pub closed: AtomicU64,
+    pub refused: AtomicU64,
     pub sent: AtomicU64,
 }
 
@@ -71,6 +72,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
         joins: 0,
         messages: 0,
         closed: 0,
+        refused: 0,
         last_message: None,
         latency: latency
             .then(|| Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")),
@@ -159,6 +161,7 @@ fn publish(tally: &mut Tally, board: &Board) {
         (&mut tally.joins, &board.joins),
         (&mut tally.messages, &board.messages),
         (&mut tally.closed, &board.closed),
+        (&mut tally.refused, &board.refused),
     ] {
         if *local > 0 {
             shared.fetch_add(*local, Ordering::Relaxed);

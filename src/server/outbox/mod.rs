@@ -32,6 +32,7 @@
 //! too.
 
 mod direct;
+mod flusher;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -41,6 +42,7 @@ use std::time::Instant;
 use super::shared_stream::SharedStream;
 
 pub(crate) use direct::DirectWriter;
+pub(crate) use flusher::{Flusher, FlusherHandle, WRITE_TIMEOUT};
 
 /// One or more encoded lines, LF included, shared between recipients.
 pub(crate) type Chunk = Arc<[u8]>;
@@ -61,9 +63,16 @@ struct Queue {
     state: Mutex<State>,
     max_lines: usize,
     max_bytes: usize,
-    /// The client's socket, once its writer lets producers write to it
+    /// The client's socket, when producers and the flusher write to it
     /// without blocking (plain TCP only; see `direct.rs`).
-    direct: OnceLock<SharedStream>,
+    direct: OnceLock<Direct>,
+}
+
+/// How a plain TCP client's queue is written while its session runs.
+struct Direct {
+    stream: SharedStream,
+    /// Where a queue with lines left over goes (see `flusher.rs`).
+    flusher: FlusherHandle,
 }
 
 impl Queue {
@@ -71,6 +80,26 @@ impl Queue {
     /// thread that panicked holding it poisons nothing.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Called with the lock by a holder that has just let go of the queue:
+    /// wakes whoever carries on. Lines left, or no producer left, wake the
+    /// writer if there is one (a TLS or UDP writer thread, or the session of
+    /// a plain client that has ended); otherwise lines left go to the
+    /// flusher.
+    fn hand_on(self: &Arc<Queue>, state: MutexGuard<'_, State>) {
+        debug_assert_eq!(state.holder, Holder::Nobody);
+        let pending = !state.chunks.is_empty();
+        let writer = match pending || state.producers == 0 {
+            true => state.writer.clone(),
+            false => None,
+        };
+        drop(state);
+        match (writer, self.direct.get()) {
+            (Some(writer), _) => writer.unpark(),
+            (None, Some(direct)) if pending => direct.flusher.submit(self.clone()),
+            (None, _) => {}
+        }
     }
 }
 
@@ -81,6 +110,10 @@ struct State {
     /// Offers are accepted and dropped: the writer has gone, or the client is
     /// being evicted and its backlog thrown away.
     discarding: bool,
+    /// The front chunk is the rest of a line a non-blocking write cut short.
+    /// Discarding keeps it, so the client never gets half a line before its
+    /// `BYE`.
+    tail_first: bool,
     /// Who is writing chunks taken from this queue to the socket. Whoever
     /// takes chunks becomes the holder and stays it until they are written or
     /// put back, so lines reach the socket in queue order.
@@ -90,14 +123,36 @@ struct State {
     writer: Option<Thread>,
 }
 
+impl State {
+    /// Drops what is queued, but for the rest of a line already partly
+    /// written, and everything offered from now on.
+    fn discard(&mut self) {
+        self.discarding = true;
+        let tail = match self.tail_first {
+            true => self.chunks.pop_front(),
+            false => None,
+        };
+        self.bytes = tail.as_ref().map_or(0, |tail| tail.len());
+        self.chunks = tail.into_iter().collect();
+    }
+
+    /// Discarding, with no rest of a line left to write: whoever holds the
+    /// queue can let go without waiting for the socket.
+    fn only_discarded_lines(&self) -> bool {
+        self.discarding && !self.tail_first
+    }
+}
+
 /// Who holds the right to write to the socket; see [`State::holder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
     Nobody,
-    /// The writer thread, from taking a batch until it asks for the next.
+    /// The writer, from taking a batch until it asks for the next.
     Writer,
     /// A producer writing without blocking (`direct.rs`).
     Producer,
+    /// The flusher thread, while the socket is backed up (`flusher.rs`).
+    Flusher,
 }
 
 /// A queue holding at most `max_lines` chunks and, unless it is empty, at most
@@ -109,6 +164,7 @@ pub(crate) fn outbox(max_lines: usize, max_bytes: usize) -> (Outbox, Inbox) {
         bytes: 0,
         producers: 1,
         discarding: false,
+        tail_first: false,
         holder: Holder::Nobody,
         writer: None,
     };
@@ -136,9 +192,15 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
+    /// Wakes the writer; for a plain client without one (its session is
+    /// running), writes what the socket takes at once from this thread and
+    /// has the flusher write the rest.
     pub(crate) fn wake(self) {
         if let Some(writer) = self.writer {
-            writer.unpark();
+            return writer.unpark();
+        }
+        if let Some(direct) = self.queue.direct.get() {
+            direct::write_few(&self.queue, direct);
         }
     }
 }
@@ -196,10 +258,9 @@ impl Outbox {
     /// client is being evicted. The writer still sends the farewell once the
     /// last producer has gone.
     pub(crate) fn discard(&self) {
-        let mut state = self.queue.lock();
-        state.discarding = true;
-        state.chunks = VecDeque::new();
-        state.bytes = 0;
+        // A flusher holding the queue notices within `RECHECK` and lets go
+        // (this runs under the registry lock, so it does not wake it).
+        self.queue.lock().discard();
     }
 }
 
@@ -281,6 +342,7 @@ impl Inbox {
             if !state.chunks.is_empty() {
                 std::mem::swap(&mut state.chunks, batch);
                 state.bytes = 0;
+                state.tail_first = false;
                 state.holder = Holder::Writer;
                 return Some(Received::Chunks);
             }
@@ -318,140 +380,4 @@ impl Drop for Inbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunk(len: usize) -> Chunk {
-        vec![b'x'; len].into()
-    }
-
-    fn drain(inbox: &Inbox) -> Vec<usize> {
-        let mut all = Vec::new();
-        let mut batch = VecDeque::new();
-        while inbox.recv_batch(&mut batch) {
-            all.extend(batch.drain(..).map(|c| c.len()));
-        }
-        all
-    }
-
-    #[test]
-    fn bounded_in_lines_and_bytes() {
-        let (out, inbox) = outbox(3, 100);
-        assert!(
-            out.offer(&chunk(500)),
-            "one large chunk fits an empty queue"
-        );
-        assert!(!out.offer(&chunk(1)), "but nothing more while it is queued");
-        let mut batch = VecDeque::new();
-        assert!(inbox.recv_batch(&mut batch));
-        assert_eq!(batch.len(), 1);
-        batch.clear();
-        assert!(out.offer(&chunk(40)) && out.offer(&chunk(40)));
-        assert!(!out.offer(&chunk(40)), "over the byte limit");
-        assert!(out.offer(&chunk(10)));
-        assert!(!out.offer(&chunk(1)), "over the line limit");
-        drop(out);
-        assert_eq!(drain(&inbox), [40, 40, 10]);
-    }
-
-    #[test]
-    fn closes_when_every_producer_is_gone() {
-        let (out, inbox) = outbox(10, 1000);
-        let second = out.clone();
-        drop(out);
-        assert!(second.offer(&chunk(5)));
-        drop(second);
-        assert_eq!(drain(&inbox), [5]);
-    }
-
-    #[test]
-    fn a_batch_takes_everything_and_frees_the_room() {
-        let (out, inbox) = outbox(2, 1000);
-        assert!(out.offer(&chunk(30)) && out.offer(&chunk(30)));
-        assert!(!out.offer(&chunk(30)), "full");
-        let mut batch = VecDeque::new();
-        assert!(inbox.recv_batch(&mut batch));
-        assert_eq!(batch.len(), 2);
-        assert!(out.offer(&chunk(30)), "room was released");
-    }
-
-    /// Waits (with a deadline) until the writer has left its handle, that is
-    /// until it is asleep or about to be.
-    fn wait_for_writer(out: &Outbox) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while out.queue.lock().writer.is_none() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the writer never waited"
-            );
-            thread::yield_now();
-        }
-    }
-
-    #[test]
-    fn a_sleeping_writer_is_woken_by_an_offer_and_by_the_last_producer() {
-        let (out, inbox) = outbox(10, 1000);
-        let (done, finished) = crossbeam_channel::bounded(1);
-        let writer = thread::Builder::new()
-            .name("test-writer".into())
-            .spawn(move || done.send(drain(&inbox)).unwrap())
-            .unwrap();
-        wait_for_writer(&out);
-        let waker = out.offer_deferred(&chunk(1)).unwrap();
-        assert!(
-            waker.is_some(),
-            "the queue was empty: its writer needs waking"
-        );
-        assert!(
-            out.offer_deferred(&chunk(2)).unwrap().is_none(),
-            "not empty: already woken"
-        );
-        waker.unwrap().wake();
-        drop(out);
-        let drained = finished
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the writer was woken");
-        assert_eq!(drained, [1, 2]);
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn a_timed_receive_times_out_takes_and_closes() {
-        let (out, inbox) = outbox(10, 1000);
-        let mut batch = VecDeque::new();
-        let soon = std::time::Instant::now() + std::time::Duration::from_millis(5);
-        assert_eq!(
-            inbox.recv_batch_until(&mut batch, Some(soon)),
-            Received::TimedOut
-        );
-        assert!(out.offer(&chunk(3)));
-        assert_eq!(
-            inbox.recv_batch_until(&mut batch, Some(soon)),
-            Received::Chunks
-        );
-        assert_eq!(batch.len(), 1);
-        batch.clear();
-        drop(out);
-        assert_eq!(inbox.recv_batch_until(&mut batch, None), Received::Closed);
-    }
-
-    #[test]
-    fn an_evicted_clients_backlog_is_dropped_and_its_writer_still_finishes() {
-        let (out, inbox) = outbox(10, 1000);
-        assert!(out.offer(&chunk(1)) && out.offer(&chunk(2)));
-        out.discard();
-        assert!(out.offer(&chunk(3)), "not an overflow");
-        drop(out);
-        assert_eq!(drain(&inbox), [0usize; 0], "nothing is written");
-    }
-
-    #[test]
-    fn offers_after_the_writer_left_are_dropped() {
-        let (out, inbox) = outbox(1, 10);
-        drop(inbox);
-        assert!(
-            out.offer(&chunk(5)) && out.offer(&chunk(5)),
-            "not an overflow"
-        );
-    }
-}
+mod tests;

@@ -4,6 +4,7 @@
 mod data_dir;
 mod history;
 mod hostile;
+mod limits;
 mod load;
 mod names;
 mod process;
