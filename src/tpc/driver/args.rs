@@ -8,11 +8,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Settings, parse_timeout};
-use crate::client::ClientError;
+use super::{DriverError, Settings, parse_timeout};
 use crate::client::flags::{LoginFlags, TlsFlags};
 use crate::tpc::Timing;
+use crate::tpc::auth::GroupKey;
 use crate::tpc::output::Style;
+
+/// The key file's name in `--dir` when `--key-file` is not given.
+pub const DEFAULT_KEY_FILE: &str = "chat3pc.key";
 
 /// Where the chat server is, how to trust it, where the logs live, and T.
 #[derive(Debug, clap::Args)]
@@ -35,16 +38,29 @@ pub struct ProcessArgs {
     /// ACKs; a participant's waits after its own message last T + T/6.
     #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// The group's shared secret key, made once by `chat-coordinator keygen
+    /// FILE` and copied to every process of the group (default:
+    /// `<dir>/chat3pc.key`). Every 3PC message is authenticated with it.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
 }
 
 impl ProcessArgs {
     /// The driver's settings for the process called `name`. Settles trust in
     /// the server first (trust on first use may ask); reads `CHAT3PC_CRASH_AT`;
-    /// prints for people when stdout is a terminal, one line per event
+    /// loads the group's key; prints for people when stdout is a terminal, one line per event
     /// otherwise.
-    pub fn settings(self, name: String) -> Result<Settings, ClientError> {
-        let endpoint = self.tls.endpoint(&self.host, self.port)?;
+    pub fn settings(self, name: String) -> Result<Settings, DriverError> {
+        let key_file = self
+            .key_file
+            .unwrap_or_else(|| self.dir.join(DEFAULT_KEY_FILE));
+        let key = GroupKey::load(&key_file)?;
+        let endpoint = self
+            .tls
+            .endpoint(&self.host, self.port)
+            .map_err(|error| DriverError::Untrusted(error.to_string()))?;
         Ok(Settings {
+            key,
             endpoint,
             credentials: self.login.credentials(),
             name,

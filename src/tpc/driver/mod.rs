@@ -22,7 +22,7 @@ mod args;
 mod coordinator;
 mod participant;
 
-pub use args::ProcessArgs;
+pub use args::{DEFAULT_KEY_FILE, ProcessArgs};
 
 pub use coordinator::run_coordinator;
 pub use participant::run_participant;
@@ -33,13 +33,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, never};
+use ring::rand::SystemRandom;
 
 use crate::client::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
+use super::auth::{Freshness, GroupKey, KeyError, Nonce, is_request, random_nonce};
 use super::log::{CommitLog, LogError, StateLog};
-use super::message::{Message, looks_like_3pc};
+use super::message::looks_like_3pc;
 use super::output::{Output, Style};
 use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
 
@@ -60,6 +62,9 @@ pub struct Settings {
     pub style: Style,
     /// `CHAT3PC_CRASH_AT`, if set.
     pub crash_at: Option<String>,
+    /// The group's key: every message out is sealed with it, every one in
+    /// must open with it.
+    pub key: GroupKey,
 }
 
 /// Why a 3PC process stopped with an error.
@@ -85,6 +90,9 @@ pub enum DriverError {
     /// A flag value that cannot work (a bad participant name, ...).
     #[error("{0}")]
     BadArgument(String),
+    /// The group's key file is missing, unreadable, malformed or not private.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// Reads `500ms`, `2s`, `1m` or a bare number of seconds.
@@ -130,6 +138,12 @@ struct Driver {
     commit_log: Option<CommitLog>,
     /// Decisions reported by the machine since the caller last looked.
     decided: Vec<(TxId, Outcome)>,
+    /// Which answers may come in: the nonces of the latest requests sent.
+    freshness: Freshness,
+    /// The request being handled, if it is one: its sender and nonce, which
+    /// the answer echoes. Set by `inbound`, taken by `perform`.
+    answering: Option<(String, Nonce)>,
+    random: SystemRandom,
 }
 
 impl Driver {
@@ -144,6 +158,9 @@ impl Driver {
             state_log: None,
             commit_log: None,
             decided: Vec::new(),
+            freshness: Freshness::default(),
+            answering: None,
+            random: SystemRandom::new(),
         }
     }
 
@@ -167,6 +184,9 @@ impl Driver {
             match attempt {
                 Ok(conn) => {
                     self.conn = Some(conn);
+                    // A new connection is a new incarnation: no answer to a
+                    // request of the old one is fresh.
+                    self.freshness = Freshness::default();
                     let name = &self.settings.name;
                     self.out.event(
                         &format!("CONNECTED {name}"),
@@ -243,6 +263,7 @@ impl Driver {
 
     /// Performs actions in order. A failed send means the connection is gone.
     fn perform(&mut self, actions: Vec<Action>) -> Result<Turn, DriverError> {
+        let answering = self.answering.take();
         let mut sent: Vec<(&'static str, usize)> = Vec::new();
         for action in actions {
             match action {
@@ -255,7 +276,16 @@ impl Driver {
                     self.crash_point(&format!("{}:after-log:{}", self.role, record.kind()));
                 }
                 Action::Send { to, message } => {
-                    let text = message.encode();
+                    let echo = answering
+                        .as_ref()
+                        .filter(|(from, _)| name_key(from) == name_key(&to))
+                        .map(|(_, nonce)| *nonce);
+                    let fresh = random_nonce(&self.random);
+                    let nonce = self.freshness.stamp(&to, &message, fresh, echo);
+                    let text = self
+                        .settings
+                        .key
+                        .seal(&self.settings.name, &to, &message, nonce);
                     let conn = self.conn.as_mut().expect("connected");
                     if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
                         return Ok(Turn::Cut(format!("send failed: {error}")));
@@ -328,8 +358,11 @@ impl Driver {
         self.crash_point(point);
     }
 
-    /// Turns a server event into an input for the machine, or a cut.
-    fn inbound(&self, event: Event) -> Result<Option<Input>, String> {
+    /// Turns a server event into an input for the machine, or a cut. A 3PC
+    /// message must open with the group's key and, if it is an answer, answer
+    /// this process's latest request; anything else is shown and dropped.
+    fn inbound(&mut self, event: Event) -> Result<Option<Input>, String> {
+        self.answering = None;
         let line = match event {
             Event::Line(line) => line,
             Event::Malformed { line, error } => {
@@ -353,13 +386,24 @@ impl Driver {
                     });
                     return Ok(None);
                 }
-                match Message::parse(&text) {
-                    Ok(message) => {
+                let opened = self
+                    .settings
+                    .key
+                    .open(&from, &self.settings.name, &text)
+                    .and_then(|(message, nonce)| {
+                        self.freshness.admit(&from, &message, nonce)?;
+                        Ok((message, nonce))
+                    });
+                match opened {
+                    Ok((message, nonce)) => {
                         self.out.received(&from, &message);
+                        if is_request(&message.body) {
+                            self.answering = Some((from.clone(), nonce));
+                        }
                         Ok(Some(Input::Message { from, message }))
                     }
                     Err(error) => {
-                        let why = format!("bad 3PC line from {from}: {text:?}: {error}");
+                        let why = format!("3PC line from {from} refused: {error}: {text:?}");
                         self.out.note(&Note::Ignored { why });
                         Ok(None)
                     }

@@ -11,6 +11,7 @@ mod coordinator_faults;
 mod flow;
 mod over_tls;
 mod participant_faults;
+mod strangers;
 mod total_failure;
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,6 +21,8 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use chatroom::tpc::auth::GroupKey;
+use chatroom::tpc::driver::DEFAULT_KEY_FILE;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::support::TestServer;
@@ -184,18 +187,19 @@ impl Cluster {
     /// An in-process chat server on port 0.
     pub fn start() -> Cluster {
         let server = TestServer::unthrottled();
-        Cluster {
-            addr: server.addr,
-            dir: tempfile::tempdir().expect("temp dir"),
-            _server: Some(server),
-        }
+        let mut cluster = Cluster::at(server.addr);
+        cluster._server = Some(server);
+        cluster
     }
 
-    /// For a server that lives elsewhere (a child process).
+    /// For a server that lives elsewhere (a child process). The group's key
+    /// is made in the logs' directory, where every process finds it.
     pub fn at(addr: SocketAddr) -> Cluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        GroupKey::create_file(&dir.path().join(DEFAULT_KEY_FILE)).expect("make the group key");
         Cluster {
             addr,
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             _server: None,
         }
     }
