@@ -34,6 +34,7 @@
 
 mod invariants;
 mod scenario;
+mod stranger;
 mod world;
 
 pub use scenario::x1_partition;
@@ -47,6 +48,9 @@ use world::{Label, World, hash_of, starting_votes, successors};
 
 /// The names of the processes: index 0 is the coordinator.
 pub const NAMES: [&str; 4] = ["c", "p1", "p2", "p3"];
+
+/// The stranger's own chat name.
+pub const STRANGER: &str = "mallory";
 
 /// The string the model's transaction commits.
 pub(crate) const TEXT: &str = "t";
@@ -67,6 +71,11 @@ pub struct Bounds {
     /// Depth first instead of breadth first: the same worlds, in little memory
     /// (for the larger bounds), but a violation's trace is not the shortest.
     pub depth_first: bool,
+    /// How many messages the stranger may send in one run.
+    pub strangers: u8,
+    /// Messages are authenticated with the group's key (the real binaries
+    /// always do this; off only to show what it prevents).
+    pub authentication: bool,
 }
 
 impl Bounds {
@@ -80,6 +89,8 @@ impl Bounds {
             max_time: 30,
             check_completion: true,
             depth_first: false,
+            strangers: 0,
+            authentication: true,
         }
     }
 }
@@ -142,7 +153,7 @@ impl Explorer {
     fn run(&mut self) -> Option<Violation> {
         let mut queue = VecDeque::new();
         for votes in starting_votes() {
-            let start = World::initial(votes);
+            let start = World::initial(votes, &self.bounds);
             let index = self.parents.len();
             self.seen.insert(hash_of(&start));
             self.parents.push((usize::MAX, Label::Start(votes)));
@@ -175,7 +186,7 @@ impl Explorer {
         let mut stack: Vec<(Label, Vec<(Label, World)>)> = Vec::new();
         let starts = starting_votes().into_iter().rev();
         let mut pending: Vec<(Label, World)> = starts
-            .map(|v| (Label::Start(v), World::initial(v)))
+            .map(|v| (Label::Start(v), World::initial(v, &self.bounds)))
             .collect();
         loop {
             let Some((label, world)) = pending.pop() else {
@@ -271,6 +282,9 @@ mod tests {
         if std::env::var("CHAT3PC_MODEL_NO_COMPLETION").is_ok() {
             bounds.check_completion = false;
         }
+        if let Ok(value) = std::env::var("CHAT3PC_MODEL_STRANGERS") {
+            bounds.strangers = value.parse().expect("CHAT3PC_MODEL_STRANGERS is a number");
+        }
         if let Ok(value) = std::env::var("CHAT3PC_MODEL_LOSSES") {
             bounds.losses = value.parse().expect("CHAT3PC_MODEL_LOSSES is a number");
         }
@@ -279,11 +293,13 @@ mod tests {
 
     fn print(name: &str, bounds: &Bounds, report: &Report) {
         println!(
-            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, disconnect rule {}, {})",
+            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, stranger's messages <= {}, authentication {}, disconnect rule {}, {})",
             report.states,
             report.elapsed,
             bounds.crashes,
             bounds.losses,
+            bounds.strangers,
+            if bounds.authentication { "on" } else { "off" },
             if bounds.disconnect_rule { "on" } else { "off" },
             if bounds.depth_first {
                 "depth first"
@@ -307,6 +323,46 @@ mod tests {
         assert!(
             report.violation.is_none(),
             "an invariant is broken, see the trace above"
+        );
+    }
+
+    /// The stranger replays any message a member ever sent, twice, at any
+    /// moment: nothing breaks. (With a crash as well, behind
+    /// `CHAT3PC_MODEL_STRANGERS=1` on `tpc_model_exhaustive`: minutes.)
+    #[test]
+    fn tpc_model_stranger_with_authentication_changes_nothing() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            strangers: 2,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_stranger", &bounds, &report);
+        assert!(
+            report.violation.is_none(),
+            "an invariant is broken, see the trace above"
+        );
+    }
+
+    /// Issue 15, defects 1 and 2, found by the exploration: without the key
+    /// check, one message from the stranger breaks I1 or I3.
+    #[test]
+    fn tpc_model_stranger_without_authentication_forges_a_decision() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            strangers: 1,
+            authentication: false,
+            check_completion: false,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_stranger_no_auth", &bounds, &report);
+        let violation = report.violation.expect("a stranger can forge a decision");
+        assert!(
+            ["I1", "I3"].contains(&violation.invariant),
+            "{violation:?}"
         );
     }
 
@@ -335,7 +391,7 @@ mod tests {
             disconnect_rule: false,
             max_time: 40,
             check_completion: false,
-            depth_first: false,
+            ..Bounds::standard()
         };
         let report = explore(bounds);
         print("tpc_model_x1", &bounds, &report);
