@@ -9,6 +9,7 @@
 mod bad_input;
 mod coordinator_faults;
 mod flow;
+mod no_gap;
 mod over_tls;
 mod participant_faults;
 mod strangers;
