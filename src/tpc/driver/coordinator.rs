@@ -124,7 +124,10 @@ fn serve(
         if let Some(outcome) = requests.decided(std::mem::take(&mut driver.decided)) {
             return Ok(Served::Done(Some(outcome)));
         }
-        if machine.is_idle() && requests.in_flight.is_none() {
+        // The next transaction starts once the server has taken every line of
+        // the last: under its flood control, lines wait in the socket, and a
+        // new VOTE-REQUEST behind them would eat into T (issue 15, defect 5).
+        if machine.is_idle() && requests.in_flight.is_none() && driver.clock.all_taken() {
             if let Some(text) = requests.pending.pop_front() {
                 requests.in_flight = Some(machine.next_tx());
                 let members = participants.to_vec();

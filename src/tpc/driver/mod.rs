@@ -19,6 +19,7 @@
 //! `participant:after-apply`; `<role>` is `coordinator` or `participant`.
 
 mod args;
+mod clock;
 mod coordinator;
 mod participant;
 
@@ -32,7 +33,7 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, never};
+use crossbeam_channel::Receiver;
 use ring::rand::SystemRandom;
 
 use crate::client::secure::{Credentials, Endpoint};
@@ -40,6 +41,8 @@ use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
 use super::auth::{Freshness, GroupKey, KeyError, Nonce, is_request, random_nonce};
+use clock::Clock;
+
 use super::log::{CommitLog, LogError, StateLog};
 use super::message::looks_like_3pc;
 use super::output::{Output, Style};
@@ -132,7 +135,6 @@ struct Driver {
     settings: Settings,
     role: &'static str,
     out: Output,
-    start: Instant,
     conn: Option<Connection>,
     state_log: Option<StateLog>,
     commit_log: Option<CommitLog>,
@@ -144,16 +146,18 @@ struct Driver {
     /// the answer echoes. Set by `inbound`, taken by `perform`.
     answering: Option<(String, Nonce)>,
     random: SystemRandom,
+    /// The machines' time, and which lines the server has not taken yet.
+    clock: Clock,
 }
 
 impl Driver {
     fn new(settings: Settings, role: &'static str) -> Driver {
         let start = Instant::now();
+        let timing = settings.timing;
         Driver {
             out: Output::new(settings.style, start),
             settings,
             role,
-            start,
             conn: None,
             state_log: None,
             commit_log: None,
@@ -161,18 +165,20 @@ impl Driver {
             freshness: Freshness::default(),
             answering: None,
             random: SystemRandom::new(),
+            clock: Clock::new(
+                start,
+                role == "coordinator",
+                Duration::from_millis(timing.t()),
+            ),
         }
     }
 
     fn now(&self) -> Millis {
-        self.start.elapsed().as_millis() as Millis
+        self.clock.now()
     }
 
     fn deadline_channel(&self, deadline: Option<Millis>) -> Receiver<Instant> {
-        match deadline {
-            Some(at) => crossbeam_channel::at(self.start + Duration::from_millis(at)),
-            None => never(),
-        }
+        self.clock.deadline(deadline)
     }
 
     /// Connects and registers, retrying with backoff until it works.
@@ -187,6 +193,7 @@ impl Driver {
                     // A new connection is a new incarnation: no answer to a
                     // request of the old one is fresh.
                     self.freshness = Freshness::default();
+                    self.clock.reset();
                     let name = &self.settings.name;
                     self.out.event(
                         &format!("CONNECTED {name}"),
@@ -290,6 +297,7 @@ impl Driver {
                     if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
                         return Ok(Turn::Cut(format!("send failed: {error}")));
                     }
+                    self.clock.sent();
                     self.out.sent(&to, &message);
                     let type_word = message.body.type_word();
                     let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
@@ -378,7 +386,9 @@ impl Driver {
         match line {
             ServerLine::Priv { from, text, .. } => {
                 if name_key(&from) == name_key(&self.settings.name) {
-                    return Ok(None); // the server's copy of what this process sent
+                    // The server's copy of what this process sent: taken.
+                    self.clock.taken();
+                    return Ok(None);
                 }
                 if !looks_like_3pc(&text) {
                     self.out.note(&Note::Ignored {
@@ -411,6 +421,8 @@ impl Driver {
             }
             ServerLine::Join { name, .. } => Ok(Some(Input::Joined(name))),
             ServerLine::Error { code, text } => {
+                // The server's answer to a private message it refused.
+                self.clock.taken();
                 let code = code.as_str();
                 self.out.event(
                     &format!("SERVER-ERROR {code} :{text}"),

@@ -360,10 +360,7 @@ mod tests {
         let report = explore(bounds);
         print("tpc_model_stranger_no_auth", &bounds, &report);
         let violation = report.violation.expect("a stranger can forge a decision");
-        assert!(
-            ["I1", "I3"].contains(&violation.invariant),
-            "{violation:?}"
-        );
+        assert!(["I1", "I3"].contains(&violation.invariant), "{violation:?}");
     }
 
     #[test]

@@ -446,7 +446,15 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
                 == Some(deadline)
             {
                 let label = Label::Timeout(i, base.now);
-                step(base.clone(), i, Input::Timeout, label, None, bounds, &mut out);
+                step(
+                    base.clone(),
+                    i,
+                    Input::Timeout,
+                    label,
+                    None,
+                    bounds,
+                    &mut out,
+                );
             }
         }
     }

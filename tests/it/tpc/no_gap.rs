@@ -46,7 +46,11 @@ fn tpc_defect3_a_participant_back_between_requests_gets_every_missed_line() {
     });
     expect_decided(&mut [&mut p3], 2, "ABORT");
     expect_decided(&mut [&mut p3], 3, "ABORT");
-    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2, &mut p3], 4, "COMMIT");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        4,
+        "COMMIT",
+    );
     assert_eq!(coordinator.wait_exit().code(), Some(0));
     cluster.assert_logs("one\n\n\nfour\n");
 }
