@@ -1,6 +1,7 @@
 //! `chat-coordinator`: the 3PC coordinator. Parses flags, sets up logging, runs
 //! [`chatroom::tpc::driver::run_coordinator`] and maps the result to an exit code:
-//! with `--request`, 0 on commit and 1 on abort; otherwise 0 at the end of stdin.
+//! with `--request`, 0 on commit and 1 on abort; otherwise, at the end of
+//! stdin, 1 if any of its transactions aborted, else 0.
 //! 2 on an error (bad flags, unusable log files or key, name refused).
 //!
 //! `chat-coordinator keygen FILE` makes the group's key (mode 0600) and exits.

@@ -163,6 +163,32 @@ pub enum LogError {
         /// What is wrong with it.
         error: ParseError,
     },
+    /// Another running process holds the state log: two processes with one
+    /// name and one directory would corrupt each other's decisions.
+    #[error(
+        "{0} is in use by another running process with this --name and --dir; stop it, or give this one its own --dir"
+    )]
+    Locked(PathBuf),
+}
+
+/// Locks the state log of the process called `name` for as long as the
+/// returned file stays open (the lock dies with the process): one process per
+/// name and directory. Fails at once with [`LogError::Locked`] if it is taken.
+pub fn lock(dir: &Path, name: &str) -> Result<File, LogError> {
+    let path = StateLog::path(dir, name);
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|source| LogError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LogError::Locked(path)),
+        Err(std::fs::TryLockError::Error(source)) => Err(LogError::Io { path, source }),
+    }
 }
 
 /// An append-only file of lines, each synced before `append` returns.

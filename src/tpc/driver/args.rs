@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{DriverError, Settings, parse_timeout};
+use super::{DriverError, Settings};
 use crate::client::flags::{LoginFlags, TlsFlags};
 use crate::tpc::Timing;
 use crate::tpc::auth::GroupKey;
@@ -43,6 +43,10 @@ pub struct ProcessArgs {
     /// `<dir>/chat3pc.key`). Every 3PC message is authenticated with it.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// If the name is taken on the server at start, wait for it to be free
+    /// (default: exit 2 at once).
+    #[arg(long)]
+    pub wait_for_name: bool,
 }
 
 impl ProcessArgs {
@@ -61,6 +65,7 @@ impl ProcessArgs {
             .map_err(|error| DriverError::Untrusted(error.to_string()))?;
         Ok(Settings {
             key,
+            wait_for_name: self.wait_for_name,
             endpoint,
             credentials: self.login.credentials(),
             name,
@@ -75,5 +80,52 @@ impl ProcessArgs {
             },
             crash_at: std::env::var("CHAT3PC_CRASH_AT").ok(),
         })
+    }
+}
+
+/// Reads `500ms`, `2s`, `1m` or a bare number of seconds.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("bad duration {text:?}: use 500ms, 2s or 1m"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        "m" => Duration::from_secs(value * 60),
+        _ => return Err(format!("bad duration unit in {text:?}: use ms, s or m")),
+    };
+    if duration < Duration::from_millis(6) {
+        return Err("the timeout must be at least 6ms (T/6 must be at least 1ms)".to_owned());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<Duration, ()>) {
+        assert_eq!(
+            parse_timeout(input).map_err(|_| ()),
+            expected,
+            "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn timeout_table() {
+        check("500ms", Ok(Duration::from_millis(500)));
+        check("2s", Ok(Duration::from_secs(2)));
+        check("30", Ok(Duration::from_secs(30)));
+        check("1m", Ok(Duration::from_secs(60)));
+        check("5ms", Err(()));
+        check("2h", Err(()));
+        check("", Err(()));
+        check("s", Err(()));
     }
 }

@@ -23,7 +23,7 @@ mod clock;
 mod coordinator;
 mod participant;
 
-pub use args::{DEFAULT_KEY_FILE, ProcessArgs};
+pub use args::{DEFAULT_KEY_FILE, ProcessArgs, parse_timeout};
 
 pub use coordinator::run_coordinator;
 pub use participant::run_participant;
@@ -68,6 +68,8 @@ pub struct Settings {
     /// The group's key: every message out is sealed with it, every one in
     /// must open with it.
     pub key: GroupKey,
+    /// At start, wait for the name to be free instead of stopping.
+    pub wait_for_name: bool,
 }
 
 /// Why a 3PC process stopped with an error.
@@ -93,31 +95,14 @@ pub enum DriverError {
     /// A flag value that cannot work (a bad participant name, ...).
     #[error("{0}")]
     BadArgument(String),
+    /// At start, the name is taken on the server: another process uses it.
+    #[error(
+        "the name {0} is taken on the server: another process uses it (or the server has not yet noticed a crashed one). Stop it, choose another --name, or pass --wait-for-name"
+    )]
+    NameTaken(String),
     /// The group's key file is missing, unreadable, malformed or not private.
     #[error(transparent)]
     Key(#[from] KeyError),
-}
-
-/// Reads `500ms`, `2s`, `1m` or a bare number of seconds.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("bad duration {text:?}: use 500ms, 2s or 1m"))?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(value),
-        "s" => Duration::from_secs(value),
-        "m" => Duration::from_secs(value * 60),
-        _ => return Err(format!("bad duration unit in {text:?}: use ms, s or m")),
-    };
-    if duration < Duration::from_millis(6) {
-        return Err("the timeout must be at least 6ms (T/6 must be at least 1ms)".to_owned());
-    }
-    Ok(duration)
 }
 
 /// What one turn of the loop produced.
@@ -148,6 +133,11 @@ struct Driver {
     random: SystemRandom,
     /// The machines' time, and which lines the server has not taken yet.
     clock: Clock,
+    /// The lock on this process's state log, held until it exits.
+    lock: Option<std::fs::File>,
+    /// Whether it was ever registered (a name taken later is its own old
+    /// connection, not yet gone).
+    ever_connected: bool,
 }
 
 impl Driver {
@@ -170,6 +160,8 @@ impl Driver {
                 role == "coordinator",
                 Duration::from_millis(timing.t()),
             ),
+            lock: None,
+            ever_connected: false,
         }
     }
 
@@ -181,53 +173,74 @@ impl Driver {
         self.clock.deadline(deadline)
     }
 
-    /// Connects and registers, retrying with backoff until it works.
+    /// Connects and registers, retrying with backoff until it works, and
+    /// saying so (at once, then every 10 s) while it does not.
     fn connect(&mut self) -> Result<(), DriverError> {
         let mut backoff = Duration::from_millis(50);
-        let timeout = Duration::from_secs(5);
+        let mut said: Option<Instant> = None;
         loop {
-            let attempt = self.join(timeout)?;
-            match attempt {
+            let why = match self.join(Duration::from_secs(5))? {
                 Ok(conn) => {
-                    self.conn = Some(conn);
-                    // A new connection is a new incarnation: no answer to a
-                    // request of the old one is fresh.
-                    self.freshness = Freshness::default();
-                    self.clock.reset();
-                    let name = &self.settings.name;
-                    self.out.event(
-                        &format!("CONNECTED {name}"),
-                        &format!("connected as {name}"),
-                    );
+                    self.connected(conn);
                     return Ok(());
                 }
-                Err(ConnError::Refused {
-                    code: ErrorCode::NameInvalid | ErrorCode::NameNotAllowed,
-                    text,
-                }) => {
-                    let name = self.settings.name.clone();
-                    return Err(DriverError::NameRefused { name, text });
-                }
-                Err(
-                    error @ (ConnError::FingerprintMismatch { .. }
-                    | ConnError::ServerChanged { .. }
-                    | ConnError::UnknownServer { .. }
-                    | ConnError::Untrusted { .. }
-                    | ConnError::InsecureLogin(_)),
-                ) => {
-                    // Retrying cannot help, and must not: the server is not
-                    // the one this process trusts, or would get a password
-                    // in clear.
-                    return Err(DriverError::Untrusted(error.to_string()));
-                }
-                Err(error @ ConnError::Refused { .. }) => {
-                    // Most likely the previous run of this process, not yet gone.
-                    log::warn!("{error}; retrying in {backoff:?}");
-                }
-                Err(error) => log::info!("connecting: {error}; retrying in {backoff:?}"),
+                Err(error) => self.worth_retrying(error)?,
+            };
+            if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+                said = Some(Instant::now());
+                self.out.event(
+                    &format!("RETRYING :{why}"),
+                    &format!("{why}; retrying (Ctrl-C to stop)"),
+                );
             }
             thread::sleep(backoff); // backoff between attempts, not synchronisation
             backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    fn connected(&mut self, conn: Connection) {
+        self.conn = Some(conn);
+        self.ever_connected = true;
+        // A new connection is a new incarnation: no answer to a request of
+        // the old one is fresh.
+        self.freshness = Freshness::default();
+        self.clock.reset();
+        let name = &self.settings.name;
+        self.out.event(
+            &format!("CONNECTED {name}"),
+            &format!("connected as {name}"),
+        );
+    }
+
+    /// Why a failed attempt is worth another, or the error that ends the process.
+    fn worth_retrying(&self, error: ConnError) -> Result<String, DriverError> {
+        let name = self.settings.name.clone();
+        match error {
+            ConnError::Refused {
+                code: ErrorCode::NameInvalid | ErrorCode::NameNotAllowed,
+                text,
+            } => Err(DriverError::NameRefused { name, text }),
+            // Retrying cannot help, and must not: the server is not the one
+            // this process trusts, or would get a password in clear.
+            error @ (ConnError::FingerprintMismatch { .. }
+            | ConnError::ServerChanged { .. }
+            | ConnError::UnknownServer { .. }
+            | ConnError::Untrusted { .. }
+            | ConnError::InsecureLogin(_)) => Err(DriverError::Untrusted(error.to_string())),
+            // After a lost connection the server may not have noticed yet that
+            // the old one is gone; at start it is someone else, unless asked
+            // to wait for the name.
+            ConnError::Refused {
+                code: ErrorCode::NameTaken,
+                ..
+            } if !self.ever_connected && !self.settings.wait_for_name => {
+                Err(DriverError::NameTaken(name))
+            }
+            ConnError::Refused {
+                code: ErrorCode::NameTaken,
+                ..
+            } => Ok(format!("the name {name} is still taken on the server")),
+            error => Ok(format!("cannot reach the chat server: {error}")),
         }
     }
 
@@ -248,6 +261,12 @@ impl Driver {
             .join(&mut conn, endpoint, name, timeout)
             .map_err(|error| DriverError::Untrusted(error.to_string()))?;
         Ok(joined.map(|_| conn))
+    }
+
+    /// Takes the lock on the state log, at once or never (see [`super::log::lock`]).
+    fn lock(&mut self) -> Result<(), DriverError> {
+        self.lock = Some(super::log::lock(&self.settings.dir, &self.settings.name)?);
+        Ok(())
     }
 
     /// Opens the logs again (as a restart would) and returns the state log's records
@@ -477,29 +496,4 @@ fn stdin_lines() -> Receiver<String> {
         log::error!("cannot read stdin: {error}");
     }
     rx
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(input: &str, expected: Result<Duration, ()>) {
-        assert_eq!(
-            parse_timeout(input).map_err(|_| ()),
-            expected,
-            "input {input:?}"
-        );
-    }
-
-    #[test]
-    fn timeout_table() {
-        check("500ms", Ok(Duration::from_millis(500)));
-        check("2s", Ok(Duration::from_secs(2)));
-        check("30", Ok(Duration::from_secs(30)));
-        check("1m", Ok(Duration::from_secs(60)));
-        check("5ms", Err(()));
-        check("2h", Err(()));
-        check("", Err(()));
-        check("s", Err(()));
-    }
 }

@@ -33,6 +33,7 @@
 //! and the exploration finds the I1 violation of row X1.
 
 mod invariants;
+mod label;
 mod scenario;
 mod stranger;
 mod world;
@@ -44,7 +45,8 @@ use std::time::{Duration, Instant};
 
 use super::Millis;
 use invariants::{check_final, check_safety};
-use world::{Label, World, hash_of, starting_votes, successors};
+use label::Label;
+use world::{World, hash_of, starting_votes, successors};
 
 /// The names of the processes: index 0 is the coordinator.
 pub const NAMES: [&str; 4] = ["c", "p1", "p2", "p3"];

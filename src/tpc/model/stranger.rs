@@ -13,7 +13,8 @@
 //! With authentication off, it sends any message of the vocabulary below about
 //! the transaction, and the exploration finds defects 1 and 2 of issue 15.
 
-use super::world::{Envelope, Label, Payload, STRANGER_INDEX, World, deliver};
+use super::label::Label;
+use super::world::{Envelope, Payload, STRANGER_INDEX, World, deliver};
 use super::{Bounds, NAMES, TEXT};
 use crate::tpc::message::{Body, Message};
 use crate::tpc::{Outcome, PeerState};

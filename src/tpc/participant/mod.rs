@@ -368,11 +368,13 @@ impl Participant {
                 let ack_to = Some(from.to_owned());
                 current.phase = Phase::Precommit { deadline, ack_to };
                 let text = current.info.text.clone();
+                // The human has the coordinator's T to answer: after that it
+                // commits without this ACK (this process waits T/6 longer).
                 let prompt = Note::Prompt {
                     tx,
                     text,
                     ack: true,
-                    deadline,
+                    deadline: now + timing.t(),
                 };
                 actions.push(Action::Show(prompt));
                 return actions;

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Config, Current, Participant, Phase};
 use crate::tpc::message::Body;
-use crate::tpc::{Action, Millis, Outcome, Record, TxId, TxInfo, send, show_state, step};
+use crate::tpc::{Action, Millis, Note, Outcome, Record, TxId, TxInfo, send, show_state, step};
 
 /// What the state log says, per transaction.
 #[derive(Default)]
@@ -105,6 +105,7 @@ impl Participant {
                 let text = summary.infos.get(&tx).map(|info| info.text.clone());
                 actions.extend(apply(tx, outcome, text.unwrap_or_default()));
             }
+            actions.push(Action::Show(Note::Decided { tx, outcome }));
             applied += 1;
         }
         actions

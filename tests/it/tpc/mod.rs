@@ -9,6 +9,7 @@
 mod bad_input;
 mod coordinator_faults;
 mod flow;
+mod loud;
 mod no_gap;
 mod over_tls;
 mod participant_faults;
@@ -47,7 +48,7 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(name: &str, mut command: Command, with_stdin: bool) -> Proc {
+    pub fn spawn(name: &str, mut command: Command, with_stdin: bool) -> Proc {
         command
             .stdin(if with_stdin {
                 Stdio::piped()
@@ -215,6 +216,9 @@ impl Cluster {
         command.args(["--host", "127.0.0.1", "--port", &port, "--name", name]);
         command.arg("--dir").arg(self.path());
         command.args(["--timeout", opts.timeout.unwrap_or(T)]);
+        // Tests restart a killed process at once, before the server may have
+        // noticed; `loud.rs` checks the default (exit 2 on a taken name).
+        command.arg("--wait-for-name");
         command.args(opts.args);
         if let Some(point) = opts.crash_at {
             command.env("CHAT3PC_CRASH_AT", point);
