@@ -95,6 +95,7 @@ impl Coordinator {
                 Record::Precommit(tx) => {
                     precommitted.insert(*tx);
                 }
+                Record::Next(tx) => coordinator.next_tx = coordinator.next_tx.max(*tx),
                 Record::Decided(tx, outcome) => {
                     if let Some(entry) = coordinator.known.get_mut(tx) {
                         entry.1 = Some(*outcome);
@@ -226,6 +227,21 @@ impl Coordinator {
             (Phase::Wait { .. }, Body::VoteAbort) => {
                 let plan = self.take_plan();
                 self.decide(plan, Outcome::Abort)
+            }
+            (Phase::Wait { .. }, Body::Conflict(highest)) => {
+                let highest = *highest;
+                let plan = self.take_plan();
+                self.next_tx = self.next_tx.max(highest + 1);
+                let mut actions = vec![
+                    Action::Log(Record::Next(self.next_tx)),
+                    Action::Show(Note::Conflict {
+                        tx: plan.tx,
+                        from: from.to_owned(),
+                        highest,
+                    }),
+                ];
+                actions.extend(self.decide(plan, Outcome::Abort));
+                actions
             }
             (Phase::Wait { plan, votes, .. }, Body::VoteCommit) => {
                 if !complete(votes, plan) {

@@ -57,6 +57,9 @@ pub enum Record {
     Decided(TxId, Outcome),
     /// Participant: the commit-log line for this transaction is written and synced.
     Applied(TxId),
+    /// Coordinator: a participant has seen ids up to here; the next
+    /// transaction's id is at least this (forced before the conflict's ABORT).
+    Next(TxId),
 }
 
 impl Record {
@@ -65,7 +68,10 @@ impl Record {
         match self {
             Record::Begin { tx, .. } => *tx,
             Record::Init(info) | Record::Ready(info) => info.tx,
-            Record::Precommit(tx) | Record::Decided(tx, _) | Record::Applied(tx) => *tx,
+            Record::Precommit(tx)
+            | Record::Decided(tx, _)
+            | Record::Applied(tx)
+            | Record::Next(tx) => *tx,
         }
     }
 
@@ -78,6 +84,7 @@ impl Record {
             Record::Precommit(_) => "PRECOMMIT",
             Record::Decided(_, outcome) => outcome.as_str(),
             Record::Applied(_) => "APPLIED",
+            Record::Next(_) => "NEXT",
         }
     }
 
@@ -131,6 +138,7 @@ impl Record {
             "COMMIT" => Record::Decided(tx, Outcome::Commit),
             "ABORT" => Record::Decided(tx, Outcome::Abort),
             "APPLIED" => Record::Applied(tx),
+            "NEXT" => Record::Next(tx),
             other => {
                 return Err(ParseError::BadValue {
                     field: "record",
@@ -348,6 +356,7 @@ mod tests {
         check(Record::Decided(5, Outcome::Commit), "COMMIT 5");
         check(Record::Decided(5, Outcome::Abort), "ABORT 5");
         check(Record::Applied(6), "APPLIED 6");
+        check(Record::Next(7), "NEXT 7");
         assert!(Record::parse("FROB 1").is_err());
         assert!(Record::parse("COMMIT x").is_err());
     }

@@ -236,6 +236,16 @@ pub enum Note {
         /// Why.
         why: String,
     },
+    /// Coordinator: `from` already used the id `tx` for another transaction;
+    /// ids in this group reach `highest`.
+    Conflict {
+        /// The refused transaction.
+        tx: TxId,
+        /// The participant that refused it.
+        from: String,
+        /// The highest id it has seen.
+        highest: TxId,
+    },
 }
 
 /// What a state machine reacts to. Time comes with it, never from a clock.

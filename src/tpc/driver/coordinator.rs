@@ -130,6 +130,10 @@ fn serve(
             return Ok(Served::Cut(reason));
         }
         if let Some(outcome) = requests.decided(std::mem::take(&mut driver.decided)) {
+            // `--request` whose id was refused: an error, not an abort.
+            if let Some(conflict) = driver.conflict.take() {
+                return Err(conflict);
+            }
             return Ok(Served::Done(Some(outcome)));
         }
         // The next transaction starts once the server has taken every line of

@@ -95,6 +95,18 @@ pub enum DriverError {
     /// A flag value that cannot work (a bad participant name, ...).
     #[error("{0}")]
     BadArgument(String),
+    /// A participant had already used the transaction's id: another
+    /// coordinator, or this one with another `--dir`, ran the group. The ids in
+    /// use are recorded, so the next run goes on after them.
+    #[error("transaction {tx} refused by {from}: ids in this group reach {highest} (another coordinator, or this one with another --dir, ran it); run again: ids go on from {next}", next = highest + 1)]
+    IdConflict {
+        /// The refused transaction.
+        tx: TxId,
+        /// Who refused it.
+        from: String,
+        /// The highest id it has seen.
+        highest: TxId,
+    },
     /// At start, the name is taken on the server: another process uses it.
     #[error(
         "the name {0} is taken on the server: another process uses it (or the server has not yet noticed a crashed one). Stop it, choose another --name, or pass --wait-for-name"
@@ -125,6 +137,8 @@ struct Driver {
     commit_log: Option<CommitLog>,
     /// Decisions reported by the machine since the caller last looked.
     decided: Vec<(TxId, Outcome)>,
+    /// The latest id conflict the machine reported, if any.
+    conflict: Option<DriverError>,
     /// Which answers may come in: the nonces of the latest requests sent.
     freshness: Freshness,
     /// The request being handled, if it is one: its sender and nonce, which
@@ -152,6 +166,7 @@ impl Driver {
             state_log: None,
             commit_log: None,
             decided: Vec::new(),
+            conflict: None,
             freshness: Freshness::default(),
             answering: None,
             random: SystemRandom::new(),
@@ -344,6 +359,13 @@ impl Driver {
                 Action::Show(note) => {
                     if let Note::Decided { tx, outcome } = note {
                         self.decided.push((tx, outcome));
+                    }
+                    if let Note::Conflict { tx, from, highest } = &note {
+                        self.conflict = Some(DriverError::IdConflict {
+                            tx: *tx,
+                            from: from.clone(),
+                            highest: *highest,
+                        });
                     }
                     self.out.note(&note);
                 }

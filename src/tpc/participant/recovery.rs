@@ -67,6 +67,8 @@ impl Participant {
             match record {
                 Record::Init(info) | Record::Ready(info) => {
                     self.coordinator = Some(info.coordinator.clone());
+                    self.last_request =
+                        Some((info.tx, info.coordinator.clone(), info.text.clone()));
                     if matches!(record, Record::Ready(_)) {
                         summary.ready.insert(info.tx);
                     }
@@ -81,7 +83,7 @@ impl Participant {
                 Record::Applied(tx) => {
                     summary.applied.insert(*tx);
                 }
-                Record::Begin { .. } => {}
+                Record::Begin { .. } | Record::Next(_) => {}
             }
         }
         summary
