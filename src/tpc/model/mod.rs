@@ -15,6 +15,9 @@
 //!   actions: a power cut in the middle of a broadcast), a bounded number of
 //!   times; a crashed process restarts at any time and recovers from its disk,
 //!   and the others see it join;
+//! - a stranger outside the group sends a message (a bounded number of
+//!   times): with authentication, a replayed copy of anything a member sent;
+//!   without, anything under any name (`stranger.rs`);
 //! - time passes: only when no message is in flight, to the earliest deadline.
 //!   This is the synchrony 3PC assumes: a message arrives before any timeout
 //!   that waits for it. A lost STATE answer would break that assumption the way a
