@@ -228,21 +228,7 @@ impl Coordinator {
                 let plan = self.take_plan();
                 self.decide(plan, Outcome::Abort)
             }
-            (Phase::Wait { .. }, Body::Conflict(highest)) => {
-                let highest = *highest;
-                let plan = self.take_plan();
-                self.next_tx = self.next_tx.max(highest + 1);
-                let mut actions = vec![
-                    Action::Log(Record::Next(self.next_tx)),
-                    Action::Show(Note::Conflict {
-                        tx: plan.tx,
-                        from: from.to_owned(),
-                        highest,
-                    }),
-                ];
-                actions.extend(self.decide(plan, Outcome::Abort));
-                actions
-            }
+            (Phase::Wait { .. }, Body::Conflict(highest)) => self.on_conflict(from, *highest),
             (Phase::Wait { plan, votes, .. }, Body::VoteCommit) => {
                 if !complete(votes, plan) {
                     return Vec::new();
@@ -289,6 +275,24 @@ impl Coordinator {
                 ))]
             }
         }
+    }
+
+    /// A participant saw this id already, for another transaction, and ids
+    /// in the group reach `highest`: force the floor for the next id, say so,
+    /// and abort this one.
+    fn on_conflict(&mut self, from: &str, highest: TxId) -> Vec<Action> {
+        let plan = self.take_plan();
+        self.next_tx = self.next_tx.max(highest + 1);
+        let mut actions = vec![
+            Action::Log(Record::Next(self.next_tx)),
+            Action::Show(Note::Conflict {
+                tx: plan.tx,
+                from: from.to_owned(),
+                highest,
+            }),
+        ];
+        actions.extend(self.decide(plan, Outcome::Abort));
+        actions
     }
 
     /// Ends the current phase and returns its plan.

@@ -22,100 +22,31 @@ mod args;
 mod clock;
 mod coordinator;
 mod participant;
+mod settings;
 
 pub use args::{DEFAULT_KEY_FILE, ProcessArgs, parse_timeout};
 
 pub use coordinator::run_coordinator;
 pub use participant::run_participant;
+pub use settings::{DriverError, Settings};
 
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use ring::rand::SystemRandom;
 
-use crate::client::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
-use super::auth::{Freshness, GroupKey, KeyError, Nonce, is_request, random_nonce};
+use super::auth::{Freshness, Nonce, is_request, random_nonce};
 use clock::Clock;
 
-use super::log::{CommitLog, LogError, StateLog};
-use super::message::looks_like_3pc;
-use super::output::{Output, Style};
-use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
-
-/// What both binaries are told.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The chat server, and how to trust it (plain TCP or TLS).
-    pub endpoint: Endpoint,
-    /// How to log in if the name is an account.
-    pub credentials: Credentials,
-    /// This process's chat name.
-    pub name: String,
-    /// Where the state log and the commit log live.
-    pub dir: PathBuf,
-    /// T and what follows from it.
-    pub timing: Timing,
-    /// Plain or terminal output.
-    pub style: Style,
-    /// `CHAT3PC_CRASH_AT`, if set.
-    pub crash_at: Option<String>,
-    /// The group's key: every message out is sealed with it, every one in
-    /// must open with it.
-    pub key: GroupKey,
-    /// At start, wait for the name to be free instead of stopping.
-    pub wait_for_name: bool,
-}
-
-/// Why a 3PC process stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum DriverError {
-    /// The server cannot be trusted (a certificate that does not match, or a
-    /// password that would travel in clear), or the password could not be had.
-    /// Retrying would not help.
-    #[error("{0}")]
-    Untrusted(String),
-    /// The state log or the commit log could not be read or written. The process
-    /// stops rather than go on without its durable state.
-    #[error(transparent)]
-    Log(#[from] LogError),
-    /// The server refused the name for good (invalid or not allowed).
-    #[error("the server refused the name {name}: {text}")]
-    NameRefused {
-        /// The name asked for.
-        name: String,
-        /// The server's explanation.
-        text: String,
-    },
-    /// A flag value that cannot work (a bad participant name, ...).
-    #[error("{0}")]
-    BadArgument(String),
-    /// A participant had already used the transaction's id: another
-    /// coordinator, or this one with another `--dir`, ran the group. The ids in
-    /// use are recorded, so the next run goes on after them.
-    #[error("transaction {tx} refused by {from}: ids in this group reach {highest} (another coordinator, or this one with another --dir, ran it); run again: ids go on from {next}", next = highest + 1)]
-    IdConflict {
-        /// The refused transaction.
-        tx: TxId,
-        /// Who refused it.
-        from: String,
-        /// The highest id it has seen.
-        highest: TxId,
-    },
-    /// At start, the name is taken on the server: another process uses it.
-    #[error(
-        "the name {0} is taken on the server: another process uses it (or the server has not yet noticed a crashed one). Stop it, choose another --name, or pass --wait-for-name"
-    )]
-    NameTaken(String),
-    /// The group's key file is missing, unreadable, malformed or not private.
-    #[error(transparent)]
-    Key(#[from] KeyError),
-}
+use super::log::{CommitLog, StateLog};
+use super::message::{Message, looks_like_3pc};
+use super::output::Output;
+use super::{Action, Input, Millis, Note, Outcome, TxId};
 
 /// What one turn of the loop produced.
 enum Turn {
@@ -321,31 +252,9 @@ impl Driver {
                         .as_ref()
                         .filter(|(from, _)| name_key(from) == name_key(&to))
                         .map(|(_, nonce)| *nonce);
-                    let fresh = random_nonce(&self.random);
-                    let nonce = self.freshness.stamp(&to, &message, fresh, echo);
-                    let text = self
-                        .settings
-                        .key
-                        .seal(&self.settings.name, &to, &message, nonce);
-                    let conn = self.conn.as_mut().expect("connected");
-                    if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
-                        return Ok(Turn::Cut(format!("send failed: {error}")));
+                    if let Some(cut) = self.send(&to, &message, echo, &mut sent) {
+                        return Ok(cut);
                     }
-                    self.clock.sent();
-                    self.out.sent(&to, &message);
-                    let type_word = message.body.type_word();
-                    let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
-                        Some((_, n)) => {
-                            *n += 1;
-                            *n
-                        }
-                        None => {
-                            sent.push((type_word, 1));
-                            1
-                        }
-                    };
-                    let point = format!("{}:after-send:{type_word}:{count}", self.role);
-                    self.crash_after_send(&point, &to, &text);
                 }
                 Action::Apply { tx, line } => {
                     self.crash_point("participant:before-apply");
@@ -372,6 +281,44 @@ impl Driver {
             }
         }
         Ok(Turn::Go)
+    }
+
+    /// Seals and sends one message (`echo`: the nonce of the request it
+    /// answers); counts it for the after-send crash points. `Some` if the
+    /// connection is gone.
+    fn send(
+        &mut self,
+        to: &str,
+        message: &Message,
+        echo: Option<Nonce>,
+        sent: &mut Vec<(&'static str, usize)>,
+    ) -> Option<Turn> {
+        let fresh = random_nonce(&self.random);
+        let nonce = self.freshness.stamp(to, message, fresh, echo);
+        let text = self
+            .settings
+            .key
+            .seal(&self.settings.name, to, message, nonce);
+        let conn = self.conn.as_mut().expect("connected");
+        if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
+            return Some(Turn::Cut(format!("send failed: {error}")));
+        }
+        self.clock.sent();
+        self.out.sent(to, message);
+        let type_word = message.body.type_word();
+        let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                sent.push((type_word, 1));
+                1
+            }
+        };
+        let point = format!("{}:after-send:{type_word}:{count}", self.role);
+        self.crash_after_send(&point, to, &text);
+        None
     }
 
     fn crash_point(&self, point: &str) {
@@ -425,41 +372,7 @@ impl Driver {
             }
         };
         match line {
-            ServerLine::Priv { from, text, .. } => {
-                if name_key(&from) == name_key(&self.settings.name) {
-                    // The server's copy of what this process sent: taken.
-                    self.clock.taken();
-                    return Ok(None);
-                }
-                if !looks_like_3pc(&text) {
-                    self.out.note(&Note::Ignored {
-                        why: format!("chat from {from}: {text}"),
-                    });
-                    return Ok(None);
-                }
-                let opened = self
-                    .settings
-                    .key
-                    .open(&from, &self.settings.name, &text)
-                    .and_then(|(message, nonce)| {
-                        self.freshness.admit(&from, &message, nonce)?;
-                        Ok((message, nonce))
-                    });
-                match opened {
-                    Ok((message, nonce)) => {
-                        self.out.received(&from, &message);
-                        if is_request(&message.body) {
-                            self.answering = Some((from.clone(), nonce));
-                        }
-                        Ok(Some(Input::Message { from, message }))
-                    }
-                    Err(error) => {
-                        let why = format!("3PC line from {from} refused: {error}: {text:?}");
-                        self.out.note(&Note::Ignored { why });
-                        Ok(None)
-                    }
-                }
-            }
+            ServerLine::Priv { from, text, .. } => Ok(self.inbound_private(from, &text)),
             ServerLine::Join { name, .. } => Ok(Some(Input::Joined(name))),
             ServerLine::Error { code, text } => {
                 // The server's answer to a private message it refused.
@@ -473,6 +386,43 @@ impl Driver {
             }
             ServerLine::Bye { reason } => Err(format!("BYE {reason}")),
             _ => Ok(None),
+        }
+    }
+
+    /// A private message: the server's copy of one this process sent (the
+    /// line is taken), chat (shown), or a 3PC message that must open with the
+    /// group's key and, if an answer, answer the latest request.
+    fn inbound_private(&mut self, from: String, text: &str) -> Option<Input> {
+        if name_key(&from) == name_key(&self.settings.name) {
+            self.clock.taken();
+            return None;
+        }
+        if !looks_like_3pc(text) {
+            let why = format!("chat from {from}: {text}");
+            self.out.note(&Note::Ignored { why });
+            return None;
+        }
+        let opened = self
+            .settings
+            .key
+            .open(&from, &self.settings.name, text)
+            .and_then(|(message, nonce)| {
+                self.freshness.admit(&from, &message, nonce)?;
+                Ok((message, nonce))
+            });
+        match opened {
+            Ok((message, nonce)) => {
+                self.out.received(&from, &message);
+                if is_request(&message.body) {
+                    self.answering = Some((from.clone(), nonce));
+                }
+                Some(Input::Message { from, message })
+            }
+            Err(error) => {
+                let why = format!("3PC line from {from} refused: {error}: {text:?}");
+                self.out.note(&Note::Ignored { why });
+                None
+            }
         }
     }
 
