@@ -18,9 +18,6 @@ use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId};
 use super::{decision_in, ignored, send, show_state, step};
 
-/// How many past decisions a member that joins is sent again.
-pub const RESEND_LIMIT: usize = 100;
-
 /// The transaction being run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Plan {
@@ -98,6 +95,7 @@ impl Coordinator {
                 Record::Precommit(tx) => {
                     precommitted.insert(*tx);
                 }
+                Record::Next(tx) => coordinator.next_tx = coordinator.next_tx.max(*tx),
                 Record::Decided(tx, outcome) => {
                     if let Some(entry) = coordinator.known.get_mut(tx) {
                         entry.1 = Some(*outcome);
@@ -109,16 +107,26 @@ impl Coordinator {
         let Some(plan) = latest else {
             return (coordinator, Vec::new());
         };
-        let actions = match coordinator.outcome(plan.tx) {
-            Some(outcome) => redo(&plan, outcome),
-            None if precommitted.contains(&plan.tx) => coordinator.start_recovering(plan, now),
+        // Members that were down while it was down, or while it ran, get the
+        // decisions they may have missed, oldest first, before anything new.
+        let mut actions = Vec::new();
+        for member in coordinator.all_members() {
+            actions.extend(coordinator.catch_up(&member));
+        }
+        match coordinator.outcome(plan.tx) {
+            Some(outcome) => {
+                let why = format!("restarted with {} logged: resent it", outcome.as_str());
+                actions.push(step(plan.tx, why));
+            }
+            None if precommitted.contains(&plan.tx) => {
+                actions.extend(coordinator.start_recovering(plan, now));
+            }
             None => {
                 let why = "restarted with only BEGIN logged: abort".to_owned();
-                let mut actions = vec![step(plan.tx, why)];
+                actions.push(step(plan.tx, why));
                 actions.extend(coordinator.decide(plan, Outcome::Abort));
-                actions
             }
-        };
+        }
         (coordinator, actions)
     }
 
@@ -220,6 +228,7 @@ impl Coordinator {
                 let plan = self.take_plan();
                 self.decide(plan, Outcome::Abort)
             }
+            (Phase::Wait { .. }, Body::Conflict(highest)) => self.on_conflict(from, *highest),
             (Phase::Wait { plan, votes, .. }, Body::VoteCommit) => {
                 if !complete(votes, plan) {
                     return Vec::new();
@@ -268,6 +277,24 @@ impl Coordinator {
         }
     }
 
+    /// A participant saw this id already, for another transaction, and ids
+    /// in the group reach `highest`: force the floor for the next id, say so,
+    /// and abort this one.
+    fn on_conflict(&mut self, from: &str, highest: TxId) -> Vec<Action> {
+        let plan = self.take_plan();
+        self.next_tx = self.next_tx.max(highest + 1);
+        let mut actions = vec![
+            Action::Log(Record::Next(self.next_tx)),
+            Action::Show(Note::Conflict {
+                tx: plan.tx,
+                from: from.to_owned(),
+                highest,
+            }),
+        ];
+        actions.extend(self.decide(plan, Outcome::Abort));
+        actions
+    }
+
     /// Ends the current phase and returns its plan.
     fn take_plan(&mut self) -> Plan {
         match std::mem::replace(&mut self.phase, Phase::Idle) {
@@ -304,20 +331,40 @@ impl Coordinator {
     }
 
     /// A member that was offline may have missed decisions (the server drops a
-    /// private message to someone offline): send it the decisions of the last
-    /// [`RESEND_LIMIT`] transactions it is a member of, oldest first, so its
-    /// commit log gets their lines in order. It drops the ones it has.
+    /// private message to someone offline): it gets them again.
     fn on_joined(&mut self, name: &str) -> Vec<Action> {
+        self.catch_up(name)
+    }
+
+    /// The decisions `name` may have missed, oldest first, so that its commit
+    /// log gets every line in order (I4, I5): those of its transactions from
+    /// the latest commit on. A member can only miss a transaction that
+    /// aborted (a commit needs its vote), and before it voted for the latest
+    /// commit it had received everything sent to it earlier (one sender's
+    /// lines to one recipient keep their order), so nothing older can be
+    /// missing. It drops the ones it has. In steady state this is one line.
+    fn catch_up(&self, name: &str) -> Vec<Action> {
         let decided: Vec<(TxId, Outcome)> = self
             .known
             .iter()
             .filter(|(_, (members, _))| members.iter().any(|m| m == name))
             .filter_map(|(&tx, (_, outcome))| Some((tx, (*outcome)?)))
             .collect();
-        let skip = decided.len().saturating_sub(RESEND_LIMIT);
-        decided[skip..]
+        let from = decided
+            .iter()
+            .rposition(|(_, outcome)| *outcome == Outcome::Commit)
+            .unwrap_or(0);
+        decided[from..]
             .iter()
             .map(|&(tx, outcome)| send(name, tx, Body::global(outcome)))
+            .collect()
+    }
+
+    /// Every participant of any transaction in the log, each once.
+    fn all_members(&self) -> BTreeSet<String> {
+        self.known
+            .values()
+            .flat_map(|(members, _)| members.iter().cloned())
             .collect()
     }
 
@@ -380,16 +427,6 @@ impl Coordinator {
             _ => PeerState::Unknown,
         }
     }
-}
-
-/// A logged decision found at restart: tell everyone again (they drop duplicates).
-fn redo(plan: &Plan, outcome: Outcome) -> Vec<Action> {
-    let mut actions = vec![step(
-        plan.tx,
-        format!("restarted with {} logged: resend it", outcome.as_str()),
-    )];
-    actions.extend(to_all(plan, Body::global(outcome)));
-    actions
 }
 
 fn to_all(plan: &Plan, body: Body) -> Vec<Action> {

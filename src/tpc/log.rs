@@ -57,6 +57,9 @@ pub enum Record {
     Decided(TxId, Outcome),
     /// Participant: the commit-log line for this transaction is written and synced.
     Applied(TxId),
+    /// Coordinator: a participant has seen ids up to here; the next
+    /// transaction's id is at least this (forced before the conflict's ABORT).
+    Next(TxId),
 }
 
 impl Record {
@@ -65,7 +68,10 @@ impl Record {
         match self {
             Record::Begin { tx, .. } => *tx,
             Record::Init(info) | Record::Ready(info) => info.tx,
-            Record::Precommit(tx) | Record::Decided(tx, _) | Record::Applied(tx) => *tx,
+            Record::Precommit(tx)
+            | Record::Decided(tx, _)
+            | Record::Applied(tx)
+            | Record::Next(tx) => *tx,
         }
     }
 
@@ -78,6 +84,7 @@ impl Record {
             Record::Precommit(_) => "PRECOMMIT",
             Record::Decided(_, outcome) => outcome.as_str(),
             Record::Applied(_) => "APPLIED",
+            Record::Next(_) => "NEXT",
         }
     }
 
@@ -131,6 +138,7 @@ impl Record {
             "COMMIT" => Record::Decided(tx, Outcome::Commit),
             "ABORT" => Record::Decided(tx, Outcome::Abort),
             "APPLIED" => Record::Applied(tx),
+            "NEXT" => Record::Next(tx),
             other => {
                 return Err(ParseError::BadValue {
                     field: "record",
@@ -163,6 +171,32 @@ pub enum LogError {
         /// What is wrong with it.
         error: ParseError,
     },
+    /// Another running process holds the state log: two processes with one
+    /// name and one directory would corrupt each other's decisions.
+    #[error(
+        "{0} is in use by another running process with this --name and --dir; stop it, or give this one its own --dir"
+    )]
+    Locked(PathBuf),
+}
+
+/// Locks the state log of the process called `name` for as long as the
+/// returned file stays open (the lock dies with the process): one process per
+/// name and directory. Fails at once with [`LogError::Locked`] if it is taken.
+pub fn lock(dir: &Path, name: &str) -> Result<File, LogError> {
+    let path = StateLog::path(dir, name);
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|source| LogError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LogError::Locked(path)),
+        Err(std::fs::TryLockError::Error(source)) => Err(LogError::Io { path, source }),
+    }
 }
 
 /// An append-only file of lines, each synced before `append` returns.
@@ -322,6 +356,7 @@ mod tests {
         check(Record::Decided(5, Outcome::Commit), "COMMIT 5");
         check(Record::Decided(5, Outcome::Abort), "ABORT 5");
         check(Record::Applied(6), "APPLIED 6");
+        check(Record::Next(7), "NEXT 7");
         assert!(Record::parse("FROB 1").is_err());
         assert!(Record::parse("COMMIT x").is_err());
     }

@@ -137,6 +137,26 @@ fn participant_bad_and_stale_input_changes_nothing() {
         vec![request(), (1, msg("c", "3PC GLOBAL-COMMIT 1"))],
         &[],
     );
+    // Another transaction under an id already used (a coordinator with
+    // another --dir, or a second one): its coordinator is told how far ids go.
+    let decided = [
+        request(),
+        (1, msg("c", "3PC GLOBAL-COMMIT 1")),
+        (2, msg("c2", "3PC VOTE-REQUEST 2 p1,p2 :y")),
+        (3, msg("c2", "3PC GLOBAL-ABORT 2")),
+    ];
+    for (reuse, expected) in [
+        (
+            "3PC VOTE-REQUEST 1 p1,p2 :again",
+            &["SEND c 3PC CONFLICT 1 2"][..],
+        ),
+        ("3PC VOTE-REQUEST 2 p1,p2 :y", &[]),
+    ] {
+        let from = if reuse.contains(":y") { "c2" } else { "c" };
+        let mut inputs = decided.to_vec();
+        inputs.push((4, msg(from, reuse)));
+        check_participant(COMMIT, inputs, expected);
+    }
 }
 
 #[test]
@@ -495,6 +515,49 @@ fn coordinator_recovery_table() {
             (2, msg("p1", "3PC DECISION 1 UNDECIDED")),
         ],
         &["SEND p1 3PC PRECOMMIT 1", "SEND p2 3PC PRECOMMIT 1"],
+    );
+    // Catch-up: each member gets its decisions from the latest commit on,
+    // oldest first (it may have missed the aborts since).
+    check_coordinator_recovery(
+        &[
+            begin,
+            "ABORT 1",
+            "BEGIN 2 p1,p2 :y",
+            "COMMIT 2",
+            "BEGIN 3 p1,p2 :z",
+            "ABORT 3",
+            "BEGIN 4 p2 :w",
+            "ABORT 4",
+        ],
+        vec![],
+        &[
+            "SEND p1 3PC GLOBAL-COMMIT 2",
+            "SEND p1 3PC GLOBAL-ABORT 3",
+            "SEND p2 3PC GLOBAL-COMMIT 2",
+            "SEND p2 3PC GLOBAL-ABORT 3",
+            "SEND p2 3PC GLOBAL-ABORT 4",
+        ],
+    );
+    // A participant saw the id already: the floor is forced, then the abort.
+    check_coordinator_recovery(
+        &[],
+        vec![request(), (1, msg("p2", "3PC CONFLICT 1 5"))],
+        &[
+            "LOG NEXT 6",
+            "LOG ABORT 1",
+            "SEND p1 3PC GLOBAL-ABORT 1",
+            "SEND p2 3PC GLOBAL-ABORT 1",
+        ],
+    );
+    // ... and survives a restart.
+    check_coordinator_recovery(
+        &[begin, "NEXT 6", "ABORT 1"],
+        vec![request()],
+        &[
+            "LOG BEGIN 6 p1,p2 :x",
+            "SEND p1 3PC VOTE-REQUEST 6 p1,p2 :x",
+            "SEND p2 3PC VOTE-REQUEST 6 p1,p2 :x",
+        ],
     );
     // The next transaction gets the next id.
     check_coordinator_recovery(

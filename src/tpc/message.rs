@@ -52,6 +52,10 @@ pub enum Body {
     DecisionReq,
     /// The answer to `DecisionReq`: `None` is `UNDECIDED`.
     Decision(Option<Outcome>),
+    /// Participant to a coordinator whose VOTE-REQUEST reuses an id this
+    /// participant already saw for another transaction: ids here reach the
+    /// given one (a coordinator that lost its `--dir`, or a second one).
+    Conflict(TxId),
 }
 
 impl Body {
@@ -69,6 +73,7 @@ impl Body {
             Body::State(_) => "STATE",
             Body::DecisionReq => "DECISION-REQ",
             Body::Decision(_) => "DECISION",
+            Body::Conflict(_) => "CONFLICT",
         }
     }
 
@@ -122,6 +127,7 @@ impl Message {
             "STATE" => Body::State(parse_state(line.field(2, "state")?)?),
             "DECISION-REQ" => Body::DecisionReq,
             "DECISION" => Body::Decision(parse_decision(line.field(2, "decision")?)?),
+            "CONFLICT" => Body::Conflict(line.number(2, "highest")?),
             other => return Err(MessageError::UnknownType(other.to_owned())),
         };
         Ok(Message { tx, body })
@@ -143,6 +149,10 @@ impl Message {
             Body::Decision(decision) => {
                 let word = decision.map_or("UNDECIDED", Outcome::as_str);
                 grammar::encode_into(&mut out, KIND, &[type_word, &tx, word], None);
+            }
+            Body::Conflict(highest) => {
+                let highest = highest.to_string();
+                grammar::encode_into(&mut out, KIND, &[type_word, &tx, &highest], None);
             }
             _ => grammar::encode_into(&mut out, KIND, &[type_word, &tx], None),
         }
@@ -260,6 +270,7 @@ mod tests {
             ok(6, Body::Decision(Some(Outcome::Commit))),
         );
         check("3PC DECISION 6 UNDECIDED", ok(6, Body::Decision(None)));
+        check("3PC CONFLICT 1 9", ok(1, Body::Conflict(9)));
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! The crate follows the sans-IO split:
 //!
 //! - [`message`]: the 3PC messages and their codec (the text of a `PRIV` line).
+//! - [`auth`]: every message sealed with the group's key (HMAC-SHA256 over
+//!   sender, recipient and the whole message) and answers tied to their request
+//!   by a nonce, so nobody outside the group moves a machine.
 //! - [`coordinator`] and [`participant`]: the protocol as pure state machines.
 //!   An input and the current time go in, a list of [`Action`]s comes out, and
 //!   `deadline()` tells when to call `handle_timeout`. No sockets, no files, no
@@ -27,6 +30,7 @@
 //! once all are up and recovered, all commit logs are identical; I5 exactly one
 //! commit-log line per decided transaction, in transaction order.
 
+pub mod auth;
 pub mod coordinator;
 pub mod driver;
 pub mod log;
@@ -231,6 +235,16 @@ pub enum Note {
     Ignored {
         /// Why.
         why: String,
+    },
+    /// Coordinator: `from` already used the id `tx` for another transaction;
+    /// ids in this group reach `highest`.
+    Conflict {
+        /// The refused transaction.
+        tx: TxId,
+        /// The participant that refused it.
+        from: String,
+        /// The highest id it has seen.
+        highest: TxId,
     },
 }
 

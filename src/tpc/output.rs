@@ -17,6 +17,8 @@
 //! STEP <tx> :<what>                a step of termination or recovery
 //! IGNORED :<why>                   a message or input that was dropped
 //! SERVER-ERROR <code> :<text>      the server refused a line (no-such-user, ...)
+//! CONFLICT <tx> <from> <highest> :<why>  coordinator: the id was used already
+//! RETRYING :<why>                  cannot connect or register yet; retrying
 //! CRASH <point>                    CHAT3PC_CRASH_AT reached: aborting now
 //! ```
 //!
@@ -79,6 +81,16 @@ impl Output {
             (Style::Terminal, Note::Step { tx, what }) => format!("tx {tx}: {what}"),
             (Style::Plain, Note::Ignored { why }) => format!("IGNORED :{why}"),
             (Style::Terminal, Note::Ignored { why }) => format!("ignored: {why}"),
+            (style, Note::Conflict { tx, from, highest }) => {
+                let why = format!(
+                    "{from} already used id {tx} for another transaction and has seen ids up to {highest}: another coordinator, or this one with another --dir, ran this group; ids go on from {}",
+                    highest + 1
+                );
+                match style {
+                    Style::Plain => format!("CONFLICT {tx} {from} {highest} :{why}"),
+                    Style::Terminal => format!("tx {tx}: conflict: {why}"),
+                }
+            }
         };
         self.print(&line);
     }

@@ -20,6 +20,8 @@ struct Requests {
     stdin_open: bool,
     /// The transaction started for the request being run.
     in_flight: Option<TxId>,
+    /// Whether any request of this run aborted (stdin mode's exit code).
+    any_aborted: bool,
 }
 
 impl Requests {
@@ -31,6 +33,7 @@ impl Requests {
             stdin: if single { never() } else { stdin_lines() },
             stdin_open: !single,
             in_flight: None,
+            any_aborted: false,
         }
     }
 
@@ -40,6 +43,9 @@ impl Requests {
         for (tx, outcome) in decided {
             if self.in_flight == Some(tx) {
                 self.in_flight = None;
+                if outcome == Outcome::Abort {
+                    self.any_aborted = true;
+                }
                 if self.single {
                     return Some(outcome);
                 }
@@ -68,7 +74,8 @@ enum Served {
 }
 
 /// Runs the coordinator. With `request`, runs that one transaction and returns its
-/// outcome; otherwise every stdin line is a request, until EOF (returns `None`).
+/// outcome; otherwise every stdin line is a request, until EOF: returns
+/// `Some(Abort)` if any of them aborted, else `None`.
 pub fn run_coordinator(
     settings: Settings,
     participants: Vec<String>,
@@ -78,6 +85,7 @@ pub fn run_coordinator(
     let timing = settings.timing;
     let mut requests = Requests::new(request);
     let mut driver = Driver::new(settings, "coordinator");
+    driver.lock()?;
     loop {
         driver.connect()?;
         if driver.out.style() == Style::Terminal && !requests.single {
@@ -122,9 +130,16 @@ fn serve(
             return Ok(Served::Cut(reason));
         }
         if let Some(outcome) = requests.decided(std::mem::take(&mut driver.decided)) {
+            // `--request` whose id was refused: an error, not an abort.
+            if let Some(conflict) = driver.conflict.take() {
+                return Err(conflict);
+            }
             return Ok(Served::Done(Some(outcome)));
         }
-        if machine.is_idle() && requests.in_flight.is_none() {
+        // The next transaction starts once the server has taken every line of
+        // the last: under its flood control, lines wait in the socket, and a
+        // new VOTE-REQUEST behind them would eat into T (issue 15, defect 5).
+        if machine.is_idle() && requests.in_flight.is_none() && driver.clock.all_taken() {
             if let Some(text) = requests.pending.pop_front() {
                 requests.in_flight = Some(machine.next_tx());
                 let members = participants.to_vec();
@@ -133,7 +148,8 @@ fn serve(
                 continue;
             }
             if !requests.stdin_open {
-                return Ok(Served::Done(None));
+                let any_aborted = requests.any_aborted.then_some(Outcome::Abort);
+                return Ok(Served::Done(any_aborted));
             }
         }
         let timer = driver.deadline_channel(machine.deadline());

@@ -19,95 +19,34 @@
 //! `participant:after-apply`; `<role>` is `coordinator` or `participant`.
 
 mod args;
+mod clock;
 mod coordinator;
 mod participant;
+mod settings;
 
-pub use args::ProcessArgs;
+pub use args::{DEFAULT_KEY_FILE, ProcessArgs, parse_timeout};
 
 pub use coordinator::run_coordinator;
 pub use participant::run_participant;
+pub use settings::{DriverError, Settings};
 
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, never};
+use crossbeam_channel::Receiver;
+use ring::rand::SystemRandom;
 
-use crate::client::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
-use super::log::{CommitLog, LogError, StateLog};
+use super::auth::{Freshness, Nonce, is_request, random_nonce};
+use clock::Clock;
+
+use super::log::{CommitLog, StateLog};
 use super::message::{Message, looks_like_3pc};
-use super::output::{Output, Style};
-use super::{Action, Input, Millis, Note, Outcome, Timing, TxId};
-
-/// What both binaries are told.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The chat server, and how to trust it (plain TCP or TLS).
-    pub endpoint: Endpoint,
-    /// How to log in if the name is an account.
-    pub credentials: Credentials,
-    /// This process's chat name.
-    pub name: String,
-    /// Where the state log and the commit log live.
-    pub dir: PathBuf,
-    /// T and what follows from it.
-    pub timing: Timing,
-    /// Plain or terminal output.
-    pub style: Style,
-    /// `CHAT3PC_CRASH_AT`, if set.
-    pub crash_at: Option<String>,
-}
-
-/// Why a 3PC process stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum DriverError {
-    /// The server cannot be trusted (a certificate that does not match, or a
-    /// password that would travel in clear), or the password could not be had.
-    /// Retrying would not help.
-    #[error("{0}")]
-    Untrusted(String),
-    /// The state log or the commit log could not be read or written. The process
-    /// stops rather than go on without its durable state.
-    #[error(transparent)]
-    Log(#[from] LogError),
-    /// The server refused the name for good (invalid or not allowed).
-    #[error("the server refused the name {name}: {text}")]
-    NameRefused {
-        /// The name asked for.
-        name: String,
-        /// The server's explanation.
-        text: String,
-    },
-    /// A flag value that cannot work (a bad participant name, ...).
-    #[error("{0}")]
-    BadArgument(String),
-}
-
-/// Reads `500ms`, `2s`, `1m` or a bare number of seconds.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("bad duration {text:?}: use 500ms, 2s or 1m"))?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(value),
-        "s" => Duration::from_secs(value),
-        "m" => Duration::from_secs(value * 60),
-        _ => return Err(format!("bad duration unit in {text:?}: use ms, s or m")),
-    };
-    if duration < Duration::from_millis(6) {
-        return Err("the timeout must be at least 6ms (T/6 must be at least 1ms)".to_owned());
-    }
-    Ok(duration)
-}
+use super::output::Output;
+use super::{Action, Input, Millis, Note, Outcome, TxId};
 
 /// What one turn of the loop produced.
 enum Turn {
@@ -124,83 +63,130 @@ struct Driver {
     settings: Settings,
     role: &'static str,
     out: Output,
-    start: Instant,
     conn: Option<Connection>,
     state_log: Option<StateLog>,
     commit_log: Option<CommitLog>,
     /// Decisions reported by the machine since the caller last looked.
     decided: Vec<(TxId, Outcome)>,
+    /// The latest id conflict the machine reported, if any.
+    conflict: Option<DriverError>,
+    /// Which answers may come in: the nonces of the latest requests sent.
+    freshness: Freshness,
+    /// The request being handled, if it is one: its sender and nonce, which
+    /// the answer echoes. Set by `inbound`, taken by `perform`.
+    answering: Option<(String, Nonce)>,
+    random: SystemRandom,
+    /// The machines' time, and which lines the server has not taken yet.
+    clock: Clock,
+    /// The lock on this process's state log, held until it exits.
+    lock: Option<std::fs::File>,
+    /// Whether it was ever registered (a name taken later is its own old
+    /// connection, not yet gone).
+    ever_connected: bool,
 }
 
 impl Driver {
     fn new(settings: Settings, role: &'static str) -> Driver {
         let start = Instant::now();
+        let timing = settings.timing;
         Driver {
             out: Output::new(settings.style, start),
             settings,
             role,
-            start,
             conn: None,
             state_log: None,
             commit_log: None,
             decided: Vec::new(),
+            conflict: None,
+            freshness: Freshness::default(),
+            answering: None,
+            random: SystemRandom::new(),
+            clock: Clock::new(
+                start,
+                role == "coordinator",
+                Duration::from_millis(timing.t()),
+            ),
+            lock: None,
+            ever_connected: false,
         }
     }
 
     fn now(&self) -> Millis {
-        self.start.elapsed().as_millis() as Millis
+        self.clock.now()
     }
 
     fn deadline_channel(&self, deadline: Option<Millis>) -> Receiver<Instant> {
-        match deadline {
-            Some(at) => crossbeam_channel::at(self.start + Duration::from_millis(at)),
-            None => never(),
-        }
+        self.clock.deadline(deadline)
     }
 
-    /// Connects and registers, retrying with backoff until it works.
+    /// Connects and registers, retrying with backoff until it works, and
+    /// saying so (at once, then every 10 s) while it does not.
     fn connect(&mut self) -> Result<(), DriverError> {
         let mut backoff = Duration::from_millis(50);
-        let timeout = Duration::from_secs(5);
+        let mut said: Option<Instant> = None;
         loop {
-            let attempt = self.join(timeout)?;
-            match attempt {
+            let why = match self.join(Duration::from_secs(5))? {
                 Ok(conn) => {
-                    self.conn = Some(conn);
-                    let name = &self.settings.name;
-                    self.out.event(
-                        &format!("CONNECTED {name}"),
-                        &format!("connected as {name}"),
-                    );
+                    self.connected(conn);
                     return Ok(());
                 }
-                Err(ConnError::Refused {
-                    code: ErrorCode::NameInvalid | ErrorCode::NameNotAllowed,
-                    text,
-                }) => {
-                    let name = self.settings.name.clone();
-                    return Err(DriverError::NameRefused { name, text });
-                }
-                Err(
-                    error @ (ConnError::FingerprintMismatch { .. }
-                    | ConnError::ServerChanged { .. }
-                    | ConnError::UnknownServer { .. }
-                    | ConnError::Untrusted { .. }
-                    | ConnError::InsecureLogin(_)),
-                ) => {
-                    // Retrying cannot help, and must not: the server is not
-                    // the one this process trusts, or would get a password
-                    // in clear.
-                    return Err(DriverError::Untrusted(error.to_string()));
-                }
-                Err(error @ ConnError::Refused { .. }) => {
-                    // Most likely the previous run of this process, not yet gone.
-                    log::warn!("{error}; retrying in {backoff:?}");
-                }
-                Err(error) => log::info!("connecting: {error}; retrying in {backoff:?}"),
+                Err(error) => self.worth_retrying(error)?,
+            };
+            if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+                said = Some(Instant::now());
+                self.out.event(
+                    &format!("RETRYING :{why}"),
+                    &format!("{why}; retrying (Ctrl-C to stop)"),
+                );
             }
             thread::sleep(backoff); // backoff between attempts, not synchronisation
             backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    fn connected(&mut self, conn: Connection) {
+        self.conn = Some(conn);
+        self.ever_connected = true;
+        // A new connection is a new incarnation: no answer to a request of
+        // the old one is fresh.
+        self.freshness = Freshness::default();
+        self.clock.reset();
+        let name = &self.settings.name;
+        self.out.event(
+            &format!("CONNECTED {name}"),
+            &format!("connected as {name}"),
+        );
+    }
+
+    /// Why a failed attempt is worth another, or the error that ends the process.
+    fn worth_retrying(&self, error: ConnError) -> Result<String, DriverError> {
+        let name = self.settings.name.clone();
+        match error {
+            ConnError::Refused {
+                code: ErrorCode::NameInvalid | ErrorCode::NameNotAllowed,
+                text,
+            } => Err(DriverError::NameRefused { name, text }),
+            // Retrying cannot help, and must not: the server is not the one
+            // this process trusts, or would get a password in clear.
+            error @ (ConnError::FingerprintMismatch { .. }
+            | ConnError::ServerChanged { .. }
+            | ConnError::UnknownServer { .. }
+            | ConnError::Untrusted { .. }
+            | ConnError::InsecureLogin(_)) => Err(DriverError::Untrusted(error.to_string())),
+            // After a lost connection the server may not have noticed yet that
+            // the old one is gone; at start it is someone else, unless asked
+            // to wait for the name.
+            ConnError::Refused {
+                code: ErrorCode::NameTaken,
+                ..
+            } if !self.ever_connected && !self.settings.wait_for_name => {
+                Err(DriverError::NameTaken(name))
+            }
+            ConnError::Refused {
+                code: ErrorCode::NameTaken,
+                ..
+            } => Ok(format!("the name {name} is still taken on the server")),
+            error => Ok(format!("cannot reach the chat server: {error}")),
         }
     }
 
@@ -223,6 +209,12 @@ impl Driver {
         Ok(joined.map(|_| conn))
     }
 
+    /// Takes the lock on the state log, at once or never (see [`super::log::lock`]).
+    fn lock(&mut self) -> Result<(), DriverError> {
+        self.lock = Some(super::log::lock(&self.settings.dir, &self.settings.name)?);
+        Ok(())
+    }
+
     /// Opens the logs again (as a restart would) and returns the state log's records
     /// and the number of commit-log lines.
     fn open_logs(
@@ -243,6 +235,7 @@ impl Driver {
 
     /// Performs actions in order. A failed send means the connection is gone.
     fn perform(&mut self, actions: Vec<Action>) -> Result<Turn, DriverError> {
+        let answering = self.answering.take();
         let mut sent: Vec<(&'static str, usize)> = Vec::new();
         for action in actions {
             match action {
@@ -255,25 +248,13 @@ impl Driver {
                     self.crash_point(&format!("{}:after-log:{}", self.role, record.kind()));
                 }
                 Action::Send { to, message } => {
-                    let text = message.encode();
-                    let conn = self.conn.as_mut().expect("connected");
-                    if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
-                        return Ok(Turn::Cut(format!("send failed: {error}")));
+                    let echo = answering
+                        .as_ref()
+                        .filter(|(from, _)| name_key(from) == name_key(&to))
+                        .map(|(_, nonce)| *nonce);
+                    if let Some(cut) = self.send(&to, &message, echo, &mut sent) {
+                        return Ok(cut);
                     }
-                    self.out.sent(&to, &message);
-                    let type_word = message.body.type_word();
-                    let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
-                        Some((_, n)) => {
-                            *n += 1;
-                            *n
-                        }
-                        None => {
-                            sent.push((type_word, 1));
-                            1
-                        }
-                    };
-                    let point = format!("{}:after-send:{type_word}:{count}", self.role);
-                    self.crash_after_send(&point, &to, &text);
                 }
                 Action::Apply { tx, line } => {
                     self.crash_point("participant:before-apply");
@@ -288,11 +269,56 @@ impl Driver {
                     if let Note::Decided { tx, outcome } = note {
                         self.decided.push((tx, outcome));
                     }
+                    if let Note::Conflict { tx, from, highest } = &note {
+                        self.conflict = Some(DriverError::IdConflict {
+                            tx: *tx,
+                            from: from.clone(),
+                            highest: *highest,
+                        });
+                    }
                     self.out.note(&note);
                 }
             }
         }
         Ok(Turn::Go)
+    }
+
+    /// Seals and sends one message (`echo`: the nonce of the request it
+    /// answers); counts it for the after-send crash points. `Some` if the
+    /// connection is gone.
+    fn send(
+        &mut self,
+        to: &str,
+        message: &Message,
+        echo: Option<Nonce>,
+        sent: &mut Vec<(&'static str, usize)>,
+    ) -> Option<Turn> {
+        let fresh = random_nonce(&self.random);
+        let nonce = self.freshness.stamp(to, message, fresh, echo);
+        let text = self
+            .settings
+            .key
+            .seal(&self.settings.name, to, message, nonce);
+        let conn = self.conn.as_mut().expect("connected");
+        if let Err(error) = conn.send(&format!("/msg {to} {text}")) {
+            return Some(Turn::Cut(format!("send failed: {error}")));
+        }
+        self.clock.sent();
+        self.out.sent(to, message);
+        let type_word = message.body.type_word();
+        let count = match sent.iter_mut().find(|(t, _)| *t == type_word) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                sent.push((type_word, 1));
+                1
+            }
+        };
+        let point = format!("{}:after-send:{type_word}:{count}", self.role);
+        self.crash_after_send(&point, to, &text);
+        None
     }
 
     fn crash_point(&self, point: &str) {
@@ -328,8 +354,11 @@ impl Driver {
         self.crash_point(point);
     }
 
-    /// Turns a server event into an input for the machine, or a cut.
-    fn inbound(&self, event: Event) -> Result<Option<Input>, String> {
+    /// Turns a server event into an input for the machine, or a cut. A 3PC
+    /// message must open with the group's key and, if it is an answer, answer
+    /// this process's latest request; anything else is shown and dropped.
+    fn inbound(&mut self, event: Event) -> Result<Option<Input>, String> {
+        self.answering = None;
         let line = match event {
             Event::Line(line) => line,
             Event::Malformed { line, error } => {
@@ -343,30 +372,11 @@ impl Driver {
             }
         };
         match line {
-            ServerLine::Priv { from, text, .. } => {
-                if name_key(&from) == name_key(&self.settings.name) {
-                    return Ok(None); // the server's copy of what this process sent
-                }
-                if !looks_like_3pc(&text) {
-                    self.out.note(&Note::Ignored {
-                        why: format!("chat from {from}: {text}"),
-                    });
-                    return Ok(None);
-                }
-                match Message::parse(&text) {
-                    Ok(message) => {
-                        self.out.received(&from, &message);
-                        Ok(Some(Input::Message { from, message }))
-                    }
-                    Err(error) => {
-                        let why = format!("bad 3PC line from {from}: {text:?}: {error}");
-                        self.out.note(&Note::Ignored { why });
-                        Ok(None)
-                    }
-                }
-            }
+            ServerLine::Priv { from, text, .. } => Ok(self.inbound_private(from, &text)),
             ServerLine::Join { name, .. } => Ok(Some(Input::Joined(name))),
             ServerLine::Error { code, text } => {
+                // The server's answer to a private message it refused.
+                self.clock.taken();
                 let code = code.as_str();
                 self.out.event(
                     &format!("SERVER-ERROR {code} :{text}"),
@@ -376,6 +386,43 @@ impl Driver {
             }
             ServerLine::Bye { reason } => Err(format!("BYE {reason}")),
             _ => Ok(None),
+        }
+    }
+
+    /// A private message: the server's copy of one this process sent (the
+    /// line is taken), chat (shown), or a 3PC message that must open with the
+    /// group's key and, if an answer, answer the latest request.
+    fn inbound_private(&mut self, from: String, text: &str) -> Option<Input> {
+        if name_key(&from) == name_key(&self.settings.name) {
+            self.clock.taken();
+            return None;
+        }
+        if !looks_like_3pc(text) {
+            let why = format!("chat from {from}: {text}");
+            self.out.note(&Note::Ignored { why });
+            return None;
+        }
+        let opened = self
+            .settings
+            .key
+            .open(&from, &self.settings.name, text)
+            .and_then(|(message, nonce)| {
+                self.freshness.admit(&from, &message, nonce)?;
+                Ok((message, nonce))
+            });
+        match opened {
+            Ok((message, nonce)) => {
+                self.out.received(&from, &message);
+                if is_request(&message.body) {
+                    self.answering = Some((from.clone(), nonce));
+                }
+                Some(Input::Message { from, message })
+            }
+            Err(error) => {
+                let why = format!("3PC line from {from} refused: {error}: {text:?}");
+                self.out.note(&Note::Ignored { why });
+                None
+            }
         }
     }
 
@@ -421,29 +468,4 @@ fn stdin_lines() -> Receiver<String> {
         log::error!("cannot read stdin: {error}");
     }
     rx
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(input: &str, expected: Result<Duration, ()>) {
-        assert_eq!(
-            parse_timeout(input).map_err(|_| ()),
-            expected,
-            "input {input:?}"
-        );
-    }
-
-    #[test]
-    fn timeout_table() {
-        check("500ms", Ok(Duration::from_millis(500)));
-        check("2s", Ok(Duration::from_secs(2)));
-        check("30", Ok(Duration::from_secs(30)));
-        check("1m", Ok(Duration::from_secs(60)));
-        check("5ms", Err(()));
-        check("2h", Err(()));
-        check("", Err(()));
-        check("s", Err(()));
-    }
 }

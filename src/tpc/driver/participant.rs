@@ -9,7 +9,7 @@ use super::{Driver, DriverError, Settings, Turn, stdin_lines};
 use crate::conn::Event;
 use crate::tpc::output::Style;
 use crate::tpc::participant::{AckPolicy, Config, VotePolicy};
-use crate::tpc::{Input, Outcome, Participant};
+use crate::tpc::{Input, Note, Outcome, Participant};
 
 /// Runs a participant until it is killed, or until stdin ends while it asks a
 /// human.
@@ -32,6 +32,7 @@ pub fn run_participant(
         never()
     };
     let mut driver = Driver::new(settings, "participant");
+    driver.lock()?;
     loop {
         driver.connect()?;
         let (records, lines) = driver.open_logs(true)?;
@@ -49,8 +50,11 @@ pub fn run_participant(
                 },
                 recv(stdin) -> line => match line {
                     Ok(line) => match human_input(&machine, &line) {
-                        Some(input) => driver.perform(machine.handle(input, driver.now()))?,
-                        None => Turn::Go,
+                        Ok(input) => driver.perform(machine.handle(input, driver.now()))?,
+                        Err(why) => {
+                            driver.out.note(&Note::Ignored { why });
+                            Turn::Go
+                        }
                     },
                     Err(_) => {
                         stdin = never();
@@ -75,20 +79,24 @@ pub fn run_participant(
 }
 
 /// What a human's line means now: a vote while one is asked for, an ACK while
-/// one is asked for.
-fn human_input(machine: &Participant, line: &str) -> Option<Input> {
+/// one is asked for; otherwise the reply that says why it means nothing.
+fn human_input(machine: &Participant, line: &str) -> Result<Input, String> {
     let word = line.trim().to_ascii_lowercase();
-    if machine.awaiting_vote().is_some() {
+    if let Some(tx) = machine.awaiting_vote() {
         return match word.as_str() {
-            "c" | "commit" | "y" | "yes" => Some(Input::Vote(Outcome::Commit)),
-            "a" | "abort" | "n" | "no" => Some(Input::Vote(Outcome::Abort)),
-            _ => None,
+            "c" | "commit" | "y" | "yes" => Ok(Input::Vote(Outcome::Commit)),
+            "a" | "abort" | "n" | "no" => Ok(Input::Vote(Outcome::Abort)),
+            _ => Err(format!(
+                "{line:?} is not a vote on transaction {tx}: type c to commit or a to abort"
+            )),
         };
     }
     if machine.awaiting_ack().is_some() {
-        return Some(Input::Ack);
+        return Ok(Input::Ack);
     }
-    None
+    Err(format!(
+        "{line:?}: nothing is asked now (too late: the question expired or was answered)"
+    ))
 }
 
 fn remind(driver: &Driver, machine: &Participant) {

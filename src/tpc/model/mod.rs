@@ -15,6 +15,9 @@
 //!   actions: a power cut in the middle of a broadcast), a bounded number of
 //!   times; a crashed process restarts at any time and recovers from its disk,
 //!   and the others see it join;
+//! - a stranger outside the group sends a message (a bounded number of
+//!   times): with authentication, a replayed copy of anything a member sent;
+//!   without, anything under any name (`stranger.rs`);
 //! - time passes: only when no message is in flight, to the earliest deadline.
 //!   This is the synchrony 3PC assumes: a message arrives before any timeout
 //!   that waits for it. A lost STATE answer would break that assumption the way a
@@ -33,7 +36,9 @@
 //! and the exploration finds the I1 violation of row X1.
 
 mod invariants;
+mod label;
 mod scenario;
+mod stranger;
 mod world;
 
 pub use scenario::x1_partition;
@@ -43,10 +48,14 @@ use std::time::{Duration, Instant};
 
 use super::Millis;
 use invariants::{check_final, check_safety};
-use world::{Label, World, hash_of, starting_votes, successors};
+use label::Label;
+use world::{World, hash_of, starting_votes, successors};
 
 /// The names of the processes: index 0 is the coordinator.
 pub const NAMES: [&str; 4] = ["c", "p1", "p2", "p3"];
+
+/// The stranger's own chat name.
+pub const STRANGER: &str = "mallory";
 
 /// The string the model's transaction commits.
 pub(crate) const TEXT: &str = "t";
@@ -67,6 +76,11 @@ pub struct Bounds {
     /// Depth first instead of breadth first: the same worlds, in little memory
     /// (for the larger bounds), but a violation's trace is not the shortest.
     pub depth_first: bool,
+    /// How many messages the stranger may send in one run.
+    pub strangers: u8,
+    /// Messages are authenticated with the group's key (the real binaries
+    /// always do this; off only to show what it prevents).
+    pub authentication: bool,
 }
 
 impl Bounds {
@@ -80,6 +94,8 @@ impl Bounds {
             max_time: 30,
             check_completion: true,
             depth_first: false,
+            strangers: 0,
+            authentication: true,
         }
     }
 }
@@ -142,7 +158,7 @@ impl Explorer {
     fn run(&mut self) -> Option<Violation> {
         let mut queue = VecDeque::new();
         for votes in starting_votes() {
-            let start = World::initial(votes);
+            let start = World::initial(votes, &self.bounds);
             let index = self.parents.len();
             self.seen.insert(hash_of(&start));
             self.parents.push((usize::MAX, Label::Start(votes)));
@@ -175,7 +191,7 @@ impl Explorer {
         let mut stack: Vec<(Label, Vec<(Label, World)>)> = Vec::new();
         let starts = starting_votes().into_iter().rev();
         let mut pending: Vec<(Label, World)> = starts
-            .map(|v| (Label::Start(v), World::initial(v)))
+            .map(|v| (Label::Start(v), World::initial(v, &self.bounds)))
             .collect();
         loop {
             let Some((label, world)) = pending.pop() else {
@@ -271,6 +287,9 @@ mod tests {
         if std::env::var("CHAT3PC_MODEL_NO_COMPLETION").is_ok() {
             bounds.check_completion = false;
         }
+        if let Ok(value) = std::env::var("CHAT3PC_MODEL_STRANGERS") {
+            bounds.strangers = value.parse().expect("CHAT3PC_MODEL_STRANGERS is a number");
+        }
         if let Ok(value) = std::env::var("CHAT3PC_MODEL_LOSSES") {
             bounds.losses = value.parse().expect("CHAT3PC_MODEL_LOSSES is a number");
         }
@@ -279,11 +298,13 @@ mod tests {
 
     fn print(name: &str, bounds: &Bounds, report: &Report) {
         println!(
-            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, disconnect rule {}, {})",
+            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, stranger's messages <= {}, authentication {}, disconnect rule {}, {})",
             report.states,
             report.elapsed,
             bounds.crashes,
             bounds.losses,
+            bounds.strangers,
+            if bounds.authentication { "on" } else { "off" },
             if bounds.disconnect_rule { "on" } else { "off" },
             if bounds.depth_first {
                 "depth first"
@@ -308,6 +329,43 @@ mod tests {
             report.violation.is_none(),
             "an invariant is broken, see the trace above"
         );
+    }
+
+    /// The stranger replays any message a member ever sent, twice, at any
+    /// moment: nothing breaks. (With a crash as well, behind
+    /// `CHAT3PC_MODEL_STRANGERS=1` on `tpc_model_exhaustive`: minutes.)
+    #[test]
+    fn tpc_model_stranger_with_authentication_changes_nothing() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            strangers: 2,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_stranger", &bounds, &report);
+        assert!(
+            report.violation.is_none(),
+            "an invariant is broken, see the trace above"
+        );
+    }
+
+    /// Issue 15, defects 1 and 2, found by the exploration: without the key
+    /// check, one message from the stranger breaks I1 or I3.
+    #[test]
+    fn tpc_model_stranger_without_authentication_forges_a_decision() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            strangers: 1,
+            authentication: false,
+            check_completion: false,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_stranger_no_auth", &bounds, &report);
+        let violation = report.violation.expect("a stranger can forge a decision");
+        assert!(["I1", "I3"].contains(&violation.invariant), "{violation:?}");
     }
 
     #[test]
@@ -335,7 +393,7 @@ mod tests {
             disconnect_rule: false,
             max_time: 40,
             check_completion: false,
-            depth_first: false,
+            ..Bounds::standard()
         };
         let report = explore(bounds);
         print("tpc_model_x1", &bounds, &report);

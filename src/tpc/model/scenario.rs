@@ -15,7 +15,10 @@ use crate::tpc::{Body, Input, Outcome, Record};
 /// Runs X1 and returns each process's decision (`None`: undecided), coordinator
 /// first, and the invariant broken, if any.
 pub fn x1_partition(disconnect_rule: bool) -> (Vec<Option<Outcome>>, Option<&'static str>) {
-    let mut world = World::initial([VotePolicy::Always(Outcome::Commit); 3]);
+    let mut world = World::initial(
+        [VotePolicy::Always(Outcome::Commit); 3],
+        &super::Bounds::standard(),
+    );
     let members = ["p1", "p2", "p3"].map(String::from).to_vec();
     let actions = world.handle(
         0,
@@ -24,7 +27,7 @@ pub fn x1_partition(disconnect_rule: bool) -> (Vec<Option<Outcome>>, Option<&'st
             members,
         },
     );
-    world.perform(0, &actions, usize::MAX);
+    world.perform(0, &actions, usize::MAX, None);
     // Deliver until the coordinator has sent its PRECOMMITs; it crashes at once.
     while !world.processes[0]
         .disk

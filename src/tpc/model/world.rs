@@ -6,7 +6,11 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::{Bounds, NAMES, TEXT};
+use std::collections::BTreeSet;
+
+use super::label::Label;
+use super::{Bounds, NAMES, STRANGER, TEXT};
+use crate::tpc::auth::{Freshness, Nonce, is_request};
 use crate::tpc::message::{Body, Message};
 use crate::tpc::participant::{AckPolicy, Config, VotePolicy};
 use crate::tpc::{Action, Coordinator, Input, Millis, Outcome, Participant, Record, Timing};
@@ -57,6 +61,8 @@ pub(super) struct Process {
     /// `None` while crashed.
     pub(super) machine: Option<Machine>,
     pub(super) disk: Disk,
+    /// Which answers it accepts (the driver's nonce check); lost in a crash.
+    pub(super) freshness: Freshness,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,8 +75,19 @@ pub(super) enum Payload {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) struct Envelope {
     pub(super) to: usize,
+    /// The sender as the server names it: a process, or [`STRANGER_INDEX`].
     pub(super) from: usize,
     pub(super) payload: Payload,
+    /// A request's nonce, or the nonce an answer echoes; 0 otherwise.
+    pub(super) nonce: Nonce,
+}
+
+/// The index standing for the stranger's own name in an envelope's `from`.
+pub(super) const STRANGER_INDEX: usize = 4;
+
+/// A process's name, or the stranger's.
+pub(super) fn name(i: usize) -> &'static str {
+    NAMES.get(i).copied().unwrap_or(STRANGER)
 }
 
 /// Everything the exploration tracks.
@@ -88,6 +105,14 @@ pub(super) struct World {
     pub(super) partition: Option<u8>,
     /// How each participant's human votes.
     pub(super) votes: [VotePolicy; 3],
+    /// Messages are authenticated: only what the group sent opens, and
+    /// answers must carry their request's nonce.
+    pub(super) authentication: bool,
+    /// Every message a process sent, kept (only when a stranger may act) for
+    /// the stranger to replay.
+    pub(super) wire: Option<BTreeSet<Envelope>>,
+    /// How many messages the stranger sent.
+    pub(super) injections: u8,
 }
 
 pub(super) fn timing() -> Timing {
@@ -110,16 +135,18 @@ pub(super) fn index_of(name: &str) -> Option<usize> {
 impl World {
     /// The start, with each participant's human voting as `votes` says
     /// (`Ask` is a human who never answers).
-    pub(super) fn initial(votes: [VotePolicy; 3]) -> World {
+    pub(super) fn initial(votes: [VotePolicy; 3], bounds: &Bounds) -> World {
         let mut processes = vec![Process {
             machine: Some(Machine::Coordinator(Coordinator::new(timing()))),
             disk: Disk::default(),
+            freshness: Freshness::default(),
         }];
         for (name, vote) in NAMES[1..].iter().zip(votes) {
             let config = participant_config(name, vote);
             processes.push(Process {
                 machine: Some(Machine::Participant(Participant::new(config))),
                 disk: Disk::default(),
+                freshness: Freshness::default(),
             });
         }
         World {
@@ -131,6 +158,9 @@ impl World {
             losses: 0,
             partition: None,
             votes,
+            authentication: bounds.authentication,
+            wire: (bounds.strangers > 0 && bounds.authentication).then(BTreeSet::new),
+            injections: 0,
         }
     }
 
@@ -143,11 +173,19 @@ impl World {
             .is_some_and(|mask| (mask >> a) & 1 != (mask >> b) & 1)
     }
 
-    pub(super) fn post(&mut self, from: usize, to: usize, payload: Payload) {
+    pub(super) fn post(&mut self, from: usize, to: usize, payload: Payload, nonce: Nonce) {
+        let envelope = Envelope {
+            to,
+            from,
+            payload,
+            nonce,
+        };
+        if let (Some(wire), Payload::Message(_)) = (&mut self.wire, &envelope.payload) {
+            wire.insert(envelope.clone());
+        }
         if !self.is_up(to) || self.separated(from, to) {
             return; // the server answers no-such-user, or the partition eats it
         }
-        let envelope = Envelope { to, from, payload };
         // Grouped by channel, each channel in sending order (the server keeps
         // the order of one sender's lines to one recipient).
         let at = self
@@ -157,7 +195,15 @@ impl World {
     }
 
     /// Performs the first `limit` effective actions (logs, sends, applies).
-    pub(super) fn perform(&mut self, i: usize, actions: &[Action], limit: usize) {
+    /// `answering` is the request being handled (its sender and nonce), whose
+    /// answer echoes the nonce, as the driver does.
+    pub(super) fn perform(
+        &mut self,
+        i: usize,
+        actions: &[Action],
+        limit: usize,
+        answering: Option<(usize, Nonce)>,
+    ) {
         for action in actions
             .iter()
             .filter(|a| !matches!(a, Action::Show(_)))
@@ -167,8 +213,21 @@ impl World {
                 Action::Log(record) => self.processes[i].disk.log.push(record.clone()),
                 Action::Apply { line, .. } => self.processes[i].disk.commit.push(line.clone()),
                 Action::Send { to, message } => {
-                    let to = index_of(to).expect("the model only sends to its own names");
-                    self.post(i, to, Payload::Message(message.clone()));
+                    let Some(to) = index_of(to) else {
+                        continue; // to the stranger: nobody in the group reads it
+                    };
+                    let echo = answering.filter(|(from, _)| *from == to).map(|(_, n)| n);
+                    // Requests get a nonce unique to this process's incarnation
+                    // and round; the others' nonces matter to nobody.
+                    let fresh = if is_request(&message.body) {
+                        self.now * 16 + Millis::from(self.crashes)
+                    } else {
+                        0
+                    };
+                    let nonce = self.processes[i]
+                        .freshness
+                        .stamp(name(to), message, fresh, echo);
+                    self.post(i, to, Payload::Message(message.clone()), nonce);
                 }
                 Action::Show(_) => {}
             }
@@ -177,6 +236,7 @@ impl World {
 
     pub(super) fn crash(&mut self, i: usize) {
         self.processes[i].machine = None;
+        self.processes[i].freshness = Freshness::default();
         self.network.retain(|e| e.to != i);
         self.crashes += 1;
     }
@@ -192,10 +252,10 @@ impl World {
             (Machine::Participant(p), actions)
         };
         self.processes[i].machine = Some(machine);
-        self.perform(i, &actions, usize::MAX);
+        self.perform(i, &actions, usize::MAX, None);
         if i != 0 {
             // Only the coordinator acts on JOIN (it resends the last decision).
-            self.post(i, 0, Payload::Joined(i));
+            self.post(i, 0, Payload::Joined(i), 0);
         }
     }
 
@@ -214,9 +274,11 @@ impl World {
     pub(super) fn advance(&mut self) -> bool {
         if !self.network.is_empty() {
             let envelope = self.network.remove(0);
-            let input = World::input_for(&envelope);
-            let actions = self.handle(envelope.to, input);
-            self.perform(envelope.to, &actions, usize::MAX);
+            if self.admits(&envelope) {
+                let input = World::input_for(&envelope);
+                let actions = self.handle(envelope.to, input);
+                self.perform(envelope.to, &actions, usize::MAX, answering(&envelope));
+            }
             return true;
         }
         let Some(deadline) = self.next_deadline() else {
@@ -233,8 +295,22 @@ impl World {
             })
             .expect("someone holds the earliest deadline");
         let actions = self.handle(i, Input::Timeout);
-        self.perform(i, &actions, usize::MAX);
+        self.perform(i, &actions, usize::MAX, None);
         true
+    }
+
+    /// Whether the recipient's driver lets the message through: with
+    /// authentication, an answer must carry the nonce of its latest request.
+    /// (A forged message never gets this far: it does not open.)
+    pub(super) fn admits(&self, envelope: &Envelope) -> bool {
+        let Payload::Message(message) = &envelope.payload else {
+            return true;
+        };
+        !self.authentication
+            || self.processes[envelope.to]
+                .freshness
+                .admit(name(envelope.from), message, envelope.nonce)
+                .is_ok()
     }
 
     pub(super) fn next_deadline(&self) -> Option<Millis> {
@@ -247,7 +323,7 @@ impl World {
     pub(super) fn input_for(envelope: &Envelope) -> Input {
         match &envelope.payload {
             Payload::Message(message) => Input::Message {
-                from: NAMES[envelope.from].to_owned(),
+                from: name(envelope.from).to_owned(),
                 message: message.clone(),
             },
             Payload::Joined(who) => Input::Joined(NAMES[*who].to_owned()),
@@ -275,42 +351,13 @@ pub(super) fn starting_votes() -> Vec<[VotePolicy; 3]> {
     all
 }
 
-/// An event of the exploration, formatted only for the trace of a violation.
-#[derive(Debug, Clone)]
-pub(super) enum Label {
-    Start([VotePolicy; 3]),
-    Request,
-    Deliver(Envelope),
-    Lose(Envelope),
-    Timeout(usize, Millis),
-    Crash(usize),
-    /// A crash after `k` of the `n` effective actions of a step.
-    CrashDuring(Box<Label>, usize, usize, usize),
-    Restart(usize),
-    Partition(u8),
-}
-
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Label::Start(votes) => write!(f, "start, humans vote {votes:?}"),
-            Label::Request => write!(f, "c: request"),
-            Label::Deliver(envelope) => write!(f, "{}", describe(envelope)),
-            Label::Lose(envelope) => write!(f, "lost: {}", describe(envelope)),
-            Label::Timeout(i, now) => write!(f, "t={now}: {} times out", NAMES[*i]),
-            Label::Crash(i) => write!(f, "{} crashes", NAMES[*i]),
-            Label::CrashDuring(step, i, k, n) => {
-                write!(f, "{step}; {} crashes after {k} of {n} actions", NAMES[*i])
-            }
-            Label::Restart(i) => write!(f, "{} restarts", NAMES[*i]),
-            Label::Partition(mask) => {
-                let cut: Vec<&str> = (0..NAMES.len())
-                    .filter(|i| (mask >> i) & 1 == 1)
-                    .map(|i| NAMES[i])
-                    .collect();
-                write!(f, "partition: {{{}}} cut off", cut.join(","))
-            }
+/// The sender and nonce of a request, which its answer echoes.
+pub(super) fn answering(envelope: &Envelope) -> Option<(usize, Nonce)> {
+    match &envelope.payload {
+        Payload::Message(message) if is_request(&message.body) => {
+            Some((envelope.from, envelope.nonce))
         }
+        _ => None,
     }
 }
 
@@ -325,7 +372,7 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
             text: TEXT.to_owned(),
             members,
         };
-        step(base, 0, input, Label::Request, bounds, &mut out);
+        step(base, 0, input, Label::Request, None, bounds, &mut out);
     }
     for (at, envelope) in world.network.iter().enumerate() {
         if at > 0
@@ -341,9 +388,8 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
             lost.losses += 1;
             out.push((Label::Lose(envelope.clone()), lost));
         }
-        let input = World::input_for(envelope);
         let label = Label::Deliver(envelope.clone());
-        step(base, envelope.to, input, label, bounds, &mut out);
+        deliver(base, envelope, label, bounds, &mut out);
     }
     if world.network.is_empty()
         && let Some(deadline) = world.next_deadline()
@@ -359,12 +405,39 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
                 == Some(deadline)
             {
                 let label = Label::Timeout(i, base.now);
-                step(base.clone(), i, Input::Timeout, label, bounds, &mut out);
+                step(
+                    base.clone(),
+                    i,
+                    Input::Timeout,
+                    label,
+                    None,
+                    bounds,
+                    &mut out,
+                );
             }
         }
     }
     faults(world, bounds, &mut out);
+    super::stranger::injections(world, bounds, &mut out);
     out
+}
+
+/// The recipient's driver admits the message (or drops it), and its machine
+/// handles it.
+pub(super) fn deliver(
+    world: World,
+    envelope: &Envelope,
+    label: Label,
+    bounds: &Bounds,
+    out: &mut Vec<(Label, World)>,
+) {
+    if !world.admits(envelope) {
+        out.push((label, world));
+        return;
+    }
+    let input = World::input_for(envelope);
+    let answering = answering(envelope);
+    step(world, envelope.to, input, label, answering, bounds, out);
 }
 
 /// Crashes, restarts and (with the disconnect rule off) partitions.
@@ -402,6 +475,7 @@ pub(super) fn step(
     i: usize,
     input: Input,
     label: Label,
+    answering: Option<(usize, Nonce)>,
     bounds: &Bounds,
     out: &mut Vec<(Label, World)>,
 ) {
@@ -414,13 +488,13 @@ pub(super) fn step(
             .count();
         for k in 1..effective {
             let mut crashed = before.clone();
-            crashed.perform(i, &actions, k);
+            crashed.perform(i, &actions, k, answering);
             crashed.crash(i);
             let during = Label::CrashDuring(Box::new(label.clone()), i, k, effective);
             out.push((during, crashed));
         }
     }
-    world.perform(i, &actions, usize::MAX);
+    world.perform(i, &actions, usize::MAX, answering);
     out.push((label, world));
 }
 
@@ -442,12 +516,4 @@ pub(super) fn losable(envelope: &Envelope) -> bool {
         ),
         Payload::Joined(_) => false,
     }
-}
-
-pub(super) fn describe(envelope: &Envelope) -> String {
-    let what = match &envelope.payload {
-        Payload::Message(message) => message.encode(),
-        Payload::Joined(who) => format!("JOIN {}", NAMES[*who]),
-    };
-    format!("{} -> {}: {what}", NAMES[envelope.from], NAMES[envelope.to])
 }

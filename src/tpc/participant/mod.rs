@@ -91,6 +91,9 @@ pub struct Participant {
     pub(crate) last_tx: TxId,
     /// The coordinator of the latest transaction seen.
     pub(crate) coordinator: Option<String>,
+    /// The latest VOTE-REQUEST taken: its id, coordinator and text, to tell a
+    /// copy of it from another transaction that reuses an id.
+    pub(crate) last_request: Option<(TxId, String, String)>,
     pub(crate) decided: BTreeMap<TxId, Outcome>,
     pub(crate) current: Option<Current>,
 }
@@ -102,6 +105,7 @@ impl Participant {
             config,
             last_tx: 0,
             coordinator: None,
+            last_request: None,
             decided: BTreeMap::new(),
             current: None,
         }
@@ -218,9 +222,7 @@ impl Participant {
         now: Millis,
     ) -> Vec<Action> {
         if tx <= self.last_tx {
-            return vec![ignored(format!(
-                "{from}: VOTE-REQUEST {tx} is stale or a duplicate"
-            ))];
+            return self.stale_vote_request(from, tx, text);
         }
         if let Some(current) = &self.current {
             let why = format!(
@@ -236,6 +238,7 @@ impl Participant {
         }
         self.last_tx = tx;
         self.coordinator = Some(from.to_owned());
+        self.last_request = Some((tx, from.to_owned(), text.clone()));
         let info = TxInfo {
             tx,
             coordinator: from.to_owned(),
@@ -261,6 +264,20 @@ impl Participant {
             })),
         }
         actions
+    }
+
+    /// A VOTE-REQUEST for an id at or below the highest seen: a copy of the
+    /// latest one is dropped; anything else reuses an id, and its coordinator
+    /// is told how far ids go here.
+    fn stale_vote_request(&self, from: &str, tx: TxId, text: String) -> Vec<Action> {
+        if self.last_request == Some((tx, from.to_owned(), text)) {
+            return vec![ignored(format!("{from}: VOTE-REQUEST {tx} is a duplicate"))];
+        }
+        let why = format!(
+            "{from}: VOTE-REQUEST {tx} reuses an id (ids here reach {})",
+            self.last_tx
+        );
+        vec![ignored(why), send(from, tx, Body::Conflict(self.last_tx))]
     }
 
     fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {
@@ -368,11 +385,13 @@ impl Participant {
                 let ack_to = Some(from.to_owned());
                 current.phase = Phase::Precommit { deadline, ack_to };
                 let text = current.info.text.clone();
+                // The human has the coordinator's T to answer: after that it
+                // commits without this ACK (this process waits T/6 longer).
                 let prompt = Note::Prompt {
                     tx,
                     text,
                     ack: true,
-                    deadline,
+                    deadline: now + timing.t(),
                 };
                 actions.push(Action::Show(prompt));
                 return actions;

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Config, Current, Participant, Phase};
 use crate::tpc::message::Body;
-use crate::tpc::{Action, Millis, Outcome, Record, TxId, TxInfo, send, show_state, step};
+use crate::tpc::{Action, Millis, Note, Outcome, Record, TxId, TxInfo, send, show_state, step};
 
 /// What the state log says, per transaction.
 #[derive(Default)]
@@ -67,6 +67,8 @@ impl Participant {
             match record {
                 Record::Init(info) | Record::Ready(info) => {
                     self.coordinator = Some(info.coordinator.clone());
+                    self.last_request =
+                        Some((info.tx, info.coordinator.clone(), info.text.clone()));
                     if matches!(record, Record::Ready(_)) {
                         summary.ready.insert(info.tx);
                     }
@@ -81,7 +83,7 @@ impl Participant {
                 Record::Applied(tx) => {
                     summary.applied.insert(*tx);
                 }
-                Record::Begin { .. } => {}
+                Record::Begin { .. } | Record::Next(_) => {}
             }
         }
         summary
@@ -105,6 +107,7 @@ impl Participant {
                 let text = summary.infos.get(&tx).map(|info| info.text.clone());
                 actions.extend(apply(tx, outcome, text.unwrap_or_default()));
             }
+            actions.push(Action::Show(Note::Decided { tx, outcome }));
             applied += 1;
         }
         actions

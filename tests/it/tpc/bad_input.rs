@@ -103,6 +103,10 @@ fn tpc_participant_offline_for_two_transactions_catches_up_in_order() {
         "COMMIT",
     );
     coordinator.close_stdin();
-    assert!(coordinator.wait_exit().success());
+    assert_eq!(
+        coordinator.wait_exit().code(),
+        Some(1),
+        "stdin mode exits 1 when a transaction aborted"
+    );
     cluster.assert_logs("\n\nthird\n");
 }

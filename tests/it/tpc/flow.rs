@@ -2,6 +2,7 @@
 //! acknowledging on stdin, and several requests on the coordinator's stdin.
 
 use super::{Cluster, Opts, REQUEST, expect_decided};
+use crate::support::TestServer;
 
 #[test]
 fn tpc_human_votes_and_acks_on_stdin() {
@@ -56,4 +57,36 @@ fn tpc_stdin_lines_are_transactions_in_order() {
         "exits at the end of stdin"
     );
     cluster.assert_logs("buy 100\nsell 50\nhold\n");
+}
+
+/// Issue 15, defect 5: a chat server with its default flood control (a burst
+/// of 10 lines, then 5 a second) carries 20 back-to-back transactions with
+/// T = 1 s, all committed. The coordinator sends 9 lines per transaction and
+/// starts the next one only once the server has taken every line of the last.
+#[test]
+fn tpc_defect5_twenty_back_to_back_transactions_on_a_default_server() {
+    let server = TestServer::ephemeral();
+    let cluster = Cluster::at(server.addr);
+    let t = Opts {
+        timeout: Some("1s"),
+        ..Opts::default()
+    };
+    let [mut p1, mut p2, mut p3] = cluster.three_with(t.clone());
+    let mut coordinator = cluster.coordinator(Opts { stdin: true, ..t });
+    coordinator.expect("CONNECTED ");
+    let requests: Vec<String> = (1..=20).map(|n| format!("order {n}")).collect();
+    for request in &requests {
+        coordinator.type_line(request);
+    }
+    coordinator.close_stdin();
+    for tx in 1..=20 {
+        expect_decided(
+            &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+            tx,
+            "COMMIT",
+        );
+    }
+    assert!(coordinator.wait_exit().success());
+    let expected: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    cluster.assert_logs(&expected);
 }

@@ -9,8 +9,11 @@
 mod bad_input;
 mod coordinator_faults;
 mod flow;
+mod loud;
+mod no_gap;
 mod over_tls;
 mod participant_faults;
+mod strangers;
 mod total_failure;
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,6 +23,8 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use chatroom::tpc::auth::GroupKey;
+use chatroom::tpc::driver::DEFAULT_KEY_FILE;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::support::TestServer;
@@ -43,7 +48,7 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(name: &str, mut command: Command, with_stdin: bool) -> Proc {
+    pub fn spawn(name: &str, mut command: Command, with_stdin: bool) -> Proc {
         command
             .stdin(if with_stdin {
                 Stdio::piped()
@@ -184,18 +189,19 @@ impl Cluster {
     /// An in-process chat server on port 0.
     pub fn start() -> Cluster {
         let server = TestServer::unthrottled();
-        Cluster {
-            addr: server.addr,
-            dir: tempfile::tempdir().expect("temp dir"),
-            _server: Some(server),
-        }
+        let mut cluster = Cluster::at(server.addr);
+        cluster._server = Some(server);
+        cluster
     }
 
-    /// For a server that lives elsewhere (a child process).
+    /// For a server that lives elsewhere (a child process). The group's key
+    /// is made in the logs' directory, where every process finds it.
     pub fn at(addr: SocketAddr) -> Cluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        GroupKey::create_file(&dir.path().join(DEFAULT_KEY_FILE)).expect("make the group key");
         Cluster {
             addr,
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             _server: None,
         }
     }
@@ -210,6 +216,9 @@ impl Cluster {
         command.args(["--host", "127.0.0.1", "--port", &port, "--name", name]);
         command.arg("--dir").arg(self.path());
         command.args(["--timeout", opts.timeout.unwrap_or(T)]);
+        // Tests restart a killed process at once, before the server may have
+        // noticed; `loud.rs` checks the default (exit 2 on a taken name).
+        command.arg("--wait-for-name");
         command.args(opts.args);
         if let Some(point) = opts.crash_at {
             command.env("CHAT3PC_CRASH_AT", point);

@@ -92,6 +92,7 @@ fn tpc_p5_dies_between_logging_commit_and_commit_log_exactly_one_line() {
     // Restarted with COMMIT logged and no line: it writes the line once.
     let mut p1 = cluster.participant("p1", Opts::default());
     p1.expect("APPLIED 1 :x");
+    p1.expect("DECIDED 1 COMMIT");
     p1.kill();
     cluster.assert_logs("x\n");
 }

@@ -1,0 +1,104 @@
+//! Issue 15, "failures are loud": what a person running the binaries sees
+//! when something is wrong, and the exit codes scripts see.
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use super::{Cluster, Opts, Proc, expect_decided};
+
+/// A participant command with only the flags given (no `--wait-for-name`).
+fn bare_participant(cluster: &Cluster, name: &str, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-participant"));
+    let port = cluster.addr.port().to_string();
+    command.args(["--host", "127.0.0.1", "--port", &port, "--name", name]);
+    command.arg("--dir").arg(dir);
+    command
+        .arg("--key-file")
+        .arg(cluster.path().join("chat3pc.key"));
+    command
+}
+
+#[test]
+fn tpc_without_a_server_the_process_says_it_is_retrying() {
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cluster = Cluster::at(free);
+    let command = bare_participant(&cluster, "p1", cluster.path());
+    let mut p1 = Proc::spawn("p1", command, false);
+    let line = p1.expect("RETRYING :");
+    assert!(line.contains("cannot reach the chat server"), "{line}");
+}
+
+#[test]
+fn tpc_a_taken_name_or_directory_exits_2_at_once() {
+    let cluster = Cluster::start();
+    let _p1 = cluster.participant("p1", Opts::default());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let command = bare_participant(&cluster, "p1", elsewhere.path());
+    let mut second = Proc::spawn("second p1", command, false);
+    assert_eq!(second.wait_exit().code(), Some(2), "name taken");
+    // The same name in the same directory: the state log is locked.
+    let command = bare_participant(&cluster, "p1", cluster.path());
+    let mut third = Proc::spawn("third p1", command, false);
+    assert_eq!(third.wait_exit().code(), Some(2), "state log in use");
+    assert!(!third.saw("CONNECTED"), "refused before connecting");
+}
+
+#[test]
+fn tpc_a_bad_or_late_answer_gets_a_reply_and_the_ack_prompt_shows_t() {
+    let cluster = Cluster::start();
+    let human = Opts {
+        args: &["--vote", "ask", "--ack", "ask"],
+        stdin: true,
+        timeout: Some("3s"),
+        ..Opts::default()
+    };
+    let mut p1 = cluster.participant("p1", human);
+    let [mut p2, mut p3] = ["p2", "p3"].map(|n| cluster.participant(n, Opts::default()));
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &["--request", "x"],
+        timeout: Some("3s"),
+        ..Opts::default()
+    });
+    p1.expect("PROMPT 1 VOTE ");
+    p1.type_line("maybe");
+    let reply = p1.expect("IGNORED :");
+    assert!(reply.contains("type c to commit or a to abort"), "{reply}");
+    p1.type_line("c");
+    // The coordinator commits T after its PRECOMMIT, with or without this
+    // ACK: the prompt shows T (3 s), not this process's own T + T/6.
+    let prompt = p1.expect("PROMPT 1 ACK ");
+    assert!(prompt.starts_with("PROMPT 1 ACK 3 "), "{prompt}");
+    p1.type_line("");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        1,
+        "COMMIT",
+    );
+    p1.type_line("c");
+    let late = p1.expect("IGNORED :");
+    assert!(late.contains("nothing is asked now"), "{late}");
+}
+
+#[test]
+fn tpc_stdin_mode_exits_1_when_a_transaction_aborted() {
+    let cluster = Cluster::start();
+    let _p1 = cluster.participant("p1", Opts::default());
+    let _p2 = cluster.participant("p2", Opts::default());
+    let votes_abort = Opts {
+        args: &["--vote", "abort"],
+        ..Opts::default()
+    };
+    let _p3 = cluster.participant("p3", votes_abort);
+    let mut coordinator = cluster.coordinator(Opts {
+        stdin: true,
+        ..Opts::default()
+    });
+    coordinator.expect("CONNECTED ");
+    coordinator.type_line("refused by p3");
+    expect_decided(&mut [&mut coordinator], 1, "ABORT");
+    coordinator.close_stdin();
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+}

@@ -1,0 +1,120 @@
+//! Issue 15, defect 3: a participant that was down while whole transactions
+//! ran, and came back while no coordinator ran (`--request` mode leaves the
+//! coordinator down between transactions), still gets one line for every
+//! transaction, in order: every commit log ends identical (I4, I5).
+
+use super::{Cluster, Opts, Proc, expect_decided};
+
+/// Runs `--request text` (transaction `tx`) to its end: it commits.
+fn request(cluster: &Cluster, tx: u64, text: &str, members: &mut [&mut Proc]) {
+    let args = ["--request", text];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator], tx, "COMMIT");
+    expect_decided(members, tx, "COMMIT");
+    assert_eq!(coordinator.wait_exit().code(), Some(0));
+}
+
+#[test]
+fn tpc_defect3_a_participant_back_between_requests_gets_every_missed_line() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    // Transactions 2 and 3 abort without p3 (the server answers no-such-user).
+    let args = ["--request", "two"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    let args = ["--request", "three"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 3, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    // p3 comes back while no coordinator runs; the next one catches it up
+    // before its own transaction.
+    let mut p3 = cluster.participant("p3", Opts::default());
+    let args = ["--request", "four"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    expect_decided(&mut [&mut p3], 3, "ABORT");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        4,
+        "COMMIT",
+    );
+    assert_eq!(coordinator.wait_exit().code(), Some(0));
+    cluster.assert_logs("one\n\n\nfour\n");
+}
+
+/// Issue 15, defect 4: a coordinator started with another `--dir` (its state
+/// log lost, or a second coordinator) begins again at transaction 1, which the
+/// participants already used. They say so (CONFLICT); the coordinator stops
+/// with a clear error and exit 2, records the ids in use, and the next run
+/// goes on from there and commits.
+#[test]
+fn tpc_defect4_a_coordinator_with_another_dir_is_told_the_ids_in_use() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    request(&cluster, 2, "two", &mut [&mut p1, &mut p2, &mut p3]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let key = cluster.path().join("chat3pc.key");
+    let args = [
+        "--request".as_ref(),
+        "again".as_ref(),
+        "--key-file".as_ref(),
+        key.as_os_str(),
+    ];
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chat-coordinator"));
+    let port = cluster.addr.port().to_string();
+    command.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--timeout",
+        super::T,
+    ]);
+    command.args(["--participants", "p1,p2,p3", "--dir"]);
+    command.arg(elsewhere.path()).args(args);
+    let mut lost = Proc::spawn("coordinator elsewhere", command, false);
+    let conflict = lost.expect("CONFLICT ");
+    assert!(
+        conflict.contains(" 2 "),
+        "tells the highest id in use: {conflict}"
+    );
+    assert_eq!(lost.wait_exit().code(), Some(2), "a conflict is an error");
+    // Nobody wrote a line for the refused request.
+    cluster.assert_logs("one\ntwo\n");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chat-coordinator"));
+    command.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--timeout",
+        super::T,
+    ]);
+    command.args(["--participants", "p1,p2,p3", "--dir"]);
+    let args = ["--request", "three", "--key-file"];
+    command.arg(elsewhere.path()).args(args).arg(&key);
+    let mut coordinator = Proc::spawn("coordinator elsewhere", command, false);
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        3,
+        "COMMIT",
+    );
+    assert_eq!(coordinator.wait_exit().code(), Some(0));
+    cluster.assert_logs("one\ntwo\nthree\n");
+}
