@@ -154,6 +154,14 @@ fn join(
     }
 }
 
+/// A long paste waiting for the user's yes or no.
+struct PasteQuestion {
+    /// The pasted lines, to send on yes.
+    lines: Vec<String>,
+    /// The input line before the paste, put back on no.
+    before: String,
+}
+
 /// The terminal's side of a session. See the module docs.
 struct Ui {
     editor: LineEditor,
@@ -163,7 +171,10 @@ struct Ui {
     screen: Screen,
     bottom: Bottom,
     /// A long paste, waiting for the user's yes or no.
-    confirm: Option<Vec<String>>,
+    confirm: Option<PasteQuestion>,
+    /// A typed line the client refused, to put back on the input line once
+    /// every key that came with it is handled (see [`Ui::settle_refusal`]).
+    refused: Option<String>,
     /// Keys that came while the question was asked, to handle after it.
     held: Vec<Key>,
     /// Lines pasted with the name, to send once joined.
@@ -190,6 +201,7 @@ impl Ui {
             screen,
             bottom: Bottom::default(),
             confirm: None,
+            refused: None,
             held: Vec::new(),
             held_lines: Vec::new(),
             raw_mode: None,
@@ -238,8 +250,8 @@ impl Ui {
 
     /// A question waiting for an answer, or how far a line is over the limit.
     fn status(&self) -> Option<String> {
-        if let Some(lines) = &self.confirm {
-            let pasted = count(lines.len() as u64, "pasted line");
+        if let Some(question) = &self.confirm {
+            let pasted = count(question.lines.len() as u64, "pasted line");
             return Some(format!("*** send {pasted}? y sends them, n drops them"));
         }
         let bytes = self.editor.line().len();
@@ -315,6 +327,7 @@ impl Ui {
         lines.iter().for_each(|line| self.submit(line, false));
         let pending = std::mem::take(&mut self.keys);
         pending.into_iter().for_each(|key| self.key(key));
+        self.settle_refusal();
         // A resize while joining went unwatched.
         if raw::size() != self.screen.size() {
             self.resized();
@@ -331,6 +344,7 @@ impl Ui {
                     Ok(Watched::Bytes(bytes)) => {
                         let keys = self.decoder.feed(&bytes);
                         keys.into_iter().for_each(|key| self.key(key));
+                        self.settle_refusal();
                         self.redraw();
                     }
                     Ok(Watched::Resized) => self.resized(),
@@ -343,6 +357,7 @@ impl Ui {
                 default(wait) => {
                     let keys = self.decoder.flush();
                     keys.into_iter().for_each(|key| self.key(key));
+                    self.settle_refusal();
                     self.redraw();
                 }
             }
@@ -376,20 +391,23 @@ impl Ui {
             self.unread = 0;
             self.set_title();
         }
-        if let Some(lines) = self.confirm.take() {
-            return self.answer_paste(key, lines);
+        if let Some(question) = self.confirm.take() {
+            return self.answer_paste(key, question);
         }
         if key == Key::Ctrl('z') {
             return self.suspend();
         }
         let is_interrupt = key == Key::Ctrl('c');
         let names = self.names.lock().clone();
+        let before = self.editor.line();
         let edit = self.editor.handle(key, &names);
         let interrupted = std::mem::replace(&mut self.interrupted, false);
         match edit {
             Edit::Nothing | Edit::Redraw => {}
             Edit::Submit(line) => self.submit(&line, true),
-            Edit::Paste(lines) if lines.len() > self.paste_max_lines => self.confirm = Some(lines),
+            Edit::Paste(lines) if lines.len() > self.paste_max_lines => {
+                self.confirm = Some(PasteQuestion { lines, before });
+            }
             Edit::Paste(lines) => lines.iter().for_each(|line| self.submit(line, false)),
             Edit::Choices(choices) => self.show(View::Notice(choices.join("  "))),
             Edit::Interrupt if interrupted && is_interrupt => self.quit("/quit".into()),
@@ -407,17 +425,22 @@ impl Ui {
 
     /// The answer to "send N pasted lines?". Any other key (a character, a
     /// second paste) is kept and handled once the question is answered.
-    fn answer_paste(&mut self, key: Key, lines: Vec<String>) {
+    /// Dropping the paste puts back the input line as it was before it.
+    fn answer_paste(&mut self, key: Key, question: PasteQuestion) {
         match key {
             Key::Char('y' | 'Y') => {
-                lines.iter().for_each(|line| self.submit(line, false));
+                question
+                    .lines
+                    .iter()
+                    .for_each(|line| self.submit(line, false));
             }
             Key::Char('n' | 'N') | Key::Esc | Key::Ctrl('c') => {
-                let lines = count(lines.len() as u64, "line");
+                self.editor.restore(&question.before);
+                let lines = count(question.lines.len() as u64, "line");
                 self.show(View::Notice(format!("paste of {lines} not sent")));
             }
             other => {
-                self.confirm = Some(lines);
+                self.confirm = Some(question);
                 self.held.push(other);
                 return;
             }
@@ -427,12 +450,13 @@ impl Ui {
     }
 
     /// One typed (or pasted) line: sent, done here, or refused. A refused
-    /// typed line goes back on the input line.
+    /// typed line goes back on the input line once the keys that came with
+    /// it are handled.
     fn submit(&mut self, line: &str, typed: bool) {
         let refused = |ui: &mut Ui, text: String| {
             ui.show(View::Error(text));
             if typed {
-                ui.editor.restore(line);
+                ui.refused = Some(line.to_owned());
             }
         };
         match parse_input(line) {
@@ -450,6 +474,25 @@ impl Ui {
             }
             Input::Refused(text) => refused(self, text),
             Input::Nothing => {}
+        }
+    }
+
+    /// Puts a refused typed line back on the input line, once every key that
+    /// arrived with it is handled. Keys that came in the same read as its
+    /// Enter were typed before the refusal could be seen: they are lines of
+    /// their own, not edits of the refused one (`/dance`, Enter, `hi`, Enter
+    /// sends `hi`). If such a line is still half-typed, it keeps the input
+    /// line and the refused one waits in the history.
+    fn settle_refusal(&mut self) {
+        let Some(line) = self.refused.take() else {
+            return;
+        };
+        if self.editor.line().is_empty() {
+            self.editor.restore(&line);
+        } else {
+            self.show(View::Notice(
+                "the refused line is in the history: Up brings it back".into(),
+            ));
         }
     }
 

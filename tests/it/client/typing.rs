@@ -139,6 +139,41 @@ fn client_asks_before_sending_a_long_paste() {
     server.stop();
 }
 
+/// A line the client refuses goes back on the input line, but what was
+/// typed after it in the same burst, before the refusal could be seen, is
+/// lines of its own: sent, not glued onto the refused one.
+#[test]
+fn client_sends_what_was_typed_ahead_of_a_refused_line() {
+    let (server, bob, mut alice) = room();
+    alice.type_keys("/dance\rafter dance\rthird\r");
+    assert_eq!(messages_from_alice(&bob, 2), ["after dance", "third"]);
+    alice.wait_until("the refused line back on the input line", |rows| {
+        last_used_row(rows) == "[alice] /dance"
+    });
+    alice.type_keys("\x15last\r");
+    assert_eq!(bob.next_msg_from("alice"), "last");
+    server.stop();
+}
+
+/// Dropping a long paste drops the paste, not what was typed before it.
+#[test]
+fn client_keeps_what_was_typed_when_a_long_paste_is_dropped() {
+    let (server, bob, mut alice) = room();
+    alice.type_keys("typed before ");
+    let paste: String = (1..=8).map(|i| format!("line {i}\r")).collect();
+    alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
+    alice.wait_until("the question", |rows| {
+        rows.iter().any(|r| r.contains("send 8 pasted lines?"))
+    });
+    alice.type_keys("n");
+    alice.wait_until("the paste dropped", |rows| {
+        rows.iter().any(|r| r.contains("paste of 8 lines not sent"))
+    });
+    alice.type_keys("kept\r");
+    assert_eq!(bob.next_msg_from("alice"), "typed before kept");
+    server.stop();
+}
+
 #[test]
 fn client_keeps_an_over_long_line_on_the_input_line() {
     let (server, bob, mut alice) = room();
