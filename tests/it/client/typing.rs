@@ -115,10 +115,15 @@ fn client_sends_a_bracketed_paste_line_by_line() {
     server.stop();
 }
 
-#[test]
-fn client_asks_before_sending_a_long_paste() {
-    let (server, bob, mut alice) = room();
-    let paste: String = (1..=8).map(|i| format!("line {i}\r")).collect();
+/// Eight lines as a terminal pastes them (CR endings), over the default
+/// `--paste-max-lines`.
+fn eight_lines() -> String {
+    (1..=8).map(|i| format!("line {i}\r")).collect()
+}
+
+/// Pastes `paste` (bracketed), waits for the question, answers no and
+/// waits for the paste to be dropped.
+fn paste_and_drop(alice: &mut Terminal, paste: &str) {
     alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
     alice.wait_until("the question", |rows| {
         rows.iter().any(|r| r.contains("send 8 pasted lines?"))
@@ -127,6 +132,13 @@ fn client_asks_before_sending_a_long_paste() {
     alice.wait_until("the paste dropped", |rows| {
         rows.iter().any(|r| r.contains("paste of 8 lines not sent"))
     });
+}
+
+#[test]
+fn client_asks_before_sending_a_long_paste() {
+    let (server, bob, mut alice) = room();
+    let paste = eight_lines();
+    paste_and_drop(&mut alice, &paste);
     alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
     alice.wait_until("the question again", |rows| {
         rows.iter().any(|r| r.contains("send 8 pasted lines?"))
@@ -160,15 +172,8 @@ fn client_sends_what_was_typed_ahead_of_a_refused_line() {
 fn client_keeps_what_was_typed_when_a_long_paste_is_dropped() {
     let (server, bob, mut alice) = room();
     alice.type_keys("typed before ");
-    let paste: String = (1..=8).map(|i| format!("line {i}\r")).collect();
-    alice.type_keys(&format!("\x1b[200~{paste}\x1b[201~"));
-    alice.wait_until("the question", |rows| {
-        rows.iter().any(|r| r.contains("send 8 pasted lines?"))
-    });
-    alice.type_keys("n");
-    alice.wait_until("the paste dropped", |rows| {
-        rows.iter().any(|r| r.contains("paste of 8 lines not sent"))
-    });
+    let paste = eight_lines();
+    paste_and_drop(&mut alice, &paste);
     alice.type_keys("kept\r");
     assert_eq!(bob.next_msg_from("alice"), "typed before kept");
     server.stop();

@@ -69,13 +69,28 @@ fn tpc_defect4_a_coordinator_with_another_dir_is_told_the_ids_in_use() {
     request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
     request(&cluster, 2, "two", &mut [&mut p1, &mut p2, &mut p3]);
     let elsewhere = tempfile::tempdir().unwrap();
-    let key = cluster.path().join("chat3pc.key");
-    let args = [
-        "--request".as_ref(),
-        "again".as_ref(),
-        "--key-file".as_ref(),
-        key.as_os_str(),
-    ];
+    let mut lost = coordinator_in(&cluster, elsewhere.path(), "again");
+    let conflict = lost.expect("CONFLICT ");
+    assert!(
+        conflict.contains(" 2 "),
+        "tells the highest id in use: {conflict}"
+    );
+    assert_eq!(lost.wait_exit().code(), Some(2), "a conflict is an error");
+    // Nobody wrote a line for the refused request.
+    cluster.assert_logs("one\ntwo\n");
+    let mut coordinator = coordinator_in(&cluster, elsewhere.path(), "three");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        3,
+        "COMMIT",
+    );
+    assert_eq!(coordinator.wait_exit().code(), Some(0));
+    cluster.assert_logs("one\ntwo\nthree\n");
+}
+
+/// A coordinator for `--request text` with its state in `dir`, not the
+/// cluster's, and the cluster's key.
+fn coordinator_in(cluster: &Cluster, dir: &std::path::Path, text: &str) -> Proc {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chat-coordinator"));
     let port = cluster.addr.port().to_string();
     command.args([
@@ -86,35 +101,8 @@ fn tpc_defect4_a_coordinator_with_another_dir_is_told_the_ids_in_use() {
         "--timeout",
         super::T,
     ]);
-    command.args(["--participants", "p1,p2,p3", "--dir"]);
-    command.arg(elsewhere.path()).args(args);
-    let mut lost = Proc::spawn("coordinator elsewhere", command, false);
-    let conflict = lost.expect("CONFLICT ");
-    assert!(
-        conflict.contains(" 2 "),
-        "tells the highest id in use: {conflict}"
-    );
-    assert_eq!(lost.wait_exit().code(), Some(2), "a conflict is an error");
-    // Nobody wrote a line for the refused request.
-    cluster.assert_logs("one\ntwo\n");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chat-coordinator"));
-    command.args([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--timeout",
-        super::T,
-    ]);
-    command.args(["--participants", "p1,p2,p3", "--dir"]);
-    let args = ["--request", "three", "--key-file"];
-    command.arg(elsewhere.path()).args(args).arg(&key);
-    let mut coordinator = Proc::spawn("coordinator elsewhere", command, false);
-    expect_decided(
-        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
-        3,
-        "COMMIT",
-    );
-    assert_eq!(coordinator.wait_exit().code(), Some(0));
-    cluster.assert_logs("one\ntwo\nthree\n");
+    command.args(["--participants", "p1,p2,p3", "--request", text, "--dir"]);
+    command.arg(dir).arg("--key-file");
+    command.arg(cluster.path().join("chat3pc.key"));
+    Proc::spawn("coordinator elsewhere", command, false)
 }
