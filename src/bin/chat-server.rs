@@ -15,7 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use chatroom::protocol::{DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT};
+use chatroom::protocol::{
+    DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT,
+};
 use chatroom::server::accounts::Accounts;
 use chatroom::server::capacity::{Capacity, MachineLimits};
 use chatroom::server::{self, Config, DataDir, FloodLimit, Listeners, Server, Storage};
@@ -73,8 +75,9 @@ struct Args {
     /// Only these names (comma-separated, any case) may join.
     #[arg(long, value_delimiter = ',')]
     allow_users: Option<Vec<String>>,
-    /// Longest client line accepted, in bytes, LF included.
-    #[arg(long, default_value_t = DEFAULT_MAX_CLIENT_LINE as u64, value_parser = clap::value_parser!(u64).range(64..=1 << 20))]
+    /// Longest client line accepted, in bytes, LF included (at most 8000, so
+    /// that every server line fits the protocol's 8192 bytes).
+    #[arg(long, default_value_t = DEFAULT_MAX_CLIENT_LINE as u64, value_parser = clap::value_parser!(u64).range(64..=MAX_CLIENT_LINE_LIMIT as u64))]
     max_line: u64,
     /// Connections open at once; more get `BYE :server full`. Lowered, with a
     /// warning, to what the machine's limits leave room for (see --check).

@@ -39,6 +39,12 @@ pub const DEFAULT_TLS_PORT: u16 = 25001;
 pub const DEFAULT_MAX_CLIENT_LINE: usize = 4096;
 /// Maximum length of a server line in bytes, LF included. Clients must accept it.
 pub const MAX_SERVER_LINE: usize = 8192;
+/// The largest client line limit a server may be set to, LF included. The
+/// longest server line a client line becomes (`PRIV` with a 20-digit id, the
+/// timestamp, two 32-character names and the text) adds under 128 bytes to
+/// the text, and a version-2 room field adds under 40 more, so every server
+/// line stays within [`MAX_SERVER_LINE`].
+pub const MAX_CLIENT_LINE_LIMIT: usize = 8000;
 /// How many stored room messages `/history` may ask for at most.
 pub const MAX_HISTORY_REQUEST: usize = 1000;
 /// How many stored room messages `/history` without a number replays.

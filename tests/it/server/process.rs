@@ -100,6 +100,49 @@ fn startup_errors_are_one_line_with_what_to_do() {
     );
 }
 
+/// Every server line fits the protocol's 8192 bytes whatever `--max-line`
+/// allows: the flag stops at 8000, where the longest line a client may send
+/// still fits once it carries an id, a time and two 32-character names.
+#[test]
+fn max_line_keeps_every_server_line_within_the_protocol() {
+    let too_big = server_command(&["--ephemeral", "--port", "0", "--max-line", "8001"])
+        .output()
+        .unwrap();
+    assert_eq!(too_big.status.code(), Some(2), "clap refuses the value");
+    let stderr = String::from_utf8_lossy(&too_big.stderr);
+    assert!(
+        stderr.contains("--max-line") && stderr.contains("8000"),
+        "{stderr}"
+    );
+
+    let server = ServerProcess::start(&["--ephemeral", "--max-line", "8000", "--flood-rate", "0"]);
+    let (long_a, long_b) = ("a".repeat(32), "b".repeat(32));
+    let mut alice = server.join(&long_a);
+    let mut bob = server.join(&long_b);
+    alice.expect("JOIN ");
+    let text = "x".repeat(7999);
+    alice.send(&text);
+    let to_bob = format!("/msg {long_b} {}", "y".repeat(8000 - 1 - 6 - 32));
+    alice.send(&to_bob);
+    alice.send("/history 1");
+    let lines = [
+        alice.expect("MSG "),
+        alice.expect("PRIV "),
+        alice.expect("HISTORY "),
+        bob.expect("MSG "),
+        bob.expect("PRIV "),
+    ];
+    for line in &lines {
+        assert!(
+            line.len() + 1 <= 8192,
+            "{} bytes: {}...",
+            line.len() + 1,
+            &line[..60]
+        );
+    }
+    assert!(lines[0].ends_with(&text), "the whole text arrived");
+}
+
 #[test]
 fn help_and_version() {
     let help = server_command(&["--help"]).output().unwrap();
