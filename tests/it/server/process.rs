@@ -134,7 +134,7 @@ fn max_line_keeps_every_server_line_within_the_protocol() {
     ];
     for line in &lines {
         assert!(
-            line.len() + 1 <= 8192,
+            line.len() < 8192, // the LF makes it 8192 at most
             "{} bytes: {}...",
             line.len() + 1,
             &line[..60]
