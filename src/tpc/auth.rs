@@ -25,6 +25,10 @@
 //! answer echoes it; [`Freshness`] admits an answer only with the nonce of the
 //! latest request this process sent that peer about that transaction.
 //!
+//! Known hole: ids *are* reused by a coordinator that lost its `--dir`, and a
+//! vote is not tied to its VOTE-REQUEST, so an old signed vote can be replayed
+//! to it (docs/three-phase-commit.md, "Known hole: a replayed vote").
+//!
 //! This module is pure but for the key file and the random source: sealing and
 //! opening are functions of their inputs.
 
