@@ -25,9 +25,9 @@
 //! answer echoes it; [`Freshness`] admits an answer only with the nonce of the
 //! latest request this process sent that peer about that transaction.
 //!
-//! Known hole: ids *are* reused by a coordinator that lost its `--dir`, and a
-//! vote is not tied to its VOTE-REQUEST, so an old signed vote can be replayed
-//! to it (docs/three-phase-commit.md, "Known hole: a replayed vote").
+//! Votes are answers too: ids *are* reused by a coordinator that lost its
+//! `--dir`, so a vote echoes its VOTE-REQUEST's nonce, and an old signed vote
+//! replayed to a coordinator that reuses the id is refused.
 //!
 //! This module is pure but for the key file and the random source: sealing and
 //! opening are functions of their inputs.
@@ -235,6 +235,9 @@ pub fn random_nonce(random: &SystemRandom) -> Nonce {
 pub struct Freshness {
     /// (peer's name key, transaction, answer type) -> the latest request's nonce.
     asked: BTreeMap<(String, TxId, &'static str), Nonce>,
+    /// The same for requests received: what an answer sent later echoes (a
+    /// vote the human gives seconds after the VOTE-REQUEST).
+    heard: BTreeMap<(String, TxId, &'static str), Nonce>,
 }
 
 /// How many (peer, transaction, type) entries are kept; older transactions'
@@ -252,8 +255,11 @@ impl Freshness {
         fresh: Nonce,
         answering: Option<Nonce>,
     ) -> Nonce {
-        if let (Some(_), Some(nonce)) = (answer_type(&message.body), answering) {
-            return nonce;
+        if let Some(answer) = answer_type(&message.body) {
+            let heard = self.heard.get(&(name_key(to), message.tx, answer));
+            if let Some(nonce) = answering.or(heard.copied()) {
+                return nonce;
+            }
         }
         if let Some(answer) = requested_answer(&message.body) {
             if self.asked.len() >= FRESHNESS_LIMIT {
@@ -263,6 +269,19 @@ impl Freshness {
             self.asked.insert((name_key(to), message.tx, answer), fresh);
         }
         fresh
+    }
+
+    /// Remembers an admitted request's nonce, for an answer sent later.
+    pub fn heard(&mut self, from: &str, message: &Message, nonce: Nonce) {
+        let Some(answer) = requested_answer(&message.body) else {
+            return;
+        };
+        if self.heard.len() >= FRESHNESS_LIMIT {
+            let newest = message.tx;
+            self.heard.retain(|(_, tx, _), _| *tx == newest);
+        }
+        self.heard
+            .insert((name_key(from), message.tx, answer), nonce);
     }
 
     /// Whether an authentic message from `from` may be handled: an answer must
@@ -281,6 +300,7 @@ impl Freshness {
 /// The type of an answer message.
 fn answer_type(body: &Body) -> Option<&'static str> {
     match body {
+        Body::VoteCommit | Body::VoteAbort => Some("VOTE"),
         Body::State(_) => Some("STATE"),
         Body::Decision(_) => Some("DECISION"),
         _ => None,
@@ -290,6 +310,7 @@ fn answer_type(body: &Body) -> Option<&'static str> {
 /// The type of the answer a request asks for.
 fn requested_answer(body: &Body) -> Option<&'static str> {
     match body {
+        Body::VoteRequest { .. } => Some("VOTE"),
         Body::StateReq => Some("STATE"),
         Body::DecisionReq => Some("DECISION"),
         _ => None,
@@ -425,6 +446,37 @@ mod tests {
             Ok(())
         );
         assert_eq!(freshness.stamp("p2", &state, 7, Some(2)), 2);
+    }
+
+    /// A vote answers its VOTE-REQUEST: it carries that request's nonce, even
+    /// when given later (a human's vote), and a vote from an earlier request
+    /// with the same id (a coordinator that lost its `--dir` numbers from 1
+    /// again) is refused. An outside test replayed such a vote and made a
+    /// coordinator commit what the member had aborted.
+    #[test]
+    fn votes_echo_their_vote_request_and_old_ones_are_refused() {
+        let request = message(
+            1,
+            Body::VoteRequest {
+                members: vec!["p1".into()],
+                text: "evil".into(),
+            },
+        );
+        let vote = message(1, Body::VoteCommit);
+        let mut coordinator = Freshness::default();
+        assert_eq!(coordinator.stamp("p1", &request, 0xb, None), 0xb);
+        let old_vote_nonce = 0xa; // answered an earlier VOTE-REQUEST 1
+        assert_eq!(
+            coordinator.admit("p1", &vote, old_vote_nonce),
+            Err(AuthError::Stale(old_vote_nonce))
+        );
+        let mut participant = Freshness::default();
+        participant.heard("coordinator", &request, 0xb);
+        let echoed = participant.stamp("coordinator", &vote, 0x77, None);
+        assert_eq!(echoed, 0xb, "a vote given later still echoes the request");
+        assert_eq!(coordinator.admit("p1", &vote, echoed), Ok(()));
+        let abort = message(1, Body::VoteAbort);
+        assert_eq!(participant.stamp("coordinator", &abort, 0x78, None), 0xb);
     }
 
     #[test]

@@ -414,6 +414,7 @@ impl Driver {
             Ok((message, nonce)) => {
                 self.out.received(&from, &message);
                 if is_request(&message.body) {
+                    self.freshness.heard(&from, &message, nonce);
                     self.answering = Some((from.clone(), nonce));
                 }
                 Some(Input::Message { from, message })

@@ -425,7 +425,7 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
 /// The recipient's driver admits the message (or drops it), and its machine
 /// handles it.
 pub(super) fn deliver(
-    world: World,
+    mut world: World,
     envelope: &Envelope,
     label: Label,
     bounds: &Bounds,
@@ -437,6 +437,11 @@ pub(super) fn deliver(
     }
     let input = World::input_for(envelope);
     let answering = answering(envelope);
+    if let (Some((from, nonce)), Payload::Message(message)) = (answering, &envelope.payload) {
+        world.processes[envelope.to]
+            .freshness
+            .heard(name(from), message, nonce);
+    }
     step(world, envelope.to, input, label, answering, bounds, out);
 }
 
