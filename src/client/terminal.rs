@@ -399,13 +399,15 @@ impl Ui {
         }
         let is_interrupt = key == Key::Ctrl('c');
         let names = self.names.lock().clone();
-        let before = self.editor.line();
+        // Only a paste can raise the question, whose "no" puts this line back.
+        let before = matches!(key, Key::Paste(_)).then(|| self.editor.line());
         let edit = self.editor.handle(key, &names);
         let interrupted = std::mem::replace(&mut self.interrupted, false);
         match edit {
             Edit::Nothing | Edit::Redraw => {}
             Edit::Submit(line) => self.submit(&line, true),
             Edit::Paste(lines) if lines.len() > self.paste_max_lines => {
+                let before = before.unwrap_or_default();
                 self.confirm = Some(PasteQuestion { lines, before });
             }
             Edit::Paste(lines) => lines.iter().for_each(|line| self.submit(line, false)),
