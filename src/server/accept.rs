@@ -245,7 +245,11 @@ impl Prepared {
         for acceptor in acceptors {
             let _ = acceptor.join();
         }
-        log::info!("shutting down: closing {} connections", sessions.len());
+        let plural = if sessions.len() == 1 { "" } else { "s" };
+        log::info!(
+            "shutting down: closing {} connection{plural}",
+            sessions.len()
+        );
         shared.locked(|registry| registry.close_all("server shutting down"));
         drop(posts);
         drop(alive);
