@@ -17,17 +17,21 @@
 //! or about another transaction fails. A member's name taken over after a crash
 //! gives a stranger the name, not the key.
 //!
-//! Replays: every message but the answers states a fact its sender forced to
-//! disk first (a vote, a PRECOMMIT, a decision), about a transaction whose id
-//! is never reused, so a copy of it again says nothing new and the machines
-//! drop it as a duplicate. The answers (`STATE`, `DECISION`) describe the
-//! present, so they must be fresh: a request carries a new random nonce and the
-//! answer echoes it; [`Freshness`] admits an answer only with the nonce of the
-//! latest request this process sent that peer about that transaction.
-//!
-//! Votes are answers too: ids *are* reused by a coordinator that lost its
-//! `--dir`, so a vote echoes its VOTE-REQUEST's nonce, and an old signed vote
-//! replayed to a coordinator that reuses the id is refused.
+//! Replays. Ids *are* reused (a coordinator that lost its `--dir`), so a
+//! transaction id alone does not say which run a message belongs to. The
+//! coordinator gives each run a fresh random nonce: its VOTE-REQUEST carries
+//! it, and so does every later message of that run, whoever sends it (votes,
+//! PRECOMMIT, ACK, the decisions, a termination leader's messages, CONFLICT
+//! and BUSY). Both machines keep the run's nonce with the transaction (in
+//! their state logs too) and refuse a message of another run: a copy of an
+//! earlier run's PRECOMMIT or GLOBAL-COMMIT replayed into a new run with the
+//! same id moves nothing. Within one run, such messages state facts the
+//! sender forced to disk first, so a copy again is a duplicate. The questions
+//! and answers of termination and recovery (`STATE-REQ`, `STATE`,
+//! `DECISION-REQ`, `DECISION`) describe the present, so they must be fresh: a
+//! request carries a new random nonce and the answer echoes it; [`Freshness`]
+//! admits an answer only with the nonce of the latest request this process
+//! sent that peer about that transaction.
 //!
 //! This module is pure but for the key file and the random source: sealing and
 //! opening are functions of their inputs.
@@ -229,14 +233,15 @@ pub fn random_nonce(random: &SystemRandom) -> Nonce {
 }
 
 /// Which answers this process may accept: for each peer and transaction, the
-/// nonce of the latest STATE-REQ and DECISION-REQ it sent. Pure; the driver and
-/// the model both use it.
+/// nonce of the latest STATE-REQ and DECISION-REQ it sent; and which nonce its
+/// own answers echo: that of the latest such request it received. Pure; the
+/// driver and the model both use it. (Messages of a run carry the run's nonce,
+/// which the machines check: see [`crate::tpc::is_run_bound`].)
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Freshness {
     /// (peer's name key, transaction, answer type) -> the latest request's nonce.
     asked: BTreeMap<(String, TxId, &'static str), Nonce>,
-    /// The same for requests received: what an answer sent later echoes (a
-    /// vote the human gives seconds after the VOTE-REQUEST).
+    /// The same for requests received: what the answer sent echoes.
     heard: BTreeMap<(String, TxId, &'static str), Nonce>,
 }
 
@@ -245,43 +250,34 @@ pub struct Freshness {
 const FRESHNESS_LIMIT: usize = 256;
 
 impl Freshness {
-    /// The nonce an outgoing message carries: an answer echoes `answering` (the
-    /// nonce of the request it answers); a request takes `fresh` and is
-    /// remembered; any other message takes `fresh`.
+    /// The nonce an outgoing message carries: a message of a run carries
+    /// `run`; an answer echoes the latest request heard from `to` about its
+    /// transaction; a request takes `fresh` and is remembered.
     pub fn stamp(
         &mut self,
         to: &str,
         message: &Message,
         fresh: Nonce,
-        answering: Option<Nonce>,
+        run: Option<Nonce>,
     ) -> Nonce {
+        if let Some(run) = run {
+            return run;
+        }
         if let Some(answer) = answer_type(&message.body) {
             let heard = self.heard.get(&(name_key(to), message.tx, answer));
-            if let Some(nonce) = answering.or(heard.copied()) {
-                return nonce;
-            }
+            return heard.copied().unwrap_or(fresh);
         }
         if let Some(answer) = requested_answer(&message.body) {
-            if self.asked.len() >= FRESHNESS_LIMIT {
-                let newest = message.tx;
-                self.asked.retain(|(_, tx, _), _| *tx == newest);
-            }
-            self.asked.insert((name_key(to), message.tx, answer), fresh);
+            remember(&mut self.asked, (name_key(to), message.tx, answer), fresh);
         }
         fresh
     }
 
-    /// Remembers an admitted request's nonce, for an answer sent later.
+    /// Remembers an admitted request's nonce, which its answer echoes.
     pub fn heard(&mut self, from: &str, message: &Message, nonce: Nonce) {
-        let Some(answer) = requested_answer(&message.body) else {
-            return;
-        };
-        if self.heard.len() >= FRESHNESS_LIMIT {
-            let newest = message.tx;
-            self.heard.retain(|(_, tx, _), _| *tx == newest);
+        if let Some(answer) = requested_answer(&message.body) {
+            remember(&mut self.heard, (name_key(from), message.tx, answer), nonce);
         }
-        self.heard
-            .insert((name_key(from), message.tx, answer), nonce);
     }
 
     /// Whether an authentic message from `from` may be handled: an answer must
@@ -297,10 +293,22 @@ impl Freshness {
     }
 }
 
+/// Inserts, first dropping older transactions' entries if the map is full.
+fn remember(
+    map: &mut BTreeMap<(String, TxId, &'static str), Nonce>,
+    key: (String, TxId, &'static str),
+    nonce: Nonce,
+) {
+    if map.len() >= FRESHNESS_LIMIT {
+        let newest = key.1;
+        map.retain(|(_, tx, _), _| *tx == newest);
+    }
+    map.insert(key, nonce);
+}
+
 /// The type of an answer message.
 fn answer_type(body: &Body) -> Option<&'static str> {
     match body {
-        Body::VoteCommit | Body::VoteAbort => Some("VOTE"),
         Body::State(_) => Some("STATE"),
         Body::Decision(_) => Some("DECISION"),
         _ => None,
@@ -310,16 +318,10 @@ fn answer_type(body: &Body) -> Option<&'static str> {
 /// The type of the answer a request asks for.
 fn requested_answer(body: &Body) -> Option<&'static str> {
     match body {
-        Body::VoteRequest { .. } => Some("VOTE"),
         Body::StateReq => Some("STATE"),
         Body::DecisionReq => Some("DECISION"),
         _ => None,
     }
-}
-
-/// True for the requests whose answers echo their nonce.
-pub fn is_request(body: &Body) -> bool {
-    requested_answer(body).is_some()
 }
 
 fn mac_input(from: &str, to: &str, unsigned: &str) -> Vec<u8> {
@@ -445,38 +447,19 @@ mod tests {
             freshness.admit("x", &message(5, Body::GlobalCommit), 9),
             Ok(())
         );
-        assert_eq!(freshness.stamp("p2", &state, 7, Some(2)), 2);
-    }
-
-    /// A vote answers its VOTE-REQUEST: it carries that request's nonce, even
-    /// when given later (a human's vote), and a vote from an earlier request
-    /// with the same id (a coordinator that lost its `--dir` numbers from 1
-    /// again) is refused. An outside test replayed such a vote and made a
-    /// coordinator commit what the member had aborted.
-    #[test]
-    fn votes_echo_their_vote_request_and_old_ones_are_refused() {
-        let request = message(
-            1,
-            Body::VoteRequest {
-                members: vec!["p1".into()],
-                text: "evil".into(),
-            },
-        );
-        let vote = message(1, Body::VoteCommit);
-        let mut coordinator = Freshness::default();
-        assert_eq!(coordinator.stamp("p1", &request, 0xb, None), 0xb);
-        let old_vote_nonce = 0xa; // answered an earlier VOTE-REQUEST 1
+        let mut answering = Freshness::default();
+        answering.heard("p2", &message(5, Body::StateReq), 2);
         assert_eq!(
-            coordinator.admit("p1", &vote, old_vote_nonce),
-            Err(AuthError::Stale(old_vote_nonce))
+            answering.stamp("p2", &state, 7, None),
+            2,
+            "echoes the request"
         );
-        let mut participant = Freshness::default();
-        participant.heard("coordinator", &request, 0xb);
-        let echoed = participant.stamp("coordinator", &vote, 0x77, None);
-        assert_eq!(echoed, 0xb, "a vote given later still echoes the request");
-        assert_eq!(coordinator.admit("p1", &vote, echoed), Ok(()));
-        let abort = message(1, Body::VoteAbort);
-        assert_eq!(participant.stamp("coordinator", &abort, 0x78, None), 0xb);
+        let vote = message(5, Body::VoteCommit);
+        assert_eq!(
+            answering.stamp("p2", &vote, 7, Some(9)),
+            9,
+            "a run's message"
+        );
     }
 
     #[test]

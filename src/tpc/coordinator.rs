@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::message::{Body, Message};
-use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId};
-use super::{decision_in, ignored, send, show_state, step};
+use super::{Action, Input, Millis, Nonce, Note, Outcome, PeerState, Record, Timing, TxId};
+use super::{decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
 
 /// The transaction being run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,6 +27,16 @@ pub struct Plan {
     pub members: Vec<String>,
     /// The string to commit.
     pub text: String,
+    /// The run's nonce, which every message of it carries.
+    pub run: Nonce,
+}
+
+/// What the coordinator keeps of every transaction it began.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Known {
+    members: Vec<String>,
+    outcome: Option<Outcome>,
+    run: Nonce,
 }
 
 /// Where the coordinator is; each state holds only what it needs.
@@ -59,8 +69,9 @@ enum Phase {
 pub struct Coordinator {
     timing: Timing,
     next_tx: TxId,
-    /// Every transaction begun: its members and, once known, its outcome.
-    known: BTreeMap<TxId, (Vec<String>, Option<Outcome>)>,
+    /// Every transaction begun: its members, its run and, once known, its
+    /// outcome.
+    known: BTreeMap<TxId, Known>,
     phase: Phase,
 }
 
@@ -83,22 +94,28 @@ impl Coordinator {
         let mut precommitted = BTreeSet::new();
         for record in records {
             match record {
-                Record::Begin { tx, members, text } => {
-                    coordinator.known.insert(*tx, (members.clone(), None));
-                    coordinator.next_tx = coordinator.next_tx.max(tx + 1);
-                    latest = Some(Plan {
+                Record::Begin {
+                    tx,
+                    members,
+                    text,
+                    run,
+                } => {
+                    let plan = Plan {
                         tx: *tx,
                         members: members.clone(),
                         text: text.clone(),
-                    });
+                        run: *run,
+                    };
+                    coordinator.begun(&plan);
+                    latest = Some(plan);
                 }
                 Record::Precommit(tx) => {
                     precommitted.insert(*tx);
                 }
                 Record::Next(tx) => coordinator.next_tx = coordinator.next_tx.max(*tx),
                 Record::Decided(tx, outcome) => {
-                    if let Some(entry) = coordinator.known.get_mut(tx) {
-                        entry.1 = Some(*outcome);
+                    if let Some(known) = coordinator.known.get_mut(tx) {
+                        known.outcome = Some(*outcome);
                     }
                 }
                 _ => {}
@@ -142,7 +159,7 @@ impl Coordinator {
 
     /// The outcome of `tx`, if it is decided here.
     pub fn outcome(&self, tx: TxId) -> Option<Outcome> {
-        self.known.get(&tx).and_then(|(_, outcome)| *outcome)
+        self.known.get(&tx).and_then(|known| known.outcome)
     }
 
     /// When [`Input::Timeout`] is next due.
@@ -157,15 +174,25 @@ impl Coordinator {
     /// Reacts to one input at time `now`.
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
         match input {
-            Input::Request { text, members } => self.start(text, members, now),
-            Input::Message { from, message } => self.on_message(&from, message, now),
+            Input::Request { text, members, run } => self.start(text, members, run, now),
+            Input::Message {
+                from,
+                message,
+                nonce,
+            } => self.on_message(&from, message, nonce, now),
             Input::Joined(name) => self.on_joined(&name),
             Input::Timeout => self.on_timeout(now),
             Input::Vote(_) | Input::Ack => vec![ignored("a coordinator does not vote")],
         }
     }
 
-    fn start(&mut self, text: String, members: Vec<String>, now: Millis) -> Vec<Action> {
+    fn start(
+        &mut self,
+        text: String,
+        members: Vec<String>,
+        run: Nonce,
+        now: Millis,
+    ) -> Vec<Action> {
         if !self.is_idle() {
             return vec![ignored("a transaction is already running")];
         }
@@ -173,13 +200,14 @@ impl Coordinator {
             tx: self.next_tx,
             members,
             text,
+            run,
         };
-        self.next_tx += 1;
-        self.known.insert(plan.tx, (plan.members.clone(), None));
+        self.begun(&plan);
         let mut actions = vec![Action::Log(Record::Begin {
             tx: plan.tx,
             members: plan.members.clone(),
             text: plan.text.clone(),
+            run,
         })];
         let request = Body::VoteRequest {
             members: plan.members.clone(),
@@ -195,12 +223,29 @@ impl Coordinator {
         actions
     }
 
-    fn on_message(&mut self, from: &str, message: Message, now: Millis) -> Vec<Action> {
+    /// Takes note of a transaction begun (now, or in the log read back).
+    fn begun(&mut self, plan: &Plan) {
+        let known = Known {
+            members: plan.members.clone(),
+            outcome: None,
+            run: plan.run,
+        };
+        self.known.insert(plan.tx, known);
+        self.next_tx = self.next_tx.max(plan.tx + 1);
+    }
+
+    fn on_message(
+        &mut self,
+        from: &str,
+        message: Message,
+        nonce: Nonce,
+        now: Millis,
+    ) -> Vec<Action> {
         let tx = message.tx;
-        let Some((members, _)) = self.known.get(&tx) else {
+        let Some(known) = self.known.get(&tx) else {
             return vec![ignored(format!("{from}: unknown transaction {tx}"))];
         };
-        if !members.iter().any(|m| m == from) {
+        if !known.members.iter().any(|m| m == from) {
             return vec![ignored(format!(
                 "{from} is not a member of transaction {tx}"
             ))];
@@ -209,6 +254,9 @@ impl Coordinator {
             Body::StateReq => return vec![send(from, tx, Body::State(self.state_of(tx)))],
             Body::DecisionReq => return vec![send(from, tx, Body::Decision(self.outcome(tx)))],
             _ => {}
+        }
+        if is_run_bound(&message.body) && nonce != known.run {
+            return vec![ignored(another_run(from, &message, nonce))];
         }
         if self.current_tx() != Some(tx) {
             return vec![ignored(format!("{from}: {message} is stale"))];
@@ -344,19 +392,19 @@ impl Coordinator {
     /// lines to one recipient keep their order), so nothing older can be
     /// missing. It drops the ones it has. In steady state this is one line.
     fn catch_up(&self, name: &str) -> Vec<Action> {
-        let decided: Vec<(TxId, Outcome)> = self
+        let decided: Vec<(TxId, Outcome, Nonce)> = self
             .known
             .iter()
-            .filter(|(_, (members, _))| members.iter().any(|m| m == name))
-            .filter_map(|(&tx, (_, outcome))| Some((tx, (*outcome)?)))
+            .filter(|(_, known)| known.members.iter().any(|m| m == name))
+            .filter_map(|(&tx, known)| Some((tx, known.outcome?, known.run)))
             .collect();
         let from = decided
             .iter()
-            .rposition(|(_, outcome)| *outcome == Outcome::Commit)
+            .rposition(|(_, outcome, _)| *outcome == Outcome::Commit)
             .unwrap_or(0);
         decided[from..]
             .iter()
-            .map(|&(tx, outcome)| send(name, tx, Body::global(outcome)))
+            .map(|&(tx, outcome, run)| send_in_run(name, tx, run, Body::global(outcome)))
             .collect()
     }
 
@@ -364,7 +412,7 @@ impl Coordinator {
     fn all_members(&self) -> BTreeSet<String> {
         self.known
             .values()
-            .flat_map(|(members, _)| members.iter().cloned())
+            .flat_map(|known| known.members.iter().cloned())
             .collect()
     }
 
@@ -394,8 +442,8 @@ impl Coordinator {
 
     /// Forces the decision, then tells every member.
     fn decide(&mut self, plan: Plan, outcome: Outcome) -> Vec<Action> {
-        if let Some(entry) = self.known.get_mut(&plan.tx) {
-            entry.1 = Some(outcome);
+        if let Some(known) = self.known.get_mut(&plan.tx) {
+            known.outcome = Some(outcome);
         }
         let mut actions = vec![Action::Log(Record::Decided(plan.tx, outcome))];
         actions.extend(to_all(&plan, Body::global(outcome)));
@@ -430,10 +478,23 @@ impl Coordinator {
 }
 
 fn to_all(plan: &Plan, body: Body) -> Vec<Action> {
+    let bound = is_run_bound(&body);
     plan.members
         .iter()
-        .map(|m| send(m, plan.tx, body.clone()))
+        .map(|m| match bound {
+            true => send_in_run(m, plan.tx, plan.run, body.clone()),
+            false => send(m, plan.tx, body.clone()),
+        })
         .collect()
+}
+
+/// Why a message of a run was refused: it carries another run's nonce (an
+/// earlier run of the same id, replayed).
+pub(crate) fn another_run(from: &str, message: &Message, nonce: Nonce) -> String {
+    format!(
+        "{from}: {message} belongs to another run of transaction {} (nonce {nonce:016x}): a replay",
+        message.tx
+    )
 }
 
 fn list(names: &BTreeSet<String>) -> String {

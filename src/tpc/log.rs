@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::protocol::grammar::{self, Line, ParseError};
 
+use super::auth::Nonce;
 use super::{Outcome, TxId};
 
 /// What a participant knows of a transaction it was asked to vote on.
@@ -32,6 +33,9 @@ pub struct TxInfo {
     pub members: Vec<String>,
     /// The string to commit.
     pub text: String,
+    /// The VOTE-REQUEST's nonce: every later message of this run of the
+    /// transaction carries it (see [`super::auth`]).
+    pub run: Nonce,
 }
 
 /// One line of a state log.
@@ -45,6 +49,9 @@ pub enum Record {
         members: Vec<String>,
         /// The string.
         text: String,
+        /// The run's nonce, which the VOTE-REQUEST and every later message of
+        /// the transaction carry.
+        run: Nonce,
     },
     /// Participant: a VOTE-REQUEST arrived, so a restart knows to abort it.
     Init(TxInfo),
@@ -93,13 +100,17 @@ impl Record {
         let mut out = String::new();
         let tx = self.tx().to_string();
         match self {
-            Record::Begin { members, text, .. } => {
+            Record::Begin {
+                members, text, run, ..
+            } => {
                 let members = members.join(",");
-                grammar::encode_into(&mut out, self.kind(), &[&tx, &members], Some(text));
+                let run = format!("{run:016x}");
+                grammar::encode_into(&mut out, self.kind(), &[&tx, &members, &run], Some(text));
             }
             Record::Init(info) | Record::Ready(info) => {
                 let members = info.members.join(",");
-                let fields = [tx.as_str(), &info.coordinator, &members];
+                let run = format!("{:016x}", info.run);
+                let fields = [tx.as_str(), &info.coordinator, &members, &run];
                 grammar::encode_into(&mut out, self.kind(), &fields, Some(&info.text));
             }
             _ => grammar::encode_into(&mut out, self.kind(), &[&tx], None),
@@ -118,12 +129,20 @@ impl Record {
                 .map(str::to_owned)
                 .collect())
         };
+        let run = |index| -> Result<Nonce, ParseError> {
+            let field = line.field(index, "run")?;
+            Nonce::from_str_radix(field, 16).map_err(|_| ParseError::BadValue {
+                field: "run",
+                value: field.to_owned(),
+            })
+        };
         let info = || -> Result<TxInfo, ParseError> {
             Ok(TxInfo {
                 tx,
                 coordinator: line.field(1, "coordinator")?.to_owned(),
                 members: members(2)?,
                 text: line.required_text()?.to_owned(),
+                run: run(3)?,
             })
         };
         Ok(match line.kind {
@@ -131,6 +150,7 @@ impl Record {
                 tx,
                 members: members(1)?,
                 text: line.required_text()?.to_owned(),
+                run: run(2)?,
             },
             "INIT" => Record::Init(info()?),
             "READY" => Record::Ready(info()?),
@@ -343,15 +363,18 @@ mod tests {
             coordinator: "coord".into(),
             members: members.clone(),
             text: "buy: 100".into(),
+            run: 0xa1,
         };
         let begin = Record::Begin {
             tx: 1,
             members,
             text: "x".into(),
+            run: 0xfedcba9876543210,
         };
-        check(begin, "BEGIN 1 p1,p2 :x");
-        check(Record::Init(info.clone()), "INIT 3 coord p1,p2 :buy: 100");
-        check(Record::Ready(info), "READY 3 coord p1,p2 :buy: 100");
+        check(begin, "BEGIN 1 p1,p2 fedcba9876543210 :x");
+        let init = "INIT 3 coord p1,p2 00000000000000a1 :buy: 100";
+        check(Record::Init(info.clone()), init);
+        check(Record::Ready(info), &init.replace("INIT", "READY"));
         check(Record::Precommit(4), "PRECOMMIT 4");
         check(Record::Decided(5, Outcome::Commit), "COMMIT 5");
         check(Record::Decided(5, Outcome::Abort), "ABORT 5");
@@ -359,6 +382,8 @@ mod tests {
         check(Record::Next(7), "NEXT 7");
         assert!(Record::parse("FROB 1").is_err());
         assert!(Record::parse("COMMIT x").is_err());
+        assert!(Record::parse("BEGIN 1 p1 :x").is_err(), "no run");
+        assert!(Record::parse("BEGIN 1 p1 zz :x").is_err());
     }
 
     #[test]

@@ -2,16 +2,26 @@
 //! each arrives) goes in, and the actions of the last input are compared with the
 //! expected ones, written the way the logs and the wire show them.
 
+use super::Timing;
 use super::participant::{AckPolicy, Config, VotePolicy};
-use super::{Action, Coordinator, Input, Message, Millis, Outcome, Participant, Record, Timing};
+use super::{Action, Coordinator, Input, Message, Millis, Nonce, Outcome, Participant, Record};
 
 /// T = 600 ms: T/6 = 100, a participant's wait 700, a follower's 300.
 const TIMING: Timing = Timing { timeout: 600 };
 
+/// The run every table's transaction belongs to.
+const RUN: Nonce = 0xa1;
+
+/// A message of the run [`RUN`] (and a question or answer with that nonce).
 fn msg(from: &str, text: &str) -> Input {
+    msg_with(from, text, RUN)
+}
+
+fn msg_with(from: &str, text: &str, nonce: Nonce) -> Input {
     Input::Message {
         from: from.to_owned(),
         message: Message::parse(text).expect("a valid 3PC line in the table"),
+        nonce,
     }
 }
 
@@ -21,7 +31,7 @@ fn render(actions: &[Action]) -> Vec<String> {
         .iter()
         .filter_map(|action| match action {
             Action::Log(record) => Some(format!("LOG {}", record.encode())),
-            Action::Send { to, message } => Some(format!("SEND {to} {message}")),
+            Action::Send { to, message, .. } => Some(format!("SEND {to} {message}")),
             Action::Apply { tx, line } => Some(format!("APPLY {tx} :{line}")),
             Action::Show(_) => None,
         })
@@ -56,8 +66,8 @@ fn participant_normal_flow() {
         COMMIT,
         vec![request()],
         &[
-            "LOG INIT 1 c p1,p2 :x",
-            "LOG READY 1 c p1,p2 :x",
+            "LOG INIT 1 c p1,p2 00000000000000a1 :x",
+            "LOG READY 1 c p1,p2 00000000000000a1 :x",
             "SEND c 3PC VOTE-COMMIT 1",
         ],
     );
@@ -65,7 +75,7 @@ fn participant_normal_flow() {
         VotePolicy::Always(Outcome::Abort),
         vec![request()],
         &[
-            "LOG INIT 1 c p1,p2 :x",
+            "LOG INIT 1 c p1,p2 00000000000000a1 :x",
             "LOG ABORT 1",
             "SEND c 3PC VOTE-ABORT 1",
             "APPLY 1 :",
@@ -318,8 +328,8 @@ fn check_recover(records: &[&str], commit_lines: usize, expected: &[&str]) {
 
 #[test]
 fn participant_recovery_table() {
-    let init = "INIT 1 c p1,p2 :x";
-    let ready = "READY 1 c p1,p2 :x";
+    let init = "INIT 1 c p1,p2 00000000000000a1 :x";
+    let ready = "READY 1 c p1,p2 00000000000000a1 :x";
     check_recover(&[], 0, &[]);
     check_recover(&[init], 0, &["LOG ABORT 1", "APPLY 1 :", "LOG APPLIED 1"]);
     check_recover(
@@ -358,6 +368,7 @@ fn request() -> (Millis, Input) {
         Input::Request {
             text: "x".into(),
             members,
+            run: RUN,
         },
     )
 }
@@ -378,7 +389,7 @@ fn coordinator_table() {
     check_coordinator(
         vec![request()],
         &[
-            "LOG BEGIN 1 p1,p2 :x",
+            "LOG BEGIN 1 p1,p2 00000000000000a1 :x",
             "SEND p1 3PC VOTE-REQUEST 1 p1,p2 :x",
             "SEND p2 3PC VOTE-REQUEST 1 p1,p2 :x",
         ],
@@ -465,7 +476,7 @@ fn check_coordinator_recovery(records: &[&str], inputs: Vec<(Millis, Input)>, ex
 
 #[test]
 fn coordinator_recovery_table() {
-    let begin = "BEGIN 1 p1,p2 :x";
+    let begin = "BEGIN 1 p1,p2 00000000000000a1 :x";
     check_coordinator_recovery(&[], vec![], &[]);
     check_coordinator_recovery(
         &[begin],
@@ -522,11 +533,11 @@ fn coordinator_recovery_table() {
         &[
             begin,
             "ABORT 1",
-            "BEGIN 2 p1,p2 :y",
+            "BEGIN 2 p1,p2 00000000000000a1 :y",
             "COMMIT 2",
-            "BEGIN 3 p1,p2 :z",
+            "BEGIN 3 p1,p2 00000000000000a1 :z",
             "ABORT 3",
-            "BEGIN 4 p2 :w",
+            "BEGIN 4 p2 00000000000000a1 :w",
             "ABORT 4",
         ],
         vec![],
@@ -554,7 +565,7 @@ fn coordinator_recovery_table() {
         &[begin, "NEXT 6", "ABORT 1"],
         vec![request()],
         &[
-            "LOG BEGIN 6 p1,p2 :x",
+            "LOG BEGIN 6 p1,p2 00000000000000a1 :x",
             "SEND p1 3PC VOTE-REQUEST 6 p1,p2 :x",
             "SEND p2 3PC VOTE-REQUEST 6 p1,p2 :x",
         ],
@@ -564,7 +575,7 @@ fn coordinator_recovery_table() {
         &[begin, "ABORT 1"],
         vec![request()],
         &[
-            "LOG BEGIN 2 p1,p2 :x",
+            "LOG BEGIN 2 p1,p2 00000000000000a1 :x",
             "SEND p1 3PC VOTE-REQUEST 2 p1,p2 :x",
             "SEND p2 3PC VOTE-REQUEST 2 p1,p2 :x",
         ],
@@ -600,4 +611,38 @@ fn participant_termination_counts_an_excluded_leaders_precommit() {
             "LOG APPLIED 1",
         ],
     );
+}
+
+/// Issue 15: while ids are reused (a coordinator that lost its `--dir`), a
+/// message of an earlier run of the same id, replayed, moves nothing: every
+/// message of a run carries the nonce of its VOTE-REQUEST, and both machines
+/// refuse another run's.
+#[test]
+fn messages_of_another_run_of_the_same_id_are_refused() {
+    const EARLIER: Nonce = 0xe0;
+    let vote_request = || (0, msg("c", REQUEST));
+    let earlier = |text| (5, msg_with("c", text, EARLIER));
+    for replayed in [
+        "3PC PRECOMMIT 1",
+        "3PC GLOBAL-COMMIT 1",
+        "3PC GLOBAL-ABORT 1",
+    ] {
+        check_participant(COMMIT, vec![vote_request(), earlier(replayed)], &[]);
+    }
+    let mut participant = participant(COMMIT);
+    participant.handle(vote_request().1, 0);
+    participant.handle(earlier("3PC GLOBAL-COMMIT 1").1, 5);
+    assert_eq!(participant.outcome(1), None, "still undecided");
+    // An earlier run's vote, for a coordinator that reuses id 1.
+    let vote = |from: &str| (1, msg_with(from, "3PC VOTE-COMMIT 1", EARLIER));
+    check_coordinator(vec![request(), vote("p1")], &[]);
+    let both_earlier = vec![request(), (1, msg("p1", "3PC VOTE-COMMIT 1")), vote("p2")];
+    check_coordinator(both_earlier, &[]);
+    // A copy of this run's request is a duplicate; another run's is a conflict.
+    let again = |nonce| (5, msg_with("c2", REQUEST, nonce));
+    let mut decided = vec![vote_request(), (1, msg("c", "3PC GLOBAL-ABORT 1"))];
+    decided.push(again(RUN));
+    check_participant(COMMIT, decided.clone(), &[]);
+    decided.push(again(EARLIER));
+    check_participant(COMMIT, decided, &["SEND c2 3PC CONFLICT 1 1"]);
 }

@@ -42,6 +42,7 @@ pub mod participant;
 #[cfg(test)]
 mod machine_tests;
 
+pub use auth::Nonce;
 pub use coordinator::Coordinator;
 pub use log::{Record, TxInfo};
 pub use message::{Body, Message};
@@ -183,6 +184,11 @@ pub enum Action {
         to: String,
         /// What to send.
         message: Message,
+        /// For a message of a transaction's run (everything but the
+        /// STATE-REQ, STATE, DECISION-REQ and DECISION of termination and
+        /// recovery), the run's nonce, which it carries; `None` for those
+        /// four, whose nonces the driver picks.
+        run: Option<Nonce>,
     },
     /// Append one line to the commit log and fsync it: the string on commit,
     /// an empty line on abort. Always followed by `Log(Record::Applied(tx))`.
@@ -257,6 +263,9 @@ pub enum Input {
         from: String,
         /// The message.
         message: Message,
+        /// The nonce it carried: for a message of a run, the run's (a
+        /// machine refuses one from another run of the same id).
+        nonce: Nonce,
     },
     /// Someone (re)joined the chat server.
     Joined(String),
@@ -268,6 +277,9 @@ pub enum Input {
         text: String,
         /// The participants.
         members: Vec<String>,
+        /// A fresh random nonce for the run: the VOTE-REQUEST and every later
+        /// message of the transaction carry it.
+        run: Nonce,
     },
     /// Participant only: the human (or the `--vote` flag) voted.
     Vote(Outcome),
@@ -275,12 +287,33 @@ pub enum Input {
     Ack,
 }
 
-/// Shorthand used by both machines.
+/// A STATE-REQ, STATE, DECISION-REQ or DECISION: not bound to a run.
 pub(crate) fn send(to: &str, tx: TxId, body: Body) -> Action {
+    debug_assert!(!is_run_bound(&body), "{body:?} needs its run");
     Action::Send {
         to: to.to_owned(),
         message: Message { tx, body },
+        run: None,
     }
+}
+
+/// Any other message: it carries its run's nonce.
+pub(crate) fn send_in_run(to: &str, tx: TxId, run: Nonce, body: Body) -> Action {
+    Action::Send {
+        to: to.to_owned(),
+        message: Message { tx, body },
+        run: Some(run),
+    }
+}
+
+/// True for the messages of a transaction's run, which carry the run's
+/// nonce: all but the questions and answers of termination and recovery,
+/// which describe the present and are made fresh by their own nonces.
+pub fn is_run_bound(body: &Body) -> bool {
+    !matches!(
+        body,
+        Body::StateReq | Body::State(_) | Body::DecisionReq | Body::Decision(_)
+    )
 }
 
 pub(crate) fn show_state(tx: TxId, state: &'static str) -> Action {

@@ -142,9 +142,12 @@ fn serve(
         if machine.is_idle() && requests.in_flight.is_none() && driver.clock.all_taken() {
             if let Some(text) = requests.pending.pop_front() {
                 requests.in_flight = Some(machine.next_tx());
-                let members = participants.to_vec();
-                turn = driver
-                    .perform(machine.handle(Input::Request { text, members }, driver.now()))?;
+                let request = Input::Request {
+                    text,
+                    members: participants.to_vec(),
+                    run: driver.fresh_nonce(),
+                };
+                turn = driver.perform(machine.handle(request, driver.now()))?;
                 continue;
             }
             if !requests.stdin_open {

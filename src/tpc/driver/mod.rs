@@ -40,7 +40,7 @@ use ring::rand::SystemRandom;
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
-use super::auth::{Freshness, Nonce, is_request, random_nonce};
+use super::auth::{Freshness, Nonce, random_nonce};
 use clock::Clock;
 
 use super::log::{CommitLog, StateLog};
@@ -70,11 +70,9 @@ struct Driver {
     decided: Vec<(TxId, Outcome)>,
     /// The latest id conflict the machine reported, if any.
     conflict: Option<DriverError>,
-    /// Which answers may come in: the nonces of the latest requests sent.
+    /// Which answers may come in, and which nonce an answer echoes: the
+    /// nonces of the latest requests sent and received.
     freshness: Freshness,
-    /// The request being handled, if it is one: its sender and nonce, which
-    /// the answer echoes. Set by `inbound`, taken by `perform`.
-    answering: Option<(String, Nonce)>,
     random: SystemRandom,
     /// The machines' time, and which lines the server has not taken yet.
     clock: Clock,
@@ -99,7 +97,6 @@ impl Driver {
             decided: Vec::new(),
             conflict: None,
             freshness: Freshness::default(),
-            answering: None,
             random: SystemRandom::new(),
             clock: Clock::new(
                 start,
@@ -109,6 +106,11 @@ impl Driver {
             lock: None,
             ever_connected: false,
         }
+    }
+
+    /// A new random nonce (a run's).
+    fn fresh_nonce(&self) -> Nonce {
+        random_nonce(&self.random)
     }
 
     fn now(&self) -> Millis {
@@ -235,7 +237,6 @@ impl Driver {
 
     /// Performs actions in order. A failed send means the connection is gone.
     fn perform(&mut self, actions: Vec<Action>) -> Result<Turn, DriverError> {
-        let answering = self.answering.take();
         let mut sent: Vec<(&'static str, usize)> = Vec::new();
         for action in actions {
             match action {
@@ -247,12 +248,8 @@ impl Driver {
                         .append(&record)?;
                     self.crash_point(&format!("{}:after-log:{}", self.role, record.kind()));
                 }
-                Action::Send { to, message } => {
-                    let echo = answering
-                        .as_ref()
-                        .filter(|(from, _)| name_key(from) == name_key(&to))
-                        .map(|(_, nonce)| *nonce);
-                    if let Some(cut) = self.send(&to, &message, echo, &mut sent) {
+                Action::Send { to, message, run } => {
+                    if let Some(cut) = self.send(&to, &message, run, &mut sent) {
                         return Ok(cut);
                     }
                 }
@@ -283,18 +280,18 @@ impl Driver {
         Ok(Turn::Go)
     }
 
-    /// Seals and sends one message (`echo`: the nonce of the request it
-    /// answers); counts it for the after-send crash points. `Some` if the
-    /// connection is gone.
+    /// Seals and sends one message (`run`: the nonce of the run it belongs
+    /// to, if it does); counts it for the after-send crash points. `Some` if
+    /// the connection is gone.
     fn send(
         &mut self,
         to: &str,
         message: &Message,
-        echo: Option<Nonce>,
+        run: Option<Nonce>,
         sent: &mut Vec<(&'static str, usize)>,
     ) -> Option<Turn> {
         let fresh = random_nonce(&self.random);
-        let nonce = self.freshness.stamp(to, message, fresh, echo);
+        let nonce = self.freshness.stamp(to, message, fresh, run);
         let text = self
             .settings
             .key
@@ -358,7 +355,6 @@ impl Driver {
     /// message must open with the group's key and, if it is an answer, answer
     /// this process's latest request; anything else is shown and dropped.
     fn inbound(&mut self, event: Event) -> Result<Option<Input>, String> {
-        self.answering = None;
         let line = match event {
             Event::Line(line) => line,
             Event::Malformed { line, error } => {
@@ -413,11 +409,12 @@ impl Driver {
         match opened {
             Ok((message, nonce)) => {
                 self.out.received(&from, &message);
-                if is_request(&message.body) {
-                    self.freshness.heard(&from, &message, nonce);
-                    self.answering = Some((from.clone(), nonce));
-                }
-                Some(Input::Message { from, message })
+                self.freshness.heard(&from, &message, nonce);
+                Some(Input::Message {
+                    from,
+                    message,
+                    nonce,
+                })
             }
             Err(error) => {
                 let why = format!("3PC line from {from} refused: {error}: {text:?}");

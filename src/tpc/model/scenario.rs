@@ -25,9 +25,10 @@ pub fn x1_partition(disconnect_rule: bool) -> (Vec<Option<Outcome>>, Option<&'st
         Input::Request {
             text: "t".into(),
             members,
+            run: super::world::RUN,
         },
     );
-    world.perform(0, &actions, usize::MAX, None);
+    world.perform(0, &actions, usize::MAX);
     // Deliver until the coordinator has sent its PRECOMMITs; it crashes at once.
     while !world.processes[0]
         .disk

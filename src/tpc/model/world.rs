@@ -10,13 +10,17 @@ use std::collections::BTreeSet;
 
 use super::label::Label;
 use super::{Bounds, NAMES, STRANGER, TEXT};
-use crate::tpc::auth::{Freshness, Nonce, is_request};
+use crate::tpc::auth::{Freshness, Nonce};
 use crate::tpc::message::{Body, Message};
 use crate::tpc::participant::{AckPolicy, Config, VotePolicy};
 use crate::tpc::{Action, Coordinator, Input, Millis, Outcome, Participant, Record, Timing};
 
 /// The timeout T in the model's time units (T/6 is 1).
 pub const T: Millis = 6;
+
+/// The nonce of the model's run of transaction 1 (request nonces stay far
+/// below it).
+pub(super) const RUN: Nonce = 0x1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Machine {
@@ -159,7 +163,8 @@ impl World {
             partition: None,
             votes,
             authentication: bounds.authentication,
-            wire: (bounds.strangers > 0 && bounds.authentication).then(BTreeSet::new),
+            wire: (bounds.strangers > 0 && bounds.authentication)
+                .then(super::stranger::earlier_run),
             injections: 0,
         }
     }
@@ -194,16 +199,9 @@ impl World {
         self.network.insert(at, envelope);
     }
 
-    /// Performs the first `limit` effective actions (logs, sends, applies).
-    /// `answering` is the request being handled (its sender and nonce), whose
-    /// answer echoes the nonce, as the driver does.
-    pub(super) fn perform(
-        &mut self,
-        i: usize,
-        actions: &[Action],
-        limit: usize,
-        answering: Option<(usize, Nonce)>,
-    ) {
+    /// Performs the first `limit` effective actions (logs, sends, applies),
+    /// stamping each message with its nonce as the driver does.
+    pub(super) fn perform(&mut self, i: usize, actions: &[Action], limit: usize) {
         for action in actions
             .iter()
             .filter(|a| !matches!(a, Action::Show(_)))
@@ -212,21 +210,16 @@ impl World {
             match action {
                 Action::Log(record) => self.processes[i].disk.log.push(record.clone()),
                 Action::Apply { line, .. } => self.processes[i].disk.commit.push(line.clone()),
-                Action::Send { to, message } => {
+                Action::Send { to, message, run } => {
                     let Some(to) = index_of(to) else {
                         continue; // to the stranger: nobody in the group reads it
                     };
-                    let echo = answering.filter(|(from, _)| *from == to).map(|(_, n)| n);
-                    // Requests get a nonce unique to this process's incarnation
-                    // and round; the others' nonces matter to nobody.
-                    let fresh = if is_request(&message.body) {
-                        self.now * 16 + Millis::from(self.crashes)
-                    } else {
-                        0
-                    };
+                    // A request's nonce is unique to this process's
+                    // incarnation and round (a run's nonce is RUN).
+                    let fresh = self.now * 16 + Millis::from(self.crashes);
                     let nonce = self.processes[i]
                         .freshness
-                        .stamp(name(to), message, fresh, echo);
+                        .stamp(name(to), message, fresh, *run);
                     self.post(i, to, Payload::Message(message.clone()), nonce);
                 }
                 Action::Show(_) => {}
@@ -252,7 +245,7 @@ impl World {
             (Machine::Participant(p), actions)
         };
         self.processes[i].machine = Some(machine);
-        self.perform(i, &actions, usize::MAX, None);
+        self.perform(i, &actions, usize::MAX);
         if i != 0 {
             // Only the coordinator acts on JOIN (it resends the last decision).
             self.post(i, 0, Payload::Joined(i), 0);
@@ -276,8 +269,9 @@ impl World {
             let envelope = self.network.remove(0);
             if self.admits(&envelope) {
                 let input = World::input_for(&envelope);
+                self.hear(&envelope);
                 let actions = self.handle(envelope.to, input);
-                self.perform(envelope.to, &actions, usize::MAX, answering(&envelope));
+                self.perform(envelope.to, &actions, usize::MAX);
             }
             return true;
         }
@@ -295,8 +289,19 @@ impl World {
             })
             .expect("someone holds the earliest deadline");
         let actions = self.handle(i, Input::Timeout);
-        self.perform(i, &actions, usize::MAX, None);
+        self.perform(i, &actions, usize::MAX);
         true
+    }
+
+    /// The recipient's driver remembers a request's nonce, for its answer.
+    pub(super) fn hear(&mut self, envelope: &Envelope) {
+        if let Payload::Message(message) = &envelope.payload {
+            self.processes[envelope.to].freshness.heard(
+                name(envelope.from),
+                message,
+                envelope.nonce,
+            );
+        }
     }
 
     /// Whether the recipient's driver lets the message through: with
@@ -325,6 +330,7 @@ impl World {
             Payload::Message(message) => Input::Message {
                 from: name(envelope.from).to_owned(),
                 message: message.clone(),
+                nonce: envelope.nonce,
             },
             Payload::Joined(who) => Input::Joined(NAMES[*who].to_owned()),
         }
@@ -351,16 +357,6 @@ pub(super) fn starting_votes() -> Vec<[VotePolicy; 3]> {
     all
 }
 
-/// The sender and nonce of a request, which its answer echoes.
-pub(super) fn answering(envelope: &Envelope) -> Option<(usize, Nonce)> {
-    match &envelope.payload {
-        Payload::Message(message) if is_request(&message.body) => {
-            Some((envelope.from, envelope.nonce))
-        }
-        _ => None,
-    }
-}
-
 /// Every next world, each with the event that leads to it.
 pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> {
     let mut out = Vec::new();
@@ -371,8 +367,9 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
         let input = Input::Request {
             text: TEXT.to_owned(),
             members,
+            run: RUN,
         };
-        step(base, 0, input, Label::Request, None, bounds, &mut out);
+        step(base, 0, input, Label::Request, bounds, &mut out);
     }
     for (at, envelope) in world.network.iter().enumerate() {
         if at > 0
@@ -405,15 +402,7 @@ pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> 
                 == Some(deadline)
             {
                 let label = Label::Timeout(i, base.now);
-                step(
-                    base.clone(),
-                    i,
-                    Input::Timeout,
-                    label,
-                    None,
-                    bounds,
-                    &mut out,
-                );
+                step(base.clone(), i, Input::Timeout, label, bounds, &mut out);
             }
         }
     }
@@ -436,13 +425,8 @@ pub(super) fn deliver(
         return;
     }
     let input = World::input_for(envelope);
-    let answering = answering(envelope);
-    if let (Some((from, nonce)), Payload::Message(message)) = (answering, &envelope.payload) {
-        world.processes[envelope.to]
-            .freshness
-            .heard(name(from), message, nonce);
-    }
-    step(world, envelope.to, input, label, answering, bounds, out);
+    world.hear(envelope);
+    step(world, envelope.to, input, label, bounds, out);
 }
 
 /// Crashes, restarts and (with the disconnect rule off) partitions.
@@ -480,7 +464,6 @@ pub(super) fn step(
     i: usize,
     input: Input,
     label: Label,
-    answering: Option<(usize, Nonce)>,
     bounds: &Bounds,
     out: &mut Vec<(Label, World)>,
 ) {
@@ -493,13 +476,13 @@ pub(super) fn step(
             .count();
         for k in 1..effective {
             let mut crashed = before.clone();
-            crashed.perform(i, &actions, k, answering);
+            crashed.perform(i, &actions, k);
             crashed.crash(i);
             let during = Label::CrashDuring(Box::new(label.clone()), i, k, effective);
             out.push((during, crashed));
         }
     }
-    world.perform(i, &actions, usize::MAX, answering);
+    world.perform(i, &actions, usize::MAX);
     out.push((label, world));
 }
 

@@ -18,9 +18,10 @@ pub mod termination;
 
 use std::collections::BTreeMap;
 
+use super::coordinator::another_run;
 use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
-use super::{decision_in, ignored, send, show_state, step};
+use super::{Nonce, decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
 use recovery::apply;
 use termination::Termination;
 
@@ -53,6 +54,14 @@ pub struct Config {
     pub vote: VotePolicy,
     /// How it acknowledges.
     pub ack: AckPolicy,
+}
+
+/// A VOTE-REQUEST as it arrived: its transaction and the run's nonce.
+struct Request {
+    tx: TxId,
+    members: Vec<String>,
+    text: String,
+    run: Nonce,
 }
 
 /// Where the participant is in the current (undecided) transaction.
@@ -91,9 +100,9 @@ pub struct Participant {
     pub(crate) last_tx: TxId,
     /// The coordinator of the latest transaction seen.
     pub(crate) coordinator: Option<String>,
-    /// The latest VOTE-REQUEST taken: its id, coordinator and text, to tell a
-    /// copy of it from another transaction that reuses an id.
-    pub(crate) last_request: Option<(TxId, String, String)>,
+    /// The latest VOTE-REQUEST taken: its id and run, to tell a copy of it
+    /// from another run that reuses the id.
+    pub(crate) last_request: Option<(TxId, Nonce)>,
     pub(crate) decided: BTreeMap<TxId, Outcome>,
     pub(crate) current: Option<Current>,
 }
@@ -159,7 +168,11 @@ impl Participant {
     /// Reacts to one input at time `now`.
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
         match input {
-            Input::Message { from, message } => self.on_message(&from, message, now),
+            Input::Message {
+                from,
+                message,
+                nonce,
+            } => self.on_message(&from, message, nonce, now),
             Input::Vote(outcome) => self.vote(outcome, now),
             Input::Ack => self.human_ack(),
             Input::Timeout => self.on_timeout(now),
@@ -168,7 +181,13 @@ impl Participant {
         }
     }
 
-    fn on_message(&mut self, from: &str, message: Message, now: Millis) -> Vec<Action> {
+    fn on_message(
+        &mut self,
+        from: &str,
+        message: Message,
+        nonce: Nonce,
+        now: Millis,
+    ) -> Vec<Action> {
         let tx = message.tx;
         let current_tx = self.current.as_ref().map(|c| c.info.tx);
         if current_tx == Some(tx) && !self.is_party(from) {
@@ -180,7 +199,13 @@ impl Participant {
             Body::StateReq => return vec![send(from, tx, Body::State(self.state_of(tx)))],
             Body::DecisionReq => return self.answer_decision(from, tx),
             Body::VoteRequest { members, text } => {
-                return self.on_vote_request(from, tx, members, text, now);
+                let request = Request {
+                    tx,
+                    members,
+                    text,
+                    run: nonce,
+                };
+                return self.on_vote_request(from, request, now);
             }
             _ => {}
         }
@@ -188,6 +213,10 @@ impl Participant {
             return vec![ignored(format!("{from}: {message}: already decided"))];
         }
         if current_tx == Some(tx) {
+            let run = self.current.as_ref().map(|c| c.info.run);
+            if is_run_bound(&message.body) && run != Some(nonce) {
+                return vec![ignored(another_run(from, &message, nonce))];
+            }
             return self.on_current(from, message.body, now);
         }
         if message.body == Body::GlobalAbort && self.may_abort_unknown(from, tx) {
@@ -213,16 +242,15 @@ impl Participant {
         }
     }
 
-    fn on_vote_request(
-        &mut self,
-        from: &str,
-        tx: TxId,
-        members: Vec<String>,
-        text: String,
-        now: Millis,
-    ) -> Vec<Action> {
+    fn on_vote_request(&mut self, from: &str, request: Request, now: Millis) -> Vec<Action> {
+        let Request {
+            tx,
+            members,
+            text,
+            run,
+        } = request;
         if tx <= self.last_tx {
-            return self.stale_vote_request(from, tx, text);
+            return self.stale_vote_request(from, tx, run);
         }
         if let Some(current) = &self.current {
             let why = format!(
@@ -238,12 +266,13 @@ impl Participant {
         }
         self.last_tx = tx;
         self.coordinator = Some(from.to_owned());
-        self.last_request = Some((tx, from.to_owned(), text.clone()));
+        self.last_request = Some((tx, run));
         let info = TxInfo {
             tx,
             coordinator: from.to_owned(),
             members,
             text,
+            run,
         };
         let deadline = now + self.config.timing.t();
         let mut actions = vec![
@@ -267,17 +296,18 @@ impl Participant {
     }
 
     /// A VOTE-REQUEST for an id at or below the highest seen: a copy of the
-    /// latest one is dropped; anything else reuses an id, and its coordinator
-    /// is told how far ids go here.
-    fn stale_vote_request(&self, from: &str, tx: TxId, text: String) -> Vec<Action> {
-        if self.last_request == Some((tx, from.to_owned(), text)) {
+    /// latest one (same run) is dropped; anything else reuses an id, and its
+    /// coordinator is told how far ids go here (in the refused run).
+    fn stale_vote_request(&self, from: &str, tx: TxId, run: Nonce) -> Vec<Action> {
+        if self.last_request == Some((tx, run)) {
             return vec![ignored(format!("{from}: VOTE-REQUEST {tx} is a duplicate"))];
         }
         let why = format!(
             "{from}: VOTE-REQUEST {tx} reuses an id (ids here reach {})",
             self.last_tx
         );
-        vec![ignored(why), send(from, tx, Body::Conflict(self.last_tx))]
+        let conflict = Body::Conflict(self.last_tx);
+        vec![ignored(why), send_in_run(from, tx, run, conflict)]
     }
 
     fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {
@@ -295,7 +325,7 @@ impl Participant {
         let tx = info.tx;
         let actions = vec![
             Action::Log(Record::Ready(info.clone())),
-            send(&info.coordinator, tx, Body::VoteCommit),
+            send_in_run(&info.coordinator, tx, info.run, Body::VoteCommit),
             show_state(tx, "READY"),
         ];
         self.set_phase(Phase::Ready {
@@ -313,7 +343,7 @@ impl Participant {
             return vec![ignored("no ACK is asked for")];
         };
         match ack_to.take() {
-            Some(to) => vec![send(&to, info.tx, Body::Ack)],
+            Some(to) => vec![send_in_run(&to, info.tx, info.run, Body::Ack)],
             None => vec![ignored("already acknowledged")],
         }
     }
@@ -401,7 +431,7 @@ impl Participant {
                 ack_to: None,
             };
         }
-        actions.push(send(from, tx, Body::Ack));
+        actions.push(send_in_run(from, tx, current.info.run, Body::Ack));
         actions
     }
 
@@ -525,7 +555,7 @@ impl Participant {
         self.current = None;
         let mut actions = vec![Action::Log(Record::Decided(info.tx, outcome))];
         if let Some(body) = reply {
-            actions.push(send(&info.coordinator, info.tx, body));
+            actions.push(send_in_run(&info.coordinator, info.tx, info.run, body));
         }
         actions.extend(self.record_decision_logged(info.tx, outcome, info.text));
         actions

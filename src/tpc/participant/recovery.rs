@@ -67,8 +67,7 @@ impl Participant {
             match record {
                 Record::Init(info) | Record::Ready(info) => {
                     self.coordinator = Some(info.coordinator.clone());
-                    self.last_request =
-                        Some((info.tx, info.coordinator.clone(), info.text.clone()));
+                    self.last_request = Some((info.tx, info.run));
                     if matches!(record, Record::Ready(_)) {
                         summary.ready.insert(info.tx);
                     }

@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Participant, Phase};
 use crate::tpc::message::Body;
-use crate::tpc::{Action, Millis, Outcome, PeerState, Record, TxId};
-use crate::tpc::{ignored, send, show_state, step};
+use crate::tpc::{Action, Millis, Nonce, Outcome, PeerState, Record, TxId};
+use crate::tpc::{ignored, send, send_in_run, show_state, step};
 
 /// The termination protocol's state: what this process knows of itself, which
 /// leaders fell silent, and the current round.
@@ -219,7 +219,9 @@ impl Participant {
             actions.extend(self.decide_as_leader(Outcome::Commit));
             return actions;
         }
-        actions.extend(ready.iter().map(|name| send(name, tx, Body::Precommit)));
+        let run = self.run();
+        let precommit = |name: &String| send_in_run(name, tx, run, Body::Precommit);
+        actions.extend(ready.iter().map(precommit));
         termination.round = Round::Lead {
             until: now + self.config.timing.sixth(),
             waiting: ready,
@@ -285,6 +287,7 @@ impl Participant {
     /// Step 5: force the decision, tell everyone, then write the line.
     fn decide_as_leader(&mut self, outcome: Outcome) -> Vec<Action> {
         let tx = self.tx();
+        let run = self.run();
         let mut recipients = self.peers();
         recipients.push(self.coordinator_name());
         let text = self
@@ -299,10 +302,19 @@ impl Participant {
         actions.extend(
             recipients
                 .iter()
-                .map(|name| send(name, tx, Body::global(outcome))),
+                .map(|name| send_in_run(name, tx, run, Body::global(outcome))),
         );
         actions.extend(self.record_decision_logged(tx, outcome, text));
         actions
+    }
+
+    /// The current transaction's run, which the leader's messages carry.
+    fn run(&self) -> Nonce {
+        self.current
+            .as_ref()
+            .expect("a current transaction")
+            .info
+            .run
     }
 
     fn tx(&self) -> TxId {

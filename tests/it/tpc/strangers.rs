@@ -7,6 +7,8 @@
 use super::{Cluster, Opts, REQUEST, crashed, expect_decided, expect_run_decided};
 use std::time::{Duration, Instant};
 
+use chatroom::tpc::driver::DEFAULT_KEY_FILE;
+
 use crate::support::{Client, TestServer};
 
 /// Registers as `name` as soon as the server has noticed its owner is gone.
@@ -89,4 +91,80 @@ fn tpc_defect2_a_name_taken_over_after_a_crash_cannot_answer_for_the_member() {
     assert!(coordinator.wait_exit().success());
     assert_eq!(cluster.commit_log("p1"), "\n");
     assert_eq!(cluster.commit_log("p2"), "\n");
+}
+
+/// Item 1 of the last round: a coordinator that lost its `--dir`
+/// (here, the whole group rerun in a new directory with the same key) numbers
+/// from 1 again. A chat user who took a crashed member's name in the first
+/// run was sent its `GLOBAL-COMMIT 1` (the catch-up a member gets when it
+/// joins); in the second run it takes the crashed coordinator's name and
+/// replays that line to a member that is READY in the new transaction 1,
+/// which is aborting. Every coordinator message is bound to its
+/// VOTE-REQUEST's nonce, so the replay is refused and the run aborts
+/// everywhere.
+#[test]
+fn tpc_a_decision_replayed_from_an_earlier_run_of_the_same_id_is_refused() {
+    let server = TestServer::unthrottled();
+    let run1 = Cluster::at(server.addr);
+    let [mut p1, mut p2, mut p3] = run1.three();
+    let mut coordinator = run1.coordinator(Opts {
+        stdin: true,
+        ..Opts::default()
+    });
+    coordinator.type_line("run-1");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        1,
+        "COMMIT",
+    );
+    p1.kill();
+    let mut recorder = take_name(&server, "p1");
+    let line = recorder.until("PRIV ");
+    let at = line
+        .find(" :3PC GLOBAL-COMMIT 1 ")
+        .expect("the catch-up decision");
+    let recorded = line[at + 2..].to_owned();
+    drop(recorder);
+    drop((coordinator, p2, p3));
+
+    let run2 = Cluster::at(server.addr);
+    std::fs::copy(
+        run1.path().join(DEFAULT_KEY_FILE),
+        run2.path().join(DEFAULT_KEY_FILE),
+    )
+    .expect("the same key");
+    let t = Opts {
+        timeout: Some("3s"),
+        ..Opts::default()
+    };
+    let mut p1 = run2.participant("p1", t.clone());
+    let mut p2 = run2.participant(
+        "p2",
+        Opts {
+            args: &["--vote", "abort"],
+            ..t.clone()
+        },
+    );
+    let mut p3 = run2.participant("p3", t.clone());
+    let mut coordinator = run2.coordinator(Opts {
+        crash_at: Some("coordinator:after-send:VOTE-REQUEST:3"),
+        args: &["--request", "run-2"],
+        ..t.clone()
+    });
+    p1.expect("STATE 1 READY");
+    expect_decided(&mut [&mut p2], 1, "ABORT");
+    assert!(crashed(coordinator.wait_exit()));
+    let mut mallory = take_name(&server, "coordinator");
+    mallory.send(&format!("/msg p1 {recorded}"));
+    let refused = p1.expect_line(
+        |line| line.starts_with("IGNORED :coordinator: 3PC GLOBAL-COMMIT 1 belongs to another run"),
+        Duration::from_secs(10),
+    );
+    assert!(
+        refused.is_some(),
+        "p1 took the replayed decision: {:?}",
+        p1.seen
+    );
+    expect_decided(&mut [&mut p1, &mut p3], 1, "ABORT");
+    assert_eq!(run2.commit_log("p1"), "\n");
 }
