@@ -102,6 +102,14 @@ pub enum KeyError {
     /// The system's random source failed.
     #[error("the system random source failed")]
     Random,
+    /// A directory where a key file was expected.
+    #[error(
+        "{0} is a directory, not a key file: name the file itself (for example {0}/chat3pc.key), or make one with `chat-coordinator keygen FILE`"
+    )]
+    IsDirectory(PathBuf),
+    /// `keygen` into a directory that does not exist.
+    #[error("{0}: no such directory; create it first (mkdir -p {0}) or choose another file")]
+    NoDirectory(PathBuf),
 }
 
 /// Why an incoming 3PC line was not accepted.
@@ -139,6 +147,9 @@ impl GroupKey {
 
     /// Writes a new random key to `path` (mode 0600); refuses to overwrite.
     pub fn create_file(path: &Path) -> Result<(), KeyError> {
+        if path.is_dir() {
+            return Err(KeyError::IsDirectory(path.to_owned()));
+        }
         let bytes = random_bytes::<32>()?;
         let mut file = OpenOptions::new()
             .write(true)
@@ -147,6 +158,7 @@ impl GroupKey {
             .open(path)
             .map_err(|source| match source.kind() {
                 io::ErrorKind::AlreadyExists => KeyError::Exists(path.to_owned()),
+                io::ErrorKind::NotFound => KeyError::NoDirectory(parent(path)),
                 _ => io_error(path, source),
             })?;
         writeln!(file, "{}", hex(&bytes))
@@ -160,6 +172,9 @@ impl GroupKey {
             io::ErrorKind::NotFound => KeyError::Missing(path.to_owned()),
             _ => io_error(path, source),
         })?;
+        if metadata.is_dir() {
+            return Err(KeyError::IsDirectory(path.to_owned()));
+        }
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(KeyError::TooOpen {
@@ -339,6 +354,14 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], KeyError> {
         .fill(&mut bytes)
         .map_err(|_| KeyError::Random)?;
     Ok(bytes)
+}
+
+/// The directory a file would be in (`.` for a bare name).
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn io_error(path: &Path, source: io::Error) -> KeyError {

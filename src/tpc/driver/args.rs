@@ -55,6 +55,13 @@ impl ProcessArgs {
     /// loads the group's key; prints for people when stdout is a terminal, one line per event
     /// otherwise.
     pub fn settings(self, name: String) -> Result<Settings, DriverError> {
+        match std::fs::metadata(&self.dir) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DriverError::NoDir(self.dir));
+            }
+            Ok(metadata) if !metadata.is_dir() => return Err(DriverError::NotADir(self.dir)),
+            _ => {}
+        }
         let key_file = self
             .key_file
             .unwrap_or_else(|| self.dir.join(DEFAULT_KEY_FILE));

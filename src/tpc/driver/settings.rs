@@ -76,4 +76,10 @@ pub enum DriverError {
     /// The group's key file is missing, unreadable, malformed or not private.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// `--dir` names nothing.
+    #[error("--dir {0}: no such directory; create it (mkdir -p {0}) or pass an existing one")]
+    NoDir(PathBuf),
+    /// `--dir` names something that is not a directory.
+    #[error("--dir {0}: not a directory; pass the directory the logs (and key) live in")]
+    NotADir(PathBuf),
 }

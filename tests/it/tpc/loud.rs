@@ -1,6 +1,7 @@
 //! Issue 15, "failures are loud": what a person running the binaries sees
 //! when something is wrong, and the exit codes scripts see.
 
+use std::ffi::{OsStr, OsString};
 use std::net::TcpListener;
 use std::process::Command;
 
@@ -101,4 +102,67 @@ fn tpc_stdin_mode_exits_1_when_a_transaction_aborted() {
     expect_decided(&mut [&mut coordinator], 1, "ABORT");
     coordinator.close_stdin();
     assert_eq!(coordinator.wait_exit().code(), Some(1));
+}
+
+/// Runs a 3PC binary with `args` (no server needed: it stops first) and
+/// checks it exits 2 with one stderr line holding every piece of `expected`.
+fn check_refused(binary: &str, args: &[OsString], expected: &[&str]) {
+    let mut command = Command::new(binary);
+    command.args(args).env("RUST_LOG", "off");
+    let output = crate::support::output_within(&mut command, super::DEADLINE);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+    for piece in expected {
+        assert!(stderr.contains(piece), "{args:?}: {piece:?} in {stderr}");
+    }
+}
+
+/// Paths that are not what a flag wants: each refused with what is wrong and
+/// what to do next, exit 2, one line.
+#[test]
+fn tpc_a_directory_as_key_file_or_a_missing_dir_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &str| dir.path().join(p).into_os_string();
+    let missing = path("no/such/dir");
+    let participant = env!("CARGO_BIN_EXE_chat-participant");
+    let coordinator = env!("CARGO_BIN_EXE_chat-coordinator");
+    let with = |flags: &[&OsStr]| -> Vec<OsString> {
+        let name = ["--name", "p1"].map(OsString::from);
+        name.into_iter()
+            .chain(flags.iter().map(|f| f.to_os_string()))
+            .collect()
+    };
+    let key_file = "--key-file".as_ref();
+    let dir_flag = "--dir".as_ref();
+    let keygen = OsString::from("keygen");
+    let here = dir.path().as_os_str();
+    check_refused(
+        participant,
+        &with(&[key_file, here]),
+        &["is a directory", "chat3pc.key", "keygen"],
+    );
+    check_refused(
+        participant,
+        &with(&[dir_flag, &missing]),
+        &["--dir", "no such directory", "mkdir -p"],
+    );
+    let file = path("a-file");
+    std::fs::write(&file, "").unwrap();
+    check_refused(
+        participant,
+        &with(&[dir_flag, &file]),
+        &["--dir", "not a directory"],
+    );
+    check_refused(
+        coordinator,
+        &[keygen.clone(), here.to_os_string()],
+        &["is a directory", "keygen"],
+    );
+    let nowhere = path("no/such/dir/group.key");
+    check_refused(
+        coordinator,
+        &[keygen, nowhere],
+        &["no such directory", "mkdir -p"],
+    );
 }
