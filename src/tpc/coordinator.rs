@@ -277,6 +277,15 @@ impl Coordinator {
                 self.decide(plan, Outcome::Abort)
             }
             (Phase::Wait { .. }, Body::Conflict(highest)) => self.on_conflict(from, *highest),
+            (Phase::Wait { .. }, Body::Busy(other)) => {
+                let plan = self.take_plan();
+                let why = format!(
+                    "{from} is busy with transaction {other} (of another coordinator, or of an earlier run of this one): abort"
+                );
+                let mut actions = vec![step(plan.tx, why)];
+                actions.extend(self.decide(plan, Outcome::Abort));
+                actions
+            }
             (Phase::Wait { plan, votes, .. }, Body::VoteCommit) => {
                 if !complete(votes, plan) {
                     return Vec::new();

@@ -646,3 +646,25 @@ fn messages_of_another_run_of_the_same_id_are_refused() {
     decided.push(again(EARLIER));
     check_participant(COMMIT, decided, &["SEND c2 3PC CONFLICT 1 1"]);
 }
+
+/// A VOTE-REQUEST while another transaction is undecided: the participant
+/// answers BUSY (in the new request's run) and takes no part; the coordinator
+/// that gets BUSY aborts at once.
+#[test]
+fn a_busy_participant_answers_busy_and_the_coordinator_aborts() {
+    let vote_request = || (0, msg("c", REQUEST));
+    let second = (5, msg_with("b", "3PC VOTE-REQUEST 2 p1 :y", 0xb2));
+    check_participant(
+        VotePolicy::Ask,
+        vec![vote_request(), second],
+        &["SEND b 3PC BUSY 2 1"],
+    );
+    check_coordinator(
+        vec![request(), (1, msg("p2", "3PC BUSY 1 7"))],
+        &[
+            "LOG ABORT 1",
+            "SEND p1 3PC GLOBAL-ABORT 1",
+            "SEND p2 3PC GLOBAL-ABORT 1",
+        ],
+    );
+}

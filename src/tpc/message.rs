@@ -56,6 +56,10 @@ pub enum Body {
     /// participant already saw for another transaction: ids here reach the
     /// given one (a coordinator that lost its `--dir`, or a second one).
     Conflict(TxId),
+    /// Participant to a coordinator whose VOTE-REQUEST arrived while it is
+    /// still in the given transaction (of another coordinator, mostly): it
+    /// takes no part, and the coordinator aborts at once.
+    Busy(TxId),
 }
 
 impl Body {
@@ -74,6 +78,7 @@ impl Body {
             Body::DecisionReq => "DECISION-REQ",
             Body::Decision(_) => "DECISION",
             Body::Conflict(_) => "CONFLICT",
+            Body::Busy(_) => "BUSY",
         }
     }
 
@@ -128,6 +133,7 @@ impl Message {
             "DECISION-REQ" => Body::DecisionReq,
             "DECISION" => Body::Decision(parse_decision(line.field(2, "decision")?)?),
             "CONFLICT" => Body::Conflict(line.number(2, "highest")?),
+            "BUSY" => Body::Busy(line.number(2, "current")?),
             other => return Err(MessageError::UnknownType(other.to_owned())),
         };
         Ok(Message { tx, body })
@@ -150,9 +156,9 @@ impl Message {
                 let word = decision.map_or("UNDECIDED", Outcome::as_str);
                 grammar::encode_into(&mut out, KIND, &[type_word, &tx, word], None);
             }
-            Body::Conflict(highest) => {
-                let highest = highest.to_string();
-                grammar::encode_into(&mut out, KIND, &[type_word, &tx, &highest], None);
+            Body::Conflict(other) | Body::Busy(other) => {
+                let other = other.to_string();
+                grammar::encode_into(&mut out, KIND, &[type_word, &tx, &other], None);
             }
             _ => grammar::encode_into(&mut out, KIND, &[type_word, &tx], None),
         }
@@ -271,6 +277,7 @@ mod tests {
         );
         check("3PC DECISION 6 UNDECIDED", ok(6, Body::Decision(None)));
         check("3PC CONFLICT 1 9", ok(1, Body::Conflict(9)));
+        check("3PC BUSY 5 1", ok(5, Body::Busy(1)));
     }
 
     #[test]

@@ -253,11 +253,9 @@ impl Participant {
             return self.stale_vote_request(from, tx, run);
         }
         if let Some(current) = &self.current {
-            let why = format!(
-                "{from}: VOTE-REQUEST {tx} while {} is undecided",
-                current.info.tx
-            );
-            return vec![ignored(why)];
+            let busy = current.info.tx;
+            let why = format!("{from}: VOTE-REQUEST {tx} while {busy} is undecided: BUSY");
+            return vec![ignored(why), send_in_run(from, tx, run, Body::Busy(busy))];
         }
         if !members.iter().any(|m| m == self.name()) {
             return vec![ignored(format!(

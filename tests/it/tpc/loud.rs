@@ -166,3 +166,54 @@ fn tpc_a_directory_as_key_file_or_a_missing_dir_says_what_to_do() {
         &["no such directory", "mkdir -p"],
     );
 }
+
+/// A participant busy with coordinator A's undecided transaction answers a
+/// second coordinator B's VOTE-REQUEST with `BUSY`, so B aborts at once
+/// instead of waiting out its T (20 s here, beyond the test's deadline), and
+/// A's transaction goes on undisturbed.
+#[test]
+fn tpc_a_busy_participant_tells_a_second_coordinator_at_once() {
+    let cluster = Cluster::start();
+    let slow = Opts {
+        timeout: Some("20s"),
+        ..Opts::default()
+    };
+    let mut p1 = cluster.participant(
+        "p1",
+        Opts {
+            args: &["--vote", "ask"],
+            stdin: true,
+            ..slow.clone()
+        },
+    );
+    let mut p2 = cluster.participant("p2", slow.clone());
+    let mut p3 = cluster.participant("p3", slow.clone());
+    let mut a = cluster.coordinator(Opts {
+        args: &["--request", "from-a"],
+        ..slow
+    });
+    p1.expect("PROMPT 1 VOTE ");
+    // B has its own --dir, whose ids already went past A's.
+    let b_dir = tempfile::tempdir().unwrap();
+    std::fs::write(b_dir.path().join("b.state"), "NEXT 5\n").unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-coordinator"));
+    let port = cluster.addr.port().to_string();
+    command.args(["--host", "127.0.0.1", "--port", &port, "--name", "b"]);
+    command.args(["--participants", "p1", "--timeout", "20s"]);
+    command
+        .args(["--request", "from-b"])
+        .arg("--dir")
+        .arg(b_dir.path());
+    command
+        .arg("--key-file")
+        .arg(cluster.path().join("chat3pc.key"));
+    let mut b = Proc::spawn("b", command, false);
+    let busy = b.expect("STEP 5 :");
+    assert!(busy.contains("p1 is busy with transaction 1"), "{busy}");
+    expect_decided(&mut [&mut b], 5, "ABORT");
+    assert_eq!(b.wait_exit().code(), Some(1), "an aborted --request");
+    assert!(!p1.saw("STATE 5"), "p1 took part in B's transaction");
+    p1.type_line("commit");
+    expect_decided(&mut [&mut a, &mut p1, &mut p2, &mut p3], 1, "COMMIT");
+    cluster.assert_logs("from-a\n");
+}
