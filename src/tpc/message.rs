@@ -60,6 +60,10 @@ pub enum Body {
     /// still in the given transaction (of another coordinator, mostly): it
     /// takes no part, and the coordinator aborts at once.
     Busy(TxId),
+    /// Participant to whoever sent it a VOTE-REQUEST that fails its key:
+    /// sealed with its own key, so the coordinator, failing to open it too,
+    /// can say the keys differ. Never answered; it moves no machine.
+    KeyMismatch,
 }
 
 impl Body {
@@ -79,6 +83,7 @@ impl Body {
             Body::Decision(_) => "DECISION",
             Body::Conflict(_) => "CONFLICT",
             Body::Busy(_) => "BUSY",
+            Body::KeyMismatch => "KEY-MISMATCH",
         }
     }
 
@@ -134,6 +139,7 @@ impl Message {
             "DECISION" => Body::Decision(parse_decision(line.field(2, "decision")?)?),
             "CONFLICT" => Body::Conflict(line.number(2, "highest")?),
             "BUSY" => Body::Busy(line.number(2, "current")?),
+            "KEY-MISMATCH" => Body::KeyMismatch,
             other => return Err(MessageError::UnknownType(other.to_owned())),
         };
         Ok(Message { tx, body })
@@ -278,6 +284,7 @@ mod tests {
         check("3PC DECISION 6 UNDECIDED", ok(6, Body::Decision(None)));
         check("3PC CONFLICT 1 9", ok(1, Body::Conflict(9)));
         check("3PC BUSY 5 1", ok(5, Body::Busy(1)));
+        check("3PC KEY-MISMATCH 5", ok(5, Body::KeyMismatch));
     }
 
     #[test]

@@ -72,6 +72,7 @@ impl ProcessArgs {
             .map_err(|error| DriverError::Untrusted(error.to_string()))?;
         Ok(Settings {
             key,
+            key_file,
             wait_for_name: self.wait_for_name,
             endpoint,
             credentials: self.login.credentials(),

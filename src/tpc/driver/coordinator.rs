@@ -85,6 +85,7 @@ pub fn run_coordinator(
     let timing = settings.timing;
     let mut requests = Requests::new(request);
     let mut driver = Driver::new(settings, "coordinator");
+    driver.group = participants.clone();
     driver.lock()?;
     loop {
         driver.connect()?;

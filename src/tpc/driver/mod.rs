@@ -40,11 +40,11 @@ use ring::rand::SystemRandom;
 use crate::conn::{ConnError, Connection, Event};
 use crate::protocol::{ErrorCode, ServerLine, name_key};
 
-use super::auth::{Freshness, Nonce, random_nonce};
+use super::auth::{AuthError, Freshness, Nonce, random_nonce};
 use clock::Clock;
 
 use super::log::{CommitLog, StateLog};
-use super::message::{Message, looks_like_3pc};
+use super::message::{Body, Message, looks_like_3pc};
 use super::output::Output;
 use super::{Action, Input, Millis, Note, Outcome, TxId};
 
@@ -73,6 +73,12 @@ struct Driver {
     /// Which answers may come in, and which nonce an answer echoes: the
     /// nonces of the latest requests sent and received.
     freshness: Freshness,
+    /// The coordinator's participants (empty for a participant): whose
+    /// lines failing our key mean the keys differ.
+    group: Vec<String>,
+    /// Who was told (or told us) of a key mismatch on this connection, by
+    /// name key: once each, so a flood of bad lines gets one answer.
+    mismatch_told: std::collections::BTreeSet<String>,
     random: SystemRandom,
     /// The machines' time, and which lines the server has not taken yet.
     clock: Clock,
@@ -97,6 +103,8 @@ impl Driver {
             decided: Vec::new(),
             conflict: None,
             freshness: Freshness::default(),
+            group: Vec::new(),
+            mismatch_told: Default::default(),
             random: SystemRandom::new(),
             clock: Clock::new(
                 start,
@@ -152,6 +160,7 @@ impl Driver {
         // A new connection is a new incarnation: no answer to a request of
         // the old one is fresh.
         self.freshness = Freshness::default();
+        self.mismatch_told.clear();
         self.clock.reset();
         let name = &self.settings.name;
         self.out.event(
@@ -419,8 +428,53 @@ impl Driver {
             Err(error) => {
                 let why = format!("3PC line from {from} refused: {error}: {text:?}");
                 self.out.note(&Note::Ignored { why });
+                if error == AuthError::BadMac {
+                    self.bad_mac(&from, text);
+                }
                 None
             }
+        }
+    }
+
+    /// A sealed line that fails our key. From one of the coordinator's
+    /// participants, or a VOTE-REQUEST at a participant, it most likely means
+    /// the group's processes were given different keys: say so and what to do
+    /// (once per name and connection), and a participant tells the sender
+    /// with a `KEY-MISMATCH` sealed with its own key, which fails the
+    /// sender's key in turn. (A stranger can cause these lines too; they
+    /// change nothing.)
+    fn bad_mac(&mut self, from: &str, text: &str) {
+        let Ok(line) = crate::protocol::grammar::Line::parse(text) else {
+            return;
+        };
+        let type_word = line.fields.first().copied().unwrap_or_default();
+        let tx = line.fields.get(1).and_then(|tx| tx.parse().ok());
+        let is_member = self.group.iter().any(|m| name_key(m) == name_key(from));
+        let is_request = self.group.is_empty() && type_word == "VOTE-REQUEST";
+        if !(is_member || is_request) || !self.mismatch_told.insert(name_key(from)) {
+            return;
+        }
+        let key_file = self.settings.key_file.display();
+        let why = if is_member {
+            format!(
+                "{from}'s 3PC messages fail our key (--key-file {key_file}): they were made with another key; give every process of the group the same key file"
+            )
+        } else {
+            format!(
+                "a VOTE-REQUEST from {from} fails our key (--key-file {key_file}): it was made with another key (or forged); give every process of the group the same key file"
+            )
+        };
+        self.out.event(
+            &format!("KEY-MISMATCH {from} :{why}"),
+            &format!("key mismatch: {why}"),
+        );
+        if let (true, Some(tx)) = (is_request, tx) {
+            let message = Message {
+                tx,
+                body: Body::KeyMismatch,
+            };
+            // A lost connection shows at the next read.
+            let _ = self.send(from, &message, None, &mut Vec::new());
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Settings {
     /// The group's key: every message out is sealed with it, every one in
     /// must open with it.
     pub key: GroupKey,
+    /// Where the key came from, to name it when another process's key differs.
+    pub key_file: PathBuf,
     /// At start, wait for the name to be free instead of stopping.
     pub wait_for_name: bool,
 }

@@ -5,6 +5,8 @@ use std::ffi::{OsStr, OsString};
 use std::net::TcpListener;
 use std::process::Command;
 
+use chatroom::tpc::auth::GroupKey;
+
 use super::{Cluster, Opts, Proc, expect_decided};
 
 /// A participant command with only the flags given (no `--wait-for-name`).
@@ -216,4 +218,31 @@ fn tpc_a_busy_participant_tells_a_second_coordinator_at_once() {
     p1.type_line("commit");
     expect_decided(&mut [&mut a, &mut p1, &mut p2, &mut p3], 1, "COMMIT");
     cluster.assert_logs("from-a\n");
+}
+
+/// A coordinator given another key than its participants: both sides say
+/// what is wrong and what to do, instead of only "votes from nobody".
+#[test]
+fn tpc_a_mismatched_key_is_named_on_both_sides() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    let other = tempfile::tempdir().unwrap();
+    let other_key = other.path().join("other.key");
+    GroupKey::create_file(&other_key).unwrap();
+    let other_key = other_key.to_str().unwrap();
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &["--request", "x", "--key-file", other_key],
+        ..Opts::default()
+    });
+    for p in [&mut p1, &mut p2, &mut p3] {
+        let line = p.expect("KEY-MISMATCH coordinator :");
+        assert!(line.contains("give every process"), "{line}");
+    }
+    for name in ["p1", "p2", "p3"] {
+        let line = coordinator.expect(&format!("KEY-MISMATCH {name} :"));
+        assert!(line.contains(other_key), "names our key file: {line}");
+        assert!(line.contains("give every process"), "{line}");
+    }
+    expect_decided(&mut [&mut coordinator], 1, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
 }
