@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use chatroom::client::flags::{LoginFlags, TlsFlags, UdpFlags};
 use chatroom::client::{self, Config};
+use chatroom::conn::flags::{LoginFlags, TlsFlags, UdpFlags};
 
 /// A terminal client for the chatroom server. Interactive on a terminal; one
 /// line per event (plain mode) when stdin or stdout is not a terminal.

@@ -33,7 +33,6 @@ pub mod attention;
 pub mod backoff;
 pub mod complete;
 pub mod echo;
-pub mod flags;
 pub mod input;
 pub mod keys;
 pub mod line;
@@ -42,15 +41,14 @@ pub mod plain;
 pub mod raw;
 pub mod render;
 pub mod screen;
-pub mod secure;
 pub mod session;
 pub mod terminal;
 
 use std::io::{self, IsTerminal};
 
 use crate::conn::ConnError;
+use crate::conn::secure::{Credentials, Endpoint, SecureError};
 use crate::tls::Trust;
-use secure::{Credentials, Endpoint};
 
 /// What the client needs to start.
 #[derive(Debug, Clone)]
@@ -141,6 +139,18 @@ impl ClientError {
             ClientError::NameRefused { .. } => 2,
             ClientError::Lost(_) => 3,
             _ => 1,
+        }
+    }
+}
+
+impl From<SecureError> for ClientError {
+    fn from(error: SecureError) -> ClientError {
+        match error {
+            SecureError::Connect { addr, source } => ClientError::Connect { addr, source },
+            SecureError::Join(error) => ClientError::Join(error),
+            SecureError::Tls(text) => ClientError::Tls(text),
+            SecureError::Password(text) => ClientError::Password(text),
+            SecureError::Io(error) => ClientError::Io(error),
         }
     }
 }

@@ -26,12 +26,12 @@ use super::backoff::backoff_delay;
 use super::echo::Outgoing;
 use super::render::{Renderer, Replay, View, count};
 use super::screen::WAITING_SHOWN;
-use super::secure::{Credentials, Endpoint};
 use super::session::Session;
+use crate::conn::secure::{Credentials, Endpoint};
 use crate::conn::{Connection, Event};
 use crate::protocol::{ServerLine, name_key};
 
-pub use super::secure::CONNECT_TIMEOUT;
+pub use crate::conn::secure::CONNECT_TIMEOUT;
 /// How long the server may take to accept or refuse a name.
 pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for `BYE` after sending `/quit`.

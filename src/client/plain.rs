@@ -22,10 +22,10 @@ use super::attention::Attention;
 use super::input::{HELP, Input, parse_input, too_long};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
 use super::render::{Renderer, View};
-use super::secure::Endpoint;
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::ConnError;
+use crate::conn::secure::Endpoint;
 
 /// Writes each display line to stdout and flushes it.
 #[derive(Debug, Default)]

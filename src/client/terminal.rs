@@ -33,9 +33,9 @@ use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
 use super::raw::{self, RawMode, Watched, Watchers};
 use super::render::{Renderer, View, count};
 use super::screen::{Bottom, Screen};
-use super::secure::{Credentials, Endpoint};
 use super::session::Session;
 use super::{ClientError, Config};
+use crate::conn::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection};
 
 /// How long a lone ESC waits for the rest of a sequence.

@@ -20,19 +20,26 @@
 //! and keeps alive (`src/conn/udp.rs`, with the pure part in
 //! `src/conn/udp_state.rs`). The events and the rest of the surface are the
 //! same as over TCP.
+//!
+//! [`secure`] says where to connect and how to trust the server and log in
+//! ([`secure::Endpoint`], [`secure::Credentials`]); [`flags`] are the command
+//! line flags that set them up.
 
+pub mod flags;
 mod handshake;
+pub mod secure;
 mod udp;
 mod udp_state;
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rustls::pki_types::ServerName;
 
+use crate::protocol::is_loopback;
 use crate::protocol::{ErrorCode, Frame, LineReader, MAX_SERVER_LINE, ParseError, ServerLine};
 use crate::tls::client::ClientTls;
 use crate::tls::{TlsLink, TlsWriteHalf};
@@ -436,18 +443,6 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Co
         }
     }
     Err(connect_error(last))
-}
-
-/// Whether `ip` is this machine's own loopback address: exactly 127.0.0.1 or
-/// ::1 (the same rule as the server's, see `docs/protocol.md`).
-pub fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
-        IpAddr::V6(v6) => {
-            v6 == std::net::Ipv6Addr::LOCALHOST
-                || v6.to_ipv4_mapped() == Some(std::net::Ipv4Addr::LOCALHOST)
-        }
-    }
 }
 
 fn malformed(line: String, error: ParseError) -> Event {

@@ -27,6 +27,20 @@ pub use grammar::{Line, ParseError};
 pub use name::{NameError, name_key, validate_name};
 pub use server_line::{ErrorCode, ServerLine, format_ts, parse_ts};
 
+/// Whether `ip` is this machine's own loopback address: exactly 127.0.0.1 or
+/// ::1 (or ::ffff:127.0.0.1). The protocol's rule for passwords: over a plain
+/// connection one travels only on loopback, which the server enforces and a
+/// client respects before sending one (`docs/protocol.md`).
+pub fn is_loopback(ip: std::net::IpAddr) -> bool {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match ip {
+        IpAddr::V4(v4) => v4 == Ipv4Addr::LOCALHOST,
+        IpAddr::V6(v6) => {
+            v6 == Ipv6Addr::LOCALHOST || v6.to_ipv4_mapped() == Some(Ipv4Addr::LOCALHOST)
+        }
+    }
+}
+
 /// The name the server gives in `HELLO`.
 pub const SERVER_NAME: &str = "chatroom";
 /// The protocol version the server gives in `HELLO`.

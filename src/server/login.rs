@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use super::Shared;
 use super::accounts::{AccountError, verify_password};
 use super::registry::Control;
-use crate::conn::is_loopback;
 use crate::protocol::ErrorCode;
+use crate::protocol::is_loopback;
 
 /// Why a name was refused: the error code and its text.
 pub(crate) type Refusal = (ErrorCode, String);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{DriverError, Settings};
-use crate::client::flags::{LoginFlags, TlsFlags};
+use crate::conn::flags::{LoginFlags, TlsFlags};
 use crate::tpc::Timing;
 use crate::tpc::auth::GroupKey;
 use crate::tpc::output::Style;

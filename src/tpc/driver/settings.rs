@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::client::secure::{Credentials, Endpoint};
+use crate::conn::secure::{Credentials, Endpoint};
 use crate::tpc::auth::{GroupKey, KeyError};
 use crate::tpc::log::LogError;
 use crate::tpc::output::Style;

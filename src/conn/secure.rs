@@ -1,5 +1,6 @@
-//! Where the client connects and as whom: the transport, TLS trust and
-//! account passwords.
+//! Where a process connects and as whom: the transport, TLS trust and
+//! account passwords. The chat client and the 3PC processes both reach and
+//! trust a server this way.
 //!
 //! [`Endpoint`] is the server's address and how lines travel there
 //! ([`Transport`]): plain TCP, TLS (and how the server's certificate is
@@ -19,11 +20,38 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::ClientError;
-use crate::conn::{ConnError, Connection};
+use super::{ConnError, Connection};
 use crate::protocol::ErrorCode;
 use crate::tls::client::Expected;
 use crate::tls::{ClientTls, Trust, known_servers};
+
+/// Why a server could not be reached, trusted or logged in to before (or
+/// apart from) the server's own answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SecureError {
+    /// No server answered at the address.
+    #[error(
+        "could not connect to {addr}: {source}. Is chat-server running there? Check --host and --port."
+    )]
+    Connect {
+        /// The host and port tried.
+        addr: String,
+        /// Why it failed.
+        source: io::Error,
+    },
+    /// The first-use handshake failed other than by a refused connection.
+    #[error("could not join: {0}")]
+    Join(ConnError),
+    /// TLS could not be set up, or the server is not trusted.
+    #[error("{0}")]
+    Tls(String),
+    /// No password could be had.
+    #[error("{0}")]
+    Password(String),
+    /// Asking at the terminal failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
 
 /// How long one connection attempt may take (TLS handshake included).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,7 +87,7 @@ impl Endpoint {
         port: u16,
         trust: Option<&Trust>,
         accept_new: bool,
-    ) -> Result<Endpoint, ClientError> {
+    ) -> Result<Endpoint, SecureError> {
         let Some(trust) = trust else {
             return Ok(Endpoint {
                 host: host.to_owned(),
@@ -68,7 +96,7 @@ impl Endpoint {
             });
         };
         let setup = |trust: &Trust| {
-            ClientTls::new(trust, host, port).map_err(|error| ClientError::Tls(error.to_string()))
+            ClientTls::new(trust, host, port).map_err(|error| SecureError::Tls(error.to_string()))
         };
         let mut endpoint = Endpoint {
             host: host.to_owned(),
@@ -112,24 +140,24 @@ impl Endpoint {
 
     /// First use: learns the server's fingerprint with a handshake that trusts
     /// nothing, then remembers it if the user agrees.
-    fn meet(&self, file: &std::path::Path, accept_new: bool) -> Result<(), ClientError> {
+    fn meet(&self, file: &std::path::Path, accept_new: bool) -> Result<(), SecureError> {
         let fingerprint = match self.connect() {
             Err(ConnError::UnknownServer { fingerprint, .. }) => fingerprint,
             Err(ConnError::Connect { addr, source }) => {
-                return Err(ClientError::Connect { addr, source });
+                return Err(SecureError::Connect { addr, source });
             }
-            Err(other) => return Err(ClientError::Join(other)),
+            Err(other) => return Err(SecureError::Join(other)),
             Ok(_) => return Ok(()),
         };
         let key = known_servers::key(&self.host, self.port);
         let agreed = accept_new || ask_to_trust(&key, &fingerprint)?;
         if !agreed {
-            return Err(ClientError::Tls(format!(
+            return Err(SecureError::Tls(format!(
                 "the server at {key} is not trusted; its certificate's SHA-256 fingerprint is {fingerprint}. Compare it with the one chat-server printed at start, then pass --tls-fingerprint {fingerprint} or answer yes (--tls-accept-new in scripts)"
             )));
         }
         known_servers::remember(file, &key, &fingerprint).map_err(|error| {
-            ClientError::Tls(format!(
+            SecureError::Tls(format!(
                 "cannot remember the server in {}: {error}",
                 file.display()
             ))
@@ -144,7 +172,7 @@ impl Endpoint {
 
 /// Asks on the terminal whether to trust a new server. `false` without a
 /// terminal.
-fn ask_to_trust(key: &str, fingerprint: &str) -> Result<bool, ClientError> {
+fn ask_to_trust(key: &str, fingerprint: &str) -> Result<bool, SecureError> {
     if !io::stdin().is_terminal() {
         return Ok(false);
     }
@@ -186,7 +214,7 @@ pub struct Credentials {
 
 impl Credentials {
     /// The password: remembered, from the file, or asked with echo off.
-    fn password(&mut self, name: &str, endpoint: &Endpoint) -> Result<Password, ClientError> {
+    fn password(&mut self, name: &str, endpoint: &Endpoint) -> Result<Password, SecureError> {
         if let Some(password) = &self.password {
             return Ok(password.clone());
         }
@@ -195,7 +223,7 @@ impl Credentials {
             None => {
                 let prompt = format!("password for {name} at {}: ", endpoint.host);
                 crate::tty::read_hidden(&prompt).map_err(|error| {
-                    ClientError::Password(format!(
+                    SecureError::Password(format!(
                         "cannot ask for the password ({error}); use --password-file FILE"
                     ))
                 })?
@@ -216,7 +244,7 @@ impl Credentials {
         endpoint: &Endpoint,
         name: &str,
         timeout: Duration,
-    ) -> Result<Result<(String, u64), ConnError>, ClientError> {
+    ) -> Result<Result<(String, u64), ConnError>, SecureError> {
         if !self.login && self.password.is_none() {
             match conn.register(name, timeout) {
                 Err(ConnError::Refused {
@@ -240,13 +268,13 @@ impl Credentials {
     }
 }
 
-fn read_password_file(path: &PathBuf) -> Result<String, ClientError> {
+fn read_password_file(path: &PathBuf) -> Result<String, SecureError> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        ClientError::Password(format!("cannot read {}: {error}", path.display()))
+        SecureError::Password(format!("cannot read {}: {error}", path.display()))
     })?;
     let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if first.is_empty() {
-        return Err(ClientError::Password(format!(
+        return Err(SecureError::Password(format!(
             "{} is empty; its first line must be the password",
             path.display()
         )));

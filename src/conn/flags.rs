@@ -6,8 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::ClientError;
-use super::secure::{Credentials, Endpoint};
+use super::secure::{Credentials, Endpoint, SecureError};
 use crate::protocol::{DEFAULT_PORT, DEFAULT_TLS_PORT};
 use crate::tls::{Trust, known_servers};
 
@@ -59,8 +58,8 @@ impl TlsFlags {
 
     /// The server at `host` and `port` (or the default port for these flags),
     /// with trust on first use settled (see [`Endpoint::prepare`]).
-    pub fn endpoint(&self, host: &str, port: Option<u16>) -> Result<Endpoint, ClientError> {
-        let trust = self.trust().map_err(ClientError::Tls)?;
+    pub fn endpoint(&self, host: &str, port: Option<u16>) -> Result<Endpoint, SecureError> {
+        let trust = self.trust().map_err(SecureError::Tls)?;
         let port = port.unwrap_or_else(|| self.default_port());
         Endpoint::prepare(host, port, trust.as_ref(), self.tls_accept_new)
     }
