@@ -14,6 +14,7 @@
 //! coordinator cannot resume against a termination leader.
 
 mod recovery;
+mod request;
 pub mod termination;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
 use super::{Nonce, decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
 use recovery::apply;
+use request::Request;
 use termination::Termination;
 
 /// How the participant votes.
@@ -54,14 +56,6 @@ pub struct Config {
     pub vote: VotePolicy,
     /// How it acknowledges.
     pub ack: AckPolicy,
-}
-
-/// A VOTE-REQUEST as it arrived: its transaction and the run's nonce.
-struct Request {
-    tx: TxId,
-    members: Vec<String>,
-    text: String,
-    run: Nonce,
 }
 
 /// Where the participant is in the current (undecided) transaction.
@@ -240,72 +234,6 @@ impl Participant {
             Some(coordinator) => coordinator == from,
             None => tx == self.last_tx + 1,
         }
-    }
-
-    fn on_vote_request(&mut self, from: &str, request: Request, now: Millis) -> Vec<Action> {
-        let Request {
-            tx,
-            members,
-            text,
-            run,
-        } = request;
-        if tx <= self.last_tx {
-            return self.stale_vote_request(from, tx, run);
-        }
-        if let Some(current) = &self.current {
-            let busy = current.info.tx;
-            let why = format!("{from}: VOTE-REQUEST {tx} while {busy} is undecided: BUSY");
-            return vec![ignored(why), send_in_run(from, tx, run, Body::Busy(busy))];
-        }
-        if !members.iter().any(|m| m == self.name()) {
-            return vec![ignored(format!(
-                "{from}: VOTE-REQUEST {tx} does not name this process"
-            ))];
-        }
-        self.last_tx = tx;
-        self.coordinator = Some(from.to_owned());
-        self.last_request = Some((tx, run));
-        let info = TxInfo {
-            tx,
-            coordinator: from.to_owned(),
-            members,
-            text,
-            run,
-        };
-        let deadline = now + self.config.timing.t();
-        let mut actions = vec![
-            Action::Log(Record::Init(info.clone())),
-            show_state(tx, "INIT"),
-        ];
-        self.current = Some(Current {
-            info: info.clone(),
-            phase: Phase::Init { deadline },
-        });
-        match self.config.vote {
-            VotePolicy::Always(outcome) => actions.extend(self.vote(outcome, now)),
-            VotePolicy::Ask => actions.push(Action::Show(Note::Prompt {
-                tx,
-                text: info.text,
-                ack: false,
-                deadline,
-            })),
-        }
-        actions
-    }
-
-    /// A VOTE-REQUEST for an id at or below the highest seen: a copy of the
-    /// latest one (same run) is dropped; anything else reuses an id, and its
-    /// coordinator is told how far ids go here (in the refused run).
-    fn stale_vote_request(&self, from: &str, tx: TxId, run: Nonce) -> Vec<Action> {
-        if self.last_request == Some((tx, run)) {
-            return vec![ignored(format!("{from}: VOTE-REQUEST {tx} is a duplicate"))];
-        }
-        let why = format!(
-            "{from}: VOTE-REQUEST {tx} reuses an id (ids here reach {})",
-            self.last_tx
-        );
-        let conflict = Body::Conflict(self.last_tx);
-        vec![ignored(why), send_in_run(from, tx, run, conflict)]
     }
 
     fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {

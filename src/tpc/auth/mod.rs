@@ -36,7 +36,6 @@
 //! This module is pure but for the key file and the random source: sealing and
 //! opening are functions of their inputs.
 
-use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -45,8 +44,11 @@ use std::path::{Path, PathBuf};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::TxId;
-use super::message::{Body, KIND, Message, MessageError};
+mod freshness;
+
+pub use freshness::Freshness;
+
+use super::message::{KIND, Message, MessageError};
 use crate::protocol::grammar::{Line, encode_into};
 use crate::protocol::name_key;
 
@@ -247,98 +249,6 @@ pub fn random_nonce(random: &SystemRandom) -> Nonce {
     Nonce::from_be_bytes(bytes)
 }
 
-/// Which answers this process may accept: for each peer and transaction, the
-/// nonce of the latest STATE-REQ and DECISION-REQ it sent; and which nonce its
-/// own answers echo: that of the latest such request it received. Pure; the
-/// driver and the model both use it. (Messages of a run carry the run's nonce,
-/// which the machines check: see [`crate::tpc::is_run_bound`].)
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Freshness {
-    /// (peer's name key, transaction, answer type) -> the latest request's nonce.
-    asked: BTreeMap<(String, TxId, &'static str), Nonce>,
-    /// The same for requests received: what the answer sent echoes.
-    heard: BTreeMap<(String, TxId, &'static str), Nonce>,
-}
-
-/// How many (peer, transaction, type) entries are kept; older transactions'
-/// entries are dropped beyond it (their answers are then refused, which is safe).
-const FRESHNESS_LIMIT: usize = 256;
-
-impl Freshness {
-    /// The nonce an outgoing message carries: a message of a run carries
-    /// `run`; an answer echoes the latest request heard from `to` about its
-    /// transaction; a request takes `fresh` and is remembered.
-    pub fn stamp(
-        &mut self,
-        to: &str,
-        message: &Message,
-        fresh: Nonce,
-        run: Option<Nonce>,
-    ) -> Nonce {
-        if let Some(run) = run {
-            return run;
-        }
-        if let Some(answer) = answer_type(&message.body) {
-            let heard = self.heard.get(&(name_key(to), message.tx, answer));
-            return heard.copied().unwrap_or(fresh);
-        }
-        if let Some(answer) = requested_answer(&message.body) {
-            remember(&mut self.asked, (name_key(to), message.tx, answer), fresh);
-        }
-        fresh
-    }
-
-    /// Remembers an admitted request's nonce, which its answer echoes.
-    pub fn heard(&mut self, from: &str, message: &Message, nonce: Nonce) {
-        if let Some(answer) = requested_answer(&message.body) {
-            remember(&mut self.heard, (name_key(from), message.tx, answer), nonce);
-        }
-    }
-
-    /// Whether an authentic message from `from` may be handled: an answer must
-    /// carry the nonce of the latest request sent to `from` about its transaction.
-    pub fn admit(&self, from: &str, message: &Message, nonce: Nonce) -> Result<(), AuthError> {
-        let Some(answer) = answer_type(&message.body) else {
-            return Ok(());
-        };
-        match self.asked.get(&(name_key(from), message.tx, answer)) {
-            Some(latest) if *latest == nonce => Ok(()),
-            _ => Err(AuthError::Stale(nonce)),
-        }
-    }
-}
-
-/// Inserts, first dropping older transactions' entries if the map is full.
-fn remember(
-    map: &mut BTreeMap<(String, TxId, &'static str), Nonce>,
-    key: (String, TxId, &'static str),
-    nonce: Nonce,
-) {
-    if map.len() >= FRESHNESS_LIMIT {
-        let newest = key.1;
-        map.retain(|(_, tx, _), _| *tx == newest);
-    }
-    map.insert(key, nonce);
-}
-
-/// The type of an answer message.
-fn answer_type(body: &Body) -> Option<&'static str> {
-    match body {
-        Body::State(_) => Some("STATE"),
-        Body::Decision(_) => Some("DECISION"),
-        _ => None,
-    }
-}
-
-/// The type of the answer a request asks for.
-fn requested_answer(body: &Body) -> Option<&'static str> {
-    match body {
-        Body::StateReq => Some("STATE"),
-        Body::DecisionReq => Some("DECISION"),
-        _ => None,
-    }
-}
-
 fn mac_input(from: &str, to: &str, unsigned: &str) -> Vec<u8> {
     format!(
         "chat3pc-v1\n{}\n{}\n{unsigned}",
@@ -388,7 +298,8 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tpc::{Outcome, PeerState};
+    use crate::tpc::TxId;
+    use crate::tpc::message::Body;
 
     fn key() -> GroupKey {
         GroupKey::from_bytes(&[7; 32])
@@ -437,52 +348,6 @@ mod tests {
         check("3PC ACK 1 00 zz", AuthError::BadMac);
         check("3PC ACK 1 0000000000000001 00ff", AuthError::BadMac);
         check("MSG 1", AuthError::Message(MessageError::NotThreePc));
-    }
-
-    #[test]
-    fn answers_are_admitted_only_for_the_latest_request() {
-        let mut freshness = Freshness::default();
-        let state = message(5, Body::State(PeerState::Ready));
-        let decision = message(5, Body::Decision(Some(Outcome::Commit)));
-        assert_eq!(
-            freshness.admit("p2", &state, 1),
-            Err(AuthError::Stale(1)),
-            "never asked"
-        );
-        assert_eq!(
-            freshness.stamp("p2", &message(5, Body::StateReq), 1, None),
-            1
-        );
-        assert_eq!(freshness.admit("P2", &state, 1), Ok(()));
-        assert_eq!(freshness.admit("p3", &state, 1), Err(AuthError::Stale(1)));
-        assert_eq!(
-            freshness.admit("p2", &decision, 1),
-            Err(AuthError::Stale(1))
-        );
-        freshness.stamp("p2", &message(5, Body::StateReq), 2, None);
-        assert_eq!(
-            freshness.admit("p2", &state, 1),
-            Err(AuthError::Stale(1)),
-            "an older round"
-        );
-        // Facts need no nonce; answers echo the request's.
-        assert_eq!(
-            freshness.admit("x", &message(5, Body::GlobalCommit), 9),
-            Ok(())
-        );
-        let mut answering = Freshness::default();
-        answering.heard("p2", &message(5, Body::StateReq), 2);
-        assert_eq!(
-            answering.stamp("p2", &state, 7, None),
-            2,
-            "echoes the request"
-        );
-        let vote = message(5, Body::VoteCommit);
-        assert_eq!(
-            answering.stamp("p2", &vote, 7, Some(9)),
-            9,
-            "a run's message"
-        );
     }
 
     #[test]
