@@ -12,6 +12,11 @@ use crate::tpc::auth::AuthError;
 use crate::tpc::message::{Body, Message, looks_like_3pc};
 use crate::tpc::{Input, Note};
 
+/// How many senders one connection tells of (or hears of) a key mismatch: a
+/// stranger sending bad lines under ever new names gets no more answers, and
+/// the set stays small.
+const MISMATCH_LIMIT: usize = 64;
+
 impl Driver {
     /// Turns a server event into an input for the machine, or a cut. A 3PC
     /// message must open with the group's key and, if it is an answer, answer
@@ -104,7 +109,8 @@ impl Driver {
         let tx = line.fields.get(1).and_then(|tx| tx.parse().ok());
         let is_member = self.group.iter().any(|m| name_key(m) == name_key(from));
         let is_request = self.group.is_empty() && type_word == "VOTE-REQUEST";
-        if !(is_member || is_request) || !self.mismatch_told.insert(name_key(from)) {
+        let full = self.mismatch_told.len() >= MISMATCH_LIMIT;
+        if !(is_member || is_request) || full || !self.mismatch_told.insert(name_key(from)) {
             return;
         }
         let key_file = self.settings.key_file.display();
