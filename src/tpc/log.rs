@@ -130,6 +130,9 @@ impl Record {
                 .collect())
         };
         let run = |index| -> Result<Nonce, ParseError> {
+            if line.fields.len() == index {
+                return Ok(LEGACY_RUN);
+            }
             let field = line.field(index, "run")?;
             Nonce::from_str_radix(field, 16).map_err(|_| ParseError::BadValue {
                 field: "run",
@@ -168,6 +171,13 @@ impl Record {
         })
     }
 }
+
+/// The run of a transaction whose record was written before records carried
+/// one (chatroom before run nonces): such a log still opens, and its
+/// transactions are finished or recovered as the run "0". Every message is
+/// still authenticated by the group's key; only the binding to one run is
+/// missing, for transactions that were already under way at the upgrade.
+pub const LEGACY_RUN: Nonce = 0;
 
 /// Why a log could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -382,8 +392,18 @@ mod tests {
         check(Record::Next(7), "NEXT 7");
         assert!(Record::parse("FROB 1").is_err());
         assert!(Record::parse("COMMIT x").is_err());
-        assert!(Record::parse("BEGIN 1 p1 :x").is_err(), "no run");
+        assert!(Record::parse("BEGIN 1 zz p1 :x").is_err());
         assert!(Record::parse("BEGIN 1 p1 zz :x").is_err());
+    }
+
+    #[test]
+    fn records_written_before_runs_read_as_the_legacy_run() {
+        let begin = Record::parse("BEGIN 1 p1,p2 :x").unwrap();
+        assert!(matches!(begin, Record::Begin { run: LEGACY_RUN, .. }), "{begin:?}");
+        match Record::parse("READY 2 coord p1,p2 :y").unwrap() {
+            Record::Ready(info) => assert_eq!((info.tx, info.run), (2, LEGACY_RUN)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
