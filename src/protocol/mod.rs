@@ -16,6 +16,7 @@ pub mod command;
 pub mod frame;
 pub mod grammar;
 pub mod name;
+pub mod room_line;
 pub mod server_line;
 
 #[cfg(test)]

@@ -24,6 +24,11 @@ fn name() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_-]{0,31}"
 }
 
+/// A room, or none (a version-1 line).
+fn room() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of("#[A-Za-z0-9_-]{1,32}")
+}
+
 fn timestamp() -> impl Strategy<Value = Timestamp> {
     // Whole milliseconds, as the protocol writes them.
     (0i64..4_102_444_800_000).prop_map(|ms| Timestamp::from_timestamp_millis(ms).unwrap())
@@ -37,8 +42,15 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
             text
         }),
         proptest::collection::vec(name(), 0..20).prop_map(|names| ServerLine::Users { names }),
-        (any::<u64>(), timestamp(), name(), text())
-            .prop_map(|(id, ts, from, text)| ServerLine::Msg { id, ts, from, text }),
+        (any::<u64>(), timestamp(), name(), text(), room()).prop_map(
+            |(id, ts, from, text, room)| ServerLine::Msg {
+                id,
+                ts,
+                from,
+                text,
+                room,
+            }
+        ),
         (any::<u64>(), timestamp(), name(), name(), text()).prop_map(|(id, ts, from, to, text)| {
             ServerLine::Priv {
                 id,
@@ -48,10 +60,36 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
                 text,
             }
         }),
-        (any::<u64>(), timestamp(), name(), text())
-            .prop_map(|(id, ts, from, text)| ServerLine::History { id, ts, from, text }),
-        any::<u64>().prop_map(|count| ServerLine::HistoryEnd { count }),
-        (timestamp(), name()).prop_map(|(ts, name)| ServerLine::Join { ts, name }),
+        (any::<u64>(), timestamp(), name(), text()).prop_map(|(id, ts, from, text)| {
+            ServerLine::History {
+                id,
+                ts,
+                from,
+                text,
+                room: None,
+            }
+        }),
+        any::<u64>().prop_map(|count| ServerLine::HistoryEnd { count, room: None }),
+        (timestamp(), name(), room()).prop_map(|(ts, name, room)| ServerLine::Join {
+            ts,
+            name,
+            room,
+        }),
+        (timestamp(), name(), "#[a-z]{1,32}", text()).prop_map(|(ts, name, room, reason)| {
+            ServerLine::Part {
+                ts,
+                name,
+                room,
+                reason,
+            }
+        }),
+        ("#[a-z]{1,32}", any::<u64>(), text()).prop_map(|(room, members, topic)| {
+            ServerLine::Joined {
+                room,
+                members,
+                topic,
+            }
+        }),
         (timestamp(), name(), text()).prop_map(|(ts, name, reason)| ServerLine::Leave {
             ts,
             name,

@@ -8,6 +8,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::grammar::{Line, ParseError, encode_into, push_number};
+use super::room_line as rooms;
 
 /// A server timestamp: UTC, millisecond precision.
 pub type Timestamp = DateTime<Utc>;
@@ -120,14 +121,15 @@ pub enum ServerLine {
     },
     /// Some of the names online (a run of these ends with `UsersEnd`).
     Users { names: Vec<String> },
-    /// Ends a run of `Users` lines.
-    UsersEnd { count: u64 },
-    /// A room message.
+    /// Ends a run of `Users` lines; `room` when it listed one room (version 2).
+    UsersEnd { count: u64, room: Option<String> },
+    /// A room message; `room` names it from version 2 on.
     Msg {
         id: u64,
         ts: Timestamp,
         from: String,
         text: String,
+        room: Option<String>,
     },
     /// A private message.
     Priv {
@@ -137,17 +139,22 @@ pub enum ServerLine {
         to: String,
         text: String,
     },
-    /// A stored room message replayed.
+    /// A stored room message replayed; `room` names it from version 2 on.
     History {
         id: u64,
         ts: Timestamp,
         from: String,
         text: String,
+        room: Option<String>,
     },
-    /// Ends a run of `History` lines.
-    HistoryEnd { count: u64 },
-    /// Someone joined.
-    Join { ts: Timestamp, name: String },
+    /// Ends a run of `History` lines; `room` from version 2 on.
+    HistoryEnd { count: u64, room: Option<String> },
+    /// Someone joined (the server, or `room` from version 2 on).
+    Join {
+        ts: Timestamp,
+        name: String,
+        room: Option<String>,
+    },
     /// Someone left, and why.
     Leave {
         ts: Timestamp,
@@ -162,6 +169,34 @@ pub enum ServerLine {
     Pong { token: String },
     /// The server closes the connection after this line.
     Bye { reason: String },
+    /// Version 2: you are now in `room`, your current room.
+    Joined {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Version 2: `name` left `room` and stays online.
+    Part {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        reason: String,
+    },
+    /// Version 2: the topic of `room`, set by `name`.
+    Topic {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        text: String,
+    },
+    /// Version 2: one room of a `/rooms` listing.
+    Room {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Version 2: ends a `/rooms` listing.
+    RoomsEnd { count: u64 },
     /// A kind this version does not know; kept so a client can show or log it.
     Unknown { kind: String, raw: String },
 }
@@ -172,6 +207,7 @@ impl ServerLine {
         let line = Line::parse(input)?;
         let text = || line.text.unwrap_or_default().to_owned();
         let owned = |i, name| line.field(i, name).map(str::to_owned);
+        let optional = |i: usize| line.fields.get(i).map(|f| (*f).to_owned());
         Ok(match line.kind {
             "HELLO" => ServerLine::Hello {
                 server: owned(0, "server")?,
@@ -193,12 +229,14 @@ impl ServerLine {
             },
             "USERS-END" => ServerLine::UsersEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "MSG" => ServerLine::Msg {
                 id: line.number(0, "id")?,
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
                 text: line.required_text()?.to_owned(),
+                room: optional(3),
             },
             "PRIV" => ServerLine::Priv {
                 id: line.number(0, "id")?,
@@ -212,13 +250,16 @@ impl ServerLine {
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
                 text: line.required_text()?.to_owned(),
+                room: optional(3),
             },
             "HISTORY-END" => ServerLine::HistoryEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "JOIN" => ServerLine::Join {
                 ts: parse_ts(line.field(0, "ts")?)?,
                 name: owned(1, "name")?,
+                room: optional(2),
             },
             "LEAVE" => ServerLine::Leave {
                 ts: parse_ts(line.field(0, "ts")?)?,
@@ -234,6 +275,7 @@ impl ServerLine {
                 token: owned(0, "token")?,
             },
             "BYE" => ServerLine::Bye { reason: text() },
+            "JOINED" | "PART" | "TOPIC" | "ROOM" | "ROOMS-END" => rooms::parse(&line)?,
             kind => ServerLine::Unknown {
                 kind: kind.to_owned(),
                 raw: input.to_owned(),
@@ -260,8 +302,14 @@ impl ServerLine {
                 out.push_str("USERS :");
                 push_joined(out, names);
             }
-            ServerLine::UsersEnd { count } => counted(out, "USERS-END", *count),
-            ServerLine::Msg { id, ts, from, text } => message(out, "MSG", *id, ts, &[from], text),
+            ServerLine::UsersEnd { count, room } => counted(out, "USERS-END", *count, room),
+            ServerLine::Msg {
+                id,
+                ts,
+                from,
+                text,
+                room,
+            } => message(out, "MSG", *id, ts, &with_room(from, room), text),
             ServerLine::Priv {
                 id,
                 ts,
@@ -269,12 +317,19 @@ impl ServerLine {
                 to,
                 text,
             } => message(out, "PRIV", *id, ts, &[from, to], text),
-            ServerLine::History { id, ts, from, text } => {
-                message(out, "HISTORY", *id, ts, &[from], text)
-            }
-            ServerLine::HistoryEnd { count } => counted(out, "HISTORY-END", *count),
-            ServerLine::Join { ts, name } => {
-                encode_into(out, "JOIN", &[&format_ts(ts), name], None)
+            ServerLine::History {
+                id,
+                ts,
+                from,
+                text,
+                room,
+            } => message(out, "HISTORY", *id, ts, &with_room(from, room), text),
+            ServerLine::HistoryEnd { count, room } => counted(out, "HISTORY-END", *count, room),
+            ServerLine::Join { ts, name, room } => {
+                let ts = format_ts(ts);
+                let mut fields = vec![ts.as_str(), name.as_str()];
+                fields.extend(room.as_deref());
+                encode_into(out, "JOIN", &fields, None)
             }
             ServerLine::Leave { ts, name, reason } => {
                 encode_into(out, "LEAVE", &[&format_ts(ts), name], Some(reason))
@@ -285,6 +340,11 @@ impl ServerLine {
             }
             ServerLine::Pong { token } => encode_into(out, "PONG", &[token], None),
             ServerLine::Bye { reason } => encode_into(out, "BYE", &[], Some(reason)),
+            ServerLine::Joined { .. }
+            | ServerLine::Part { .. }
+            | ServerLine::Topic { .. }
+            | ServerLine::Room { .. }
+            | ServerLine::RoomsEnd { .. } => rooms::encode_into_out(self, out),
             ServerLine::Unknown { raw, .. } => out.push_str(raw),
         }
         out.push('\n');
@@ -298,9 +358,18 @@ impl ServerLine {
     }
 }
 
-fn counted(out: &mut String, kind: &str, count: u64) {
+fn counted(out: &mut String, kind: &str, count: u64, room: &Option<String>) {
     out.push_str(kind);
     push_number(out, count);
+    if let Some(room) = room {
+        out.push(' ');
+        out.push_str(room);
+    }
+}
+
+/// The name fields of a message line: the sender, then the room if any.
+fn with_room<'a>(from: &'a String, room: &'a Option<String>) -> Vec<&'a String> {
+    std::iter::once(from).chain(room.as_ref()).collect()
 }
 
 fn message(out: &mut String, kind: &str, id: u64, ts: &Timestamp, names: &[&String], text: &str) {
@@ -365,7 +434,13 @@ mod tests {
                 names: vec![s("alice"), s("bob")],
             },
         );
-        check("USERS-END 2", ServerLine::UsersEnd { count: 2 });
+        check(
+            "USERS-END 2",
+            ServerLine::UsersEnd {
+                count: 2,
+                room: None,
+            },
+        );
         check(
             &format!("MSG 42 {t} alice :hi bob"),
             ServerLine::Msg {
@@ -373,6 +448,7 @@ mod tests {
                 ts: ts(t),
                 from: s("alice"),
                 text: s("hi bob"),
+                room: None,
             },
         );
         check(
@@ -382,6 +458,7 @@ mod tests {
                 ts: ts(t),
                 from: s("alice"),
                 text: s(""),
+                room: None,
             },
         );
         check(
@@ -401,14 +478,22 @@ mod tests {
                 ts: ts(t),
                 from: s("bob"),
                 text: s("anyone?"),
+                room: None,
             },
         );
-        check("HISTORY-END 0", ServerLine::HistoryEnd { count: 0 });
+        check(
+            "HISTORY-END 0",
+            ServerLine::HistoryEnd {
+                count: 0,
+                room: None,
+            },
+        );
         check(
             &format!("JOIN {t} carol"),
             ServerLine::Join {
                 ts: ts(t),
                 name: s("carol"),
+                room: None,
             },
         );
         check(
@@ -459,7 +544,10 @@ mod tests {
     fn extra_fields_are_ignored_and_missing_ones_refused() {
         assert_eq!(
             ServerLine::parse("USERS-END 2 extra"),
-            Ok(ServerLine::UsersEnd { count: 2 })
+            Ok(ServerLine::UsersEnd {
+                count: 2,
+                room: Some("extra".into())
+            })
         );
         assert!(matches!(
             ServerLine::parse("MSG 1"),

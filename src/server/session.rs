@@ -314,6 +314,7 @@ impl Session {
                 ServerLine::Join {
                     ts: Utc::now(),
                     name: name.to_owned(),
+                    room: None,
                 }
                 .encode(),
             );
