@@ -7,8 +7,10 @@
 //!
 //! The server answers each line in the order it read them, with exactly one
 //! closing line: its copy of a room message (`MSG` from us) or private
-//! message (`PRIV` from us), `USERS-END` for `/who`, `HISTORY-END` for
-//! `/history`, `PONG` for `/ping`, or an `ERROR` for any of them. That closing
+//! message (`PRIV` from us; `MSG` from us for `/say` too), `USERS-END` for
+//! `/who`, `HISTORY-END` for `/history`, `PONG` for `/ping`, `JOINED` for
+//! `/join`, our own `PART` for `/part`, `TOPIC` for `/topic`, `ROOMS-END`
+//! for `/rooms`, or an `ERROR` for any of them. That closing
 //! line takes the oldest line waiting for it off the list; an `ERROR` takes
 //! the oldest line of any kind. Until then a message shows as "waiting"
 //! (echo-message style, as irssi and weechat show it).
@@ -35,6 +37,14 @@ enum Answer {
     History,
     /// `PONG`.
     Pong,
+    /// `JOINED`.
+    Joined,
+    /// Our own `PART`.
+    Parted,
+    /// `TOPIC`.
+    Topic,
+    /// `ROOMS-END`.
+    Rooms,
 }
 
 /// A line as typed, and what it shows while it waits.
@@ -116,6 +126,10 @@ impl Outgoing {
             ServerLine::UsersEnd { .. } => Answer::Users,
             ServerLine::HistoryEnd { .. } => Answer::History,
             ServerLine::Pong { .. } => Answer::Pong,
+            ServerLine::Joined { .. } => Answer::Joined,
+            ServerLine::Part { name, .. } if name_key(name) == name_key(me) => Answer::Parted,
+            ServerLine::Topic { .. } => Answer::Topic,
+            ServerLine::RoomsEnd { .. } => Answer::Rooms,
             ServerLine::Error { .. } => return self.in_flight.pop_front().map(|s| s.waiting),
             _ => return None,
         };
@@ -179,7 +193,23 @@ impl Outgoing {
     }
 }
 
+/// The command word of a line, in lower case, and what follows it.
+fn command_word(line: &str) -> Option<(String, &str)> {
+    let rest = line
+        .strip_prefix('/')
+        .filter(|rest| !rest.starts_with('/'))?;
+    let (word, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some((word.to_ascii_lowercase(), args))
+}
+
 fn waiting(line: String) -> Waiting {
+    if let Some((word, args)) = command_word(&line)
+        && word == "say"
+    {
+        let text = args.split_once(' ').map_or("", |(_, text)| text).to_owned();
+        let shown = Some(None);
+        return Waiting { line, shown, text };
+    }
     let (shown, text) = match Command::parse(&line) {
         Ok(Some(Command::Text(text))) => (Some(None), text.to_owned()),
         Ok(Some(Command::Msg { to, text })) => (Some(Some(to.to_owned())), text.to_owned()),
@@ -189,6 +219,17 @@ fn waiting(line: String) -> Waiting {
 }
 
 fn answer_to(line: &str) -> Option<Answer> {
+    let room_answer = command_word(line).and_then(|(word, _)| match word.as_str() {
+        "say" => Some(Answer::Message),
+        "join" => Some(Answer::Joined),
+        "part" => Some(Answer::Parted),
+        "topic" => Some(Answer::Topic),
+        "rooms" => Some(Answer::Rooms),
+        _ => None,
+    });
+    if room_answer.is_some() {
+        return room_answer;
+    }
     match Command::parse(line) {
         Ok(Some(Command::Text(_))) => Some(Answer::Message),
         Ok(Some(Command::Msg { .. })) => Some(Answer::Private),
@@ -226,6 +267,50 @@ mod tests {
         assert_eq!(outgoing.next_to_send().as_deref(), Some("line 8"));
         assert_eq!(outgoing.next_to_send(), None);
         assert_eq!(waiting_lines(&outgoing)[0], "line 1");
+    }
+
+    #[test]
+    fn room_lines_are_answered_by_their_own_replies() {
+        let mut outgoing = Outgoing::default();
+        let sent = [
+            "/say #go hi there",
+            "/join #go",
+            "/part #go",
+            "/topic #go",
+            "/rooms",
+        ];
+        sent.iter().for_each(|line| outgoing.push((*line).into()));
+        let waiting: Vec<&Waiting> = outgoing.waiting().collect();
+        assert_eq!(waiting.len(), 1, "only the message shows as waiting");
+        assert_eq!(
+            (&waiting[0].text, &waiting[0].shown),
+            (&"hi there".to_string(), &Some(None))
+        );
+        while outgoing.next_to_send().is_some() {}
+        let replies = [
+            "ROOMS-END 2".to_string(),
+            format!("TOPIC {TS} bob #go :x"),
+            format!("PART {TS} bob #go :"),
+            format!("PART {TS} alice #go :"),
+            "JOINED #go 1 :".into(),
+            format!("MSG 5 {TS} alice #go :hi there"),
+        ];
+        let answered: Vec<String> = replies
+            .iter()
+            .filter_map(|reply| outgoing.answered(&parse(reply), "alice"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                "/rooms",
+                "/topic #go",
+                "/part #go",
+                "/join #go",
+                "/say #go hi there"
+            ]
+        );
+        assert!(outgoing.is_empty());
     }
 
     #[test]

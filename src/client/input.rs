@@ -1,10 +1,16 @@
 //! What the user typed, understood on the client side.
 //!
-//! [`parse_input`] turns one typed line into an [`Input`]: a line to send as it
-//! is, a `/quit` to send before leaving, or something the client does itself
-//! (`/help`, `/clear`, telling the user why a line was not sent). It is pure: it
-//! never sends, prints or reads anything. Unknown commands never reach the
-//! server; the user is told instead.
+//! [`parse_input`] turns one typed line into an [`Input`]: a line to send, a
+//! `/quit` to send before leaving, a room to join or show, or something the
+//! client does itself (`/help`, `/clear`, telling the user why a line was not
+//! sent). It is pure: it never sends, prints or reads anything. Unknown
+//! commands never reach the server; the user is told instead.
+//!
+//! Given the room on the screen, text and the commands whose room may be left
+//! out (`/part`, `/topic`, `/history`) name that room on the wire
+//! (`/say #rust hi`), so a line always goes where the user sees it going,
+//! whatever room the server thinks is current. Without one (plain mode, a
+//! version-1 server) they go as typed.
 
 use crate::protocol::Command;
 use crate::protocol::frame::is_forbidden_char;
@@ -15,7 +21,8 @@ pub const ACTION_PREFIX: &str = "/me ";
 
 /// The commands the client knows, for `/help` and tab completion.
 pub const COMMANDS: &[&str] = &[
-    "/help", "/quit", "/who", "/msg", "/history", "/me", "/clear", "/ping",
+    "/help", "/quit", "/who", "/msg", "/history", "/me", "/clear", "/ping", "/join", "/part",
+    "/say", "/topic", "/rooms",
 ];
 
 /// The client's `/help` text, one line per entry.
@@ -24,12 +31,18 @@ pub const HELP: &[&str] = &[
     "  text               send text to the room (//text sends /text)",
     "  /msg NAME TEXT     a private message to NAME",
     "  /me ACTION         an action: * you ACTION",
-    "  /who               who is online",
-    "  /history [N]       the last N room messages (default 50)",
+    "  /who [#ROOM]       who is online (in ROOM)",
+    "  /history [#ROOM] [N]  the last N messages of the room (default 50)",
+    "  /join #ROOM        join a room, or show it if you are in it",
+    "  /part [#ROOM] [WHY]  leave the room shown (or ROOM)",
+    "  /say #ROOM TEXT    send text to another room than the one shown",
+    "  /topic [#ROOM] [TEXT]  show or set the topic",
+    "  /rooms             list the rooms",
+    "  Alt-1..9, Ctrl-N, Ctrl-P  show another of your rooms",
     "  /ping [TOKEN]      check that the server answers",
     "  /clear             clear the screen",
     "  /quit [REASON]     leave (also {exit}, Ctrl-D, Ctrl-C twice)",
-    "  Tab completes commands and names",
+    "  Tab completes commands, names and rooms",
 ];
 
 /// One typed line, understood.
@@ -39,6 +52,8 @@ pub enum Input {
     Send(String),
     /// Send this `/quit` line, then wait for the server's `BYE` and leave.
     Quit(String),
+    /// Join this room, or show it if this user is in it already.
+    Join(String),
     /// Show the client's help.
     Help,
     /// Clear the screen.
@@ -62,8 +77,9 @@ pub fn too_long(line: &str, max: usize) -> Option<String> {
     })
 }
 
-/// Reads one typed line (without its line ending).
-pub fn parse_input(line: &str) -> Input {
+/// Reads one typed line (without its line ending). `shown`: the room on the
+/// screen, if any (see the module docs).
+pub fn parse_input(line: &str, shown: Option<&str>) -> Input {
     if line.chars().any(is_forbidden_char) {
         return Input::Refused("the line holds a control character and was not sent".into());
     }
@@ -71,29 +87,119 @@ pub fn parse_input(line: &str) -> Input {
         && !rest.starts_with('/')
     {
         let (word, args) = rest.split_once(' ').unwrap_or((rest, ""));
+        let args = args.trim_matches(' ');
         match word.to_ascii_lowercase().as_str() {
-            "me" => return action(args.trim_matches(' ')),
+            "me" => return action(args, shown),
             "clear" => return Input::Clear,
             "help" => return Input::Help,
-            _ => {}
+            word => {
+                if let Some(input) = room_command(word, args, shown) {
+                    return input;
+                }
+            }
         }
     }
     match Command::parse(line) {
         Ok(None) => Input::Nothing,
-        Ok(Some(command)) => from_command(line, command),
+        Ok(Some(command)) => from_command(line, command, shown),
         Err(usage) => Input::Refused(format!("usage: {}", usage.0)),
     }
 }
 
-fn action(text: &str) -> Input {
+/// Whether `room` is a room name: `#` and 1 to 32 ASCII letters, digits,
+/// `_` or `-`.
+pub fn is_room(room: &str) -> bool {
+    room.strip_prefix('#').is_some_and(|rest| {
+        (1..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+fn refused_usage(form: &str) -> Option<Input> {
+    Some(Input::Refused(format!("usage: {form}")))
+}
+
+/// The version-2 commands, or `None` for a word that is not one (or `/who`
+/// and `/history` without a room to name).
+fn room_command(word: &str, args: &str, shown: Option<&str>) -> Option<Input> {
+    let (first, rest) = args.split_once(' ').unwrap_or((args, ""));
+    let rest = rest.trim_start_matches(' ');
+    let named = first.starts_with('#').then_some(first);
+    match word {
+        "join" | "j" => {
+            // `/join rust` means `#rust`, as in IRC clients.
+            let room = match first.starts_with('#') {
+                true => first.to_owned(),
+                false => format!("#{first}"),
+            };
+            if !is_room(&room) || !rest.is_empty() {
+                return refused_usage(
+                    "/join #room (a room is # and 1 to 32 letters, digits, _ or -)",
+                );
+            }
+            Some(Input::Join(room))
+        }
+        "part" | "leave" => {
+            let (room, reason) = match named {
+                Some(room) => (Some(room), rest),
+                None => (shown, args),
+            };
+            let line = [Some("/part"), room, Some(reason).filter(|r| !r.is_empty())];
+            Some(Input::Send(
+                line.into_iter().flatten().collect::<Vec<_>>().join(" "),
+            ))
+        }
+        "say" => match (named, rest) {
+            (Some(room), text) if !text.is_empty() => {
+                Some(Input::Send(format!("/say {room} {text}")))
+            }
+            _ => refused_usage("/say #room text"),
+        },
+        "topic" => {
+            let (room, text) = match named {
+                Some(room) => (room, rest),
+                None => (shown?, args),
+            };
+            let line = format!("/topic {room} {text}");
+            Some(Input::Send(line.trim_end().to_owned()))
+        }
+        "rooms" => Some(Input::Send("/rooms".into())),
+        "who" => named.map(|room| Input::Send(format!("/who {room}"))),
+        "history" => {
+            let (room, count) = match named {
+                Some(room) => (room, rest),
+                None => (shown?, args),
+            };
+            let Ok(Some(Command::History(n))) = Command::parse(&format!("/history {count}")) else {
+                return refused_usage("/history [#room] [n], n from 1 to 1000");
+            };
+            Some(Input::Send(format!("/history {room} {n}")))
+        }
+        _ => None,
+    }
+}
+
+fn action(text: &str, shown: Option<&str>) -> Input {
     if text.is_empty() {
         return Input::Refused("usage: /me <action>".into());
     }
-    Input::Send(format!("/{ACTION_PREFIX}{text}"))
+    text_to(&format!("{ACTION_PREFIX}{text}"), shown)
 }
 
-fn from_command(line: &str, command: Command<'_>) -> Input {
+/// A room message with this text: to the room shown, or as plain text.
+fn text_to(text: &str, shown: Option<&str>) -> Input {
+    match shown {
+        Some(room) => Input::Send(format!("/say {room} {text}")),
+        None if text.starts_with('/') => Input::Send(format!("/{text}")),
+        None => Input::Send(text.to_owned()),
+    }
+}
+
+fn from_command(line: &str, command: Command<'_>, shown: Option<&str>) -> Input {
     match command {
+        Command::Text(text) if shown.is_some() => text_to(text, shown),
         Command::Text(_) => Input::Send(line.to_owned()),
         Command::Msg { to, text } => Input::Send(format!("/msg {to} {text}")),
         Command::Who => Input::Send("/who".into()),
@@ -120,7 +226,54 @@ mod tests {
     use super::*;
 
     fn check(line: &str, expected: Input) {
-        assert_eq!(parse_input(line), expected, "line {line:?}");
+        assert_eq!(parse_input(line, None), expected, "line {line:?}");
+    }
+
+    fn check_in(line: &str, expected: Input) {
+        assert_eq!(parse_input(line, Some("#rust")), expected, "line {line:?}");
+    }
+
+    #[test]
+    fn room_input_table() {
+        let join = |room: &str| Input::Join(room.into());
+        let join_usage = "usage: /join #room (a room is # and 1 to 32 letters, digits, _ or -)";
+        check("/join #Rust", join("#Rust"));
+        check("/JOIN rust", join("#rust"));
+        check("/j  #go ", join("#go"));
+        check("/join", refused(join_usage));
+        check("/join #a b", refused(join_usage));
+        check("/join #bad.name", refused(join_usage));
+        check(&format!("/join #{}", "x".repeat(33)), refused(join_usage));
+        check_in("hello", send("/say #rust hello"));
+        check_in("//etc", send("/say #rust /etc"));
+        check_in("/me waves", send("/say #rust /me waves"));
+        check_in("/part", send("/part #rust"));
+        check_in("/part bye all", send("/part #rust bye all"));
+        check_in("/part #go bye", send("/part #go bye"));
+        check("/part", send("/part"));
+        check("/part #go", send("/part #go"));
+        check("/say #go hi there", send("/say #go hi there"));
+        check_in("/say hi", refused("usage: /say #room text"));
+        check("/say #go", refused("usage: /say #room text"));
+        check_in("/topic", send("/topic #rust"));
+        check_in(
+            "/topic all things rust",
+            send("/topic #rust all things rust"),
+        );
+        check("/topic #go go!", send("/topic #go go!"));
+        check("/rooms", send("/rooms"));
+        check("/who #go", send("/who #go"));
+        check_in("/who", send("/who"));
+        check_in("/history", send("/history #rust 50"));
+        check_in("/history 5", send("/history #rust 5"));
+        check("/history #go 7", send("/history #go 7"));
+        check("/history 7", send("/history 7"));
+        check_in(
+            "/history 0",
+            refused("usage: /history [#room] [n], n from 1 to 1000"),
+        );
+        check_in("/msg bob hi", send("/msg bob hi"));
+        assert!(is_room("#a-b_9") && !is_room("#") && !is_room("rust"));
     }
 
     fn send(line: &str) -> Input {

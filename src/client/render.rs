@@ -58,6 +58,18 @@ pub enum View {
         name: String,
         reason: String,
     },
+    /// Someone left a room and stays online.
+    Part {
+        ts: Timestamp,
+        name: String,
+        reason: String,
+    },
+    /// Someone set a room's topic.
+    Topic {
+        ts: Timestamp,
+        name: String,
+        text: String,
+    },
     /// A notice: from the server (`INFO`, `WELCOME`, ...) or from the client.
     Notice(String),
     /// Something went wrong: a server `ERROR` or a line the client refused.
@@ -165,25 +177,45 @@ where
 
     /// The line for `view`, without a line ending.
     pub fn render(&self, view: &View) -> String {
+        self.render_in(view, None)
+    }
+
+    /// The line for `view`, marked `[#room]` (after the time, if it has one)
+    /// when `room` is given: a line of a room other than the one shown.
+    pub fn render_in(&self, view: &View, room: Option<&str>) -> String {
+        let marker = room.map(|room| format!("[{}] ", clean(room)));
+        let marker = marker.as_deref().unwrap_or_default();
+        let stamp = |ts: &Timestamp| format!("{} {marker}", self.time(ts));
         match view {
             View::Message {
                 ts,
                 from,
                 text,
                 replay,
-            } => self.message(ts, from, text, *replay),
-            View::Private { ts, from, to, text } => self.private(ts, from, to, text),
-            View::Join { ts, name } => {
-                format!("{} --> {} joined", self.time(ts), self.name(name))
-            }
+            } => self.message(&stamp(ts), from, text, *replay),
+            View::Private { ts, from, to, text } => self.private(&stamp(ts), from, to, text),
+            View::Join { ts, name } => format!("{}--> {} joined", stamp(ts), self.name(name)),
             View::Leave { ts, name, reason } => format!(
-                "{} <-- {} left ({})",
-                self.time(ts),
+                "{}<-- {} left ({})",
+                stamp(ts),
                 self.name(name),
                 clean(reason)
             ),
-            View::Notice(text) => format!("{} {}", self.paint(BOLD, "***"), clean(text)),
-            View::Error(text) => self.paint(RED, &format!("!!! {}", clean(text))),
+            View::Part { ts, name, reason } => {
+                let reason = match reason.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", clean(reason)),
+                };
+                format!("{}<-- {} left the room{reason}", stamp(ts), self.name(name))
+            }
+            View::Topic { ts, name, text } => format!(
+                "{}-!- {} set the topic: {}",
+                stamp(ts),
+                self.name(name),
+                clean(text)
+            ),
+            View::Notice(text) => format!("{marker}{} {}", self.paint(BOLD, "***"), clean(text)),
+            View::Error(text) => self.paint(RED, &format!("{marker}!!! {}", clean(text))),
             View::Waiting { to, text } => self.waiting(to.as_deref(), text),
         }
     }
@@ -200,7 +232,8 @@ where
         self.paint(DIM, &line)
     }
 
-    fn message(&self, ts: &Timestamp, from: &str, text: &str, replay: Replay) -> String {
+    /// `stamp` is the time and the room marker, with a space after.
+    fn message(&self, stamp: &str, from: &str, text: &str, replay: Replay) -> String {
         let marker = match replay {
             Replay::Live => "",
             Replay::History => "[history] ",
@@ -209,13 +242,9 @@ where
         if replay == Replay::History {
             let plain = Renderer::new(&self.me, false, self.zone.clone());
             let body = plain.message_body(from, text);
-            return self.paint(DIM, &format!("{} {marker}{body}", self.time(ts)));
+            return self.paint(DIM, &format!("{stamp}{marker}{body}"));
         }
-        format!(
-            "{} {marker}{}",
-            self.time(ts),
-            self.message_body(from, text)
-        )
+        format!("{stamp}{marker}{}", self.message_body(from, text))
     }
 
     /// `<name> text` or `* name action`, coloured.
@@ -236,7 +265,7 @@ where
         format!("{name} {}", self.paint(text_style, &clean(text)))
     }
 
-    fn private(&self, ts: &Timestamp, from: &str, to: &str, text: &str) -> String {
+    fn private(&self, stamp: &str, from: &str, to: &str, text: &str) -> String {
         let marker = if name_key(to) == name_key(&self.me) {
             format!("[msg from {}]", clean(from))
         } else if name_key(from) == name_key(&self.me) {
@@ -248,7 +277,7 @@ where
             Some(action) => format!("* {} {}", clean(from), clean(action)),
             None => clean(text),
         };
-        format!("{} {} {text}", self.time(ts), self.paint(PRIVATE, &marker))
+        format!("{stamp}{} {text}", self.paint(PRIVATE, &marker))
     }
 
     fn time(&self, ts: &Timestamp) -> String {
@@ -364,6 +393,43 @@ mod tests {
             View::Error("no-such-user: who?".into()),
             "!!! no-such-user: who?",
         );
+    }
+
+    #[test]
+    fn lines_of_another_room_are_marked() {
+        let check = |view: View, expected: &str| {
+            let renderer = Renderer::new("alice", false, Utc);
+            assert_eq!(renderer.render_in(&view, Some("#rust")), expected);
+        };
+        use Replay::*;
+        check(message("bob", "hi", Live), "[09:30] [#rust] <bob> hi");
+        check(
+            message("bob", "old", History),
+            "[09:30] [#rust] [history] <bob> old",
+        );
+        check(
+            message("bob", "/me waves", Live),
+            "[09:30] [#rust] * bob waves",
+        );
+        let (ts, name) = (ts(), "bob".to_string());
+        let (reason, text) = ("bored".to_string(), "rust!".to_string());
+        check(
+            View::Part {
+                ts,
+                name: name.clone(),
+                reason,
+            },
+            "[09:30] [#rust] <-- bob left the room (bored)",
+        );
+        check(
+            View::Topic { ts, name, text },
+            "[09:30] [#rust] -!- bob set the topic: rust!",
+        );
+        check(View::Notice("x".into()), "[#rust] *** x");
+        check(View::Error("y".into()), "[#rust] !!! y");
+        let renderer = Renderer::new("alice", true, Utc);
+        let line = renderer.render_in(&message("bob", "old", History), Some("#r"));
+        assert_eq!(line, "\x1b[2m[09:30] [#r] [history] <bob> old\x1b[0m");
     }
 
     #[test]

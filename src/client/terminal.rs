@@ -15,6 +15,11 @@
 //! the bell when they mention the user or are private (unless `bell` is off)
 //! and count as unread in the window title until the next key.
 //!
+//! Rooms ([`RoomList`]): lines of a room other than the one shown are marked
+//! with it; `Alt-1..9`, `Ctrl-N`, `Ctrl-P` and `/join` of a room already
+//! joined show another room, locally, filling the screen with its recent
+//! lines; typed text is sent to the room shown (`/say`).
+//!
 //! The network thread never exits the process: a lost connection is
 //! reconnected there while the user keeps typing; only the user ends the
 //! session (`/quit`, `{exit}`, Ctrl-D, or Ctrl-C twice in a row).
@@ -32,6 +37,7 @@ use super::line::{Edit, LineEditor};
 use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
 use super::raw::{self, RawMode, Watched, Watchers};
 use super::render::{Renderer, View, count};
+use super::rooms::{RoomList, Shown};
 use super::screen::{Bottom, Screen};
 use super::secure::{Credentials, Endpoint};
 use super::session::Session;
@@ -43,7 +49,7 @@ const ESC_WAIT: Duration = Duration::from_millis(30);
 
 /// What the network thread hands the screen.
 enum FromNet {
-    Show(String, Attention),
+    Show(Shown, Attention),
     Waiting(Vec<String>, usize),
 }
 
@@ -51,8 +57,8 @@ enum FromNet {
 struct ChannelSink(Sender<FromNet>);
 
 impl Sink for ChannelSink {
-    fn show(&mut self, line: String, attention: Attention) {
-        let _ = self.0.send(FromNet::Show(line, attention));
+    fn show(&mut self, shown: Shown, attention: Attention) {
+        let _ = self.0.send(FromNet::Show(shown, attention));
     }
 
     fn waiting(&mut self, oldest: Vec<String>, total: usize) {
@@ -82,7 +88,7 @@ pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
     let names = SharedNames::default();
     let net = Net {
         conn,
-        session: Session::new(),
+        session: Session::new(&name),
         renderer,
         sink: ChannelSink(from_net_tx),
         names: names.clone(),
@@ -190,6 +196,8 @@ struct Ui {
     paste_max_lines: usize,
     max_line: usize,
     renderer: Renderer<Local>,
+    colour: bool,
+    rooms: RoomList,
 }
 
 impl Ui {
@@ -214,6 +222,8 @@ impl Ui {
             paste_max_lines: config.paste_max_lines,
             max_line: config.max_line(),
             renderer: Renderer::new("", config.colour, Local),
+            colour: config.colour,
+            rooms: RoomList::default(),
         }
     }
 
@@ -246,6 +256,7 @@ impl Ui {
         self.bottom.chars = chars.to_vec();
         self.bottom.cursor = cursor;
         self.bottom.status = self.status();
+        self.bottom.rooms = self.rooms.status(self.colour);
     }
 
     /// A question waiting for an answer, or how far a line is over the limit.
@@ -366,7 +377,7 @@ impl Ui {
 
     fn network_event(&mut self, event: FromNet) {
         match event {
-            FromNet::Show(line, attention) => {
+            FromNet::Show(shown, attention) => {
                 if attention >= Attention::Unread {
                     self.unread += 1;
                     self.set_title();
@@ -374,6 +385,10 @@ impl Ui {
                 if attention == Attention::Bell && self.bell {
                     self.out("\x07".into());
                 }
+                if self.rooms.arrived(&shown, attention) {
+                    return self.refill();
+                }
+                let line = self.render(&shown);
                 self.print(&line);
             }
             FromNet::Waiting(oldest, total) => {
@@ -381,6 +396,41 @@ impl Ui {
                 self.redraw();
             }
         }
+    }
+
+    /// A line as shown now: marked with its room unless that room is shown.
+    fn render(&mut self, shown: &Shown) -> String {
+        self.renderer.set_today(Local::now().date_naive());
+        let marker = self.rooms.marker(shown.room.as_deref());
+        self.renderer.render_in(&shown.view, marker)
+    }
+
+    /// Another room is shown: the screen holds its recent lines.
+    fn refill(&mut self) {
+        let recent: Vec<Shown> = self.rooms.recent(200).into_iter().cloned().collect();
+        let lines = recent.iter().map(|shown| self.render(shown)).collect();
+        self.sync_bottom();
+        let out = self.screen.refill(lines, &self.bottom);
+        self.out(out);
+    }
+
+    /// `Alt-1..9`, `Ctrl-N` and `Ctrl-P` show another room, once the server
+    /// has rooms (before, `Ctrl-N`/`Ctrl-P` go through the line history). True
+    /// when the key was one of them.
+    fn switch_key(&mut self, key: &Key) -> bool {
+        if !self.rooms.has_rooms() {
+            return false;
+        }
+        let switched = match key {
+            Key::AltDigit(n) => self.rooms.switch_nth(usize::from(*n)),
+            Key::Ctrl('n') => self.rooms.switch_by(1),
+            Key::Ctrl('p') => self.rooms.switch_by(-1),
+            _ => return false,
+        };
+        if switched {
+            self.refill();
+        }
+        true
     }
 
     fn key(&mut self, key: Key) {
@@ -396,6 +446,9 @@ impl Ui {
         }
         if key == Key::Ctrl('z') {
             return self.suspend();
+        }
+        if self.switch_key(&key) {
+            return;
         }
         let is_interrupt = key == Key::Ctrl('c');
         let names = self.names.lock().clone();
@@ -461,11 +514,17 @@ impl Ui {
                 ui.refused = Some(line.to_owned());
             }
         };
-        match parse_input(line) {
+        match parse_input(line, self.rooms.current()) {
             Input::Send(wire) => match too_long(&wire, self.max_line) {
                 Some(refusal) => refused(self, refusal),
                 None => self.send(ToNet::Send(wire)),
             },
+            Input::Join(room) if self.rooms.is_member(&room) => {
+                if self.rooms.switch_to(&room) {
+                    self.refill();
+                }
+            }
+            Input::Join(room) => self.send(ToNet::Send(format!("/join {room}"))),
             Input::Quit(wire) => self.quit(wire),
             Input::Help => HELP
                 .iter()
