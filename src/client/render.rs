@@ -208,6 +208,8 @@ where
                 };
                 format!("{}<-- {} left the room{reason}", stamp(ts), self.name(name))
             }
+            // `-` stands for nobody: the answer about a room with no topic.
+            View::Topic { ts, name, .. } if name == "-" => format!("{}-!- no topic", stamp(ts)),
             View::Topic { ts, name, text } => format!(
                 "{}-!- {} set the topic: {}",
                 stamp(ts),
@@ -424,6 +426,15 @@ mod tests {
         check(
             View::Topic { ts, name, text },
             "[09:30] [#rust] -!- bob set the topic: rust!",
+        );
+        let nobody = "-".to_string();
+        check(
+            View::Topic {
+                ts,
+                name: nobody,
+                text: String::new(),
+            },
+            "[09:30] [#rust] -!- no topic",
         );
         check(View::Notice("x".into()), "[#rust] *** x");
         check(View::Error("y".into()), "[#rust] !!! y");
