@@ -233,8 +233,12 @@ impl Ui {
         }
     }
 
+    /// Shows the client's own line; it is kept, so it shows again whatever
+    /// room is shown next.
     fn show(&mut self, view: View) {
-        let line = self.renderer.render(&view);
+        let shown = Shown::plain(view);
+        self.rooms.arrived(&shown, Attention::None);
+        let line = self.render(&shown);
         self.print(&line);
     }
 

@@ -46,6 +46,10 @@ fn in_two_rooms(args: &[&str]) -> (Scripted, Terminal) {
         ts = *TS
     ));
     wait_rooms(&mut alice, "1:#lobby [2:#rust]");
+    alice.wait_until("the end of rust's history", |rows| {
+        rows.iter()
+            .any(|r| r.starts_with("*** end of history (1 message)"))
+    });
     (server, alice)
 }
 
@@ -204,4 +208,18 @@ fn rooms_plain_mode_names_the_room_of_every_line() {
     server.write("BYE :goodbye");
     let (code, _) = alice.wait_exit();
     assert_eq!(code, 0);
+}
+
+#[test]
+fn rooms_switching_keeps_the_clients_own_notices() {
+    let (_server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("\x1b1");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
+    alice.wait_until("the joined line and the lobby's members", |rows| {
+        rows.iter()
+            .any(|r| r.starts_with("*** joined as alice (2 online)"))
+            && rows
+                .iter()
+                .any(|r| r.starts_with("*** online (2): alice bob"))
+    });
 }
