@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 
 use super::attention::Attention;
-use super::render::View;
+use super::render::{View, clean};
 use crate::protocol::name_key;
 
 /// How many lines are kept to fill the screen when a room is shown again.
@@ -222,7 +222,9 @@ impl RoomList {
     fn add(&mut self, room: &str) -> usize {
         self.position(room).unwrap_or_else(|| {
             self.rooms.push(Entry {
-                name: room.to_owned(),
+                // Cleaned like every text from the network: the rooms row
+                // is written to the terminal as it is.
+                name: clean(room),
                 unread: 0,
                 mentioned: false,
             });
@@ -318,6 +320,13 @@ mod tests {
         assert_eq!(list.status(false).unwrap(), "1:#lobby(1) [2:#rust] 3:#go");
         let coloured = list.status(true).unwrap();
         assert_eq!(coloured, "1:#lobby(1) \x1b[1m[2:#rust]\x1b[0m 3:#go");
+    }
+
+    #[test]
+    fn a_room_name_never_reaches_the_terminal_raw() {
+        let mut list = RoomList::default();
+        list.arrived(&entered("#a\x1b[2J"), Attention::None);
+        assert_eq!(list.status(false).unwrap(), "[1:#a[2J]");
     }
 
     #[test]
