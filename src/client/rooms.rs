@@ -186,8 +186,10 @@ impl RoomList {
 
     /// The status line, `[1:#lobby] 2:#rust(3) 3:#go(1!)`; `None` before
     /// any room. With `colour`, the shown room is bold and a room with a
-    /// mention bold yellow.
-    pub fn status(&self, colour: bool) -> Option<String> {
+    /// mention bold yellow. Longer than `width` columns, it keeps the shown
+    /// room and those with something unread, and counts the others:
+    /// `[9:#go] 2:#rust(3) +8`.
+    pub fn status(&self, colour: bool, width: usize) -> Option<String> {
         if self.rooms.is_empty() {
             return self.has_rooms().then(|| "(in no room: /join #room)".into());
         }
@@ -195,21 +197,42 @@ impl RoomList {
             true => format!("{style}{text}\x1b[0m"),
             false => text,
         };
-        let items: Vec<String> = self
+        // Each room's item, its width, and whether it must stay.
+        let items: Vec<(String, usize, bool)> = self
             .rooms
             .iter()
             .enumerate()
             .map(|(at, entry)| {
                 let item = format!("{}:{}", at + 1, entry.name);
-                match (Some(at) == self.current, entry.unread, entry.mentioned) {
-                    (true, ..) => paint("\x1b[1m", format!("[{item}]")),
-                    (false, 0, _) => item,
-                    (false, n, true) => paint("\x1b[1;93m", format!("{item}({n}!)")),
-                    (false, n, false) => format!("{item}({n})"),
-                }
+                let (text, plain) = match (Some(at) == self.current, entry.unread, entry.mentioned)
+                {
+                    (true, ..) => (paint("\x1b[1m", format!("[{item}]")), item.len() + 2),
+                    (false, 0, _) => (item.clone(), item.len()),
+                    (false, n, true) => {
+                        let text = format!("{item}({n}!)");
+                        (paint("\x1b[1;93m", text.clone()), text.len())
+                    }
+                    (false, n, false) => {
+                        let text = format!("{item}({n})");
+                        let len = text.len();
+                        (text, len)
+                    }
+                };
+                (text, plain, Some(at) == self.current || entry.unread > 0)
             })
             .collect();
-        Some(items.join(" "))
+        let full: usize = items.iter().map(|(_, len, _)| len + 1).sum();
+        if full <= width + 1 {
+            let all: Vec<&str> = items.iter().map(|(text, ..)| text.as_str()).collect();
+            return Some(all.join(" "));
+        }
+        let kept: Vec<&str> = items
+            .iter()
+            .filter(|(.., stays)| *stays)
+            .map(|(text, ..)| text.as_str())
+            .collect();
+        let hidden = items.len() - kept.len();
+        Some(format!("{} +{hidden}", kept.join(" ")))
     }
 
     fn position(&self, room: &str) -> Option<usize> {
@@ -300,7 +323,7 @@ mod tests {
         let line = Shown::plain(View::Notice("hi".into()));
         assert!(!list.arrived(&line, Attention::Unread));
         assert!(!list.has_rooms());
-        assert_eq!(list.status(false), None);
+        assert_eq!(list.status(false, 80), None);
         assert_eq!(list.marker(None), None);
         assert!(!list.switch_by(1));
     }
@@ -308,17 +331,20 @@ mod tests {
     #[test]
     fn unread_counts_and_mentions_per_room() {
         let mut list = three();
-        assert_eq!(list.status(false).unwrap(), "1:#lobby 2:#rust [3:#go]");
+        assert_eq!(list.status(false, 80).unwrap(), "1:#lobby 2:#rust [3:#go]");
         list.arrived(&said("#rust", "a"), Attention::Unread);
         list.arrived(&said("#RUST", "b"), Attention::Bell);
         list.arrived(&said("#lobby", "c"), Attention::Unread);
         list.arrived(&said("#go", "shown"), Attention::Unread);
         list.arrived(&said("#lobby", "mine"), Attention::None);
-        let status = list.status(false).unwrap();
+        let status = list.status(false, 80).unwrap();
         assert_eq!(status, "1:#lobby(1) 2:#rust(2!) [3:#go]");
         assert!(list.switch_nth(2));
-        assert_eq!(list.status(false).unwrap(), "1:#lobby(1) [2:#rust] 3:#go");
-        let coloured = list.status(true).unwrap();
+        assert_eq!(
+            list.status(false, 80).unwrap(),
+            "1:#lobby(1) [2:#rust] 3:#go"
+        );
+        let coloured = list.status(true, 80).unwrap();
         assert_eq!(coloured, "1:#lobby(1) \x1b[1m[2:#rust]\x1b[0m 3:#go");
     }
 
@@ -326,7 +352,18 @@ mod tests {
     fn a_room_name_never_reaches_the_terminal_raw() {
         let mut list = RoomList::default();
         list.arrived(&entered("#a\x1b[2J"), Attention::None);
-        assert_eq!(list.status(false).unwrap(), "[1:#a[2J]");
+        assert_eq!(list.status(false, 80).unwrap(), "[1:#a[2J]");
+    }
+
+    #[test]
+    fn a_long_rooms_row_keeps_the_room_shown_and_the_unread_ones() {
+        let mut list = three();
+        list.arrived(&said("#rust", "a"), Attention::Unread);
+        assert_eq!(
+            list.status(false, 27).unwrap(),
+            "1:#lobby 2:#rust(1) [3:#go]"
+        );
+        assert_eq!(list.status(false, 26).unwrap(), "2:#rust(1) [3:#go] +1");
     }
 
     #[test]
@@ -354,7 +391,7 @@ mod tests {
         assert!(list.arrived(&left("#lobby"), Attention::None));
         assert_eq!(list.current(), None);
         assert!(list.has_rooms());
-        assert_eq!(list.status(false).unwrap(), "(in no room: /join #room)");
+        assert_eq!(list.status(false, 80).unwrap(), "(in no room: /join #room)");
     }
 
     #[test]

@@ -120,7 +120,8 @@ impl Ui {
         self.bottom.chars = chars.to_vec();
         self.bottom.cursor = cursor;
         self.bottom.status = self.status();
-        self.bottom.rooms = self.rooms.status(self.colour);
+        let width = usize::from(self.screen.size().1) - 1;
+        self.bottom.rooms = self.rooms.status(self.colour, width);
     }
 
     /// A question waiting for an answer, or how far a line is over the limit.
