@@ -63,6 +63,34 @@ pub struct Waiting {
 struct Sent {
     waiting: Waiting,
     answer: Answer,
+    /// The room a `/who #room` or `/history #room` asked about, in lower
+    /// case: only the end of that room's run answers it (a `/join` brings
+    /// runs of its own).
+    room: Option<String>,
+}
+
+impl Sent {
+    fn new(waiting: Waiting) -> Option<Sent> {
+        let (answer, room) = answer_to(&waiting.line)?;
+        Some(Sent {
+            waiting,
+            answer,
+            room,
+        })
+    }
+
+    /// Whether a reply of this kind, naming this room, answers this line.
+    fn answered_by(&self, answer: Answer, room: Option<&str>) -> bool {
+        let room = room.map(name_key);
+        self.answer == answer
+            && match answer {
+                // `/who` lists everyone, with no room; `/who #r` ends with `#r`.
+                Answer::Users => self.room == room,
+                // `/history n` ends with the current room's name.
+                Answer::History => self.room.is_none() || self.room == room,
+                _ => true,
+            }
+    }
 }
 
 /// Lines queued and on their way. See the module docs.
@@ -88,8 +116,8 @@ impl Outgoing {
         }
         let waiting = self.queued.pop_front()?;
         let line = waiting.line.clone();
-        match answer_to(&line) {
-            Some(answer) => self.in_flight.push_back(Sent { waiting, answer }),
+        match Sent::new(waiting) {
+            Some(sent) => self.in_flight.push_back(sent),
             None => log::debug!("sent a line no server line answers: {line:?}"),
         }
         Some(line)
@@ -99,13 +127,9 @@ impl Outgoing {
     pub fn drain_all(&mut self) -> Vec<String> {
         std::iter::from_fn(|| {
             let waiting = self.queued.pop_front()?;
-            if let Some(answer) = answer_to(&waiting.line) {
-                self.in_flight.push_back(Sent {
-                    waiting: waiting.clone(),
-                    answer,
-                });
-            }
-            Some(waiting.line)
+            let line = waiting.line.clone();
+            self.in_flight.extend(Sent::new(waiting));
+            Some(line)
         })
         .collect()
     }
@@ -120,11 +144,18 @@ impl Outgoing {
 
     /// Takes the line `line` answers off the list, and gives it.
     pub fn answered(&mut self, line: &ServerLine, me: &str) -> Option<Waiting> {
+        let mut room = None;
         let answer = match line {
             ServerLine::Msg { from, .. } if name_key(from) == name_key(me) => Answer::Message,
             ServerLine::Priv { from, .. } if name_key(from) == name_key(me) => Answer::Private,
-            ServerLine::UsersEnd { .. } => Answer::Users,
-            ServerLine::HistoryEnd { .. } => Answer::History,
+            ServerLine::UsersEnd { room: named, .. } => {
+                room = named.as_deref();
+                Answer::Users
+            }
+            ServerLine::HistoryEnd { room: named, .. } => {
+                room = named.as_deref();
+                Answer::History
+            }
             ServerLine::Pong { .. } => Answer::Pong,
             ServerLine::Joined { .. } => Answer::Joined,
             ServerLine::Part { name, .. } if name_key(name) == name_key(me) => Answer::Parted,
@@ -133,7 +164,10 @@ impl Outgoing {
             ServerLine::Error { .. } => return self.in_flight.pop_front().map(|s| s.waiting),
             _ => return None,
         };
-        let found = self.in_flight.iter().position(|s| s.answer == answer);
+        let found = self
+            .in_flight
+            .iter()
+            .position(|s| s.answered_by(answer, room));
         found
             .and_then(|at| self.in_flight.remove(at))
             .map(|s| s.waiting)
@@ -218,18 +252,25 @@ fn waiting(line: String) -> Waiting {
     Waiting { line, shown, text }
 }
 
-fn answer_to(line: &str) -> Option<Answer> {
-    let room_answer = command_word(line).and_then(|(word, _)| match word.as_str() {
-        "say" => Some(Answer::Message),
-        "join" => Some(Answer::Joined),
-        "part" => Some(Answer::Parted),
-        "topic" => Some(Answer::Topic),
-        "rooms" => Some(Answer::Rooms),
-        _ => None,
-    });
-    if room_answer.is_some() {
-        return room_answer;
-    }
+/// What answers `line`, and the room it asks about (`/who #r`,
+/// `/history #r`), in lower case.
+fn answer_to(line: &str) -> Option<(Answer, Option<String>)> {
+    let (word, args) = command_word(line).unwrap_or_default();
+    let named = args.split(' ').next().filter(|room| room.starts_with('#'));
+    let answer = match word.as_str() {
+        "say" => Answer::Message,
+        "join" => Answer::Joined,
+        "part" => Answer::Parted,
+        "topic" => Answer::Topic,
+        "rooms" => Answer::Rooms,
+        "who" if named.is_some() => Answer::Users,
+        "history" if named.is_some() => Answer::History,
+        _ => return version_1_answer(line).map(|answer| (answer, None)),
+    };
+    Some((answer, named.map(name_key)))
+}
+
+fn version_1_answer(line: &str) -> Option<Answer> {
     match Command::parse(line) {
         Ok(Some(Command::Text(_))) => Some(Answer::Message),
         Ok(Some(Command::Msg { .. })) => Some(Answer::Private),
@@ -311,6 +352,36 @@ mod tests {
             ]
         );
         assert!(outgoing.is_empty());
+    }
+
+    #[test]
+    fn a_joins_own_runs_answer_no_who_or_history_of_another_room() {
+        let mut outgoing = Outgoing::default();
+        for line in ["/join #rust", "/who #go", "/history #go 5", "/part #go"] {
+            outgoing.push(line.into());
+        }
+        while outgoing.next_to_send().is_some() {}
+        let replies = [
+            "JOINED #rust 1 :",
+            "USERS-END 1 #rust",
+            "HISTORY-END 0 #rust",
+            "USERS-END 2 #GO",
+            "HISTORY-END 1 #go",
+            "ERROR not-in-room :you are not in #go",
+        ];
+        let answered: Vec<Option<String>> = replies
+            .iter()
+            .map(|reply| outgoing.answered(&parse(reply), "alice").map(|w| w.line))
+            .collect();
+        let expected = [
+            Some("/join #rust"),
+            None,
+            None,
+            Some("/who #go"),
+            Some("/history #go 5"),
+            Some("/part #go"),
+        ];
+        assert_eq!(answered, expected.map(|line| line.map(String::from)));
     }
 
     #[test]

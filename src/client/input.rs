@@ -158,9 +158,10 @@ fn room_command(word: &str, args: &str, shown: Option<&str>) -> Option<Input> {
             _ => refused_usage("/say #room text"),
         },
         "topic" => {
-            let (room, text) = match named {
-                Some(room) => (room, rest),
-                None => (shown?, args),
+            let (room, text) = match (named, shown) {
+                (Some(room), _) => (room, rest),
+                (None, Some(room)) => (room, args),
+                (None, None) => return refused_usage("/topic #room [text]"),
             };
             let line = format!("/topic {room} {text}");
             Some(Input::Send(line.trim_end().to_owned()))
@@ -261,6 +262,7 @@ mod tests {
             send("/topic #rust all things rust"),
         );
         check("/topic #go go!", send("/topic #go go!"));
+        check("/topic", refused("usage: /topic #room [text]"));
         check("/rooms", send("/rooms"));
         check("/who #go", send("/who #go"));
         check_in("/who", send("/who"));
