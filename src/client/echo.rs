@@ -227,25 +227,9 @@ impl Outgoing {
     }
 }
 
-/// The command word of a line, in lower case, and what follows it.
-fn command_word(line: &str) -> Option<(String, &str)> {
-    let rest = line
-        .strip_prefix('/')
-        .filter(|rest| !rest.starts_with('/'))?;
-    let (word, args) = rest.split_once(' ').unwrap_or((rest, ""));
-    Some((word.to_ascii_lowercase(), args))
-}
-
 fn waiting(line: String) -> Waiting {
-    if let Some((word, args)) = command_word(&line)
-        && word == "say"
-    {
-        let text = args.split_once(' ').map_or("", |(_, text)| text).to_owned();
-        let shown = Some(None);
-        return Waiting { line, shown, text };
-    }
     let (shown, text) = match Command::parse(&line) {
-        Ok(Some(Command::Text(text))) => (Some(None), text.to_owned()),
+        Ok(Some(Command::Text(text) | Command::Say { text, .. })) => (Some(None), text.to_owned()),
         Ok(Some(Command::Msg { to, text })) => (Some(Some(to.to_owned())), text.to_owned()),
         _ => (None, String::new()),
     };
@@ -255,30 +239,23 @@ fn waiting(line: String) -> Waiting {
 /// What answers `line`, and the room it asks about (`/who #r`,
 /// `/history #r`), in lower case.
 fn answer_to(line: &str) -> Option<(Answer, Option<String>)> {
-    let (word, args) = command_word(line).unwrap_or_default();
-    let named = args.split(' ').next().filter(|room| room.starts_with('#'));
-    let answer = match word.as_str() {
-        "say" => Answer::Message,
-        "join" => Answer::Joined,
-        "part" => Answer::Parted,
-        "topic" => Answer::Topic,
-        "rooms" => Answer::Rooms,
-        "who" if named.is_some() => Answer::Users,
-        "history" if named.is_some() => Answer::History,
-        _ => return version_1_answer(line).map(|answer| (answer, None)),
+    let answer = match Command::parse(line) {
+        Ok(Some(Command::Text(_) | Command::Say { .. })) => Answer::Message,
+        Ok(Some(Command::Msg { .. })) => Answer::Private,
+        Ok(Some(Command::Who)) => Answer::Users,
+        Ok(Some(Command::WhoIn(room))) => return Some((Answer::Users, Some(name_key(room)))),
+        Ok(Some(Command::History(_))) => Answer::History,
+        Ok(Some(Command::HistoryOf { room, .. })) => {
+            return Some((Answer::History, Some(name_key(room))));
+        }
+        Ok(Some(Command::Ping(_))) => Answer::Pong,
+        Ok(Some(Command::Join(_))) => Answer::Joined,
+        Ok(Some(Command::Part { .. })) => Answer::Parted,
+        Ok(Some(Command::Topic { .. })) => Answer::Topic,
+        Ok(Some(Command::Rooms)) => Answer::Rooms,
+        _ => return None,
     };
-    Some((answer, named.map(name_key)))
-}
-
-fn version_1_answer(line: &str) -> Option<Answer> {
-    match Command::parse(line) {
-        Ok(Some(Command::Text(_))) => Some(Answer::Message),
-        Ok(Some(Command::Msg { .. })) => Some(Answer::Private),
-        Ok(Some(Command::Who)) => Some(Answer::Users),
-        Ok(Some(Command::History(_))) => Some(Answer::History),
-        Ok(Some(Command::Ping(_))) => Some(Answer::Pong),
-        _ => None,
-    }
+    Some((answer, None))
 }
 
 #[cfg(test)]

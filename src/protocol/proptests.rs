@@ -24,9 +24,8 @@ fn name() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_-]{0,31}"
 }
 
-/// A room, or none (a version-1 line).
-fn room() -> impl Strategy<Value = Option<String>> {
-    proptest::option::of("#[A-Za-z0-9_-]{1,32}")
+fn room() -> impl Strategy<Value = String> {
+    "#[A-Za-z0-9_-]{1,32}"
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
@@ -42,15 +41,20 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
             text
         }),
         proptest::collection::vec(name(), 0..20).prop_map(|names| ServerLine::Users { names }),
-        (any::<u64>(), timestamp(), name(), text(), room()).prop_map(
-            |(id, ts, from, text, room)| ServerLine::Msg {
+        (
+            any::<u64>(),
+            timestamp(),
+            name(),
+            proptest::option::of(room()),
+            text()
+        )
+            .prop_map(|(id, ts, from, room, text)| ServerLine::Msg {
                 id,
                 ts,
                 from,
-                text,
                 room,
-            }
-        ),
+                text
+            }),
         (any::<u64>(), timestamp(), name(), name(), text()).prop_map(|(id, ts, from, to, text)| {
             ServerLine::Priv {
                 id,
@@ -60,22 +64,38 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
                 text,
             }
         }),
-        (any::<u64>(), timestamp(), name(), text()).prop_map(|(id, ts, from, text)| {
-            ServerLine::History {
+        (
+            any::<u64>(),
+            timestamp(),
+            name(),
+            proptest::option::of(room()),
+            text()
+        )
+            .prop_map(|(id, ts, from, room, text)| ServerLine::History {
                 id,
                 ts,
                 from,
-                text,
-                room: None,
-            }
-        }),
-        any::<u64>().prop_map(|count| ServerLine::HistoryEnd { count, room: None }),
-        (timestamp(), name(), room()).prop_map(|(ts, name, room)| ServerLine::Join {
-            ts,
-            name,
+                room,
+                text
+            }),
+        (any::<u64>(), proptest::option::of(room()))
+            .prop_map(|(count, room)| ServerLine::HistoryEnd { count, room }),
+        (any::<u64>(), proptest::option::of(room()))
+            .prop_map(|(count, room)| ServerLine::UsersEnd { count, room }),
+        (timestamp(), name(), proptest::option::of(room()))
+            .prop_map(|(ts, name, room)| ServerLine::Join { ts, name, room }),
+        (room(), any::<u64>(), text()).prop_map(|(room, members, topic)| ServerLine::Joined {
             room,
+            members,
+            topic
         }),
-        (timestamp(), name(), "#[a-z]{1,32}", text()).prop_map(|(ts, name, room, reason)| {
+        (room(), any::<u64>(), text()).prop_map(|(room, members, topic)| ServerLine::Room {
+            room,
+            members,
+            topic
+        }),
+        any::<u64>().prop_map(|count| ServerLine::RoomsEnd { count }),
+        (timestamp(), name(), room(), text()).prop_map(|(ts, name, room, reason)| {
             ServerLine::Part {
                 ts,
                 name,
@@ -83,11 +103,12 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
                 reason,
             }
         }),
-        ("#[a-z]{1,32}", any::<u64>(), text()).prop_map(|(room, members, topic)| {
-            ServerLine::Joined {
+        (timestamp(), name(), room(), text()).prop_map(|(ts, name, room, text)| {
+            ServerLine::Topic {
+                ts,
+                name,
                 room,
-                members,
-                topic,
+                text,
             }
         }),
         (timestamp(), name(), text()).prop_map(|(ts, name, reason)| ServerLine::Leave {
