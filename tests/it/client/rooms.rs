@@ -1,9 +1,13 @@
-//! Rooms in terminal mode and plain mode (issue 16), through the real binary
-//! against a hand-driven version-2 server: joining, lines of another room
-//! marked, unread counts and mentions in the status line, switching with
-//! `Alt-2`, `Ctrl-N` and `/join`, parting, rejoining after a reconnect, and
-//! the plain-mode line format. The server side reads exactly what the client
-//! sent, so the tests also check that text goes to the room shown.
+//! Rooms in terminal mode and plain mode (issue 16), through the real binary:
+//! joining, lines of another room marked, unread counts and mentions in the
+//! rooms row, switching with `Alt-1..9`, `Ctrl-N` and `/join`, parting,
+//! rejoining after a reconnect, and the plain-mode line format. Most run
+//! against a hand-driven version-2 server, which reads exactly what the
+//! client sent (so they also check that text goes to the room shown); the
+//! last ones run the same round against the real server, a peer on the
+//! other side.
+
+use chatroom::protocol::ServerLine;
 
 use super::pty::{Terminal, last_used_row};
 use super::scripted::Scripted;
@@ -222,4 +226,148 @@ fn rooms_switching_keeps_the_clients_own_notices() {
                 .iter()
                 .any(|r| r.starts_with("*** online (2): alice bob"))
     });
+}
+
+/// The whole round against the real server: alice in a pty, bob a peer.
+#[test]
+fn rooms_against_the_real_server_join_mark_count_switch_and_part() {
+    let server = super::start_server();
+    let mut bob = super::Peer::join(server.addr, "bob");
+    let mut alice = Terminal::start(server.addr, "alice");
+    wait_rooms(&mut alice, "[1:#lobby]");
+    alice.type_keys("/join #rust\r");
+    wait_rooms(&mut alice, "1:#lobby [2:#rust]");
+    bob.send("/join #rust");
+    bob.wait_for("bob's JOINED", |l| matches!(l, ServerLine::Joined { .. }));
+    bob.send("/say #lobby alice: look at this");
+    bob.send("/say #rust rust is nice");
+    alice.wait_until("the lobby's line marked, rust's not", |rows| {
+        rows.iter()
+            .any(|r| r.ends_with("] [#lobby] <bob> alice: look at this"))
+            && rows.iter().any(|r| r.ends_with("] <bob> rust is nice"))
+    });
+    wait_rooms(&mut alice, "1:#lobby(1!) [2:#rust]");
+    // Typed text goes to the room shown.
+    alice.type_keys("hi in rust\r");
+    let line = bob.wait_for(
+        "alice's line",
+        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
+    );
+    assert!(
+        matches!(&line, ServerLine::Msg { room: Some(room), text, .. } if room == "#rust" && text == "hi in rust"),
+        "{line:?}"
+    );
+    // Alt-1 shows the lobby: its line unmarked, its count cleared.
+    alice.type_keys("\x1b1");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
+    alice.wait_until("the lobby alone", |rows| {
+        rows.iter()
+            .any(|r| r.ends_with("] <bob> alice: look at this"))
+            && !rows.iter().any(|r| r.contains("rust is nice"))
+    });
+    alice.type_keys("hi in the lobby\r");
+    let line = bob.wait_for(
+        "alice's second line",
+        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
+    );
+    assert!(
+        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#lobby"),
+        "{line:?}"
+    );
+    // Ctrl-N back to rust, then /part leaves it.
+    alice.type_keys("\x0e");
+    wait_rooms(&mut alice, "1:#lobby [2:#rust]");
+    alice.type_keys("/part off to lunch\r");
+    let part = bob.wait_for("alice's PART", |l| matches!(l, ServerLine::Part { .. }));
+    assert!(
+        matches!(&part, ServerLine::Part { name, room, reason, .. } if name == "alice" && room == "#rust" && reason == "off to lunch"),
+        "{part:?}"
+    );
+    wait_rooms(&mut alice, "[1:#lobby]");
+    alice.type_keys("/quit\r");
+    assert!(alice.wait_exit().success());
+    server.stop();
+}
+
+#[test]
+fn rooms_plain_mode_against_the_real_server() {
+    let server = super::start_server();
+    let mut bob = super::Peer::join(server.addr, "bob");
+    let mut alice = super::PlainClient::start(server.addr, &["--name", "alice"]);
+    alice.expect_line("[#lobby] *** online (2): alice bob");
+    alice.type_line("/join #rust");
+    alice.expect_line_where("JOINED", |l| {
+        l.starts_with("[#rust] *** now in #rust (1 member)")
+    });
+    bob.send("/join #rust");
+    alice.expect_line_where("bob's join", |l| l.ends_with("] [#rust] --> bob joined"));
+    bob.send("/say #rust hello rust");
+    bob.send("/say #lobby hello lobby");
+    alice.expect_line_where("rust's line", |l| l.ends_with("] [#rust] <bob> hello rust"));
+    alice.expect_line_where("the lobby's line", |l| {
+        l.ends_with("] [#lobby] <bob> hello lobby")
+    });
+    // Plain text goes to the server's current room: the one joined last.
+    alice.type_line("to the current room");
+    let line = bob.wait_for(
+        "alice's line",
+        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
+    );
+    assert!(
+        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#rust"),
+        "{line:?}"
+    );
+    alice.close_stdin();
+    let (code, stderr) = alice.wait_exit();
+    assert_eq!(code, 0, "stderr: {stderr}");
+    server.stop();
+}
+
+/// A restart of the real (durable) server: alice comes back to both rooms,
+/// the room shown unchanged, and sees what was said in the other meanwhile.
+#[test]
+fn rooms_rejoined_after_the_real_server_restarts() {
+    use chatroom::server::{Config, DataDir, Server, Storage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = crate::support::TestServer::durable(dir.path());
+    let addr = first.addr;
+    let mut alice = Terminal::start(addr, "alice");
+    wait_rooms(&mut alice, "[1:#lobby]");
+    alice.type_keys("/join #rust\r");
+    wait_rooms(&mut alice, "1:#lobby [2:#rust]");
+    alice.type_keys("\x1b1");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
+    first.stop();
+    alice.wait_until("a failed reconnect", |rows| {
+        rows.iter()
+            .any(|r| r.starts_with("*** reconnecting in 2 s"))
+    });
+    let config = Config {
+        storage: Storage::Durable(DataDir::lock(dir.path()).unwrap()),
+        ..Config::default()
+    };
+    let second = Server::start(std::net::TcpListener::bind(addr).unwrap(), config).unwrap();
+    let mut carol = super::Peer::join(addr, "carol");
+    carol.send("/join #rust");
+    carol.send("/say #rust said meanwhile");
+    carol.next_msg_from("carol");
+    alice.wait_until("rust's missed line, marked", |rows| {
+        rows.iter()
+            .any(|r| r.ends_with("] [#rust] [missed] <carol> said meanwhile"))
+    });
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust(1)");
+    alice.type_keys("back\r");
+    let line = carol.wait_for(
+        "alice's line",
+        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
+    );
+    // carol landed in the lobby too, so she gets it there.
+    assert!(
+        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#lobby"),
+        "{line:?}"
+    );
+    alice.type_keys("\x04");
+    assert!(alice.wait_exit().success());
+    second.shutdown().unwrap();
 }
