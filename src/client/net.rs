@@ -191,8 +191,13 @@ where
         }
         self.show_line(line);
         if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
-            // Say which line the server refused: it is not stored.
-            self.show(&View::Notice(format!("not stored: {}", refused.line)));
+            // Say which line the server refused: a message is not stored.
+            let notice = match &refused.shown {
+                Some(None) => format!("not stored: {}", refused.text),
+                Some(Some(_)) => format!("not stored: {}", refused.line),
+                None => format!("refused: {}", refused.line),
+            };
+            self.show(&View::Notice(notice));
         }
     }
 

@@ -231,7 +231,8 @@ impl Session {
                     self.listed.push(room.clone());
                 }
                 let members = counted(*members, "member");
-                vec![notice(format!("{room} ({members}) {topic}"))]
+                let listed = format!("{room} ({members}) {topic}");
+                vec![notice(listed.trim_end().to_owned())]
             }
             ServerLine::RoomsEnd { count } => vec![notice(counted(*count, "room"))],
             ServerLine::Hello { .. } | ServerLine::Unknown { .. } => Vec::new(),

@@ -80,7 +80,7 @@ fn version_2_lines_as_shown() {
             "[09:30] [#rust] [history] <bob> old",
             "[#rust] *** end of history (1 message)",
             "*** #rust (3 members) all things rust",
-            "*** #go (1 member) ",
+            "*** #go (1 member)",
             "*** 2 rooms",
         ],
     );

@@ -371,3 +371,21 @@ fn rooms_rejoined_after_the_real_server_restarts() {
     assert!(alice.wait_exit().success());
     second.shutdown().unwrap();
 }
+
+#[test]
+fn rooms_a_refused_command_is_named_as_refused_and_a_refused_message_by_its_text() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("/join #full\r");
+    assert_eq!(server.read_line(), "/join #full");
+    server.write("ERROR too-many-rooms :You are in 64 rooms. /part one first.");
+    alice.type_keys("lost words\r");
+    assert_eq!(server.read_line(), "/say #rust lost words");
+    server.write("ERROR not-in-room :You are not in #rust.");
+    alice.wait_until("both refusals named", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == "*** refused: /join #full")
+            && rows
+                .iter()
+                .any(|r| r.trim_end() == "*** not stored: lost words")
+    });
+}
