@@ -31,6 +31,18 @@ fn rooms_row(rows: &[String]) -> String {
     rows[used.saturating_sub(1)].trim_end().to_owned()
 }
 
+/// The room of the next message from alice that `peer` gets.
+fn room_of_alices_next_line(peer: &super::Peer) -> String {
+    let line = peer.wait_for(
+        "alice's line",
+        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
+    );
+    let ServerLine::Msg { room, .. } = line else {
+        unreachable!()
+    };
+    room.unwrap_or_default()
+}
+
 /// Waits until the rooms row reads `expected`.
 fn wait_rooms(alice: &mut Terminal, expected: &str) {
     alice.wait_until(&format!("the rooms row {expected:?}"), |rows| {
@@ -249,14 +261,7 @@ fn rooms_against_the_real_server_join_mark_count_switch_and_part() {
     wait_rooms(&mut alice, "1:#lobby(1!) [2:#rust]");
     // Typed text goes to the room shown.
     alice.type_keys("hi in rust\r");
-    let line = bob.wait_for(
-        "alice's line",
-        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
-    );
-    assert!(
-        matches!(&line, ServerLine::Msg { room: Some(room), text, .. } if room == "#rust" && text == "hi in rust"),
-        "{line:?}"
-    );
+    assert_eq!(room_of_alices_next_line(&bob), "#rust");
     // Alt-1 shows the lobby: its line unmarked, its count cleared.
     alice.type_keys("\x1b1");
     wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
@@ -266,14 +271,7 @@ fn rooms_against_the_real_server_join_mark_count_switch_and_part() {
             && !rows.iter().any(|r| r.contains("rust is nice"))
     });
     alice.type_keys("hi in the lobby\r");
-    let line = bob.wait_for(
-        "alice's second line",
-        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
-    );
-    assert!(
-        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#lobby"),
-        "{line:?}"
-    );
+    assert_eq!(room_of_alices_next_line(&bob), "#lobby");
     // Ctrl-N back to rust, then /part leaves it.
     alice.type_keys("\x0e");
     wait_rooms(&mut alice, "1:#lobby [2:#rust]");
@@ -309,14 +307,7 @@ fn rooms_plain_mode_against_the_real_server() {
     });
     // Plain text goes to the server's current room: the one joined last.
     alice.type_line("to the current room");
-    let line = bob.wait_for(
-        "alice's line",
-        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
-    );
-    assert!(
-        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#rust"),
-        "{line:?}"
-    );
+    assert_eq!(room_of_alices_next_line(&bob), "#rust");
     alice.close_stdin();
     let (code, stderr) = alice.wait_exit();
     assert_eq!(code, 0, "stderr: {stderr}");
@@ -358,15 +349,8 @@ fn rooms_rejoined_after_the_real_server_restarts() {
     });
     wait_rooms(&mut alice, "[1:#lobby] 2:#rust(1)");
     alice.type_keys("back\r");
-    let line = carol.wait_for(
-        "alice's line",
-        |l| matches!(l, ServerLine::Msg { from, .. } if from == "alice"),
-    );
     // carol landed in the lobby too, so she gets it there.
-    assert!(
-        matches!(&line, ServerLine::Msg { room: Some(room), .. } if room == "#lobby"),
-        "{line:?}"
-    );
+    assert_eq!(room_of_alices_next_line(&carol), "#lobby");
     alice.type_keys("\x04");
     assert!(alice.wait_exit().success());
     second.shutdown().unwrap();
