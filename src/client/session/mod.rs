@@ -131,22 +131,7 @@ impl Session {
                 from,
                 text,
                 room,
-            } => {
-                let room = room.as_deref();
-                if self.catch_up.is_hiding(room) {
-                    return Vec::new();
-                }
-                self.catch_up.saw(room, *id);
-                self.catch_up.saw_live(room, *id);
-                let mut shown = Shown::in_room(message(ts, from, text, Replay::Live), room);
-                if let Some(room) = room
-                    && !self.is_member(room)
-                {
-                    self.rooms.push(room.to_owned());
-                    shown.change = Some(RoomChange::Listed(room.to_owned()));
-                }
-                vec![shown]
-            }
+            } => self.msg(*id, message(ts, from, text, Replay::Live), room.as_deref()),
             ServerLine::Priv {
                 id,
                 ts,
@@ -195,6 +180,36 @@ impl Session {
             }
             ServerLine::Pong { token } => vec![notice(format!("pong {token}"))],
             ServerLine::Bye { reason } => vec![notice(format!("bye: {reason}"))],
+            ServerLine::Joined { .. }
+            | ServerLine::Part { .. }
+            | ServerLine::Topic { .. }
+            | ServerLine::Room { .. }
+            | ServerLine::RoomsEnd { .. } => self.room_line(line),
+            ServerLine::Hello { .. } | ServerLine::Unknown { .. } => Vec::new(),
+        }
+    }
+
+    /// A live message of `room`; a room not known yet is listed.
+    fn msg(&mut self, id: u64, view: View, room: Option<&str>) -> Vec<Shown> {
+        if self.catch_up.is_hiding(room) {
+            return Vec::new();
+        }
+        self.catch_up.saw(room, id);
+        self.catch_up.saw_live(room, id);
+        let mut shown = Shown::in_room(view, room);
+        if let Some(room) = room
+            && !self.is_member(room)
+        {
+            self.rooms.push(room.to_owned());
+            shown.change = Some(RoomChange::Listed(room.to_owned()));
+        }
+        vec![shown]
+    }
+
+    /// The lines version 2 added: `JOINED`, `PART`, `TOPIC`, `ROOM`,
+    /// `ROOMS-END`.
+    fn room_line(&mut self, line: &ServerLine) -> Vec<Shown> {
+        match line {
             ServerLine::Joined {
                 room,
                 members,
@@ -212,15 +227,8 @@ impl Session {
                 room,
                 text,
             } => {
-                let (name, text) = (name.clone(), text.clone());
-                self.in_room(
-                    View::Topic {
-                        ts: *ts,
-                        name,
-                        text,
-                    },
-                    Some(room),
-                )
+                let (ts, name, text) = (*ts, name.clone(), text.clone());
+                self.in_room(View::Topic { ts, name, text }, Some(room))
             }
             ServerLine::Room {
                 room,
@@ -235,7 +243,7 @@ impl Session {
                 vec![notice(listed.trim_end().to_owned())]
             }
             ServerLine::RoomsEnd { count } => vec![notice(counted(*count, "room"))],
-            ServerLine::Hello { .. } | ServerLine::Unknown { .. } => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
