@@ -211,7 +211,7 @@ where
             // `-` stands for nobody: the answer about a room with no topic.
             View::Topic { ts, name, .. } if name == "-" => format!("{}-!- no topic", stamp(ts)),
             View::Topic { ts, name, text } => format!(
-                "{}-!- {} set the topic: {}",
+                "{}-!- topic (set by {}): {}",
                 stamp(ts),
                 self.name(name),
                 clean(text)

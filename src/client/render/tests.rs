@@ -116,7 +116,7 @@ fn lines_of_another_room_are_marked() {
     );
     check(
         View::Topic { ts, name, text },
-        "[09:30] [#rust] -!- bob set the topic: rust!",
+        "[09:30] [#rust] -!- topic (set by bob): rust!",
     );
     let nobody = "-".to_string();
     check(

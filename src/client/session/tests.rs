@@ -73,7 +73,7 @@ fn version_2_lines_as_shown() {
         ],
         &[
             "[09:30] [#rust] <-- carol left the room (bored)",
-            "[09:30] [#rust] -!- carol set the topic: rust!",
+            "[09:30] [#rust] -!- topic (set by carol): rust!",
             "[#go] *** now in #go (2 members), no topic",
             "[#rust] *** now in #rust (3 members), topic: all things rust",
             "[#rust] *** online (2): alice bob",

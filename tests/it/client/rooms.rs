@@ -214,7 +214,7 @@ fn rooms_plain_mode_names_the_room_of_every_line() {
     server.write(&format!("PART {ts} carol #rust :bye", ts = *TS));
     alice.expect_line(&at("[#lobby] <bob> in the lobby"));
     alice.expect_line(&at("[#rust] --> carol joined"));
-    alice.expect_line(&at("[#rust] -!- carol set the topic: rust!"));
+    alice.expect_line(&at("[#rust] -!- topic (set by carol): rust!"));
     alice.expect_line(&at("[#rust] <-- carol left the room (bye)"));
     // Plain text goes to the server's current room, as typed.
     alice.type_line("hello");
