@@ -236,3 +236,39 @@ fn rooms_joined_and_parted_leave_nothing_behind() {
         "forgotten"
     );
 }
+
+#[test]
+fn the_default_room_is_left_and_joined_again_like_any_room() {
+    let server = TestServer::start(crate::support::unthrottled());
+    let mut alice = server.join("alice");
+    let mut bob = server.join("bob");
+    alice.until("JOIN ");
+    alice.send("/part #LOBBY brb");
+    assert!(alice.expect("PART ").ends_with(" alice #lobby :brb"));
+    assert!(bob.expect("PART ").ends_with(" alice #lobby :brb"));
+    bob.send("/who #lobby");
+    assert_eq!(bob.line(), "USERS :bob");
+    assert_eq!(bob.line(), "USERS-END 1 #lobby");
+    bob.send("/rooms");
+    assert_eq!(bob.line(), "ROOM #lobby 1 :");
+    assert_eq!(bob.line(), "ROOMS-END 1");
+    bob.send("while you were out");
+    bob.expect("MSG ");
+    alice.send("/join #lobby");
+    let joined = through(&mut alice, "HISTORY-END ");
+    assert_eq!(
+        joined[..3],
+        [
+            "JOINED #lobby 2 :",
+            "USERS :alice bob",
+            "USERS-END 2 #lobby"
+        ]
+    );
+    assert!(
+        joined[3].ends_with(" bob #lobby :while you were out"),
+        "{joined:?}"
+    );
+    assert!(bob.until("JOIN ").ends_with(" alice #lobby"));
+    alice.send("back");
+    assert!(bob.expect("MSG ").ends_with(" alice #lobby :back"));
+}
