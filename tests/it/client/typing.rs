@@ -15,8 +15,10 @@ fn room() -> (crate::support::TestServer, Peer, Terminal) {
     let server = start_server();
     let bob = Peer::join(server.addr, "bob");
     let mut alice = Terminal::start(server.addr, "alice");
-    alice.wait_until("the prompt", |rows| {
+    // The prompt, and the room's members: the welcome run is all there.
+    alice.wait_until("the prompt and the members", |rows| {
         rows.iter().any(|r| r.starts_with("[alice] "))
+            && rows.iter().any(|r| r.starts_with("*** online (2): "))
     });
     (server, bob, alice)
 }
