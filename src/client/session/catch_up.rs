@@ -149,7 +149,10 @@ impl CatchUp {
             }
             Some(State::ShowMissed(_, missed)) => {
                 self.rooms.remove(&key);
-                Some(format!("{} missed while away", count(missed, "message")))
+                // With rooms, only a room that missed something says so.
+                let quiet = missed == 0 && room.is_some();
+                let said = format!("{} missed while away", count(missed, "message"));
+                (!quiet).then_some(said)
             }
         }
     }
