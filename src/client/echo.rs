@@ -7,8 +7,10 @@
 //!
 //! The server answers each line in the order it read them, with exactly one
 //! closing line: its copy of a room message (`MSG` from us) or private
-//! message (`PRIV` from us), `USERS-END` for `/who`, `HISTORY-END` for
-//! `/history`, `PONG` for `/ping`, or an `ERROR` for any of them. That closing
+//! message (`PRIV` from us; `MSG` from us for `/say` too), `USERS-END` for
+//! `/who`, `HISTORY-END` for `/history`, `PONG` for `/ping`, `JOINED` for
+//! `/join`, our own `PART` for `/part`, `TOPIC` for `/topic`, `ROOMS-END`
+//! for `/rooms`, or an `ERROR` for any of them. That closing
 //! line takes the oldest line waiting for it off the list; an `ERROR` takes
 //! the oldest line of any kind. Until then a message shows as "waiting"
 //! (echo-message style, as irssi and weechat show it).
@@ -35,6 +37,14 @@ enum Answer {
     History,
     /// `PONG`.
     Pong,
+    /// `JOINED`.
+    Joined,
+    /// Our own `PART`.
+    Parted,
+    /// `TOPIC`.
+    Topic,
+    /// `ROOMS-END`.
+    Rooms,
 }
 
 /// A line as typed, and what it shows while it waits.
@@ -53,6 +63,34 @@ pub struct Waiting {
 struct Sent {
     waiting: Waiting,
     answer: Answer,
+    /// The room a `/who #room` or `/history #room` asked about, in lower
+    /// case: only the end of that room's run answers it (a `/join` brings
+    /// runs of its own).
+    room: Option<String>,
+}
+
+impl Sent {
+    fn new(waiting: Waiting) -> Option<Sent> {
+        let (answer, room) = answer_to(&waiting.line)?;
+        Some(Sent {
+            waiting,
+            answer,
+            room,
+        })
+    }
+
+    /// Whether a reply of this kind, naming this room, answers this line.
+    fn answered_by(&self, answer: Answer, room: Option<&str>) -> bool {
+        let room = room.map(name_key);
+        self.answer == answer
+            && match answer {
+                // `/who` lists everyone, with no room; `/who #r` ends with `#r`.
+                Answer::Users => self.room == room,
+                // `/history n` ends with the current room's name.
+                Answer::History => self.room.is_none() || self.room == room,
+                _ => true,
+            }
+    }
 }
 
 /// Lines queued and on their way. See the module docs.
@@ -78,8 +116,8 @@ impl Outgoing {
         }
         let waiting = self.queued.pop_front()?;
         let line = waiting.line.clone();
-        match answer_to(&line) {
-            Some(answer) => self.in_flight.push_back(Sent { waiting, answer }),
+        match Sent::new(waiting) {
+            Some(sent) => self.in_flight.push_back(sent),
             None => log::debug!("sent a line no server line answers: {line:?}"),
         }
         Some(line)
@@ -89,13 +127,9 @@ impl Outgoing {
     pub fn drain_all(&mut self) -> Vec<String> {
         std::iter::from_fn(|| {
             let waiting = self.queued.pop_front()?;
-            if let Some(answer) = answer_to(&waiting.line) {
-                self.in_flight.push_back(Sent {
-                    waiting: waiting.clone(),
-                    answer,
-                });
-            }
-            Some(waiting.line)
+            let line = waiting.line.clone();
+            self.in_flight.extend(Sent::new(waiting));
+            Some(line)
         })
         .collect()
     }
@@ -110,16 +144,30 @@ impl Outgoing {
 
     /// Takes the line `line` answers off the list, and gives it.
     pub fn answered(&mut self, line: &ServerLine, me: &str) -> Option<Waiting> {
+        let mut room = None;
         let answer = match line {
             ServerLine::Msg { from, .. } if name_key(from) == name_key(me) => Answer::Message,
             ServerLine::Priv { from, .. } if name_key(from) == name_key(me) => Answer::Private,
-            ServerLine::UsersEnd { .. } => Answer::Users,
-            ServerLine::HistoryEnd { .. } => Answer::History,
+            ServerLine::UsersEnd { room: named, .. } => {
+                room = named.as_deref();
+                Answer::Users
+            }
+            ServerLine::HistoryEnd { room: named, .. } => {
+                room = named.as_deref();
+                Answer::History
+            }
             ServerLine::Pong { .. } => Answer::Pong,
+            ServerLine::Joined { .. } => Answer::Joined,
+            ServerLine::Part { name, .. } if name_key(name) == name_key(me) => Answer::Parted,
+            ServerLine::Topic { .. } => Answer::Topic,
+            ServerLine::RoomsEnd { .. } => Answer::Rooms,
             ServerLine::Error { .. } => return self.in_flight.pop_front().map(|s| s.waiting),
             _ => return None,
         };
-        let found = self.in_flight.iter().position(|s| s.answer == answer);
+        let found = self
+            .in_flight
+            .iter()
+            .position(|s| s.answered_by(answer, room));
         found
             .and_then(|at| self.in_flight.remove(at))
             .map(|s| s.waiting)
@@ -181,22 +229,33 @@ impl Outgoing {
 
 fn waiting(line: String) -> Waiting {
     let (shown, text) = match Command::parse(&line) {
-        Ok(Some(Command::Text(text))) => (Some(None), text.to_owned()),
+        Ok(Some(Command::Text(text) | Command::Say { text, .. })) => (Some(None), text.to_owned()),
         Ok(Some(Command::Msg { to, text })) => (Some(Some(to.to_owned())), text.to_owned()),
         _ => (None, String::new()),
     };
     Waiting { line, shown, text }
 }
 
-fn answer_to(line: &str) -> Option<Answer> {
-    match Command::parse(line) {
-        Ok(Some(Command::Text(_))) => Some(Answer::Message),
-        Ok(Some(Command::Msg { .. })) => Some(Answer::Private),
-        Ok(Some(Command::Who)) => Some(Answer::Users),
-        Ok(Some(Command::History(_))) => Some(Answer::History),
-        Ok(Some(Command::Ping(_))) => Some(Answer::Pong),
-        _ => None,
-    }
+/// What answers `line`, and the room it asks about (`/who #r`,
+/// `/history #r`), in lower case.
+fn answer_to(line: &str) -> Option<(Answer, Option<String>)> {
+    let answer = match Command::parse(line) {
+        Ok(Some(Command::Text(_) | Command::Say { .. })) => Answer::Message,
+        Ok(Some(Command::Msg { .. })) => Answer::Private,
+        Ok(Some(Command::Who)) => Answer::Users,
+        Ok(Some(Command::WhoIn(room))) => return Some((Answer::Users, Some(name_key(room)))),
+        Ok(Some(Command::History(_))) => Answer::History,
+        Ok(Some(Command::HistoryOf { room, .. })) => {
+            return Some((Answer::History, Some(name_key(room))));
+        }
+        Ok(Some(Command::Ping(_))) => Answer::Pong,
+        Ok(Some(Command::Join(_))) => Answer::Joined,
+        Ok(Some(Command::Part { .. })) => Answer::Parted,
+        Ok(Some(Command::Topic { .. })) => Answer::Topic,
+        Ok(Some(Command::Rooms)) => Answer::Rooms,
+        _ => return None,
+    };
+    Some((answer, None))
 }
 
 #[cfg(test)]
@@ -226,6 +285,80 @@ mod tests {
         assert_eq!(outgoing.next_to_send().as_deref(), Some("line 8"));
         assert_eq!(outgoing.next_to_send(), None);
         assert_eq!(waiting_lines(&outgoing)[0], "line 1");
+    }
+
+    #[test]
+    fn room_lines_are_answered_by_their_own_replies() {
+        let mut outgoing = Outgoing::default();
+        let sent = [
+            "/say #go hi there",
+            "/join #go",
+            "/part #go",
+            "/topic #go",
+            "/rooms",
+        ];
+        sent.iter().for_each(|line| outgoing.push((*line).into()));
+        let waiting: Vec<&Waiting> = outgoing.waiting().collect();
+        assert_eq!(waiting.len(), 1, "only the message shows as waiting");
+        assert_eq!(
+            (&waiting[0].text, &waiting[0].shown),
+            (&"hi there".to_string(), &Some(None))
+        );
+        while outgoing.next_to_send().is_some() {}
+        let replies = [
+            "ROOMS-END 2".to_string(),
+            format!("TOPIC {TS} bob #go :x"),
+            format!("PART {TS} bob #go :"),
+            format!("PART {TS} alice #go :"),
+            "JOINED #go 1 :".into(),
+            format!("MSG 5 {TS} alice #go :hi there"),
+        ];
+        let answered: Vec<String> = replies
+            .iter()
+            .filter_map(|reply| outgoing.answered(&parse(reply), "alice"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                "/rooms",
+                "/topic #go",
+                "/part #go",
+                "/join #go",
+                "/say #go hi there"
+            ]
+        );
+        assert!(outgoing.is_empty());
+    }
+
+    #[test]
+    fn a_joins_own_runs_answer_no_who_or_history_of_another_room() {
+        let mut outgoing = Outgoing::default();
+        for line in ["/join #rust", "/who #go", "/history #go 5", "/part #go"] {
+            outgoing.push(line.into());
+        }
+        while outgoing.next_to_send().is_some() {}
+        let replies = [
+            "JOINED #rust 1 :",
+            "USERS-END 1 #rust",
+            "HISTORY-END 0 #rust",
+            "USERS-END 2 #GO",
+            "HISTORY-END 1 #go",
+            "ERROR not-in-room :you are not in #go",
+        ];
+        let answered: Vec<Option<String>> = replies
+            .iter()
+            .map(|reply| outgoing.answered(&parse(reply), "alice").map(|w| w.line))
+            .collect();
+        let expected = [
+            Some("/join #rust"),
+            None,
+            None,
+            Some("/who #go"),
+            Some("/history #go 5"),
+            Some("/part #go"),
+        ];
+        assert_eq!(answered, expected.map(|line| line.map(String::from)));
     }
 
     #[test]

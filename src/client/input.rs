@@ -1,13 +1,20 @@
 //! What the user typed, understood on the client side.
 //!
-//! [`parse_input`] turns one typed line into an [`Input`]: a line to send as it
-//! is, a `/quit` to send before leaving, or something the client does itself
-//! (`/help`, `/clear`, telling the user why a line was not sent). It is pure: it
-//! never sends, prints or reads anything. Unknown commands never reach the
-//! server; the user is told instead.
+//! [`parse_input`] turns one typed line into an [`Input`]: a line to send, a
+//! `/quit` to send before leaving, a room to join or show, or something the
+//! client does itself (`/help`, `/clear`, telling the user why a line was not
+//! sent). It is pure: it never sends, prints or reads anything. Unknown
+//! commands never reach the server; the user is told instead.
+//!
+//! Given the room on the screen, text and the commands whose room may be left
+//! out (`/part`, `/topic`, `/history`) name that room on the wire
+//! (`/say #rust hi`), so a line always goes where the user sees it going,
+//! whatever room the server thinks is current. Without one (plain mode, a
+//! version-1 server) they go as typed.
 
 use crate::protocol::Command;
 use crate::protocol::frame::is_forbidden_char;
+use crate::protocol::room::validate_room;
 
 /// The text a `/me` action carries on the wire: the room message `/me waves` is
 /// shown by clients as the action `* alice waves`. It is sent as `//me waves`.
@@ -15,7 +22,8 @@ pub const ACTION_PREFIX: &str = "/me ";
 
 /// The commands the client knows, for `/help` and tab completion.
 pub const COMMANDS: &[&str] = &[
-    "/help", "/quit", "/who", "/msg", "/history", "/me", "/clear", "/ping",
+    "/help", "/quit", "/who", "/msg", "/history", "/me", "/clear", "/ping", "/join", "/part",
+    "/say", "/topic", "/rooms",
 ];
 
 /// The client's `/help` text, one line per entry.
@@ -24,12 +32,18 @@ pub const HELP: &[&str] = &[
     "  text               send text to the room (//text sends /text)",
     "  /msg NAME TEXT     a private message to NAME",
     "  /me ACTION         an action: * you ACTION",
-    "  /who               who is online",
-    "  /history [N]       the last N room messages (default 50)",
+    "  /who [#ROOM]       who is online (in ROOM)",
+    "  /history [#ROOM] [N]  the last N messages of the room (default 50)",
+    "  /join #ROOM        join a room, or show it if you are in it",
+    "  /part [#ROOM] [WHY]  leave the room shown (or ROOM)",
+    "  /say #ROOM TEXT    send text to another room than the one shown",
+    "  /topic [#ROOM] [TEXT]  show or set the topic",
+    "  /rooms             list the rooms",
+    "  Alt-1..9, Ctrl-N, Ctrl-P  show another of your rooms",
     "  /ping [TOKEN]      check that the server answers",
     "  /clear             clear the screen",
     "  /quit [REASON]     leave (also {exit}, Ctrl-D, Ctrl-C twice)",
-    "  Tab completes commands and names",
+    "  Tab completes commands, names and rooms",
 ];
 
 /// One typed line, understood.
@@ -39,6 +53,8 @@ pub enum Input {
     Send(String),
     /// Send this `/quit` line, then wait for the server's `BYE` and leave.
     Quit(String),
+    /// Join this room, or show it if this user is in it already.
+    Join(String),
     /// Show the client's help.
     Help,
     /// Clear the screen.
@@ -62,8 +78,9 @@ pub fn too_long(line: &str, max: usize) -> Option<String> {
     })
 }
 
-/// Reads one typed line (without its line ending).
-pub fn parse_input(line: &str) -> Input {
+/// Reads one typed line (without its line ending). `shown`: the room on the
+/// screen, if any (see the module docs).
+pub fn parse_input(line: &str, shown: Option<&str>) -> Input {
     if line.chars().any(is_forbidden_char) {
         return Input::Refused("the line holds a control character and was not sent".into());
     }
@@ -71,33 +88,82 @@ pub fn parse_input(line: &str) -> Input {
         && !rest.starts_with('/')
     {
         let (word, args) = rest.split_once(' ').unwrap_or((rest, ""));
+        let args = args.trim_matches(' ');
         match word.to_ascii_lowercase().as_str() {
-            "me" => return action(args.trim_matches(' ')),
+            "me" => return action(args, shown),
             "clear" => return Input::Clear,
             "help" => return Input::Help,
+            "j" => return parse_input(&format!("/join {args}"), shown),
+            // `/topic text` sets the topic of the room shown.
+            "topic" if !args.starts_with('#') => {
+                let Some(room) = shown else {
+                    return Input::Refused("usage: /topic #room [text]".into());
+                };
+                return parse_input(&format!("/topic {room} {args}"), shown);
+            }
             _ => {}
         }
     }
     match Command::parse(line) {
         Ok(None) => Input::Nothing,
-        Ok(Some(command)) => from_command(line, command),
+        Ok(Some(command)) => from_command(line, command, shown),
         Err(usage) => Input::Refused(format!("usage: {}", usage.0)),
     }
 }
 
-fn action(text: &str) -> Input {
+/// `/join rust` means `#rust`, as in IRC clients; a name that is not a room
+/// is refused with the rule it breaks.
+fn join(room: &str) -> Input {
+    let room = match room.starts_with('#') {
+        true => room.to_owned(),
+        false => format!("#{room}"),
+    };
+    match validate_room(&room) {
+        Ok(()) => Input::Join(room),
+        Err(error) => Input::Refused(format!("usage: /join #room ({error})")),
+    }
+}
+
+fn action(text: &str, shown: Option<&str>) -> Input {
     if text.is_empty() {
         return Input::Refused("usage: /me <action>".into());
     }
-    Input::Send(format!("/{ACTION_PREFIX}{text}"))
+    text_to(&format!("{ACTION_PREFIX}{text}"), shown)
 }
 
-fn from_command(line: &str, command: Command<'_>) -> Input {
+/// A room message with this text: to the room shown, or as plain text.
+fn text_to(text: &str, shown: Option<&str>) -> Input {
+    match shown {
+        Some(room) => Input::Send(format!("/say {room} {text}")),
+        None if text.starts_with('/') => Input::Send(format!("/{text}")),
+        None => Input::Send(text.to_owned()),
+    }
+}
+
+fn from_command(line: &str, command: Command<'_>, shown: Option<&str>) -> Input {
     match command {
+        Command::Text(text) if shown.is_some() => text_to(text, shown),
         Command::Text(_) => Input::Send(line.to_owned()),
         Command::Msg { to, text } => Input::Send(format!("/msg {to} {text}")),
         Command::Who => Input::Send("/who".into()),
-        Command::History(n) => Input::Send(format!("/history {n}")),
+        Command::History(n) => match shown {
+            Some(room) => Input::Send(format!("/history {room} {n}")),
+            None => Input::Send(format!("/history {n}")),
+        },
+        Command::HistoryOf { room, count } => Input::Send(format!("/history {room} {count}")),
+        Command::WhoIn(room) => Input::Send(format!("/who {room}")),
+        Command::Join(room) => join(room),
+        Command::Part { room, reason } => {
+            let words = [Some("/part"), room.or(shown), reason];
+            Input::Send(words.into_iter().flatten().collect::<Vec<_>>().join(" "))
+        }
+        Command::Say { room, text } => Input::Send(format!("/say {room} {text}")),
+        Command::Topic { room, text: None } => Input::Send(format!("/topic {room}")),
+        Command::Topic {
+            room,
+            text: Some(text),
+        } => Input::Send(format!("/topic {room} {text}")),
+        Command::Rooms => Input::Send("/rooms".into()),
         Command::Ping(None) => Input::Send("/ping".into()),
         Command::Ping(Some(token)) => Input::Send(format!("/ping {token}")),
         Command::Quit(None) => Input::Quit("/quit".into()),
@@ -120,7 +186,57 @@ mod tests {
     use super::*;
 
     fn check(line: &str, expected: Input) {
-        assert_eq!(parse_input(line), expected, "line {line:?}");
+        assert_eq!(parse_input(line, None), expected, "line {line:?}");
+    }
+
+    fn check_in(line: &str, expected: Input) {
+        assert_eq!(parse_input(line, Some("#rust")), expected, "line {line:?}");
+    }
+
+    #[test]
+    fn room_input_table() {
+        let join = |room: &str| Input::Join(room.into());
+        let bad_char = "usage: /join #room (a room name holds only ASCII letters, digits, '_' and '-' after the '#')";
+        check("/join #Rust", join("#Rust"));
+        check("/JOIN rust", join("#rust"));
+        check("/j  #go ", join("#go"));
+        check("/join", refused("usage: /join <room>"));
+        check("/join #a b", refused("usage: /join <room>"));
+        check("/join #bad.name", refused(bad_char));
+        check(
+            &format!("/join #{}", "x".repeat(33)),
+            refused("usage: /join #room (a room name has at most 32 characters after the '#')"),
+        );
+        check_in("hello", send("/say #rust hello"));
+        check_in("//etc", send("/say #rust /etc"));
+        check_in("/me waves", send("/say #rust /me waves"));
+        check_in("/part", send("/part #rust"));
+        check_in("/part bye all", send("/part #rust bye all"));
+        check_in("/part #go bye", send("/part #go bye"));
+        check("/part", send("/part"));
+        check("/part #go", send("/part #go"));
+        check("/say #go hi there", send("/say #go hi there"));
+        check_in("/say hi", refused("usage: /say <room> <text>"));
+        check("/say #go", refused("usage: /say <room> <text>"));
+        check_in("/topic", send("/topic #rust"));
+        check_in(
+            "/topic all things rust",
+            send("/topic #rust all things rust"),
+        );
+        check("/topic #go go!", send("/topic #go go!"));
+        check("/topic", refused("usage: /topic #room [text]"));
+        check("/rooms", send("/rooms"));
+        check("/who #go", send("/who #go"));
+        check_in("/who", send("/who"));
+        check_in("/history", send("/history #rust 50"));
+        check_in("/history 5", send("/history #rust 5"));
+        check("/history #go 7", send("/history #go 7"));
+        check("/history 7", send("/history 7"));
+        check_in(
+            "/history 0",
+            refused("usage: /history [n], n from 1 to 1000"),
+        );
+        check_in("/msg bob hi", send("/msg bob hi"));
     }
 
     fn send(line: &str) -> Input {

@@ -37,6 +37,8 @@ pub enum Key {
     DeleteWordBefore,
     /// Ctrl and a letter, given in lower case (`'a'` for Ctrl-A).
     Ctrl(char),
+    /// Alt and a digit from 1 to 9: show that room.
+    AltDigit(u8),
     /// The Escape key on its own.
     Esc,
     /// A bracketed paste, its text as pasted.
@@ -169,6 +171,7 @@ fn escape(bytes: &[u8]) -> Parsed {
             None => Parsed::Incomplete,
             Some(&last) => Parsed::Key(final_key(last, ""), 3),
         },
+        Some(digit @ b'1'..=b'9') => Parsed::Key(Key::AltDigit(digit - b'0'), 2),
         Some(b'b') => Parsed::Key(Key::WordLeft, 2),
         Some(b'f') => Parsed::Key(Key::WordRight, 2),
         Some(0x7f | 0x08) => Parsed::Key(Key::DeleteWordBefore, 2),
@@ -260,6 +263,10 @@ mod tests {
         check(&[b"\x1b[", b"1;5", b"C"], &[WordRight]);
         check(&[b"\x1b[99Zq"], &[Other, Char('q')]);
         check(&[b"\x1bOM"], &[Enter]);
+        check(
+            &[b"\x1b2\x1b9\x1b0"],
+            &[AltDigit(2), AltDigit(9), Esc, Char('0')],
+        );
     }
 
     #[test]

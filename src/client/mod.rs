@@ -9,8 +9,10 @@
 //! - [`echo`]: the lines sent and not yet answered by the server, paced.
 //! - [`render`]: one thing to show made into a display line (time, colour,
 //!   markers; control characters stripped).
-//! - [`session`]: what a server line means for the user; online names; what
-//!   was missed while away.
+//! - [`session`]: what a server line means for the user, and in which room;
+//!   online names and rooms; what was missed while away.
+//! - [`rooms`]: the rooms terminal mode shows: the status line, unread
+//!   counts, switching, each room's recent lines.
 //! - [`attention`]: which lines ring the bell or count as unread.
 //! - [`backoff`]: the reconnect schedule.
 //! - [`complete`]: tab completion.
@@ -40,6 +42,7 @@ pub mod net;
 pub mod plain;
 pub mod raw;
 pub mod render;
+pub mod rooms;
 pub mod screen;
 pub mod session;
 pub mod terminal;

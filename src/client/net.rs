@@ -2,8 +2,8 @@
 //!
 //! [`Net::run`] waits on two channels: lines the user typed ([`ToNet`], from the
 //! front end) and events from the server. It sends the first, and shows the
-//! second through a [`Sink`] after [`Session`] and [`Renderer`] made them
-//! display lines. When the connection is lost it either ends
+//! second through a [`Sink`] after [`Session`] made them [`Shown`]s (a view
+//! and its room), which the sink renders. When the connection is lost it either ends
 //! ([`Ending::Lost`], plain mode) or, given a [`Target`], reconnects with
 //! backoff, registers the same name again and asks for what was missed
 //! (terminal mode). It stops when the user quits: after the server's `BYE`, or
@@ -25,6 +25,7 @@ use super::attention::{Attention, attention};
 use super::backoff::backoff_delay;
 use super::echo::Outgoing;
 use super::render::{Renderer, Replay, View, count};
+use super::rooms::Shown;
 use super::screen::WAITING_SHOWN;
 use super::session::Session;
 use crate::conn::secure::{Credentials, Endpoint};
@@ -49,17 +50,18 @@ pub enum ToNet {
 /// Where display lines go: stdout in plain mode, the terminal's screen in
 /// terminal mode.
 pub trait Sink: Send {
-    /// Shows one line (given without its line ending), asking for this much
-    /// of the user's attention.
-    fn show(&mut self, line: String, attention: Attention);
+    /// Shows one thing, in its room, asking for this much of the user's
+    /// attention.
+    fn show(&mut self, shown: Shown, attention: Attention);
     /// The user's messages sent and not stored yet: the oldest few as
     /// display lines (at most [`WAITING_SHOWN`]), and how many there are in
     /// all. Terminal mode shows them under the messages until stored.
     fn waiting(&mut self, _oldest: Vec<String>, _total: usize) {}
 }
 
-/// The online names, shared with tab completion. The lock guards only this
-/// list: the network thread replaces it, the completer copies from it.
+/// The online names and the rooms, shared with tab completion. The lock
+/// guards only this list: the network thread replaces it, the completer
+/// copies from it.
 pub type SharedNames = Arc<Mutex<Vec<String>>>;
 
 /// Where to reconnect to, and as whom.
@@ -106,7 +108,8 @@ pub struct Net<S, Tz> {
     pub conn: Connection,
     /// The room as this client knows it.
     pub session: Session,
-    /// Makes display lines.
+    /// Makes the display lines of messages waiting to be stored; knows who
+    /// this user is.
     pub renderer: Renderer<Tz>,
     /// Where display lines go.
     pub sink: S,
@@ -188,8 +191,13 @@ where
         }
         self.show_line(line);
         if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
-            // Say which line the server refused: it is not stored.
-            self.show(&View::Notice(format!("not stored: {}", refused.line)));
+            // Say which line the server refused: a message is not stored.
+            let notice = match &refused.shown {
+                Some(None) => format!("not stored: {}", refused.text),
+                Some(Some(_)) => format!("not stored: {}", refused.line),
+                None => format!("refused: {}", refused.line),
+            };
+            self.show(&View::Notice(notice));
         }
     }
 
@@ -202,11 +210,12 @@ where
     }
 
     fn show(&mut self, view: &View) {
-        let today = chrono::Utc::now().with_timezone(self.renderer.zone());
-        self.renderer.set_today(today.date_naive());
-        let line = self.renderer.render(view);
-        let attention = attention(view, &self.target_name());
-        self.sink.show(line, attention);
+        self.show_in(Shown::plain(view.clone()));
+    }
+
+    fn show_in(&mut self, shown: Shown) {
+        let attention = attention(&shown.view, &self.target_name());
+        self.sink.show(shown, attention);
     }
 
     /// The name this client is registered as.
@@ -232,6 +241,8 @@ where
         });
         let total = self.outgoing.waiting().count();
         let oldest = waiting.take(WAITING_SHOWN);
+        let today = chrono::Utc::now().with_timezone(self.renderer.zone());
+        self.renderer.set_today(today.date_naive());
         let lines = oldest.map(|view| self.renderer.render(&view)).collect();
         self.sink.waiting(lines, total);
     }
@@ -253,26 +264,26 @@ where
 
     fn show_line(&mut self, line: &ServerLine) {
         let catching_up = self.session.catching_up();
-        for view in self.session.handle(line) {
+        for shown in self.session.handle(line) {
             if let View::Message {
                 from,
                 text,
                 replay: Replay::Missed,
                 ..
-            } = &view
+            } = &shown.view
                 && name_key(from) == name_key(self.renderer.me())
             {
                 self.outgoing.stored(text);
             }
-            self.show(&view);
+            self.show_in(shown);
         }
         if catching_up && !self.session.catching_up() {
             self.replay_settled();
         }
-        let online = self.session.online();
+        let completions = self.session.completions();
         let mut names = self.names.lock();
-        if names.as_slice() != online {
-            *names = online.to_vec();
+        if *names != completions {
+            *names = completions;
         }
     }
 
@@ -325,8 +336,9 @@ where
                         "reconnected as {} ({online} online)",
                         target.name
                     )));
-                    let history = self.session.reconnected();
-                    self.send(&history);
+                    for line in self.session.reconnected() {
+                        self.send(&line);
+                    }
                     self.pump();
                     return Ok(());
                 }

@@ -22,21 +22,33 @@ use super::attention::Attention;
 use super::input::{HELP, Input, parse_input, too_long};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
 use super::render::{Renderer, View};
+use super::rooms::Shown;
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::ConnError;
 use crate::conn::secure::Endpoint;
 
-/// Writes each display line to stdout and flushes it.
-#[derive(Debug, Default)]
-pub struct StdoutSink;
+/// Writes each display line to stdout and flushes it. Every line of a room
+/// is marked with the room (`[09:30] [#rust] <bob> hi`): a script reading
+/// several rooms never has to guess.
+#[derive(Debug, Clone)]
+pub struct StdoutSink {
+    renderer: Renderer<Local>,
+}
 
-impl Sink for StdoutSink {
-    fn show(&mut self, line: String, _: Attention) {
+impl StdoutSink {
+    fn line(&self, line: &str) {
         let mut out = io::stdout().lock();
         // A closed stdout is not worth stopping the chat for; the server side
         // still ends the session normally.
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+}
+
+impl Sink for StdoutSink {
+    fn show(&mut self, shown: Shown, _: Attention) {
+        self.renderer.set_today(Local::now().date_naive());
+        self.line(&self.renderer.render_in(&shown.view, shown.room.as_deref()));
     }
 }
 
@@ -70,16 +82,19 @@ fn run_session(
         .join(&mut conn, endpoint, &asked, REGISTER_TIMEOUT)?
         .map_err(|error| refused(&asked, error))?;
     let renderer = Renderer::new(&name, false, Local);
+    let mut sink = StdoutSink {
+        renderer: renderer.clone(),
+    };
     let joined = View::Notice(format!("joined as {name} ({online} online)"));
-    StdoutSink.show(renderer.render(&joined), Attention::None);
+    sink.show(Shown::plain(joined), Attention::None);
 
     let (to_net, from_ui) = crossbeam_channel::bounded(64);
     let (done_tx, done) = crossbeam_channel::bounded::<()>(1);
     let net = Net {
         conn,
-        session: Session::new(),
-        renderer: renderer.clone(),
-        sink: StdoutSink,
+        session: Session::new(&name),
+        renderer,
+        sink: sink.clone(),
         names: Default::default(),
         reconnect: None,
         outgoing: Default::default(),
@@ -91,7 +106,7 @@ fn run_session(
             drop(done_tx);
             ending
         })?;
-    forward_typed(typed, &to_net, &done, &renderer, config.max_line());
+    forward_typed(typed, &to_net, &done, &sink, config.max_line());
     drop(to_net);
     let ending = net_thread
         .join()
@@ -119,10 +134,10 @@ fn forward_typed(
     typed: &Receiver<String>,
     to_net: &Sender<ToNet>,
     done: &Receiver<()>,
-    renderer: &Renderer<Local>,
+    sink: &StdoutSink,
     max_line: usize,
 ) {
-    let show = |view: View| StdoutSink.show(renderer.render(&view), Attention::None);
+    let show = |view: View| sink.line(&sink.renderer.render(&view));
     loop {
         let line = select! {
             recv(typed) -> line => line,
@@ -132,7 +147,7 @@ fn forward_typed(
             let _ = to_net.send(ToNet::Quit("/quit".into()));
             return;
         };
-        let request = match parse_input(&line) {
+        let request = match parse_input(&line, None) {
             Input::Send(line) => match too_long(&line, max_line) {
                 Some(refusal) => {
                     show(View::Error(refusal));
@@ -140,6 +155,7 @@ fn forward_typed(
                 }
                 None => ToNet::Send(line),
             },
+            Input::Join(room) => ToNet::Send(format!("/join {room}")),
             Input::Quit(line) => {
                 let _ = to_net.send(ToNet::Quit(line));
                 return;

@@ -4,7 +4,7 @@
 //! The bottom area is, from top to bottom: the user's lines still waiting for
 //! the server (at most [`WAITING_SHOWN`], then a count of the rest), a status
 //! row when there is something to say (a question, a line over the limit),
-//! and the input line. Every row of it is narrower than the screen, and the
+//! the rooms row when the server has rooms, and the input line. Every row of it is narrower than the screen, and the
 //! input line scrolls sideways rather than wrapping, so the area's height is
 //! known exactly and nothing of it is ever left behind: before anything is
 //! printed the area is erased, and after it the area is drawn again.
@@ -34,6 +34,8 @@ pub struct Bottom {
     pub waiting_total: usize,
     /// A question or a warning, shown above the input line.
     pub status: Option<String>,
+    /// The rooms and their unread counts, right above the input line.
+    pub rooms: Option<String>,
     /// The prompt before the typed text, e.g. `[alice] `.
     pub prompt: String,
     /// The typed text.
@@ -113,6 +115,16 @@ impl Screen {
         out + "\x1b[J" + &self.draw_bottom(bottom)
     }
 
+    /// Shows `lines` alone above the bottom area, as if they were all that
+    /// was ever printed (another room shown): the whole screen is redrawn.
+    pub fn refill(&mut self, lines: Vec<String>, bottom: &Bottom) -> String {
+        self.printed = lines.into();
+        while self.printed.len() > REMEMBERED {
+            self.printed.pop_front();
+        }
+        self.resize(self.rows, self.cols, bottom)
+    }
+
     /// Clears the screen (Ctrl-L) and draws the bottom area at the top.
     pub fn clear(&mut self, bottom: &Bottom) -> String {
         self.drawn = 0;
@@ -164,8 +176,8 @@ impl Screen {
             let more = super::render::count(more as u64, "more line");
             rows.push(cut(&format!("*** {more} still to go"), width));
         }
-        if let Some(status) = &bottom.status {
-            rows.push(cut(status, width));
+        for row in [&bottom.status, &bottom.rooms].into_iter().flatten() {
+            rows.push(cut(row, width));
         }
         rows.push(String::new());
         rows
@@ -400,5 +412,12 @@ mod tests {
         );
         let out = screen.resize(4, 40, &bottom("", 0));
         assert_eq!(out, "\x1b[H[09:30] <bob> yo\x1b[K\r\n\x1b[J[al] \r\x1b[5C");
+        let mut with_rooms = bottom("", 0);
+        with_rooms.rooms = Some("[1:#a] 2:#b(1)".into());
+        let out = screen.refill(vec!["one".into(), "two".into()], &with_rooms);
+        assert_eq!(
+            out,
+            "\x1b[Hone\x1b[K\r\ntwo\x1b[K\r\n\x1b[J[1:#a] 2:#b(1)\r\n[al] \r\x1b[5C"
+        );
     }
 }

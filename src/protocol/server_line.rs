@@ -4,9 +4,20 @@
 //! server builds lines with [`ServerLine::encode`]. Unknown kinds parse to
 //! [`ServerLine::Unknown`] and extra fields are ignored, so old clients keep
 //! working as the protocol grows.
+//!
+//! Every server line is encoded here and nowhere else. The lines the server
+//! sends most (`MSG`, `PRIV`, `HISTORY` and the counted runs) also have
+//! encoders that borrow their parts ([`push_msg`], [`push_users_run`], ...),
+//! so the server encodes a delivery once without building a [`ServerLine`];
+//! [`ServerLine::encode_into`] calls the same functions.
+//!
+//! Version 2 added a room as the last field of `MSG`, `HISTORY`, `JOIN`,
+//! `USERS-END` and `HISTORY-END`: `None` when a (version-1) line has none.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::encode::push_room_line;
+pub use super::encode::{push_counted_end, push_history, push_msg, push_priv, push_users_run};
 use super::grammar::{Line, ParseError, encode_into, push_number};
 
 /// A server timestamp: UTC, millisecond precision.
@@ -57,6 +68,14 @@ pub enum ErrorCode {
     LoginFailed,
     /// A password sent over a plain connection from another host: refused.
     InsecureLogin,
+    /// A room argument that is not a valid room name.
+    RoomInvalid,
+    /// `/part`, `/say` or setting a topic in a room the client is not in.
+    NotInRoom,
+    /// Plain text (or a command needing a current room) while in no room.
+    NoRoom,
+    /// `/join` past the server's cap on rooms per client.
+    TooManyRooms,
     /// A code this version does not know.
     Other(String),
 }
@@ -78,6 +97,10 @@ impl ErrorCode {
             ErrorCode::LoginRequired => "login-required",
             ErrorCode::LoginFailed => "login-failed",
             ErrorCode::InsecureLogin => "insecure-login",
+            ErrorCode::RoomInvalid => "room-invalid",
+            ErrorCode::NotInRoom => "not-in-room",
+            ErrorCode::NoRoom => "no-room",
+            ErrorCode::TooManyRooms => "too-many-rooms",
             ErrorCode::Other(code) => code,
         }
     }
@@ -98,6 +121,10 @@ impl ErrorCode {
             "login-required" => ErrorCode::LoginRequired,
             "login-failed" => ErrorCode::LoginFailed,
             "insecure-login" => ErrorCode::InsecureLogin,
+            "room-invalid" => ErrorCode::RoomInvalid,
+            "not-in-room" => ErrorCode::NotInRoom,
+            "no-room" => ErrorCode::NoRoom,
+            "too-many-rooms" => ErrorCode::TooManyRooms,
             other => ErrorCode::Other(other.to_owned()),
         }
     }
@@ -120,13 +147,14 @@ pub enum ServerLine {
     },
     /// Some of the names online (a run of these ends with `UsersEnd`).
     Users { names: Vec<String> },
-    /// Ends a run of `Users` lines.
-    UsersEnd { count: u64 },
+    /// Ends a run of `Users` lines: a room's members, or (no room) everyone.
+    UsersEnd { count: u64, room: Option<String> },
     /// A room message.
     Msg {
         id: u64,
         ts: Timestamp,
         from: String,
+        room: Option<String>,
         text: String,
     },
     /// A private message.
@@ -142,12 +170,45 @@ pub enum ServerLine {
         id: u64,
         ts: Timestamp,
         from: String,
+        room: Option<String>,
         text: String,
     },
     /// Ends a run of `History` lines.
-    HistoryEnd { count: u64 },
-    /// Someone joined.
-    Join { ts: Timestamp, name: String },
+    HistoryEnd { count: u64, room: Option<String> },
+    /// Someone joined (a room, in version 2).
+    Join {
+        ts: Timestamp,
+        name: String,
+        room: Option<String>,
+    },
+    /// You are in `room` now, and it is your current room.
+    Joined {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Someone left a room and stays online.
+    Part {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        reason: String,
+    },
+    /// Someone set a room's topic (`name` is `-` for a room with none).
+    Topic {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        text: String,
+    },
+    /// One room of a `/rooms` listing.
+    Room {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Ends a `/rooms` listing.
+    RoomsEnd { count: u64 },
     /// Someone left, and why.
     Leave {
         ts: Timestamp,
@@ -172,6 +233,7 @@ impl ServerLine {
         let line = Line::parse(input)?;
         let text = || line.text.unwrap_or_default().to_owned();
         let owned = |i, name| line.field(i, name).map(str::to_owned);
+        let optional = |i: usize| line.fields.get(i).map(|field| (*field).to_owned());
         Ok(match line.kind {
             "HELLO" => ServerLine::Hello {
                 server: owned(0, "server")?,
@@ -193,11 +255,13 @@ impl ServerLine {
             },
             "USERS-END" => ServerLine::UsersEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "MSG" => ServerLine::Msg {
                 id: line.number(0, "id")?,
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
+                room: optional(3),
                 text: line.required_text()?.to_owned(),
             },
             "PRIV" => ServerLine::Priv {
@@ -211,14 +275,42 @@ impl ServerLine {
                 id: line.number(0, "id")?,
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
+                room: optional(3),
                 text: line.required_text()?.to_owned(),
             },
             "HISTORY-END" => ServerLine::HistoryEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "JOIN" => ServerLine::Join {
                 ts: parse_ts(line.field(0, "ts")?)?,
                 name: owned(1, "name")?,
+                room: optional(2),
+            },
+            "JOINED" => ServerLine::Joined {
+                room: owned(0, "room")?,
+                members: line.number(1, "members")?,
+                topic: text(),
+            },
+            "PART" => ServerLine::Part {
+                ts: parse_ts(line.field(0, "ts")?)?,
+                name: owned(1, "name")?,
+                room: owned(2, "room")?,
+                reason: text(),
+            },
+            "TOPIC" => ServerLine::Topic {
+                ts: parse_ts(line.field(0, "ts")?)?,
+                name: owned(1, "name")?,
+                room: owned(2, "room")?,
+                text: text(),
+            },
+            "ROOM" => ServerLine::Room {
+                room: owned(0, "room")?,
+                members: line.number(1, "members")?,
+                topic: text(),
+            },
+            "ROOMS-END" => ServerLine::RoomsEnd {
+                count: line.number(0, "count")?,
             },
             "LEAVE" => ServerLine::Leave {
                 ts: parse_ts(line.field(0, "ts")?)?,
@@ -244,6 +336,41 @@ impl ServerLine {
     /// Appends the line, LF included, to `out`.
     pub fn encode_into(&self, out: &mut String) {
         match self {
+            ServerLine::Msg {
+                id,
+                ts,
+                from,
+                room,
+                text,
+            } => return push_msg(out, *id, ts, from, room.as_deref(), text),
+            ServerLine::Priv {
+                id,
+                ts,
+                from,
+                to,
+                text,
+            } => return push_priv(out, *id, ts, from, to, text),
+            ServerLine::History {
+                id,
+                ts,
+                from,
+                room,
+                text,
+            } => return push_history(out, *id, ts, from, room.as_deref(), text),
+            ServerLine::UsersEnd { count, room } => {
+                return push_counted_end(out, "USERS-END", *count, room.as_deref());
+            }
+            ServerLine::HistoryEnd { count, room } => {
+                return push_counted_end(out, "HISTORY-END", *count, room.as_deref());
+            }
+            _ => {}
+        }
+        self.encode_other_into(out);
+        out.push('\n');
+    }
+
+    fn encode_other_into(&self, out: &mut String) {
+        match self {
             ServerLine::Hello {
                 server,
                 version,
@@ -260,21 +387,37 @@ impl ServerLine {
                 out.push_str("USERS :");
                 push_joined(out, names);
             }
-            ServerLine::UsersEnd { count } => counted(out, "USERS-END", *count),
-            ServerLine::Msg { id, ts, from, text } => message(out, "MSG", *id, ts, &[from], text),
-            ServerLine::Priv {
-                id,
-                ts,
-                from,
-                to,
-                text,
-            } => message(out, "PRIV", *id, ts, &[from, to], text),
-            ServerLine::History { id, ts, from, text } => {
-                message(out, "HISTORY", *id, ts, &[from], text)
+            ServerLine::Join { ts, name, room } => {
+                let ts = format_ts(ts);
+                let mut fields = vec![ts.as_str(), name.as_str()];
+                fields.extend(room.as_deref());
+                encode_into(out, "JOIN", &fields, None)
             }
-            ServerLine::HistoryEnd { count } => counted(out, "HISTORY-END", *count),
-            ServerLine::Join { ts, name } => {
-                encode_into(out, "JOIN", &[&format_ts(ts), name], None)
+            ServerLine::Joined {
+                room,
+                members,
+                topic,
+            } => push_room_line(out, "JOINED", room, *members, topic),
+            ServerLine::Part {
+                ts,
+                name,
+                room,
+                reason,
+            } => encode_into(out, "PART", &[&format_ts(ts), name, room], Some(reason)),
+            ServerLine::Topic {
+                ts,
+                name,
+                room,
+                text,
+            } => encode_into(out, "TOPIC", &[&format_ts(ts), name, room], Some(text)),
+            ServerLine::Room {
+                room,
+                members,
+                topic,
+            } => push_room_line(out, "ROOM", room, *members, topic),
+            ServerLine::RoomsEnd { count } => {
+                out.push_str("ROOMS-END");
+                push_number(out, *count);
             }
             ServerLine::Leave { ts, name, reason } => {
                 encode_into(out, "LEAVE", &[&format_ts(ts), name], Some(reason))
@@ -286,8 +429,13 @@ impl ServerLine {
             ServerLine::Pong { token } => encode_into(out, "PONG", &[token], None),
             ServerLine::Bye { reason } => encode_into(out, "BYE", &[], Some(reason)),
             ServerLine::Unknown { raw, .. } => out.push_str(raw),
+            // Encoded by `encode_into` itself.
+            ServerLine::Msg { .. }
+            | ServerLine::Priv { .. }
+            | ServerLine::History { .. }
+            | ServerLine::UsersEnd { .. }
+            | ServerLine::HistoryEnd { .. } => {}
         }
-        out.push('\n');
     }
 
     /// The line, LF included, as a new string.
@@ -296,24 +444,6 @@ impl ServerLine {
         self.encode_into(&mut out);
         out
     }
-}
-
-fn counted(out: &mut String, kind: &str, count: u64) {
-    out.push_str(kind);
-    push_number(out, count);
-}
-
-fn message(out: &mut String, kind: &str, id: u64, ts: &Timestamp, names: &[&String], text: &str) {
-    out.push_str(kind);
-    push_number(out, id);
-    out.push(' ');
-    out.push_str(&format_ts(ts));
-    for name in names {
-        out.push(' ');
-        out.push_str(name);
-    }
-    out.push_str(" :");
-    out.push_str(text);
 }
 
 fn push_joined(out: &mut String, names: &[String]) {
@@ -326,187 +456,5 @@ fn push_joined(out: &mut String, names: &[String]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ts(s: &str) -> Timestamp {
-        parse_ts(s).unwrap()
-    }
-
-    /// Every line parses to the value and encodes back to the same text.
-    fn check(wire: &str, value: ServerLine) {
-        assert_eq!(ServerLine::parse(wire), Ok(value.clone()), "parse {wire:?}");
-        assert_eq!(value.encode(), format!("{wire}\n"), "encode {value:?}");
-    }
-
-    #[test]
-    fn server_line_table() {
-        let t = "2026-11-21T09:30:00.123Z";
-        let s = String::from;
-        check(
-            "HELLO chatroom 1 :Send your name to join.",
-            ServerLine::Hello {
-                server: s("chatroom"),
-                version: s("1"),
-                text: s("Send your name to join."),
-            },
-        );
-        check(
-            "WELCOME alice 2 :Welcome!",
-            ServerLine::Welcome {
-                name: s("alice"),
-                online: 2,
-                text: s("Welcome!"),
-            },
-        );
-        check(
-            "USERS :alice bob",
-            ServerLine::Users {
-                names: vec![s("alice"), s("bob")],
-            },
-        );
-        check("USERS-END 2", ServerLine::UsersEnd { count: 2 });
-        check(
-            &format!("MSG 42 {t} alice :hi bob"),
-            ServerLine::Msg {
-                id: 42,
-                ts: ts(t),
-                from: s("alice"),
-                text: s("hi bob"),
-            },
-        );
-        check(
-            &format!("MSG 1 {t} alice :"),
-            ServerLine::Msg {
-                id: 1,
-                ts: ts(t),
-                from: s("alice"),
-                text: s(""),
-            },
-        );
-        check(
-            &format!("PRIV 43 {t} alice bob :x :y"),
-            ServerLine::Priv {
-                id: 43,
-                ts: ts(t),
-                from: s("alice"),
-                to: s("bob"),
-                text: s("x :y"),
-            },
-        );
-        check(
-            &format!("HISTORY 41 {t} bob :anyone?"),
-            ServerLine::History {
-                id: 41,
-                ts: ts(t),
-                from: s("bob"),
-                text: s("anyone?"),
-            },
-        );
-        check("HISTORY-END 0", ServerLine::HistoryEnd { count: 0 });
-        check(
-            &format!("JOIN {t} carol"),
-            ServerLine::Join {
-                ts: ts(t),
-                name: s("carol"),
-            },
-        );
-        check(
-            &format!("LEAVE {t} carol :connection lost"),
-            ServerLine::Leave {
-                ts: ts(t),
-                name: s("carol"),
-                reason: s("connection lost"),
-            },
-        );
-        check(
-            "INFO :/who lists users",
-            ServerLine::Info {
-                text: s("/who lists users"),
-            },
-        );
-        check(
-            "ERROR name-taken :pick another",
-            ServerLine::Error {
-                code: ErrorCode::NameTaken,
-                text: s("pick another"),
-            },
-        );
-        check(
-            "ERROR new-code :x",
-            ServerLine::Error {
-                code: ErrorCode::Other(s("new-code")),
-                text: s("x"),
-            },
-        );
-        check("PONG abc", ServerLine::Pong { token: s("abc") });
-        check(
-            "BYE :goodbye",
-            ServerLine::Bye {
-                reason: s("goodbye"),
-            },
-        );
-        check(
-            "FUTURE-KIND a b :c",
-            ServerLine::Unknown {
-                kind: s("FUTURE-KIND"),
-                raw: s("FUTURE-KIND a b :c"),
-            },
-        );
-    }
-
-    #[test]
-    fn extra_fields_are_ignored_and_missing_ones_refused() {
-        assert_eq!(
-            ServerLine::parse("USERS-END 2 extra"),
-            Ok(ServerLine::UsersEnd { count: 2 })
-        );
-        assert!(matches!(
-            ServerLine::parse("MSG 1"),
-            Err(ParseError::MissingField { .. })
-        ));
-        assert!(matches!(
-            ServerLine::parse("MSG x 2026-11-21T09:30:00.123Z a :t"),
-            Err(ParseError::BadNumber { .. })
-        ));
-        assert!(matches!(
-            ServerLine::parse("JOIN yesterday bob"),
-            Err(ParseError::BadValue { .. })
-        ));
-    }
-
-    /// Found by the `server_line` fuzz target: the grammar used to strip one
-    /// trailing CR per parse, so encoding was not a fixed point.
-    #[test]
-    fn fuzz_regression_trailing_carriage_returns() {
-        let input = "PONG \u{fffd}1\r\r\r";
-        let once = ServerLine::parse(input).unwrap().encode();
-        assert_eq!(once, format!("{input}\n"));
-        assert_eq!(
-            ServerLine::parse(once.trim_end_matches('\n'))
-                .unwrap()
-                .encode(),
-            once
-        );
-    }
-
-    #[test]
-    fn error_codes_round_trip() {
-        for code in [
-            "line-too-long",
-            "bad-encoding",
-            "bad-text",
-            "name-invalid",
-            "name-taken",
-            "name-not-allowed",
-            "not-registered",
-            "no-such-user",
-            "usage",
-            "unknown-command",
-        ] {
-            let parsed = ErrorCode::parse(code);
-            assert!(!matches!(parsed, ErrorCode::Other(_)), "{code}");
-            assert_eq!(parsed.as_str(), code);
-        }
-    }
-}
+#[path = "server_line_tests.rs"]
+mod tests;

@@ -11,6 +11,8 @@
 
 mod plain;
 pub(crate) mod pty;
+mod rooms;
+pub(crate) mod scripted;
 mod typing;
 mod udp;
 

@@ -13,11 +13,12 @@ fn client_plain_mode_prints_server_events() {
     bob.send("before alice came");
     let mut alice = PlainClient::start(server.addr, &["--name", "alice"]);
     alice.expect_line("*** joined as alice (2 online)");
-    alice.expect_line("*** online (2): alice bob");
+    // Every line of a room names it (version 2): the default room here.
+    alice.expect_line("[#lobby] *** online (2): alice bob");
     alice.expect_line_where("history", |l| {
-        l.ends_with(" [history] <bob> before alice came")
+        l.ends_with(" [#lobby] [history] <bob> before alice came")
     });
-    alice.expect_line("*** end of history (1 message)");
+    alice.expect_line("[#lobby] *** end of history (1 message)");
 
     bob.send("hi alice");
     let ServerLine::Msg { ts, .. } =
@@ -25,15 +26,15 @@ fn client_plain_mode_prints_server_events() {
     else {
         unreachable!()
     };
-    alice.expect_line(&format!("{} <bob> hi alice", hhmm(&ts)));
+    alice.expect_line(&format!("{} [#lobby] <bob> hi alice", hhmm(&ts)));
     bob.send("//me waves");
-    alice.expect_line_where("action", |l| l.ends_with("] * bob waves"));
+    alice.expect_line_where("action", |l| l.ends_with("] [#lobby] * bob waves"));
     bob.send("/msg alice psst");
     alice.expect_line_where("private", |l| l.ends_with("] [msg from bob] psst"));
     bob.send("/quit lunch");
     alice.expect_line_where("leave", |l| l.ends_with("] <-- bob left (lunch)"));
     let carol = Peer::join(server.addr, "carol");
-    alice.expect_line_where("join", |l| l.ends_with("] --> carol joined"));
+    alice.expect_line_where("join", |l| l.ends_with("] [#lobby] --> carol joined"));
     drop(carol);
 
     alice.close_stdin();

@@ -4,21 +4,21 @@
 //! through the real binary in a pty, checked on the vt100 screen and on what
 //! the server received.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-
 use chatroom::protocol::ServerLine;
 
 use super::pty::{Terminal, last_used_row};
-use super::{DEADLINE, Peer, start_server};
+use super::scripted::Scripted;
+use super::{Peer, start_server};
 
 /// A room with bob (a peer) and alice (the client in a pty, prompt shown).
 fn room() -> (crate::support::TestServer, Peer, Terminal) {
     let server = start_server();
     let bob = Peer::join(server.addr, "bob");
     let mut alice = Terminal::start(server.addr, "alice");
-    alice.wait_until("the prompt", |rows| {
+    // The prompt, and the room's members: the welcome run is all there.
+    alice.wait_until("the prompt and the members", |rows| {
         rows.iter().any(|r| r.starts_with("[alice] "))
+            && rows.iter().any(|r| r.starts_with("*** online (2): "))
     });
     (server, bob, alice)
 }
@@ -211,84 +211,6 @@ fn client_shows_its_own_line_once() {
     assert_eq!(shown.len(), 1, "screen:\n{}", rows.join("\n"));
     assert!(shown[0].ends_with("] <alice> hi everyone"), "{shown:?}");
     server.stop();
-}
-
-/// A hand-driven server with alice joined: the test decides when and how
-/// her lines are answered.
-struct Scripted {
-    listener: TcpListener,
-    to_client: std::net::TcpStream,
-    from_client: BufReader<std::net::TcpStream>,
-}
-
-impl Scripted {
-    /// Alice in a pty, registered with a hand-driven server.
-    fn join(args: &[&str]) -> (Scripted, Terminal) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let args = [&["--name", "alice"], args].concat();
-        let mut alice = Terminal::start_with(addr, &args, &[]);
-        let (to_client, from_client) = Scripted::accept(&listener);
-        let mut server = Scripted {
-            listener,
-            to_client,
-            from_client,
-        };
-        server.handshake();
-        alice.wait_until("the prompt", |rows| {
-            rows.iter().any(|r| r.starts_with("[alice] "))
-        });
-        (server, alice)
-    }
-
-    /// The next connection, within the deadline.
-    fn accept(listener: &TcpListener) -> (std::net::TcpStream, BufReader<std::net::TcpStream>) {
-        listener.set_nonblocking(true).unwrap();
-        let deadline = std::time::Instant::now() + DEADLINE;
-        let stream = loop {
-            match listener.accept() {
-                Ok((stream, _)) => break stream,
-                Err(_) if std::time::Instant::now() < deadline => {
-                    std::thread::yield_now();
-                }
-                Err(error) => panic!("no connection from the client: {error}"),
-            }
-        };
-        stream.set_nonblocking(false).unwrap();
-        stream.set_read_timeout(Some(DEADLINE)).unwrap();
-        (stream.try_clone().unwrap(), BufReader::new(stream))
-    }
-
-    fn handshake(&mut self) {
-        self.write("HELLO chatroom 1 :hi");
-        assert_eq!(self.read_line(), "/name alice");
-        self.write("WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0");
-    }
-
-    /// Takes the client's next connection (after the last was dropped).
-    fn reconnected(&mut self) {
-        (self.to_client, self.from_client) = Scripted::accept(&self.listener);
-        self.handshake();
-    }
-
-    fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        self.from_client
-            .read_line(&mut line)
-            .expect("a line from the client");
-        line.trim_end().to_owned()
-    }
-
-    fn write(&mut self, lines: &str) {
-        self.to_client
-            .write_all(format!("{lines}\n").as_bytes())
-            .unwrap();
-    }
-
-    /// The server's copy of alice's `text`.
-    fn echo(&mut self, id: u64, text: &str) {
-        self.write(&format!("MSG {id} 2026-11-21T09:30:00.000Z alice :{text}"));
-    }
 }
 
 #[test]

@@ -1,158 +1,24 @@
-//! Terminal mode: an input line at the bottom that incoming messages never
-//! garble, and that never loses a key.
-//!
-//! The calling thread owns the terminal (raw mode, [`super::raw`]) and is the
-//! only one writing to it. It asks for a name until the server accepts one,
-//! then runs [`Ui`]: bytes from `chat-keys` become keys ([`KeyDecoder`]) and
-//! edits ([`LineEditor`]); typed lines go to the `chat-net` thread ([`Net`]),
-//! whose display lines come back on a channel and are drawn by [`Screen`]
-//! above the bottom area. Every byte read is kept until it is a key, so lines
-//! typed ahead or pasted all arrive, in order.
-//!
-//! A paste of several lines sends each as a message (past
-//! `paste_max_lines`, after asking once). A line the client refuses (too
-//! long, unknown command) stays on the input line. Messages from others ring
-//! the bell when they mention the user or are private (unless `bell` is off)
-//! and count as unread in the window title until the next key.
-//!
-//! The network thread never exits the process: a lost connection is
-//! reconnected there while the user keeps typing; only the user ends the
-//! session (`/quit`, `{exit}`, Ctrl-D, or Ctrl-C twice in a row).
+//! The terminal's side of a session: keys become edits and typed lines,
+//! network lines are drawn above the bottom area, rooms are switched. See
+//! the module docs of [`super`]; this thread is the only writer to the
+//! terminal.
 
-use std::thread;
 use std::time::Duration;
 
 use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::attention::Attention;
-use super::input::{HELP, Input, parse_input, too_long};
-use super::keys::{Key, KeyDecoder};
-use super::line::{Edit, LineEditor};
-use super::net::{self, Net, REGISTER_TIMEOUT, SharedNames, Sink, Target, ToNet};
-use super::raw::{self, RawMode, Watched, Watchers};
-use super::render::{Renderer, View, count};
-use super::screen::{Bottom, Screen};
-use super::session::Session;
-use super::{ClientError, Config};
-use crate::conn::secure::{Credentials, Endpoint};
-use crate::conn::{ConnError, Connection};
-
-/// How long a lone ESC waits for the rest of a sequence.
-const ESC_WAIT: Duration = Duration::from_millis(30);
-
-/// What the network thread hands the screen.
-enum FromNet {
-    Show(String, Attention),
-    Waiting(Vec<String>, usize),
-}
-
-/// Hands network lines to the terminal's thread.
-struct ChannelSink(Sender<FromNet>);
-
-impl Sink for ChannelSink {
-    fn show(&mut self, line: String, attention: Attention) {
-        let _ = self.0.send(FromNet::Show(line, attention));
-    }
-
-    fn waiting(&mut self, oldest: Vec<String>, total: usize) {
-        let _ = self.0.send(FromNet::Waiting(oldest, total));
-    }
-}
-
-/// Runs terminal mode until the user quits.
-pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
-    let raw_mode = RawMode::enter()?;
-    let (rows, cols) = raw::size();
-    let mut ui = Ui::new(config, Screen::new(rows, cols));
-    let mut conn = net::connect(&endpoint)?;
-    let mut credentials = config.credentials.clone();
-    let joining = Joining {
-        endpoint: &endpoint,
-        credentials: &mut credentials,
-    };
-    let joined = join(&mut ui, &mut conn, config, joining, raw_mode)?;
-    let Some((name, online, raw_mode)) = joined else {
-        ui.finish();
-        return Ok(());
-    };
-    let renderer = Renderer::new(&name, config.colour, Local);
-    ui.start_session(&name, &renderer, online);
-    let (from_net_tx, from_net) = crossbeam_channel::unbounded();
-    let names = SharedNames::default();
-    let net = Net {
-        conn,
-        session: Session::new(),
-        renderer,
-        sink: ChannelSink(from_net_tx),
-        names: names.clone(),
-        reconnect: Some(Target {
-            endpoint,
-            name,
-            credentials,
-        }),
-        outgoing: Default::default(),
-    };
-    let (to_net, from_ui) = crossbeam_channel::unbounded();
-    let net_thread = thread::Builder::new()
-        .name("chat-net".into())
-        .spawn(move || net.run(from_ui))?;
-    let (watchers, watched) = Watchers::start()?;
-    ui.names = names;
-    ui.raw_mode = Some(raw_mode);
-    ui.run(&watched, &from_net, to_net);
-    watchers.stop();
-    let _ = net_thread.join();
-    ui.finish();
-    Ok(())
-}
-
-/// Where and how the client joins.
-struct Joining<'a> {
-    endpoint: &'a Endpoint,
-    credentials: &'a mut Credentials,
-}
-
-/// Registers, asking for a name until the server accepts one. `None` when the
-/// user gave up (Ctrl-D or Ctrl-C at the name prompt). Raw mode is paused
-/// while registering, for a password prompt, and resumed after.
-fn join(
-    ui: &mut Ui,
-    conn: &mut Connection,
-    config: &Config,
-    joining: Joining<'_>,
-    raw_mode: RawMode,
-) -> Result<Option<(String, u64, RawMode)>, ClientError> {
-    let plain = Renderer::new("", config.colour, Local);
-    let mut name = match &config.name {
-        Some(name) => name.clone(),
-        None => match ui.ask("your name: ")? {
-            Some(name) => name,
-            None => return Ok(None),
-        },
-    };
-    loop {
-        let erased = ui.screen.erase_bottom();
-        ui.out(erased);
-        raw_mode.pause()?;
-        let joined = joining
-            .credentials
-            .join(conn, joining.endpoint, &name, REGISTER_TIMEOUT);
-        raw_mode.resume()?;
-        match joined? {
-            Ok((name, online)) => return Ok(Some((name, online, raw_mode))),
-            Err(ConnError::Refused { code, text }) => {
-                let refusal = View::Error(format!("{}: {text}", code.as_str()));
-                ui.print(&plain.render(&refusal));
-            }
-            Err(other) => return Err(ClientError::Join(other)),
-        }
-        name = match ui.ask("your name: ")? {
-            Some(name) => name,
-            None => return Ok(None),
-        };
-    }
-}
+use super::super::attention::Attention;
+use super::super::input::{HELP, Input, parse_input, too_long};
+use super::super::keys::{Key, KeyDecoder};
+use super::super::line::{Edit, LineEditor};
+use super::super::net::{SharedNames, ToNet};
+use super::super::raw::{self, RawMode, Watched};
+use super::super::render::{Renderer, View, count};
+use super::super::rooms::{RoomList, Shown};
+use super::super::screen::{Bottom, Screen};
+use super::super::{ClientError, Config};
+use super::{ESC_WAIT, FromNet};
 
 /// A long paste waiting for the user's yes or no.
 struct PasteQuestion {
@@ -163,12 +29,12 @@ struct PasteQuestion {
 }
 
 /// The terminal's side of a session. See the module docs.
-struct Ui {
+pub(super) struct Ui {
     editor: LineEditor,
     decoder: KeyDecoder,
     /// Keys decoded and not handled yet (after a name was typed, say).
     keys: Vec<Key>,
-    screen: Screen,
+    pub(super) screen: Screen,
     bottom: Bottom,
     /// A long paste, waiting for the user's yes or no.
     confirm: Option<PasteQuestion>,
@@ -180,8 +46,8 @@ struct Ui {
     /// Lines pasted with the name, to send once joined.
     held_lines: Vec<String>,
     /// Raw mode, once the session runs (for Ctrl-Z).
-    raw_mode: Option<RawMode>,
-    names: SharedNames,
+    pub(super) raw_mode: Option<RawMode>,
+    pub(super) names: SharedNames,
     to_net: Option<Sender<ToNet>>,
     interrupted: bool,
     unread: usize,
@@ -190,10 +56,12 @@ struct Ui {
     paste_max_lines: usize,
     max_line: usize,
     renderer: Renderer<Local>,
+    colour: bool,
+    rooms: RoomList,
 }
 
 impl Ui {
-    fn new(config: &Config, screen: Screen) -> Ui {
+    pub(super) fn new(config: &Config, screen: Screen) -> Ui {
         Ui {
             editor: LineEditor::default(),
             decoder: KeyDecoder::default(),
@@ -214,21 +82,27 @@ impl Ui {
             paste_max_lines: config.paste_max_lines,
             max_line: config.max_line(),
             renderer: Renderer::new("", config.colour, Local),
+            colour: config.colour,
+            rooms: RoomList::default(),
         }
     }
 
-    fn out(&mut self, text: String) {
+    pub(super) fn out(&mut self, text: String) {
         if let Err(error) = raw::write_now(&text) {
             log::warn!("could not write to the terminal: {error}");
         }
     }
 
+    /// Shows the client's own line; it is kept, so it shows again whatever
+    /// room is shown next.
     fn show(&mut self, view: View) {
-        let line = self.renderer.render(&view);
+        let shown = Shown::plain(view);
+        self.rooms.arrived(&shown, Attention::None);
+        let line = self.render(&shown);
         self.print(&line);
     }
 
-    fn print(&mut self, line: &str) {
+    pub(super) fn print(&mut self, line: &str) {
         self.sync_bottom();
         let out = self.screen.print(line, &self.bottom);
         self.out(out);
@@ -246,6 +120,8 @@ impl Ui {
         self.bottom.chars = chars.to_vec();
         self.bottom.cursor = cursor;
         self.bottom.status = self.status();
+        let width = usize::from(self.screen.size().1) - 1;
+        self.bottom.rooms = self.rooms.status(self.colour, width);
     }
 
     /// A question waiting for an answer, or how far a line is over the limit.
@@ -265,7 +141,7 @@ impl Ui {
     }
 
     /// Asks for one line (the name) before the session starts.
-    fn ask(&mut self, prompt: &str) -> Result<Option<String>, ClientError> {
+    pub(super) fn ask(&mut self, prompt: &str) -> Result<Option<String>, ClientError> {
         self.bottom.prompt = prompt.to_owned();
         self.redraw();
         loop {
@@ -298,7 +174,7 @@ impl Ui {
         }
     }
 
-    fn start_session(&mut self, name: &str, renderer: &Renderer<Local>, online: u64) {
+    pub(super) fn start_session(&mut self, name: &str, renderer: &Renderer<Local>, online: u64) {
         self.bottom.prompt = format!("[{name}] ");
         self.title = format!("{name} - chat-client");
         self.set_title();
@@ -316,7 +192,7 @@ impl Ui {
     }
 
     /// Runs until the user quit and the network thread is done.
-    fn run(
+    pub(super) fn run(
         &mut self,
         watched: &Receiver<Watched>,
         from_net: &Receiver<FromNet>,
@@ -366,7 +242,7 @@ impl Ui {
 
     fn network_event(&mut self, event: FromNet) {
         match event {
-            FromNet::Show(line, attention) => {
+            FromNet::Show(shown, attention) => {
                 if attention >= Attention::Unread {
                     self.unread += 1;
                     self.set_title();
@@ -374,6 +250,10 @@ impl Ui {
                 if attention == Attention::Bell && self.bell {
                     self.out("\x07".into());
                 }
+                if self.rooms.arrived(&shown, attention) {
+                    return self.refill();
+                }
+                let line = self.render(&shown);
                 self.print(&line);
             }
             FromNet::Waiting(oldest, total) => {
@@ -381,6 +261,41 @@ impl Ui {
                 self.redraw();
             }
         }
+    }
+
+    /// A line as shown now: marked with its room unless that room is shown.
+    fn render(&mut self, shown: &Shown) -> String {
+        self.renderer.set_today(Local::now().date_naive());
+        let marker = self.rooms.marker(shown.room.as_deref());
+        self.renderer.render_in(&shown.view, marker)
+    }
+
+    /// Another room is shown: the screen holds its recent lines.
+    fn refill(&mut self) {
+        let recent: Vec<Shown> = self.rooms.recent(200).into_iter().cloned().collect();
+        let lines = recent.iter().map(|shown| self.render(shown)).collect();
+        self.sync_bottom();
+        let out = self.screen.refill(lines, &self.bottom);
+        self.out(out);
+    }
+
+    /// `Alt-1..9`, `Ctrl-N` and `Ctrl-P` show another room, once the server
+    /// has rooms (before, `Ctrl-N`/`Ctrl-P` go through the line history). True
+    /// when the key was one of them.
+    fn switch_key(&mut self, key: &Key) -> bool {
+        if !self.rooms.has_rooms() {
+            return false;
+        }
+        let switched = match key {
+            Key::AltDigit(n) => self.rooms.switch_nth(usize::from(*n)),
+            Key::Ctrl('n') => self.rooms.switch_by(1),
+            Key::Ctrl('p') => self.rooms.switch_by(-1),
+            _ => return false,
+        };
+        if switched {
+            self.refill();
+        }
+        true
     }
 
     fn key(&mut self, key: Key) {
@@ -396,6 +311,9 @@ impl Ui {
         }
         if key == Key::Ctrl('z') {
             return self.suspend();
+        }
+        if self.switch_key(&key) {
+            return;
         }
         let is_interrupt = key == Key::Ctrl('c');
         let names = self.names.lock().clone();
@@ -461,11 +379,17 @@ impl Ui {
                 ui.refused = Some(line.to_owned());
             }
         };
-        match parse_input(line) {
+        match parse_input(line, self.rooms.current()) {
             Input::Send(wire) => match too_long(&wire, self.max_line) {
                 Some(refusal) => refused(self, refusal),
                 None => self.send(ToNet::Send(wire)),
             },
+            Input::Join(room) if self.rooms.is_member(&room) => {
+                if self.rooms.switch_to(&room) {
+                    self.refill();
+                }
+            }
+            Input::Join(room) => self.send(ToNet::Send(format!("/join {room}"))),
             Input::Quit(wire) => self.quit(wire),
             Input::Help => HELP
                 .iter()
@@ -532,7 +456,7 @@ impl Ui {
 
     /// Erases the bottom area, leaving the cursor on a fresh row, and gives
     /// the terminal back.
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         let out = self.screen.erase_bottom();
         self.out(out);
         self.raw_mode = None;
