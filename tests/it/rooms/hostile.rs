@@ -1,0 +1,130 @@
+//! A stranger's attacks on rooms: `/join` floods of one room and of many,
+//! join/part churn watched by another member, a burst of users joining one
+//! room at once. The server must answer each line, stay consistent, and go
+//! on serving.
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use super::{fields_of, fresh_room, loner, pending};
+
+#[test]
+fn a_flood_of_joins_of_one_room_is_one_join_for_the_others() {
+    let (mut amy, amy_name) = loner("flood");
+    let (mut bo, _) = loner("watch");
+    let room = fresh_room("flood");
+    bo.join_room(&room);
+    let burst: String = (0..1000).map(|_| format!("/join {room}\n")).collect();
+    amy.send_raw(burst.as_bytes());
+    let first = amy.through("HISTORY-END ");
+    assert_eq!(first[0], format!("JOINED {room} 2 :"));
+    for _ in 1..1000 {
+        assert_eq!(
+            amy.line(),
+            format!("JOINED {room} 2 :"),
+            "a switch, each time"
+        );
+    }
+    assert!(amy.sync().is_empty());
+    let joins = pending(&mut bo, &["JOIN"]);
+    assert_eq!(joins.len(), 1, "{joins:?}");
+    assert_eq!(fields_of(&joins[0], "JOIN")[1], amy_name);
+}
+
+#[test]
+fn a_flood_of_joins_of_many_rooms_stops_at_the_cap_and_the_server_serves_on() {
+    let (mut amy, _) = loner("flood");
+    let rooms: Vec<String> = (0..300).map(|_| fresh_room("many")).collect();
+    let burst: String = rooms.iter().map(|room| format!("/join {room}\n")).collect();
+    amy.send_raw(burst.as_bytes());
+    for room in &rooms[..64] {
+        let answer = amy.through("HISTORY-END ");
+        assert_eq!(answer[0], format!("JOINED {room} 1 :"));
+    }
+    for _ in 64..300 {
+        assert!(amy.line().starts_with("ERROR too-many-rooms :"));
+    }
+    amy.send("/rooms");
+    let listing = amy.through("ROOMS-END ");
+    for room in &rooms[64..] {
+        assert!(
+            !listing
+                .iter()
+                .any(|line| line.contains(&format!("{room} "))),
+            "{room}"
+        );
+    }
+    let (mut other, _) = loner("other");
+    other.send("/ping still");
+    assert_eq!(other.line(), "PONG still");
+}
+
+/// Every `JOIN` a watcher sees is followed by that user's `PART` before its
+/// next `JOIN`: churn never leaves a member in twice or out twice.
+#[test]
+fn join_part_churn_alternates_for_a_watcher() {
+    let (mut amy, amy_name) = loner("churn");
+    let (mut bo, _) = loner("watch");
+    let room = fresh_room("churn");
+    bo.join_room(&room);
+    let burst: String = (0..300)
+        .map(|n| format!("/join {room}\n/part {room} round {n}\n"))
+        .collect();
+    amy.send_raw(burst.as_bytes());
+    for n in 0..300 {
+        amy.through("HISTORY-END ");
+        let part = amy.line();
+        assert!(part.ends_with(&format!(" {room} :round {n}")), "{part}");
+    }
+    let seen = pending(&mut bo, &["JOIN", "PART"]);
+    assert_eq!(seen.len(), 600);
+    for (n, pair) in seen.chunks(2).enumerate() {
+        assert_eq!(
+            fields_of(&pair[0], "JOIN")[1..],
+            [amy_name.as_str(), room.as_str()]
+        );
+        assert!(
+            pair[1].ends_with(&format!(" {amy_name} {room} :round {n}")),
+            "{pair:?}"
+        );
+    }
+    bo.send(&format!("/who {room}"));
+    assert_eq!(
+        bo.through("USERS-END ").last().unwrap(),
+        &format!("USERS-END 1 {room}")
+    );
+}
+
+/// Sixteen users join one room at the same moment: each `JOINED` counts the
+/// members so far, once each from 1 to 16, and `/who` lists all of them.
+#[test]
+fn many_users_joining_one_room_at_once_are_counted_once_each() {
+    const USERS: usize = 16;
+    let room = fresh_room("crowd");
+    let start = Arc::new(Barrier::new(USERS));
+    let joiners: Vec<_> = (0..USERS)
+        .map(|_| {
+            let (room, start) = (room.clone(), start.clone());
+            thread::Builder::new()
+                .name("crowd".into())
+                .spawn(move || {
+                    let (mut user, _) = loner("crowd");
+                    start.wait();
+                    let answer = user.join_room(&room);
+                    let members: usize = fields_of(&answer[0], "JOINED")[1].parse().unwrap();
+                    (user, members)
+                })
+                .unwrap()
+        })
+        .collect();
+    let mut results: Vec<_> = joiners.into_iter().map(|t| t.join().unwrap()).collect();
+    let mut counts: Vec<usize> = results.iter().map(|(_, members)| *members).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=USERS).collect::<Vec<_>>());
+    let (user, _) = &mut results[0];
+    user.send(&format!("/who {room}"));
+    assert_eq!(
+        user.through("USERS-END ").last().unwrap(),
+        &format!("USERS-END {USERS} {room}")
+    );
+}
