@@ -514,11 +514,19 @@ impl Client {
     }
 
     /// Sends `/join <room>` for a room the client is not in and returns the
-    /// answer, `JOINED` to `HISTORY-END`.
+    /// answer, `JOINED` to `HISTORY-END`. Lines that came before `JOINED`
+    /// (others joining this client's rooms, say) are skipped.
     pub fn join_room(&mut self, room: &str) -> Vec<String> {
         self.send(&format!("/join {room}"));
-        let answer = self.through("HISTORY-END ");
-        assert!(answer[0].starts_with("JOINED "), "{room}: {answer:?}");
+        let joined = loop {
+            let line = self.line();
+            assert!(!line.starts_with("ERROR "), "/join {room}: {line}");
+            if line.starts_with("JOINED ") {
+                break line;
+            }
+        };
+        let mut answer = vec![joined];
+        answer.extend(self.through("HISTORY-END "));
         answer
     }
 

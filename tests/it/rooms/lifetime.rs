@@ -42,11 +42,11 @@ fn a_room_with_messages_outlives_its_members() {
     let answer = bo.join_room(&room.to_lowercase());
     assert_eq!(answer[0], format!("JOINED {room} 1 :still here"));
     assert_eq!(
-        fields_of(&answer[2], "HISTORY")[2..],
+        fields_of(&answer[3], "HISTORY")[2..],
         [amy_name.as_str(), room.as_str()]
     );
-    assert_eq!(text_of(&answer[2]), "for later");
-    assert_eq!(answer[3], format!("HISTORY-END 1 {room}"));
+    assert_eq!(text_of(&answer[3]), "for later");
+    assert_eq!(answer[4], format!("HISTORY-END 1 {room}"));
 }
 
 /// Choice: a client that shares several rooms with the one leaving gets one
