@@ -1,11 +1,11 @@
 //! The default room and version-1 clients: `HELLO` says version 2; a raw
 //! socket that never speaks of rooms sees the version-1 lines, each changed
 //! one with the room as a new last field and nothing else new; `WELCOME`
-//! still counts everyone; the default room is a server option.
+//! still counts everyone; the default room is left and joined like any.
 
 use chatroom::protocol::ServerLine;
 
-use crate::support::{Client, ServerProcess, TestServer, split};
+use crate::support::{Client, TestServer, split};
 
 #[test]
 fn hello_announces_version_2() {
@@ -155,26 +155,4 @@ fn the_default_room_can_be_left_and_joined_again() {
     assert_eq!(answer[1..3], ["USERS :amy", "USERS-END 1 #lobby"]);
     assert!(answer[3].ends_with(" amy #lobby :before"), "{answer:?}");
     assert_eq!(answer[4], "HISTORY-END 1 #lobby");
-}
-
-/// `--default-room` (the server option, through the real binary) names the
-/// room every client lands in, spelled as the option spells it.
-#[test]
-fn the_default_room_is_a_server_option() {
-    let server = ServerProcess::start(&["--ephemeral", "--default-room", "#Main"]);
-    let mut amy = Client::connect(server.addr);
-    amy.expect("HELLO chatroom 2 :");
-    let run = amy.register("amy");
-    assert_eq!(
-        run[1..],
-        ["USERS :amy", "USERS-END 1 #Main", "HISTORY-END 0 #Main"]
-    );
-    amy.send("hello");
-    assert!(amy.line().ends_with(" amy #Main :hello"));
-    amy.send("/join #lobby");
-    assert_eq!(
-        amy.line(),
-        "JOINED #lobby 1 :",
-        "#lobby is an ordinary room there"
-    );
 }

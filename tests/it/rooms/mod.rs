@@ -14,6 +14,7 @@ mod hostile;
 mod lifetime;
 mod lobby;
 mod names;
+mod options;
 mod order;
 mod restart;
 mod rows;

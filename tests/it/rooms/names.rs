@@ -46,6 +46,12 @@ fn names_that_break_the_rules_are_refused_by_every_room_command() {
             );
         }
     }
+    user.send("/join rust");
+    let refusal = user.line();
+    assert!(
+        refusal.contains("#rust"),
+        "Choice: the refusal says to add the #: {refusal}"
+    );
     user.send("/part #a.b");
     assert!(user.line().starts_with("ERROR room-invalid :"));
     user.send("/rooms");

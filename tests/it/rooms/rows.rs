@@ -251,3 +251,41 @@ fn history_of_a_room_holds_its_messages_only() {
         "command and room in any case; lines name the room as created"
     );
 }
+
+/// Choice: `/rooms` lists rooms with members, sorted without regard to case,
+/// and `ROOMS-END` counts the `ROOM` lines.
+#[test]
+fn rooms_lists_every_room_with_members_its_count_and_topic() {
+    let server = crate::support::TestServer::ephemeral();
+    let mut amy = crate::support::Client::hello_v2(server.addr);
+    amy.register("amy");
+    let mut bo = crate::support::Client::hello_v2(server.addr);
+    bo.register("bo");
+    amy.join_room("#b-room");
+    amy.send("/topic #b-room the b room");
+    amy.line();
+    bo.join_room("#A-room");
+    bo.send("/rooms");
+    assert_eq!(
+        bo.through("ROOMS-END "),
+        [
+            "ROOM #A-room 1 :",
+            "ROOM #b-room 1 :the b room",
+            "ROOM #lobby 2 :",
+            "ROOMS-END 3"
+        ]
+    );
+}
+
+#[test]
+fn private_messages_are_unchanged_and_need_no_shared_room() {
+    let (mut amy, amy_name) = loner("amy");
+    let (mut bo, bo_name) = loner("bo");
+    amy.join_room(&fresh_room("priv"));
+    amy.send(&format!("/msg {bo_name} no room in common"));
+    let line = bo.line();
+    let fields = fields_of(&line, "PRIV");
+    assert_eq!(fields.len(), 4, "no room field: {line}");
+    assert_eq!(fields[2..], [amy_name.as_str(), bo_name.as_str()]);
+    assert_eq!(amy.line(), line, "the sender's copy");
+}

@@ -1,0 +1,49 @@
+//! The server options of version 2, through the real binary: the default
+//! room's name (`--default-room`) and the cap on rooms per client
+//! (`--max-rooms`, the default room included).
+
+use crate::support::{Client, ServerProcess};
+
+use super::fields_of;
+
+/// `--default-room` (the server option, through the real binary) names the
+/// room every client lands in, spelled as the option spells it.
+#[test]
+fn the_default_room_is_a_server_option() {
+    let server = ServerProcess::start(&["--ephemeral", "--default-room", "#Main"]);
+    let mut amy = Client::connect(server.addr);
+    amy.expect("HELLO chatroom 2 :");
+    let run = amy.register("amy");
+    assert_eq!(
+        run[1..],
+        ["USERS :amy", "USERS-END 1 #Main", "HISTORY-END 0 #Main"]
+    );
+    amy.send("hello");
+    assert!(amy.line().ends_with(" amy #Main :hello"));
+    amy.send("/join #lobby");
+    assert_eq!(
+        amy.line(),
+        "JOINED #lobby 1 :",
+        "#lobby is an ordinary room there"
+    );
+}
+
+/// Choice: `--max-rooms` counts the default room; a `/join` past the cap is
+/// refused and changes nothing; switching to a room one is in still works.
+#[test]
+fn the_rooms_per_client_cap_is_a_server_option() {
+    let server = ServerProcess::start(&["--ephemeral", "--max-rooms", "2"]);
+    let mut amy = Client::hello_v2(server.addr);
+    amy.register("amy");
+    amy.join_room("#second");
+    amy.send("/join #third");
+    let refusal = amy.line();
+    assert!(refusal.starts_with("ERROR too-many-rooms :"), "{refusal}");
+    amy.send("/who #third");
+    assert_eq!(amy.line(), "USERS-END 0 #third");
+    amy.send("/join #lobby");
+    assert_eq!(fields_of(&amy.line(), "JOINED")[0], "#lobby");
+    amy.send("/part #second");
+    amy.line();
+    assert_eq!(amy.join_room("#third")[0], "JOINED #third 1 :");
+}
