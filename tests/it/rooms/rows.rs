@@ -136,6 +136,7 @@ fn part_tells_every_member_the_parter_too_and_the_user_stays_online() {
     );
     amy.send(&format!("/msg {bo_name} you are still online"));
     assert!(bo.line().starts_with("PRIV "));
+    amy.expect("PRIV "); // her own copy
     bo.send(&format!("/part {room}"));
     assert!(
         bo.line().starts_with("ERROR not-in-room :"),

@@ -97,3 +97,19 @@ fn a_topic_with_control_characters_or_too_long_is_refused_and_changes_nothing() 
     assert_eq!(seen.len(), 1, "bo saw only the one accepted topic");
     assert_eq!(text_of(&seen[0]), longest);
 }
+
+/// Found from outside: `/join`, `/topic` and `/rooms` sent together listed
+/// the new room without the topic its own `TOPIC` line had just announced.
+/// A user expects each answer to reflect the lines sent before it.
+#[test]
+fn rooms_right_after_setting_a_topic_shows_it() {
+    let (mut amy, _) = loner("amy");
+    let room = fresh_room("quick");
+    amy.send_raw(format!("/join {room}\n/topic {room} fresh\n/rooms\n").as_bytes());
+    let lines = amy.through("ROOMS-END ");
+    let ours: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.starts_with(&format!("ROOM {room} ")))
+        .collect();
+    assert_eq!(ours, [&format!("ROOM {room} 1 :fresh")], "{lines:?}");
+}
