@@ -128,3 +128,45 @@ fn many_users_joining_one_room_at_once_are_counted_once_each() {
         &format!("USERS-END {USERS} {room}")
     );
 }
+
+/// The last member parts an empty room while another user joins it: however
+/// the two interleave, the joiner ends up the room's one member, and its
+/// `JOINED` counts the members it found.
+#[test]
+fn joining_a_room_while_its_last_member_parts_leaves_one_consistent_room() {
+    let (mut amy, amy_name) = loner("racepart");
+    let (mut bo, bo_name) = loner("racejoin");
+    for _ in 0..30 {
+        let room = fresh_room("vanish");
+        amy.join_room(&room);
+        let barrier = Arc::new(Barrier::new(2));
+        let (other, parted) = (barrier.clone(), room.clone());
+        let parting = thread::Builder::new()
+            .name("parting".into())
+            .spawn(move || {
+                other.wait();
+                amy.send(&format!("/part {parted}"));
+                amy.until("PART ");
+                amy
+            })
+            .unwrap();
+        barrier.wait();
+        let answer = bo.join_room(&room);
+        amy = parting.join().unwrap();
+        let members = &fields_of(&answer[0], "JOINED")[1];
+        bo.send(&format!("/who {room}"));
+        let who = bo.through("USERS-END ");
+        let end = who.len() - 1;
+        assert_eq!(
+            who[end - 1..],
+            [format!("USERS :{bo_name}"), format!("USERS-END 1 {room}")]
+        );
+        if members == "2" {
+            assert!(answer[1].contains(&amy_name), "{answer:?}");
+        } else {
+            assert_eq!(members, "1", "{answer:?}");
+        }
+        bo.send(&format!("/part {room}"));
+        while !bo.until("PART ").contains(&format!(" {bo_name} ")) {}
+    }
+}
