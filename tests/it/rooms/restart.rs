@@ -108,3 +108,28 @@ fn an_account_comes_back_to_its_rooms_after_a_restart() {
     assert!(alice.line().ends_with(" alice #Two :where am I?"));
     stop(server);
 }
+
+/// What a member has seen is stored: a room's topic and messages survive
+/// `kill -9` of the server as well as a clean stop.
+#[test]
+fn what_a_member_saw_in_a_room_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = start(data);
+    let mut amy = Client::hello_v2(server.addr);
+    amy.register("amy");
+    amy.join_room("#Crash");
+    amy.send("/topic #crash survived");
+    amy.expect("TOPIC ");
+    amy.send("/say #crash seen");
+    let seen = amy.expect("MSG ");
+    server.signal("KILL");
+
+    let server = start(data);
+    let mut bo = Client::hello_v2(server.addr);
+    bo.register("bo");
+    let answer = bo.join_room("#crash");
+    assert_eq!(answer[0], "JOINED #Crash 1 :survived");
+    assert_eq!(fields_of(&answer[3], "HISTORY"), fields_of(&seen, "MSG"));
+    stop(server);
+}
