@@ -5,6 +5,8 @@
 //!
 //! - [`protocol`]: the wire protocol, pure. Framing, the line grammar, typed
 //!   server lines, client commands and name rules. No I/O.
+//! - [`hub`]: rooms, membership, the sequencer that orders and stores, and
+//!   the store, knowing no socket and no wire format; every front uses it.
 //! - [`server`]: `chat-server`. One reader and one writer thread per client, a
 //!   registry behind a mutex, a history thread that makes every message durable
 //!   before anyone sees it. [`server::run`] serves a listener until shut down.
@@ -34,6 +36,7 @@
 
 pub mod client;
 pub mod conn;
+pub mod hub;
 pub mod protocol;
 pub mod server;
 pub mod tls;

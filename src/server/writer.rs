@@ -20,7 +20,7 @@
 //! socket takes them at once, and the writer gets what it did not take (see
 //! `outbox/direct.rs`): for a client that keeps up, the writer sleeps.
 //!
-//! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
+//! Over TLS the same loop writes through [`StreamOutput::Tls`]; an empty chunk is the
 //! session's request to send the TLS records reading produced (see
 //! `transport.rs`).
 
@@ -29,10 +29,10 @@ use std::io;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use super::accept::CLIENT_THREAD_STACK;
+use super::accepted::CLIENT_THREAD_STACK;
 use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
-use super::transport::{Output, Sink};
+use super::transport::{Sink, StreamOutput};
 use super::udp::writer as udp_writer;
 use crate::protocol::ServerLine;
 
@@ -58,7 +58,7 @@ pub(crate) enum Writer {
     /// A plain TCP client's: the history thread and the flusher write until
     /// [`Writer::finish`] runs the writer's loop on the session's thread.
     AtEnd {
-        output: Output,
+        output: StreamOutput,
         inbox: Inbox,
         control: Arc<Control>,
     },
@@ -93,7 +93,7 @@ pub(crate) fn start(
     evict: impl Fn() + Send + 'static,
 ) -> io::Result<Writer> {
     match sink {
-        Sink::Stream(output @ Output::Plain(_)) => Ok(Writer::AtEnd {
+        Sink::Stream(output @ StreamOutput::Plain(_)) => Ok(Writer::AtEnd {
             output,
             inbox,
             control,
@@ -122,7 +122,7 @@ fn spawn(
 }
 
 /// The writer's loop: a writer thread's body, or a plain session's last act.
-pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
+pub(crate) fn run(mut stream: StreamOutput, inbox: Inbox, control: Arc<Control>) {
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     // An evicted client's queue is emptied at once (`Outbox::discard`) but
     // for the rest of a line cut short, which it gets before its `BYE`.
@@ -151,7 +151,7 @@ pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
 /// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
 /// freed at once, so an idle client keeps no buffer (it used to keep up to
 /// 16 KiB each, grown by a burst of JOINs).
-fn write_batch(stream: &mut Output, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
+fn write_batch(stream: &mut StreamOutput, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
     if batch.len() == 1 {
         let only = batch.pop_front().expect("one chunk");
         return stream.write_all(&only);
