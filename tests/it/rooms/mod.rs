@@ -10,6 +10,7 @@
 //! server; restarts use the real binary.
 
 mod commands;
+mod fronts;
 mod hostile;
 mod lifetime;
 mod lobby;
