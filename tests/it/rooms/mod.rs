@@ -33,6 +33,18 @@ fn loner(prefix: &str) -> (Client, String) {
     (client, name)
 }
 
+/// Two users of the shared server in one fresh room and no other, with
+/// their names and the room's; the first has read the second's `JOIN`.
+fn pair(prefix: &str) -> ((Client, String), (Client, String), String) {
+    let (mut first, first_name) = loner("amy");
+    let (mut second, second_name) = loner("bo");
+    let room = fresh_room(prefix);
+    first.join_room(&room);
+    second.join_room(&room);
+    first.expect("JOIN ");
+    ((first, first_name), (second, second_name), room)
+}
+
 /// A room name no other test uses, spelled with the case given.
 fn fresh_room(prefix: &str) -> String {
     format!("#{}", unique(prefix))

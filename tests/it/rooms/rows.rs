@@ -2,7 +2,7 @@
 //! `HISTORY` runs and the others' `JOIN`; `MSG` and `HISTORY` with the room
 //! last; `/say`; `/part` with `PART`; `/who <room>`; `/history [<room>] [n]`.
 
-use super::{fields_of, fresh_room, loner, pending, text_of};
+use super::{fields_of, fresh_room, loner, pair, pending, text_of};
 
 #[test]
 fn join_answers_joined_users_history_and_tells_the_other_members() {
@@ -113,12 +113,7 @@ fn messages_reach_the_rooms_members_only_and_say_keeps_the_current_room() {
 
 #[test]
 fn part_tells_every_member_the_parter_too_and_the_user_stays_online() {
-    let (mut amy, amy_name) = loner("amy");
-    let (mut bo, bo_name) = loner("bo");
-    let room = fresh_room("part");
-    amy.join_room(&room);
-    bo.join_room(&room);
-    amy.line(); // bo's JOIN
+    let ((mut amy, amy_name), (mut bo, bo_name), room) = pair("part");
     bo.send(&format!("/part {room} gone fishing: back at 5"));
     for client in [&mut amy, &mut bo] {
         let part = client.line();

@@ -2,17 +2,12 @@
 //! for by anyone; carried by `JOINED` and `ROOM`; never a way to smuggle a
 //! control character or an oversized line to others.
 
-use super::{fields_of, fresh_room, loner, pending, text_of};
+use super::{fields_of, fresh_room, loner, pair, pending, text_of};
 
 #[test]
 fn a_member_sets_the_topic_and_every_member_sees_it() {
-    let (mut amy, amy_name) = loner("amy");
-    let (mut bo, _) = loner("bo");
+    let ((mut amy, amy_name), (mut bo, _), room) = pair("topic");
     let (mut outsider, _) = loner("out");
-    let room = fresh_room("topic");
-    amy.join_room(&room);
-    bo.join_room(&room);
-    amy.line(); // bo's JOIN
     let topic = "Rust 2024: edition notes, see /docs : and more";
     amy.send(&format!("/topic {room} {topic}"));
     for client in [&mut amy, &mut bo] {
@@ -66,12 +61,7 @@ fn a_room_without_a_topic_answers_with_nobody_and_empty_text() {
 /// topic past 390 bytes is `ERROR usage`. Either way nothing changes.
 #[test]
 fn a_topic_with_control_characters_or_too_long_is_refused_and_changes_nothing() {
-    let (mut amy, _) = loner("amy");
-    let (mut bo, _) = loner("bo");
-    let room = fresh_room("badtopic");
-    amy.join_room(&room);
-    bo.join_room(&room);
-    amy.line(); // bo's JOIN
+    let ((mut amy, _), (mut bo, _), room) = pair("badtopic");
     amy.send(&format!("/topic {room} kept"));
     amy.line();
     bo.line();
