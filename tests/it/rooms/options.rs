@@ -47,3 +47,36 @@ fn the_rooms_per_client_cap_is_a_server_option() {
     amy.line();
     assert_eq!(amy.join_room("#third")[0], "JOINED #third 1 :");
 }
+
+/// Found from outside: an account that left the default room and filled its
+/// `--max-rooms` with others comes back to the default room (every client
+/// is put there) and then gets `ERROR too-many-rooms` for one of its own
+/// rooms: an `ERROR` that answers no line it sent, where the contract says
+/// an `ERROR` means "your last line was refused". Whatever the server does
+/// at the cap, nothing it sends at login may be an `ERROR`.
+#[test]
+fn an_account_at_the_cap_comes_back_without_an_error_it_did_not_cause() {
+    const PASSWORD: &str = "correct horse battery";
+    let dir = tempfile::tempdir().unwrap();
+    chatroom::server::accounts::Accounts::in_dir(dir.path())
+        .add("alice", PASSWORD)
+        .unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = ServerProcess::start(&["--data-dir", data, "--max-rooms", "2"]);
+    let mut alice = Client::hello_v2(server.addr);
+    alice.send(&format!("/login alice {PASSWORD}"));
+    alice.through("HISTORY-END ");
+    alice.leave_lobby("alice");
+    alice.join_room("#first");
+    alice.join_room("#second");
+    alice.send("/quit");
+    alice.through("BYE ");
+
+    let mut alice = Client::hello_v2(server.addr);
+    alice.send(&format!("/login alice {PASSWORD}"));
+    let run = alice.sync();
+    assert!(
+        run.iter().all(|line| !line.starts_with("ERROR ")),
+        "{run:#?}"
+    );
+}
