@@ -2,7 +2,9 @@
 //! or stored messages; `LEAVE` reaches each fellow member once and no `PART`
 //! follows it, from one room or from 64; at most 64 rooms per client.
 
-use crate::support::unique;
+use chatroom::server::Config;
+
+use crate::support::{Client, TestServer, unique, unthrottled};
 
 use super::{fields_of, fresh_room, loner, pending, text_of};
 
@@ -118,5 +120,36 @@ fn a_user_in_64_rooms_is_capped_and_its_quit_is_one_leave() {
     assert!(
         pending(&mut bo, &["LEAVE", "PART"]).is_empty(),
         "one LEAVE for 63 shared rooms, no PART"
+    );
+}
+
+/// A member that stops reading is dropped like any slow reader; a member
+/// sharing three rooms with it learns it through one `LEAVE`.
+#[test]
+fn a_stuck_reader_in_three_rooms_is_one_leave_for_a_fellow_member() {
+    let server = TestServer::start(Config {
+        send_queue_lines: 64,
+        ..unthrottled()
+    });
+    let mut stuck = Client::hello_v2(server.addr);
+    stuck.register("stuck");
+    let mut bo = Client::hello_v2(server.addr);
+    bo.register("bo");
+    for room in ["#a", "#b"] {
+        stuck.join_room(room);
+        bo.join_room(room);
+    }
+    let text = "y".repeat(4000);
+    let leave = (0..5_000)
+        .find_map(|round| {
+            bo.send(&format!("/say #a {round} {text}"));
+            let line = bo.line();
+            line.starts_with("LEAVE ").then_some(line)
+        })
+        .expect("the stuck reader was never dropped");
+    assert!(leave.ends_with(" stuck :send queue exceeded"), "{leave}");
+    assert!(
+        pending(&mut bo, &["LEAVE", "PART"]).is_empty(),
+        "once, no PART"
     );
 }
