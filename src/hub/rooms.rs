@@ -2,8 +2,11 @@
 //!
 //! The registry keeps one [`Rooms`] under its lock, and one [`Memberships`]
 //! per client. Invariants: a client is in a room's member list exactly when
-//! the room is in the client's memberships; a room with no members is kept
-//! only if it has something stored (messages or a topic), so joining and
+//! the room is in the client's memberships, except in the default room,
+//! whose members the registry finds through the memberships alone (nearly
+//! every client is in it, and a list would cost each one memory) and only
+//! counts here; a room with no members is kept only if it has something
+//! stored (messages or a topic) or is the default room, so joining and
 //! parting rooms cannot grow the server's memory; a room's recent messages
 //! are in id order and at most `recent_capacity` of them.
 
@@ -17,13 +20,15 @@ pub(crate) struct Room {
     pub(crate) name: RoomRef,
     pub(crate) topic: Option<Topic>,
     /// Members by their name's key, so iterating lists them sorted without
-    /// regard to case, as `USERS` lines want. The key is the registry's own
-    /// (an `Arc` clone): joining costs no allocation but the tree's.
-    members: BTreeMap<Arc<str>, ClientId>,
+    /// regard to case, as `USERS` lines want.
+    members: BTreeMap<String, ClientId>,
+    /// Members not in `members`: the default room's (see the module docs).
+    counted: usize,
     /// The newest messages, oldest first, for `JOINED` and `/history`.
     recent: VecDeque<Arc<StoredMessage>>,
-    /// Something of it is stored: it outlives its last member.
-    stored: bool,
+    /// It outlives its last member: something of it is stored, or it is
+    /// the default room.
+    kept: bool,
 }
 
 impl Room {
@@ -32,19 +37,21 @@ impl Room {
             name,
             topic: None,
             members: BTreeMap::new(),
+            counted: 0,
             recent: VecDeque::new(),
-            stored: false,
+            kept: false,
         }
     }
 
-    /// The members' connections, sorted by name without regard to case.
+    /// The members' connections, sorted by name without regard to case
+    /// (none for the default room: see the module docs).
     pub(crate) fn members(&self) -> impl Iterator<Item = ClientId> + '_ {
         self.members.values().copied()
     }
 
     /// How many members it has.
     pub(crate) fn member_count(&self) -> usize {
-        self.members.len()
+        self.members.len() + self.counted
     }
 
     /// The newest `n` messages, oldest first.
@@ -84,7 +91,28 @@ impl Rooms {
             .or_insert_with(|| Room::new(name));
         room.topic = topic;
         room.recent = recent.into_iter().skip(skip).collect();
-        room.stored = true;
+        room.kept = true;
+    }
+
+    /// Makes `name` the default room: kept when empty, its members only
+    /// counted. Returns its name as the room has it.
+    pub(crate) fn make_default(&mut self, name: &RoomRef) -> RoomRef {
+        let room = self
+            .by_key
+            .entry(name.key.clone())
+            .or_insert_with(|| Room::new(name.clone()));
+        room.kept = true;
+        room.name.clone()
+    }
+
+    /// Counts a member of the default room in (`joined`) or out.
+    pub(crate) fn count_member(&mut self, room_key: &str, joined: bool) {
+        if let Some(room) = self.by_key.get_mut(room_key) {
+            match joined {
+                true => room.counted += 1,
+                false => room.counted = room.counted.saturating_sub(1),
+            }
+        }
     }
 
     /// The room with key `key`, if it exists.
@@ -103,7 +131,7 @@ impl Rooms {
     }
 
     /// Adds a member, creating the room if needed. Returns the room.
-    pub(crate) fn add_member(&mut self, name: &RoomRef, member: Arc<str>, id: ClientId) -> &Room {
+    pub(crate) fn add_member(&mut self, name: &RoomRef, member: String, id: ClientId) -> &Room {
         let room = self
             .by_key
             .entry(name.key.clone())
@@ -119,7 +147,7 @@ impl Rooms {
             return;
         };
         room.members.remove(member);
-        if room.members.is_empty() && !room.stored {
+        if room.member_count() == 0 && !room.kept {
             self.by_key.remove(room_key);
         }
     }
@@ -133,7 +161,7 @@ impl Rooms {
             .by_key
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name.clone()));
-        room.stored = true;
+        room.kept = true;
         if capacity > 0 {
             if room.recent.len() >= capacity {
                 room.recent.pop_front();
@@ -150,7 +178,7 @@ impl Rooms {
             .by_key
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name.clone()));
-        room.stored = true;
+        room.kept = true;
         room.topic = Some(topic);
         room
     }
@@ -160,7 +188,7 @@ impl Rooms {
         let mut rooms: Vec<&Room> = self
             .by_key
             .values()
-            .filter(|room| !room.members.is_empty())
+            .filter(|room| room.member_count() > 0)
             .collect();
         rooms.sort_by(|a, b| a.name.key.cmp(&b.name.key));
         rooms
@@ -170,35 +198,47 @@ impl Rooms {
     pub(crate) fn clear_members(&mut self) {
         self.by_key.retain(|_, room| {
             room.members.clear();
-            room.stored
+            room.counted = 0;
+            room.kept
         });
     }
 }
 
 /// The rooms one client is in, in the order it joined them or last made
-/// them current: the last is its current room. The first is kept inline, so
+/// them current: the last is its current room. One room is kept inline, so
 /// a client in the default room only costs no allocation for it.
 #[derive(Debug, Default)]
-pub(crate) struct Memberships {
-    first: Option<RoomRef>,
-    /// Empty while `first` is `None`.
-    more: Vec<RoomRef>,
+pub(crate) enum Memberships {
+    #[default]
+    None,
+    One(RoomRef),
+    /// Two or more.
+    Many(Vec<RoomRef>),
 }
 
 impl Memberships {
+    /// The rooms, oldest first.
+    fn as_slice(&self) -> &[RoomRef] {
+        match self {
+            Memberships::None => &[],
+            Memberships::One(room) => std::slice::from_ref(room),
+            Memberships::Many(rooms) => rooms,
+        }
+    }
+
     /// How many rooms.
     pub(crate) fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.more.len()
+        self.as_slice().len()
     }
 
     /// The rooms, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &RoomRef> {
-        self.first.iter().chain(self.more.iter())
+        self.as_slice().iter()
     }
 
     /// The current room: the one joined or switched to last.
     pub(crate) fn current(&self) -> Option<&RoomRef> {
-        self.more.last().or(self.first.as_ref())
+        self.as_slice().last()
     }
 
     /// The room with key `key`, if the client is in it.
@@ -206,27 +246,42 @@ impl Memberships {
         self.iter().find(|room| room.key == key)
     }
 
+    /// Whether the client is in `room` (the same `Arc`, or the same key).
+    pub(crate) fn contains(&self, room: &RoomRef) -> bool {
+        self.iter()
+            .any(|mine| Arc::ptr_eq(mine, room) || mine.key == room.key)
+    }
+
     /// Adds a room at the end: it becomes current.
     pub(crate) fn push(&mut self, room: RoomRef) {
-        if self.first.is_none() {
-            self.first = Some(room);
-        } else {
-            self.more.push(room);
-        }
+        *self = match std::mem::take(self) {
+            Memberships::None => Memberships::One(room),
+            Memberships::One(first) => Memberships::Many(vec![first, room]),
+            Memberships::Many(mut rooms) => {
+                rooms.push(room);
+                Memberships::Many(rooms)
+            }
+        };
     }
 
     /// Removes the room with key `key`; the one before it in the order
     /// becomes current if it was. Returns it if the client was in it.
     pub(crate) fn remove(&mut self, key: &str) -> Option<RoomRef> {
-        if self.first.as_ref().is_some_and(|room| room.key == key) {
-            let removed = self.first.take();
-            if !self.more.is_empty() {
-                self.first = Some(self.more.remove(0));
+        let index = self.iter().position(|room| room.key == key)?;
+        let (removed, rest) = match std::mem::take(self) {
+            Memberships::None => return None,
+            Memberships::One(room) => (room, Memberships::None),
+            Memberships::Many(mut rooms) => {
+                let removed = rooms.remove(index);
+                let rest = match rooms.len() {
+                    1 => Memberships::One(rooms.pop().expect("one left")),
+                    _ => Memberships::Many(rooms),
+                };
+                (removed, rest)
             }
-            return removed;
-        }
-        let index = self.more.iter().position(|room| room.key == key)?;
-        Some(self.more.remove(index))
+        };
+        *self = rest;
+        Some(removed)
     }
 
     /// Makes the room with key `key` current. Returns whether the client is
@@ -273,11 +328,12 @@ mod tests {
     }
 
     #[test]
-    fn one_room_costs_no_allocation() {
+    fn one_room_costs_no_allocation_and_little_room() {
         let mut m = Memberships::default();
         m.push(RoomName::new("#lobby"));
-        assert_eq!(m.more.capacity(), 0);
-        assert_eq!(m.len(), 1);
+        assert!(matches!(m, Memberships::One(_)));
+        assert!(m.contains(&RoomName::new("#LOBBY")));
+        assert!(std::mem::size_of::<Memberships>() <= 24);
     }
 
     fn message(id: u64, room: &RoomRef) -> Arc<StoredMessage> {
@@ -319,6 +375,8 @@ mod tests {
     #[test]
     fn members_are_sorted_without_regard_to_case_and_listing_by_key() {
         let mut rooms = Rooms::new(10);
+        let lobby = rooms.make_default(&RoomName::new("#lobby"));
+        rooms.count_member(&lobby.key, true);
         let b = rooms.name_for("#B");
         let a = rooms.name_for("#a");
         rooms.add_member(&b, "zed".into(), 3);
@@ -331,8 +389,12 @@ mod tests {
             .iter()
             .map(|room| room.name.display.as_str())
             .collect();
-        assert_eq!(listed, ["#a", "#B"]);
+        assert_eq!(listed, ["#a", "#B", "#lobby"]);
+        assert_eq!(rooms.get("#lobby").unwrap().member_count(), 1);
+        rooms.count_member(&lobby.key, false);
+        assert_eq!(rooms.listing().len(), 2);
         rooms.clear_members();
         assert!(rooms.get("#a").is_none());
+        assert!(rooms.get("#lobby").is_some(), "the default room is kept");
     }
 }

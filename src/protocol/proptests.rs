@@ -144,6 +144,28 @@ proptest! {
     }
 
     #[test]
+    fn room_commands_parse_back_their_room_and_text(room in room(), text in "[^ \n][^\n]{0,30}") {
+        prop_assert_eq!(super::validate_room(&room), Ok(()));
+        let join = format!("/join {room}");
+        prop_assert_eq!(Command::parse(&join), Ok(Some(Command::Join(&room))));
+        let say = format!("/say {room} {text}");
+        prop_assert_eq!(
+            Command::parse(&say),
+            // Trailing spaces are dropped from every command line.
+            Ok(Some(Command::Say { room: &room, text: text.trim_end_matches(' ') }))
+        );
+        let part = format!("/part {room} {text}");
+        let expected_reason = text.trim_matches(' ');
+        prop_assert_eq!(
+            Command::parse(&part),
+            Ok(Some(Command::Part {
+                room: Some(&room),
+                reason: (!expected_reason.is_empty()).then_some(expected_reason),
+            }))
+        );
+    }
+
+    #[test]
     fn no_input_makes_a_parser_panic(input in "\\PC*|.*") {
         let _ = Line::parse(&input);
         let _ = ServerLine::parse(&input);

@@ -47,7 +47,7 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// connection is dead: a vanished peer frees its name within about two minutes.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_RETRIES: u32 = 6;
-/// Messages waiting for the history thread before senders are slowed down.
+/// Messages waiting for the sequencer thread before senders are slowed down.
 const POST_QUEUE: usize = 8192;
 /// How long after [`Shutdown::trigger`] writers may go on delivering their
 /// last lines and `BYE` before the remaining sockets are closed outright:

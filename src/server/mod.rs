@@ -337,7 +337,7 @@ impl ServerState {
 
     /// Like [`ServerState::locked`], but writes the queued lines from this thread
     /// to every socket that takes them at once, waking writers only for the
-    /// rest (see `outbox/direct.rs`). For the history thread's deliveries.
+    /// rest (see `outbox/direct.rs`). For the sequencer's deliveries.
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,

@@ -4,7 +4,7 @@
 //! Who writes, when ([`start`]): a TLS or UDP client has a writer thread
 //! (`w-<peer>`) for as long as it is connected, since its records and
 //! datagrams are made there. A plain TCP client has none while its session
-//! runs: the history thread writes what the socket takes at once, and the
+//! runs: the sequencer's fanout writes what the socket takes at once, and the
 //! `flusher` thread what is left over (`outbox/flusher.rs`), so an idle
 //! client costs one thread. When the session ends, the session thread itself
 //! becomes the writer ([`Writer::finish`]) and runs the loop below for the
@@ -16,7 +16,7 @@
 //! its end of the queue it sends the farewell `BYE`, if the server is closing
 //! the connection, and shuts the socket's write side.
 //!
-//! On a plain connection the history thread sends lines itself while the
+//! On a plain connection the sequencer's fanout sends lines itself while the
 //! socket takes them at once, and the writer gets what it did not take (see
 //! `outbox/direct.rs`): for a client that keeps up, the writer sleeps.
 //!
@@ -36,10 +36,10 @@ use super::transport::{Sink, StreamOutput};
 use super::udp::writer as udp_writer;
 use crate::protocol::ServerLine;
 
-/// Bytes copied into one buffer for one `write_all`, at most. Buffers of
-/// 256 KiB, allocated by thousands of writers at once in a JOIN storm, stayed
-/// behind in glibc's arenas as holes: 64 KiB took 10,000 idle clients from
-/// 28-29.5 to 24 KiB RSS each.
+/// Bytes copied into one buffer for one `write_all`, at most. Larger
+/// buffers, allocated by thousands of writers at once in a JOIN storm, stay
+/// behind in glibc's arenas as holes that every idle client then pays for
+/// (the figures are in `docs/benchmarks.md`, "Figures behind code comments").
 const MAX_WRITE: usize = 64 * 1024;
 /// Buffers are allocated at least this large. glibc keeps freed blocks of up
 /// to 1 KiB in a per-thread cache (seven of each size) that is never given
@@ -55,7 +55,7 @@ const KEEP_BATCH: usize = 64;
 pub(crate) enum Writer {
     /// A writer thread (TLS, UDP), joined by [`Writer::finish`].
     Thread(JoinHandle<()>),
-    /// A plain TCP client's: the history thread and the flusher write until
+    /// A plain TCP client's: the sequencer's fanout and the flusher write until
     /// [`Writer::finish`] runs the writer's loop on the session's thread.
     AtEnd {
         output: StreamOutput,
@@ -149,8 +149,8 @@ pub(crate) fn run(mut stream: StreamOutput, inbox: Inbox, control: Arc<Control>)
 
 /// Writes and empties the batch: a single chunk as it is, several copied into
 /// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
-/// freed at once, so an idle client keeps no buffer (it used to keep up to
-/// 16 KiB each, grown by a burst of JOINs).
+/// freed at once, so an idle client keeps no buffer (a kept one grows to
+/// the size of the largest burst of JOINs it was sent).
 fn write_batch(stream: &mut StreamOutput, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
     if batch.len() == 1 {
         let only = batch.pop_front().expect("one chunk");

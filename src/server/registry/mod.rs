@@ -23,7 +23,7 @@ pub(crate) use super::control::Control;
 use super::outbox::{Chunk, Outbox, Waker};
 pub(crate) use crate::hub::message::ClientId;
 use crate::hub::message::{Audience, RoomRef, StoredMessage, TopicChange};
-use crate::hub::rooms::{Memberships, Rooms};
+use crate::hub::rooms::{Memberships, Room, Rooms};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
 pub(crate) use rooms::{JoinError, PartError};
@@ -31,9 +31,6 @@ pub(crate) use rooms::{JoinError, PartError};
 struct Entry {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
-    /// [`name_key`] of the name, shared with `names` and the rooms' member
-    /// lists.
-    key: Option<Arc<str>>,
     /// Whether it registered with `/login`: its rooms are remembered.
     account: bool,
     /// When it registered, in registration order (0 before that): a JOIN is
@@ -102,7 +99,7 @@ pub(crate) enum Delivery {
 pub(crate) struct Registry {
     clients: HashMap<ClientId, Entry>,
     /// Registered names by [`name_key`], so iteration is case-insensitively sorted.
-    names: BTreeMap<Arc<str>, ClientId>,
+    names: BTreeMap<String, ClientId>,
     rooms: Rooms,
     /// The room every client is put in when it registers.
     default_room: RoomRef,
@@ -132,10 +129,12 @@ impl Registry {
         default_room: &str,
         remembered: HashMap<String, Vec<RoomRef>>,
     ) -> Registry {
+        let mut rooms = rooms;
+        let default_room = rooms.make_default(&rooms.name_for(default_room));
         Registry {
             clients: HashMap::new(),
             names: BTreeMap::new(),
-            default_room: rooms.name_for(default_room),
+            default_room,
             rooms,
             remembered,
             overflowed: Vec::new(),
@@ -171,7 +170,6 @@ impl Registry {
             id,
             Entry {
                 name: None,
-                key: None,
                 account: false,
                 joined: 0,
                 rooms: Memberships::default(),
@@ -195,7 +193,7 @@ impl Registry {
         join: &Chunk,
         welcome: impl FnOnce(usize, &mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
     ) -> Result<usize, RegisterError> {
-        let key: Arc<str> = name_key(name).into();
+        let key = name_key(name);
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
         }
@@ -203,7 +201,6 @@ impl Registry {
             return Err(RegisterError::Closed);
         };
         entry.name = Some(name.to_owned());
-        entry.key = Some(key.clone());
         entry.account = account;
         entry.joined = self.next_join;
         entry.rooms.push(self.default_room.clone());
@@ -212,14 +209,25 @@ impl Registry {
             line: join.clone(),
         });
         self.next_join += 1;
-        self.names.insert(key.clone(), id);
+        self.names.insert(key, id);
+        self.rooms.count_member(&self.default_room.key, true);
         let block = {
-            let room = self.rooms.add_member(&self.default_room, key, id);
-            let history = room.recent(self.limits.replay);
+            let history = match self.rooms.get(&self.default_room.key) {
+                Some(room) => room.recent(self.limits.replay),
+                None => Vec::new(),
+            };
             let clients = &self.clients;
-            let mut members = room
-                .members()
-                .filter_map(|member| clients.get(&member)?.name.as_deref());
+            let default_room = &self.default_room;
+            // The default room's members, found as `members_of` does,
+            // without its allocation: this is the deepest point of the
+            // session's stack and the hottest of a JOIN storm.
+            let mut members = self.names.values().filter_map(|member| {
+                let entry = clients.get(member)?;
+                entry
+                    .rooms
+                    .contains(default_room)
+                    .then_some(entry.name.as_deref()?)
+            });
             welcome(self.names.len(), &mut members, &history)
         };
         self.offer(id, &block);
@@ -228,7 +236,7 @@ impl Registry {
 
     /// The display name of the online user called `name` (any case).
     pub(crate) fn online_name(&self, name: &str) -> Option<String> {
-        let id = self.names.get(name_key(name).as_str())?;
+        let id = self.names.get(&name_key(name))?;
         self.clients.get(id)?.name.clone()
     }
 
@@ -260,13 +268,13 @@ impl Registry {
             return;
         };
         let all = join_lines(&pending);
-        let Some(room) = self.rooms.get(&self.default_room.key) else {
-            return;
-        };
-        for id in room.members() {
+        for &id in self.names.values() {
             let Some(entry) = self.clients.get(&id) else {
                 continue;
             };
+            if !entry.rooms.contains(&self.default_room) {
+                continue;
+            }
             if entry.joined < first.joined {
                 queue_for(id, entry, &all, &mut self.to_wake, &mut self.overflowed);
                 continue;
@@ -302,12 +310,14 @@ impl Registry {
                         let Some(room) = self.rooms.record(message) else {
                             continue;
                         };
+                        let members =
+                            members_of(room, &self.default_room, &self.names, &self.clients);
                         let to = Recipients {
                             clients: &self.clients,
                             to_wake: &mut self.to_wake,
                             overflowed: &mut self.overflowed,
                         };
-                        to.room_and(room.members(), *sender, line);
+                        to.room_and(members, *sender, line);
                     }
                     Audience::Private(to) => {
                         let recipient = self.names.get(name_key(to).as_str()).copied();
@@ -321,12 +331,13 @@ impl Registry {
                 },
                 Delivery::Topic { change, line } => {
                     let room = self.rooms.set_topic(&change.room, change.topic.clone());
+                    let members = members_of(room, &self.default_room, &self.names, &self.clients);
                     let to = Recipients {
                         clients: &self.clients,
                         to_wake: &mut self.to_wake,
                         overflowed: &mut self.overflowed,
                     };
-                    to.room_and(room.members(), change.sender, line);
+                    to.room_and(members, change.sender, line);
                 }
             }
         }
@@ -361,16 +372,18 @@ impl Registry {
             return false;
         };
         self.forget_address(&entry.control);
-        let (Some(name), Some(key)) = (entry.name, entry.key) else {
+        let Some(name) = entry.name else {
             return true;
         };
+        let key = name_key(&name);
         self.names.remove(&key);
         let mut recipients: Vec<ClientId> = Vec::new();
         for room in entry.rooms.iter() {
-            if let Some(room) = self.rooms.get(&room.key) {
-                recipients.extend(room.members().filter(|&member| member != id));
+            if let Some(found) = self.rooms.get(&room.key) {
+                let members = members_of(found, &self.default_room, &self.names, &self.clients);
+                recipients.extend(members.filter(|&member| member != id));
             }
-            self.rooms.remove_member(&room.key, &key);
+            self.leave_room(room, &key);
         }
         if entry.rooms.len() > 1 {
             recipients.sort_unstable();
@@ -419,6 +432,16 @@ impl Registry {
         std::mem::take(&mut self.to_shut_down)
     }
 
+    /// Takes the user whose name has key `name_key` out of `room`'s list
+    /// (or count, for the default room).
+    fn leave_room(&mut self, room: &RoomRef, name_key: &str) {
+        if room.key == self.default_room.key {
+            self.rooms.count_member(&room.key, false);
+        } else {
+            self.rooms.remove_member(&room.key, name_key);
+        }
+    }
+
     fn forget_address(&mut self, control: &Control) {
         let ip = control.peer.ip();
         if let Some(count) = self.per_ip.get_mut(&ip) {
@@ -428,6 +451,25 @@ impl Registry {
             }
         }
     }
+}
+
+/// The connections in `room`, sorted by name. The default room's are found
+/// through the clients' memberships (see `hub/rooms.rs`): every registered
+/// name, filtered.
+fn members_of<'a>(
+    room: &'a Room,
+    default_room: &'a RoomRef,
+    names: &'a BTreeMap<String, ClientId>,
+    clients: &'a HashMap<ClientId, Entry>,
+) -> Box<dyn Iterator<Item = ClientId> + 'a> {
+    if room.name.key != default_room.key {
+        return Box::new(room.members());
+    }
+    Box::new(names.values().copied().filter(move |id| {
+        clients
+            .get(id)
+            .is_some_and(|entry| entry.rooms.contains(default_room))
+    }))
 }
 
 /// Every pending JOIN line in one chunk, in order.

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use super::super::outbox::Chunk;
 use super::super::replies::{RoomSummary, joined_block, joined_line};
-use super::{Recipients, Registry};
+use super::{Recipients, Registry, members_of};
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{ServerLine, room_key};
+use crate::protocol::{ServerLine, name_key, room_key};
 
 /// Why `/join` changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl Registry {
         self.announce_joins();
         let key = room_key(display);
         let entry = self.clients.get_mut(&id).ok_or(JoinError::Closed)?;
-        let (Some(name), Some(name_key)) = (&entry.name, &entry.key) else {
+        let Some(name) = &entry.name else {
             return Err(JoinError::Closed);
         };
         if entry.rooms.make_current(&key) {
@@ -73,12 +73,20 @@ impl Registry {
             room: Some(room_name.display.clone()),
         };
         let join = Chunk::from(join.encode().into_bytes());
-        let room = self.rooms.add_member(&room_name, name_key.clone(), id);
+        let name_key = name_key(name);
+        let room = if room_name.key == self.default_room.key {
+            self.rooms.count_member(&room_name.key, true);
+            self.rooms.get(&room_name.key).ok_or(JoinError::Closed)?
+        } else {
+            self.rooms.add_member(&room_name, name_key, id)
+        };
         let history = room.recent(self.limits.replay);
         let clients = &self.clients;
-        let mut members = room
-            .members()
-            .filter_map(|member| clients.get(&member)?.name.as_deref());
+        let member_ids: Vec<ClientId> =
+            members_of(room, &self.default_room, &self.names, clients).collect();
+        let mut members = member_ids
+            .iter()
+            .filter_map(|member| clients.get(member)?.name.as_deref());
         let block = joined_block(&summary(room), &mut members, &history);
         let mut to = Recipients {
             clients: &self.clients,
@@ -86,7 +94,7 @@ impl Registry {
             overflowed: &mut self.overflowed,
         };
         to.one(id, &block);
-        for member in room.members().filter(|&member| member != id) {
+        for &member in member_ids.iter().filter(|&&member| member != id) {
             to.one(member, &join);
         }
         Ok(room_name)
@@ -104,7 +112,7 @@ impl Registry {
     ) -> Result<Option<RoomRef>, PartError> {
         self.announce_joins();
         let entry = self.clients.get_mut(&id).ok_or(PartError::NotInRoom)?;
-        let (Some(name), Some(name_key)) = (&entry.name, &entry.key) else {
+        let Some(name) = &entry.name else {
             return Err(PartError::NotInRoom);
         };
         let key = match room {
@@ -120,18 +128,26 @@ impl Registry {
             reason: reason.to_owned(),
         };
         let part = Chunk::from(part.encode().into_bytes());
-        let name_key = name_key.clone();
+        let name_key = name_key(name);
         if let Some(room) = self.rooms.get(&key) {
+            let members = members_of(room, &self.default_room, &self.names, &self.clients);
             let mut to = Recipients {
                 clients: &self.clients,
                 to_wake: &mut self.to_wake,
                 overflowed: &mut self.overflowed,
             };
-            for member in room.members() {
+            // The default room finds its members through their memberships,
+            // and the leaver has already left those: it is told apart.
+            let mut told_leaver = false;
+            for member in members {
+                told_leaver |= member == id;
                 to.one(member, &part);
             }
+            if !told_leaver {
+                to.one(id, &part);
+            }
         }
-        self.rooms.remove_member(&key, &name_key);
+        self.leave_room(&left, &name_key);
         Ok(current)
     }
 
@@ -149,8 +165,7 @@ impl Registry {
                 answer: Vec::new(),
             };
         };
-        let names = found
-            .members()
+        let names = members_of(found, &self.default_room, &self.names, &self.clients)
             .filter_map(|id| self.clients.get(&id)?.name.clone())
             .collect();
         RoomView {
@@ -200,12 +215,12 @@ impl Registry {
         let Some(entry) = self.clients.get(&id) else {
             return Vec::new();
         };
-        let Some(key) = entry.key.as_deref().filter(|_| entry.account) else {
+        let Some(name) = entry.name.as_deref().filter(|_| entry.account) else {
             return Vec::new();
         };
         let remembered = self
             .remembered
-            .get(key)
+            .get(&name_key(name))
             .map(Vec::as_slice)
             .unwrap_or_default();
         remembered
@@ -219,7 +234,7 @@ impl Registry {
     /// when it returns, and returns them (with its name's key) to store.
     pub(crate) fn remember(&mut self, id: ClientId) -> Option<(String, Vec<RoomRef>)> {
         let entry = self.clients.get(&id).filter(|entry| entry.account)?;
-        let key = entry.key.as_deref()?.to_owned();
+        let key = name_key(entry.name.as_deref()?);
         let rooms: Vec<RoomRef> = entry.rooms.iter().cloned().collect();
         self.remembered.insert(key.clone(), rooms.clone());
         Some((key, rooms))

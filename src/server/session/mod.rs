@@ -448,7 +448,7 @@ impl ClientSession {
     }
 
     /// Queues lines for this client, after its own messages still on their way
-    /// through the history thread. If its queue is full it is evicted.
+    /// through the sequencer thread. If its queue is full it is evicted.
     fn send(&self, lines: String) {
         self.wait_for_posts();
         if !self.outbox.offer(&chunk(lines)) {
