@@ -2,7 +2,9 @@
 //! room's name (`--default-room`) and the cap on rooms per client
 //! (`--max-rooms`, the default room included).
 
-use crate::support::{Client, ServerProcess};
+use std::time::Duration;
+
+use crate::support::{Client, ServerProcess, output_within, server_command};
 
 use super::fields_of;
 
@@ -79,4 +81,25 @@ fn an_account_at_the_cap_comes_back_without_an_error_it_did_not_cause() {
         run.iter().all(|line| !line.starts_with("ERROR ")),
         "{run:#?}"
     );
+}
+
+/// A default room that breaks the room rules, or a cap of no rooms, stops the
+/// server before it listens, with a line saying what a room name is.
+#[test]
+fn a_bad_default_room_or_cap_refuses_to_start() {
+    for (args, says) in [
+        (&["--default-room", "lobby"][..], "starts with '#'"),
+        (&["--default-room", "#"][..], "after the '#'"),
+        (&["--default-room", "#a,b"][..], "ASCII letters, digits"),
+        (&["--max-rooms", "0"][..], "--max-rooms"),
+    ] {
+        let output = output_within(
+            server_command(&["--ephemeral", "--port", "0"]).args(args),
+            Duration::from_secs(10),
+        );
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: it never listened");
+    }
 }
