@@ -6,6 +6,8 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
+use crate::support::{Client, shared_server};
+
 use super::{fields_of, fresh_room, loner, pending};
 
 #[test]
@@ -169,4 +171,50 @@ fn joining_a_room_while_its_last_member_parts_leaves_one_consistent_room() {
         bo.send(&format!("/part {room}"));
         while !bo.until("PART ").contains(&format!(" {bo_name} ")) {}
     }
+}
+
+/// A room whose member list outgrows one server line: `USERS` is split over
+/// lines of at most 8192 bytes, no name is cut, and `USERS-END` counts them
+/// all, for `/who <room>` and for the `JOINED` run alike.
+#[test]
+fn a_crowded_rooms_member_list_is_split_within_the_line_limit() {
+    const CROWD: usize = 260;
+    let room = fresh_room("crowded");
+    let mut crowd: Vec<(Client, String)> = (0..CROWD)
+        .map(|n| {
+            let name = format!("{}{n}", "w".repeat(28));
+            let mut client = Client::hello_v2(shared_server());
+            client.register(&name);
+            client.leave_lobby(&name);
+            client.join_room(&room);
+            (client, name)
+        })
+        .collect();
+    let (last, _) = loner("crowdlast");
+    let mut last = last;
+    let answer = last.join_room(&room);
+    let users = &answer[1..answer.len() - 2];
+    let names: Vec<&str> = users
+        .iter()
+        .flat_map(|line| {
+            assert!(line.len() < 8192, "{} bytes", line.len() + 1);
+            line.strip_prefix("USERS :").unwrap().split(' ')
+        })
+        .collect();
+    assert!(users.len() > 1, "one line could not hold {CROWD} names");
+    assert_eq!(names.len(), CROWD + 1);
+    assert_eq!(
+        answer[answer.len() - 2],
+        format!("USERS-END {} {room}", CROWD + 1)
+    );
+    for (_, name) in &crowd {
+        assert!(names.contains(&name.as_str()), "{name}");
+    }
+    let (first, _) = &mut crowd[0];
+    first.send(&format!("/who {room}"));
+    let who = first.through("USERS-END ");
+    assert_eq!(
+        who.last().unwrap(),
+        &format!("USERS-END {} {room}", CROWD + 1)
+    );
 }
