@@ -137,3 +137,74 @@ fn read_one(client: &mut Client, received: &mut Received) {
         text_of(&line),
     ));
 }
+
+/// Choice: topics are ordered with the room's messages. Two members set
+/// topics and talk at once: all three members see the same sequence, and
+/// the topic the room keeps is the last one each of them saw.
+#[test]
+fn topics_and_messages_set_at_once_reach_every_member_in_one_order() {
+    const ROUNDS: usize = 50;
+    let room = fresh_room("topics");
+    let mut members: Vec<Client> = (0..3)
+        .map(|_| {
+            let (mut client, _) = loner("topical");
+            client.join_room(&room);
+            client
+        })
+        .collect();
+    let mut watcher = members.pop().unwrap();
+    let writers: Vec<_> = members
+        .into_iter()
+        .enumerate()
+        .map(|(writer, mut client)| {
+            let room = room.clone();
+            thread::Builder::new()
+                .name(format!("topic-{writer}"))
+                .spawn(move || {
+                    let burst: String = (0..ROUNDS)
+                        .map(|n| {
+                            format!("/topic {room} w{writer} {n}\n/say {room} m{writer} {n}\n")
+                        })
+                        .collect();
+                    client.send_raw(burst.as_bytes());
+                    events(&mut client, 4 * ROUNDS)
+                })
+                .unwrap()
+        })
+        .collect();
+    let seen: Vec<Vec<String>> = writers.into_iter().map(|t| t.join().unwrap()).collect();
+    let watched = events(&mut watcher, 4 * ROUNDS);
+    assert_eq!(seen[0], watched, "writer 0 and the watcher");
+    assert_eq!(seen[1], watched, "writer 1 and the watcher");
+    let last_topic = watched
+        .iter()
+        .rev()
+        .find(|e| e.starts_with("TOPIC "))
+        .unwrap();
+    watcher.send(&format!("/topic {room}"));
+    let now = watcher.until("TOPIC "); // after the writers' LEAVEs
+    assert_eq!(
+        format!("TOPIC {}", text_of(&now)),
+        *last_topic,
+        "the room keeps the last topic its members saw"
+    );
+}
+
+/// The next `count` `TOPIC` and `MSG` lines, as kind and text (a `MSG` with
+/// its id), skipping the `JOIN`s of later members.
+fn events(client: &mut Client, count: usize) -> Vec<String> {
+    let mut events = Vec::new();
+    while events.len() < count {
+        let line = client.line();
+        if line.starts_with("TOPIC ") {
+            events.push(format!("TOPIC {}", text_of(&line)));
+        } else if line.starts_with("MSG ") {
+            events.push(format!(
+                "MSG {} {}",
+                fields_of(&line, "MSG")[0],
+                text_of(&line)
+            ));
+        }
+    }
+    events
+}
