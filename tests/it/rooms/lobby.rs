@@ -21,7 +21,7 @@ fn hello_announces_version_2() {
 }
 
 /// Two `nc` users: every line is the version-1 line with ` #lobby` added as
-/// its last field where the contract says, byte for byte, and a version-1
+/// its last field where the contract says, byte for byte, and the crate's
 /// parser reads every one. First the welcome run and the others' `JOIN`.
 #[test]
 fn a_version_1_welcome_is_the_version_1_run_with_the_room_last() {
@@ -97,8 +97,7 @@ fn a_version_1_chat_is_the_version_1_lines_with_the_room_last() {
     version_1_parses(&[&[msg, private, leave][..], &who, &replay].concat());
 }
 
-/// Every line reads with this crate's parser, `ServerLine` (on main before
-/// rooms, a version-1 parser: it read these lines too, ignoring the room).
+/// Every line reads with this crate's parser, `ServerLine`.
 fn version_1_parses(lines: &[String]) {
     for line in lines {
         if let Err(e) = ServerLine::parse(line) {
