@@ -8,12 +8,14 @@
 //! - [`frame`]: splits a byte stream into bounded, validated lines.
 //! - [`grammar`]: the `KIND [FIELD ...] [:TEXT]` shape shared by every server line
 //!   (and by 3PC messages).
-//! - [`server_line`]: the typed server lines (`MSG`, `JOIN`, `ERROR`, ...).
+//! - [`server_line`]: the typed server lines (`MSG`, `JOIN`, `ERROR`, ...), and
+//!   (from `encode.rs`) the borrowing encoders of the busiest ones.
 //! - [`command`]: what a client line asks the server to do.
 //! - [`name`]: the rules for user names.
 //! - [`room`]: the rules for room names (version 2).
 
 pub mod command;
+mod encode;
 pub mod frame;
 pub mod grammar;
 pub mod name;

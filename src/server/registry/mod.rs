@@ -13,6 +13,7 @@
 //! close connections hand back their [`Control`]s for the caller to act on, via
 //! [`Registry::settle`]. The room commands are in `rooms.rs`.
 
+mod recipients;
 mod rooms;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,9 +24,10 @@ pub(crate) use super::control::Control;
 use super::outbox::{Chunk, Outbox, Waker};
 pub(crate) use crate::hub::message::ClientId;
 use crate::hub::message::{Audience, RoomRef, StoredMessage, TopicChange};
-use crate::hub::rooms::{Memberships, Room, Rooms};
+use crate::hub::rooms::{Memberships, Rooms};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
+use recipients::{Recipients, join_lines, members_of, queue_for};
 pub(crate) use rooms::{JoinError, PartError};
 
 struct Entry {
@@ -450,80 +452,5 @@ impl Registry {
                 self.per_ip.remove(&ip);
             }
         }
-    }
-}
-
-/// The connections in `room`, sorted by name. The default room's are found
-/// through the clients' memberships (see `hub/rooms.rs`): every registered
-/// name, filtered.
-fn members_of<'a>(
-    room: &'a Room,
-    default_room: &'a RoomRef,
-    names: &'a BTreeMap<String, ClientId>,
-    clients: &'a HashMap<ClientId, Entry>,
-) -> Box<dyn Iterator<Item = ClientId> + 'a> {
-    if room.name.key != default_room.key {
-        return Box::new(room.members());
-    }
-    Box::new(names.values().copied().filter(move |id| {
-        clients
-            .get(id)
-            .is_some_and(|entry| entry.rooms.contains(default_room))
-    }))
-}
-
-/// Every pending JOIN line in one chunk, in order.
-fn join_lines(pending: &[PendingJoin]) -> Chunk {
-    if let [only] = pending {
-        return only.line.clone();
-    }
-    let len = pending.iter().map(|join| join.line.len()).sum();
-    let mut all = Vec::with_capacity(len);
-    for join in pending {
-        all.extend_from_slice(&join.line);
-    }
-    Chunk::from(all)
-}
-
-/// The parts of the registry that queueing lines touches, borrowed apart
-/// from its rooms so that a room's member list can be walked while queueing.
-struct Recipients<'a> {
-    clients: &'a HashMap<ClientId, Entry>,
-    to_wake: &'a mut Vec<Waker>,
-    overflowed: &'a mut Vec<ClientId>,
-}
-
-impl Recipients<'_> {
-    /// Queues `chunk` for every member, and for `also` if it is not one.
-    fn room_and(mut self, members: impl Iterator<Item = ClientId>, also: ClientId, chunk: &Chunk) {
-        let mut also_member = false;
-        for id in members {
-            also_member |= id == also;
-            self.one(id, chunk);
-        }
-        if !also_member {
-            self.one(also, chunk);
-        }
-    }
-
-    fn one(&mut self, id: ClientId, chunk: &Chunk) {
-        if let Some(entry) = self.clients.get(&id) {
-            queue_for(id, entry, chunk, self.to_wake, self.overflowed);
-        }
-    }
-}
-
-/// Queues `chunk` for one entry, noting a writer to wake or an overflow.
-fn queue_for(
-    id: ClientId,
-    entry: &Entry,
-    chunk: &Chunk,
-    to_wake: &mut Vec<Waker>,
-    overflowed: &mut Vec<ClientId>,
-) {
-    match entry.outbox.offer_deferred(chunk) {
-        Ok(Some(waker)) => to_wake.push(waker),
-        Ok(None) => {}
-        Err(_) => overflowed.push(id),
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::super::outbox::Chunk;
 use super::super::replies::{RoomSummary, joined_block, joined_line};
-use super::{Recipients, Registry, members_of};
+use super::Registry;
+use super::recipients::{Recipients, members_of};
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
