@@ -312,14 +312,12 @@ impl Registry {
                         let Some(room) = self.rooms.record(message) else {
                             continue;
                         };
-                        let members =
-                            members_of(room, &self.default_room, &self.names, &self.clients);
                         let to = Recipients {
                             clients: &self.clients,
                             to_wake: &mut self.to_wake,
                             overflowed: &mut self.overflowed,
                         };
-                        to.room_and(members, *sender, line);
+                        to.room_and_sender(room, &self.default_room, &self.names, *sender, line);
                     }
                     Audience::Private(to) => {
                         let recipient = self.names.get(name_key(to).as_str()).copied();
@@ -333,13 +331,13 @@ impl Registry {
                 },
                 Delivery::Topic { change, line } => {
                     let room = self.rooms.set_topic(&change.room, change.topic.clone());
-                    let members = members_of(room, &self.default_room, &self.names, &self.clients);
                     let to = Recipients {
                         clients: &self.clients,
                         to_wake: &mut self.to_wake,
                         overflowed: &mut self.overflowed,
                     };
-                    to.room_and(members, change.sender, line);
+                    let (names, sender) = (&self.names, change.sender);
+                    to.room_and_sender(room, &self.default_room, names, sender, line);
                 }
             }
         }
