@@ -186,7 +186,8 @@ impl Registry {
     /// room: queues its welcome block (built by `welcome` from the number
     /// online, the room's members and its recent messages) and keeps `join`
     /// for the room's other members, to be sent by
-    /// [`Registry::announce_joins`]. Returns the number online.
+    /// [`Registry::announce_joins`]. Returns the number online and the
+    /// default room.
     pub(crate) fn register(
         &mut self,
         id: ClientId,
@@ -194,7 +195,7 @@ impl Registry {
         account: bool,
         join: &Chunk,
         welcome: impl FnOnce(usize, &mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
-    ) -> Result<usize, RegisterError> {
+    ) -> Result<(usize, RoomRef), RegisterError> {
         let key = name_key(name);
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
@@ -233,7 +234,7 @@ impl Registry {
             welcome(self.names.len(), &mut members, &history)
         };
         self.offer(id, &block);
-        Ok(self.names.len())
+        Ok((self.names.len(), self.default_room.clone()))
     }
 
     /// The display name of the online user called `name` (any case).
