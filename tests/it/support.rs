@@ -1,7 +1,8 @@
 //! Test support: servers on port 0 and a raw line client with deadlines.
 //!
 //! Nothing here sleeps to synchronise: every wait is "until this line arrives,
-//! or fail after a deadline".
+//! or fail after a deadline". `support/rooms.rs` adds what the tests of
+//! protocol version 2 need: a shared server, unique names, joining rooms.
 
 #![allow(dead_code)] // Each test module uses a different part.
 
@@ -13,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
 use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
+
+mod rooms;
+pub use rooms::{shared_server, split, unique};
 
 /// How long any single expected line may take before the test fails.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);

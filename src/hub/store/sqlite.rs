@@ -254,6 +254,20 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
 fn migrate(conn: &mut Connection, default_room: &str) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if version >= SCHEMA_VERSION {
+        // A version-1 server run on this database meanwhile wrote its room
+        // messages without a room: they are the default room's.
+        let room = RoomName::new(default_room);
+        let adopted = conn.execute(
+            "UPDATE messages SET room = ?1 WHERE room IS NULL AND recipient IS NULL",
+            [&room.key],
+        )?;
+        if adopted > 0 {
+            conn.execute(
+                "INSERT OR IGNORE INTO rooms (room_key, name) VALUES (?1, ?2)",
+                params![room.key, room.display],
+            )?;
+            log::info!("{adopted} messages written by a one-room server are {default_room}'s");
+        }
         return Ok(());
     }
     let tx = conn.transaction()?;
@@ -335,9 +349,21 @@ mod tests {
         let texts: Vec<&str> = lobby.recent.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["first", "second"], "private messages are no room's");
         drop(store);
-        // Opening again changes nothing.
-        let again = SqliteStore::open(dir.path(), "#other").unwrap();
-        assert_eq!(again.load(50).unwrap().rooms[0].recent.len(), 2);
+        {
+            // A one-room server run on it meanwhile writes without a room.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            conn.execute_batch("INSERT INTO messages (id, ts_ms, sender, recipient, text) VALUES (4, 4000, 'bob', NULL, 'from the past');")
+                .unwrap();
+        }
+        let again = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let loaded = again.load(50).unwrap();
+        assert_eq!(loaded.rooms.len(), 1);
+        let texts: Vec<&str> = loaded.rooms[0]
+            .recent
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(texts, ["first", "second", "from the past"]);
     }
 
     #[test]

@@ -186,7 +186,8 @@ impl Registry {
     /// room: queues its welcome block (built by `welcome` from the number
     /// online, the room's members and its recent messages) and keeps `join`
     /// for the room's other members, to be sent by
-    /// [`Registry::announce_joins`]. Returns the number online.
+    /// [`Registry::announce_joins`]. Returns the number online and the
+    /// default room.
     pub(crate) fn register(
         &mut self,
         id: ClientId,
@@ -194,7 +195,7 @@ impl Registry {
         account: bool,
         join: &Chunk,
         welcome: impl FnOnce(usize, &mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
-    ) -> Result<usize, RegisterError> {
+    ) -> Result<(usize, RoomRef), RegisterError> {
         let key = name_key(name);
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
@@ -233,7 +234,7 @@ impl Registry {
             welcome(self.names.len(), &mut members, &history)
         };
         self.offer(id, &block);
-        Ok(self.names.len())
+        Ok((self.names.len(), self.default_room.clone()))
     }
 
     /// The display name of the online user called `name` (any case).
@@ -312,14 +313,12 @@ impl Registry {
                         let Some(room) = self.rooms.record(message) else {
                             continue;
                         };
-                        let members =
-                            members_of(room, &self.default_room, &self.names, &self.clients);
                         let to = Recipients {
                             clients: &self.clients,
                             to_wake: &mut self.to_wake,
                             overflowed: &mut self.overflowed,
                         };
-                        to.room_and(members, *sender, line);
+                        to.room_and_sender(room, &self.default_room, &self.names, *sender, line);
                     }
                     Audience::Private(to) => {
                         let recipient = self.names.get(name_key(to).as_str()).copied();
@@ -333,13 +332,13 @@ impl Registry {
                 },
                 Delivery::Topic { change, line } => {
                     let room = self.rooms.set_topic(&change.room, change.topic.clone());
-                    let members = members_of(room, &self.default_room, &self.names, &self.clients);
                     let to = Recipients {
                         clients: &self.clients,
                         to_wake: &mut self.to_wake,
                         overflowed: &mut self.overflowed,
                     };
-                    to.room_and(members, change.sender, line);
+                    let (names, sender) = (&self.names, change.sender);
+                    to.room_and_sender(room, &self.default_room, names, sender, line);
                 }
             }
         }

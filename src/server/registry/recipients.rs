@@ -67,6 +67,37 @@ impl Recipients<'_> {
         }
     }
 
+    /// Queues `chunk` for every member of `room`, and for `also` if it is
+    /// not one. The default room's members are walked in `names` with one
+    /// lookup each, as fast as a broadcast to everyone: this is the
+    /// one-room fanout's hot loop, run under the registry lock.
+    pub(super) fn room_and_sender(
+        mut self,
+        room: &Room,
+        default_room: &RoomRef,
+        names: &BTreeMap<String, ClientId>,
+        also: ClientId,
+        chunk: &Chunk,
+    ) {
+        if room.name.key != default_room.key {
+            return self.room_and(room.members(), also, chunk);
+        }
+        let mut also_member = false;
+        for &id in names.values() {
+            let Some(entry) = self.clients.get(&id) else {
+                continue;
+            };
+            if !entry.rooms.contains(default_room) {
+                continue;
+            }
+            also_member |= id == also;
+            queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+        }
+        if !also_member {
+            self.one(also, chunk);
+        }
+    }
+
     pub(super) fn one(&mut self, id: ClientId, chunk: &Chunk) {
         if let Some(entry) = self.clients.get(&id) {
             queue_for(id, entry, chunk, self.to_wake, self.overflowed);

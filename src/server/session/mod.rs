@@ -341,14 +341,16 @@ impl ClientSession {
                 })
             });
             match registered {
-                Ok(online) => {
+                Ok((online, room)) => {
                     let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
                     self.state = State::Registered {
                         name: name.to_owned(),
-                        current: None,
+                        current: Some(room),
                     };
-                    self.rejoin_remembered_rooms();
+                    if account {
+                        self.rejoin_remembered_rooms();
+                    }
                     return None;
                 }
                 Err(RegisterError::NameTaken) => Some((

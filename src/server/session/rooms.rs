@@ -68,18 +68,13 @@ impl ClientSession {
         );
     }
 
-    /// Makes the default room current and puts an account back in the
-    /// rooms it was in when it last left. Not inlined: it runs right after
-    /// registration, the deepest point of the thread's stack.
+    /// Puts an account back in the rooms it was in when it last left. Not
+    /// inlined: it runs right after registration, the deepest point of the
+    /// thread's stack.
     #[inline(never)]
     pub(super) fn rejoin_remembered_rooms(&mut self) {
         let id = self.id;
-        let default_room = &self.shared.default_room;
-        let (default_room, rooms) = self.shared.locked(|registry| {
-            let default_room = registry.member_room(id, default_room);
-            (default_room, registry.remembered_rooms(id))
-        });
-        self.set_current(default_room);
+        let rooms = self.shared.locked(|registry| registry.remembered_rooms(id));
         for room in rooms {
             self.join(&room.display);
         }

@@ -4,6 +4,6 @@
 //! in `client/udp.rs`.
 
 mod lossy;
-mod raw;
+pub(crate) mod raw;
 mod relay;
 mod server;
