@@ -378,6 +378,28 @@ impl Registry {
         };
         let key = name_key(&name);
         self.names.remove(&key);
+        let leave = ServerLine::Leave {
+            ts,
+            name,
+            reason: reason.to_owned(),
+        };
+        let chunk = Chunk::from(leave.encode().into_bytes());
+        if entry.rooms.len() == 1
+            && let Some(room) = entry.rooms.current()
+        {
+            // One room, nearly always the default one: its members in one
+            // pass, as the one-room broadcast of a LEAVE was.
+            if let Some(found) = self.rooms.get(&room.key) {
+                let to = Recipients {
+                    clients: &self.clients,
+                    to_wake: &mut self.to_wake,
+                    overflowed: &mut self.overflowed,
+                };
+                to.room_except(found, &self.default_room, &self.names, id, &chunk);
+            }
+            self.leave_room(room, &key);
+            return true;
+        }
         let mut recipients: Vec<ClientId> = Vec::new();
         for room in entry.rooms.iter() {
             if let Some(found) = self.rooms.get(&room.key) {
@@ -386,16 +408,8 @@ impl Registry {
             }
             self.leave_room(room, &key);
         }
-        if entry.rooms.len() > 1 {
-            recipients.sort_unstable();
-            recipients.dedup();
-        }
-        let leave = ServerLine::Leave {
-            ts,
-            name,
-            reason: reason.to_owned(),
-        };
-        let chunk = Chunk::from(leave.encode().into_bytes());
+        recipients.sort_unstable();
+        recipients.dedup();
         for recipient in recipients {
             self.offer(recipient, &chunk);
         }

@@ -98,6 +98,31 @@ impl Recipients<'_> {
         }
     }
 
+    /// Queues `chunk` for every member of `room` but `except`, walking the
+    /// default room's members in `names` with one lookup each.
+    pub(super) fn room_except(
+        mut self,
+        room: &Room,
+        default_room: &RoomRef,
+        names: &BTreeMap<String, ClientId>,
+        except: ClientId,
+        chunk: &Chunk,
+    ) {
+        if room.name.key != default_room.key {
+            for id in room.members().filter(|&id| id != except) {
+                self.one(id, chunk);
+            }
+            return;
+        }
+        for &id in names.values().filter(|&&id| id != except) {
+            if let Some(entry) = self.clients.get(&id)
+                && entry.rooms.contains(default_room)
+            {
+                queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+            }
+        }
+    }
+
     pub(super) fn one(&mut self, id: ClientId, chunk: &Chunk) {
         if let Some(entry) = self.clients.get(&id) {
             queue_for(id, entry, chunk, self.to_wake, self.overflowed);

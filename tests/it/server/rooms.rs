@@ -210,6 +210,15 @@ fn a_user_leaving_is_told_once_to_each_who_shares_a_room() {
         loner.sync().is_empty(),
         "nothing for one who shares no room"
     );
+    loner.send("/join #x");
+    through(&mut loner, "HISTORY-END ");
+    alice.until("JOIN ");
+    loner.send("/quit");
+    assert!(
+        alice.until("LEAVE ").ends_with(" loner :quit"),
+        "its one room"
+    );
+    assert!(alice.sync().is_empty());
 }
 
 #[test]
