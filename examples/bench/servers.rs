@@ -15,6 +15,8 @@ use crate::load::Dialect;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     ChatEphemeral,
+    /// An earlier chat-server binary (`--baseline-server`), run as `ChatEphemeral`.
+    Baseline,
     ChatDurable,
     Ngircd,
     Inspircd,
@@ -22,8 +24,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::ChatEphemeral,
+        Kind::Baseline,
         Kind::ChatDurable,
         Kind::Ngircd,
         Kind::Inspircd,
@@ -33,6 +36,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::ChatEphemeral => "chatroom",
+            Kind::Baseline => "baseline",
             Kind::ChatDurable => "chatroom-durable",
             Kind::Ngircd => "ngircd",
             Kind::Inspircd => "inspircd",
@@ -87,14 +91,19 @@ pub fn chat_server_path() -> PathBuf {
     profile_dir.join("chat-server")
 }
 
-/// Starts `kind` with its files in `dir` (created fresh).
-pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
+/// Starts `kind` with its files in `dir` (created fresh); `baseline` is the
+/// binary `Kind::Baseline` runs.
+pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Running> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let log = std::fs::File::create(dir.join("server.log"))?;
     match kind {
-        Kind::ChatEphemeral | Kind::ChatDurable => {
-            let mut command = Command::new(chat_server_path());
+        Kind::ChatEphemeral | Kind::ChatDurable | Kind::Baseline => {
+            let binary = match kind {
+                Kind::Baseline => baseline.map(Path::to_path_buf).unwrap_or_default(),
+                _ => chat_server_path(),
+            };
+            let mut command = Command::new(binary);
             // A send queue of 65,536 lines (the default is 4,096) so that bursts of
             // 10,000 to 40,000 messages measure throughput, not the eviction of
             // clients the generator could not read fast enough; the IRC servers
@@ -112,7 +121,7 @@ pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
             // send as fast as the server takes them.
             command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
             command.env("RUST_LOG", "warn");
-            if kind == Kind::ChatEphemeral {
+            if kind != Kind::ChatDurable {
                 command.arg("--ephemeral");
             } else {
                 command.arg("--data-dir").arg(dir.join("data"));

@@ -12,6 +12,7 @@
 //! the integration tests (`tests/it/bench_smoke.rs`), so it cannot rot.
 
 pub mod conn;
+pub mod wire;
 pub mod worker;
 
 use std::io::{self, Write};
@@ -455,14 +456,14 @@ fn settle(plan: &Plan, outcome: &mut Outcome, reports: Vec<worker::WorkerReport>
 }
 
 /// Notices when a watched count has not moved for a while.
-struct Stall {
+pub struct Stall {
     limit: Duration,
     last_value: u64,
     last_change: Instant,
 }
 
 impl Stall {
-    fn new(limit: Duration) -> Stall {
+    pub fn new(limit: Duration) -> Stall {
         Stall {
             limit,
             last_value: u64::MAX,
@@ -470,7 +471,7 @@ impl Stall {
         }
     }
 
-    fn stalled(&mut self, value: u64) -> bool {
+    pub fn stalled(&mut self, value: u64) -> bool {
         if value != self.last_value {
             self.last_value = value;
             self.last_change = Instant::now();
@@ -480,14 +481,14 @@ impl Stall {
 }
 
 /// One progress line on stderr, rewritten about once a second.
-struct Progress {
+pub struct Progress {
     label: Option<String>,
     last: Option<Instant>,
     started: Instant,
 }
 
 impl Progress {
-    fn new(label: Option<String>) -> Progress {
+    pub fn new(label: Option<String>) -> Progress {
         Progress {
             label,
             last: None,
@@ -495,7 +496,7 @@ impl Progress {
         }
     }
 
-    fn show(&mut self, text: impl FnOnce() -> String) {
+    pub fn show(&mut self, text: impl FnOnce() -> String) {
         let Some(label) = &self.label else { return };
         if self
             .last
@@ -512,7 +513,7 @@ impl Progress {
         let _ = io::stderr().flush();
     }
 
-    fn done(&mut self) {
+    pub fn done(&mut self) {
         if self.label.is_some() && self.last.is_some() {
             eprintln!();
         }

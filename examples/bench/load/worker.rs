@@ -101,12 +101,12 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
         for event in events.iter() {
             let index = event.token().0;
             let conn = &mut conns[index];
-            let connecting = !conn.connected && !conn.closed;
+            let connecting = !conn.wire.connected && !conn.closed();
             if connecting
                 && (event.is_writable() || event.is_error())
                 && conn.on_connected(plan.dialect).is_err()
             {
-                conn.closed = true;
+                conn.wire.closed = true;
                 tally.closed += 1;
             }
             if event.is_readable() || event.is_read_closed() {
@@ -115,7 +115,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
             if event.is_writable() {
                 conn.flush(&mut tally);
             }
-            if !settled[index] && (conn.registered || conn.closed) {
+            if !settled[index] && (conn.registered || conn.closed()) {
                 settled[index] = true;
                 pending -= 1;
             }
@@ -140,7 +140,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
             sent: c.sent,
             messages: c.messages,
             registered: c.registered,
-            closed: c.closed,
+            closed: c.closed(),
         })
         .collect();
     Ok(WorkerReport {
@@ -262,7 +262,7 @@ impl Pacer {
             let index = self.senders[self.next % self.senders.len()];
             self.next += 1;
             let conn = &mut conns[index];
-            if conn.closed {
+            if conn.closed() {
                 self.sent += 1; // its slot passes unused, so a dead sender cannot stall the pacer
                 continue;
             }
