@@ -30,7 +30,7 @@ pub struct Options {
     )]
     servers: Vec<String>,
     /// Scenarios: connect, fanout, latency, history, rooms (rooms is not
-    /// run against raw, which has one room).
+    /// run against raw or baseline, which have one room).
     #[arg(
         long,
         value_delimiter = ',',
@@ -99,8 +99,8 @@ pub fn run(options: &Options) -> io::Result<()> {
         for (index, &kind) in kinds.iter().enumerate() {
             for scenario in &options.scenarios {
                 let label = format!("round {round} {} {scenario}", kind.name());
-                if scenario == "rooms" && kind == Kind::Raw {
-                    continue; // the raw forwarder has one room only
+                if scenario == "rooms" && !kind.has_rooms() {
+                    continue;
                 }
                 let server = servers::start(
                     kind,

@@ -48,6 +48,12 @@ impl Kind {
         Kind::ALL.into_iter().find(|kind| kind.name() == name)
     }
 
+    /// Whether it has rooms: not the raw forwarder, nor the baseline (a
+    /// chat-server from before rooms, for the one-room comparison).
+    pub fn has_rooms(self) -> bool {
+        !matches!(self, Kind::Raw | Kind::Baseline)
+    }
+
     pub fn dialect(self) -> Dialect {
         match self {
             Kind::Ngircd | Kind::Inspircd => Dialect::Irc,
