@@ -259,7 +259,7 @@ fn inspircd_config(port: u16, dir: &Path) -> String {
 <server name="bench.invalid" description="bench" network="bench">
 <admin name="bench" nick="bench" email="bench@bench.invalid">
 <bind address="127.0.0.1" port="{port}" type="clients">
-<connect name="bench" allow="*" maxchans="100" localmax="1000000" globalmax="1000000" limit="1000000"
+<connect name="bench" allow="*" maxchans="1000" localmax="1000000" globalmax="1000000" limit="1000000"
     maxconnwarn="off" threshold="1000000" commandrate="1000000000" fakelag="off"
     hardsendq="1G" softsendq="1G" recvq="1G" pingfreq="600" timeout="600"
     resolvehostnames="no" useident="no" registration="60">

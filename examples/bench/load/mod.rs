@@ -292,13 +292,30 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
     let before = plan.server_pid.and_then(ProcStatus::settled);
     let epoch = Instant::now();
     let board = Board::default();
+    let body = |w| worker::run(plan, w, &board, epoch);
+    let coordinator = || coordinate(plan, &board, epoch, before);
+    let (mut outcome, reports) = with_workers(plan.threads, "bench", &board, body, coordinator)?;
+    settle(plan, &mut outcome, reports);
+    Ok(outcome)
+}
+
+/// Runs `body(w)` for `w` in `0..threads` on threads named `{name}-{w}` while
+/// `coordinate` runs on this one, then sets the board's phase to STOP, which
+/// ends them, and joins them. A thread that cannot start stops the others.
+pub fn with_workers<R: Send, T>(
+    threads: usize,
+    name: &str,
+    board: &Board,
+    body: impl Fn(usize) -> io::Result<R> + Sync,
+    coordinate: impl FnOnce() -> T,
+) -> io::Result<(T, Vec<R>)> {
     thread::scope(|scope| {
         let mut workers = Vec::new();
-        for w in 0..plan.threads.max(1) {
-            let board = &board;
+        for w in 0..threads.max(1) {
+            let body = &body;
             let spawned = thread::Builder::new()
-                .name(format!("bench-{w}"))
-                .spawn_scoped(scope, move || worker::run(plan, w, board, epoch));
+                .name(format!("{name}-{w}"))
+                .spawn_scoped(scope, move || body(w));
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(error) => {
@@ -307,18 +324,16 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
                 }
             }
         }
-        let mut outcome = coordinate(plan, &board, epoch, before);
+        let result = coordinate();
         board.phase.store(STOP, Ordering::Release);
         let mut reports = Vec::new();
         for handle in workers {
-            reports.push(
-                handle
-                    .join()
-                    .map_err(|_| io::Error::other("a generator thread panicked"))??,
-            );
+            let report = handle
+                .join()
+                .map_err(|_| io::Error::other("a generator thread panicked"))??;
+            reports.push(report);
         }
-        settle(plan, &mut outcome, reports);
-        Ok(outcome)
+        Ok((result, reports))
     })
 }
 

@@ -30,7 +30,7 @@ use hdrhistogram::Histogram;
 use super::load;
 use check::{Findings, Receipts};
 use layout::Layout;
-use load::worker::{Board, LOAD, STOP};
+use load::worker::{Board, LOAD};
 use load::{Dialect, Progress, Stall};
 use worker::RoomsReport;
 
@@ -220,32 +220,10 @@ pub fn run(setup: &Setup) -> io::Result<RoomsOutcome> {
     setup.layout.validate().map_err(io::Error::other)?;
     let epoch = Instant::now();
     let board = Board::default();
-    thread::scope(|scope| {
-        let mut workers = Vec::new();
-        for w in 0..setup.threads.max(1) {
-            let board = &board;
-            let spawned = thread::Builder::new()
-                .name(format!("rooms-{w}"))
-                .spawn_scoped(scope, move || worker::run(setup, w, board, epoch));
-            match spawned {
-                Ok(handle) => workers.push(handle),
-                Err(error) => {
-                    board.phase.store(STOP, Ordering::Release);
-                    return Err(error);
-                }
-            }
-        }
-        let timing = coordinate(setup, &board, epoch);
-        board.phase.store(STOP, Ordering::Release);
-        let mut reports = Vec::new();
-        for handle in workers {
-            let report = handle
-                .join()
-                .map_err(|_| io::Error::other("a generator thread panicked"))??;
-            reports.push(report);
-        }
-        Ok(settle(setup, timing, reports))
-    })
+    let body = |w| worker::run(setup, w, &board, epoch);
+    let coordinator = || coordinate(setup, &board, epoch);
+    let (timing, reports) = load::with_workers(setup.threads, "rooms", &board, body, coordinator)?;
+    Ok(settle(setup, timing, reports))
 }
 
 /// When the coordinating thread saw each phase end.

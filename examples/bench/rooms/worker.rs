@@ -13,7 +13,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::Setup;
-use super::load::worker::{Board, LOAD, STOP};
+use super::load::worker::{Board, LOAD, STOP, Schedule};
 use super::member::{Member, RoomTally, Seat};
 
 /// What a worker hands back when it stops.
@@ -160,10 +160,7 @@ struct Pacer {
     /// (member index, room index within the member).
     slots: Vec<(usize, usize)>,
     next: usize,
-    sent: u64,
-    start: Instant,
-    interval: Option<Duration>,
-    end: Instant,
+    schedule: Schedule,
 }
 
 impl Pacer {
@@ -177,27 +174,25 @@ impl Pacer {
         }
         let per_slot = setup.rate / setup.layout.senders.max(1) as f64;
         let rate = per_slot * slots.len() as f64;
-        Pacer {
-            slots,
-            next: 0,
-            sent: 0,
+        let schedule = Schedule {
             start,
             interval: (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate)),
             end: start + setup.duration,
+            taken: 0,
+        };
+        Pacer {
+            slots,
+            next: 0,
+            schedule,
         }
     }
 
-    /// How long until the next message is due.
     fn wait(&self, now: Instant) -> Duration {
-        match self.interval {
-            Some(interval) if now < self.end => {
-                (self.start + interval * self.sent as u32).saturating_duration_since(now)
-            }
-            _ => TICK,
-        }
+        self.schedule.wait(now)
     }
 
-    /// Sends every message due by `now`; returns how many were sent.
+    /// Sends every message due by `now`; returns how many were sent. A dead
+    /// sender's slot passes unused, so it cannot stall the pacer.
     fn send_due(
         &mut self,
         setup: &Setup,
@@ -205,14 +200,10 @@ impl Pacer {
         epoch: Instant,
         now: Instant,
     ) -> u64 {
-        let Some(interval) = self.interval else {
-            return 0;
-        };
         let mut sent = 0;
-        while now < self.end && self.start + interval * self.sent as u32 <= now {
+        while !self.slots.is_empty() && self.schedule.take_due(now) {
             let (index, room) = self.slots[self.next % self.slots.len()];
             self.next += 1;
-            self.sent += 1; // a dead sender's slot passes unused, so it cannot stall the pacer
             let member = &mut members[index];
             if member.wire.closed {
                 continue;
