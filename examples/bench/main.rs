@@ -232,12 +232,7 @@ fn main() -> ExitCode {
             };
             rooms::run(&setup).and_then(|outcome| {
                 print!("{}", outcome.summary());
-                match outcome.faults() {
-                    0 => Ok(()),
-                    n => Err(std::io::Error::other(format!(
-                        "{n} messages lost, repeated, misrouted or out of order"
-                    ))),
-                }
+                outcome.verdict().map_err(std::io::Error::other)
             })
         }
         Mode::Compare(options) => compare::run(&options),

@@ -4,6 +4,9 @@
 #[allow(dead_code)]
 #[path = "../../examples/bench/load/mod.rs"]
 mod load;
+#[allow(dead_code)]
+#[path = "../../examples/bench/rooms/mod.rs"]
+mod rooms;
 #[path = "../../examples/bench/stacks.rs"]
 mod stacks;
 
@@ -64,6 +67,56 @@ fn latency_probes_are_timed() {
         "every delivery carried a readable stamp"
     );
     server.shutdown().expect("clean shutdown");
+}
+
+/// A short, quick many-rooms run against `target`.
+fn tiny_rooms(target: std::net::SocketAddr) -> rooms::Setup {
+    rooms::Setup {
+        target,
+        dialect: Dialect::Chat,
+        layout: rooms::layout::Layout {
+            rooms: 1,
+            members: 1,
+            per_client: 1,
+            senders: 1,
+        },
+        threads: 1,
+        window: 100,
+        rate: 100.0,
+        duration: Duration::from_millis(300),
+        name_prefix: "m".into(),
+        quickack: false,
+        stall: Duration::from_secs(5),
+        label: None,
+    }
+}
+
+/// A run that could not get its clients in says so (`bench rooms` exits
+/// non-zero), rather than reporting zero losses of nothing.
+#[test]
+fn a_rooms_run_nobody_got_into_is_a_failure() {
+    let nobody = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = nobody.local_addr().expect("address");
+    drop(nobody); // connections to it are refused
+    let layout = rooms::layout::Layout {
+        rooms: 2,
+        members: 2,
+        per_client: 1,
+        senders: 1,
+    };
+    let setup = rooms::Setup {
+        layout,
+        stall: Duration::from_secs(5),
+        ..tiny_rooms(addr)
+    };
+    let outcome = rooms::run(&setup).expect("generator runs");
+    let verdict = outcome.verdict();
+    assert!(verdict.is_err(), "{}", outcome.summary());
+    assert!(
+        verdict.unwrap_err().contains("0 of 4 clients"),
+        "{}",
+        outcome.summary()
+    );
 }
 
 /// `bench stacks` finds a thread's deepest point: here, a thread of our own

@@ -167,6 +167,28 @@ impl RoomsOutcome {
         f.missing + f.duplicates + f.out_of_order + self.misrouted
     }
 
+    /// `Ok` when the run measured what it should: every client got into all
+    /// its rooms, messages were sent, and none was lost, repeated, misrouted
+    /// or out of order. Otherwise what went wrong, for the exit status.
+    pub fn verdict(&self) -> Result<(), String> {
+        if self.ready < self.clients as u64 {
+            let first = self.first_error.as_deref().unwrap_or("none");
+            return Err(format!(
+                "only {} of {} clients got into all their rooms ({} connections closed; first error: {first})",
+                self.ready, self.clients, self.closed
+            ));
+        }
+        if self.sent == 0 {
+            return Err("no message was sent (--room-rate or --room-seconds is 0)".into());
+        }
+        match self.faults() {
+            0 => Ok(()),
+            n => Err(format!(
+                "{n} messages lost, repeated, misrouted or out of order"
+            )),
+        }
+    }
+
     /// A few lines for people.
     pub fn summary(&self) -> String {
         let secs = |d: Option<Duration>| {
@@ -251,7 +273,9 @@ fn coordinate(setup: &Setup, board: &Board, epoch: Instant) -> Timing {
             timing.joined_after = Some(epoch.elapsed());
             break;
         }
-        if stall.stalled(ready + joins + closed + board.opened.load(Ordering::Relaxed)) {
+        if closed >= clients
+            || stall.stalled(ready + joins + closed + board.opened.load(Ordering::Relaxed))
+        {
             progress.done();
             return timing;
         }
