@@ -5,9 +5,12 @@
 //!
 //! - [`protocol`]: the wire protocol, pure. Framing, the line grammar, typed
 //!   server lines, client commands and name rules. No I/O.
-//! - [`server`]: `chat-server`. One reader and one writer thread per client, a
-//!   registry behind a mutex, a history thread that makes every message durable
-//!   before anyone sees it. [`server::run`] serves a listener until shut down.
+//! - [`hub`]: rooms, membership, the sequencer that orders and stores, and
+//!   the store, knowing no socket and no wire format; every front uses it.
+//! - [`server`]: `chat-server`: the process wiring and the native front. One
+//!   session thread per client (and a writer for TLS and UDP), the registry
+//!   of connections and rooms behind a mutex, delivery of what the hub's
+//!   sequencer has made durable. [`server::run`] serves until shut down.
 //! - [`conn`]: the client side of a connection, shared by `chat-client` and the
 //!   3PC processes: connect (TCP, TLS or UDP), register, send lines, receive
 //!   parsed server lines on a channel.
@@ -34,6 +37,7 @@
 
 pub mod client;
 pub mod conn;
+pub mod hub;
 pub mod protocol;
 pub mod server;
 pub mod tls;

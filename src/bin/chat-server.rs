@@ -16,7 +16,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{
-    DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT,
+    DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_ROOM, DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT,
+    validate_room,
 };
 use chatroom::server::accounts::Accounts;
 use chatroom::server::capacity::{Capacity, MachineLimits};
@@ -69,9 +70,15 @@ struct Args {
     /// Keep history in memory only; nothing is written to disk.
     #[arg(long)]
     ephemeral: bool,
-    /// Room messages replayed to each client when it joins.
+    /// Messages of a room replayed to each client when it joins it.
     #[arg(long, default_value_t = 50)]
     history: usize,
+    /// The room every client is put in when it joins the server.
+    #[arg(long, default_value = DEFAULT_ROOM, value_parser = room_name)]
+    default_room: String,
+    /// Rooms one client may be in at once, the default room included.
+    #[arg(long, default_value_t = Config::default().max_rooms as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_rooms: u64,
     /// Only these names (comma-separated, any case) may join.
     #[arg(long, value_delimiter = ',')]
     allow_users: Option<Vec<String>>,
@@ -176,6 +183,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             None => Storage::Ephemeral,
         },
         history_replay: args.history,
+        default_room: args.default_room,
+        max_rooms: args.max_rooms as usize,
         allow_users: args.allow_users,
         max_line: args.max_line as usize,
         max_clients: args.max_clients,
@@ -402,4 +411,11 @@ fn bind_error(error: &std::io::Error, host: &str, port: u16, flag: &str) -> anyh
         }
         _ => anyhow::anyhow!("cannot listen on {host}:{port}: {error}"),
     }
+}
+
+/// `--default-room`: a valid room name, `#` included.
+fn room_name(value: &str) -> Result<String, String> {
+    validate_room(value)
+        .map(|()| value.to_owned())
+        .map_err(|error| format!("{error} (for example #lobby)"))
 }

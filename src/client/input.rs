@@ -109,6 +109,14 @@ fn from_command(line: &str, command: Command<'_>) -> Input {
         Command::Login { .. } => Input::Refused(
             "not sent: a password typed here would show on screen; use chat-client --login".into(),
         ),
+        // Rooms (protocol version 2) go to the server as typed.
+        Command::WhoIn(_)
+        | Command::HistoryOf { .. }
+        | Command::Join(_)
+        | Command::Part { .. }
+        | Command::Say { .. }
+        | Command::Topic { .. }
+        | Command::Rooms => Input::Send(line.to_owned()),
         Command::Unknown(word) => Input::Refused(format!(
             "unknown command /{word}, not sent; /help lists the commands (//{word} sends it as text)"
         )),

@@ -100,12 +100,14 @@ impl Session {
                 self.users_run.extend(names.iter().cloned());
                 Vec::new()
             }
-            ServerLine::UsersEnd { count } => {
+            ServerLine::UsersEnd { count, .. } => {
                 self.online = std::mem::take(&mut self.users_run);
                 let names = self.online.join(" ");
                 vec![View::Notice(format!("online ({count}): {names}"))]
             }
-            ServerLine::Msg { id, ts, from, text } => {
+            ServerLine::Msg {
+                id, ts, from, text, ..
+            } => {
                 self.saw(*id);
                 self.saw_live(*id);
                 vec![message(ts, from, text, Replay::Live)]
@@ -126,9 +128,11 @@ impl Session {
                     text,
                 }]
             }
-            ServerLine::History { id, ts, from, text } => self.history(*id, ts, from, text),
-            ServerLine::HistoryEnd { count } => self.history_end(*count),
-            ServerLine::Join { ts, name } => {
+            ServerLine::History {
+                id, ts, from, text, ..
+            } => self.history(*id, ts, from, text),
+            ServerLine::HistoryEnd { count, .. } => self.history_end(*count),
+            ServerLine::Join { ts, name, .. } => {
                 self.add_online(name);
                 vec![View::Join {
                     ts: *ts,
@@ -151,6 +155,12 @@ impl Session {
             ServerLine::Pong { token } => vec![View::Notice(format!("pong {token}"))],
             ServerLine::Bye { reason } => vec![View::Notice(format!("bye: {reason}"))],
             ServerLine::Hello { .. } | ServerLine::Unknown { .. } => Vec::new(),
+            // Rooms (protocol version 2): the client's rooms UI is its own change.
+            ServerLine::Joined { .. }
+            | ServerLine::Part { .. }
+            | ServerLine::Topic { .. }
+            | ServerLine::Room { .. }
+            | ServerLine::RoomsEnd { .. } => Vec::new(),
         }
     }
 

@@ -2,9 +2,11 @@
 //!
 //! [`Command::parse`] is pure and knows nothing of sessions: the server decides
 //! what a command means before and after registration (a plain line is a name
-//! before, a room message after).
+//! before, a room message after). Room arguments are recognised by their `#`
+//! and handed on as typed: the server checks them with
+//! [`super::validate_room`], so a bad one gets `room-invalid`, not `usage`.
 
-use super::{DEFAULT_HISTORY_REQUEST, MAX_HISTORY_REQUEST};
+use super::{DEFAULT_HISTORY_REQUEST, MAX_HISTORY_REQUEST, MAX_TOPIC_LEN};
 
 /// One client line, understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,10 +21,30 @@ pub enum Command<'a> {
     Login { name: &'a str, password: &'a str },
     /// `/msg <name> <text>`.
     Msg { to: &'a str, text: &'a str },
-    /// `/who`.
+    /// `/who`: everyone online.
     Who,
-    /// `/history [n]`, with the default filled in.
+    /// `/who <room>`: that room's members.
+    WhoIn(&'a str),
+    /// `/history [n]`: the current room's, with the default filled in.
     History(usize),
+    /// `/history <room> [n]`, with the default filled in.
+    HistoryOf { room: &'a str, count: usize },
+    /// `/join <room>`.
+    Join(&'a str),
+    /// `/part [<room>] [reason]`: `room` is `None` for the current room.
+    Part {
+        room: Option<&'a str>,
+        reason: Option<&'a str>,
+    },
+    /// `/say <room> <text>`.
+    Say { room: &'a str, text: &'a str },
+    /// `/topic <room> [text]`: sets the topic with text, asks for it without.
+    Topic {
+        room: &'a str,
+        text: Option<&'a str>,
+    },
+    /// `/rooms`.
+    Rooms,
     /// `/ping [token]`.
     Ping(Option<&'a str>),
     /// `/help`.
@@ -77,8 +99,27 @@ impl<'a> Command<'a> {
                 }
                 Command::Msg { to, text }
             }
-            "who" => Command::Who,
-            "history" => Command::History(parse_history_count(args)?),
+            "who" => match split_word(args).0 {
+                room if room.starts_with('#') => Command::WhoIn(room),
+                _ => Command::Who,
+            },
+            "history" => parse_history(args)?,
+            "join" => match split_word(args) {
+                (room, "") if !room.is_empty() => Command::Join(room),
+                _ => return Err(UsageError("/join <room>")),
+            },
+            "part" => parse_part(args),
+            "say" => {
+                let (room, text) = split_word(args);
+                let text = text.trim_start_matches(' ');
+                if room.is_empty() || text.is_empty() {
+                    return Err(UsageError("/say <room> <text>"));
+                }
+                Command::Say { room, text }
+            }
+            "topic" => parse_topic(args)?,
+            "rooms" if args.is_empty() => Command::Rooms,
+            "rooms" => return Err(UsageError("/rooms")),
             "ping" => match split_word(args).0 {
                 "" => Command::Ping(None),
                 token if token.starts_with(':') => return Err(UsageError("/ping [token]")),
@@ -92,15 +133,56 @@ impl<'a> Command<'a> {
     }
 }
 
-fn parse_history_count(args: &str) -> Result<usize, UsageError> {
-    const USAGE: UsageError = UsageError("/history [n], n from 1 to 1000");
+/// `/history [n]` or `/history <room> [n]`.
+fn parse_history(args: &str) -> Result<Command<'_>, UsageError> {
+    let (first, rest) = split_word(args);
+    if first.starts_with('#') {
+        let usage = UsageError("/history <room> [n], n from 1 to 1000");
+        let count = parse_history_count(rest.trim_start_matches(' '), usage)?;
+        return Ok(Command::HistoryOf { room: first, count });
+    }
+    let usage = UsageError("/history [n], n from 1 to 1000");
+    Ok(Command::History(parse_history_count(args, usage)?))
+}
+
+fn parse_history_count(args: &str, usage: UsageError) -> Result<usize, UsageError> {
     if args.is_empty() {
         return Ok(DEFAULT_HISTORY_REQUEST);
     }
     match args.parse::<usize>() {
         Ok(n) if (1..=MAX_HISTORY_REQUEST).contains(&n) => Ok(n),
-        _ => Err(USAGE),
+        _ => Err(usage),
     }
+}
+
+/// `/part [<room>] [reason]`: a first word with `#` is the room.
+fn parse_part(args: &str) -> Command<'_> {
+    let (first, rest) = split_word(args);
+    let (room, reason) = if first.starts_with('#') {
+        (Some(first), rest.trim_matches(' '))
+    } else {
+        (None, args)
+    };
+    Command::Part {
+        room,
+        reason: (!reason.is_empty()).then_some(reason),
+    }
+}
+
+/// `/topic <room> [text]`, the text at most [`MAX_TOPIC_LEN`] bytes.
+fn parse_topic(args: &str) -> Result<Command<'_>, UsageError> {
+    let (room, text) = split_word(args);
+    let text = text.trim_start_matches(' ');
+    if room.is_empty() {
+        return Err(UsageError("/topic <room> [text]"));
+    }
+    if text.len() > MAX_TOPIC_LEN {
+        return Err(UsageError("/topic <room> [text], text at most 390 bytes"));
+    }
+    Ok(Command::Topic {
+        room,
+        text: (!text.is_empty()).then_some(text),
+    })
 }
 
 /// Splits at the first space: `("msg", "bob hi")`.
@@ -177,6 +259,85 @@ mod tests {
         check("/ping abc def", Ok(Some(Ping(Some("abc")))));
         check("/ping :x", Err(UsageError("/ping [token]")));
         check("/help", Ok(Some(Help)));
+        check("/who #rust", Ok(Some(WhoIn("#rust"))));
+        check("/who #bad!", Ok(Some(WhoIn("#bad!"))));
+        check(
+            "/history #rust",
+            Ok(Some(HistoryOf {
+                room: "#rust",
+                count: 50,
+            })),
+        );
+        check(
+            "/history #rust 7",
+            Ok(Some(HistoryOf {
+                room: "#rust",
+                count: 7,
+            })),
+        );
+        check(
+            "/history #rust 0",
+            Err(UsageError("/history <room> [n], n from 1 to 1000")),
+        );
+        check(
+            "/history 7 #rust",
+            Err(UsageError("/history [n], n from 1 to 1000")),
+        );
+        check("/join #rust", Ok(Some(Join("#rust"))));
+        check("/JOIN rust", Ok(Some(Join("rust"))));
+        check("/join", Err(UsageError("/join <room>")));
+        check("/join #a #b", Err(UsageError("/join <room>")));
+        check(
+            "/part",
+            Ok(Some(Part {
+                room: None,
+                reason: None,
+            })),
+        );
+        check(
+            "/part #rust off to lunch",
+            Ok(Some(Part {
+                room: Some("#rust"),
+                reason: Some("off to lunch"),
+            })),
+        );
+        check(
+            "/part off to lunch",
+            Ok(Some(Part {
+                room: None,
+                reason: Some("off to lunch"),
+            })),
+        );
+        check(
+            "/say #rust hi :) all",
+            Ok(Some(Say {
+                room: "#rust",
+                text: "hi :) all",
+            })),
+        );
+        check("/say #rust", Err(UsageError("/say <room> <text>")));
+        check("/say", Err(UsageError("/say <room> <text>")));
+        check(
+            "/topic #rust borrowck club",
+            Ok(Some(Topic {
+                room: "#rust",
+                text: Some("borrowck club"),
+            })),
+        );
+        check(
+            "/topic #rust",
+            Ok(Some(Topic {
+                room: "#rust",
+                text: None,
+            })),
+        );
+        check("/topic", Err(UsageError("/topic <room> [text]")));
+        check(
+            &format!("/topic #rust {}", "x".repeat(391)),
+            Err(UsageError("/topic <room> [text], text at most 390 bytes")),
+        );
+        check("/rooms", Ok(Some(Rooms)));
+        check("/rooms x", Err(UsageError("/rooms")));
         check("/dance", Ok(Some(Unknown("dance"))));
         check("/", Ok(Some(Unknown(""))));
     }

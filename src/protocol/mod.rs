@@ -1,4 +1,4 @@
-//! The chatroom wire protocol, version 1 (see `docs/protocol.md`).
+//! The chatroom wire protocol, versions 1 and 2 (see `docs/protocol.md`).
 //!
 //! Everything here is pure: it turns bytes into values and values into text, and
 //! never sees a socket, a thread or a clock. The server, the client and the 3PC
@@ -11,11 +11,13 @@
 //! - [`server_line`]: the typed server lines (`MSG`, `JOIN`, `ERROR`, ...).
 //! - [`command`]: what a client line asks the server to do.
 //! - [`name`]: the rules for user names.
+//! - [`room`]: the rules for room names (version 2).
 
 pub mod command;
 pub mod frame;
 pub mod grammar;
 pub mod name;
+pub mod room;
 pub mod server_line;
 
 #[cfg(test)]
@@ -25,12 +27,13 @@ pub use command::{Command, UsageError};
 pub use frame::{Frame, LineReader};
 pub use grammar::{Line, ParseError};
 pub use name::{NameError, name_key, validate_name};
+pub use room::{DEFAULT_ROOM, MAX_TOPIC_LEN, RoomError, room_key, validate_room};
 pub use server_line::{ErrorCode, ServerLine, format_ts, parse_ts};
 
 /// The name the server gives in `HELLO`.
 pub const SERVER_NAME: &str = "chatroom";
 /// The protocol version the server gives in `HELLO`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// The TCP port used when none is given.
 pub const DEFAULT_PORT: u16 = 25000;
 /// The TLS port used when none is given.

@@ -24,6 +24,10 @@ fn name() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_-]{0,31}"
 }
 
+fn room() -> impl Strategy<Value = String> {
+    "#[A-Za-z0-9_-]{1,32}"
+}
+
 fn timestamp() -> impl Strategy<Value = Timestamp> {
     // Whole milliseconds, as the protocol writes them.
     (0i64..4_102_444_800_000).prop_map(|ms| Timestamp::from_timestamp_millis(ms).unwrap())
@@ -37,8 +41,20 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
             text
         }),
         proptest::collection::vec(name(), 0..20).prop_map(|names| ServerLine::Users { names }),
-        (any::<u64>(), timestamp(), name(), text())
-            .prop_map(|(id, ts, from, text)| ServerLine::Msg { id, ts, from, text }),
+        (
+            any::<u64>(),
+            timestamp(),
+            name(),
+            proptest::option::of(room()),
+            text()
+        )
+            .prop_map(|(id, ts, from, room, text)| ServerLine::Msg {
+                id,
+                ts,
+                from,
+                room,
+                text
+            }),
         (any::<u64>(), timestamp(), name(), name(), text()).prop_map(|(id, ts, from, to, text)| {
             ServerLine::Priv {
                 id,
@@ -48,10 +64,53 @@ fn server_line() -> impl Strategy<Value = ServerLine> {
                 text,
             }
         }),
-        (any::<u64>(), timestamp(), name(), text())
-            .prop_map(|(id, ts, from, text)| ServerLine::History { id, ts, from, text }),
-        any::<u64>().prop_map(|count| ServerLine::HistoryEnd { count }),
-        (timestamp(), name()).prop_map(|(ts, name)| ServerLine::Join { ts, name }),
+        (
+            any::<u64>(),
+            timestamp(),
+            name(),
+            proptest::option::of(room()),
+            text()
+        )
+            .prop_map(|(id, ts, from, room, text)| ServerLine::History {
+                id,
+                ts,
+                from,
+                room,
+                text
+            }),
+        (any::<u64>(), proptest::option::of(room()))
+            .prop_map(|(count, room)| ServerLine::HistoryEnd { count, room }),
+        (any::<u64>(), proptest::option::of(room()))
+            .prop_map(|(count, room)| ServerLine::UsersEnd { count, room }),
+        (timestamp(), name(), proptest::option::of(room()))
+            .prop_map(|(ts, name, room)| ServerLine::Join { ts, name, room }),
+        (room(), any::<u64>(), text()).prop_map(|(room, members, topic)| ServerLine::Joined {
+            room,
+            members,
+            topic
+        }),
+        (room(), any::<u64>(), text()).prop_map(|(room, members, topic)| ServerLine::Room {
+            room,
+            members,
+            topic
+        }),
+        any::<u64>().prop_map(|count| ServerLine::RoomsEnd { count }),
+        (timestamp(), name(), room(), text()).prop_map(|(ts, name, room, reason)| {
+            ServerLine::Part {
+                ts,
+                name,
+                room,
+                reason,
+            }
+        }),
+        (timestamp(), name(), room(), text()).prop_map(|(ts, name, room, text)| {
+            ServerLine::Topic {
+                ts,
+                name,
+                room,
+                text,
+            }
+        }),
         (timestamp(), name(), text()).prop_map(|(ts, name, reason)| ServerLine::Leave {
             ts,
             name,
@@ -82,6 +141,26 @@ proptest! {
         let encoded = line.encode();
         prop_assert!(encoded.ends_with('\n') && encoded.matches('\n').count() == 1);
         prop_assert_eq!(ServerLine::parse(encoded.trim_end_matches('\n')), Ok(line));
+    }
+
+    #[test]
+    fn room_commands_parse_back_their_room_and_text(room in room(), text in "[^ \n][^\n]{0,30}") {
+        prop_assert_eq!(super::validate_room(&room), Ok(()));
+        prop_assert_eq!(Command::parse(&format!("/join {room}")), Ok(Some(Command::Join(&room))));
+        let say = format!("/say {room} {text}");
+        prop_assert_eq!(
+            Command::parse(&say),
+            Ok(Some(Command::Say { room: &room, text: &text }))
+        );
+        let part = format!("/part {room} {text}");
+        let expected_reason = text.trim_matches(' ');
+        prop_assert_eq!(
+            Command::parse(&part),
+            Ok(Some(Command::Part {
+                room: Some(&room),
+                reason: (!expected_reason.is_empty()).then_some(expected_reason),
+            }))
+        );
     }
 
     #[test]

@@ -4,9 +4,19 @@
 //! server builds lines with [`ServerLine::encode`]. Unknown kinds parse to
 //! [`ServerLine::Unknown`] and extra fields are ignored, so old clients keep
 //! working as the protocol grows.
+//!
+//! Every server line is encoded here and nowhere else. The lines the server
+//! sends most (`MSG`, `PRIV`, `HISTORY` and the counted runs) also have
+//! encoders that borrow their parts ([`push_msg`], [`push_users_run`], ...),
+//! so the server encodes a delivery once without building a [`ServerLine`];
+//! [`ServerLine::encode_into`] calls the same functions.
+//!
+//! Version 2 added a room as the last field of `MSG`, `HISTORY`, `JOIN`,
+//! `USERS-END` and `HISTORY-END`: `None` when a (version-1) line has none.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::MAX_SERVER_LINE;
 use super::grammar::{Line, ParseError, encode_into, push_number};
 
 /// A server timestamp: UTC, millisecond precision.
@@ -57,6 +67,14 @@ pub enum ErrorCode {
     LoginFailed,
     /// A password sent over a plain connection from another host: refused.
     InsecureLogin,
+    /// A room argument that is not a valid room name.
+    RoomInvalid,
+    /// `/part`, `/say` or setting a topic in a room the client is not in.
+    NotInRoom,
+    /// Plain text (or a command needing a current room) while in no room.
+    NoRoom,
+    /// `/join` past the server's cap on rooms per client.
+    TooManyRooms,
     /// A code this version does not know.
     Other(String),
 }
@@ -78,6 +96,10 @@ impl ErrorCode {
             ErrorCode::LoginRequired => "login-required",
             ErrorCode::LoginFailed => "login-failed",
             ErrorCode::InsecureLogin => "insecure-login",
+            ErrorCode::RoomInvalid => "room-invalid",
+            ErrorCode::NotInRoom => "not-in-room",
+            ErrorCode::NoRoom => "no-room",
+            ErrorCode::TooManyRooms => "too-many-rooms",
             ErrorCode::Other(code) => code,
         }
     }
@@ -98,6 +120,10 @@ impl ErrorCode {
             "login-required" => ErrorCode::LoginRequired,
             "login-failed" => ErrorCode::LoginFailed,
             "insecure-login" => ErrorCode::InsecureLogin,
+            "room-invalid" => ErrorCode::RoomInvalid,
+            "not-in-room" => ErrorCode::NotInRoom,
+            "no-room" => ErrorCode::NoRoom,
+            "too-many-rooms" => ErrorCode::TooManyRooms,
             other => ErrorCode::Other(other.to_owned()),
         }
     }
@@ -120,13 +146,14 @@ pub enum ServerLine {
     },
     /// Some of the names online (a run of these ends with `UsersEnd`).
     Users { names: Vec<String> },
-    /// Ends a run of `Users` lines.
-    UsersEnd { count: u64 },
+    /// Ends a run of `Users` lines: a room's members, or (no room) everyone.
+    UsersEnd { count: u64, room: Option<String> },
     /// A room message.
     Msg {
         id: u64,
         ts: Timestamp,
         from: String,
+        room: Option<String>,
         text: String,
     },
     /// A private message.
@@ -142,12 +169,45 @@ pub enum ServerLine {
         id: u64,
         ts: Timestamp,
         from: String,
+        room: Option<String>,
         text: String,
     },
     /// Ends a run of `History` lines.
-    HistoryEnd { count: u64 },
-    /// Someone joined.
-    Join { ts: Timestamp, name: String },
+    HistoryEnd { count: u64, room: Option<String> },
+    /// Someone joined (a room, in version 2).
+    Join {
+        ts: Timestamp,
+        name: String,
+        room: Option<String>,
+    },
+    /// You are in `room` now, and it is your current room.
+    Joined {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Someone left a room and stays online.
+    Part {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        reason: String,
+    },
+    /// Someone set a room's topic (`name` is `-` for a room with none).
+    Topic {
+        ts: Timestamp,
+        name: String,
+        room: String,
+        text: String,
+    },
+    /// One room of a `/rooms` listing.
+    Room {
+        room: String,
+        members: u64,
+        topic: String,
+    },
+    /// Ends a `/rooms` listing.
+    RoomsEnd { count: u64 },
     /// Someone left, and why.
     Leave {
         ts: Timestamp,
@@ -172,6 +232,7 @@ impl ServerLine {
         let line = Line::parse(input)?;
         let text = || line.text.unwrap_or_default().to_owned();
         let owned = |i, name| line.field(i, name).map(str::to_owned);
+        let optional = |i: usize| line.fields.get(i).map(|field| (*field).to_owned());
         Ok(match line.kind {
             "HELLO" => ServerLine::Hello {
                 server: owned(0, "server")?,
@@ -193,11 +254,13 @@ impl ServerLine {
             },
             "USERS-END" => ServerLine::UsersEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "MSG" => ServerLine::Msg {
                 id: line.number(0, "id")?,
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
+                room: optional(3),
                 text: line.required_text()?.to_owned(),
             },
             "PRIV" => ServerLine::Priv {
@@ -211,14 +274,42 @@ impl ServerLine {
                 id: line.number(0, "id")?,
                 ts: parse_ts(line.field(1, "ts")?)?,
                 from: owned(2, "from")?,
+                room: optional(3),
                 text: line.required_text()?.to_owned(),
             },
             "HISTORY-END" => ServerLine::HistoryEnd {
                 count: line.number(0, "count")?,
+                room: optional(1),
             },
             "JOIN" => ServerLine::Join {
                 ts: parse_ts(line.field(0, "ts")?)?,
                 name: owned(1, "name")?,
+                room: optional(2),
+            },
+            "JOINED" => ServerLine::Joined {
+                room: owned(0, "room")?,
+                members: line.number(1, "members")?,
+                topic: text(),
+            },
+            "PART" => ServerLine::Part {
+                ts: parse_ts(line.field(0, "ts")?)?,
+                name: owned(1, "name")?,
+                room: owned(2, "room")?,
+                reason: text(),
+            },
+            "TOPIC" => ServerLine::Topic {
+                ts: parse_ts(line.field(0, "ts")?)?,
+                name: owned(1, "name")?,
+                room: owned(2, "room")?,
+                text: text(),
+            },
+            "ROOM" => ServerLine::Room {
+                room: owned(0, "room")?,
+                members: line.number(1, "members")?,
+                topic: text(),
+            },
+            "ROOMS-END" => ServerLine::RoomsEnd {
+                count: line.number(0, "count")?,
             },
             "LEAVE" => ServerLine::Leave {
                 ts: parse_ts(line.field(0, "ts")?)?,
@@ -244,6 +335,41 @@ impl ServerLine {
     /// Appends the line, LF included, to `out`.
     pub fn encode_into(&self, out: &mut String) {
         match self {
+            ServerLine::Msg {
+                id,
+                ts,
+                from,
+                room,
+                text,
+            } => return push_msg(out, *id, ts, from, room.as_deref(), text),
+            ServerLine::Priv {
+                id,
+                ts,
+                from,
+                to,
+                text,
+            } => return push_priv(out, *id, ts, from, to, text),
+            ServerLine::History {
+                id,
+                ts,
+                from,
+                room,
+                text,
+            } => return push_history(out, *id, ts, from, room.as_deref(), text),
+            ServerLine::UsersEnd { count, room } => {
+                return push_counted_end(out, "USERS-END", *count, room.as_deref());
+            }
+            ServerLine::HistoryEnd { count, room } => {
+                return push_counted_end(out, "HISTORY-END", *count, room.as_deref());
+            }
+            _ => {}
+        }
+        self.encode_other_into(out);
+        out.push('\n');
+    }
+
+    fn encode_other_into(&self, out: &mut String) {
+        match self {
             ServerLine::Hello {
                 server,
                 version,
@@ -260,21 +386,37 @@ impl ServerLine {
                 out.push_str("USERS :");
                 push_joined(out, names);
             }
-            ServerLine::UsersEnd { count } => counted(out, "USERS-END", *count),
-            ServerLine::Msg { id, ts, from, text } => message(out, "MSG", *id, ts, &[from], text),
-            ServerLine::Priv {
-                id,
-                ts,
-                from,
-                to,
-                text,
-            } => message(out, "PRIV", *id, ts, &[from, to], text),
-            ServerLine::History { id, ts, from, text } => {
-                message(out, "HISTORY", *id, ts, &[from], text)
+            ServerLine::Join { ts, name, room } => {
+                let ts = format_ts(ts);
+                let mut fields = vec![ts.as_str(), name.as_str()];
+                fields.extend(room.as_deref());
+                encode_into(out, "JOIN", &fields, None)
             }
-            ServerLine::HistoryEnd { count } => counted(out, "HISTORY-END", *count),
-            ServerLine::Join { ts, name } => {
-                encode_into(out, "JOIN", &[&format_ts(ts), name], None)
+            ServerLine::Joined {
+                room,
+                members,
+                topic,
+            } => push_room_line(out, "JOINED", room, *members, topic),
+            ServerLine::Part {
+                ts,
+                name,
+                room,
+                reason,
+            } => encode_into(out, "PART", &[&format_ts(ts), name, room], Some(reason)),
+            ServerLine::Topic {
+                ts,
+                name,
+                room,
+                text,
+            } => encode_into(out, "TOPIC", &[&format_ts(ts), name, room], Some(text)),
+            ServerLine::Room {
+                room,
+                members,
+                topic,
+            } => push_room_line(out, "ROOM", room, *members, topic),
+            ServerLine::RoomsEnd { count } => {
+                out.push_str("ROOMS-END");
+                push_number(out, *count);
             }
             ServerLine::Leave { ts, name, reason } => {
                 encode_into(out, "LEAVE", &[&format_ts(ts), name], Some(reason))
@@ -286,8 +428,13 @@ impl ServerLine {
             ServerLine::Pong { token } => encode_into(out, "PONG", &[token], None),
             ServerLine::Bye { reason } => encode_into(out, "BYE", &[], Some(reason)),
             ServerLine::Unknown { raw, .. } => out.push_str(raw),
+            // Encoded by `encode_into` itself.
+            ServerLine::Msg { .. }
+            | ServerLine::Priv { .. }
+            | ServerLine::History { .. }
+            | ServerLine::UsersEnd { .. }
+            | ServerLine::HistoryEnd { .. } => {}
         }
-        out.push('\n');
     }
 
     /// The line, LF included, as a new string.
@@ -298,22 +445,108 @@ impl ServerLine {
     }
 }
 
-fn counted(out: &mut String, kind: &str, count: u64) {
-    out.push_str(kind);
-    push_number(out, count);
+/// Appends `MSG <id> <ts> <from> [<room>] :<text>`, LF included.
+pub fn push_msg(
+    out: &mut String,
+    id: u64,
+    ts: &Timestamp,
+    from: &str,
+    room: Option<&str>,
+    text: &str,
+) {
+    message(out, "MSG", id, ts, &[Some(from), room], text);
 }
 
-fn message(out: &mut String, kind: &str, id: u64, ts: &Timestamp, names: &[&String], text: &str) {
+/// Appends `PRIV <id> <ts> <from> <to> :<text>`, LF included.
+pub fn push_priv(out: &mut String, id: u64, ts: &Timestamp, from: &str, to: &str, text: &str) {
+    message(out, "PRIV", id, ts, &[Some(from), Some(to)], text);
+}
+
+/// Appends `HISTORY <id> <ts> <from> [<room>] :<text>`, LF included.
+pub fn push_history(
+    out: &mut String,
+    id: u64,
+    ts: &Timestamp,
+    from: &str,
+    room: Option<&str>,
+    text: &str,
+) {
+    message(out, "HISTORY", id, ts, &[Some(from), room], text);
+}
+
+/// Appends `<kind> <count> [<room>]`, LF included: `USERS-END`,
+/// `HISTORY-END`.
+pub fn push_counted_end(out: &mut String, kind: &str, count: u64, room: Option<&str>) {
+    out.push_str(kind);
+    push_number(out, count);
+    if let Some(room) = room {
+        out.push(' ');
+        out.push_str(room);
+    }
+    out.push('\n');
+}
+
+/// Appends `USERS` lines, each within [`MAX_SERVER_LINE`] (a name is never
+/// split), then `USERS-END <count> [<room>]`. Returns the count.
+pub fn push_users_run<'a>(
+    out: &mut String,
+    names: impl Iterator<Item = &'a str>,
+    room: Option<&str>,
+) -> u64 {
+    const PREFIX: &str = "USERS :";
+    let mut count = 0;
+    let mut line_start = None;
+    for name in names {
+        let fits =
+            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
+        if fits {
+            out.push(' ');
+        } else {
+            if line_start.is_some() {
+                out.push('\n');
+            }
+            line_start = Some(out.len());
+            out.push_str(PREFIX);
+        }
+        out.push_str(name);
+        count += 1;
+    }
+    if line_start.is_some() {
+        out.push('\n');
+    }
+    push_counted_end(out, "USERS-END", count, room);
+    count
+}
+
+fn message(
+    out: &mut String,
+    kind: &str,
+    id: u64,
+    ts: &Timestamp,
+    names: &[Option<&str>],
+    text: &str,
+) {
     out.push_str(kind);
     push_number(out, id);
     out.push(' ');
     out.push_str(&format_ts(ts));
-    for name in names {
+    for name in names.iter().flatten() {
         out.push(' ');
         out.push_str(name);
     }
     out.push_str(" :");
     out.push_str(text);
+    out.push('\n');
+}
+
+/// `JOINED` and `ROOM`: `<kind> <room> <members> :<topic>`, no LF.
+fn push_room_line(out: &mut String, kind: &str, room: &str, members: u64, topic: &str) {
+    out.push_str(kind);
+    out.push(' ');
+    out.push_str(room);
+    push_number(out, members);
+    out.push_str(" :");
+    out.push_str(topic);
 }
 
 fn push_joined(out: &mut String, names: &[String]) {
@@ -365,13 +598,20 @@ mod tests {
                 names: vec![s("alice"), s("bob")],
             },
         );
-        check("USERS-END 2", ServerLine::UsersEnd { count: 2 });
+        check(
+            "USERS-END 2",
+            ServerLine::UsersEnd {
+                count: 2,
+                room: None,
+            },
+        );
         check(
             &format!("MSG 42 {t} alice :hi bob"),
             ServerLine::Msg {
                 id: 42,
                 ts: ts(t),
                 from: s("alice"),
+                room: None,
                 text: s("hi bob"),
             },
         );
@@ -381,6 +621,7 @@ mod tests {
                 id: 1,
                 ts: ts(t),
                 from: s("alice"),
+                room: None,
                 text: s(""),
             },
         );
@@ -400,15 +641,23 @@ mod tests {
                 id: 41,
                 ts: ts(t),
                 from: s("bob"),
+                room: None,
                 text: s("anyone?"),
             },
         );
-        check("HISTORY-END 0", ServerLine::HistoryEnd { count: 0 });
+        check(
+            "HISTORY-END 0",
+            ServerLine::HistoryEnd {
+                count: 0,
+                room: None,
+            },
+        );
         check(
             &format!("JOIN {t} carol"),
             ServerLine::Join {
                 ts: ts(t),
                 name: s("carol"),
+                room: None,
             },
         );
         check(
@@ -458,8 +707,11 @@ mod tests {
     #[test]
     fn extra_fields_are_ignored_and_missing_ones_refused() {
         assert_eq!(
-            ServerLine::parse("USERS-END 2 extra"),
-            Ok(ServerLine::UsersEnd { count: 2 })
+            ServerLine::parse("USERS-END 2 #lobby extra"),
+            Ok(ServerLine::UsersEnd {
+                count: 2,
+                room: Some("#lobby".into())
+            })
         );
         assert!(matches!(
             ServerLine::parse("MSG 1"),
@@ -503,10 +755,137 @@ mod tests {
             "no-such-user",
             "usage",
             "unknown-command",
+            "room-invalid",
+            "not-in-room",
+            "no-room",
+            "too-many-rooms",
         ] {
             let parsed = ErrorCode::parse(code);
             assert!(!matches!(parsed, ErrorCode::Other(_)), "{code}");
             assert_eq!(parsed.as_str(), code);
         }
+    }
+
+    #[test]
+    fn version_two_lines() {
+        let t = "2026-11-21T09:30:00.123Z";
+        let s = String::from;
+        let room = || Some(s("#Rust"));
+        check(
+            &format!("MSG 42 {t} alice #Rust :hi"),
+            ServerLine::Msg {
+                id: 42,
+                ts: ts(t),
+                from: s("alice"),
+                room: room(),
+                text: s("hi"),
+            },
+        );
+        check(
+            &format!("HISTORY 41 {t} bob #Rust :a :b"),
+            ServerLine::History {
+                id: 41,
+                ts: ts(t),
+                from: s("bob"),
+                room: room(),
+                text: s("a :b"),
+            },
+        );
+        check(
+            "HISTORY-END 3 #Rust",
+            ServerLine::HistoryEnd {
+                count: 3,
+                room: room(),
+            },
+        );
+        check(
+            "USERS-END 1 #Rust",
+            ServerLine::UsersEnd {
+                count: 1,
+                room: room(),
+            },
+        );
+        check(
+            &format!("JOIN {t} carol #Rust"),
+            ServerLine::Join {
+                ts: ts(t),
+                name: s("carol"),
+                room: room(),
+            },
+        );
+        check(
+            "JOINED #Rust 3 :borrowck club",
+            ServerLine::Joined {
+                room: s("#Rust"),
+                members: 3,
+                topic: s("borrowck club"),
+            },
+        );
+        check(
+            "JOINED #Rust 1 :",
+            ServerLine::Joined {
+                room: s("#Rust"),
+                members: 1,
+                topic: s(""),
+            },
+        );
+        check(
+            &format!("PART {t} carol #Rust :lunch"),
+            ServerLine::Part {
+                ts: ts(t),
+                name: s("carol"),
+                room: s("#Rust"),
+                reason: s("lunch"),
+            },
+        );
+        check(
+            &format!("TOPIC {t} - #Rust :"),
+            ServerLine::Topic {
+                ts: ts(t),
+                name: s("-"),
+                room: s("#Rust"),
+                text: s(""),
+            },
+        );
+        check(
+            "ROOM #Rust 2 :a topic",
+            ServerLine::Room {
+                room: s("#Rust"),
+                members: 2,
+                topic: s("a topic"),
+            },
+        );
+        check("ROOMS-END 2", ServerLine::RoomsEnd { count: 2 });
+    }
+
+    #[test]
+    fn users_runs_respect_the_line_limit() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
+            .collect();
+        let mut out = String::new();
+        let count = push_users_run(&mut out, names.iter().map(String::as_str), Some("#lobby"));
+        assert_eq!(count, 2000);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() > 2, "split over several lines");
+        assert!(
+            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
+            "each line within the limit, LF included"
+        );
+        let listed: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("USERS :"))
+            .flat_map(|l| l.split(' '))
+            .collect();
+        assert_eq!(listed, names);
+        assert_eq!(*lines.last().unwrap(), "USERS-END 2000 #lobby");
+    }
+
+    #[test]
+    fn empty_runs_still_end() {
+        let mut out = String::new();
+        assert_eq!(push_users_run(&mut out, std::iter::empty(), None), 0);
+        push_counted_end(&mut out, "HISTORY-END", 0, Some("#a"));
+        assert_eq!(out, "USERS-END 0\nHISTORY-END 0 #a\n");
     }
 }

@@ -17,28 +17,27 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
+use super::accepted::{Accepted, CLIENT_THREAD_STACK};
 use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
 use super::admission::{self, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
-use super::history::{self, Request, StoredMessage};
-use super::outbox::{self, Flusher, FlusherHandle, outbox};
+use super::fanout::NativeFanout;
+use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
 use super::registry::{ClientId, Control, Limits, Refusal, Registry};
 use super::session::{self, SessionParts};
 use super::shared_stream::SharedStream;
-use super::store::Store;
-use super::transport::Link;
+use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
-use super::udp::peer::UdpPeer;
-use super::{Config, Listeners, ServerError, Shared, Shutdown, Storage};
+use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
+use crate::hub::rooms::Rooms;
+use crate::hub::sequencer::{self, Request, SequencerParts};
+use crate::hub::store::sqlite::SqliteStore;
+use crate::hub::store::{Loaded, MessageStore};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
 use crate::udp::Datagram;
 
-/// Stack size of session and writer threads. Their frames are small and all
-/// buffers live on the heap; a small stack is what lets thousands of clients
-/// share one machine.
-pub(crate) const CLIENT_THREAD_STACK: usize = 128 * 1024;
 /// A write to a client that makes no progress for this long fails, and the
 /// connection is closed.
 const WRITE_TIMEOUT: Duration = outbox::WRITE_TIMEOUT;
@@ -48,7 +47,7 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// connection is dead: a vanished peer frees its name within about two minutes.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_RETRIES: u32 = 6;
-/// Messages waiting for the history thread before senders are slowed down.
+/// Messages waiting for the sequencer thread before senders are slowed down.
 const POST_QUEUE: usize = 8192;
 /// How long after [`Shutdown::trigger`] writers may go on delivering their
 /// last lines and `BYE` before the remaining sockets are closed outright:
@@ -62,20 +61,37 @@ const ADMISSION_QUEUE: usize = 256;
 
 /// A listening socket and, for a TLS one, the setup its connections start from.
 type Listener = (TcpListener, Option<Arc<ServerConfig>>);
-/// A new connection on its way to admission.
-pub(crate) enum Accepted {
-    /// An accepted socket, with the TLS setup of its listener if any.
-    Tcp(TcpStream, Option<Arc<ServerConfig>>),
-    /// A UDP session whose client has proven its address.
-    Udp(Arc<UdpPeer>),
+
+/// Opens the store (for a durable server) and reads what the hub starts from.
+fn open_store(
+    config: &Config,
+    recent: usize,
+) -> Result<(Option<Box<dyn MessageStore>>, Loaded), ServerError> {
+    let Storage::Durable(dir) = &config.storage else {
+        let loaded = Loaded {
+            next_id: 1,
+            ..Loaded::default()
+        };
+        return Ok((None, loaded));
+    };
+    let store = SqliteStore::open(dir.path(), &config.default_room)?;
+    let loaded = store.load(recent)?;
+    let messages: usize = loaded.rooms.iter().map(|room| room.recent.len()).sum();
+    log::info!(
+        "history in {}: {} rooms, {messages} recent messages loaded, next id {}",
+        store.describe(),
+        loaded.rooms.len(),
+        loaded.next_id
+    );
+    Ok((Some(Box::new(store)), loaded))
 }
 
 /// A server whose store is open, ready to serve.
 pub(crate) struct Prepared {
     listeners: Vec<Listener>,
     udp: Option<UdpSocket>,
-    shared: Arc<Shared>,
-    store: Option<Store>,
+    shared: Arc<ServerState>,
+    store: Option<Box<dyn MessageStore>>,
     next_id: u64,
     shutdown: Shutdown,
     /// The `accounts` thread, when accounts are configured.
@@ -101,20 +117,7 @@ impl Prepared {
         shutdown: Shutdown,
     ) -> Result<Prepared, ServerError> {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);
-        let (store, recent, next_id) = match &config.storage {
-            Storage::Ephemeral => (None, Vec::new(), 1),
-            Storage::Durable(dir) => {
-                let store = Store::open(dir.path())?;
-                let next_id = store.next_id()?;
-                let recent = store.recent_room(recent_capacity)?;
-                log::info!(
-                    "history in {}: {} stored, next id {next_id}",
-                    store.path().display(),
-                    recent.len()
-                );
-                (Some(store), recent, next_id)
-            }
-        };
+        let (store, loaded) = open_store(&config, recent_capacity)?;
         let udp = listeners.udp;
         let listeners: Vec<Listener> = listeners
             .plain
@@ -133,7 +136,6 @@ impl Prepared {
         if let Some(udp) = &udp {
             shutdown.add_udp_wake_address(udp.local_addr()?);
         }
-        let recent: Vec<Arc<StoredMessage>> = recent.into_iter().map(Arc::new).collect();
         let machine = config.machine_limits.unwrap_or_else(MachineLimits::read);
         let capacity = Capacity::of(&machine, config.max_clients);
         if let Some(warning) = capacity.warning(config.max_clients) {
@@ -142,8 +144,15 @@ impl Prepared {
         let limits = Limits {
             max_clients: capacity.clients,
             max_per_ip: config.max_per_ip,
+            max_rooms: config.max_rooms.max(1),
+            replay: config.history_replay,
         };
-        let registry = Registry::new(limits, recent, recent_capacity);
+        let next_id = loaded.next_id;
+        let mut rooms = Rooms::new(recent_capacity);
+        for room in loaded.rooms {
+            rooms.restore(room.name, room.topic, room.recent);
+        }
+        let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
         let (accounts, accounts_thread) = match config.accounts.as_deref() {
             Some(dir) => {
                 let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
@@ -151,7 +160,8 @@ impl Prepared {
             }
             None => (None, None),
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(ServerState {
+            default_room: config.default_room.clone(),
             config,
             local_addr,
             accounts,
@@ -186,10 +196,19 @@ impl Prepared {
         } = self;
         let flusher = Flusher::start(shared.flusher.clone())?;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
-        let history_shared = shared.clone();
+        let fanout = NativeFanout {
+            state: shared.clone(),
+            writer: DirectWriter::default(),
+        };
+        let sequencer_parts = SequencerParts {
+            requests: post_rx,
+            store,
+            fanout,
+            next_id,
+        };
         let history = thread::Builder::new()
-            .name("history".into())
-            .spawn(move || history::run(post_rx, store, history_shared, next_id))?;
+            .name("sequencer".into())
+            .spawn(move || sequencer::run(sequencer_parts))?;
         // Each session holds a clone of `alive`; when all are dropped, all
         // sessions have ended. Nothing is ever sent on it.
         let (alive, all_ended) = crossbeam_channel::bounded::<()>(0);
@@ -293,7 +312,7 @@ struct Admitting<'a> {
 /// Returns the sessions started. Takes `accepted` so that it is dropped on
 /// return: an acceptor blocked handing a socket on is released.
 fn admit_until_shutdown(
-    shared: &Arc<Shared>,
+    shared: &Arc<ServerState>,
     accepted: Receiver<Accepted>,
     admitting: &Admitting,
     shutdown: &Shutdown,
@@ -313,9 +332,9 @@ fn admit_until_shutdown(
                     continue;
                 }
             },
-            Accepted::Udp(peer) => (Link::Udp(peer), None),
+            Accepted::Udp(peer) => (ClientLink::Udp(peer), None),
         };
-        let threads = admission::threads_for(matches!(link, Link::Tcp(_)) && tls.is_none());
+        let threads = admission::threads_for(matches!(link, ClientLink::Tcp(_)) && tls.is_none());
         if !budget.take(threads) {
             refuse(link, Refusal::Full, tls.is_some());
             log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
@@ -329,7 +348,7 @@ fn admit_until_shutdown(
     sessions
 }
 /// Sets up an accepted socket's options: the link `admit` takes.
-fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
+fn tcp_link(stream: TcpStream) -> std::io::Result<ClientLink> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let keepalive = socket2::TcpKeepalive::new()
@@ -337,26 +356,26 @@ fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
         .with_interval(KEEPALIVE_INTERVAL)
         .with_retries(KEEPALIVE_RETRIES);
     socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
-    Ok(Link::Tcp(SharedStream::new(stream)))
+    Ok(ClientLink::Tcp(SharedStream::new(stream)))
 }
 
 /// Registers a new connection and starts its session thread. `None` when it
 /// was refused (and told why).
 fn admit(
-    shared: &Arc<Shared>,
-    link: Link,
+    shared: &Arc<ServerState>,
+    link: ClientLink,
     tls: Option<Arc<ServerConfig>>,
     id: ClientId,
     admitting: &Admitting,
 ) -> Option<SessionHandle> {
     let peer = match &link {
-        Link::Tcp(stream) => stream.peer_addr().ok()?,
-        Link::Udp(udp) => udp.addr,
+        ClientLink::Tcp(stream) => stream.peer_addr().ok()?,
+        ClientLink::Udp(udp) => udp.addr,
     };
     let control = Arc::new(Control::new(peer, link.clone()));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
-    if let (Link::Tcp(stream), None) = (&link, &tls) {
+    if let (ClientLink::Tcp(stream), None) = (&link, &tls) {
         // No writer thread while the session runs (`writer.rs`); set before
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
@@ -375,7 +394,7 @@ fn admit(
         return None;
     }
     let over = match (&link, &tls) {
-        (Link::Udp(_), _) => " over UDP",
+        (ClientLink::Udp(_), _) => " over UDP",
         (_, Some(_)) => " over TLS",
         (_, None) => "",
     };
@@ -418,7 +437,7 @@ fn admit(
 /// admission thread on it. A TLS connection is just closed: telling it would
 /// take a handshake. A UDP client gets its `BYE` as its first line, sent
 /// once, then `CLOSE`.
-fn refuse(link: Link, refusal: Refusal, tls: bool) {
+fn refuse(link: ClientLink, refusal: Refusal, tls: bool) {
     let reason = match refusal {
         Refusal::Full => FULL,
         Refusal::TooManyFromAddress => "too many connections from your address",
@@ -432,12 +451,12 @@ fn refuse(link: Link, refusal: Refusal, tls: bool) {
     }
     .encode();
     match link {
-        Link::Tcp(_) if tls => {}
-        Link::Tcp(mut stream) => {
+        ClientLink::Tcp(_) if tls => {}
+        ClientLink::Tcp(mut stream) => {
             let _ = stream.set_nonblocking(true);
             let _ = stream.write_all(bye.as_bytes());
         }
-        Link::Udp(peer) => {
+        ClientLink::Udp(peer) => {
             let line = bye.trim_end_matches('\n').as_bytes();
             let token = peer.token;
             peer.send(

@@ -22,7 +22,7 @@ use crossbeam_channel::Sender;
 use rustls::ServerConfig;
 
 use super::Shutdown;
-use super::accept::Accepted;
+use super::accepted::Accepted;
 use super::capacity::Limit;
 use crate::protocol::ServerLine;
 

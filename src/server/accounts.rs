@@ -21,7 +21,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::store::{CREATE_ACCOUNTS, DATABASE_FILE};
+use crate::hub::store::sqlite::{CREATE_ACCOUNTS, DATABASE_FILE};
 use crate::protocol::{name_key, validate_name};
 
 /// How long a lookup waits for the database while another process writes.

@@ -13,7 +13,7 @@
 //! raise it.
 //!
 //! Costs counted: a plain TCP client is one descriptor and one thread (its
-//! session; the history thread and the `flusher` write for it). A TLS client
+//! session; the sequencer thread and the `flusher` write for it). A TLS client
 //! is one descriptor and two threads (its writer makes the records); a UDP
 //! client no descriptor and two threads. [`MachineLimits::read`] is the thin
 //! edge that reads the limits from the system; everything else here is

@@ -9,7 +9,7 @@
 //! waits the delay on its own thread, so only that client waits, and stops
 //! waiting when its connection ends (the server stopping, say).
 //!
-//! It lives in `Shared` behind its own lock, which guards only these counts
+//! It lives in `ServerState` behind its own lock, which guards only these counts
 //! and is held to read or bump one entry.
 //!
 //! [`check_name`] is the gate a session passes before it takes a name: a bare
@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::Shared;
+use super::ServerState;
 use super::accounts::{AccountError, verify_password};
 use super::registry::Control;
 use crate::conn::is_loopback;
@@ -50,7 +50,7 @@ pub(crate) fn is_insecure(encrypted: bool, peer: SocketAddr) -> bool {
 /// is kept to small frames and the rest is out of line: a session keeps every
 /// stack page it touches ("Stack depth" in `docs/architecture.md`).
 pub(crate) fn check_name(
-    shared: &Shared,
+    shared: &ServerState,
     control: &Control,
     name: &str,
     password: Option<&str>,
@@ -63,7 +63,7 @@ pub(crate) fn check_name(
 
 /// A name sent without a password: refused when only accounts are admitted
 /// or when it is an account's.
-fn check_bare_name(shared: &Shared, peer: SocketAddr, name: &str) -> Result<(), Refusal> {
+fn check_bare_name(shared: &ServerState, peer: SocketAddr, name: &str) -> Result<(), Refusal> {
     if shared.config.require_login {
         return Err((
             ErrorCode::LoginRequired,
@@ -88,7 +88,7 @@ fn belongs_to_account(name: &str) -> Refusal {
 /// `/login name password`: the password must match the account's.
 #[inline(never)]
 fn check_login(
-    shared: &Shared,
+    shared: &ServerState,
     control: &Control,
     name: &str,
     password: &str,
@@ -143,7 +143,11 @@ fn not_checked() -> Refusal {
 /// The password hash of the account called `name`, if any; `None` when the
 /// server has no accounts.
 #[inline(never)]
-fn account_hash(shared: &Shared, peer: SocketAddr, name: &str) -> Result<Option<String>, Refusal> {
+fn account_hash(
+    shared: &ServerState,
+    peer: SocketAddr,
+    name: &str,
+) -> Result<Option<String>, Refusal> {
     let Some(accounts) = &shared.accounts else {
         return Ok(None);
     };

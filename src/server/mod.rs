@@ -12,26 +12,33 @@
 //!   lines; a TLS or UDP client's session owns its **writer thread**
 //!   (`w-<peer>`), which makes every write to its socket that may block, and
 //!   a plain client's session is its own writer once it has ended;
-//! - one **history thread** (`history`) orders, stores and delivers messages,
-//!   sending them itself to the plain sockets that take them at once;
+//! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer.rs`) orders
+//!   and stores messages, and this module's fanout (`fanout.rs`) delivers
+//!   them, sending them itself to the plain sockets that take them at once;
 //! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
 //!   sockets did not take at once.
 //!
-//! Shared state is [`Shared`]: the configuration and the registry lock. Every
+//! Shared state is [`ServerState`]: the configuration and the registry lock. Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
-//! history thread, then the flusher.
+//! sequencer, then the flusher.
+//!
+//! This module is the process wiring and the native front (sessions,
+//! transports, queues); rooms, ordering and storage are the hub's
+//! (`src/hub/`).
 
 mod accept;
+mod accepted;
 mod acceptor;
 mod account_lookup;
 pub mod accounts;
 mod admission;
 pub mod capacity;
+mod control;
 mod data_dir;
 mod ending;
+mod fanout;
 mod flood;
-mod history;
 mod http_log;
 mod login;
 mod outbox;
@@ -39,7 +46,6 @@ mod registry;
 mod replies;
 mod session;
 mod shared_stream;
-mod store;
 mod transport;
 mod udp;
 mod writer;
@@ -54,14 +60,15 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use parking_lot::Mutex;
 
-use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE};
+use crate::hub::store::StoreError;
+use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
 use registry::Registry;
 
+pub use crate::hub::store::sqlite::DATABASE_FILE;
 pub use data_dir::{DataDir, LOCK_FILE};
 pub use flood::FloodLimit;
-pub use store::DATABASE_FILE;
 
 /// Where history is kept.
 #[derive(Debug, Clone)]
@@ -79,8 +86,14 @@ pub enum Storage {
 pub struct Config {
     /// Where history is kept.
     pub storage: Storage,
-    /// Room messages replayed to a client when it joins.
+    /// Messages of a room replayed to a client when it joins it (and of
+    /// the default room when it registers).
     pub history_replay: usize,
+    /// The room every client is put in when it registers (a valid room
+    /// name: `chat-server` checks it).
+    pub default_room: String,
+    /// Rooms one client may be in at once, the default room included.
+    pub max_rooms: usize,
     /// If set, only these names (any case) may join.
     pub allow_users: Option<Vec<String>>,
     /// Longest client line accepted, in bytes, LF included.
@@ -118,6 +131,8 @@ impl Default for Config {
         Config {
             storage: Storage::Ephemeral,
             history_replay: DEFAULT_HISTORY_REQUEST,
+            default_room: DEFAULT_ROOM.to_owned(),
+            max_rooms: 64,
             allow_users: None,
             max_line: DEFAULT_MAX_CLIENT_LINE,
             max_clients: 10_000,
@@ -174,6 +189,15 @@ pub enum ServerError {
     /// A socket or thread operation failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl From<StoreError> for ServerError {
+    fn from(error: StoreError) -> ServerError {
+        match error {
+            StoreError::Directory { path, cause } => ServerError::DataDir { path, cause },
+            StoreError::Database { path, cause } => ServerError::Database { path, cause },
+        }
+    }
 }
 
 /// A handle that stops a running server from any thread. Cheap to clone.
@@ -282,8 +306,10 @@ impl Default for Shutdown {
 }
 
 /// State every server thread shares.
-pub(crate) struct Shared {
+pub(crate) struct ServerState {
     pub(crate) config: Config,
+    /// The default room's name as configured: every client is put in it.
+    pub(crate) default_room: String,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,
     /// Account lookups (the `accounts` thread), when accounts are configured.
@@ -301,7 +327,7 @@ pub(crate) struct Shared {
     pub(crate) flusher: outbox::FlusherHandle,
 }
 
-impl Shared {
+impl ServerState {
     /// Runs `f` under the registry lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
@@ -309,9 +335,9 @@ impl Shared {
         self.locked_then(f, Waker::wake)
     }
 
-    /// Like [`Shared::locked`], but writes the queued lines from this thread
+    /// Like [`ServerState::locked`], but writes the queued lines from this thread
     /// to every socket that takes them at once, waking writers only for the
-    /// rest (see `outbox/direct.rs`). For the history thread's deliveries.
+    /// rest (see `outbox/direct.rs`). For the sequencer's deliveries.
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,

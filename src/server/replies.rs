@@ -1,24 +1,28 @@
-//! The multi-line replies, encoded as one chunk each: the welcome block a
-//! client gets on joining, and the `USERS` and `HISTORY` runs (also the answers
-//! to `/who` and `/history`). Pure: names and stored messages in, text out.
+//! The multi-line replies, each encoded as one chunk: the welcome block a
+//! client gets on registering, the `JOINED` block on joining a room, and the
+//! `USERS`, `HISTORY` and `ROOM` runs. Pure: names, rooms and stored
+//! messages in, text out, through the encoders of `protocol/server_line.rs`.
 
 use std::sync::Arc;
 
-use super::history::StoredMessage;
 use super::outbox::Chunk;
-use crate::protocol::grammar::push_number;
-use crate::protocol::{MAX_SERVER_LINE, ServerLine};
+use crate::hub::message::{StoredMessage, Topic};
+use crate::protocol::ServerLine;
+use crate::protocol::server_line::{push_counted_end, push_history, push_users_run};
 
-/// The block a client gets on joining: `WELCOME`, the online list, the history.
+/// The block a client gets on registering: `WELCOME` (with `online`, everyone
+/// on the server), the default room's members and its recent messages.
 pub(crate) fn welcome_block(
     name: &str,
-    online: &mut dyn Iterator<Item = &str>,
+    online: usize,
+    members: &mut dyn Iterator<Item = &str>,
     history: &[Arc<StoredMessage>],
+    room: &str,
 ) -> Chunk {
     // Sized up front: growing from empty freed a block of every size up to 1 KiB
     // into glibc's per-thread cache, which keeps them for the life of the thread.
     let mut users = String::with_capacity(4096);
-    let count = push_users(&mut users, online);
+    push_users_run(&mut users, members, Some(room));
     let text = format!("Welcome to the chatroom, {name}! Type /help for commands.");
     // One allocation for the whole block, made here: this runs at the deepest
     // point of a session thread's stack ("Stack depth" in
@@ -27,87 +31,108 @@ pub(crate) fn welcome_block(
     let mut out = String::with_capacity(2 * text.len() + users.len() + 4096);
     ServerLine::Welcome {
         name: name.to_owned(),
-        online: count,
+        online: online as u64,
         text,
     }
     .encode_into(&mut out);
     out.push_str(&users);
-    push_history(&mut out, history);
+    push_history_run(&mut out, history, room);
     Chunk::from(out.into_bytes())
 }
 
-/// Appends `USERS` lines, each within the server line limit, and `USERS-END`.
-/// Returns the count.
-pub(crate) fn push_users<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) -> u64 {
-    const PREFIX: &str = "USERS :";
-    let mut count = 0;
-    let mut line_start = None;
-    for name in names {
-        let fits =
-            line_start.is_some_and(|start| out.len() - start + 1 + name.len() < MAX_SERVER_LINE);
-        if fits {
-            out.push(' ');
-        } else {
-            if line_start.is_some() {
-                out.push('\n');
-            }
-            line_start = Some(out.len());
-            out.push_str(PREFIX);
-        }
-        out.push_str(name);
-        count += 1;
-    }
-    if line_start.is_some() {
-        out.push('\n');
-    }
-    out.push_str("USERS-END");
-    push_number(out, count);
-    out.push('\n');
-    count
+/// What `JOINED` says of a room.
+pub(crate) struct RoomSummary<'a> {
+    pub(crate) room: &'a str,
+    pub(crate) members: usize,
+    pub(crate) topic: Option<&'a Topic>,
 }
 
-/// Appends `HISTORY` lines and `HISTORY-END`.
-pub(crate) fn push_history(out: &mut String, messages: &[Arc<StoredMessage>]) {
-    for message in messages {
-        message.encode_history(out);
+/// The block a client gets on joining a room: `JOINED`, the room's members,
+/// its recent messages.
+pub(crate) fn joined_block(
+    summary: &RoomSummary<'_>,
+    members: &mut dyn Iterator<Item = &str>,
+    history: &[Arc<StoredMessage>],
+) -> Chunk {
+    let mut out = joined_line(summary);
+    push_users_run(&mut out, members, Some(summary.room));
+    push_history_run(&mut out, history, summary.room);
+    Chunk::from(out.into_bytes())
+}
+
+/// The `JOINED` line alone (a switch to a room the client is in).
+pub(crate) fn joined_line(summary: &RoomSummary<'_>) -> String {
+    ServerLine::Joined {
+        room: summary.room.to_owned(),
+        members: summary.members as u64,
+        topic: summary.topic.map(|t| t.text.clone()).unwrap_or_default(),
     }
-    out.push_str("HISTORY-END");
-    push_number(out, messages.len() as u64);
-    out.push('\n');
+    .encode()
+}
+
+/// Appends `HISTORY` lines of `room` and `HISTORY-END`.
+pub(crate) fn push_history_run(out: &mut String, messages: &[Arc<StoredMessage>], room: &str) {
+    for m in messages {
+        push_history(out, m.id, &m.ts, &m.from, Some(room), &m.text);
+    }
+    push_counted_end(out, "HISTORY-END", messages.len() as u64, Some(room));
+}
+
+/// A `/rooms` listing: `ROOM` lines and `ROOMS-END`.
+pub(crate) fn rooms_listing(rooms: &[RoomSummary<'_>]) -> String {
+    let mut out = String::new();
+    for summary in rooms {
+        ServerLine::Room {
+            room: summary.room.to_owned(),
+            members: summary.members as u64,
+            topic: summary.topic.map(|t| t.text.clone()).unwrap_or_default(),
+        }
+        .encode_into(&mut out);
+    }
+    ServerLine::RoomsEnd {
+        count: rooms.len() as u64,
+    }
+    .encode_into(&mut out);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::message::{Audience, RoomName};
+    use crate::protocol::parse_ts;
 
     #[test]
-    fn users_lines_respect_the_line_limit() {
-        let names: Vec<String> = (0..2000)
-            .map(|i| format!("user{i:05}_{}", "x".repeat(20)))
-            .collect();
-        let mut out = String::new();
-        let count = push_users(&mut out, names.iter().map(String::as_str));
-        assert_eq!(count, 2000);
-        let lines: Vec<&str> = out.lines().collect();
-        assert!(lines.len() > 2, "split over several lines");
-        assert!(
-            lines.iter().all(|line| line.len() < MAX_SERVER_LINE),
-            "each line within the limit, LF included"
+    fn a_joined_block_names_its_room_everywhere() {
+        let ts = parse_ts("2026-11-21T09:30:00.123Z").unwrap();
+        let room = RoomName::new("#Rust");
+        let history = [Arc::new(StoredMessage {
+            id: 7,
+            ts,
+            from: "bob".into(),
+            audience: Audience::Room(room.clone()),
+            text: "hi".into(),
+        })];
+        let topic = Topic {
+            ts,
+            by: "bob".into(),
+            text: "borrowck".into(),
+        };
+        let summary = RoomSummary {
+            room: "#Rust",
+            members: 2,
+            topic: Some(&topic),
+        };
+        let block = joined_block(&summary, &mut ["alice", "bob"].into_iter(), &history);
+        assert_eq!(
+            String::from_utf8(block.to_vec()).unwrap(),
+            "JOINED #Rust 2 :borrowck\nUSERS :alice bob\nUSERS-END 2 #Rust\n\
+             HISTORY 7 2026-11-21T09:30:00.123Z bob #Rust :hi\nHISTORY-END 1 #Rust\n"
         );
-        let listed: Vec<&str> = lines
-            .iter()
-            .filter_map(|l| l.strip_prefix("USERS :"))
-            .flat_map(|l| l.split(' '))
-            .collect();
-        assert_eq!(listed, names);
-        assert_eq!(*lines.last().unwrap(), "USERS-END 2000");
     }
 
     #[test]
-    fn empty_lists_still_end() {
-        let mut out = String::new();
-        assert_eq!(push_users(&mut out, std::iter::empty()), 0);
-        push_history(&mut out, &[]);
-        assert_eq!(out, "USERS-END 0\nHISTORY-END 0\n");
+    fn an_empty_listing_still_ends() {
+        assert_eq!(rooms_listing(&[]), "ROOMS-END 0\n");
     }
 }

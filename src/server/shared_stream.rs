@@ -5,7 +5,7 @@
 //! clients. A socket can be read by one thread and written by another through
 //! `&TcpStream`, so they now share one descriptor, closed when the last of the
 //! three lets go (or the client's send queue, which keeps a handle for the
-//! history thread's non-blocking sends and goes with the session). (A TLS connection's halves are made by `TlsLink::split`,
+//! sequencer's non-blocking sends and goes with the session). (A TLS connection's halves are made by `TlsLink::split`,
 //! which keeps its own handles.)
 //!
 //! [`Control`]: super::registry::Control

@@ -1,6 +1,6 @@
 //! A client's connection as its threads see it: plain TCP, TLS, or UDP.
 //!
-//! [`Link`] is what the registry's `Control` holds to end a connection. The
+//! [`ClientLink`] is what the registry's `Control` holds to end a connection. The
 //! session thread reads [`Frames`], the writer thread sends through a
 //! [`Sink`]. For a plain connection both are handles on the socket. For a
 //! TLS connection they are the two halves of a [`TlsLink`] (see
@@ -29,21 +29,21 @@ use crate::udp::MAX_DATAGRAM_LINE;
 
 /// A client's connection, as far as ending it goes.
 #[derive(Clone)]
-pub(crate) enum Link {
+pub(crate) enum ClientLink {
     /// A TCP socket (TLS or not).
     Tcp(SharedStream),
     /// A UDP session.
     Udp(Arc<UdpPeer>),
 }
 
-impl Link {
+impl ClientLink {
     /// Wakes the session thread: its next read sees the end of the input.
     pub(crate) fn stop_reading(&self) {
         match self {
-            Link::Tcp(stream) => {
+            ClientLink::Tcp(stream) => {
                 let _ = stream.shutdown(Shutdown::Read);
             }
-            Link::Udp(peer) => peer.close_input(),
+            ClientLink::Udp(peer) => peer.close_input(),
         }
     }
 
@@ -51,10 +51,10 @@ impl Link {
     /// that does not read.
     pub(crate) fn close(&self) {
         match self {
-            Link::Tcp(stream) => {
+            ClientLink::Tcp(stream) => {
                 let _ = stream.shutdown(Shutdown::Both);
             }
-            Link::Udp(peer) => peer.close(),
+            ClientLink::Udp(peer) => peer.close(),
         }
     }
 }
@@ -62,7 +62,7 @@ impl Link {
 /// What the session thread reads frames from.
 pub(crate) enum Frames {
     /// Lines framed from a byte stream.
-    Stream(LineReader<Input>),
+    Stream(LineReader<StreamInput>),
     /// Lines that each came in one datagram.
     Datagrams(UdpInput),
 }
@@ -99,19 +99,19 @@ impl Frames {
 /// What the writer thread sends through.
 pub(crate) enum Sink {
     /// A byte stream (see `writer.rs`).
-    Stream(Output),
+    Stream(StreamOutput),
     /// Numbered datagrams (see `udp/writer.rs`).
     Datagrams(Arc<UdpPeer>),
 }
 
 /// What the session thread reads from.
-pub(crate) enum Input {
+pub(crate) enum StreamInput {
     Plain(SharedStream),
     Tls(TlsReadHalf),
 }
 
 /// What the writer thread writes to.
-pub(crate) enum Output {
+pub(crate) enum StreamOutput {
     Plain(SharedStream),
     Tls(TlsWriteHalf),
 }
@@ -121,14 +121,14 @@ pub(crate) enum Output {
 /// TLS connection whose handshake happens as the halves are used. `outbox` is
 /// the client's queue, used to wake the writer.
 pub(crate) fn split(
-    link: &Link,
+    link: &ClientLink,
     tls: Option<&Arc<ServerConfig>>,
     outbox: &Outbox,
     config: &Config,
 ) -> io::Result<(Frames, Sink)> {
     let stream = match link {
-        Link::Tcp(stream) => stream,
-        Link::Udp(peer) => {
+        ClientLink::Tcp(stream) => stream,
+        ClientLink::Udp(peer) => {
             // LF included, like `max_line`.
             let max_line = (MAX_DATAGRAM_LINE + 1).min(config.max_line);
             let input = UdpInput::new(peer.clone(), config.udp_idle_timeout, max_line);
@@ -137,7 +137,10 @@ pub(crate) fn split(
     };
     let Some(tls) = tls else {
         // Both halves share the one descriptor (see `shared_stream.rs`).
-        let (input, output) = (Input::Plain(stream.clone()), Output::Plain(stream.clone()));
+        let (input, output) = (
+            StreamInput::Plain(stream.clone()),
+            StreamOutput::Plain(stream.clone()),
+        );
         let frames = Frames::Stream(LineReader::new(input, config.max_line));
         return Ok((frames, Sink::Stream(output)));
     };
@@ -164,35 +167,38 @@ fn split_tls(
         let _ = wake_outbox.offer(&Chunk::from(Vec::new()));
     });
     let (read, write) = TlsLink::split(conn, stream, Some(wake))?;
-    Ok((reader(Input::Tls(read)), Sink::Stream(Output::Tls(write))))
+    Ok((
+        reader(StreamInput::Tls(read)),
+        Sink::Stream(StreamOutput::Tls(write)),
+    ))
 }
 
-impl Input {
+impl StreamInput {
     /// Sets the socket's read timeout (the registration deadline).
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         match self {
-            Input::Plain(stream) => stream.set_read_timeout(timeout),
-            Input::Tls(tls) => tls.socket().set_read_timeout(timeout),
+            StreamInput::Plain(stream) => stream.set_read_timeout(timeout),
+            StreamInput::Tls(tls) => tls.socket().set_read_timeout(timeout),
         }
     }
 }
 
-impl Read for Input {
+impl Read for StreamInput {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Input::Plain(stream) => stream.read(buf),
-            Input::Tls(tls) => tls.read(buf),
+            StreamInput::Plain(stream) => stream.read(buf),
+            StreamInput::Tls(tls) => tls.read(buf),
         }
     }
 }
 
-impl Output {
+impl StreamOutput {
     /// Writes `bytes` (encrypted for TLS, with any records reading left
     /// pending). Empty `bytes` still sends those records.
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         match self {
-            Output::Plain(stream) => io::Write::write_all(stream, bytes),
-            Output::Tls(tls) => tls.send(bytes),
+            StreamOutput::Plain(stream) => io::Write::write_all(stream, bytes),
+            StreamOutput::Tls(tls) => tls.send(bytes),
         }
     }
 
@@ -200,10 +206,10 @@ impl Output {
     /// side is shut down.
     pub(crate) fn finish(&mut self) {
         match self {
-            Output::Plain(stream) => {
+            StreamOutput::Plain(stream) => {
                 let _ = stream.shutdown(Shutdown::Write);
             }
-            Output::Tls(tls) => tls.finish(),
+            StreamOutput::Tls(tls) => tls.finish(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! Who writes, when ([`start`]): a TLS or UDP client has a writer thread
 //! (`w-<peer>`) for as long as it is connected, since its records and
 //! datagrams are made there. A plain TCP client has none while its session
-//! runs: the history thread writes what the socket takes at once, and the
+//! runs: the sequencer's fanout writes what the socket takes at once, and the
 //! `flusher` thread what is left over (`outbox/flusher.rs`), so an idle
 //! client costs one thread. When the session ends, the session thread itself
 //! becomes the writer ([`Writer::finish`]) and runs the loop below for the
@@ -16,11 +16,11 @@
 //! its end of the queue it sends the farewell `BYE`, if the server is closing
 //! the connection, and shuts the socket's write side.
 //!
-//! On a plain connection the history thread sends lines itself while the
+//! On a plain connection the sequencer's fanout sends lines itself while the
 //! socket takes them at once, and the writer gets what it did not take (see
 //! `outbox/direct.rs`): for a client that keeps up, the writer sleeps.
 //!
-//! Over TLS the same loop writes through [`Output::Tls`]; an empty chunk is the
+//! Over TLS the same loop writes through [`StreamOutput::Tls`]; an empty chunk is the
 //! session's request to send the TLS records reading produced (see
 //! `transport.rs`).
 
@@ -29,17 +29,17 @@ use std::io;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use super::accept::CLIENT_THREAD_STACK;
+use super::accepted::CLIENT_THREAD_STACK;
 use super::outbox::{Chunk, Inbox};
 use super::registry::Control;
-use super::transport::{Output, Sink};
+use super::transport::{Sink, StreamOutput};
 use super::udp::writer as udp_writer;
 use crate::protocol::ServerLine;
 
-/// Bytes copied into one buffer for one `write_all`, at most. Buffers of
-/// 256 KiB, allocated by thousands of writers at once in a JOIN storm, stayed
-/// behind in glibc's arenas as holes: 64 KiB took 10,000 idle clients from
-/// 28-29.5 to 24 KiB RSS each.
+/// Bytes copied into one buffer for one `write_all`, at most. Larger
+/// buffers, allocated by thousands of writers at once in a JOIN storm, stay
+/// behind in glibc's arenas as holes that every idle client then pays for
+/// (the figures are in `docs/benchmarks.md`, "Figures behind code comments").
 const MAX_WRITE: usize = 64 * 1024;
 /// Buffers are allocated at least this large. glibc keeps freed blocks of up
 /// to 1 KiB in a per-thread cache (seven of each size) that is never given
@@ -55,10 +55,10 @@ const KEEP_BATCH: usize = 64;
 pub(crate) enum Writer {
     /// A writer thread (TLS, UDP), joined by [`Writer::finish`].
     Thread(JoinHandle<()>),
-    /// A plain TCP client's: the history thread and the flusher write until
+    /// A plain TCP client's: the sequencer's fanout and the flusher write until
     /// [`Writer::finish`] runs the writer's loop on the session's thread.
     AtEnd {
-        output: Output,
+        output: StreamOutput,
         inbox: Inbox,
         control: Arc<Control>,
     },
@@ -93,7 +93,7 @@ pub(crate) fn start(
     evict: impl Fn() + Send + 'static,
 ) -> io::Result<Writer> {
     match sink {
-        Sink::Stream(output @ Output::Plain(_)) => Ok(Writer::AtEnd {
+        Sink::Stream(output @ StreamOutput::Plain(_)) => Ok(Writer::AtEnd {
             output,
             inbox,
             control,
@@ -122,7 +122,7 @@ fn spawn(
 }
 
 /// The writer's loop: a writer thread's body, or a plain session's last act.
-pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
+pub(crate) fn run(mut stream: StreamOutput, inbox: Inbox, control: Arc<Control>) {
     let mut batch: VecDeque<Chunk> = VecDeque::new();
     // An evicted client's queue is emptied at once (`Outbox::discard`) but
     // for the rest of a line cut short, which it gets before its `BYE`.
@@ -149,9 +149,9 @@ pub(crate) fn run(mut stream: Output, inbox: Inbox, control: Arc<Control>) {
 
 /// Writes and empties the batch: a single chunk as it is, several copied into
 /// buffers of up to [`MAX_WRITE`] bytes, each written with one `write_all` and
-/// freed at once, so an idle client keeps no buffer (it used to keep up to
-/// 16 KiB each, grown by a burst of JOINs).
-fn write_batch(stream: &mut Output, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
+/// freed at once, so an idle client keeps no buffer (a kept one grows to
+/// the size of the largest burst of JOINs it was sent).
+fn write_batch(stream: &mut StreamOutput, batch: &mut VecDeque<Chunk>) -> std::io::Result<()> {
     if batch.len() == 1 {
         let only = batch.pop_front().expect("one chunk");
         return stream.write_all(&only);

@@ -74,7 +74,7 @@ impl TestServer {
     /// A raw connection that has read `HELLO`.
     pub fn connect(&self) -> Client {
         let mut client = Client::connect(self.addr);
-        client.expect("HELLO chatroom 1 :");
+        client.expect("HELLO chatroom 2 :");
         client
     }
 

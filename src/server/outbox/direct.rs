@@ -5,7 +5,7 @@
 //! writer switched in, took the queue, made one `send` and slept again. At
 //! 100,000 deliveries a second that was 70,000 context switches a second, and
 //! they, not the `send`s, were most of the server's time and its latency above
-//! the raw forwarder (docs/benchmarks.md). So the history thread, having
+//! the raw forwarder (docs/benchmarks.md). So the sequencer thread, having
 //! queued a batch of lines, writes each client's queue itself with one
 //! non-blocking `send` (`MSG_DONTWAIT`), as an event loop would. What the
 //! socket does not take at once, and any error, goes back to the front of the
@@ -57,7 +57,7 @@ impl Inbox {
     }
 }
 
-/// Writes queues from the thread that filled them. The history thread keeps
+/// Writes queues from the thread that filled them. The sequencer thread keeps
 /// one, so its scratch space is allocated once.
 #[derive(Default)]
 pub(crate) struct DirectWriter {
@@ -77,12 +77,12 @@ impl DirectWriter {
     }
 }
 
-/// Chunks written at once from any thread but the history thread: a few
+/// Chunks written at once from any thread but the sequencer thread: a few
 /// (a reply, a welcome block) are what such a thread queues, and its stack
 /// depth is memory (docs/architecture.md), so its `IoSlice`s stay small.
 const FEW_SLICES: usize = 4;
 
-/// For a producer other than the history thread (a session's reply, its
+/// For a producer other than the sequencer thread (a session's reply, its
 /// welcome block, a LEAVE): writes the first few chunks of `queue` if its
 /// socket takes them now, and hands the rest to the flusher. Out of line, so
 /// that its frame is not part of every caller's.

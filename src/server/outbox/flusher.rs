@@ -4,7 +4,7 @@
 //! A plain client has no writer thread of its own while its session runs:
 //! that second thread per client cost 8 KiB of stack and four memory
 //! mappings, and the mappings are what stopped the server near 8,000
-//! clients (see `capacity.rs`). The history thread writes what a socket
+//! clients (see `capacity.rs`). The sequencer thread writes what a socket
 //! takes at once (`direct.rs`); what it does not take, and every line other
 //! threads queue (a session's replies, a LEAVE), is handed here with
 //! [`FlusherHandle::submit`]. The flusher writes without blocking; a queue

@@ -1,10 +1,10 @@
 //! A client's send queue: bounded in lines and in bytes.
 //!
-//! Producers (the history thread, other sessions, the client's own session) call
+//! Producers (the sequencer thread, other sessions, the client's own session) call
 //! [`Outbox::offer`], which never blocks on I/O: a client too far behind is
 //! reported so the caller can evict it. The writer thread takes everything
 //! queued at once with [`Inbox::recv_batch`], swapping in its own empty
-//! queue. On a plain connection the history thread may instead send what is
+//! queue. On a plain connection the sequencer thread may instead send what is
 //! queued itself, without blocking, and leave the writer only what the socket
 //! did not take (`direct.rs`); [`State::holder`] keeps it to one thread
 //! writing at a time. Lines are shared `Arc<[u8]>`s: a broadcast is encoded
@@ -23,13 +23,13 @@
 //! queue empty wakes it with `unpark` on the writer's thread handle, which the
 //! writer leaves in the queue before its first sleep. That is one atomic swap,
 //! plus a futex wake only if the writer really sleeps: a writer still busy
-//! with its previous batch costs nothing to "wake". (It was a `parking_lot`
-//! condition variable: each notify hashed the queue's address into
-//! `parking_lot`'s global table and locked a bucket, and every writer that
-//! ever slept on it grew that table, which `parking_lot` sizes at three
-//! 64-byte buckets per such thread and never shrinks.) The lock is std's for
-//! the same reason: a contended `parking_lot` mutex parks through that table
-//! too.
+//! with its previous batch costs nothing to "wake". Not a `parking_lot`
+//! condition variable: each notify would hash the queue's address into
+//! `parking_lot`'s global table and lock a bucket, and every writer that
+//! ever slept on it would grow that table, which `parking_lot` sizes at
+//! three 64-byte buckets per such thread and never shrinks. The lock is
+//! std's for the same reason: a contended `parking_lot` mutex parks through
+//! that table too.
 
 mod direct;
 mod flusher;

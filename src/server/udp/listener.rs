@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 
 use super::peer::UdpPeer;
-use crate::server::accept::Accepted;
+use crate::server::accepted::Accepted;
 use crate::server::{Shutdown, reachable};
 use crate::udp::{Datagram, RECV_BUFFER, Token};
 

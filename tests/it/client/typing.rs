@@ -260,7 +260,7 @@ impl Scripted {
     }
 
     fn handshake(&mut self) {
-        self.write("HELLO chatroom 1 :hi");
+        self.write("HELLO chatroom 2 :hi");
         assert_eq!(self.read_line(), "/name alice");
         self.write("WELCOME alice 1 :hi\nUSERS :alice\nUSERS-END 1\nHISTORY-END 0");
     }

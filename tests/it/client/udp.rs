@@ -141,7 +141,7 @@ impl FakeServer {
             .encode(),
         );
         self.expect("KEEP", |got| *got == Got::Keep);
-        self.send_data(1, "HELLO chatroom 1 :Send your name to join.");
+        self.send_data(1, "HELLO chatroom 2 :Send your name to join.");
     }
 }
 

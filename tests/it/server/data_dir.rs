@@ -44,8 +44,8 @@ fn a_second_server_on_the_same_data_directory_refuses_and_the_first_serves_on() 
     // Nothing was touched: the first server still stores and delivers.
     let mut bob = first.join("bob");
     alice.send("after");
-    assert!(alice.until("MSG ").ends_with(" alice :after"));
-    assert!(bob.until("MSG ").ends_with(" alice :after"));
+    assert!(alice.until("MSG ").ends_with(" alice #lobby :after"));
+    assert!(bob.until("MSG ").ends_with(" alice #lobby :after"));
     assert!(
         !dir.path()
             .join(chatroom::tls::server::SELF_SIGNED_CERT_FILE)
@@ -60,8 +60,8 @@ fn a_second_server_on_the_same_data_directory_refuses_and_the_first_serves_on() 
     let second = ServerProcess::start(&["--data-dir", data]);
     let mut carol = second.join("carol");
     carol.send("/history 2");
-    assert!(carol.expect("HISTORY ").ends_with(" alice :before"));
-    assert!(carol.expect("HISTORY ").ends_with(" alice :after"));
+    assert!(carol.expect("HISTORY ").ends_with(" alice #lobby :before"));
+    assert!(carol.expect("HISTORY ").ends_with(" alice #lobby :after"));
 }
 
 /// A server with `--ephemeral` keeps nothing there, so it does not hold the

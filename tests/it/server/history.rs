@@ -34,14 +34,14 @@ fn replay_on_join_is_limited_to_the_configured_count() {
         replay[0].ends_with(":message 3") && replay[2].ends_with(":message 5"),
         "{replay:?}"
     );
-    assert_eq!(replay[3], "HISTORY-END 3");
+    assert_eq!(replay[3], "HISTORY-END 3 #lobby");
     bob.send("/history 1000");
     let mut all = Vec::new();
     loop {
         let line = bob.line();
         if line.starts_with("HISTORY-END") {
             assert_eq!(
-                line, "HISTORY-END 5",
+                line, "HISTORY-END 5 #lobby",
                 "/history reaches past the join replay"
             );
             break;
@@ -70,11 +70,14 @@ fn history_and_ids_survive_a_restart() {
     carol.send("carol");
     carol.until("USERS-END");
     let replayed = carol.line();
-    assert!(replayed.ends_with(" alice :before restart"), "{replayed}");
+    assert!(
+        replayed.ends_with(" alice #lobby :before restart"),
+        "{replayed}"
+    );
     assert_eq!(msg_id(&replayed), first);
     assert_eq!(
         carol.line(),
-        "HISTORY-END 1",
+        "HISTORY-END 1 #lobby",
         "private messages are stored but not replayed to the room"
     );
     carol.send("after restart");
@@ -100,7 +103,7 @@ fn ephemeral_history_is_gone_after_a_restart() {
     let mut bob = server.connect();
     bob.send("bob");
     bob.until("USERS-END");
-    assert_eq!(bob.line(), "HISTORY-END 0");
+    assert_eq!(bob.line(), "HISTORY-END 0 #lobby");
 }
 
 #[test]

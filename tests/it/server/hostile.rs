@@ -27,7 +27,7 @@ fn a_byte_at_a_time_sender_is_understood() {
     slowpoke.expect("WELCOME dribble ");
     assert!(
         bob.until("MSG ")
-            .ends_with(" dribble :hello, one byte at a time")
+            .ends_with(" dribble #lobby :hello, one byte at a time")
     );
 }
 
@@ -93,8 +93,12 @@ fn endless_bytes_without_a_newline_keep_memory_flat() {
     }
     alice.send_raw(b"\nstill talking\n");
     alice.until("ERROR line-too-long :");
-    assert!(alice.until("MSG ").ends_with(" alice :still talking"));
-    assert!(bob.until("MSG ").ends_with(" alice :still talking"));
+    assert!(
+        alice
+            .until("MSG ")
+            .ends_with(" alice #lobby :still talking")
+    );
+    assert!(bob.until("MSG ").ends_with(" alice #lobby :still talking"));
     let after = proc_status(pid, "VmRSS");
     assert!(
         after < before + 4 * 1024,
@@ -123,7 +127,10 @@ fn paste(flood: FloodLimit, lines: usize) -> (Vec<String>, Duration) {
 fn a_pasted_paragraph_arrives_complete_and_in_order_but_slowed() {
     let (seen, took) = paste(FloodLimit::default(), 20);
     for (i, line) in seen.iter().enumerate() {
-        assert!(line.ends_with(&format!(" paster :line {i}")), "{line}");
+        assert!(
+            line.ends_with(&format!(" paster #lobby :line {i}")),
+            "{line}"
+        );
     }
     // 10 lines pass at once, the other 10 at 5 a second: at least 1.8 s.
     assert!(took >= Duration::from_millis(1800), "not slowed: {took:?}");
@@ -137,7 +144,10 @@ fn a_500_line_paste_is_slowed_but_nothing_is_lost() {
     };
     let (seen, took) = paste(flood, 500);
     for (i, line) in seen.iter().enumerate() {
-        assert!(line.ends_with(&format!(" paster :line {i}")), "{line}");
+        assert!(
+            line.ends_with(&format!(" paster #lobby :line {i}")),
+            "{line}"
+        );
     }
     assert!(
         took >= Duration::from_millis(490 * 1000 / 400),
@@ -223,11 +233,12 @@ fn a_half_closed_client_leaves_but_gets_what_was_sent_to_it() {
     bob.until("JOIN ");
     half.send("going quiet");
     half.finish_sending();
-    assert!(bob.until("MSG ").ends_with(" half :going quiet"));
+    assert!(bob.until("MSG ").ends_with(" half #lobby :going quiet"));
     assert!(bob.until("LEAVE ").ends_with(" half :connection lost"));
     let rest = half.rest();
     assert!(
-        rest.iter().any(|line| line.ends_with(" half :going quiet")),
+        rest.iter()
+            .any(|line| line.ends_with(" half #lobby :going quiet")),
         "{rest:?}"
     );
 }

@@ -50,7 +50,7 @@ fn out_of_descriptors_the_late_ones_are_told_and_the_early_ones_keep_chatting() 
     last.expect("WELCOME late ");
     first.until("JOIN ");
     last.send("still here");
-    assert!(first.until("MSG ").ends_with(" late :still here"));
+    assert!(first.until("MSG ").ends_with(" late #lobby :still here"));
     assert!(
         server.child.try_wait().unwrap().is_none(),
         "the server lives"

@@ -106,7 +106,7 @@ fn a_client_that_stops_reading_is_evicted_and_nobody_else_notices() {
         assert!(leave.ends_with(" slow :send queue exceeded"), "{leave}");
     }
     bob.send("still here?");
-    assert!(carol.until("MSG ").ends_with(" bob :still here?"));
+    assert!(carol.until("MSG ").ends_with(" bob #lobby :still here?"));
     let rest = slow.rest();
     assert_eq!(
         rest.last().map(String::as_str),
@@ -148,12 +148,12 @@ fn a_client_that_falls_behind_and_catches_up_gets_every_line_once_in_order() {
     for n in 0..MESSAGES {
         let line = late.until("MSG ");
         assert!(
-            line.ends_with(&format!(" bob :{n} {text}")),
+            line.ends_with(&format!(" bob #lobby :{n} {text}")),
             "message {n} next: {line:.60}"
         );
     }
     bob.send("done");
-    assert!(late.until("MSG ").ends_with(" bob :done"));
+    assert!(late.until("MSG ").ends_with(" bob #lobby :done"));
 }
 
 #[test]

@@ -8,5 +8,6 @@ mod limits;
 mod load;
 mod names;
 mod process;
+mod rooms;
 mod rows;
 mod shutdown;

@@ -46,7 +46,7 @@ fn names_are_unique_without_regard_to_case_and_shown_as_typed() {
     other.expect("ERROR not-registered :");
     other.send("alicia");
     other.expect("WELCOME alicia 2 ");
-    assert!(alice.until("JOIN ").ends_with(" alicia"));
+    assert!(alice.until("JOIN ").ends_with(" alicia #lobby"));
     alice.send("/quit");
     alice.expect("BYE ");
     other.until("LEAVE ");

@@ -17,13 +17,13 @@ fn joining_gets_welcome_users_history_in_order_and_others_get_join() {
         "WELCOME alice 2 :Welcome to the chatroom, alice! Type /help for commands."
     );
     assert_eq!(alice.line(), "USERS :alice bob");
-    assert_eq!(alice.line(), "USERS-END 2");
+    assert_eq!(alice.line(), "USERS-END 2 #lobby");
     let replayed = alice.parsed();
     assert!(
         matches!(&replayed, ServerLine::History { from, text, .. } if from == "bob" && text == "anyone here?"),
         "{replayed:?}"
     );
-    assert_eq!(alice.line(), "HISTORY-END 1");
+    assert_eq!(alice.line(), "HISTORY-END 1 #lobby");
     let join = bob.parsed();
     assert!(
         matches!(join, ServerLine::Join { ref name, .. } if name == "alice"),
@@ -155,9 +155,9 @@ fn who_and_history_report_the_room() {
     assert_eq!(zed.line(), "USERS-END 3");
     zed.send("/history 2");
     let replay = zed.until("HISTORY ");
-    assert!(replay.ends_with(" Amy :two"), "{replay}");
-    assert!(zed.line().ends_with(" Amy :three"));
-    assert_eq!(zed.line(), "HISTORY-END 2");
+    assert!(replay.ends_with(" Amy #lobby :two"), "{replay}");
+    assert!(zed.line().ends_with(" Amy #lobby :three"));
+    assert_eq!(zed.line(), "HISTORY-END 2 #lobby");
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn a_sender_that_half_closes_still_gets_its_acknowledgements() {
     let rest = alice.rest();
     assert!(
         rest.iter()
-            .any(|line| line.starts_with("MSG ") && line.ends_with(" alice :last words")),
+            .any(|line| line.starts_with("MSG ") && line.ends_with(" alice #lobby :last words")),
         "{rest:?}"
     );
 }
@@ -236,11 +236,11 @@ fn a_megabyte_without_newline_is_refused_once_and_the_connection_kept() {
     alice.send_raw(b"\nafter\n");
     assert!(alice.line().starts_with("ERROR line-too-long :"));
     assert!(
-        alice.line().ends_with(" alice :after"),
+        alice.line().ends_with(" alice #lobby :after"),
         "exactly one error, then the next line works"
     );
     assert!(
-        bob.line().ends_with(" alice :after"),
+        bob.line().ends_with(" alice #lobby :after"),
         "bob sees only the good line"
     );
 }
@@ -253,7 +253,11 @@ fn answers_come_in_the_order_lines_were_sent() {
         alice.send(&format!("message {round}"));
         alice.send("/msg nobody hello");
         alice.send(&format!("/ping p{round}"));
-        assert!(alice.line().ends_with(&format!(" alice :message {round}")));
+        assert!(
+            alice
+                .line()
+                .ends_with(&format!(" alice #lobby :message {round}"))
+        );
         alice.expect("ERROR no-such-user :");
         assert_eq!(alice.line(), format!("PONG p{round}"));
     }

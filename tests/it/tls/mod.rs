@@ -75,7 +75,7 @@ impl TlsServer {
     /// A TLS connection that has read `HELLO`.
     pub fn connect_tls(&self) -> TlsClient {
         let mut client = TlsClient::connect_tls(None, self.tls, &self.fingerprint);
-        client.expect("HELLO chatroom 1 :");
+        client.expect("HELLO chatroom 2 :");
         client
     }
 

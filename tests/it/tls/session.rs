@@ -17,7 +17,7 @@ use crate::support::{Client, LINE_DEADLINE, eventually, proc_count, server_comma
 
 fn plain_join(addr: SocketAddr, name: &str) -> Client {
     let mut client = Client::connect(addr);
-    client.expect("HELLO chatroom 1 :");
+    client.expect("HELLO chatroom 2 :");
     client.send(name);
     client.expect(&format!("WELCOME {name} "));
     client.until("HISTORY-END ");
@@ -42,11 +42,11 @@ fn tls_and_plain_users_share_one_room() {
 
     alice.send("hello from TLS");
     let line = bob.until("MSG ");
-    assert!(line.ends_with(" alice :hello from TLS"), "{line}");
+    assert!(line.ends_with(" alice #lobby :hello from TLS"), "{line}");
     bob.send("hello from plain");
     alice.until("MSG "); // Her own copy first.
     let line = alice.until("MSG ");
-    assert!(line.ends_with(" bob :hello from plain"), "{line}");
+    assert!(line.ends_with(" bob #lobby :hello from plain"), "{line}");
     let texts = wait_for_texts(&carol, 2);
     assert_eq!(texts, ["hello from TLS", "hello from plain"]);
 
@@ -116,7 +116,7 @@ fn the_client_binary_joins_over_tls() {
     alice.expect_line("*** joined as alice (2 online)");
     alice.type_line("sent over TLS");
     let line = bob.until("MSG ");
-    assert!(line.ends_with(" alice :sent over TLS"), "{line}");
+    assert!(line.ends_with(" alice #lobby :sent over TLS"), "{line}");
     alice.close_stdin();
     let (code, stderr) = alice.wait_exit();
     assert_eq!(code, 0, "{stderr}");
@@ -155,7 +155,7 @@ fn limits_and_bulk_traffic_hold_over_tls() {
     alice.send(&"x".repeat(300));
     alice.expect("ERROR line-too-long ");
     alice.send("still here");
-    assert!(alice.until("MSG ").ends_with(" alice :still here"));
+    assert!(alice.until("MSG ").ends_with(" alice #lobby :still here"));
     bob.until("MSG ");
 
     // Many lines in one go, both ways: records of every size, and the writer
@@ -164,9 +164,15 @@ fn limits_and_bulk_traffic_hold_over_tls() {
     alice.send(burst.trim_end());
     for i in 0..500 {
         let mine = alice.until("MSG ");
-        assert!(mine.ends_with(&format!(" alice :line {i}")), "{mine}");
+        assert!(
+            mine.ends_with(&format!(" alice #lobby :line {i}")),
+            "{mine}"
+        );
         let theirs = bob.until("MSG ");
-        assert!(theirs.ends_with(&format!(" alice :line {i}")), "{theirs}");
+        assert!(
+            theirs.ends_with(&format!(" alice #lobby :line {i}")),
+            "{theirs}"
+        );
     }
 }
 
@@ -214,7 +220,7 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
     let start = || super::start_binary(&args);
     let (mut first, addr, fingerprint) = start();
     let mut alice = super::TlsClient::connect_tls(None, addr, &fingerprint);
-    alice.expect("HELLO chatroom 1 :");
+    alice.expect("HELLO chatroom 2 :");
     first.kill().unwrap();
     first.wait().unwrap();
     let (mut second, _, again) = start();

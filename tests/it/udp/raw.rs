@@ -27,7 +27,7 @@ impl RawUdp {
     /// Opens a session with `server` and reads `HELLO`.
     pub fn connect(server: SocketAddr) -> RawUdp {
         let mut client = RawUdp::open(server);
-        client.expect("HELLO chatroom 1 :");
+        client.expect("HELLO chatroom 2 :");
         client
     }
 

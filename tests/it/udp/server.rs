@@ -43,7 +43,10 @@ fn tcp_and_udp_users_share_one_room() {
     let tcp_sees: Vec<String> = (0..3).map(|_| tina.expect("MSG ")).collect();
     let udp_sees: Vec<String> = (0..3).map(|_| uma.expect("MSG ")).collect();
     assert_eq!(tcp_sees, udp_sees, "one order, the same IDs, on both");
-    let uma_lines: Vec<&String> = tcp_sees.iter().filter(|l| l.contains(" uma :")).collect();
+    let uma_lines: Vec<&String> = tcp_sees
+        .iter()
+        .filter(|l| l.contains(" uma #lobby :"))
+        .collect();
     assert_eq!(uma_lines.len(), 2);
     assert!(uma_lines[0].ends_with(":second") && uma_lines[1].ends_with(":third"));
     assert!(tcp_sees.windows(2).all(|w| id_of(&w[0]) < id_of(&w[1])));
@@ -100,7 +103,7 @@ fn datagrams_without_the_token_are_ignored() {
     spoofer.send(&guessed.encode()).unwrap();
     uma.send("the real one");
     let line = tina.expect("MSG ");
-    assert!(line.ends_with(" uma :the real one"), "{line}");
+    assert!(line.ends_with(" uma #lobby :the real one"), "{line}");
     tina.sync();
     let answer = recv(&spoofer).expect("CLOSE for the unknown token");
     assert_eq!(

@@ -6,7 +6,11 @@
 //! has ended. Until then it never writes to the socket but through its queue:
 //! replies go through the client's own queue like everything else, so a reply
 //! can never overtake or interleave with a broadcast. Room and private messages
-//! go to the history thread, which stores and delivers them.
+//! and topics go to the sequencer, which stores and delivers them; joining
+//! and parting rooms are registry calls (`rooms.rs`). This is the native
+//! front: lines in, hub calls out.
+
+mod rooms;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -18,12 +22,14 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 
 use super::flood::TokenBucket;
-use super::history::{Post, Request};
 use super::outbox::{Chunk, Inbox, Outbox};
 use super::registry::{ClientId, Control, RegisterError};
-use super::replies::{push_history, push_users, welcome_block};
-use super::transport::{self, Frames, Link};
-use super::{Shared, http_log, login, writer};
+use super::replies::welcome_block;
+use super::transport::{self, ClientLink, Frames};
+use super::{ServerState, http_log, login, writer};
+use crate::hub::message::{Audience, Post, RoomRef};
+use crate::hub::sequencer::Request;
+use crate::protocol::server_line::push_users_run;
 use crate::protocol::{
     Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
 };
@@ -31,10 +37,10 @@ use crate::protocol::{
 /// Everything a session thread starts with.
 pub(crate) struct SessionParts {
     pub(crate) id: ClientId,
-    pub(crate) link: Link,
+    pub(crate) link: ClientLink,
     /// The TLS setup for a connection on the TLS listener; `None` for plain.
     pub(crate) tls: Option<Arc<ServerConfig>>,
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<ServerState>,
     pub(crate) control: Arc<Control>,
     pub(crate) outbox: Outbox,
     pub(crate) inbox: Inbox,
@@ -44,8 +50,15 @@ pub(crate) struct SessionParts {
 }
 
 enum State {
-    Unregistered { attempts: u32, deadline: Instant },
-    Registered { name: String },
+    Unregistered {
+        attempts: u32,
+        deadline: Instant,
+    },
+    Registered {
+        name: String,
+        /// Where plain text goes: the room joined or switched to last.
+        current: Option<RoomRef>,
+    },
 }
 
 /// Why a session ended.
@@ -60,9 +73,9 @@ enum End {
     TooManyAttempts,
 }
 
-struct Session {
+struct ClientSession {
     id: ClientId,
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     control: Arc<Control>,
     outbox: Outbox,
     posts: Sender<Request>,
@@ -99,7 +112,7 @@ pub(crate) fn run(parts: SessionParts) {
     );
     drop(link);
     let deadline = Instant::now() + shared.config.registration_timeout;
-    let mut session = Session {
+    let mut session = ClientSession {
         id,
         shared,
         control,
@@ -140,7 +153,7 @@ pub(crate) fn run(parts: SessionParts) {
     drop(alive);
 }
 
-impl Session {
+impl ClientSession {
     fn read_loop(&mut self, reader: &mut Frames) -> End {
         let mut bucket = TokenBucket::new(self.shared.config.flood, Instant::now());
         loop {
@@ -238,12 +251,19 @@ impl Session {
         None
     }
 
+    /// Commands once registered. Not inlined: the registration path through
+    /// `handle_frame` is the deepest point of the thread's stack, and this
+    /// frame must not add to it.
+    #[inline(never)]
     fn handle_registered(&mut self, command: Command) -> Option<End> {
         match command {
-            Command::Text(text) => self.post(None, text),
+            Command::Text(text) => match self.current_room() {
+                Some(room) => self.post(Audience::Room(room), text),
+                None => self.no_room(),
+            },
             Command::Msg { to, text } => {
                 match self.shared.locked(|registry| registry.online_name(to)) {
-                    Some(to) => self.post(Some(to), text),
+                    Some(to) => self.post(Audience::Private(to), text),
                     None => self.error(
                         ErrorCode::NoSuchUser,
                         format!("Nobody called {to} is online. /who lists who is."),
@@ -253,15 +273,7 @@ impl Session {
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
-                push_users(&mut out, names.iter().map(String::as_str));
-                self.send(out);
-            }
-            Command::History(n) => {
-                // The client's own messages sent before this line belong in it.
-                self.wait_for_posts();
-                let messages = self.shared.locked(|registry| registry.recent(n));
-                let mut out = String::new();
-                push_history(&mut out, &messages);
+                push_users_run(&mut out, names.iter().map(String::as_str), None);
                 self.send(out);
             }
             Command::Ping(token) => self.reply(&ServerLine::Pong {
@@ -277,6 +289,7 @@ impl Session {
                 ErrorCode::UnknownCommand,
                 format!("There is no /{word} command. /help lists the commands."),
             ),
+            room_command => self.handle_room_command(room_command),
         }
         None
     }
@@ -310,22 +323,20 @@ impl Session {
         {
             Some(refusal)
         } else {
+            let room = &self.shared.default_room;
             let join = chunk(
                 ServerLine::Join {
                     ts: Utc::now(),
                     name: name.to_owned(),
+                    room: Some(room.clone()),
                 }
                 .encode(),
             );
-            let replay = config.history_replay;
+            let account = password.is_some();
             let registered = self.shared.locked(|registry| {
-                registry.register(
-                    self.id,
-                    name,
-                    &join,
-                    |online, history| welcome_block(name, online, history),
-                    replay,
-                )
+                registry.register(self.id, name, account, &join, |online, members, history| {
+                    welcome_block(name, online, members, history, room)
+                })
             });
             match registered {
                 Ok(online) => {
@@ -333,7 +344,9 @@ impl Session {
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
                     self.state = State::Registered {
                         name: name.to_owned(),
+                        current: None,
                     };
+                    self.rejoin_remembered_rooms();
                     return None;
                 }
                 Err(RegisterError::NameTaken) => Some((
@@ -354,14 +367,14 @@ impl Session {
         (attempts >= self.shared.config.max_name_attempts).then_some(End::TooManyAttempts)
     }
 
-    /// Hands a message to the history thread. Blocks while it is far behind,
+    /// Hands a message to the sequencer. Blocks while it is far behind,
     /// which slows this sender down and nobody else.
-    fn post(&self, to: Option<String>, text: &str) {
+    fn post(&self, audience: Audience, text: &str) {
         let Some(from) = self.name() else { return };
         let post = Post {
             sender: self.id,
             from: from.to_owned(),
-            to,
+            audience,
             text: text.to_owned(),
         };
         if self.posts.send(Request::Post(post)).is_ok() {
@@ -407,7 +420,7 @@ impl Session {
 
     fn name(&self) -> Option<&str> {
         match &self.state {
-            State::Registered { name } => Some(name),
+            State::Registered { name, .. } => Some(name),
             State::Unregistered { .. } => None,
         }
     }
@@ -435,7 +448,7 @@ impl Session {
     }
 
     /// Queues lines for this client, after its own messages still on their way
-    /// through the history thread. If its queue is full it is evicted.
+    /// through the sequencer thread. If its queue is full it is evicted.
     fn send(&self, lines: String) {
         self.wait_for_posts();
         if !self.outbox.offer(&chunk(lines)) {
@@ -447,9 +460,14 @@ impl Session {
 
 const HELP: &[&str] = &[
     "Commands:",
+    "  /join <room>         join a room (#name), or switch to it: plain text goes there",
+    "  /part [room] [why]   leave a room (the current one if none given)",
+    "  /say <room> <text>   send to a room you are in without switching",
+    "  /topic <room> [text] show a room's topic, or set it",
+    "  /rooms               list the rooms with people in them",
     "  /msg <name> <text>   send a private message",
-    "  /who                 list who is online",
-    "  /history [n]         replay the last n room messages (1 to 1000, default 50)",
+    "  /who [room]          list who is online, or in a room",
+    "  /history [room] [n]  replay a room's last n messages (1 to 1000, default 50)",
     "  /ping [token]        check the connection (the server answers PONG)",
     "  /quit [reason]       leave (or type {exit})",
     "  /login <name> <pw>   join as an account (before joining; over TLS)",
@@ -463,12 +481,14 @@ fn chunk(lines: String) -> Chunk {
 }
 
 /// What a line costs in flood-control tokens: commands that make the server
-/// gather and send a lot cost more than a message.
+/// gather and send a lot (a `/join` replays history) cost more than a
+/// message.
 fn cost(frame: &Frame) -> u32 {
     match frame {
         Frame::Line(line) if line.len() > 1 && line.starts_with('/') && !line.starts_with("//") => {
             let word = line[1..].split(' ').next().unwrap_or_default();
-            if word.eq_ignore_ascii_case("who") || word.eq_ignore_ascii_case("history") {
+            let heavy = ["who", "history", "rooms", "join"];
+            if heavy.iter().any(|heavy| word.eq_ignore_ascii_case(heavy)) {
                 3
             } else {
                 1

@@ -1,116 +1,52 @@
-//! The registry: every connection, the names in use, and the recent room history.
+//! The registry: every connection, its send queue, the names in use, and the
+//! rooms (the hub's [`Rooms`]) with who is in each.
 //!
-//! It lives behind one `parking_lot::Mutex` in [`super::Shared`]. That single lock
-//! is what makes the server's ordering promises hold: every line pushed to any
-//! client queue is pushed while holding it, so all clients see the same
-//! interleaving of messages, joins and leaves, and a joining client's replay and
-//! its first live message meet with no gap and no overlap.
+//! It lives behind one `parking_lot::Mutex` in [`super::ServerState`]. That
+//! single lock is what makes the ordering promises hold: every line pushed to
+//! any client queue is pushed while holding it, so every member of a room
+//! sees the same interleaving of its messages, joins, parts and leaves, and a
+//! joiner's replay and its first live message meet with no gap and no
+//! overlap.
 //!
 //! Under the lock we only look up, insert, remove and [`Outbox::offer`] (which
 //! never blocks). Sockets are shut down after the lock is released: methods that
 //! close connections hand back their [`Control`]s for the caller to act on, via
-//! [`Registry::settle`].
+//! [`Registry::settle`]. The room commands are in `rooms.rs`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+mod rooms;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
-use super::ending::Ending;
-use super::history::StoredMessage;
+pub(crate) use super::control::Control;
 use super::outbox::{Chunk, Outbox, Waker};
-use super::transport::Link;
+pub(crate) use crate::hub::message::ClientId;
+use crate::hub::message::{Audience, RoomRef, StoredMessage, TopicChange};
+use crate::hub::rooms::{Memberships, Rooms};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
-
-/// A connection's number, unique for the life of the server.
-pub(crate) type ClientId = u64;
-
-/// What anyone who closes a connection needs: the socket (to shut it down) and
-/// the reason to give the client in its last line.
-pub(crate) struct Control {
-    /// The client's address, for logs.
-    pub(crate) peer: SocketAddr,
-    /// The client's connection, used only to end it.
-    link: Link,
-    /// Why the server is closing this connection. Guards only this value; the
-    /// first reason set wins and the writer reads it once the queue closes.
-    farewell: Mutex<Option<Farewell>>,
-    /// Set when the connection is being ended; the session stops at it.
-    pub(crate) ending: Ending,
-}
-
-/// The last line a closing connection gets, and whether queued lines go first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Farewell {
-    /// The text of the `BYE` line.
-    pub(crate) reason: String,
-    /// Throw away whatever is still queued (the client is too far behind).
-    pub(crate) discard_backlog: bool,
-}
-
-impl Control {
-    pub(crate) fn new(peer: SocketAddr, link: Link) -> Control {
-        Control {
-            peer,
-            link,
-            farewell: Mutex::new(None),
-            ending: Ending::default(),
-        }
-    }
-
-    /// Records why the connection closes, unless a reason is already recorded.
-    pub(crate) fn set_farewell(&self, reason: &str, discard_backlog: bool) {
-        let mut farewell = self.farewell.lock();
-        if farewell.is_none() {
-            *farewell = Some(Farewell {
-                reason: reason.to_owned(),
-                discard_backlog,
-            });
-        }
-    }
-
-    pub(crate) fn farewell(&self) -> Option<Farewell> {
-        self.farewell.lock().clone()
-    }
-
-    /// Whether the connection is being evicted, its backlog thrown away.
-    pub(crate) fn is_discarding(&self) -> bool {
-        self.farewell
-            .lock()
-            .as_ref()
-            .is_some_and(|farewell| farewell.discard_backlog)
-    }
-
-    /// Stops the session: its next read sees end of stream, and it reads
-    /// nothing more of what was already received, nor waits out a delay
-    /// (see `ending.rs`).
-    pub(crate) fn stop_reading(&self) {
-        self.ending.set();
-        self.link.stop_reading();
-    }
-
-    /// Ends the connection both ways, unblocking a writer stuck on a peer that
-    /// does not read.
-    pub(crate) fn close(&self) {
-        self.ending.set();
-        self.link.close();
-    }
-}
+pub(crate) use rooms::{JoinError, PartError};
 
 struct Entry {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
+    /// [`name_key`] of the name, shared with `names` and the rooms' member
+    /// lists.
+    key: Option<Arc<str>>,
+    /// Whether it registered with `/login`: its rooms are remembered.
+    account: bool,
     /// When it registered, in registration order (0 before that): a JOIN is
     /// announced only to those who registered earlier, since later ones found
     /// the name in their `USERS` list.
     joined: u64,
+    /// Its rooms; the last is its current room.
+    rooms: Memberships,
     outbox: Outbox,
     control: Arc<Control>,
 }
 
-/// A JOIN line waiting to be announced.
+/// A default-room JOIN line waiting to be announced.
 struct PendingJoin {
     /// The joiner's registration number.
     joined: u64,
@@ -137,26 +73,45 @@ pub(crate) enum RegisterError {
     Closed,
 }
 
-/// How many connections the registry admits.
+/// How many connections, and rooms per connection, the registry admits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     /// In all.
     pub(crate) max_clients: usize,
     /// From one IP address; 0 is unlimited.
     pub(crate) max_per_ip: usize,
+    /// Rooms one client may be in, the default room included.
+    pub(crate) max_rooms: usize,
+    /// Messages replayed on joining a room.
+    pub(crate) replay: usize,
+}
+
+/// A stored item on its way to its recipients, its line encoded once.
+pub(crate) enum Delivery {
+    /// A room or private message.
+    Message {
+        message: Arc<StoredMessage>,
+        sender: ClientId,
+        line: Chunk,
+    },
+    /// A topic someone set.
+    Topic { change: TopicChange, line: Chunk },
 }
 
 /// See the module docs.
 pub(crate) struct Registry {
     clients: HashMap<ClientId, Entry>,
     /// Registered names by [`name_key`], so iteration is case-insensitively sorted.
-    names: BTreeMap<String, ClientId>,
-    /// The newest room messages, oldest first, for replay on join and `/history`.
-    recent: VecDeque<Arc<StoredMessage>>,
-    recent_capacity: usize,
+    names: BTreeMap<Arc<str>, ClientId>,
+    rooms: Rooms,
+    /// The room every client is put in when it registers.
+    default_room: RoomRef,
+    /// Each account's rooms, by its name's key, as last stored.
+    remembered: HashMap<String, Vec<RoomRef>>,
     /// Clients whose queue overflowed, to be evicted by [`Registry::settle`].
     overflowed: Vec<ClientId>,
-    /// JOINs not yet announced, oldest first: see [`Registry::announce_joins`].
+    /// JOINs to the default room not yet announced, oldest first: see
+    /// [`Registry::announce_joins`].
     pending_joins: Vec<PendingJoin>,
     /// The registration number the next client to register gets.
     next_join: u64,
@@ -166,35 +121,30 @@ pub(crate) struct Registry {
     to_shut_down: Vec<Arc<Control>>,
     /// Open connections per client IP address.
     per_ip: HashMap<IpAddr, usize>,
-    max_clients: usize,
-    /// 0 is unlimited.
-    max_per_ip: usize,
+    limits: Limits,
     closed: bool,
 }
 
 impl Registry {
     pub(crate) fn new(
         limits: Limits,
-        recent: Vec<Arc<StoredMessage>>,
-        recent_capacity: usize,
+        rooms: Rooms,
+        default_room: &str,
+        remembered: HashMap<String, Vec<RoomRef>>,
     ) -> Registry {
-        let Limits {
-            max_clients,
-            max_per_ip,
-        } = limits;
         Registry {
             clients: HashMap::new(),
             names: BTreeMap::new(),
-            recent: recent.into(),
-            recent_capacity,
+            default_room: rooms.name_for(default_room),
+            rooms,
+            remembered,
             overflowed: Vec::new(),
             pending_joins: Vec::new(),
             next_join: 1,
             to_wake: Vec::new(),
             to_shut_down: Vec::new(),
             per_ip: HashMap::new(),
-            max_clients,
-            max_per_ip,
+            limits,
             closed: false,
         }
     }
@@ -209,11 +159,11 @@ impl Registry {
         if self.closed {
             return Err(Refusal::Closing);
         }
-        if self.clients.len() >= self.max_clients {
+        if self.clients.len() >= self.limits.max_clients {
             return Err(Refusal::Full);
         }
         let from_address = self.per_ip.entry(control.peer.ip()).or_default();
-        if self.max_per_ip > 0 && *from_address >= self.max_per_ip {
+        if self.limits.max_per_ip > 0 && *from_address >= self.limits.max_per_ip {
             return Err(Refusal::TooManyFromAddress);
         }
         *from_address += 1;
@@ -221,7 +171,10 @@ impl Registry {
             id,
             Entry {
                 name: None,
+                key: None,
+                account: false,
                 joined: 0,
+                rooms: Memberships::default(),
                 outbox,
                 control,
             },
@@ -229,19 +182,20 @@ impl Registry {
         Ok(())
     }
 
-    /// Gives connection `id` the name `name`, queues its welcome block (built by
-    /// `welcome` from the online names and the recent history) and keeps `join`
-    /// for everyone else, to be sent by [`Registry::announce_joins`]. Returns the
-    /// number online.
+    /// Gives connection `id` the name `name` and puts it in the default
+    /// room: queues its welcome block (built by `welcome` from the number
+    /// online, the room's members and its recent messages) and keeps `join`
+    /// for the room's other members, to be sent by
+    /// [`Registry::announce_joins`]. Returns the number online.
     pub(crate) fn register(
         &mut self,
         id: ClientId,
         name: &str,
+        account: bool,
         join: &Chunk,
-        welcome: impl FnOnce(&mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
-        replay: usize,
+        welcome: impl FnOnce(usize, &mut dyn Iterator<Item = &str>, &[Arc<StoredMessage>]) -> Chunk,
     ) -> Result<usize, RegisterError> {
-        let key = name_key(name);
+        let key: Arc<str> = name_key(name).into();
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
         }
@@ -249,33 +203,32 @@ impl Registry {
             return Err(RegisterError::Closed);
         };
         entry.name = Some(name.to_owned());
+        entry.key = Some(key.clone());
+        entry.account = account;
         entry.joined = self.next_join;
+        entry.rooms.push(self.default_room.clone());
         self.pending_joins.push(PendingJoin {
             joined: self.next_join,
             line: join.clone(),
         });
         self.next_join += 1;
-        self.names.insert(key, id);
-        let history: Vec<Arc<StoredMessage>> = self
-            .recent
-            .iter()
-            .rev()
-            .take(replay)
-            .rev()
-            .cloned()
-            .collect();
-        let mut online = self
-            .names
-            .values()
-            .filter_map(|other| self.clients.get(other)?.name.as_deref());
-        let block = welcome(&mut online, &history);
+        self.names.insert(key.clone(), id);
+        let block = {
+            let room = self.rooms.add_member(&self.default_room, key, id);
+            let history = room.recent(self.limits.replay);
+            let clients = &self.clients;
+            let mut members = room
+                .members()
+                .filter_map(|member| clients.get(&member)?.name.as_deref());
+            welcome(self.names.len(), &mut members, &history)
+        };
         self.offer(id, &block);
         Ok(self.names.len())
     }
 
     /// The display name of the online user called `name` (any case).
     pub(crate) fn online_name(&self, name: &str) -> Option<String> {
-        let id = self.names.get(&name_key(name))?;
+        let id = self.names.get(name_key(name).as_str())?;
         self.clients.get(id)?.name.clone()
     }
 
@@ -287,24 +240,18 @@ impl Registry {
             .collect()
     }
 
-    /// The newest `n` room messages, oldest first.
-    pub(crate) fn recent(&self, n: usize) -> Vec<Arc<StoredMessage>> {
-        self.recent.iter().rev().take(n).rev().cloned().collect()
-    }
-
-    /// Tells everyone of the JOINs registered since the last call, each to the
-    /// clients that registered before it. The history thread calls this (and
-    /// [`Registry::deliver`] does first), so that when hundreds of clients join
-    /// at once their JOINs go out in batches, each writer woken once per batch
-    /// rather than once per JOIN; and so that a JOIN always goes out before the
-    /// joiner's first message. [`Registry::remove`] calls it before a LEAVE.
+    /// Tells the default room of the JOINs registered since the last call,
+    /// each to the members that registered before it. The sequencer calls
+    /// this (and [`Registry::deliver`] does first), so that when hundreds of
+    /// clients join at once their JOINs go out in batches, each writer woken
+    /// once per batch rather than once per JOIN; and so that a JOIN always
+    /// goes out before the joiner's first message. Every call that changes
+    /// who is in a room calls it first.
     ///
-    /// Clients registered before every pending joiner, nearly all of them in a
-    /// JOIN storm, get the whole batch as one chunk: one queue slot and one
-    /// shared buffer instead of one of each per JOIN. Queued line by line,
-    /// the hundreds of JOINs per batch of a 10,000-client storm grew the
-    /// queues of clients that had fallen behind, and the heap kept that
-    /// memory after: 27.8 KiB per idle client, 21.8 as one chunk. Clients
+    /// Members registered before every pending joiner, nearly all of them in
+    /// a JOIN storm, get the whole batch as one chunk: one queue slot and one
+    /// shared buffer instead of one of each per JOIN (see
+    /// `docs/benchmarks.md` for what line-by-line queues cost). Members
     /// registered within the batch get only the JOINs after their own, line
     /// by line.
     pub(crate) fn announce_joins(&mut self) {
@@ -313,7 +260,10 @@ impl Registry {
             return;
         };
         let all = join_lines(&pending);
-        for &id in self.names.values() {
+        let Some(room) = self.rooms.get(&self.default_room.key) else {
+            return;
+        };
+        for id in room.members() {
             let Some(entry) = self.clients.get(&id) else {
                 continue;
             };
@@ -334,28 +284,49 @@ impl Registry {
         }
     }
 
-    /// Hands a batch of newly stored messages to their recipients, in order. Room
-    /// messages go to every registered client and into the recent history;
-    /// private ones to the recipient and to the sender's connection.
-    pub(crate) fn deliver(&mut self, batch: &[(Arc<StoredMessage>, ClientId, Chunk)]) {
+    /// Hands a batch of newly stored messages and topics to their
+    /// recipients, in order. A room's go to its members and into its recent
+    /// messages (and to the sender, if it has left the room meanwhile: its
+    /// copy is its receipt); a private one to the recipient and to the
+    /// sender's connection.
+    pub(crate) fn deliver(&mut self, batch: &[Delivery]) {
         self.announce_joins();
-        for (message, sender, line) in batch {
-            match &message.to {
-                None => {
-                    self.broadcast(line, None);
-                    if self.recent.len() == self.recent_capacity {
-                        self.recent.pop_front();
+        for delivery in batch {
+            match delivery {
+                Delivery::Message {
+                    message,
+                    sender,
+                    line,
+                } => match &message.audience {
+                    Audience::Room(_) => {
+                        let Some(room) = self.rooms.record(message) else {
+                            continue;
+                        };
+                        let to = Recipients {
+                            clients: &self.clients,
+                            to_wake: &mut self.to_wake,
+                            overflowed: &mut self.overflowed,
+                        };
+                        to.room_and(room.members(), *sender, line);
                     }
-                    self.recent.push_back(message.clone());
-                }
-                Some(to) => {
-                    let recipient = self.names.get(&name_key(to)).copied();
-                    if let Some(recipient) = recipient
-                        && recipient != *sender
-                    {
-                        self.offer(recipient, line);
+                    Audience::Private(to) => {
+                        let recipient = self.names.get(name_key(to).as_str()).copied();
+                        if let Some(recipient) = recipient
+                            && recipient != *sender
+                        {
+                            self.offer(recipient, line);
+                        }
+                        self.offer(*sender, line);
                     }
-                    self.offer(*sender, line);
+                },
+                Delivery::Topic { change, line } => {
+                    let room = self.rooms.set_topic(&change.room, change.topic.clone());
+                    let to = Recipients {
+                        clients: &self.clients,
+                        to_wake: &mut self.to_wake,
+                        overflowed: &mut self.overflowed,
+                    };
+                    to.room_and(room.members(), change.sender, line);
                 }
             }
         }
@@ -365,18 +336,6 @@ impl Registry {
     pub(crate) fn offer(&mut self, id: ClientId, chunk: &Chunk) {
         if let Some(entry) = self.clients.get(&id) {
             queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
-        }
-    }
-
-    /// Queues `chunk` for every registered client but `except`.
-    fn broadcast(&mut self, chunk: &Chunk, except: Option<ClientId>) {
-        for &id in self.names.values() {
-            if Some(id) == except {
-                continue;
-            }
-            if let Some(entry) = self.clients.get(&id) {
-                queue_for(id, entry, chunk, &mut self.to_wake, &mut self.overflowed);
-            }
         }
     }
 
@@ -393,22 +352,38 @@ impl Registry {
         self.overflowed.push(id);
     }
 
-    /// Removes connection `id`. If it was registered, everyone else gets `LEAVE`
-    /// with `reason`. Returns whether it was still here.
+    /// Removes connection `id`. If it was registered, everyone who shares a
+    /// room with it gets one `LEAVE` with `reason`. Returns whether it was
+    /// still here.
     pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
         self.announce_joins();
         let Some(entry) = self.clients.remove(&id) else {
             return false;
         };
         self.forget_address(&entry.control);
-        if let Some(name) = entry.name {
-            self.names.remove(&name_key(&name));
-            let leave = ServerLine::Leave {
-                ts,
-                name,
-                reason: reason.to_owned(),
-            };
-            self.broadcast(&Chunk::from(leave.encode().into_bytes()), None);
+        let (Some(name), Some(key)) = (entry.name, entry.key) else {
+            return true;
+        };
+        self.names.remove(&key);
+        let mut recipients: Vec<ClientId> = Vec::new();
+        for room in entry.rooms.iter() {
+            if let Some(room) = self.rooms.get(&room.key) {
+                recipients.extend(room.members().filter(|&member| member != id));
+            }
+            self.rooms.remove_member(&room.key, &key);
+        }
+        if entry.rooms.len() > 1 {
+            recipients.sort_unstable();
+            recipients.dedup();
+        }
+        let leave = ServerLine::Leave {
+            ts,
+            name,
+            reason: reason.to_owned(),
+        };
+        let chunk = Chunk::from(leave.encode().into_bytes());
+        for recipient in recipients {
+            self.offer(recipient, &chunk);
         }
         true
     }
@@ -421,6 +396,7 @@ impl Registry {
             self.to_shut_down.push(entry.control);
         }
         self.names.clear();
+        self.rooms.clear_members();
         self.pending_joins.clear();
         self.per_ip.clear();
     }
@@ -465,6 +441,34 @@ fn join_lines(pending: &[PendingJoin]) -> Chunk {
         all.extend_from_slice(&join.line);
     }
     Chunk::from(all)
+}
+
+/// The parts of the registry that queueing lines touches, borrowed apart
+/// from its rooms so that a room's member list can be walked while queueing.
+struct Recipients<'a> {
+    clients: &'a HashMap<ClientId, Entry>,
+    to_wake: &'a mut Vec<Waker>,
+    overflowed: &'a mut Vec<ClientId>,
+}
+
+impl Recipients<'_> {
+    /// Queues `chunk` for every member, and for `also` if it is not one.
+    fn room_and(mut self, members: impl Iterator<Item = ClientId>, also: ClientId, chunk: &Chunk) {
+        let mut also_member = false;
+        for id in members {
+            also_member |= id == also;
+            self.one(id, chunk);
+        }
+        if !also_member {
+            self.one(also, chunk);
+        }
+    }
+
+    fn one(&mut self, id: ClientId, chunk: &Chunk) {
+        if let Some(entry) = self.clients.get(&id) {
+            queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+        }
+    }
 }
 
 /// Queues `chunk` for one entry, noting a writer to wake or an overflow.

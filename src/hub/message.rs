@@ -1,0 +1,94 @@
+//! What the hub orders and stores: rooms' names, posts on their way to the
+//! sequencer, and messages once they have an id.
+//!
+//! Plain data, shared by the sequencer, the rooms, the store and the fronts;
+//! it imports none of them, so none of them import each other for it.
+
+use std::sync::Arc;
+
+use crate::protocol::room_key;
+use crate::protocol::server_line::Timestamp;
+
+/// A connection's number, unique for the life of the server.
+pub(crate) type ClientId = u64;
+
+/// A room's name as lines show it (as its creator typed it) and the key it
+/// is looked up by (without regard to case).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RoomName {
+    /// As lines show it.
+    pub(crate) display: String,
+    /// [`room_key`] of it.
+    pub(crate) key: String,
+}
+
+/// A room's name, shared by every message, membership and line about it.
+pub(crate) type RoomRef = Arc<RoomName>;
+
+impl RoomName {
+    /// A name for a room called `display` (already validated).
+    pub(crate) fn new(display: &str) -> RoomRef {
+        Arc::new(RoomName {
+            display: display.to_owned(),
+            key: room_key(display),
+        })
+    }
+}
+
+/// Who a message is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// A room's members.
+    Room(RoomRef),
+    /// One user, by the name as its owner typed it.
+    Private(String),
+}
+
+/// A message a client sent, before it has an id.
+#[derive(Debug)]
+pub(crate) struct Post {
+    /// The sending connection: it gets its own copy (its receipt).
+    pub(crate) sender: ClientId,
+    /// The sender's name.
+    pub(crate) from: String,
+    pub(crate) audience: Audience,
+    pub(crate) text: String,
+}
+
+/// A topic someone set, before it is stored.
+#[derive(Debug)]
+pub(crate) struct TopicChange {
+    /// The setting connection: it gets the `TOPIC` line even if it has
+    /// left the room meanwhile.
+    pub(crate) sender: ClientId,
+    pub(crate) room: RoomRef,
+    pub(crate) topic: Topic,
+}
+
+/// A room's topic: who set it, when, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Topic {
+    pub(crate) ts: Timestamp,
+    pub(crate) by: String,
+    pub(crate) text: String,
+}
+
+/// A message as stored and replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredMessage {
+    pub(crate) id: u64,
+    pub(crate) ts: Timestamp,
+    pub(crate) from: String,
+    pub(crate) audience: Audience,
+    pub(crate) text: String,
+}
+
+impl StoredMessage {
+    /// The room the message belongs to, if it is not private.
+    pub(crate) fn room(&self) -> Option<&RoomRef> {
+        match &self.audience {
+            Audience::Room(room) => Some(room),
+            Audience::Private(_) => None,
+        }
+    }
+}

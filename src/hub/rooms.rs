@@ -1,0 +1,338 @@
+//! Rooms and who is in them: pure state, no lines, no sockets.
+//!
+//! The registry keeps one [`Rooms`] under its lock, and one [`Memberships`]
+//! per client. Invariants: a client is in a room's member list exactly when
+//! the room is in the client's memberships; a room with no members is kept
+//! only if it has something stored (messages or a topic), so joining and
+//! parting rooms cannot grow the server's memory; a room's recent messages
+//! are in id order and at most `recent_capacity` of them.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::message::{ClientId, RoomName, RoomRef, StoredMessage, Topic};
+
+/// One room.
+pub(crate) struct Room {
+    pub(crate) name: RoomRef,
+    pub(crate) topic: Option<Topic>,
+    /// Members by their name's key, so iterating lists them sorted without
+    /// regard to case, as `USERS` lines want. The key is the registry's own
+    /// (an `Arc` clone): joining costs no allocation but the tree's.
+    members: BTreeMap<Arc<str>, ClientId>,
+    /// The newest messages, oldest first, for `JOINED` and `/history`.
+    recent: VecDeque<Arc<StoredMessage>>,
+    /// Something of it is stored: it outlives its last member.
+    stored: bool,
+}
+
+impl Room {
+    fn new(name: RoomRef) -> Room {
+        Room {
+            name,
+            topic: None,
+            members: BTreeMap::new(),
+            recent: VecDeque::new(),
+            stored: false,
+        }
+    }
+
+    /// The members' connections, sorted by name without regard to case.
+    pub(crate) fn members(&self) -> impl Iterator<Item = ClientId> + '_ {
+        self.members.values().copied()
+    }
+
+    /// How many members it has.
+    pub(crate) fn member_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The newest `n` messages, oldest first.
+    pub(crate) fn recent(&self, n: usize) -> Vec<Arc<StoredMessage>> {
+        let skip = self.recent.len().saturating_sub(n);
+        self.recent.iter().skip(skip).cloned().collect()
+    }
+}
+
+/// Every room the server knows, by key. See the module docs.
+pub(crate) struct Rooms {
+    by_key: HashMap<String, Room>,
+    /// Messages each room keeps in memory.
+    recent_capacity: usize,
+}
+
+impl Rooms {
+    pub(crate) fn new(recent_capacity: usize) -> Rooms {
+        Rooms {
+            by_key: HashMap::new(),
+            recent_capacity,
+        }
+    }
+
+    /// Puts back a room read from the store, with its newest messages
+    /// (oldest first).
+    pub(crate) fn restore(
+        &mut self,
+        name: RoomRef,
+        topic: Option<Topic>,
+        recent: Vec<Arc<StoredMessage>>,
+    ) {
+        let skip = recent.len().saturating_sub(self.recent_capacity);
+        let room = self
+            .by_key
+            .entry(name.key.clone())
+            .or_insert_with(|| Room::new(name));
+        room.topic = topic;
+        room.recent = recent.into_iter().skip(skip).collect();
+        room.stored = true;
+    }
+
+    /// The room with key `key`, if it exists.
+    pub(crate) fn get(&self, key: &str) -> Option<&Room> {
+        self.by_key.get(key)
+    }
+
+    /// The name of the room called `display` (any case): the existing room's,
+    /// or a new one spelt as given.
+    pub(crate) fn name_for(&self, display: &str) -> RoomRef {
+        let key = crate::protocol::room_key(display);
+        match self.by_key.get(&key) {
+            Some(room) => room.name.clone(),
+            None => RoomName::new(display),
+        }
+    }
+
+    /// Adds a member, creating the room if needed. Returns the room.
+    pub(crate) fn add_member(&mut self, name: &RoomRef, member: Arc<str>, id: ClientId) -> &Room {
+        let room = self
+            .by_key
+            .entry(name.key.clone())
+            .or_insert_with(|| Room::new(name.clone()));
+        room.members.insert(member, id);
+        room
+    }
+
+    /// Removes a member; forgets the room if that left it empty and nothing
+    /// of it is stored.
+    pub(crate) fn remove_member(&mut self, room_key: &str, member: &str) {
+        let Some(room) = self.by_key.get_mut(room_key) else {
+            return;
+        };
+        room.members.remove(member);
+        if room.members.is_empty() && !room.stored {
+            self.by_key.remove(room_key);
+        }
+    }
+
+    /// Appends a stored room message to its room's recent messages (creating
+    /// the room if it was forgotten meanwhile). Returns the room.
+    pub(crate) fn record(&mut self, message: &Arc<StoredMessage>) -> Option<&Room> {
+        let name = message.room()?;
+        let capacity = self.recent_capacity;
+        let room = self
+            .by_key
+            .entry(name.key.clone())
+            .or_insert_with(|| Room::new(name.clone()));
+        room.stored = true;
+        if capacity > 0 {
+            if room.recent.len() >= capacity {
+                room.recent.pop_front();
+            }
+            room.recent.push_back(message.clone());
+        }
+        Some(room)
+    }
+
+    /// Sets a stored topic (creating the room if it was forgotten meanwhile).
+    /// Returns the room.
+    pub(crate) fn set_topic(&mut self, name: &RoomRef, topic: Topic) -> &Room {
+        let room = self
+            .by_key
+            .entry(name.key.clone())
+            .or_insert_with(|| Room::new(name.clone()));
+        room.stored = true;
+        room.topic = Some(topic);
+        room
+    }
+
+    /// The rooms with members, sorted by key.
+    pub(crate) fn listing(&self) -> Vec<&Room> {
+        let mut rooms: Vec<&Room> = self
+            .by_key
+            .values()
+            .filter(|room| !room.members.is_empty())
+            .collect();
+        rooms.sort_by(|a, b| a.name.key.cmp(&b.name.key));
+        rooms
+    }
+
+    /// Removes every member of every room (the server is closing).
+    pub(crate) fn clear_members(&mut self) {
+        self.by_key.retain(|_, room| {
+            room.members.clear();
+            room.stored
+        });
+    }
+}
+
+/// The rooms one client is in, in the order it joined them or last made
+/// them current: the last is its current room. The first is kept inline, so
+/// a client in the default room only costs no allocation for it.
+#[derive(Debug, Default)]
+pub(crate) struct Memberships {
+    first: Option<RoomRef>,
+    /// Empty while `first` is `None`.
+    more: Vec<RoomRef>,
+}
+
+impl Memberships {
+    /// How many rooms.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+
+    /// The rooms, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &RoomRef> {
+        self.first.iter().chain(self.more.iter())
+    }
+
+    /// The current room: the one joined or switched to last.
+    pub(crate) fn current(&self) -> Option<&RoomRef> {
+        self.more.last().or(self.first.as_ref())
+    }
+
+    /// The room with key `key`, if the client is in it.
+    pub(crate) fn get(&self, key: &str) -> Option<&RoomRef> {
+        self.iter().find(|room| room.key == key)
+    }
+
+    /// Adds a room at the end: it becomes current.
+    pub(crate) fn push(&mut self, room: RoomRef) {
+        if self.first.is_none() {
+            self.first = Some(room);
+        } else {
+            self.more.push(room);
+        }
+    }
+
+    /// Removes the room with key `key`; the one before it in the order
+    /// becomes current if it was. Returns it if the client was in it.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<RoomRef> {
+        if self.first.as_ref().is_some_and(|room| room.key == key) {
+            let removed = self.first.take();
+            if !self.more.is_empty() {
+                self.first = Some(self.more.remove(0));
+            }
+            return removed;
+        }
+        let index = self.more.iter().position(|room| room.key == key)?;
+        Some(self.more.remove(index))
+    }
+
+    /// Makes the room with key `key` current. Returns whether the client is
+    /// in it.
+    pub(crate) fn make_current(&mut self, key: &str) -> bool {
+        match self.remove(key) {
+            Some(room) => {
+                self.push(room);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::message::Audience;
+
+    fn keys(memberships: &Memberships) -> Vec<&str> {
+        memberships.iter().map(|room| room.key.as_str()).collect()
+    }
+
+    #[test]
+    fn the_current_room_is_the_last_joined_or_switched_to() {
+        let mut m = Memberships::default();
+        assert_eq!(m.current(), None);
+        for room in ["#lobby", "#a", "#b"] {
+            m.push(RoomName::new(room));
+        }
+        assert_eq!(m.current().unwrap().key, "#b");
+        assert!(m.make_current("#lobby"));
+        assert_eq!(keys(&m), ["#a", "#b", "#lobby"]);
+        assert!(!m.make_current("#nowhere"));
+        assert_eq!(m.remove("#lobby").unwrap().key, "#lobby");
+        assert_eq!(m.current().unwrap().key, "#b", "back to the one before");
+        assert_eq!(m.remove("#a").unwrap().key, "#a");
+        assert_eq!(keys(&m), ["#b"]);
+        assert_eq!(m.remove("#b").unwrap().key, "#b");
+        assert_eq!(m.len(), 0);
+        assert_eq!(m.current(), None);
+        assert!(m.remove("#b").is_none());
+    }
+
+    #[test]
+    fn one_room_costs_no_allocation() {
+        let mut m = Memberships::default();
+        m.push(RoomName::new("#lobby"));
+        assert_eq!(m.more.capacity(), 0);
+        assert_eq!(m.len(), 1);
+    }
+
+    fn message(id: u64, room: &RoomRef) -> Arc<StoredMessage> {
+        Arc::new(StoredMessage {
+            id,
+            ts: Default::default(),
+            from: "alice".into(),
+            audience: Audience::Room(room.clone()),
+            text: format!("m{id}"),
+        })
+    }
+
+    #[test]
+    fn an_empty_room_is_forgotten_unless_something_is_stored() {
+        let mut rooms = Rooms::new(2);
+        let quiet = rooms.name_for("#Quiet");
+        rooms.add_member(&quiet, "alice".into(), 1);
+        assert_eq!(
+            rooms.name_for("#QUIET").display,
+            "#Quiet",
+            "shown as created"
+        );
+        rooms.remove_member("#quiet", "alice");
+        assert!(rooms.get("#quiet").is_none());
+        assert_eq!(rooms.name_for("#QUIET").display, "#QUIET", "a new room");
+
+        let busy = rooms.name_for("#busy");
+        rooms.add_member(&busy, "alice".into(), 1);
+        for id in 1..=3 {
+            rooms.record(&message(id, &busy));
+        }
+        rooms.remove_member("#busy", "alice");
+        let room = rooms.get("#busy").expect("kept: it has messages");
+        let ids: Vec<u64> = room.recent(10).iter().map(|m| m.id).collect();
+        assert_eq!(ids, [2, 3], "at most the capacity, newest kept");
+        assert!(rooms.listing().is_empty(), "no members, not listed");
+    }
+
+    #[test]
+    fn members_are_sorted_without_regard_to_case_and_listing_by_key() {
+        let mut rooms = Rooms::new(10);
+        let b = rooms.name_for("#B");
+        let a = rooms.name_for("#a");
+        rooms.add_member(&b, "zed".into(), 3);
+        rooms.add_member(&b, "amy".into(), 2);
+        rooms.add_member(&a, "bob".into(), 1);
+        let members: Vec<ClientId> = rooms.get("#b").unwrap().members().collect();
+        assert_eq!(members, [2, 3]);
+        let listed: Vec<&str> = rooms
+            .listing()
+            .iter()
+            .map(|room| room.name.display.as_str())
+            .collect();
+        assert_eq!(listed, ["#a", "#B"]);
+        rooms.clear_members();
+        assert!(rooms.get("#a").is_none());
+    }
+}

@@ -1,0 +1,82 @@
+//! Where the hub keeps what must survive a restart: messages, rooms and
+//! their topics, and which rooms each account was in.
+//!
+//! [`MessageStore`] is the whole interface the sequencer uses; SQLite
+//! ([`sqlite::SqliteStore`]) is the one implementation today, and PostgreSQL
+//! (shared by several server nodes) is meant to be the next, behind the same
+//! trait. Only the sequencer thread writes to a store, and it writes a whole
+//! batch in one transaction: that is the group commit that lets many
+//! messages share one sync to disk.
+
+pub(crate) mod sqlite;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::message::{RoomRef, StoredMessage, Topic, TopicChange};
+
+/// Why a store could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The directory that holds the database could not be created.
+    #[error("cannot create {}: {cause}", path.display())]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        cause: std::io::Error,
+    },
+    /// The database refused an operation.
+    #[error("{}: {cause}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        cause: rusqlite::Error,
+    },
+}
+
+/// One group commit: everything the sequencer took from its queue at once.
+#[derive(Debug, Default)]
+pub(crate) struct Batch<'a> {
+    /// Messages with their ids, in id order.
+    pub(crate) messages: &'a [StoredMessage],
+    /// Topics set, in order.
+    pub(crate) topics: &'a [TopicChange],
+    /// Accounts whose rooms changed: the name's key and its rooms now, in
+    /// the order it joined them.
+    pub(crate) memberships: &'a [(String, Vec<RoomRef>)],
+}
+
+/// A room as the store gives it back at start.
+#[derive(Debug)]
+pub(crate) struct StoredRoom {
+    pub(crate) name: RoomRef,
+    pub(crate) topic: Option<Topic>,
+    /// Its newest messages, oldest first.
+    pub(crate) recent: Vec<Arc<StoredMessage>>,
+}
+
+/// Everything the hub starts from.
+#[derive(Debug, Default)]
+pub(crate) struct Loaded {
+    /// One past the largest id stored.
+    pub(crate) next_id: u64,
+    pub(crate) rooms: Vec<StoredRoom>,
+    /// Each account's rooms, by the name's key, in the order it joined them.
+    pub(crate) memberships: HashMap<String, Vec<RoomRef>>,
+}
+
+/// What the sequencer needs of a store. See the module docs.
+pub(crate) trait MessageStore: Send {
+    /// Where the data lives, for log lines.
+    fn describe(&self) -> String;
+
+    /// Reads what the hub starts from: each room with (at most) its newest
+    /// `recent` messages.
+    fn load(&self, recent: usize) -> Result<Loaded, StoreError>;
+
+    /// Writes `batch` in one transaction, durable when this returns.
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,393 @@
+//! The SQLite store: every message in one table, rooms and their topics in
+//! another, each account's rooms in a third, in `history.db` in the data
+//! directory. The same database holds the `accounts` table (see
+//! `server/accounts.rs`), created here too so this file is the whole schema.
+//!
+//! Schema version 2 (`PRAGMA user_version`). A version-1 database (one
+//! room, no `room` column) is migrated in one transaction when opened: its
+//! room messages become the default room's. Durability: WAL with
+//! `synchronous = FULL`, so a commit is on disk when [`SqliteStore::commit`]
+//! returns.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Batch, Loaded, MessageStore, StoreError, StoredRoom};
+use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
+
+/// The database file's name inside the data directory.
+pub const DATABASE_FILE: &str = "history.db";
+
+/// The schema version this code writes.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The accounts table: one row per account, keyed by the name's
+/// case-insensitive form. `hash` is an argon2id PHC string, never a password.
+pub(crate) const CREATE_ACCOUNTS: &str = "CREATE TABLE IF NOT EXISTS accounts (
+    name_key   TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);";
+
+/// Messages (`room` is the room's key, NULL for a private message), indexed
+/// by room for each room's replay; rooms by key with the name as created and
+/// the topic; accounts' rooms in the order they joined them.
+const CREATE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id        INTEGER PRIMARY KEY,
+    ts_ms     INTEGER NOT NULL,
+    sender    TEXT NOT NULL,
+    recipient TEXT,
+    text      TEXT NOT NULL,
+    room      TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
+CREATE TABLE IF NOT EXISTS rooms (
+    room_key TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    topic    TEXT,
+    topic_by TEXT,
+    topic_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    name_key  TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    room_key  TEXT NOT NULL,
+    room_name TEXT NOT NULL,
+    PRIMARY KEY (name_key, position)
+);";
+
+/// The open database. See the module docs.
+pub(crate) struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, migrating if old) the database in `dir`.
+    /// A version-1 database's room messages become `default_room`'s.
+    pub(crate) fn open(dir: &Path, default_room: &str) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|cause| StoreError::Directory {
+            path: dir.to_owned(),
+            cause,
+        })?;
+        let path = dir.join(DATABASE_FILE);
+        let database_error = |cause| StoreError::Database {
+            path: path.clone(),
+            cause,
+        };
+        let mut conn = Connection::open(&path).map_err(database_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(database_error)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(database_error)?;
+        migrate(&mut conn, default_room).map_err(database_error)?;
+        conn.execute_batch(CREATE_ACCOUNTS)
+            .map_err(database_error)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    fn error(&self, cause: rusqlite::Error) -> StoreError {
+        StoreError::Database {
+            path: self.path.clone(),
+            cause,
+        }
+    }
+
+    /// Every stored room, by key.
+    fn rooms(&self) -> rusqlite::Result<Vec<(RoomRef, Option<Topic>)>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key")?;
+        let rows = statement.query_map([], |row| {
+            let name: String = row.get(0)?;
+            let topic = match (row.get::<_, Option<String>>(1)?, row.get(2)?, row.get(3)?) {
+                (Some(text), Some(by), Some(ms)) => Some(Topic {
+                    ts: timestamp(ms),
+                    by,
+                    text,
+                }),
+                _ => None,
+            };
+            Ok((RoomName::new(&name), topic))
+        })?;
+        rows.collect()
+    }
+
+    /// The newest `n` messages of `room`, oldest first.
+    fn recent(&self, room: &RoomRef, n: usize) -> rusqlite::Result<Vec<Arc<StoredMessage>>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, ts_ms, sender, text FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![room.key, n as i64], |row| {
+            Ok(Arc::new(StoredMessage {
+                id: row.get::<_, i64>(0)? as u64,
+                ts: timestamp(row.get(1)?),
+                from: row.get(2)?,
+                audience: Audience::Room(room.clone()),
+                text: row.get(3)?,
+            }))
+        })?;
+        let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    fn memberships(&self) -> rusqlite::Result<HashMap<String, Vec<RoomRef>>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT name_key, room_name FROM memberships ORDER BY name_key, position")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
+        for row in rows {
+            let (name_key, room) = row?;
+            memberships
+                .entry(name_key)
+                .or_default()
+                .push(RoomName::new(&room));
+        }
+        Ok(memberships)
+    }
+}
+
+impl MessageStore for SqliteStore {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn load(&self, recent: usize) -> Result<Loaded, StoreError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
+            .map_err(|cause| self.error(cause))?;
+        let mut rooms = Vec::new();
+        for (name, topic) in self.rooms().map_err(|cause| self.error(cause))? {
+            let recent = self
+                .recent(&name, recent)
+                .map_err(|cause| self.error(cause))?;
+            rooms.push(StoredRoom {
+                name,
+                topic,
+                recent,
+            });
+        }
+        Ok(Loaded {
+            next_id: max.map_or(1, |id| id as u64 + 1),
+            rooms,
+            memberships: self.memberships().map_err(|cause| self.error(cause))?,
+        })
+    }
+
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError> {
+        write_batch(&mut self.conn, batch).map_err(|cause| StoreError::Database {
+            path: self.path.clone(),
+            cause,
+        })
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO messages (id, ts_ms, sender, recipient, text, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut room_row =
+            tx.prepare_cached("INSERT OR IGNORE INTO rooms (room_key, name) VALUES (?1, ?2)")?;
+        let mut last_room: Option<&str> = None;
+        for m in batch.messages {
+            let (recipient, room) = match &m.audience {
+                Audience::Room(room) => (None, Some(room)),
+                Audience::Private(to) => (Some(to.as_str()), None),
+            };
+            insert.execute(params![
+                m.id as i64,
+                m.ts.timestamp_millis(),
+                m.from,
+                recipient,
+                m.text,
+                room.map(|room| room.key.as_str()),
+            ])?;
+            // Runs of one room (the usual batch) cost one room row write.
+            if let Some(room) = room
+                && last_room != Some(room.key.as_str())
+            {
+                room_row.execute(params![room.key, room.display])?;
+                last_room = Some(room.key.as_str());
+            }
+        }
+        let mut topic = tx.prepare_cached(
+            "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (room_key) DO UPDATE SET topic = ?3, topic_by = ?4, topic_ms = ?5",
+        )?;
+        for change in batch.topics {
+            topic.execute(params![
+                change.room.key,
+                change.room.display,
+                change.topic.text,
+                change.topic.by,
+                change.topic.ts.timestamp_millis(),
+            ])?;
+        }
+        let mut forget = tx.prepare_cached("DELETE FROM memberships WHERE name_key = ?1")?;
+        let mut remember = tx.prepare_cached(
+            "INSERT INTO memberships (name_key, position, room_key, room_name) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (name_key, rooms) in batch.memberships {
+            forget.execute([name_key])?;
+            for (position, room) in rooms.iter().enumerate() {
+                remember.execute(params![name_key, position as i64, room.key, room.display])?;
+            }
+        }
+    }
+    tx.commit()
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], in one transaction.
+fn migrate(conn: &mut Connection, default_room: &str) -> rusqlite::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let has_messages: Option<String> = tx
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'messages'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let has_room: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'room'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_messages.is_some() && has_room == 0 {
+        // Version 1: one room, whose messages are the default room's now.
+        let room = RoomName::new(default_room);
+        tx.execute_batch("ALTER TABLE messages ADD COLUMN room TEXT;")?;
+        let moved = tx.execute(
+            "UPDATE messages SET room = ?1 WHERE recipient IS NULL",
+            [&room.key],
+        )?;
+        tx.execute_batch(CREATE_SCHEMA)?;
+        if moved > 0 {
+            tx.execute(
+                "INSERT OR IGNORE INTO rooms (room_key, name) VALUES (?1, ?2)",
+                params![room.key, room.display],
+            )?;
+        }
+        log::info!("history database migrated to rooms: {moved} messages are {default_room}'s");
+    } else {
+        tx.execute_batch(CREATE_SCHEMA)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
+}
+
+fn timestamp(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::message::TopicChange;
+
+    fn message(id: u64, audience: Audience) -> StoredMessage {
+        StoredMessage {
+            id,
+            ts: timestamp(1_700_000_000_000 + id as i64),
+            from: "alice".into(),
+            audience,
+            text: format!("m{id}"),
+        }
+    }
+
+    #[test]
+    fn a_version_one_database_becomes_the_default_rooms() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The schema as version 1 wrote it.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
+                 sender TEXT NOT NULL, recipient TEXT, text TEXT NOT NULL);
+                 INSERT INTO messages VALUES (1, 1000, 'bob', NULL, 'first');
+                 INSERT INTO messages VALUES (2, 2000, 'bob', 'alice', 'private');
+                 INSERT INTO messages VALUES (3, 3000, 'alice', NULL, 'second');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let loaded = store.load(50).unwrap();
+        assert_eq!(loaded.next_id, 4);
+        assert_eq!(loaded.rooms.len(), 1);
+        let lobby = &loaded.rooms[0];
+        assert_eq!(lobby.name.display, "#lobby");
+        let texts: Vec<&str> = lobby.recent.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["first", "second"], "private messages are no room's");
+        drop(store);
+        // Opening again changes nothing.
+        let again = SqliteStore::open(dir.path(), "#other").unwrap();
+        assert_eq!(again.load(50).unwrap().rooms[0].recent.len(), 2);
+    }
+
+    #[test]
+    fn rooms_topics_and_memberships_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let rust = RoomName::new("#Rust");
+        let lobby = RoomName::new("#lobby");
+        {
+            let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
+            let messages = [
+                message(1, Audience::Room(rust.clone())),
+                message(2, Audience::Room(lobby.clone())),
+                message(3, Audience::Room(rust.clone())),
+                message(4, Audience::Private("bob".into())),
+            ];
+            let topics = [TopicChange {
+                sender: 1,
+                room: rust.clone(),
+                topic: Topic {
+                    ts: timestamp(5),
+                    by: "alice".into(),
+                    text: "borrowck".into(),
+                },
+            }];
+            let memberships = [("alice".to_owned(), vec![lobby.clone(), rust.clone()])];
+            store
+                .commit(&Batch {
+                    messages: &messages,
+                    topics: &topics,
+                    memberships: &memberships,
+                })
+                .unwrap();
+        }
+        let store = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let loaded = store.load(1).unwrap();
+        assert_eq!(loaded.next_id, 5);
+        let names: Vec<&str> = loaded
+            .rooms
+            .iter()
+            .map(|r| r.name.display.as_str())
+            .collect();
+        assert_eq!(names, ["#lobby", "#Rust"]);
+        let rust = &loaded.rooms[1];
+        assert_eq!(rust.topic.as_ref().unwrap().text, "borrowck");
+        let ids: Vec<u64> = rust.recent.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [3], "the newest n");
+        let alice: Vec<&str> = loaded.memberships["alice"]
+            .iter()
+            .map(|room| room.display.as_str())
+            .collect();
+        assert_eq!(alice, ["#lobby", "#Rust"]);
+    }
+}

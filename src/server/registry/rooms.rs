@@ -1,0 +1,235 @@
+//! The room commands on the registry: join, part, and the questions a
+//! client may ask about rooms. Each runs under the registry lock; the ones
+//! that change who is in a room first announce pending JOINs, so nobody sees
+//! a PART before the JOIN it follows.
+
+use std::sync::Arc;
+
+use super::super::outbox::Chunk;
+use super::super::replies::{RoomSummary, joined_block, joined_line};
+use super::{Recipients, Registry};
+use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
+use crate::hub::rooms::Room;
+use crate::protocol::server_line::Timestamp;
+use crate::protocol::{ServerLine, room_key};
+
+/// Why `/join` changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinError {
+    /// The client is in as many rooms as it may be.
+    TooManyRooms,
+    /// The connection is gone.
+    Closed,
+}
+
+/// Why `/part` changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartError {
+    /// Not a member of that room.
+    NotInRoom,
+    /// No room given, and the client has no current room.
+    NoRoom,
+}
+
+/// A room as `/who <room>` or `/history <room>` finds it.
+pub(crate) struct RoomView<T> {
+    /// The room as lines show it (as created, or as asked if it does not exist).
+    pub(crate) room: String,
+    pub(crate) answer: T,
+}
+
+impl Registry {
+    /// Puts connection `id` in the room called `display` (any case) and
+    /// makes it current. A new member gets `JOINED` with the members and
+    /// the replay, and the others `JOIN`; a member only `JOINED`. Returns the
+    /// room.
+    pub(crate) fn join(
+        &mut self,
+        id: ClientId,
+        display: &str,
+        ts: Timestamp,
+    ) -> Result<RoomRef, JoinError> {
+        self.announce_joins();
+        let key = room_key(display);
+        let entry = self.clients.get_mut(&id).ok_or(JoinError::Closed)?;
+        let (Some(name), Some(name_key)) = (&entry.name, &entry.key) else {
+            return Err(JoinError::Closed);
+        };
+        if entry.rooms.make_current(&key) {
+            let room = self.rooms.get(&key).ok_or(JoinError::Closed)?;
+            let line = Chunk::from(joined_line(&summary(room)).into_bytes());
+            let name = room.name.clone();
+            self.offer(id, &line);
+            return Ok(name);
+        }
+        if entry.rooms.len() >= self.limits.max_rooms {
+            return Err(JoinError::TooManyRooms);
+        }
+        let room_name = self.rooms.name_for(display);
+        entry.rooms.push(room_name.clone());
+        let join = ServerLine::Join {
+            ts,
+            name: name.clone(),
+            room: Some(room_name.display.clone()),
+        };
+        let join = Chunk::from(join.encode().into_bytes());
+        let room = self.rooms.add_member(&room_name, name_key.clone(), id);
+        let history = room.recent(self.limits.replay);
+        let clients = &self.clients;
+        let mut members = room
+            .members()
+            .filter_map(|member| clients.get(&member)?.name.as_deref());
+        let block = joined_block(&summary(room), &mut members, &history);
+        let mut to = Recipients {
+            clients: &self.clients,
+            to_wake: &mut self.to_wake,
+            overflowed: &mut self.overflowed,
+        };
+        to.one(id, &block);
+        for member in room.members().filter(|&member| member != id) {
+            to.one(member, &join);
+        }
+        Ok(room_name)
+    }
+
+    /// Takes connection `id` out of the room called `room` (any case; its
+    /// current room if `None`): `PART` to every member, itself included.
+    /// Returns its current room after.
+    pub(crate) fn part(
+        &mut self,
+        id: ClientId,
+        room: Option<&str>,
+        reason: &str,
+        ts: Timestamp,
+    ) -> Result<Option<RoomRef>, PartError> {
+        self.announce_joins();
+        let entry = self.clients.get_mut(&id).ok_or(PartError::NotInRoom)?;
+        let (Some(name), Some(name_key)) = (&entry.name, &entry.key) else {
+            return Err(PartError::NotInRoom);
+        };
+        let key = match room {
+            Some(room) => room_key(room),
+            None => entry.rooms.current().ok_or(PartError::NoRoom)?.key.clone(),
+        };
+        let left = entry.rooms.remove(&key).ok_or(PartError::NotInRoom)?;
+        let current = entry.rooms.current().cloned();
+        let part = ServerLine::Part {
+            ts,
+            name: name.clone(),
+            room: left.display.clone(),
+            reason: reason.to_owned(),
+        };
+        let part = Chunk::from(part.encode().into_bytes());
+        let name_key = name_key.clone();
+        if let Some(room) = self.rooms.get(&key) {
+            let mut to = Recipients {
+                clients: &self.clients,
+                to_wake: &mut self.to_wake,
+                overflowed: &mut self.overflowed,
+            };
+            for member in room.members() {
+                to.one(member, &part);
+            }
+        }
+        self.rooms.remove_member(&key, &name_key);
+        Ok(current)
+    }
+
+    /// The room called `room` (any case) if connection `id` is in it.
+    pub(crate) fn member_room(&self, id: ClientId, room: &str) -> Option<RoomRef> {
+        let entry = self.clients.get(&id)?;
+        entry.rooms.get(&room_key(room)).cloned()
+    }
+
+    /// The members' names of the room called `room`, sorted.
+    pub(crate) fn who_in(&self, room: &str) -> RoomView<Vec<String>> {
+        let Some(found) = self.rooms.get(&room_key(room)) else {
+            return RoomView {
+                room: room.to_owned(),
+                answer: Vec::new(),
+            };
+        };
+        let names = found
+            .members()
+            .filter_map(|id| self.clients.get(&id)?.name.clone())
+            .collect();
+        RoomView {
+            room: found.name.display.clone(),
+            answer: names,
+        }
+    }
+
+    /// The newest `n` messages of the room called `room`, oldest first.
+    pub(crate) fn recent(&self, room: &str, n: usize) -> RoomView<Vec<Arc<StoredMessage>>> {
+        match self.rooms.get(&room_key(room)) {
+            Some(found) => RoomView {
+                room: found.name.display.clone(),
+                answer: found.recent(n),
+            },
+            None => RoomView {
+                room: room.to_owned(),
+                answer: Vec::new(),
+            },
+        }
+    }
+
+    /// The topic of the room called `room`.
+    pub(crate) fn topic(&self, room: &str) -> RoomView<Option<Topic>> {
+        match self.rooms.get(&room_key(room)) {
+            Some(found) => RoomView {
+                room: found.name.display.clone(),
+                answer: found.topic.clone(),
+            },
+            None => RoomView {
+                room: room.to_owned(),
+                answer: None,
+            },
+        }
+    }
+
+    /// Every room with members, sorted, as `/rooms` lists them.
+    pub(crate) fn listing(&self) -> String {
+        let rooms = self.rooms.listing();
+        let summaries: Vec<RoomSummary<'_>> = rooms.iter().map(|room| summary(room)).collect();
+        super::super::replies::rooms_listing(&summaries)
+    }
+
+    /// The rooms an account registered as `id` was in when it last left,
+    /// other than those it is in now, in the order it joined them.
+    pub(crate) fn remembered_rooms(&self, id: ClientId) -> Vec<RoomRef> {
+        let Some(entry) = self.clients.get(&id) else {
+            return Vec::new();
+        };
+        let Some(key) = entry.key.as_deref().filter(|_| entry.account) else {
+            return Vec::new();
+        };
+        let remembered = self
+            .remembered
+            .get(key)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        remembered
+            .iter()
+            .filter(|room| entry.rooms.get(&room.key).is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// If `id` is an account, records its rooms now as those to give back
+    /// when it returns, and returns them (with its name's key) to store.
+    pub(crate) fn remember(&mut self, id: ClientId) -> Option<(String, Vec<RoomRef>)> {
+        let entry = self.clients.get(&id).filter(|entry| entry.account)?;
+        let key = entry.key.as_deref()?.to_owned();
+        let rooms: Vec<RoomRef> = entry.rooms.iter().cloned().collect();
+        self.remembered.insert(key.clone(), rooms.clone());
+        Some((key, rooms))
+    }
+}
+
+fn summary(room: &Room) -> RoomSummary<'_> {
+    RoomSummary {
+        room: &room.name.display,
+        members: room.member_count(),
+        topic: room.topic.as_ref(),
+    }
+}
