@@ -91,6 +91,37 @@ fn tiny_rooms(target: std::net::SocketAddr) -> rooms::Setup {
     }
 }
 
+/// The many-rooms scenario, tiny: 4 rooms of 5, every client in 2 of them,
+/// 2 senders in each. Every member gets every message of its rooms, once, in
+/// its room's one order, and nothing lands in a room it was not sent to.
+#[test]
+fn many_rooms_lose_nothing_and_keep_one_order_per_room() {
+    let server = start_server();
+    let shape = rooms::layout::Layout {
+        rooms: 4,
+        members: 5,
+        per_client: 2,
+        senders: 2,
+    };
+    let setup = rooms::Setup {
+        layout: shape,
+        ..tiny_rooms(server.local_addr())
+    };
+    let outcome = rooms::run(&setup).expect("generator runs");
+    let summary = outcome.summary();
+    assert_eq!(
+        outcome.ready, 10,
+        "every client in both its rooms\n{summary}"
+    );
+    assert_eq!((outcome.errors, outcome.closed), (0, 0), "{summary}");
+    assert!(outcome.sent > 0, "the senders sent\n{summary}");
+    let findings = outcome.findings;
+    assert_eq!(findings.expected, outcome.sent * 5, "{summary}");
+    assert_eq!(findings.delivered, findings.expected, "{summary}");
+    assert_eq!(outcome.faults(), 0, "{summary}");
+    server.shutdown().expect("clean shutdown");
+}
+
 /// A run that could not get its clients in says so (`bench rooms` exits
 /// non-zero), rather than reporting zero losses of nothing.
 #[test]
