@@ -127,6 +127,12 @@ pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Runn
             // send as fast as the server takes them.
             command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
             command.env("RUST_LOG", "warn");
+            // As many rooms a client as InspIRCd's `maxchans` (ngIRCd: no
+            // limit), so a shape with more than the default 64 runs alike;
+            // the baseline, from before rooms, has no such flag.
+            if kind != Kind::Baseline {
+                command.args(["--max-rooms", "1000"]);
+            }
             if kind != Kind::ChatDurable {
                 command.arg("--ephemeral");
             } else {
