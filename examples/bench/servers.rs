@@ -105,40 +105,7 @@ pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Runn
     let log = std::fs::File::create(dir.join("server.log"))?;
     match kind {
         Kind::ChatEphemeral | Kind::ChatDurable | Kind::Baseline => {
-            let binary = match kind {
-                Kind::Baseline => baseline.map(Path::to_path_buf).unwrap_or_default(),
-                _ => chat_server_path(),
-            };
-            let mut command = Command::new(binary);
-            // A send queue of 65,536 lines (the default is 4,096) so that bursts of
-            // 10,000 to 40,000 messages measure throughput, not the eviction of
-            // clients the generator could not read fast enough; the IRC servers
-            // get large send queues too.
-            command.args([
-                "--port",
-                "0",
-                "--max-clients",
-                "20000",
-                "--send-queue",
-                "65536",
-            ]);
-            // Flood control and the per-address limit are off, as they are for
-            // the IRC servers: every client comes from 127.0.0.1 and the senders
-            // send as fast as the server takes them.
-            command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
-            command.env("RUST_LOG", "warn");
-            // As many rooms a client as InspIRCd's `maxchans` (ngIRCd: no
-            // limit), so a shape with more than the default 64 runs alike;
-            // the baseline, from before rooms, has no such flag.
-            if kind != Kind::Baseline {
-                command.args(["--max-rooms", "1000"]);
-            }
-            if kind != Kind::ChatDurable {
-                command.arg("--ephemeral");
-            } else {
-                command.arg("--data-dir").arg(dir.join("data"));
-            }
-            spawn_announcing(command, log)
+            spawn_announcing(chat_server_command(kind, dir, baseline), log)
         }
         Kind::Raw => {
             let mut command = Command::new(std::env::current_exe()?);
@@ -167,6 +134,44 @@ pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Runn
             spawn_listening(command, log, port)
         }
     }
+}
+
+/// The chat-server command line for `kind` (a chatroom or the baseline).
+fn chat_server_command(kind: Kind, dir: &Path, baseline: Option<&Path>) -> Command {
+    let binary = match kind {
+        Kind::Baseline => baseline.map(Path::to_path_buf).unwrap_or_default(),
+        _ => chat_server_path(),
+    };
+    let mut command = Command::new(binary);
+    // A send queue of 65,536 lines (the default is 4,096) so that bursts of
+    // 10,000 to 40,000 messages measure throughput, not the eviction of
+    // clients the generator could not read fast enough; the IRC servers
+    // get large send queues too.
+    command.args([
+        "--port",
+        "0",
+        "--max-clients",
+        "20000",
+        "--send-queue",
+        "65536",
+    ]);
+    // Flood control and the per-address limit are off, as they are for
+    // the IRC servers: every client comes from 127.0.0.1 and the senders
+    // send as fast as the server takes them.
+    command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
+    command.env("RUST_LOG", "warn");
+    // As many rooms a client as InspIRCd's `maxchans` (ngIRCd: no limit),
+    // so a shape with more than the default 64 runs alike; the baseline,
+    // from before rooms, has no such flag.
+    if kind != Kind::Baseline {
+        command.args(["--max-rooms", "1000"]);
+    }
+    if kind == Kind::ChatDurable {
+        command.arg("--data-dir").arg(dir.join("data"));
+    } else {
+        command.arg("--ephemeral");
+    }
+    command
 }
 
 /// For servers that print `Listening on ADDR` once bound.
