@@ -1,6 +1,9 @@
 //! `bench compare`: every scenario against every server, rounds interleaved
 //! (round 1 runs all servers, then round 2, ...) so that a noisy neighbour
-//! hurts all of them alike, then one table of medians with ratios.
+//! hurts all of them alike, then one table of medians with ratios. Even
+//! rounds run the servers in the reverse order (A B, B A, A B, ...), so a
+//! load that grows or fades through a round does not always favour the
+//! server that runs first.
 //!
 //! Each scenario gets a freshly started server, so RSS is measured from a
 //! clean process and no scenario pays for the previous one's disconnects.
@@ -96,7 +99,11 @@ pub fn run(options: &Options) -> io::Result<()> {
     }
     let mut results = Results::new();
     for round in 1..=options.rounds {
-        for (index, &kind) in kinds.iter().enumerate() {
+        let mut order: Vec<(usize, Kind)> = kinds.iter().copied().enumerate().collect();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for (index, kind) in order {
             for scenario in &options.scenarios {
                 let label = format!("round {round} {} {scenario}", kind.name());
                 if scenario == "rooms" && !kind.has_rooms() {
