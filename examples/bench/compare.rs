@@ -58,6 +58,11 @@ pub struct Options {
     /// `chatroom`.
     #[arg(long)]
     baseline_server: Option<PathBuf>,
+    /// The chat-server binary `chatroom` and `chatroom-durable` run, if not
+    /// this build's (one with rooms: it is given `--max-rooms`), e.g. another
+    /// branch's, to compare two builds with `baseline`.
+    #[arg(long)]
+    chat_server: Option<PathBuf>,
     /// Clients in the history scenario; every one of them sends.
     #[arg(long, default_value_t = 10)]
     history_clients: usize,
@@ -109,11 +114,11 @@ pub fn run(options: &Options) -> io::Result<()> {
                 if scenario == "rooms" && !kind.has_rooms() {
                     continue;
                 }
-                let server = servers::start(
-                    kind,
-                    &options.dir.join(kind.name()),
-                    options.baseline_server.as_deref(),
-                )?;
+                let binaries = servers::Binaries {
+                    chatroom: options.chat_server.as_deref(),
+                    baseline: options.baseline_server.as_deref(),
+                };
+                let server = servers::start(kind, &options.dir.join(kind.name()), binaries)?;
                 if scenario == "rooms" {
                     let outcome = run_rooms(options, kind, &server, &label)?;
                     drop(server);

@@ -9,7 +9,8 @@
 #
 # --baseline REV builds REV's release chat-server from `git archive` (no
 # worktree, nothing in the repository changes) into target/baseline/<rev>/,
-# once, and runs it as the server `baseline` in the same interleaved rounds.
+# once (all baselines share target/baseline/target), and runs it as the
+# server `baseline` in the same interleaved rounds.
 # Without --servers it runs chatroom and baseline; without --scenarios, fanout.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -56,14 +57,17 @@ if [ -n "$rev" ]; then
     commit=$(git rev-parse --verify "$rev^{commit}")
     short=$(git rev-parse --short "$commit")
     out=target/baseline/$short
-    if [ ! -x "$out/release/chat-server" ]; then
+    if [ ! -x "$out/chat-server" ]; then
         echo "run.sh: building chat-server at $short into $out (once)" >&2
         rm -rf "$out/src"
         mkdir -p "$out/src"
         git archive "$commit" | tar -x -C "$out/src"
-        (cd "$out/src" && CARGO_TARGET_DIR=.. cargo build --release --locked --bin chat-server)
+        # One target directory for every baseline, so the next revision
+        # rebuilds only the crate, not its dependencies.
+        (cd "$out/src" && CARGO_TARGET_DIR=../../target cargo build --release --locked --bin chat-server)
+        cp target/baseline/target/release/chat-server "$out/chat-server"
     fi
-    set -- --baseline-server "$out/release/chat-server" "$@"
+    set -- --baseline-server "$out/chat-server" "$@"
     [ -n "$servers_given" ] || set -- --servers chatroom,baseline "$@"
     [ -n "$scenarios_given" ] || set -- --scenarios fanout "$@"
 fi

@@ -97,15 +97,22 @@ pub fn chat_server_path() -> PathBuf {
     profile_dir.join("chat-server")
 }
 
-/// Starts `kind` with its files in `dir` (created fresh); `baseline` is the
-/// binary `Kind::Baseline` runs.
-pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Running> {
+/// Which chat-server binaries run: `chatroom` (and `chatroom-durable`) this
+/// build's unless given, `baseline` only if given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Binaries<'a> {
+    pub chatroom: Option<&'a Path>,
+    pub baseline: Option<&'a Path>,
+}
+
+/// Starts `kind` with its files in `dir` (created fresh).
+pub fn start(kind: Kind, dir: &Path, binaries: Binaries) -> io::Result<Running> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let log = std::fs::File::create(dir.join("server.log"))?;
     match kind {
         Kind::ChatEphemeral | Kind::ChatDurable | Kind::Baseline => {
-            spawn_announcing(chat_server_command(kind, dir, baseline), log)
+            spawn_announcing(chat_server_command(kind, dir, binaries), log)
         }
         Kind::Raw => {
             let mut command = Command::new(std::env::current_exe()?);
@@ -137,10 +144,11 @@ pub fn start(kind: Kind, dir: &Path, baseline: Option<&Path>) -> io::Result<Runn
 }
 
 /// The chat-server command line for `kind` (a chatroom or the baseline).
-fn chat_server_command(kind: Kind, dir: &Path, baseline: Option<&Path>) -> Command {
-    let binary = match kind {
-        Kind::Baseline => baseline.map(Path::to_path_buf).unwrap_or_default(),
-        _ => chat_server_path(),
+fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
+    let binary = match (kind, binaries.chatroom) {
+        (Kind::Baseline, _) => binaries.baseline.map(Path::to_path_buf).unwrap_or_default(),
+        (_, Some(path)) => path.to_path_buf(),
+        (_, None) => chat_server_path(),
     };
     let mut command = Command::new(binary);
     // A send queue of 65,536 lines (the default is 4,096) so that bursts of
