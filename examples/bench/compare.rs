@@ -1,6 +1,9 @@
 //! `bench compare`: every scenario against every server, rounds interleaved
 //! (round 1 runs all servers, then round 2, ...) so that a noisy neighbour
-//! hurts all of them alike, then one table of medians with ratios.
+//! hurts all of them alike, then one table of medians with ratios. Even
+//! rounds run the servers in the reverse order (A B, B A, A B, ...), so a
+//! load that grows or fades through a round does not always favour the
+//! server that runs first.
 //!
 //! Each scenario gets a freshly started server, so RSS is measured from a
 //! clean process and no scenario pays for the previous one's disconnects.
@@ -13,6 +16,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::load::{self, Outcome, Plan};
+use crate::rooms::{self, RoomsOutcome, RoomsShape};
 use crate::servers::{self, Kind};
 use crate::{FanoutShape, LatencyShape, fanout_plan, latency_plan};
 
@@ -28,11 +32,12 @@ pub struct Options {
         default_value = "chatroom,chatroom-durable,ngircd,inspircd,raw"
     )]
     servers: Vec<String>,
-    /// Scenarios: connect, fanout, latency, history.
+    /// Scenarios: connect, fanout, latency, history, rooms (rooms is not
+    /// run against raw or baseline, which have one room).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "connect,fanout,latency,history"
+        default_value = "connect,fanout,latency,history,rooms"
     )]
     scenarios: Vec<String>,
     /// Clients the connect scenario registers.
@@ -46,6 +51,18 @@ pub struct Options {
     fanout: FanoutShape,
     #[command(flatten)]
     latency: LatencyShape,
+    #[command(flatten)]
+    rooms: RoomsShape,
+    /// The chat-server binary the server `baseline` runs (an earlier
+    /// revision's, built by `run.sh --baseline REV`), with the same flags as
+    /// `chatroom`.
+    #[arg(long)]
+    baseline_server: Option<PathBuf>,
+    /// The chat-server binary `chatroom` and `chatroom-durable` run, if not
+    /// this build's (one with rooms: it is given `--max-rooms`), e.g. another
+    /// branch's, to compare two builds with `baseline`.
+    #[arg(long)]
+    chat_server: Option<PathBuf>,
     /// Clients in the history scenario; every one of them sends.
     #[arg(long, default_value_t = 10)]
     history_clients: usize,
@@ -80,42 +97,36 @@ pub fn run(options: &Options) -> io::Result<()> {
             Kind::parse(name).ok_or_else(|| io::Error::other(format!("unknown server {name}")))
         })
         .collect::<io::Result<_>>()?;
+    if kinds.contains(&Kind::Baseline) && options.baseline_server.is_none() {
+        return Err(io::Error::other(
+            "server baseline needs --baseline-server PATH (run.sh --baseline REV builds one)",
+        ));
+    }
     let mut results = Results::new();
     for round in 1..=options.rounds {
-        for (index, &kind) in kinds.iter().enumerate() {
+        let mut order: Vec<(usize, Kind)> = kinds.iter().copied().enumerate().collect();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for (index, kind) in order {
             for scenario in &options.scenarios {
                 let label = format!("round {round} {} {scenario}", kind.name());
-                let server = servers::start(kind, &options.dir.join(kind.name()))?;
-                let mut plan = Plan::new(server.addr, kind.dialect(), 0);
-                plan.threads = options.threads;
-                plan.window = if kind == Kind::Ngircd {
-                    options.ngircd_window
-                } else {
-                    options.window
+                if scenario == "rooms" && !kind.has_rooms() {
+                    continue;
+                }
+                let binaries = servers::Binaries {
+                    chatroom: options.chat_server.as_deref(),
+                    baseline: options.baseline_server.as_deref(),
                 };
-                plan.server_pid = Some(server.pid);
-                plan.name_prefix = scenario[..1].to_owned();
-                plan.label = Some(label.clone());
-                let plan = match scenario.as_str() {
-                    "connect" => Plan {
-                        clients: options.connect_clients,
-                        window: options.window,
-                        stall: Duration::from_secs(40), // SYN retries back off to 15 and 31 s
-                        hold: Duration::from_secs_f64(options.connect_hold),
-                        ..plan
-                    },
-                    "fanout" => fanout_plan(plan, &options.fanout),
-                    "latency" => latency_plan(plan, &options.latency),
-                    "history" => {
-                        let shape = FanoutShape {
-                            clients: options.history_clients,
-                            senders: options.history_clients,
-                            messages: options.history_messages,
-                        };
-                        fanout_plan(plan, &shape)
-                    }
-                    other => return Err(io::Error::other(format!("unknown scenario {other}"))),
-                };
+                let server = servers::start(kind, &options.dir.join(kind.name()), binaries)?;
+                if scenario == "rooms" {
+                    let outcome = run_rooms(options, kind, &server, &label)?;
+                    drop(server);
+                    println!("== {label}\n{}", outcome.summary());
+                    record_rooms(&mut results, index, &outcome);
+                    continue;
+                }
+                let plan = plan_for(options, kind, &server, scenario, &label)?;
                 let outcome = load::run(&plan)?;
                 drop(server);
                 println!("== {label}\n{}", outcome.summary());
@@ -124,7 +135,96 @@ pub fn run(options: &Options) -> io::Result<()> {
         }
     }
     print_table(&kinds, &results, options);
+    print_rooms_table(&kinds, &results, options);
+    print_baseline(&kinds, &results);
     Ok(())
+}
+
+/// The one-room plan for `scenario` against a started server.
+fn plan_for(
+    options: &Options,
+    kind: Kind,
+    server: &servers::Running,
+    scenario: &str,
+    label: &str,
+) -> io::Result<Plan> {
+    let mut plan = Plan::new(server.addr, kind.dialect(), 0);
+    plan.threads = options.threads;
+    plan.window = if kind == Kind::Ngircd {
+        options.ngircd_window
+    } else {
+        options.window
+    };
+    plan.server_pid = Some(server.pid);
+    plan.name_prefix = scenario[..1].to_owned();
+    plan.label = Some(label.to_owned());
+    Ok(match scenario {
+        "connect" => Plan {
+            clients: options.connect_clients,
+            window: options.window,
+            stall: Duration::from_secs(40), // SYN retries back off to 15 and 31 s
+            hold: Duration::from_secs_f64(options.connect_hold),
+            ..plan
+        },
+        "fanout" => fanout_plan(plan, &options.fanout),
+        "latency" => latency_plan(plan, &options.latency),
+        "history" => {
+            let shape = FanoutShape {
+                clients: options.history_clients,
+                senders: options.history_clients,
+                messages: options.history_messages,
+            };
+            fanout_plan(plan, &shape)
+        }
+        other => return Err(io::Error::other(format!("unknown scenario {other}"))),
+    })
+}
+
+/// The many-rooms scenario against a started server.
+fn run_rooms(
+    options: &Options,
+    kind: Kind,
+    server: &servers::Running,
+    label: &str,
+) -> io::Result<RoomsOutcome> {
+    let setup = rooms::Setup {
+        window: if kind == Kind::Ngircd {
+            options.ngircd_window
+        } else {
+            options.window
+        },
+        label: Some(label.to_owned()),
+        ..rooms::Setup::new(server.addr, kind.dialect(), &options.rooms)
+    };
+    rooms::run(&setup)
+}
+
+fn record_rooms(results: &mut Results, server: usize, outcome: &RoomsOutcome) {
+    let mut put = |metric: &'static str, value: Option<f64>| {
+        if let Some(value) = value {
+            results.entry((server, metric)).or_default().push(value);
+        }
+    };
+    put("rooms deliveries/s", outcome.deliveries_per_sec());
+    put(
+        "rooms all in s",
+        outcome.joined_after.map(|d| d.as_secs_f64()),
+    );
+    put("rooms p50 ms", outcome.latency_ms(0.5));
+    put("rooms p99 ms", outcome.latency_ms(0.99));
+    put(
+        "rooms worst room p99 ms",
+        outcome.room_p99_ms.last().copied(),
+    );
+    put("rooms missing", Some(outcome.findings.missing as f64));
+    put(
+        "rooms out of order",
+        Some(outcome.findings.out_of_order as f64),
+    );
+    put(
+        "rooms other faults",
+        Some((outcome.findings.duplicates + outcome.misrouted + outcome.errors) as f64),
+    );
 }
 
 fn record(results: &mut Results, server: usize, scenario: &str, outcome: &Outcome) {
@@ -181,6 +281,12 @@ fn median(values: &[f64]) -> Option<f64> {
 }
 
 fn print_table(kinds: &[Kind], results: &Results, options: &Options) {
+    if results
+        .keys()
+        .all(|(_, metric)| metric.starts_with("rooms "))
+    {
+        return;
+    }
     let get = |server: usize, metric: &str| results.get(&(server, metric)).and_then(|v| median(v));
     let find = |kind: Kind| kinds.iter().position(|&k| k == kind);
     let reference = |kind: Kind| find(kind).and_then(|i| get(i, "deliveries/s"));
@@ -239,4 +345,73 @@ fn print_table(kinds: &[Kind], results: &Results, options: &Options) {
             cell("messages/s", 0),
         );
     }
+}
+
+fn print_rooms_table(kinds: &[Kind], results: &Results, options: &Options) {
+    let get = |server: usize, metric: &str| results.get(&(server, metric)).and_then(|v| median(v));
+    if !kinds
+        .iter()
+        .enumerate()
+        .any(|(i, _)| get(i, "rooms deliveries/s").is_some())
+    {
+        return;
+    }
+    println!(
+        "\nMany rooms, medians of {} round(s): {}\n",
+        options.rounds,
+        options.rooms.describe()
+    );
+    println!(
+        "| server | all in their rooms s | deliveries/s | p50 ms | p99 ms | worst room p99 ms | missing | out of order | other faults |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (i, kind) in kinds.iter().enumerate() {
+        let cell = |metric: &str, digits: usize| {
+            get(i, metric).map_or("-".to_string(), |v| format!("{v:.digits$}"))
+        };
+        if get(i, "rooms deliveries/s").is_none() {
+            continue;
+        }
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            kind.name(),
+            cell("rooms all in s", 2),
+            cell("rooms deliveries/s", 0),
+            cell("rooms p50 ms", 3),
+            cell("rooms p99 ms", 3),
+            cell("rooms worst room p99 ms", 3),
+            cell("rooms missing", 0),
+            cell("rooms out of order", 0),
+            cell("rooms other faults", 0),
+        );
+    }
+}
+
+/// chatroom's one-room fanout against the baseline's, round by round: the
+/// rounds are interleaved, so each pair ran within a minute of each other.
+fn print_baseline(kinds: &[Kind], results: &Results) {
+    let find = |kind: Kind| kinds.iter().position(|&k| k == kind);
+    let (Some(current), Some(baseline)) = (find(Kind::ChatEphemeral), find(Kind::Baseline)) else {
+        return;
+    };
+    let rounds = |i: usize| {
+        results
+            .get(&(i, "deliveries/s"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (now, before) = (rounds(current), rounds(baseline));
+    if now.is_empty() || before.is_empty() {
+        return;
+    }
+    let per_round: Vec<String> = now
+        .iter()
+        .zip(&before)
+        .map(|(n, b)| format!("{:.2}x", n / b))
+        .collect();
+    let ratio = median(&now).unwrap_or(0.0) / median(&before).unwrap_or(1.0);
+    println!(
+        "\nfanout, chatroom vs baseline: {ratio:.3}x of the baseline's median (per round: {})",
+        per_round.join(", ")
+    );
 }

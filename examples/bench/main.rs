@@ -5,18 +5,20 @@
 //! target/release/examples/bench connect --addr 127.0.0.1:25000 --clients 2000
 //! target/release/examples/bench fanout  --addr 127.0.0.1:6667 --irc
 //! target/release/examples/bench latency --addr 127.0.0.1:25000 --rate 500
+//! target/release/examples/bench rooms   --addr 127.0.0.1:6667 --irc --rooms 100
 //! target/release/examples/bench compare --rounds 3
 //! target/release/examples/bench raw-server --port 0
 //! target/release/examples/bench stacks --pid PID    # while clients idle
 //! ```
 //!
-//! The engine is in `load/` (shared with the smoke test), the servers `compare`
-//! starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
+//! The engine is in `load/` (shared with the smoke test), the many-rooms
+//! scenario in `rooms/` (likewise), the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
 //! `compare.rs`, the stack high-water marks in `stacks.rs`.
 
 mod compare;
 mod load;
 mod raw;
+mod rooms;
 mod servers;
 mod stacks;
 
@@ -60,6 +62,14 @@ enum Mode {
         target: Target,
         #[command(flatten)]
         latency: LatencyShape,
+    },
+    /// Many rooms, every client in a few, senders in each at a set rate:
+    /// deliveries/s, latency, and every member got every message in one order.
+    Rooms {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        rooms: rooms::RoomsShape,
     },
     /// Start each server in turn, run the scenarios, print one table.
     Compare(compare::Options),
@@ -209,6 +219,22 @@ fn main() -> ExitCode {
             target.plan(0, "latency"),
             &latency,
         ))),
+        Mode::Rooms { target, rooms } => {
+            let dialect = if target.irc {
+                Dialect::Irc
+            } else {
+                Dialect::Chat
+            };
+            let setup = rooms::Setup {
+                window: target.window,
+                label: Some("rooms".into()),
+                ..rooms::Setup::new(target.addr, dialect, &rooms)
+            };
+            rooms::run(&setup).and_then(|outcome| {
+                print!("{}", outcome.summary());
+                outcome.verdict().map_err(std::io::Error::other)
+            })
+        }
         Mode::Compare(options) => compare::run(&options),
         Mode::RawServer { host, port } => match format!("{host}:{port}").parse() {
             Ok(addr) => raw::serve(addr),

@@ -15,6 +15,8 @@ use crate::load::Dialect;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     ChatEphemeral,
+    /// An earlier chat-server binary (`--baseline-server`), run as `ChatEphemeral`.
+    Baseline,
     ChatDurable,
     Ngircd,
     Inspircd,
@@ -22,8 +24,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::ChatEphemeral,
+        Kind::Baseline,
         Kind::ChatDurable,
         Kind::Ngircd,
         Kind::Inspircd,
@@ -33,6 +36,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::ChatEphemeral => "chatroom",
+            Kind::Baseline => "baseline",
             Kind::ChatDurable => "chatroom-durable",
             Kind::Ngircd => "ngircd",
             Kind::Inspircd => "inspircd",
@@ -42,6 +46,12 @@ impl Kind {
 
     pub fn parse(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Whether it has rooms: not the raw forwarder, nor the baseline (a
+    /// chat-server from before rooms, for the one-room comparison).
+    pub fn has_rooms(self) -> bool {
+        !matches!(self, Kind::Raw | Kind::Baseline)
     }
 
     pub fn dialect(self) -> Dialect {
@@ -87,37 +97,22 @@ pub fn chat_server_path() -> PathBuf {
     profile_dir.join("chat-server")
 }
 
+/// Which chat-server binaries run: `chatroom` (and `chatroom-durable`) this
+/// build's unless given, `baseline` only if given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Binaries<'a> {
+    pub chatroom: Option<&'a Path>,
+    pub baseline: Option<&'a Path>,
+}
+
 /// Starts `kind` with its files in `dir` (created fresh).
-pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
+pub fn start(kind: Kind, dir: &Path, binaries: Binaries) -> io::Result<Running> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let log = std::fs::File::create(dir.join("server.log"))?;
     match kind {
-        Kind::ChatEphemeral | Kind::ChatDurable => {
-            let mut command = Command::new(chat_server_path());
-            // A send queue of 65,536 lines (the default is 4,096) so that bursts of
-            // 10,000 to 40,000 messages measure throughput, not the eviction of
-            // clients the generator could not read fast enough; the IRC servers
-            // get large send queues too.
-            command.args([
-                "--port",
-                "0",
-                "--max-clients",
-                "20000",
-                "--send-queue",
-                "65536",
-            ]);
-            // Flood control and the per-address limit are off, as they are for
-            // the IRC servers: every client comes from 127.0.0.1 and the senders
-            // send as fast as the server takes them.
-            command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
-            command.env("RUST_LOG", "warn");
-            if kind == Kind::ChatEphemeral {
-                command.arg("--ephemeral");
-            } else {
-                command.arg("--data-dir").arg(dir.join("data"));
-            }
-            spawn_announcing(command, log)
+        Kind::ChatEphemeral | Kind::ChatDurable | Kind::Baseline => {
+            spawn_announcing(chat_server_command(kind, dir, binaries), log)
         }
         Kind::Raw => {
             let mut command = Command::new(std::env::current_exe()?);
@@ -146,6 +141,45 @@ pub fn start(kind: Kind, dir: &Path) -> io::Result<Running> {
             spawn_listening(command, log, port)
         }
     }
+}
+
+/// The chat-server command line for `kind` (a chatroom or the baseline).
+fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
+    let binary = match (kind, binaries.chatroom) {
+        (Kind::Baseline, _) => binaries.baseline.map(Path::to_path_buf).unwrap_or_default(),
+        (_, Some(path)) => path.to_path_buf(),
+        (_, None) => chat_server_path(),
+    };
+    let mut command = Command::new(binary);
+    // A send queue of 65,536 lines (the default is 4,096) so that bursts of
+    // 10,000 to 40,000 messages measure throughput, not the eviction of
+    // clients the generator could not read fast enough; the IRC servers
+    // get large send queues too.
+    command.args([
+        "--port",
+        "0",
+        "--max-clients",
+        "20000",
+        "--send-queue",
+        "65536",
+    ]);
+    // Flood control and the per-address limit are off, as they are for
+    // the IRC servers: every client comes from 127.0.0.1 and the senders
+    // send as fast as the server takes them.
+    command.args(["--max-per-ip", "0", "--flood-rate", "0"]);
+    command.env("RUST_LOG", "warn");
+    // As many rooms a client as InspIRCd's `maxchans` (ngIRCd: no limit),
+    // so a shape with more than the default 64 runs alike; the baseline,
+    // from before rooms, has no such flag.
+    if kind != Kind::Baseline {
+        command.args(["--max-rooms", "1000"]);
+    }
+    if kind == Kind::ChatDurable {
+        command.arg("--data-dir").arg(dir.join("data"));
+    } else {
+        command.arg("--ephemeral");
+    }
+    command
 }
 
 /// For servers that print `Listening on ADDR` once bound.
@@ -244,7 +278,7 @@ fn inspircd_config(port: u16, dir: &Path) -> String {
 <server name="bench.invalid" description="bench" network="bench">
 <admin name="bench" nick="bench" email="bench@bench.invalid">
 <bind address="127.0.0.1" port="{port}" type="clients">
-<connect name="bench" allow="*" maxchans="100" localmax="1000000" globalmax="1000000" limit="1000000"
+<connect name="bench" allow="*" maxchans="1000" localmax="1000000" globalmax="1000000" limit="1000000"
     maxconnwarn="off" threshold="1000000" commandrate="1000000000" fakelag="off"
     hardsendq="1G" softsendq="1G" recvq="1G" pingfreq="600" timeout="600"
     resolvehostnames="no" useident="no" registration="60">

@@ -4,6 +4,9 @@
 #[allow(dead_code)]
 #[path = "../../examples/bench/load/mod.rs"]
 mod load;
+#[allow(dead_code)]
+#[path = "../../examples/bench/rooms/mod.rs"]
+mod rooms;
 #[path = "../../examples/bench/stacks.rs"]
 mod stacks;
 
@@ -64,6 +67,87 @@ fn latency_probes_are_timed() {
         "every delivery carried a readable stamp"
     );
     server.shutdown().expect("clean shutdown");
+}
+
+/// A short, quick many-rooms run against `target`.
+fn tiny_rooms(target: std::net::SocketAddr) -> rooms::Setup {
+    rooms::Setup {
+        target,
+        dialect: Dialect::Chat,
+        layout: rooms::layout::Layout {
+            rooms: 1,
+            members: 1,
+            per_client: 1,
+            senders: 1,
+        },
+        threads: 1,
+        window: 100,
+        rate: 100.0,
+        duration: Duration::from_millis(300),
+        name_prefix: "m".into(),
+        quickack: false,
+        stall: Duration::from_secs(5),
+        label: None,
+    }
+}
+
+/// The many-rooms scenario, tiny: 4 rooms of 5, every client in 2 of them,
+/// 2 senders in each. Every member gets every message of its rooms, once, in
+/// its room's one order, and nothing lands in a room it was not sent to.
+#[test]
+fn many_rooms_lose_nothing_and_keep_one_order_per_room() {
+    let server = start_server();
+    let shape = rooms::layout::Layout {
+        rooms: 4,
+        members: 5,
+        per_client: 2,
+        senders: 2,
+    };
+    let setup = rooms::Setup {
+        layout: shape,
+        ..tiny_rooms(server.local_addr())
+    };
+    let outcome = rooms::run(&setup).expect("generator runs");
+    let summary = outcome.summary();
+    assert_eq!(
+        outcome.ready, 10,
+        "every client in both its rooms\n{summary}"
+    );
+    assert_eq!((outcome.errors, outcome.closed), (0, 0), "{summary}");
+    assert!(outcome.sent > 0, "the senders sent\n{summary}");
+    let findings = outcome.findings;
+    assert_eq!(findings.expected, outcome.sent * 5, "{summary}");
+    assert_eq!(findings.delivered, findings.expected, "{summary}");
+    assert_eq!(outcome.faults(), 0, "{summary}");
+    server.shutdown().expect("clean shutdown");
+}
+
+/// A run that could not get its clients in says so (`bench rooms` exits
+/// non-zero), rather than reporting zero losses of nothing.
+#[test]
+fn a_rooms_run_nobody_got_into_is_a_failure() {
+    let nobody = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = nobody.local_addr().expect("address");
+    drop(nobody); // connections to it are refused
+    let layout = rooms::layout::Layout {
+        rooms: 2,
+        members: 2,
+        per_client: 1,
+        senders: 1,
+    };
+    let setup = rooms::Setup {
+        layout,
+        stall: Duration::from_secs(5),
+        ..tiny_rooms(addr)
+    };
+    let outcome = rooms::run(&setup).expect("generator runs");
+    let verdict = outcome.verdict();
+    assert!(verdict.is_err(), "{}", outcome.summary());
+    assert!(
+        verdict.unwrap_err().contains("0 of 4 clients"),
+        "{}",
+        outcome.summary()
+    );
 }
 
 /// `bench stacks` finds a thread's deepest point: here, a thread of our own

@@ -12,9 +12,13 @@
 //! the integration tests (`tests/it/bench_smoke.rs`), so it cannot rot.
 
 pub mod conn;
+pub mod progress;
+pub mod wire;
 pub mod worker;
 
-use std::io::{self, Write};
+pub use progress::{Progress, Stall};
+
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -291,13 +295,30 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
     let before = plan.server_pid.and_then(ProcStatus::settled);
     let epoch = Instant::now();
     let board = Board::default();
+    let body = |w| worker::run(plan, w, &board, epoch);
+    let coordinator = || coordinate(plan, &board, epoch, before);
+    let (mut outcome, reports) = with_workers(plan.threads, "bench", &board, body, coordinator)?;
+    settle(plan, &mut outcome, reports);
+    Ok(outcome)
+}
+
+/// Runs `body(w)` for `w` in `0..threads` on threads named `{name}-{w}` while
+/// `coordinate` runs on this one, then sets the board's phase to STOP, which
+/// ends them, and joins them. A thread that cannot start stops the others.
+pub fn with_workers<R: Send, T>(
+    threads: usize,
+    name: &str,
+    board: &Board,
+    body: impl Fn(usize) -> io::Result<R> + Sync,
+    coordinate: impl FnOnce() -> T,
+) -> io::Result<(T, Vec<R>)> {
     thread::scope(|scope| {
         let mut workers = Vec::new();
-        for w in 0..plan.threads.max(1) {
-            let board = &board;
+        for w in 0..threads.max(1) {
+            let body = &body;
             let spawned = thread::Builder::new()
-                .name(format!("bench-{w}"))
-                .spawn_scoped(scope, move || worker::run(plan, w, board, epoch));
+                .name(format!("{name}-{w}"))
+                .spawn_scoped(scope, move || body(w));
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(error) => {
@@ -306,18 +327,16 @@ pub fn run(plan: &Plan) -> io::Result<Outcome> {
                 }
             }
         }
-        let mut outcome = coordinate(plan, &board, epoch, before);
+        let result = coordinate();
         board.phase.store(STOP, Ordering::Release);
         let mut reports = Vec::new();
         for handle in workers {
-            reports.push(
-                handle
-                    .join()
-                    .map_err(|_| io::Error::other("a generator thread panicked"))??,
-            );
+            let report = handle
+                .join()
+                .map_err(|_| io::Error::other("a generator thread panicked"))??;
+            reports.push(report);
         }
-        settle(plan, &mut outcome, reports);
-        Ok(outcome)
+        Ok((result, reports))
     })
 }
 
@@ -452,69 +471,4 @@ fn settle(plan: &Plan, outcome: &mut Outcome, reports: Vec<worker::WorkerReport>
         }
     }
     outcome.latency = latency;
-}
-
-/// Notices when a watched count has not moved for a while.
-struct Stall {
-    limit: Duration,
-    last_value: u64,
-    last_change: Instant,
-}
-
-impl Stall {
-    fn new(limit: Duration) -> Stall {
-        Stall {
-            limit,
-            last_value: u64::MAX,
-            last_change: Instant::now(),
-        }
-    }
-
-    fn stalled(&mut self, value: u64) -> bool {
-        if value != self.last_value {
-            self.last_value = value;
-            self.last_change = Instant::now();
-        }
-        self.last_change.elapsed() > self.limit
-    }
-}
-
-/// One progress line on stderr, rewritten about once a second.
-struct Progress {
-    label: Option<String>,
-    last: Option<Instant>,
-    started: Instant,
-}
-
-impl Progress {
-    fn new(label: Option<String>) -> Progress {
-        Progress {
-            label,
-            last: None,
-            started: Instant::now(),
-        }
-    }
-
-    fn show(&mut self, text: impl FnOnce() -> String) {
-        let Some(label) = &self.label else { return };
-        if self
-            .last
-            .is_some_and(|last| last.elapsed() < Duration::from_secs(1))
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        eprint!(
-            "\r[{label} {:>5.1}s] {}   ",
-            self.started.elapsed().as_secs_f64(),
-            text()
-        );
-        let _ = io::stderr().flush();
-    }
-
-    fn done(&mut self) {
-        if self.label.is_some() && self.last.is_some() {
-            eprintln!();
-        }
-    }
 }

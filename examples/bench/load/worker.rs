@@ -101,12 +101,12 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
         for event in events.iter() {
             let index = event.token().0;
             let conn = &mut conns[index];
-            let connecting = !conn.connected && !conn.closed;
+            let connecting = !conn.wire.connected && !conn.closed();
             if connecting
                 && (event.is_writable() || event.is_error())
                 && conn.on_connected(plan.dialect).is_err()
             {
-                conn.closed = true;
+                conn.wire.closed = true;
                 tally.closed += 1;
             }
             if event.is_readable() || event.is_read_closed() {
@@ -115,7 +115,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
             if event.is_writable() {
                 conn.flush(&mut tally);
             }
-            if !settled[index] && (conn.registered || conn.closed) {
+            if !settled[index] && (conn.registered || conn.closed()) {
                 settled[index] = true;
                 pending -= 1;
             }
@@ -140,7 +140,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
             sent: c.sent,
             messages: c.messages,
             registered: c.registered,
-            closed: c.closed,
+            closed: c.closed(),
         })
         .collect();
     Ok(WorkerReport {
@@ -185,10 +185,13 @@ fn start_load(
     let mut pacer = Pacer {
         senders: senders.clone(),
         next: 0,
-        sent: 0,
-        start,
-        interval: None,
-        end: start,
+        burst: 0,
+        schedule: Schedule {
+            start,
+            interval: None,
+            end: start,
+            taken: 0,
+        },
     };
     match plan.load {
         Load::None => {}
@@ -202,7 +205,7 @@ fn start_load(
                 conns[i].flush(tally);
                 burst_sent += messages as u64;
             }
-            pacer.sent = burst_sent;
+            pacer.burst = burst_sent;
             pacer.senders.clear();
         }
         Load::Paced {
@@ -212,9 +215,9 @@ fn start_load(
         } => {
             let my_rate = rate * senders.len() as f64 / all_senders.max(1) as f64;
             if my_rate > 0.0 {
-                pacer.interval = Some(Duration::from_secs_f64(1.0 / my_rate));
+                pacer.schedule.interval = Some(Duration::from_secs_f64(1.0 / my_rate));
             }
-            pacer.end = start + duration;
+            pacer.schedule.end = start + duration;
         }
     }
     pacer
@@ -224,22 +227,14 @@ fn start_load(
 struct Pacer {
     senders: Vec<usize>,
     next: usize,
-    /// Messages sent so far in the load phase (a burst counts at once).
-    sent: u64,
-    start: Instant,
-    interval: Option<Duration>,
-    end: Instant,
+    /// A burst's message count, reported once.
+    burst: u64,
+    schedule: Schedule,
 }
 
 impl Pacer {
-    /// How long until the next message is due.
     fn wait(&self, now: Instant) -> Duration {
-        match self.interval {
-            Some(interval) if now < self.end => {
-                (self.start + interval * self.sent as u32).saturating_duration_since(now)
-            }
-            _ => TICK,
-        }
+        self.schedule.wait(now)
     }
 
     /// Sends every message due by `now`; returns how many were newly sent (a
@@ -251,27 +246,53 @@ impl Pacer {
         tally: &mut Tally,
         now: Instant,
     ) -> u64 {
-        let Some(interval) = self.interval else {
-            return std::mem::take(&mut self.sent);
-        };
+        if self.schedule.interval.is_none() {
+            return std::mem::take(&mut self.burst);
+        }
         let mut sent = 0;
-        while now < self.end
-            && self.start + interval * self.sent as u32 <= now
-            && !self.senders.is_empty()
-        {
+        while !self.senders.is_empty() && self.schedule.take_due(now) {
             let index = self.senders[self.next % self.senders.len()];
             self.next += 1;
             let conn = &mut conns[index];
-            if conn.closed {
-                self.sent += 1; // its slot passes unused, so a dead sender cannot stall the pacer
-                continue;
+            if conn.closed() {
+                continue; // its slot passes unused, so a dead sender cannot stall the pacer
             }
             let stamp = Instant::now().duration_since(tally.epoch).as_nanos() as u64;
             conn.queue_message(plan.dialect, &latency_text(stamp));
             conn.flush(tally);
-            self.sent += 1;
             sent += 1;
         }
         sent
+    }
+}
+
+/// When paced messages are due: one every `interval` from `start` until
+/// `end`, counted by `taken`. Shared by the one-room and many-rooms pacers.
+pub struct Schedule {
+    pub start: Instant,
+    pub interval: Option<Duration>,
+    pub end: Instant,
+    pub taken: u64,
+}
+
+impl Schedule {
+    /// How long until the next message is due (a tick when none is).
+    pub fn wait(&self, now: Instant) -> Duration {
+        match self.interval {
+            Some(interval) if now < self.end => {
+                (self.start + interval * self.taken as u32).saturating_duration_since(now)
+            }
+            _ => TICK,
+        }
+    }
+
+    /// Takes the next slot if it is due by `now`.
+    pub fn take_due(&mut self, now: Instant) -> bool {
+        let Some(interval) = self.interval else {
+            return false;
+        };
+        let due = now < self.end && self.start + interval * self.taken as u32 <= now;
+        self.taken += u64::from(due);
+        due
     }
 }
