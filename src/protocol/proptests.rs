@@ -172,3 +172,24 @@ proptest! {
         let _ = Command::parse(&input);
     }
 }
+
+/// The case proptest once shrank a failure of
+/// `room_commands_parse_back_their_room_and_text` to, kept as a plain test
+/// so no seed file has to live beside the crate.
+#[test]
+fn a_room_command_drops_its_trailing_space() {
+    assert_eq!(
+        Command::parse("/say #A A "),
+        Ok(Some(Command::Say {
+            room: "#A",
+            text: "A"
+        }))
+    );
+    assert_eq!(
+        Command::parse("/part #A A "),
+        Ok(Some(Command::Part {
+            room: Some("#A"),
+            reason: Some("A")
+        }))
+    );
+}

@@ -399,7 +399,16 @@ mod tests {
     #[test]
     fn records_written_before_runs_read_as_the_legacy_run() {
         let begin = Record::parse("BEGIN 1 p1,p2 :x").unwrap();
-        assert!(matches!(begin, Record::Begin { run: LEGACY_RUN, .. }), "{begin:?}");
+        assert!(
+            matches!(
+                begin,
+                Record::Begin {
+                    run: LEGACY_RUN,
+                    ..
+                }
+            ),
+            "{begin:?}"
+        );
         match Record::parse("READY 2 coord p1,p2 :y").unwrap() {
             Record::Ready(info) => assert_eq!((info.tx, info.run), (2, LEGACY_RUN)),
             other => panic!("{other:?}"),

@@ -36,9 +36,9 @@ use super::raw::{self, RawMode, Watchers};
 use super::render::{Renderer, View};
 use super::rooms::Shown;
 use super::screen::Screen;
-use crate::conn::secure::{Credentials, Endpoint};
 use super::session::Session;
 use super::{ClientError, Config};
+use crate::conn::secure::{Credentials, Endpoint};
 use crate::conn::{ConnError, Connection};
 use ui::Ui;
 
