@@ -80,6 +80,8 @@ struct Driver {
     /// Who was told (or told us) of a key mismatch on this connection, by
     /// name key: once each, so a flood of bad lines gets one answer.
     mismatch_told: std::collections::BTreeSet<String>,
+    /// `KEY-MISMATCH` answers sent on this connection.
+    mismatch_answers: usize,
     random: SystemRandom,
     /// The machines' time, and which lines the server has not taken yet.
     clock: Clock,
@@ -106,6 +108,7 @@ impl Driver {
             freshness: Freshness::default(),
             group: Vec::new(),
             mismatch_told: Default::default(),
+            mismatch_answers: 0,
             random: SystemRandom::new(),
             clock: Clock::new(
                 start,
@@ -162,6 +165,7 @@ impl Driver {
         // the old one is fresh.
         self.freshness = Freshness::default();
         self.mismatch_told.clear();
+        self.mismatch_answers = 0;
         self.clock.reset();
         let name = &self.settings.name;
         self.out.event(

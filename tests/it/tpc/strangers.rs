@@ -168,3 +168,42 @@ fn tpc_a_decision_replayed_from_an_earlier_run_of_the_same_id_is_refused() {
     expect_decided(&mut [&mut p1, &mut p3], 1, "ABORT");
     assert_eq!(run2.commit_log("p1"), "\n");
 }
+
+/// Found from outside: each forged VOTE-REQUEST from another name made a
+/// participant answer `KEY-MISMATCH`, and the server's flood control queued
+/// those answers ahead of the participant's own vote, so 40 strangers with one
+/// line each turned a commit into an abort (T = 1 s, default server). A
+/// stranger's line may cost a participant at most one courtesy line waiting
+/// in the server, never its votes' place in the queue.
+#[test]
+fn tpc_strangers_cannot_delay_a_vote_by_making_a_participant_answer_them() {
+    let server = TestServer::start(chatroom::server::Config {
+        max_per_ip: 0,
+        ..chatroom::server::Config::default()
+    });
+    let cluster = Cluster::at(server.addr);
+    let t = Opts {
+        timeout: Some("1s"),
+        ..Opts::default()
+    };
+    let [mut p1, mut p2, mut p3] = cluster.three_with(t.clone());
+    let strangers: Vec<Client> = (0..40)
+        .map(|n| {
+            let mut stranger = server.join(&format!("stranger{n}"));
+            stranger.send(&format!(
+                "/msg p1 3PC VOTE-REQUEST 99 p1,p2,p3 0123456789abcdef {} :x",
+                "0".repeat(64)
+            ));
+            stranger
+        })
+        .collect();
+    for _ in &strangers {
+        p1.expect("KEY-MISMATCH ");
+    }
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &["--request", "fifteen"],
+        ..t
+    });
+    expect_run_decided(&mut coordinator, &mut [&mut p1, &mut p2, &mut p3], "COMMIT");
+    cluster.assert_logs("fifteen\n");
+}
