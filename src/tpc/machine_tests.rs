@@ -4,7 +4,9 @@
 
 use super::Timing;
 use super::participant::{AckPolicy, Config, VotePolicy};
-use super::{Action, Coordinator, Input, Message, Millis, Nonce, Outcome, Participant, Record};
+use super::{
+    Action, Coordinator, Input, Message, Millis, Nonce, Note, Outcome, Participant, Record,
+};
 
 /// T = 600 ms: T/6 = 100, a participant's wait 700, a follower's 300.
 const TIMING: Timing = Timing { timeout: 600 };
@@ -666,5 +668,34 @@ fn a_busy_participant_answers_busy_and_the_coordinator_aborts() {
             "SEND p1 3PC GLOBAL-ABORT 1",
             "SEND p2 3PC GLOBAL-ABORT 1",
         ],
+    );
+}
+
+/// Found from outside: the ACK prompt said "30 s left" and the reminder a
+/// moment later "35 s left", counting to the participant's own timer (T +
+/// T/6) instead of the human's (the coordinator's T). Both count to the one
+/// the prompt names.
+#[test]
+fn the_ack_reminder_counts_to_the_prompts_deadline() {
+    let mut machine = Participant::new(Config {
+        name: "p1".into(),
+        timing: TIMING,
+        vote: COMMIT,
+        ack: AckPolicy::Ask,
+    });
+    machine.handle(msg("c", REQUEST), 0);
+    let actions = machine.handle(msg("c", "3PC PRECOMMIT 1"), 5);
+    let prompted = actions
+        .iter()
+        .find_map(|action| match action {
+            Action::Show(Note::Prompt { deadline, .. }) => Some(*deadline),
+            _ => None,
+        })
+        .expect("the human is asked to ACK");
+    assert_eq!(machine.awaiting_ack(), Some(1));
+    assert_eq!(machine.ack_deadline(), Some(prompted));
+    assert!(
+        machine.deadline() > Some(prompted),
+        "its own timer is later"
     );
 }

@@ -100,15 +100,12 @@ fn human_input(machine: &Participant, line: &str) -> Result<Input, String> {
 }
 
 fn remind(driver: &Driver, machine: &Participant) {
-    let Some(deadline) = machine.deadline() else {
-        return;
-    };
-    if let Some(tx) = machine.awaiting_vote() {
+    if let (Some(tx), Some(deadline)) = (machine.awaiting_vote(), machine.deadline()) {
         driver.out.print(&format!(
             "tx {tx}: waiting for your vote (c/a), {} s left",
             driver.out.seconds_left(deadline)
         ));
-    } else if let Some(tx) = machine.awaiting_ack() {
+    } else if let (Some(tx), Some(deadline)) = (machine.awaiting_ack(), machine.ack_deadline()) {
         driver.out.print(&format!(
             "tx {tx}: waiting for your ACK (Enter), {} s left",
             driver.out.seconds_left(deadline)

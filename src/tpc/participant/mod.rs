@@ -148,6 +148,16 @@ impl Participant {
         }
     }
 
+    /// When the human's time to ACK runs out: the coordinator's T from the
+    /// PRECOMMIT, as the prompt said (this process's own timer runs T/6
+    /// longer, then it commits without the ACK).
+    pub fn ack_deadline(&self) -> Option<Millis> {
+        self.awaiting_ack()?;
+        let slack = self.config.timing.participant_wait() - self.config.timing.t();
+        self.deadline()
+            .map(|deadline| deadline.saturating_sub(slack))
+    }
+
     /// When [`Input::Timeout`] is next due.
     pub fn deadline(&self) -> Option<Millis> {
         let current = self.current.as_ref()?;
