@@ -76,6 +76,22 @@ struct Entry {
     mentioned: bool,
 }
 
+/// One room in the status line.
+struct Item {
+    text: String,
+    width: usize,
+    keep: Keep,
+}
+
+/// How much a room's item is wanted in a narrow status line, most first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Keep {
+    Shown,
+    Mention,
+    Unread,
+    Quiet,
+}
+
 /// The rooms of terminal mode. See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct RoomList {
@@ -188,51 +204,72 @@ impl RoomList {
     /// any room. With `colour`, the shown room is bold and a room with a
     /// mention bold yellow. Longer than `width` columns, it keeps the shown
     /// room and those with something unread, and counts the others:
-    /// `[9:#go] 2:#rust(3) +8`.
+    /// `2:#rust(3) [9:#go] +8`; if even those are too many, the shown room
+    /// stays, then the mentions, then the other unread rooms, first first.
     pub fn status(&self, colour: bool, width: usize) -> Option<String> {
         if self.rooms.is_empty() {
             return self.has_rooms().then(|| "(in no room: /join #room)".into());
         }
+        let mut items: Vec<Item> = (0..self.rooms.len())
+            .map(|at| self.item(at, colour))
+            .collect();
+        let row_width = |items: &[Item], hidden: usize| {
+            let counted = if hidden > 0 {
+                format!(" +{hidden}").len()
+            } else {
+                0
+            };
+            items.iter().map(|item| item.width + 1).sum::<usize>() - 1 + counted
+        };
+        let total = items.len();
+        if row_width(&items, 0) > width {
+            items.retain(|item| item.keep != Keep::Quiet);
+        }
+        // Drop the least wanted room, the last of its kind, until it fits.
+        while row_width(&items, total - items.len()) > width {
+            let least = items
+                .iter()
+                .map(|item| item.keep)
+                .max()
+                .unwrap_or(Keep::Shown);
+            if least == Keep::Shown {
+                break;
+            }
+            let at = items.iter().rposition(|item| item.keep == least);
+            items.remove(at.expect("the least wanted is there"));
+        }
+        let shown: Vec<&str> = items.iter().map(|item| item.text.as_str()).collect();
+        let hidden = total - items.len();
+        Some(match hidden {
+            0 => shown.join(" "),
+            _ => format!("{} +{hidden}", shown.join(" ")),
+        })
+    }
+
+    /// The `at`th room's item in the status line.
+    fn item(&self, at: usize, colour: bool) -> Item {
+        let entry = &self.rooms[at];
         let paint = |style: &str, text: String| match colour {
             true => format!("{style}{text}\x1b[0m"),
             false => text,
         };
-        // Each room's item, its width, and whether it must stay.
-        let items: Vec<(String, usize, bool)> = self
-            .rooms
-            .iter()
-            .enumerate()
-            .map(|(at, entry)| {
-                let item = format!("{}:{}", at + 1, entry.name);
-                let (text, plain) = match (Some(at) == self.current, entry.unread, entry.mentioned)
-                {
-                    (true, ..) => (paint("\x1b[1m", format!("[{item}]")), item.len() + 2),
-                    (false, 0, _) => (item.clone(), item.len()),
-                    (false, n, true) => {
-                        let text = format!("{item}({n}!)");
-                        (paint("\x1b[1;93m", text.clone()), text.len())
-                    }
-                    (false, n, false) => {
-                        let text = format!("{item}({n})");
-                        let len = text.len();
-                        (text, len)
-                    }
-                };
-                (text, plain, Some(at) == self.current || entry.unread > 0)
-            })
-            .collect();
-        let full: usize = items.iter().map(|(_, len, _)| len + 1).sum();
-        if full <= width + 1 {
-            let all: Vec<&str> = items.iter().map(|(text, ..)| text.as_str()).collect();
-            return Some(all.join(" "));
+        let item = format!("{}:{}", at + 1, entry.name);
+        let (plain, keep) = match (Some(at) == self.current, entry.unread, entry.mentioned) {
+            (true, ..) => (format!("[{item}]"), Keep::Shown),
+            (false, 0, _) => (item, Keep::Quiet),
+            (false, n, true) => (format!("{item}({n}!)"), Keep::Mention),
+            (false, n, false) => (format!("{item}({n})"), Keep::Unread),
+        };
+        let text = match keep {
+            Keep::Shown => paint("\x1b[1m", plain.clone()),
+            Keep::Mention => paint("\x1b[1;93m", plain.clone()),
+            _ => plain.clone(),
+        };
+        Item {
+            text,
+            width: super::screen::width(&plain),
+            keep,
         }
-        let kept: Vec<&str> = items
-            .iter()
-            .filter(|(.., stays)| *stays)
-            .map(|(text, ..)| text.as_str())
-            .collect();
-        let hidden = items.len() - kept.len();
-        Some(format!("{} +{hidden}", kept.join(" ")))
     }
 
     fn position(&self, room: &str) -> Option<usize> {
@@ -364,6 +401,21 @@ mod tests {
             "1:#lobby 2:#rust(1) [3:#go]"
         );
         assert_eq!(list.status(false, 26).unwrap(), "2:#rust(1) [3:#go] +1");
+    }
+
+    #[test]
+    fn a_narrow_rooms_row_keeps_the_room_shown_then_mentions_then_unread() {
+        let mut list = three();
+        list.arrived(&entered("#epsilon"), Attention::None);
+        list.arrived(&said("#lobby", "a"), Attention::Unread);
+        list.arrived(&said("#rust", "b"), Attention::Unread);
+        list.arrived(&said("#go", "c"), Attention::Bell);
+        assert_eq!(
+            list.status(false, 45).unwrap(),
+            "1:#lobby(1) 2:#rust(1) 3:#go(1!) [4:#epsilon]"
+        );
+        assert_eq!(list.status(false, 30).unwrap(), "3:#go(1!) [4:#epsilon] +2");
+        assert_eq!(list.status(false, 16).unwrap(), "[4:#epsilon] +3");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::super::net::{SharedNames, ToNet};
 use super::super::raw::{self, RawMode, Watched};
 use super::super::render::{Renderer, View, count};
 use super::super::rooms::{RoomList, Shown};
-use super::super::screen::{Bottom, Screen};
+use super::super::screen::{Bottom, MIN_COLS, Screen};
 use super::super::{ClientError, Config};
 use super::{ESC_WAIT, FromNet};
 
@@ -116,11 +116,17 @@ impl Ui {
 
     /// The bottom area as the editor and the questions have it now.
     fn sync_bottom(&mut self) {
+        self.sync_bottom_at(self.screen.size().1);
+    }
+
+    /// The bottom area for a screen `cols` wide: the rooms row is laid out
+    /// for the width it will be drawn at, which a resize changes.
+    fn sync_bottom_at(&mut self, cols: u16) {
         let (chars, cursor) = self.editor.chars_and_cursor();
         self.bottom.chars = chars.to_vec();
         self.bottom.cursor = cursor;
         self.bottom.status = self.status();
-        let width = usize::from(self.screen.size().1) - 1;
+        let width = usize::from(cols.max(MIN_COLS)) - 1;
         self.bottom.rooms = self.rooms.status(self.colour, width);
     }
 
@@ -425,7 +431,7 @@ impl Ui {
     /// The terminal's size changed: the screen is redrawn at the new size.
     fn resized(&mut self) {
         let (rows, cols) = raw::size();
-        self.sync_bottom();
+        self.sync_bottom_at(cols);
         let out = self.screen.resize(rows, cols, &self.bottom);
         self.out(out);
     }

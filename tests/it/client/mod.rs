@@ -12,6 +12,7 @@
 mod plain;
 pub(crate) mod pty;
 mod rooms;
+mod rooms_found;
 pub(crate) mod scripted;
 mod typing;
 mod udp;
