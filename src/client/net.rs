@@ -30,6 +30,7 @@ use super::screen::WAITING_SHOWN;
 use super::session::Session;
 use crate::conn::secure::{Credentials, Endpoint};
 use crate::conn::{Connection, Event};
+use crate::protocol::server_line::ErrorCode;
 use crate::protocol::{ServerLine, name_key};
 
 pub use crate::conn::secure::CONNECT_TIMEOUT;
@@ -190,6 +191,9 @@ where
             self.pump();
         }
         self.show_line(line);
+        if let Some(answered) = &answered {
+            self.explain(line, &answered.line);
+        }
         if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
             // Say which line the server refused: a message is not stored.
             let notice = match &refused.shown {
@@ -198,6 +202,31 @@ where
                 None => format!("refused: {}", refused.line),
             };
             self.show(&View::Notice(notice));
+        }
+    }
+
+    /// What `line`, the answer to our `sent`, means beyond what it says:
+    /// an empty `/history` answer says so, and a private message to a room
+    /// name says how to talk to the room.
+    fn explain(&mut self, line: &ServerLine, sent: &str) {
+        match line {
+            ServerLine::HistoryEnd { count: 0, room } if sent.starts_with("/history") => {
+                let text = match room {
+                    Some(room) => format!("no messages in {room}"),
+                    None => "no messages yet".to_owned(),
+                };
+                self.show_in(Shown::in_room(View::Notice(text), room.as_deref()));
+            }
+            ServerLine::Error { code, .. } if *code == ErrorCode::NoSuchUser => {
+                let to = sent
+                    .strip_prefix("/msg ")
+                    .and_then(|rest| rest.split(' ').next());
+                if let Some(room) = to.filter(|to| to.starts_with('#')) {
+                    let hint = format!("{room} is a room: use /say {room} ... or /join {room}");
+                    self.show(&View::Notice(hint));
+                }
+            }
+            _ => {}
         }
     }
 

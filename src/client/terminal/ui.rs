@@ -15,7 +15,7 @@ use super::super::line::{Edit, LineEditor};
 use super::super::net::{SharedNames, ToNet};
 use super::super::raw::{self, RawMode, Watched};
 use super::super::render::{Renderer, View, count};
-use super::super::rooms::{RoomList, Shown};
+use super::super::rooms::{RoomChange, RoomList, Shown};
 use super::super::screen::{Bottom, MIN_COLS, Screen};
 use super::super::{ClientError, Config};
 use super::{ESC_WAIT, FromNet};
@@ -257,7 +257,14 @@ impl Ui {
                     self.out("\x07".into());
                 }
                 if self.rooms.arrived(&shown, attention) {
-                    return self.refill();
+                    self.refill();
+                    // Leaving the room shown: the line that says so goes
+                    // where the user now looks, marked with the room left.
+                    if matches!(shown.change, Some(RoomChange::Left(_))) {
+                        let line = self.render(&shown);
+                        self.print(&line);
+                    }
+                    return;
                 }
                 let line = self.render(&shown);
                 self.print(&line);

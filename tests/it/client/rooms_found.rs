@@ -4,7 +4,7 @@
 //! has nothing to show or names a room where a user was meant. Each runs
 //! against the hand-driven version-2 server of `scripted`.
 
-use super::rooms::{TS, in_two_rooms, wait_rooms};
+use super::rooms::{TS, at, in_two_rooms, wait_rooms};
 
 /// The rooms after `#lobby` and `#rust`, up to eight in all.
 const MORE: [&str; 6] = ["#alpha", "#beta", "#gamma", "#delta", "#epsilon", "#zeta"];
@@ -27,4 +27,51 @@ fn rooms_row_is_redrawn_at_the_new_width_after_a_resize() {
     alice.resize(24, 90);
     let all = "1:#lobby 2:#rust 3:#alpha 4:#beta 5:#gamma 6:#delta 7:#epsilon(1!) [8:#zeta]";
     wait_rooms(&mut alice, all);
+}
+
+#[test]
+fn rooms_history_of_a_room_with_no_messages_says_so() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("/history #nosuch\r");
+    assert_eq!(server.read_line(), "/history #nosuch 50");
+    server.write("HISTORY-END 0 #nosuch");
+    alice.wait_until("the empty history said", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == "[#nosuch] *** no messages in #nosuch")
+    });
+}
+
+#[test]
+fn rooms_msg_to_a_room_name_hints_at_say_and_join() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("/msg #go hi\r");
+    assert_eq!(server.read_line(), "/msg #go hi");
+    server.write("ERROR no-such-user :Nobody called #go is online.");
+    alice.wait_until("the hint", |rows| {
+        rows.iter()
+            .any(|r| r.contains("#go is a room: use /say #go ... or /join #go"))
+    });
+}
+
+#[test]
+fn rooms_part_of_the_room_shown_is_confirmed_where_the_user_looks() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("/part see you\r");
+    assert_eq!(server.read_line(), "/part #rust see you");
+    server.write(&format!("PART {ts} alice #rust :see you", ts = *TS));
+    wait_rooms(&mut alice, "[1:#lobby]");
+    alice.wait_until("the part, marked, in the lobby", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == at("[#rust] <-- alice left the room (see you)"))
+    });
+}
+
+#[test]
+fn rooms_a_user_leaving_the_server_is_not_a_line_of_the_room_shown() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    server.write(&format!("LEAVE {ts} probe :connection lost", ts = *TS));
+    alice.wait_until("the leave, saying it is the server", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == at("<-- probe left the server (connection lost)"))
+    });
 }
