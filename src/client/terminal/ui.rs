@@ -402,7 +402,10 @@ impl Ui {
                     self.refill();
                 }
             }
-            Input::Join(room) => self.send(ToNet::Send(format!("/join {room}"))),
+            Input::Join(room) => {
+                self.rooms.joining(&room);
+                self.send(ToNet::Send(format!("/join {room}")));
+            }
             Input::Quit(wire) => self.quit(wire),
             Input::Help => HELP
                 .iter()

@@ -75,3 +75,20 @@ fn rooms_a_user_leaving_the_server_is_not_a_line_of_the_room_shown() {
             .any(|r| r.trim_end() == at("<-- probe left the server (connection lost)"))
     });
 }
+
+#[test]
+fn rooms_a_late_joined_does_not_take_the_view_from_a_room_chosen_since() {
+    let (mut server, mut alice) = in_two_rooms(&[]);
+    alice.type_keys("/join #go\r");
+    assert_eq!(server.read_line(), "/join #go");
+    // Alt-1 while the server (flood control) has not answered yet.
+    alice.type_keys("\x1b1");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
+    server.write("JOINED #go 1 :\nUSERS :alice\nUSERS-END 1 #go\nHISTORY-END 0 #go");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust 3:#go");
+    // A /join typed after the switch still shows its room.
+    alice.type_keys("/join #c\r");
+    assert_eq!(server.read_line(), "/join #c");
+    server.write("JOINED #c 1 :\nUSERS :alice\nUSERS-END 1 #c\nHISTORY-END 0 #c");
+    wait_rooms(&mut alice, "1:#lobby 2:#rust 3:#go [4:#c]");
+}
