@@ -92,3 +92,17 @@ fn rooms_a_late_joined_does_not_take_the_view_from_a_room_chosen_since() {
     server.write("JOINED #c 1 :\nUSERS :alice\nUSERS-END 1 #c\nHISTORY-END 0 #c");
     wait_rooms(&mut alice, "1:#lobby 2:#rust 3:#go [4:#c]");
 }
+
+/// Plain mode's `/rooms` lines, compared whole: no trailing space where a
+/// room has no topic.
+#[test]
+fn rooms_plain_mode_rooms_lines_end_with_their_text() {
+    let (mut server, mut alice) = super::scripted::Scripted::join_plain_rooms();
+    alice.expect_line("[#lobby] *** online (2): alice bob");
+    alice.type_line("/rooms");
+    assert_eq!(server.read_line(), "/rooms");
+    server.write("ROOM #lobby 2 :\nROOM #rust 3 :all things rust \nROOMS-END 2");
+    alice.expect_line("*** #lobby (2 members)");
+    alice.expect_line("*** #rust (3 members) all things rust");
+    alice.expect_line("*** 2 rooms");
+}
