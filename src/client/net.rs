@@ -191,9 +191,7 @@ where
             self.pump();
         }
         self.show_line(line);
-        if let Some(answered) = &answered {
-            self.explain(line, &answered.line);
-        }
+        let sent = answered.as_ref().map(|answered| answered.line.clone());
         if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
             // Say which line the server refused: a message is not stored.
             let notice = match &refused.shown {
@@ -203,11 +201,15 @@ where
             };
             self.show(&View::Notice(notice));
         }
+        if let Some(sent) = sent {
+            self.explain(line, &sent);
+        }
     }
 
     /// What `line`, the answer to our `sent`, means beyond what it says:
-    /// an empty `/history` answer says so, and a private message to a room
-    /// name says how to talk to the room.
+    /// an empty `/history` answer says so (a line of no room: the room asked
+    /// about may be one the user is not in, whose lines are not kept), and a
+    /// private message to a room name says how to talk to the room.
     fn explain(&mut self, line: &ServerLine, sent: &str) {
         match line {
             ServerLine::HistoryEnd { count: 0, room } if sent.starts_with("/history") => {
@@ -215,7 +217,7 @@ where
                     Some(room) => format!("no messages in {room}"),
                     None => "no messages yet".to_owned(),
                 };
-                self.show_in(Shown::in_room(View::Notice(text), room.as_deref()));
+                self.show(&View::Notice(text));
             }
             ServerLine::Error { code, .. } if *code == ErrorCode::NoSuchUser => {
                 let to = sent

@@ -37,7 +37,14 @@ fn rooms_history_of_a_room_with_no_messages_says_so() {
     server.write("HISTORY-END 0 #nosuch");
     alice.wait_until("the empty history said", |rows| {
         rows.iter()
-            .any(|r| r.trim_end() == "[#nosuch] *** no messages in #nosuch")
+            .any(|r| r.trim_end() == "*** no messages in #nosuch")
+    });
+    // It answers the user, whichever room is shown: a switch keeps it.
+    alice.type_keys("\x1b1");
+    wait_rooms(&mut alice, "[1:#lobby] 2:#rust");
+    alice.wait_until("the answer, still there", |rows| {
+        rows.iter()
+            .any(|r| r.trim_end() == "*** no messages in #nosuch")
     });
 }
 
@@ -47,10 +54,18 @@ fn rooms_msg_to_a_room_name_hints_at_say_and_join() {
     alice.type_keys("/msg #go hi\r");
     assert_eq!(server.read_line(), "/msg #go hi");
     server.write("ERROR no-such-user :Nobody called #go is online.");
-    alice.wait_until("the hint", |rows| {
-        rows.iter()
-            .any(|r| r.contains("#go is a room: use /say #go ... or /join #go"))
+    let hint = |r: &String| r.contains("#go is a room: use /say #go ... or /join #go");
+    let refused = |r: &String| r.starts_with("*** not stored: /msg #go hi");
+    alice.wait_until("the refusal and the hint", |rows| {
+        rows.iter().any(hint) && rows.iter().any(refused)
     });
+    let rows = alice.rows();
+    let (at_hint, at_refused) = (rows.iter().position(hint), rows.iter().position(refused));
+    assert!(
+        at_hint > at_refused,
+        "the hint comes last:\n{}",
+        rows.join("\n")
+    );
 }
 
 #[test]
