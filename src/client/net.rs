@@ -30,6 +30,7 @@ use super::screen::WAITING_SHOWN;
 use super::session::Session;
 use crate::conn::secure::{Credentials, Endpoint};
 use crate::conn::{Connection, Event};
+use crate::protocol::server_line::ErrorCode;
 use crate::protocol::{ServerLine, name_key};
 
 pub use crate::conn::secure::CONNECT_TIMEOUT;
@@ -190,6 +191,7 @@ where
             self.pump();
         }
         self.show_line(line);
+        let sent = answered.as_ref().map(|answered| answered.line.clone());
         if let (ServerLine::Error { .. }, Some(refused)) = (line, answered) {
             // Say which line the server refused: a message is not stored.
             let notice = match &refused.shown {
@@ -198,6 +200,35 @@ where
                 None => format!("refused: {}", refused.line),
             };
             self.show(&View::Notice(notice));
+        }
+        if let Some(sent) = sent {
+            self.explain(line, &sent);
+        }
+    }
+
+    /// What `line`, the answer to our `sent`, means beyond what it says:
+    /// an empty `/history` answer says so (a line of no room: the room asked
+    /// about may be one the user is not in, whose lines are not kept), and a
+    /// private message to a room name says how to talk to the room.
+    fn explain(&mut self, line: &ServerLine, sent: &str) {
+        match line {
+            ServerLine::HistoryEnd { count: 0, room } if sent.starts_with("/history") => {
+                let text = match room {
+                    Some(room) => format!("no messages in {room}"),
+                    None => "no messages yet".to_owned(),
+                };
+                self.show(&View::Notice(text));
+            }
+            ServerLine::Error { code, .. } if *code == ErrorCode::NoSuchUser => {
+                let to = sent
+                    .strip_prefix("/msg ")
+                    .and_then(|rest| rest.split(' ').next());
+                if let Some(room) = to.filter(|to| to.starts_with('#')) {
+                    let hint = format!("{room} is a room: use /say {room} ... or /join {room}");
+                    self.show(&View::Notice(hint));
+                }
+            }
+            _ => {}
         }
     }
 

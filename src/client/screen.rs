@@ -24,6 +24,9 @@ pub const WAITING_SHOWN: usize = 3;
 /// How many printed lines are remembered for redrawing after a resize.
 const REMEMBERED: usize = 500;
 
+/// The narrowest screen laid out; a narrower terminal cuts the rows.
+pub const MIN_COLS: u16 = 8;
+
 /// What the bottom area shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bottom {
@@ -94,7 +97,7 @@ impl Screen {
     /// rows rather than clearing the screen, so no terminal pushes a stale
     /// copy of the old screen into its scrollback.
     pub fn resize(&mut self, rows: u16, cols: u16, bottom: &Bottom) -> String {
-        (self.rows, self.cols) = (rows.max(2), cols.max(8));
+        (self.rows, self.cols) = (rows.max(2), cols.max(MIN_COLS));
         let bottom_rows = self.bottom_rows(bottom).len();
         let room = usize::from(self.rows).saturating_sub(bottom_rows);
         let mut shown: Vec<String> = Vec::new();

@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
@@ -17,6 +18,24 @@ use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
 
 mod rooms;
 pub use rooms::{shared_server, split, unique};
+
+/// Taken, shared, while a test starts a process that may outlive a moment,
+/// and alone while a pty is opened: `openpty` makes its descriptors
+/// close-on-exec only after it returns, so a process started by another
+/// test in between would keep the pty's slave open, and the pty test would
+/// see no end of output when its client exits.
+static SPAWNING: RwLock<()> = RwLock::new(());
+
+/// Hold while starting a process; drop once it is started (a thread must
+/// not hold it twice: a pty waiting to open would block the second).
+pub fn spawning() -> RwLockReadGuard<'static, ()> {
+    SPAWNING.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Hold while opening a pty.
+pub fn opening_pty() -> RwLockWriteGuard<'static, ()> {
+    SPAWNING.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// How long any single expected line may take before the test fails.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
@@ -285,12 +304,14 @@ impl ServerProcess {
     /// Starts `command` (a [`server_command`], perhaps wrapped, as in
     /// `prlimit ... chat-server`) with `--port 0` added.
     pub fn start_command(mut command: Command) -> ServerProcess {
+        let spawning = spawning();
         let mut child = command
             .args(["--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn chat-server");
+        drop(spawning);
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout
@@ -346,11 +367,13 @@ impl ServerProcess {
     pub fn start_with_stdout(
         args: &[&str],
     ) -> (Child, SocketAddr, BufReader<std::process::ChildStdout>) {
+        let spawning = spawning();
         let mut child = server_command(args)
             .args(["--port", "0"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn chat-server");
+        drop(spawning);
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
@@ -397,11 +420,13 @@ pub fn wait_within(child: &mut Child, deadline: Duration) -> Option<std::process
 /// it is still running after `deadline` (a server that should have refused
 /// to start, say).
 pub fn output_within(command: &mut Command, deadline: Duration) -> std::process::Output {
+    let spawning = spawning();
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    drop(spawning);
     assert!(
         wait_within(&mut child, deadline).is_some(),
         "{command:?} still running after {deadline:?}"

@@ -196,7 +196,7 @@ where
             View::Private { ts, from, to, text } => self.private(&stamp(ts), from, to, text),
             View::Join { ts, name } => format!("{}--> {} joined", stamp(ts), self.name(name)),
             View::Leave { ts, name, reason } => format!(
-                "{}<-- {} left ({})",
+                "{}<-- {} left the server ({})",
                 stamp(ts),
                 self.name(name),
                 clean(reason)

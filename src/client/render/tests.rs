@@ -79,7 +79,7 @@ fn plain_lines() {
             name,
             reason,
         },
-        "[09:30] <-- bob left (lunch)",
+        "[09:30] <-- bob left the server (lunch)",
     );
     check(View::Notice("2 online".into()), "*** 2 online");
     check(

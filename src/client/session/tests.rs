@@ -221,7 +221,7 @@ fn server_lines_as_shown() {
     check(&[&format!("JOIN {TS} bob")], &["[09:30] --> bob joined"]);
     check(
         &[&format!("LEAVE {TS} bob :quit")],
-        &["[09:30] <-- bob left (quit)"],
+        &["[09:30] <-- bob left the server (quit)"],
     );
     check(&["INFO :commands: ..."], &["*** commands: ..."]);
     check(

@@ -15,8 +15,8 @@ use super::super::line::{Edit, LineEditor};
 use super::super::net::{SharedNames, ToNet};
 use super::super::raw::{self, RawMode, Watched};
 use super::super::render::{Renderer, View, count};
-use super::super::rooms::{RoomList, Shown};
-use super::super::screen::{Bottom, Screen};
+use super::super::rooms::{RoomChange, RoomList, Shown};
+use super::super::screen::{Bottom, MIN_COLS, Screen};
 use super::super::{ClientError, Config};
 use super::{ESC_WAIT, FromNet};
 
@@ -116,11 +116,17 @@ impl Ui {
 
     /// The bottom area as the editor and the questions have it now.
     fn sync_bottom(&mut self) {
+        self.sync_bottom_at(self.screen.size().1);
+    }
+
+    /// The bottom area for a screen `cols` wide: the rooms row is laid out
+    /// for the width it will be drawn at, which a resize changes.
+    fn sync_bottom_at(&mut self, cols: u16) {
         let (chars, cursor) = self.editor.chars_and_cursor();
         self.bottom.chars = chars.to_vec();
         self.bottom.cursor = cursor;
         self.bottom.status = self.status();
-        let width = usize::from(self.screen.size().1) - 1;
+        let width = usize::from(cols.max(MIN_COLS)) - 1;
         self.bottom.rooms = self.rooms.status(self.colour, width);
     }
 
@@ -251,7 +257,14 @@ impl Ui {
                     self.out("\x07".into());
                 }
                 if self.rooms.arrived(&shown, attention) {
-                    return self.refill();
+                    self.refill();
+                    // Leaving the room shown: the line that says so goes
+                    // where the user now looks, marked with the room left.
+                    if matches!(shown.change, Some(RoomChange::Left(_))) {
+                        let line = self.render(&shown);
+                        self.print(&line);
+                    }
+                    return;
                 }
                 let line = self.render(&shown);
                 self.print(&line);
@@ -389,7 +402,10 @@ impl Ui {
                     self.refill();
                 }
             }
-            Input::Join(room) => self.send(ToNet::Send(format!("/join {room}"))),
+            Input::Join(room) => {
+                self.rooms.joining(&room);
+                self.send(ToNet::Send(format!("/join {room}")));
+            }
             Input::Quit(wire) => self.quit(wire),
             Input::Help => HELP
                 .iter()
@@ -425,7 +441,7 @@ impl Ui {
     /// The terminal's size changed: the screen is redrawn at the new size.
     fn resized(&mut self) {
         let (rows, cols) = raw::size();
-        self.sync_bottom();
+        self.sync_bottom_at(cols);
         let out = self.screen.resize(rows, cols, &self.bottom);
         self.out(out);
     }

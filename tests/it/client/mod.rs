@@ -12,6 +12,7 @@
 mod plain;
 pub(crate) mod pty;
 mod rooms;
+mod rooms_found;
 pub(crate) mod scripted;
 mod typing;
 mod udp;
@@ -111,6 +112,7 @@ impl PlainClient {
         args: &[&str],
         env: &[(&str, &std::path::Path)],
     ) -> PlainClient {
+        let spawning = crate::support::spawning();
         let mut child = Command::new(CLIENT)
             .args(["--host", "127.0.0.1", "--port", &addr.port().to_string()])
             .args(args)
@@ -122,6 +124,7 @@ impl PlainClient {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start chat-client");
+        drop(spawning);
         let (tx, stdout) = crossbeam_channel::unbounded();
         let out = BufReader::new(child.stdout.take().unwrap());
         thread::Builder::new()

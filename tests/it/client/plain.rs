@@ -32,7 +32,9 @@ fn client_plain_mode_prints_server_events() {
     bob.send("/msg alice psst");
     alice.expect_line_where("private", |l| l.ends_with("] [msg from bob] psst"));
     bob.send("/quit lunch");
-    alice.expect_line_where("leave", |l| l.ends_with("] <-- bob left (lunch)"));
+    alice.expect_line_where("leave", |l| {
+        l.ends_with("] <-- bob left the server (lunch)")
+    });
     let carol = Peer::join(server.addr, "carol");
     alice.expect_line_where("join", |l| l.ends_with("] [#lobby] --> carol joined"));
     drop(carol);

@@ -47,7 +47,9 @@ impl Terminal {
             pixel_width: 0,
             pixel_height: 0,
         };
+        let opening = crate::support::opening_pty();
         let pair = native_pty_system().openpty(size).expect("open a pty");
+        drop(opening);
         let mut command = CommandBuilder::new(CLIENT);
         command.args(["--host", "127.0.0.1", "--port", &addr.port().to_string()]);
         command.args(args);

@@ -17,16 +17,16 @@ use std::sync::LazyLock;
 use chatroom::protocol::format_ts;
 
 /// Now, on the wire: today's lines show only their time.
-static TS: LazyLock<String> = LazyLock::new(|| format_ts(&chrono::Utc::now()));
+pub(crate) static TS: LazyLock<String> = LazyLock::new(|| format_ts(&chrono::Utc::now()));
 
 /// A line of [`TS`] as the client shows it: `[HH:MM] rest`.
-fn at(rest: &str) -> String {
+pub(crate) fn at(rest: &str) -> String {
     let ts = chrono::DateTime::parse_from_rfc3339(&TS).unwrap().to_utc();
     format!("{} {rest}", super::hhmm(&ts))
 }
 
 /// The rooms row: the one right above the input line.
-fn rooms_row(rows: &[String]) -> String {
+pub(crate) fn rooms_row(rows: &[String]) -> String {
     let used = rows.iter().rposition(|r| !r.trim().is_empty()).unwrap_or(0);
     rows[used.saturating_sub(1)].trim_end().to_owned()
 }
@@ -44,14 +44,14 @@ fn room_of_alices_next_line(peer: &super::Peer) -> String {
 }
 
 /// Waits until the rooms row reads `expected`.
-fn wait_rooms(alice: &mut Terminal, expected: &str) {
+pub(crate) fn wait_rooms(alice: &mut Terminal, expected: &str) {
     alice.wait_until(&format!("the rooms row {expected:?}"), |rows| {
         rooms_row(rows) == expected
     });
 }
 
 /// Alice has joined `#rust` after landing in `#lobby`; `#rust` is shown.
-fn in_two_rooms(args: &[&str]) -> (Scripted, Terminal) {
+pub(crate) fn in_two_rooms(args: &[&str]) -> (Scripted, Terminal) {
     let (mut server, mut alice) = Scripted::join_rooms(args);
     wait_rooms(&mut alice, "[1:#lobby]");
     alice.type_keys("/join #rust\r");

@@ -378,10 +378,12 @@ fn udp_chat_client_plain_mode_over_the_fake_server() {
 
 #[test]
 fn udp_flag_is_refused_beside_tls() {
+    let spawning = crate::support::spawning();
     let output = Command::new(CLIENT)
         .args(["--udp", "--tls-tofu", "--name", "alice"])
         .output()
         .unwrap();
+    drop(spawning);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot be used with"), "{stderr}");

@@ -103,9 +103,11 @@ fn a_small_mapping_budget_is_kept_to() {
 
 #[test]
 fn check_prints_the_capacity_and_each_limit() {
+    let spawning = crate::support::spawning();
     let output = under_file_limit(200, &["--check", "--max-clients", "1000"])
         .output()
         .expect("run chat-server --check");
+    drop(spawning);
     assert!(output.status.success());
     let report = String::from_utf8(output.stdout).unwrap();
     assert!(

@@ -105,9 +105,11 @@ fn startup_errors_are_one_line_with_what_to_do() {
 /// still fits once it carries an id, a time and two 32-character names.
 #[test]
 fn max_line_keeps_every_server_line_within_the_protocol() {
+    let spawning = crate::support::spawning();
     let too_big = server_command(&["--ephemeral", "--port", "0", "--max-line", "8001"])
         .output()
         .unwrap();
+    drop(spawning);
     assert_eq!(too_big.status.code(), Some(2), "clap refuses the value");
     let stderr = String::from_utf8_lossy(&too_big.stderr);
     assert!(

@@ -145,6 +145,7 @@ fn the_client_logs_in_with_a_password_file() {
 
 /// Runs `chat-server user ...` with `stdin` as its input.
 fn user(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let spawning = crate::support::spawning();
     let mut child = server_command(&["user"])
         .args(args)
         .args(["--data-dir", data_dir.to_str().unwrap()])
@@ -153,6 +154,7 @@ fn user(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    drop(spawning);
     // `list` and `del` read nothing and may have exited already: a broken
     // pipe here is expected.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
@@ -202,6 +204,7 @@ fn nothing_secret_reaches_the_logs() {
             .success()
     );
     let stderr_path = dir.path().join("stderr.log");
+    let spawning = crate::support::spawning();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
         .args(["--port", "0", "--data-dir", data, "--log-format", "http"])
         .env("RUST_LOG", "debug")
@@ -210,6 +213,7 @@ fn nothing_secret_reaches_the_logs() {
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
+    drop(spawning);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();

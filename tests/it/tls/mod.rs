@@ -118,10 +118,12 @@ impl Drop for TlsServer {
 /// only (`--no-plain`). Returns the process, the TLS address and the
 /// certificate's fingerprint, read from its first two stdout lines.
 pub fn start_binary(args: &[&str]) -> (std::process::Child, SocketAddr, String) {
+    let spawning = crate::support::spawning();
     let mut child = crate::support::server_command(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    drop(spawning);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = [String::new(), String::new()];
     for line in &mut lines {

@@ -228,9 +228,11 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
     second.kill().unwrap();
     second.wait().unwrap();
 
+    let spawning = crate::support::spawning();
     let refused = server_command(&["--no-plain", "--ephemeral"])
         .output()
         .unwrap();
+    drop(spawning);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--tls-self-signed"), "{stderr}");

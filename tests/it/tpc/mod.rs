@@ -58,7 +58,9 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .env("RUST_LOG", "warn");
+        let spawning = crate::support::spawning();
         let mut child = command.spawn().expect("spawn a 3PC binary");
+        drop(spawning);
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = crossbeam_channel::unbounded();
         let reader = std::thread::Builder::new()

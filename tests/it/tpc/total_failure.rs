@@ -55,6 +55,7 @@ fn kill_server(server: &mut std::process::Child) {
 }
 
 fn server_on(port: u16) -> std::process::Child {
+    let spawning = crate::support::spawning();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
         .args([
             "--host",
@@ -68,6 +69,7 @@ fn server_on(port: u16) -> std::process::Child {
         .stdout(Stdio::piped())
         .spawn()
         .expect("restart chat-server");
+    drop(spawning);
     let mut first = String::new();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();

@@ -10,6 +10,10 @@
 //! `[1:#lobby] 2:#rust(3) 3:#go(1!)`: the shown room in brackets, unread
 //! messages counted, a `!` where your name was mentioned.
 //!
+//! A `/join` sent ([`RoomList::joining`]) is answered by `JOINED` later,
+//! after the server's flood control maybe: its room is shown then only if
+//! the user has not chosen a room (`Alt-1..9`, ...) since typing it.
+//!
 //! Invariants: the shown room, when there is one, is in the list; a room's
 //! unread count is zero while it is shown. Switching never talks to the
 //! server: typed text names its room (`/say`), so it goes to the room on the
@@ -76,6 +80,22 @@ struct Entry {
     mentioned: bool,
 }
 
+/// One room in the status line.
+struct Item {
+    text: String,
+    width: usize,
+    keep: Keep,
+}
+
+/// How much a room's item is wanted in a narrow status line, most first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Keep {
+    Shown,
+    Mention,
+    Unread,
+    Quiet,
+}
+
 /// The rooms of terminal mode. See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct RoomList {
@@ -84,6 +104,11 @@ pub struct RoomList {
     kept: VecDeque<Shown>,
     /// A room was named: the server speaks version 2.
     named: bool,
+    /// How many times the user chose the room shown.
+    choices: u64,
+    /// The rooms of `/join`s sent and not answered yet, each with
+    /// [`RoomList::choices`] as it was when the `/join` was typed.
+    joining: Vec<(String, u64)>,
 }
 
 impl RoomList {
@@ -122,7 +147,7 @@ impl RoomList {
         let switched = match &shown.change {
             Some(RoomChange::Entered(room)) => {
                 let at = self.add(room);
-                self.show(at)
+                self.still_wanted(room) && self.show(at)
             }
             Some(RoomChange::Listed(room)) => {
                 self.add(room);
@@ -145,14 +170,31 @@ impl RoomList {
         switched
     }
 
-    /// Shows the `n`th room of the status line (from 1). True if it changed.
-    pub fn switch_nth(&mut self, n: usize) -> bool {
-        n >= 1 && n <= self.rooms.len() && self.show(n - 1)
+    /// A `/join` of `room` was sent: its `JOINED` shows the room unless
+    /// the user chooses another room first.
+    pub fn joining(&mut self, room: &str) {
+        self.joining.push((name_key(room), self.choices));
     }
 
-    /// Shows `room` if this user is in it. True if it changed.
+    /// Whether the room entered is to be shown: the server put the user in
+    /// it by itself, or its latest `/join` was typed after the last choice.
+    fn still_wanted(&mut self, room: &str) -> bool {
+        let key = name_key(room);
+        let typed = self.joining.iter().rev().find(|(r, _)| *r == key);
+        let wanted = typed.is_none_or(|(_, choices)| *choices == self.choices);
+        self.joining.retain(|(r, _)| *r != key);
+        wanted
+    }
+
+    /// The user shows the `n`th room of the status line (from 1). True if
+    /// it changed.
+    pub fn switch_nth(&mut self, n: usize) -> bool {
+        n >= 1 && n <= self.rooms.len() && self.choose(n - 1)
+    }
+
+    /// The user shows `room` if they are in it. True if it changed.
     pub fn switch_to(&mut self, room: &str) -> bool {
-        self.position(room).is_some_and(|at| self.show(at))
+        self.position(room).is_some_and(|at| self.choose(at))
     }
 
     /// Shows the next room (`step` 1) or the previous one (`step` -1),
@@ -163,7 +205,14 @@ impl RoomList {
             return false;
         }
         let from = self.current.map_or(-1, |at| at as isize);
-        self.show((from + step).rem_euclid(len) as usize)
+        self.choose((from + step).rem_euclid(len) as usize)
+    }
+
+    /// The user chose the room at `at`: `JOINED`s of `/join`s typed before
+    /// no longer take the view from it.
+    fn choose(&mut self, at: usize) -> bool {
+        self.choices += 1;
+        self.show(at)
     }
 
     /// The last `max` lines of the shown room, and those of no room.
@@ -188,51 +237,72 @@ impl RoomList {
     /// any room. With `colour`, the shown room is bold and a room with a
     /// mention bold yellow. Longer than `width` columns, it keeps the shown
     /// room and those with something unread, and counts the others:
-    /// `[9:#go] 2:#rust(3) +8`.
+    /// `2:#rust(3) [9:#go] +8`; if even those are too many, the shown room
+    /// stays, then the mentions, then the other unread rooms, first first.
     pub fn status(&self, colour: bool, width: usize) -> Option<String> {
         if self.rooms.is_empty() {
             return self.has_rooms().then(|| "(in no room: /join #room)".into());
         }
+        let mut items: Vec<Item> = (0..self.rooms.len())
+            .map(|at| self.item(at, colour))
+            .collect();
+        let row_width = |items: &[Item], hidden: usize| {
+            let counted = if hidden > 0 {
+                format!(" +{hidden}").len()
+            } else {
+                0
+            };
+            items.iter().map(|item| item.width + 1).sum::<usize>() - 1 + counted
+        };
+        let total = items.len();
+        if row_width(&items, 0) > width {
+            items.retain(|item| item.keep != Keep::Quiet);
+        }
+        // Drop the least wanted room, the last of its kind, until it fits.
+        while row_width(&items, total - items.len()) > width {
+            let least = items
+                .iter()
+                .map(|item| item.keep)
+                .max()
+                .unwrap_or(Keep::Shown);
+            if least == Keep::Shown {
+                break;
+            }
+            let at = items.iter().rposition(|item| item.keep == least);
+            items.remove(at.expect("the least wanted is there"));
+        }
+        let shown: Vec<&str> = items.iter().map(|item| item.text.as_str()).collect();
+        let hidden = total - items.len();
+        Some(match hidden {
+            0 => shown.join(" "),
+            _ => format!("{} +{hidden}", shown.join(" ")),
+        })
+    }
+
+    /// The `at`th room's item in the status line.
+    fn item(&self, at: usize, colour: bool) -> Item {
+        let entry = &self.rooms[at];
         let paint = |style: &str, text: String| match colour {
             true => format!("{style}{text}\x1b[0m"),
             false => text,
         };
-        // Each room's item, its width, and whether it must stay.
-        let items: Vec<(String, usize, bool)> = self
-            .rooms
-            .iter()
-            .enumerate()
-            .map(|(at, entry)| {
-                let item = format!("{}:{}", at + 1, entry.name);
-                let (text, plain) = match (Some(at) == self.current, entry.unread, entry.mentioned)
-                {
-                    (true, ..) => (paint("\x1b[1m", format!("[{item}]")), item.len() + 2),
-                    (false, 0, _) => (item.clone(), item.len()),
-                    (false, n, true) => {
-                        let text = format!("{item}({n}!)");
-                        (paint("\x1b[1;93m", text.clone()), text.len())
-                    }
-                    (false, n, false) => {
-                        let text = format!("{item}({n})");
-                        let len = text.len();
-                        (text, len)
-                    }
-                };
-                (text, plain, Some(at) == self.current || entry.unread > 0)
-            })
-            .collect();
-        let full: usize = items.iter().map(|(_, len, _)| len + 1).sum();
-        if full <= width + 1 {
-            let all: Vec<&str> = items.iter().map(|(text, ..)| text.as_str()).collect();
-            return Some(all.join(" "));
+        let item = format!("{}:{}", at + 1, entry.name);
+        let (plain, keep) = match (Some(at) == self.current, entry.unread, entry.mentioned) {
+            (true, ..) => (format!("[{item}]"), Keep::Shown),
+            (false, 0, _) => (item, Keep::Quiet),
+            (false, n, true) => (format!("{item}({n}!)"), Keep::Mention),
+            (false, n, false) => (format!("{item}({n})"), Keep::Unread),
+        };
+        let text = match keep {
+            Keep::Shown => paint("\x1b[1m", plain.clone()),
+            Keep::Mention => paint("\x1b[1;93m", plain.clone()),
+            _ => plain.clone(),
+        };
+        Item {
+            text,
+            width: super::screen::width(&plain),
+            keep,
         }
-        let kept: Vec<&str> = items
-            .iter()
-            .filter(|(.., stays)| *stays)
-            .map(|(text, ..)| text.as_str())
-            .collect();
-        let hidden = items.len() - kept.len();
-        Some(format!("{} +{hidden}", kept.join(" ")))
     }
 
     fn position(&self, room: &str) -> Option<usize> {
@@ -286,137 +356,4 @@ impl RoomList {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entered(room: &str) -> Shown {
-        Shown {
-            view: View::Notice(format!("now in {room}")),
-            room: Some(room.into()),
-            change: Some(RoomChange::Entered(room.into())),
-        }
-    }
-
-    fn said(room: &str, text: &str) -> Shown {
-        Shown::in_room(View::Notice(text.into()), Some(room))
-    }
-
-    fn left(room: &str) -> Shown {
-        Shown {
-            change: Some(RoomChange::Left(room.into())),
-            ..said(room, "left")
-        }
-    }
-
-    /// Three rooms joined in order, `#go` shown last.
-    fn three() -> RoomList {
-        let mut list = RoomList::default();
-        for room in ["#lobby", "#rust", "#go"] {
-            assert!(list.arrived(&entered(room), Attention::None));
-        }
-        list
-    }
-
-    #[test]
-    fn a_version_1_server_shows_no_rooms() {
-        let mut list = RoomList::default();
-        let line = Shown::plain(View::Notice("hi".into()));
-        assert!(!list.arrived(&line, Attention::Unread));
-        assert!(!list.has_rooms());
-        assert_eq!(list.status(false, 80), None);
-        assert_eq!(list.marker(None), None);
-        assert!(!list.switch_by(1));
-    }
-
-    #[test]
-    fn unread_counts_and_mentions_per_room() {
-        let mut list = three();
-        assert_eq!(list.status(false, 80).unwrap(), "1:#lobby 2:#rust [3:#go]");
-        list.arrived(&said("#rust", "a"), Attention::Unread);
-        list.arrived(&said("#RUST", "b"), Attention::Bell);
-        list.arrived(&said("#lobby", "c"), Attention::Unread);
-        list.arrived(&said("#go", "shown"), Attention::Unread);
-        list.arrived(&said("#lobby", "mine"), Attention::None);
-        let status = list.status(false, 80).unwrap();
-        assert_eq!(status, "1:#lobby(1) 2:#rust(2!) [3:#go]");
-        assert!(list.switch_nth(2));
-        assert_eq!(
-            list.status(false, 80).unwrap(),
-            "1:#lobby(1) [2:#rust] 3:#go"
-        );
-        let coloured = list.status(true, 80).unwrap();
-        assert_eq!(coloured, "1:#lobby(1) \x1b[1m[2:#rust]\x1b[0m 3:#go");
-    }
-
-    #[test]
-    fn a_room_name_never_reaches_the_terminal_raw() {
-        let mut list = RoomList::default();
-        list.arrived(&entered("#a\x1b[2J"), Attention::None);
-        assert_eq!(list.status(false, 80).unwrap(), "[1:#a[2J]");
-    }
-
-    #[test]
-    fn a_long_rooms_row_keeps_the_room_shown_and_the_unread_ones() {
-        let mut list = three();
-        list.arrived(&said("#rust", "a"), Attention::Unread);
-        assert_eq!(
-            list.status(false, 27).unwrap(),
-            "1:#lobby 2:#rust(1) [3:#go]"
-        );
-        assert_eq!(list.status(false, 26).unwrap(), "2:#rust(1) [3:#go] +1");
-    }
-
-    #[test]
-    fn switching_by_number_and_round_the_list() {
-        let mut list = three();
-        assert!(list.switch_by(1));
-        assert_eq!(list.current(), Some("#lobby"));
-        assert!(list.switch_by(-1));
-        assert_eq!(list.current(), Some("#go"));
-        assert!(!list.switch_nth(3), "already shown");
-        assert!(!list.switch_nth(4) && !list.switch_nth(0));
-        assert!(list.switch_to("#Rust"));
-        assert!(!list.switch_to("#nowhere"));
-        assert_eq!(list.marker(Some("#rust")), None);
-        assert_eq!(list.marker(Some("#go")), Some("#go"));
-    }
-
-    #[test]
-    fn leaving_the_shown_room_shows_the_one_before() {
-        let mut list = three();
-        list.switch_nth(2);
-        assert!(list.arrived(&left("#rust"), Attention::None));
-        assert_eq!(list.current(), Some("#lobby"));
-        assert!(!list.arrived(&left("#go"), Attention::None));
-        assert!(list.arrived(&left("#lobby"), Attention::None));
-        assert_eq!(list.current(), None);
-        assert!(list.has_rooms());
-        assert_eq!(list.status(false, 80).unwrap(), "(in no room: /join #room)");
-    }
-
-    #[test]
-    fn a_room_shown_again_has_its_own_lines() {
-        let mut list = three();
-        list.arrived(&said("#rust", "r1"), Attention::Unread);
-        list.arrived(
-            &Shown::plain(View::Notice("everywhere".into())),
-            Attention::None,
-        );
-        list.arrived(&said("#go", "g1"), Attention::Unread);
-        list.switch_to("#rust");
-        let texts: Vec<String> = list
-            .recent(10)
-            .iter()
-            .map(|s| format!("{:?}", s.view))
-            .collect();
-        assert_eq!(
-            texts,
-            [
-                r#"Notice("now in #rust")"#,
-                r#"Notice("r1")"#,
-                r#"Notice("everywhere")"#
-            ]
-        );
-        assert_eq!(list.recent(1).len(), 1);
-    }
-}
+mod tests;
