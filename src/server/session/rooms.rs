@@ -27,6 +27,8 @@ impl ClientSession {
             }
             Command::Topic { room, text } => self.topic(room, text),
             Command::Rooms => {
+                // A topic or message this client just sent shows in the listing.
+                self.wait_for_posts();
                 let listing = self.shared.locked(|registry| registry.listing());
                 self.send(listing);
             }
