@@ -59,6 +59,9 @@ pub(crate) trait Fanout {
     fn refuse(&mut self, senders: &[ClientId]);
     /// Announces the pending JOINs.
     fn announce(&mut self);
+    /// The keys of the rooms forgotten since the last call (no members, no
+    /// messages), for the store to forget their topics.
+    fn forgotten_rooms(&mut self) -> Vec<String>;
 }
 
 /// What the sequencer thread starts with.
@@ -164,7 +167,9 @@ fn store_and_deliver(
     }
     let memberships = std::mem::take(&mut taken.memberships);
     if let Some(store) = store {
+        let forgotten = fanout.forgotten_rooms();
         let batch = Batch {
+            forgotten: &forgotten,
             messages: &messages,
             topics: &topics,
             memberships: &memberships,
@@ -221,6 +226,9 @@ mod tests {
         }
         fn refuse(&mut self, _senders: &[ClientId]) {}
         fn announce(&mut self) {}
+        fn forgotten_rooms(&mut self) -> Vec<String> {
+            Vec::new()
+        }
     }
 
     #[test]

@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (name_key, position)
 );";
 
+/// The condition on a `rooms` row that the room has no stored message.
+const NO_MESSAGES: &str =
+    "NOT EXISTS (SELECT 1 FROM messages WHERE messages.room = rooms.room_key)";
+
 /// The open database. See the module docs.
 pub(crate) struct SqliteStore {
     conn: Connection,
@@ -87,6 +91,13 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(database_error)?;
         migrate(&mut conn, default_room).map_err(database_error)?;
+        // A room the server stopped with, without members now, is forgotten
+        // unless it has messages (or is the default room): its topic goes.
+        conn.execute(
+            &format!("DELETE FROM rooms WHERE room_key != ?1 AND {NO_MESSAGES}"),
+            [crate::protocol::room_key(default_room)],
+        )
+        .map_err(database_error)?;
         conn.execute_batch(CREATE_ACCOUNTS)
             .map_err(database_error)?;
         Ok(SqliteStore { conn, path })
@@ -196,6 +207,13 @@ impl MessageStore for SqliteStore {
 fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
+        // First: a room forgotten and made anew in this batch starts bare.
+        let mut forget_room = tx.prepare_cached(&format!(
+            "DELETE FROM rooms WHERE room_key = ?1 AND {NO_MESSAGES}"
+        ))?;
+        for room_key in batch.forgotten {
+            forget_room.execute([room_key])?;
+        }
         let mut insert = tx.prepare_cached(
             "INSERT INTO messages (id, ts_ms, sender, recipient, text, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -391,6 +409,7 @@ mod tests {
             let memberships = [("alice".to_owned(), vec![lobby.clone(), rust.clone()])];
             store
                 .commit(&Batch {
+                    forgotten: &[],
                     messages: &messages,
                     topics: &topics,
                     memberships: &memberships,

@@ -331,7 +331,12 @@ impl Registry {
                     }
                 },
                 Delivery::Topic { change, line } => {
-                    let room = self.rooms.set_topic(&change.room, change.topic.clone());
+                    let Some(room) = self.rooms.set_topic(&change.room, change.topic.clone())
+                    else {
+                        // Its last member left meanwhile: only the setter hears.
+                        self.offer(change.sender, line);
+                        continue;
+                    };
                     let to = Recipients {
                         clients: &self.clients,
                         to_wake: &mut self.to_wake,
@@ -342,6 +347,12 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// The keys of the rooms forgotten since the last call (their last
+    /// member left and they have no messages), for the store to forget.
+    pub(crate) fn take_forgotten_rooms(&mut self) -> Vec<String> {
+        self.rooms.take_forgotten()
     }
 
     /// Queues `chunk` for one connection.

@@ -133,3 +133,36 @@ fn what_a_member_saw_in_a_room_survives_kill_9() {
     assert_eq!(fields_of(&answer[3], "HISTORY"), fields_of(&seen, "MSG"));
     stop(server);
 }
+
+/// A room with only a topic is forgotten, topic and all, when its last member
+/// leaves the server, and stays so through a restart; a room forgotten and
+/// made anew does not get its old topic back with its first message.
+#[test]
+fn a_room_with_only_a_topic_does_not_come_back_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = start(data);
+    let mut amy = Client::hello_v2(server.addr);
+    amy.register("amy");
+    amy.join_room("#Topical");
+    amy.send("/topic #topical only a topic");
+    amy.expect("TOPIC ");
+    amy.join_room("#Again");
+    amy.send("/topic #again the old one");
+    amy.expect("TOPIC ");
+    amy.send("/part #again");
+    amy.expect("PART ");
+    let mut bo = Client::hello_v2(server.addr);
+    bo.register("bo");
+    assert_eq!(bo.join_room("#AGAIN")[0], "JOINED #AGAIN 1 :");
+    bo.send("a new start");
+    bo.expect("MSG ");
+    stop(server);
+
+    let server = start(data);
+    let mut cy = Client::hello_v2(server.addr);
+    cy.register("cy");
+    assert_eq!(cy.join_room("#TOPICAL")[0], "JOINED #TOPICAL 1 :");
+    assert_eq!(cy.join_room("#again")[0], "JOINED #AGAIN 1 :");
+    stop(server);
+}
