@@ -28,7 +28,7 @@ use crate::hub::rooms::{Memberships, Rooms};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
 use recipients::{Recipients, join_lines, members_of, queue_for};
-pub(crate) use rooms::{JoinError, PartError};
+pub(crate) use rooms::{JoinError, PartError, RoomCap};
 
 struct Entry {
     /// The name as its owner typed it, once registered.
