@@ -349,6 +349,11 @@ impl Registry {
         }
     }
 
+    /// The room every client is put in when it registers, named as stored.
+    pub(crate) fn default_room(&self) -> &RoomRef {
+        &self.default_room
+    }
+
     /// The keys of the rooms forgotten since the last call (their last
     /// member left and they have no messages), for the store to forget.
     pub(crate) fn take_forgotten_rooms(&mut self) -> Vec<String> {
