@@ -208,12 +208,7 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
     let tx = conn.transaction()?;
     {
         // First: a room forgotten and made anew in this batch starts bare.
-        let mut forget_room = tx.prepare_cached(&format!(
-            "DELETE FROM rooms WHERE room_key = ?1 AND {NO_MESSAGES}"
-        ))?;
-        for room_key in batch.forgotten {
-            forget_room.execute([room_key])?;
-        }
+        forget_rooms(&tx, batch.forgotten)?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO messages (id, ts_ms, sender, recipient, text, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -266,6 +261,17 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
         }
     }
     tx.commit()
+}
+
+/// Deletes the rows (so the topics) of rooms forgotten without messages.
+fn forget_rooms(tx: &rusqlite::Transaction<'_>, room_keys: &[String]) -> rusqlite::Result<()> {
+    let mut forget = tx.prepare_cached(&format!(
+        "DELETE FROM rooms WHERE room_key = ?1 AND {NO_MESSAGES}"
+    ))?;
+    for room_key in room_keys {
+        forget.execute([room_key])?;
+    }
+    Ok(())
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`], in one transaction.
