@@ -8,7 +8,7 @@
 //! counts here; a room with no members is kept only if it has stored
 //! messages or is the default room (a topic alone does not keep it), so
 //! joining and parting rooms cannot grow the server's memory, and each room
-//! forgotten is listed for the store to forget its topic too; a room's recent messages
+//! forgotten with a topic is listed for the store to forget the topic too; a room's recent messages
 //! are in id order and at most `recent_capacity` of them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -153,8 +153,14 @@ impl Rooms {
         };
         room.members.remove(member);
         if room.member_count() == 0 && !room.kept {
-            self.by_key.remove(room_key);
-            self.forgotten.push(room_key.to_owned());
+            // Only a room with a topic has something stored to forget; and
+            // setting a topic is a sequencer turn, which takes this list:
+            // so joining and parting cannot grow it.
+            if let Some(room) = self.by_key.remove(room_key)
+                && room.topic.is_some()
+            {
+                self.forgotten.push(room_key.to_owned());
+            }
         }
     }
 
@@ -389,6 +395,14 @@ mod tests {
         assert!(rooms.set_topic(&quiet, topic("late")).is_none());
         assert_eq!(rooms.take_forgotten(), ["#quiet"], "the late topic too");
         assert_eq!(rooms.name_for("#QUIET").display, "#QUIET", "a new room");
+        let bare = rooms.name_for("#bare");
+        rooms.add_member(&bare, "alice".into(), 1);
+        rooms.remove_member("#bare", "alice");
+        assert!(rooms.get("#bare").is_none());
+        assert!(
+            rooms.take_forgotten().is_empty(),
+            "no topic: nothing to forget"
+        );
 
         let busy = rooms.name_for("#busy");
         rooms.add_member(&busy, "alice".into(), 1);

@@ -166,8 +166,9 @@ fn store_and_deliver(
         }
     }
     let memberships = std::mem::take(&mut taken.memberships);
+    // Taken every turn, with a store or without, so the list stays short.
+    let forgotten = fanout.forgotten_rooms();
     if let Some(store) = store {
-        let forgotten = fanout.forgotten_rooms();
         let batch = Batch {
             forgotten: &forgotten,
             messages: &messages,
