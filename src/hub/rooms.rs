@@ -5,9 +5,10 @@
 //! the room is in the client's memberships, except in the default room,
 //! whose members the registry finds through the memberships alone (nearly
 //! every client is in it, and a list would cost each one memory) and only
-//! counts here; a room with no members is kept only if it has something
-//! stored (messages or a topic) or is the default room, so joining and
-//! parting rooms cannot grow the server's memory; a room's recent messages
+//! counts here; a room with no members is kept only if it has stored
+//! messages or is the default room (a topic alone does not keep it), so
+//! joining and parting rooms cannot grow the server's memory, and each room
+//! forgotten with a topic is listed for the store to forget the topic too; a room's recent messages
 //! are in id order and at most `recent_capacity` of them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -26,8 +27,8 @@ pub(crate) struct Room {
     counted: usize,
     /// The newest messages, oldest first, for `JOINED` and `/history`.
     recent: VecDeque<Arc<StoredMessage>>,
-    /// It outlives its last member: something of it is stored, or it is
-    /// the default room.
+    /// It outlives its last member: it has stored messages, or it is the
+    /// default room.
     kept: bool,
 }
 
@@ -66,6 +67,9 @@ pub(crate) struct Rooms {
     by_key: HashMap<String, Room>,
     /// Messages each room keeps in memory.
     recent_capacity: usize,
+    /// Keys of the rooms forgotten since [`Rooms::take_forgotten`], for the
+    /// store to forget their topics.
+    forgotten: Vec<String>,
 }
 
 impl Rooms {
@@ -73,6 +77,7 @@ impl Rooms {
         Rooms {
             by_key: HashMap::new(),
             recent_capacity,
+            forgotten: Vec::new(),
         }
     }
 
@@ -148,8 +153,20 @@ impl Rooms {
         };
         room.members.remove(member);
         if room.member_count() == 0 && !room.kept {
-            self.by_key.remove(room_key);
+            // Only a room with a topic has something stored to forget; and
+            // setting a topic is a sequencer turn, which takes this list:
+            // so joining and parting cannot grow it.
+            if let Some(room) = self.by_key.remove(room_key)
+                && room.topic.is_some()
+            {
+                self.forgotten.push(room_key.to_owned());
+            }
         }
+    }
+
+    /// The keys of the rooms forgotten since the last call.
+    pub(crate) fn take_forgotten(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.forgotten)
     }
 
     /// Appends a stored room message to its room's recent messages (creating
@@ -171,16 +188,16 @@ impl Rooms {
         Some(room)
     }
 
-    /// Sets a stored topic (creating the room if it was forgotten meanwhile).
-    /// Returns the room.
-    pub(crate) fn set_topic(&mut self, name: &RoomRef, topic: Topic) -> &Room {
-        let room = self
-            .by_key
-            .entry(name.key.clone())
-            .or_insert_with(|| Room::new(name.clone()));
-        room.kept = true;
+    /// Sets a stored topic. Returns the room, or `None` if it was forgotten
+    /// meanwhile: then the topic is listed as forgotten again, for the store
+    /// to drop what it just wrote.
+    pub(crate) fn set_topic(&mut self, name: &RoomRef, topic: Topic) -> Option<&Room> {
+        let Some(room) = self.by_key.get_mut(&name.key) else {
+            self.forgotten.push(name.key.clone());
+            return None;
+        };
         room.topic = Some(topic);
-        room
+        Some(room)
     }
 
     /// The rooms with members, sorted by key.
@@ -346,8 +363,16 @@ mod tests {
         })
     }
 
+    fn topic(text: &str) -> Topic {
+        Topic {
+            ts: Default::default(),
+            by: "alice".into(),
+            text: text.into(),
+        }
+    }
+
     #[test]
-    fn an_empty_room_is_forgotten_unless_something_is_stored() {
+    fn an_empty_room_is_forgotten_unless_it_has_messages() {
         let mut rooms = Rooms::new(2);
         let quiet = rooms.name_for("#Quiet");
         rooms.add_member(&quiet, "alice".into(), 1);
@@ -356,9 +381,28 @@ mod tests {
             "#Quiet",
             "shown as created"
         );
+        rooms.set_topic(&quiet, topic("not enough to stay"));
         rooms.remove_member("#quiet", "alice");
-        assert!(rooms.get("#quiet").is_none());
+        assert!(
+            rooms.get("#quiet").is_none(),
+            "a topic alone does not keep it"
+        );
+        assert_eq!(
+            rooms.take_forgotten(),
+            ["#quiet"],
+            "for the store to forget"
+        );
+        assert!(rooms.set_topic(&quiet, topic("late")).is_none());
+        assert_eq!(rooms.take_forgotten(), ["#quiet"], "the late topic too");
         assert_eq!(rooms.name_for("#QUIET").display, "#QUIET", "a new room");
+        let bare = rooms.name_for("#bare");
+        rooms.add_member(&bare, "alice".into(), 1);
+        rooms.remove_member("#bare", "alice");
+        assert!(rooms.get("#bare").is_none());
+        assert!(
+            rooms.take_forgotten().is_empty(),
+            "no topic: nothing to forget"
+        );
 
         let busy = rooms.name_for("#busy");
         rooms.add_member(&busy, "alice".into(), 1);

@@ -59,6 +59,9 @@ pub(crate) trait Fanout {
     fn refuse(&mut self, senders: &[ClientId]);
     /// Announces the pending JOINs.
     fn announce(&mut self);
+    /// The keys of the rooms forgotten since the last call (no members, no
+    /// messages), for the store to forget their topics.
+    fn forgotten_rooms(&mut self) -> Vec<String>;
 }
 
 /// What the sequencer thread starts with.
@@ -163,8 +166,11 @@ fn store_and_deliver(
         }
     }
     let memberships = std::mem::take(&mut taken.memberships);
+    // Taken every turn, with a store or without, so the list stays short.
+    let forgotten = fanout.forgotten_rooms();
     if let Some(store) = store {
         let batch = Batch {
+            forgotten: &forgotten,
             messages: &messages,
             topics: &topics,
             memberships: &memberships,
@@ -221,6 +227,9 @@ mod tests {
         }
         fn refuse(&mut self, _senders: &[ClientId]) {}
         fn announce(&mut self) {}
+        fn forgotten_rooms(&mut self) -> Vec<String> {
+            Vec::new()
+        }
     }
 
     #[test]

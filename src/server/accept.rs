@@ -153,6 +153,7 @@ impl Prepared {
             rooms.restore(room.name, room.topic, room.recent);
         }
         let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
+        let default_room = registry.default_room().display.clone();
         let (accounts, accounts_thread) = match config.accounts.as_deref() {
             Some(dir) => {
                 let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
@@ -161,7 +162,7 @@ impl Prepared {
             None => (None, None),
         };
         let shared = Arc::new(ServerState {
-            default_room: config.default_room.clone(),
+            default_room,
             config,
             local_addr,
             accounts,

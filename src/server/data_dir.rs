@@ -5,8 +5,10 @@
 //! durable server takes [`DataDir::lock`] before it touches anything in the
 //! directory (history, accounts, its TLS certificate): an exclusive
 //! `flock(2)` on [`LOCK_FILE`], taken without waiting and held as long as
-//! the [`DataDir`] (every clone of it) lives. The lock belongs to the open
-//! file, so the kernel drops it with the process however it ends: a server
+//! the [`DataDir`] (every clone of it) lives; dropping the last one unlocks
+//! at once, even while a child being forked still holds a copy of the open
+//! file. The lock belongs to the open file, so the kernel drops it with the
+//! process however it ends: a server
 //! killed with `kill -9` leaves the file but not the lock, and the next one
 //! starts at once. Nothing is ever judged stale.
 //!
@@ -40,8 +42,19 @@ pub struct DataDir {
 #[derive(Debug)]
 struct Locked {
     path: PathBuf,
-    /// The open lock file: the lock lives exactly as long as it.
+    /// The open lock file: the lock lives exactly as long as this.
     file: File,
+}
+
+impl Drop for Locked {
+    /// Unlocks before the file closes: a child that another thread of this
+    /// process is forking holds a copy of the open file until it execs, and
+    /// closing ours alone would leave the lock to that copy for a moment,
+    /// so a server started right after this one stops would find the
+    /// directory held (by this very process).
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
 }
 
 impl DataDir {
@@ -188,6 +201,19 @@ mod tests {
         drop(clone);
         let again = DataDir::lock(&data).expect("free once every clone is gone");
         assert_eq!(again.path(), data);
+    }
+
+    /// A child process that another thread forks holds a copy of every
+    /// open file until it execs (close-on-exec acts only then), the lock
+    /// file's too: letting go must not wait for it.
+    #[test]
+    fn letting_go_frees_the_lock_while_a_forked_child_still_holds_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = DataDir::lock(dir.path()).unwrap();
+        let childs_copy = held.inner.file.try_clone().unwrap();
+        drop(held);
+        let again = DataDir::lock(dir.path()).expect("free once the DataDir is gone");
+        drop((again, childs_copy));
     }
 
     #[test]

@@ -42,6 +42,11 @@ impl Fanout for NativeFanout {
         });
     }
 
+    fn forgotten_rooms(&mut self) -> Vec<String> {
+        self.state
+            .locked(|registry| registry.take_forgotten_rooms())
+    }
+
     fn announce(&mut self) {
         self.state
             .locked_writing(&mut self.writer, |registry| registry.announce_joins());

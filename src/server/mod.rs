@@ -308,7 +308,9 @@ impl Default for Shutdown {
 /// State every server thread shares.
 pub(crate) struct ServerState {
     pub(crate) config: Config,
-    /// The default room's name as configured: every client is put in it.
+    /// The default room's name as its lines show it: every client is put in
+    /// it. As stored if the room exists (the option may spell it in another
+    /// case), otherwise as configured.
     pub(crate) default_room: String,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,

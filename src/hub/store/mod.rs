@@ -40,6 +40,9 @@ pub enum StoreError {
 /// One group commit: everything the sequencer took from its queue at once.
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
+    /// Keys of rooms forgotten (no members, no messages) before this batch:
+    /// their topics go, unless a message of theirs is stored meanwhile.
+    pub(crate) forgotten: &'a [String],
     /// Messages with their ids, in id order.
     pub(crate) messages: &'a [StoredMessage],
     /// Topics set, in order.

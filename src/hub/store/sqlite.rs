@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (name_key, position)
 );";
 
+/// The condition on a `rooms` row that the room has no stored message.
+const NO_MESSAGES: &str =
+    "NOT EXISTS (SELECT 1 FROM messages WHERE messages.room = rooms.room_key)";
+
 /// The open database. See the module docs.
 pub(crate) struct SqliteStore {
     conn: Connection,
@@ -87,6 +91,13 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(database_error)?;
         migrate(&mut conn, default_room).map_err(database_error)?;
+        // A room the server stopped with, without members now, is forgotten
+        // unless it has messages (or is the default room): its topic goes.
+        conn.execute(
+            &format!("DELETE FROM rooms WHERE room_key != ?1 AND {NO_MESSAGES}"),
+            [crate::protocol::room_key(default_room)],
+        )
+        .map_err(database_error)?;
         conn.execute_batch(CREATE_ACCOUNTS)
             .map_err(database_error)?;
         Ok(SqliteStore { conn, path })
@@ -196,6 +207,8 @@ impl MessageStore for SqliteStore {
 fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
+        // First: a room forgotten and made anew in this batch starts bare.
+        forget_rooms(&tx, batch.forgotten)?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO messages (id, ts_ms, sender, recipient, text, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -248,6 +261,17 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
         }
     }
     tx.commit()
+}
+
+/// Deletes the rows (so the topics) of rooms forgotten without messages.
+fn forget_rooms(tx: &rusqlite::Transaction<'_>, room_keys: &[String]) -> rusqlite::Result<()> {
+    let mut forget = tx.prepare_cached(&format!(
+        "DELETE FROM rooms WHERE room_key = ?1 AND {NO_MESSAGES}"
+    ))?;
+    for room_key in room_keys {
+        forget.execute([room_key])?;
+    }
+    Ok(())
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`], in one transaction.
@@ -391,6 +415,7 @@ mod tests {
             let memberships = [("alice".to_owned(), vec![lobby.clone(), rust.clone()])];
             store
                 .commit(&Batch {
+                    forgotten: &[],
                     messages: &messages,
                     topics: &topics,
                     memberships: &memberships,

@@ -28,7 +28,7 @@ use crate::hub::rooms::{Memberships, Rooms};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ServerLine, name_key};
 use recipients::{Recipients, join_lines, members_of, queue_for};
-pub(crate) use rooms::{JoinError, PartError};
+pub(crate) use rooms::{JoinError, PartError, RoomCap};
 
 struct Entry {
     /// The name as its owner typed it, once registered.
@@ -331,7 +331,12 @@ impl Registry {
                     }
                 },
                 Delivery::Topic { change, line } => {
-                    let room = self.rooms.set_topic(&change.room, change.topic.clone());
+                    let Some(room) = self.rooms.set_topic(&change.room, change.topic.clone())
+                    else {
+                        // Its last member left meanwhile: only the setter hears.
+                        self.offer(change.sender, line);
+                        continue;
+                    };
                     let to = Recipients {
                         clients: &self.clients,
                         to_wake: &mut self.to_wake,
@@ -342,6 +347,17 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// The room every client is put in when it registers, named as stored.
+    pub(crate) fn default_room(&self) -> &RoomRef {
+        &self.default_room
+    }
+
+    /// The keys of the rooms forgotten since the last call (their last
+    /// member left and they have no messages), for the store to forget.
+    pub(crate) fn take_forgotten_rooms(&mut self) -> Vec<String> {
+        self.rooms.take_forgotten()
     }
 
     /// Queues `chunk` for one connection.

@@ -32,6 +32,26 @@ pub(crate) enum PartError {
     NoRoom,
 }
 
+/// Whether a `/join` is held to `--max-rooms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RoomCap {
+    /// A client's own `/join`.
+    Applies,
+    /// An account given back a room it was in (the cap may have been lowered
+    /// since; a room it was admitted to is not taken from it).
+    Waived,
+}
+
+/// What an account that logs in is given back.
+#[derive(Debug, Default)]
+pub(crate) struct Comeback {
+    /// Its remembered rooms it is not in yet, in the order it joined them.
+    pub(crate) rooms: Vec<RoomRef>,
+    /// It had left the default room, where registering put it: it leaves
+    /// it again.
+    pub(crate) leave_default: Option<RoomRef>,
+}
+
 /// A room as `/who <room>` or `/history <room>` finds it.
 pub(crate) struct RoomView<T> {
     /// The room as lines show it (as created, or as asked if it does not exist).
@@ -49,6 +69,7 @@ impl Registry {
         id: ClientId,
         display: &str,
         ts: Timestamp,
+        cap: RoomCap,
     ) -> Result<RoomRef, JoinError> {
         self.announce_joins();
         let key = room_key(display);
@@ -63,7 +84,7 @@ impl Registry {
             self.offer(id, &line);
             return Ok(name);
         }
-        if entry.rooms.len() >= self.limits.max_rooms {
+        if cap == RoomCap::Applies && entry.rooms.len() >= self.limits.max_rooms {
             return Err(JoinError::TooManyRooms);
         }
         let room_name = self.rooms.name_for(display);
@@ -210,25 +231,33 @@ impl Registry {
         super::super::replies::rooms_listing(&summaries)
     }
 
-    /// The rooms an account registered as `id` was in when it last left,
-    /// other than those it is in now, in the order it joined them.
-    pub(crate) fn remembered_rooms(&self, id: ClientId) -> Vec<RoomRef> {
+    /// What the account registered as `id` gets back: the rooms it was in
+    /// when it last left, and whether to leave the default room again. An
+    /// account that was in no room stays in the default room, as a new one.
+    pub(crate) fn comeback(&self, id: ClientId) -> Comeback {
         let Some(entry) = self.clients.get(&id) else {
-            return Vec::new();
+            return Comeback::default();
         };
         let Some(name) = entry.name.as_deref().filter(|_| entry.account) else {
-            return Vec::new();
+            return Comeback::default();
         };
         let remembered = self
             .remembered
             .get(&name_key(name))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        remembered
-            .iter()
-            .filter(|room| entry.rooms.get(&room.key).is_none())
-            .cloned()
-            .collect()
+        let had_left_default = !remembered.is_empty()
+            && remembered
+                .iter()
+                .all(|room| room.key != self.default_room.key);
+        Comeback {
+            rooms: remembered
+                .iter()
+                .filter(|room| entry.rooms.get(&room.key).is_none())
+                .cloned()
+                .collect(),
+            leave_default: had_left_default.then(|| self.default_room.clone()),
+        }
     }
 
     /// If `id` is an account, records its rooms now as those to give back

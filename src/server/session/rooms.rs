@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 
-use super::super::registry::{JoinError, PartError};
+use super::super::registry::{JoinError, PartError, RoomCap};
 use super::super::replies::push_history_run;
 use super::{ClientSession, State};
 use crate::hub::message::{Audience, RoomRef, Topic, TopicChange};
@@ -27,6 +27,8 @@ impl ClientSession {
             }
             Command::Topic { room, text } => self.topic(room, text),
             Command::Rooms => {
+                // A topic or message this client just sent shows in the listing.
+                self.wait_for_posts();
                 let listing = self.shared.locked(|registry| registry.listing());
                 self.send(listing);
             }
@@ -68,32 +70,47 @@ impl ClientSession {
         );
     }
 
-    /// Puts an account back in the rooms it was in when it last left. Not
-    /// inlined: it runs right after registration, the deepest point of the
-    /// thread's stack.
+    /// Puts an account back in exactly the rooms it was in when it last
+    /// left: out of the default room if it had left it, into the others
+    /// even above a cap lowered since. Not inlined: it runs right after
+    /// registration, the deepest point of the thread's stack.
     #[inline(never)]
     pub(super) fn rejoin_remembered_rooms(&mut self) {
         let id = self.id;
-        let rooms = self.shared.locked(|registry| registry.remembered_rooms(id));
-        for room in rooms {
-            self.join(&room.display);
+        let comeback = self.shared.locked(|registry| registry.comeback(id));
+        if comeback.rooms.is_empty() && comeback.leave_default.is_none() {
+            return;
         }
+        if let Some(default) = &comeback.leave_default {
+            self.leave(Some(&default.display), "");
+        }
+        for room in comeback.rooms {
+            self.enter(&room.display, RoomCap::Waived);
+        }
+        self.remember_rooms();
     }
 
     fn join(&mut self, room: &str) {
+        if self.enter(room, RoomCap::Applies) {
+            self.remember_rooms();
+        }
+    }
+
+    /// Joins `room`, or says why not. Returns whether the client is in it.
+    fn enter(&mut self, room: &str, cap: RoomCap) -> bool {
         if !self.valid_room(room) {
-            return;
+            return false;
         }
         let id = self.id;
         // The client's own messages sent before this line come before it.
         self.wait_for_posts();
         let joined = self
             .shared
-            .locked(|registry| registry.join(id, room, Utc::now()));
+            .locked(|registry| registry.join(id, room, Utc::now(), cap));
         match joined {
             Ok(room) => {
                 self.set_current(Some(room));
-                self.remember_rooms();
+                return true;
             }
             Err(JoinError::TooManyRooms) => {
                 let max = self.shared.config.max_rooms;
@@ -106,11 +123,20 @@ impl ClientSession {
             }
             Err(JoinError::Closed) => {}
         }
+        false
     }
 
     fn part(&mut self, room: Option<&str>, reason: &str) {
+        if self.leave(room, reason) {
+            self.remember_rooms();
+        }
+    }
+
+    /// Leaves `room` (the current room if `None`), or says why not. Returns
+    /// whether it left.
+    fn leave(&mut self, room: Option<&str>, reason: &str) -> bool {
         if room.is_some_and(|room| !self.valid_room(room)) {
-            return;
+            return false;
         }
         let id = self.id;
         self.wait_for_posts();
@@ -120,11 +146,12 @@ impl ClientSession {
         match parted {
             Ok(current) => {
                 self.set_current(current);
-                self.remember_rooms();
+                return true;
             }
             Err(PartError::NotInRoom) => self.not_in_room(room.unwrap_or_default()),
             Err(PartError::NoRoom) => self.no_room(),
         }
+        false
     }
 
     fn topic(&mut self, room: &str, text: Option<&str>) {

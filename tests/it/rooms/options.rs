@@ -30,6 +30,42 @@ fn the_default_room_is_a_server_option() {
     );
 }
 
+/// Choice: a `--default-room` that names a stored room in another case is
+/// that room, and every line spells it as stored, the registration run too.
+#[test]
+fn a_default_room_named_in_another_case_keeps_its_stored_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = ServerProcess::start(&["--data-dir", data]);
+    let mut amy = Client::hello_v2(server.addr);
+    amy.register("amy");
+    amy.send("stored in #lobby");
+    amy.expect("MSG ");
+    let (status, _) = server.terminate_within(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+
+    let server = ServerProcess::start(&["--data-dir", data, "--default-room", "#LOBBY"]);
+    let mut bo = Client::hello_v2(server.addr);
+    let run = bo.register("bo");
+    assert_eq!(
+        run[2..],
+        [
+            "USERS-END 1 #lobby",
+            run[3].as_str(),
+            "HISTORY-END 1 #lobby"
+        ]
+    );
+    assert!(run[3].ends_with(" amy #lobby :stored in #lobby"), "{run:?}");
+    bo.send("hi");
+    assert!(bo.line().ends_with(" bo #lobby :hi"));
+    let mut cy = Client::hello_v2(server.addr);
+    cy.register("cy");
+    assert_eq!(
+        fields_of(&bo.expect("JOIN "), "JOIN")[1..],
+        ["cy", "#lobby"]
+    );
+}
+
 /// Choice: `--max-rooms` counts the default room; a `/join` past the cap is
 /// refused and changes nothing; switching to a room one is in still works.
 #[test]

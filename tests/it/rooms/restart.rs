@@ -133,3 +133,99 @@ fn what_a_member_saw_in_a_room_survives_kill_9() {
     assert_eq!(fields_of(&answer[3], "HISTORY"), fields_of(&seen, "MSG"));
     stop(server);
 }
+
+/// A room with only a topic is forgotten, topic and all, when its last member
+/// leaves the server, and stays so through a restart; a room forgotten and
+/// made anew does not get its old topic back with its first message.
+#[test]
+fn a_room_with_only_a_topic_does_not_come_back_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = start(data);
+    let mut amy = Client::hello_v2(server.addr);
+    amy.register("amy");
+    amy.join_room("#Topical");
+    amy.send("/topic #topical only a topic");
+    amy.expect("TOPIC ");
+    amy.join_room("#Again");
+    amy.send("/topic #again the old one");
+    amy.expect("TOPIC ");
+    amy.send("/part #again");
+    amy.expect("PART ");
+    let mut bo = Client::hello_v2(server.addr);
+    bo.register("bo");
+    assert_eq!(bo.join_room("#AGAIN")[0], "JOINED #AGAIN 1 :");
+    bo.send("a new start");
+    bo.expect("MSG ");
+    stop(server);
+
+    let server = start(data);
+    let mut cy = Client::hello_v2(server.addr);
+    cy.register("cy");
+    assert_eq!(cy.join_room("#TOPICAL")[0], "JOINED #TOPICAL 1 :");
+    assert_eq!(cy.join_room("#again")[0], "JOINED #AGAIN 1 :");
+    stop(server);
+}
+
+/// Choice: an account comes back to exactly its rooms: out of the default
+/// room again if it had left it (a `PART` after the `WELCOME` run), and
+/// into every remembered room even when `--max-rooms` was lowered since,
+/// with no `ERROR` it did not cause; only its next `/join` meets the cap.
+/// An account that was in no room comes back to the default room alone.
+#[test]
+fn an_account_comes_back_to_exactly_its_rooms_even_above_a_lowered_cap() {
+    const PASSWORD: &str = "correct horse battery";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    Accounts::in_dir(dir.path()).add("alice", PASSWORD).unwrap();
+    let login = |server: &ServerProcess| {
+        let mut alice = Client::hello_v2(server.addr);
+        alice.send(&format!("/login alice {PASSWORD}"));
+        alice.expect("WELCOME alice ");
+        alice.through("HISTORY-END ");
+        let run = alice.sync();
+        assert!(
+            run.iter().all(|line| !line.starts_with("ERROR ")),
+            "{run:#?}"
+        );
+        (alice, run)
+    };
+    let server = ServerProcess::start(&["--data-dir", data, "--max-rooms", "3"]);
+    let (mut alice, _) = login(&server);
+    alice.leave_lobby("alice");
+    alice.join_room("#first");
+    alice.join_room("#Second");
+    alice.send("/quit");
+    alice.through("BYE ");
+    stop(server);
+
+    let server = ServerProcess::start(&["--data-dir", data, "--max-rooms", "1"]);
+    let (mut alice, run) = login(&server);
+    let kinds: Vec<&str> = run
+        .iter()
+        .filter(|line| line.starts_with("PART ") || line.starts_with("JOINED "))
+        .map(|line| {
+            line.rsplit_once(" :")
+                .map_or(line.as_str(), |(head, _)| head)
+        })
+        .collect();
+    assert_eq!(kinds.len(), 3, "{run:#?}");
+    assert!(kinds[0].starts_with("PART ") && kinds[0].ends_with(" alice #lobby"));
+    assert_eq!(kinds[1..], ["JOINED #first 1", "JOINED #Second 1"]);
+    alice.send("/join #third");
+    assert!(alice.line().starts_with("ERROR too-many-rooms "));
+    alice.send("/part #first");
+    alice.expect("PART ");
+    alice.send("/part #second");
+    alice.expect("PART ");
+    alice.send("/quit");
+    alice.through("BYE ");
+
+    let (_, run) = login(&server);
+    assert!(
+        run.iter()
+            .all(|line| !line.starts_with("PART ") && !line.starts_with("JOINED ")),
+        "in no room: the default room alone: {run:#?}"
+    );
+    stop(server);
+}
