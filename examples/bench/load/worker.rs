@@ -8,6 +8,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -15,7 +16,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::conn::{Conn, Tally, latency_text};
-use super::{Load, Plan};
+use super::{Load, Plan, Progress, Stall};
 
 /// Phases the coordinating thread moves the workers through, after the
 /// first (0: connect and register).
@@ -35,6 +36,43 @@ pub struct Board {
     pub closed: AtomicU64,
     pub refused: AtomicU64,
     pub sent: AtomicU64,
+}
+
+impl Board {
+    /// Starts the load phase and waits until `sending_done(load start, sent)`
+    /// and every message sent has reached its `recipients`, or nothing has
+    /// moved for `stall`. Returns when the load started. Shared by the
+    /// one-room and many-rooms coordinators.
+    pub fn run_load(
+        &self,
+        epoch: Instant,
+        recipients: u64,
+        stall: Duration,
+        progress: &mut Progress,
+        sending_done: impl Fn(Instant, u64) -> bool,
+    ) -> Instant {
+        let load_start = Instant::now();
+        self.load_start_ns.store(
+            load_start.duration_since(epoch).as_nanos() as u64,
+            Ordering::Release,
+        );
+        self.phase.store(LOAD, Ordering::Release);
+        let mut stall = Stall::new(stall);
+        loop {
+            let delivered = self.messages.load(Ordering::Relaxed);
+            let sent = self.sent.load(Ordering::Relaxed);
+            let expected = sent * recipients;
+            if sending_done(load_start, sent) && delivered >= expected {
+                break;
+            }
+            if stall.stalled(delivered + sent) {
+                break;
+            }
+            progress.show(|| format!("sent {sent} delivered {delivered}/{expected}"));
+            thread::sleep(Duration::from_millis(1));
+        }
+        load_start
+    }
 }
 
 /// What one client did, for the final count of missing messages.
