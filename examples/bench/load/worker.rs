@@ -4,6 +4,10 @@
 //! says so sends its senders' messages: all at once (a burst) or at a fixed
 //! rate. It reads everything every client receives, counting as it goes, and
 //! adds its counts to the shared [`Board`] once per loop turn.
+//!
+//! The many-rooms scenario (`rooms/`) uses the same pieces: the [`Board`] and
+//! its load phase ([`Board::run_load`]), the connection window ([`Opening`])
+//! and the pacing [`Schedule`].
 
 use std::io;
 use std::net::SocketAddr;
