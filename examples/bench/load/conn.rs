@@ -58,13 +58,7 @@ impl Conn {
     /// Queues the registration lines.
     pub fn on_connected(&mut self, dialect: Dialect) -> io::Result<()> {
         self.wire.on_connected()?;
-        let name = &self.name;
-        match dialect {
-            Dialect::Chat => self.wire.queue(format!("{name}\n").as_bytes()),
-            Dialect::Irc => self
-                .wire
-                .queue(format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n").as_bytes()),
-        }
+        self.wire.queue(dialect.registration(&self.name).as_bytes());
         Ok(())
     }
 

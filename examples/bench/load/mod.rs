@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use worker::{Board, LOAD, STOP};
+use worker::{Board, STOP};
 
 /// The protocol the generated clients speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,14 @@ impl Dialect {
     /// acknowledgement; IRC: no).
     pub fn echoes(self) -> bool {
         self == Dialect::Chat
+    }
+
+    /// The lines a client named `name` registers with, line ends included.
+    pub fn registration(self, name: &str) -> String {
+        match self {
+            Dialect::Chat => format!("{name}\n"),
+            Dialect::Irc => format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n"),
+        }
     }
 }
 
@@ -410,32 +418,18 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         return outcome;
     }
     let recipients = if plan.dialect.echoes() { n } else { n - 1 };
-    let load_start = Instant::now();
-    outcome.load_started = Some(load_start);
-    board.load_start_ns.store(
-        load_start.duration_since(epoch).as_nanos() as u64,
-        Ordering::Release,
-    );
-    board.phase.store(LOAD, Ordering::Release);
-    let mut stall = Stall::new(plan.stall);
-    loop {
-        let delivered = board.messages.load(Ordering::Relaxed);
-        let sent = board.sent.load(Ordering::Relaxed);
-        let sending_done = match plan.load {
+    let load_start = board.run_load(
+        epoch,
+        recipients,
+        plan.stall,
+        &mut progress,
+        |load_start, sent| match plan.load {
             Load::Paced { duration, .. } => load_start.elapsed() >= duration,
             Load::Burst { senders, messages } => sent == (senders * messages) as u64,
             Load::None => true,
-        };
-        let expected = sent * recipients;
-        if sending_done && delivered >= expected {
-            break;
-        }
-        if stall.stalled(delivered + sent) {
-            break;
-        }
-        progress.show(|| format!("sent {sent} delivered {delivered}/{expected}"));
-        thread::sleep(Duration::from_millis(1));
-    }
+        },
+    );
+    outcome.load_started = Some(load_start);
     progress.done();
     outcome
 }

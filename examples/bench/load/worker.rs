@@ -4,10 +4,15 @@
 //! says so sends its senders' messages: all at once (a burst) or at a fixed
 //! rate. It reads everything every client receives, counting as it goes, and
 //! adds its counts to the shared [`Board`] once per loop turn.
+//!
+//! The many-rooms scenario (`rooms/`) uses the same pieces: the [`Board`] and
+//! its load phase ([`Board::run_load`]), the connection window ([`Opening`])
+//! and the pacing [`Schedule`].
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -15,7 +20,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::conn::{Conn, Tally, latency_text};
-use super::{Load, Plan};
+use super::{Load, Plan, Progress, Stall};
 
 /// Phases the coordinating thread moves the workers through, after the
 /// first (0: connect and register).
@@ -35,6 +40,43 @@ pub struct Board {
     pub closed: AtomicU64,
     pub refused: AtomicU64,
     pub sent: AtomicU64,
+}
+
+impl Board {
+    /// Starts the load phase and waits until `sending_done(load start, sent)`
+    /// and every message sent has reached its `recipients`, or nothing has
+    /// moved for `stall`. Returns when the load started. Shared by the
+    /// one-room and many-rooms coordinators.
+    pub fn run_load(
+        &self,
+        epoch: Instant,
+        recipients: u64,
+        stall: Duration,
+        progress: &mut Progress,
+        sending_done: impl Fn(Instant, u64) -> bool,
+    ) -> Instant {
+        let load_start = Instant::now();
+        self.load_start_ns.store(
+            load_start.duration_since(epoch).as_nanos() as u64,
+            Ordering::Release,
+        );
+        self.phase.store(LOAD, Ordering::Release);
+        let mut stall = Stall::new(stall);
+        loop {
+            let delivered = self.messages.load(Ordering::Relaxed);
+            let sent = self.sent.load(Ordering::Relaxed);
+            let expected = sent * recipients;
+            if sending_done(load_start, sent) && delivered >= expected {
+                break;
+            }
+            if stall.stalled(delivered + sent) {
+                break;
+            }
+            progress.show(|| format!("sent {sent} delivered {delivered}/{expected}"));
+            thread::sleep(Duration::from_millis(1));
+        }
+        load_start
+    }
 }
 
 /// What one client did, for the final count of missing messages.
@@ -63,8 +105,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
     let mut conns: Vec<Conn> = Vec::with_capacity(mine.len());
-    let mut settled: Vec<bool> = Vec::with_capacity(mine.len());
-    let mut pending = 0;
+    let mut opening = Opening::new(window, mine.len());
     let mut buf = vec![0u8; READ_BUFFER];
     let latency = matches!(plan.load, Load::Paced { .. });
     let mut tally = Tally {
@@ -81,18 +122,9 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
     };
     let mut pacer: Option<Pacer> = None;
     loop {
-        while conns.len() < mine.len() && pending < window {
+        while let Some(stream) = opening.next(&poll, plan.target, conns.len(), mine.len(), board)? {
             let global = mine[conns.len()];
-            let mut stream = connect(plan.target)?;
-            poll.registry().register(
-                &mut stream,
-                Token(conns.len()),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
             conns.push(Conn::new(stream, format!("{}{global}", plan.name_prefix)));
-            settled.push(false);
-            board.opened.fetch_add(1, Ordering::Relaxed);
-            pending += 1;
         }
         let timeout = pacer
             .as_ref()
@@ -115,10 +147,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
             if event.is_writable() {
                 conn.flush(&mut tally);
             }
-            if !settled[index] && (conn.registered || conn.closed()) {
-                settled[index] = true;
-                pending -= 1;
-            }
+            opening.settle(index, conn.registered || conn.closed());
         }
         let phase = board.phase.load(Ordering::Acquire);
         if phase >= LOAD && pacer.is_none() {
@@ -148,10 +177,6 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
         latency: tally.latency.take(),
         last_message: tally.last_message,
     })
-}
-
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    TcpStream::connect(addr)
 }
 
 /// Adds this turn's counts to the board and zeroes them.
@@ -263,6 +288,58 @@ impl Pacer {
             sent += 1;
         }
         sent
+    }
+}
+
+/// A worker's connections still opening: it opens the next one only while
+/// fewer than `window` are open but not yet settled (registered, in their
+/// rooms, or closed). Shared by the one-room and many-rooms workers; the
+/// connection at index `i` has token `i`.
+pub struct Opening {
+    settled: Vec<bool>,
+    pending: usize,
+    window: usize,
+}
+
+impl Opening {
+    pub fn new(window: usize, capacity: usize) -> Opening {
+        Opening {
+            settled: Vec::with_capacity(capacity),
+            pending: 0,
+            window,
+        }
+    }
+
+    /// Connects and registers connection `opened` of `total` with `poll`, if
+    /// the window has room; `None` when it has not, or all are open.
+    pub fn next(
+        &mut self,
+        poll: &Poll,
+        target: SocketAddr,
+        opened: usize,
+        total: usize,
+        board: &Board,
+    ) -> io::Result<Option<TcpStream>> {
+        if opened >= total || self.pending >= self.window {
+            return Ok(None);
+        }
+        let mut stream = TcpStream::connect(target)?;
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        poll.registry()
+            .register(&mut stream, Token(opened), interest)?;
+        self.settled.push(false);
+        board.opened.fetch_add(1, Ordering::Relaxed);
+        self.pending += 1;
+        Ok(Some(stream))
+    }
+
+    /// Notes that connection `index` has settled when `done`; the first time
+    /// frees its place in the window.
+    pub fn settle(&mut self, index: usize, done: bool) {
+        if done && !self.settled[index] {
+            self.settled[index] = true;
+            self.pending -= 1;
+        }
     }
 }
 

@@ -82,13 +82,8 @@ impl Member {
     /// The connection is up (or failed): queues the registration lines.
     pub fn on_connected(&mut self, dialect: Dialect) -> std::io::Result<()> {
         self.wire.on_connected()?;
-        let name = &self.seat.name;
-        match dialect {
-            Dialect::Chat => self.wire.queue(format!("{name}\n").as_bytes()),
-            Dialect::Irc => self
-                .wire
-                .queue(format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n").as_bytes()),
-        }
+        self.wire
+            .queue(dialect.registration(&self.seat.name).as_bytes());
         Ok(())
     }
 

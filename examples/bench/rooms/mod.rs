@@ -30,7 +30,7 @@ use hdrhistogram::Histogram;
 use super::load;
 use check::{Findings, Receipts};
 use layout::Layout;
-use load::worker::{Board, LOAD};
+use load::worker::Board;
 use load::{Dialect, Progress, Stall};
 use worker::RoomsReport;
 
@@ -285,27 +285,14 @@ fn coordinate(setup: &Setup, board: &Board, epoch: Instant) -> Timing {
         thread::sleep(Duration::from_millis(5));
     }
     let recipients = setup.layout.members as u64 - u64::from(!setup.dialect.echoes());
-    let load_start = Instant::now();
-    timing.load_started = Some(load_start);
-    board.load_start_ns.store(
-        load_start.duration_since(epoch).as_nanos() as u64,
-        Ordering::Release,
+    let load_start = board.run_load(
+        epoch,
+        recipients,
+        setup.stall,
+        &mut progress,
+        |load_start, _| load_start.elapsed() >= setup.duration,
     );
-    board.phase.store(LOAD, Ordering::Release);
-    let mut stall = Stall::new(setup.stall);
-    loop {
-        let delivered = board.messages.load(Ordering::Relaxed);
-        let sent = board.sent.load(Ordering::Relaxed);
-        let expected = sent * recipients;
-        if load_start.elapsed() >= setup.duration && delivered >= expected {
-            break;
-        }
-        if stall.stalled(delivered + sent) {
-            break;
-        }
-        progress.show(|| format!("sent {sent} delivered {delivered}/{expected}"));
-        thread::sleep(Duration::from_millis(1));
-    }
+    timing.load_started = Some(load_start);
     progress.done();
     timing
 }

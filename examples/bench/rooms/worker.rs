@@ -9,11 +9,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll};
 
 use super::Setup;
-use super::load::worker::{Board, LOAD, STOP, Schedule};
+use super::load::worker::{Board, LOAD, Opening, STOP, Schedule};
 use super::member::{Member, RoomTally, Seat};
 
 /// What a worker hands back when it stops.
@@ -39,8 +38,7 @@ pub fn run(setup: &Setup, worker: usize, board: &Board, epoch: Instant) -> io::R
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
     let mut members: Vec<Member> = Vec::with_capacity(mine.len());
-    let mut settled: Vec<bool> = Vec::with_capacity(mine.len());
-    let mut pending = 0;
+    let mut opening = Opening::new(window, mine.len());
     let mut buf = vec![0u8; READ_BUFFER];
     let histogram = Histogram::new_with_bounds(1, 60_000_000, 2).expect("valid bounds");
     let mut tally = RoomTally {
@@ -58,19 +56,12 @@ pub fn run(setup: &Setup, worker: usize, board: &Board, epoch: Instant) -> io::R
     };
     let mut pacer: Option<Pacer> = None;
     loop {
-        while members.len() < mine.len() && pending < window {
+        while let Some(stream) =
+            opening.next(&poll, setup.target, members.len(), mine.len(), board)?
+        {
             let client = mine[members.len()];
-            let mut stream = TcpStream::connect(setup.target)?;
-            poll.registry().register(
-                &mut stream,
-                Token(members.len()),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
             let name = format!("{}{client}", setup.name_prefix);
             members.push(Member::new(stream, client, name, &setup.layout));
-            settled.push(false);
-            board.opened.fetch_add(1, Ordering::Relaxed);
-            pending += 1;
         }
         let timeout = pacer
             .as_ref()
@@ -80,10 +71,7 @@ pub fn run(setup: &Setup, worker: usize, board: &Board, epoch: Instant) -> io::R
             let index = event.token().0;
             let member = &mut members[index];
             on_event(setup, member, event, &mut buf, &mut tally);
-            if !settled[index] && (member.ready() || member.wire.closed) {
-                settled[index] = true;
-                pending -= 1;
-            }
+            opening.settle(index, member.ready() || member.wire.closed);
         }
         let phase = board.phase.load(Ordering::Acquire);
         if phase >= LOAD && pacer.is_none() {
