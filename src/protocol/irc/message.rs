@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use thiserror::Error;
 
 use super::tags;
-use super::{MAX_BODY, MAX_TAGS};
+use super::{MAX_BODY, MAX_CLIENT_TAGS, MAX_TAGS};
 
 /// One IRCv3 message tag. A missing value and an empty one are the same
 /// thing (the spec says so), so both are an empty `value`.
@@ -58,11 +58,14 @@ pub enum MessageError {
         /// The length, CR LF counted.
         len: usize,
     },
-    /// The tag section, `@` and the space after it counted, is over 8191 bytes.
-    #[error("the tags are {len} bytes, over IRC's {MAX_TAGS}")]
+    /// The tag section, `@` and the space after it counted, is over the
+    /// limit: 4096 bytes from a client, 8191 in any line.
+    #[error("the tags are {len} bytes, over IRC's {max}")]
     TagsTooLong {
         /// The length of the tag section.
         len: usize,
+        /// The limit it is over ([`MAX_CLIENT_TAGS`] or [`MAX_TAGS`]).
+        max: usize,
     },
     /// A tag key is empty or holds characters keys cannot have.
     #[error("invalid tag key {key:?}")]
@@ -126,8 +129,21 @@ impl<'a> Message<'a> {
             .map(|tag| tag.value.as_ref())
     }
 
-    /// Parses one line, its CR LF already removed. See the module docs.
+    /// Parses one line from a client, its CR LF already removed: as
+    /// [`Message::parse`], but a client's tag section may hold at most
+    /// [`MAX_CLIENT_TAGS`] bytes (IRCv3 gives it 4094 bytes of tag data).
+    pub fn parse_from_client(line: &'a str) -> Result<Message<'a>, MessageError> {
+        Message::parse_within(line, MAX_CLIENT_TAGS)
+    }
+
+    /// Parses any line, its CR LF already removed, with a tag section of at
+    /// most [`MAX_TAGS`] bytes (a server's own tags included). See the
+    /// module docs.
     pub fn parse(line: &'a str) -> Result<Message<'a>, MessageError> {
+        Message::parse_within(line, MAX_TAGS)
+    }
+
+    fn parse_within(line: &'a str, max_tags: usize) -> Result<Message<'a>, MessageError> {
         if line.bytes().any(|b| matches!(b, b'\0' | b'\r' | b'\n')) {
             return Err(MessageError::ForbiddenChar);
         }
@@ -136,8 +152,8 @@ impl<'a> Message<'a> {
         if let Some(after_at) = rest.strip_prefix('@') {
             let (raw_tags, body) = split_word(after_at);
             let len = raw_tags.len() + 2;
-            if len > MAX_TAGS {
-                return Err(MessageError::TagsTooLong { len });
+            if len > max_tags {
+                return Err(MessageError::TagsTooLong { len, max: max_tags });
             }
             tags = parse_tags(raw_tags)?;
             rest = body;
@@ -223,7 +239,7 @@ impl<'a> Message<'a> {
         out.push(' ');
         let len = out.len() - start;
         if len > MAX_TAGS {
-            return Err(MessageError::TagsTooLong { len });
+            return Err(MessageError::TagsTooLong { len, max: MAX_TAGS });
         }
         Ok(())
     }

@@ -112,6 +112,8 @@ pub const ERR_NOORIGIN: &str = "409";
 pub const ERR_NORECIPIENT: &str = "411";
 /// `412`: A message command without text.
 pub const ERR_NOTEXTTOSEND: &str = "412";
+/// `417`: The line was too long (IRCv3: over 4094 bytes of client tags, or over 512 without them).
+pub const ERR_INPUTTOOLONG: &str = "417";
 /// `421`: The command is not known.
 pub const ERR_UNKNOWNCOMMAND: &str = "421";
 /// `422`: There is no message of the day.
@@ -216,6 +218,7 @@ pub(crate) const ALL: &[&str] = &[
     ERR_NOORIGIN,
     ERR_NORECIPIENT,
     ERR_NOTEXTTOSEND,
+    ERR_INPUTTOOLONG,
     ERR_UNKNOWNCOMMAND,
     ERR_NOMOTD,
     ERR_NONICKNAMEGIVEN,

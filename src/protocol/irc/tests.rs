@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::numeric::{self, ALL};
-use super::{MAX_BODY, MAX_TAGS, Message, MessageError, tags};
+use super::{MAX_BODY, MAX_CLIENT_TAGS, MAX_TAGS, Message, MessageError, tags};
 
 /// What a parsed message should be, spelt compactly: tags as (key, value).
 struct Expected<'a> {
@@ -274,7 +274,41 @@ fn the_tag_limit_is_8191_bytes_with_at_and_space() {
     let fits = format!("@a={} PING", "x".repeat(MAX_TAGS - 4));
     assert!(Message::parse(&fits).is_ok());
     let over = format!("@a={} PING", "x".repeat(MAX_TAGS - 3));
-    refused(&over, MessageError::TagsTooLong { len: MAX_TAGS + 1 });
+    refused(
+        &over,
+        MessageError::TagsTooLong {
+            len: MAX_TAGS + 1,
+            max: MAX_TAGS,
+        },
+    );
+}
+
+/// irctest's `testLengthLimits`: from a client, 4094 bytes of tag data
+/// (4096 with `@` and the space) pass, one more is refused.
+#[test]
+fn a_client_gets_4094_bytes_of_tag_data() {
+    let at_limit = format!("@foo=bar;+baz={} TAGMSG #test", "a".repeat(4081));
+    assert_eq!(at_limit.find("TAGMSG"), Some(MAX_CLIENT_TAGS));
+    let message = Message::parse_from_client(&at_limit).unwrap();
+    assert_eq!(message.tag("+baz").map(str::len), Some(4081));
+    let over = format!("@foo=bar;+baz={} TAGMSG #test", "a".repeat(4082));
+    assert_eq!(
+        Message::parse_from_client(&over),
+        Err(MessageError::TagsTooLong {
+            len: MAX_CLIENT_TAGS + 1,
+            max: MAX_CLIENT_TAGS,
+        })
+    );
+    // From a server, the same line is fine.
+    assert!(Message::parse(&over).is_ok());
+    // At both limits at once: 4096 bytes of tags and 510 of the rest.
+    let longest = format!(
+        "@foo=bar;+baz={} PRIVMSG #test {}",
+        "a".repeat(4081),
+        "b".repeat(496)
+    );
+    assert_eq!(longest.len(), MAX_CLIENT_TAGS + MAX_BODY - 2);
+    assert!(Message::parse_from_client(&longest).is_ok());
 }
 
 fn encodes(message: Message<'_>, expected: &str) {
@@ -356,7 +390,10 @@ fn encoding_refuses_what_irc_cannot_carry() {
     let long_tag = "x".repeat(MAX_TAGS);
     unencodable(
         Message::new("X", vec![]).with_tag("a", long_tag.as_str()),
-        TagsTooLong { len: MAX_TAGS + 4 },
+        TagsTooLong {
+            len: MAX_TAGS + 4,
+            max: MAX_TAGS,
+        },
     );
 }
 
