@@ -40,6 +40,7 @@ if [[ ! -f $irctest/conftest.py ]]; then
     echo "run.sh: no irctest at $irctest (set IRCTEST_DIR)" >&2
     exit 2
 fi
+irctest=$(cd "$irctest" && pwd)
 if ! "$python" -c 'import pytest, ecdsa, filelock, websockets' 2>/dev/null; then
     echo "run.sh: $python lacks pytest or irctest's requirements; install them with" >&2
     echo "  $python -m pip install -r $irctest/requirements.txt   (in a venv: see this script's header)" >&2

@@ -26,7 +26,9 @@ use super::{MAX_BODY, MAX_CLIENT_TAGS, MAX_TAGS};
 pub struct Tag<'a> {
     /// The key, with its `+` (client-only) and vendor prefix if any.
     pub key: &'a str,
-    /// The value, unescaped.
+    /// The value, unescaped. It may hold CR, LF and `;`: write it only
+    /// through [`Message::encode`] (or [`super::tags::escape_into`]), never
+    /// raw into a line of any protocol.
     pub value: Cow<'a, str>,
 }
 
