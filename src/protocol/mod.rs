@@ -13,11 +13,13 @@
 //! - [`command`]: what a client line asks the server to do.
 //! - [`name`]: the rules for user names.
 //! - [`room`]: the rules for room names (version 2).
+//! - [`irc`]: the IRC wire format (RFC 1459/2812, IRCv3 tags), for the IRC front.
 
 pub mod command;
 mod encode;
 pub mod frame;
 pub mod grammar;
+pub mod irc;
 pub mod name;
 pub mod room;
 pub mod server_line;
