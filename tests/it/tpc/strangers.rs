@@ -172,9 +172,10 @@ fn tpc_a_decision_replayed_from_an_earlier_run_of_the_same_id_is_refused() {
 /// Found from outside: each forged VOTE-REQUEST from another name made a
 /// participant answer `KEY-MISMATCH`, and the server's flood control queued
 /// those answers ahead of the participant's own vote, so 40 strangers with one
-/// line each turned a commit into an abort (T = 1 s, default server). A
-/// stranger's line may cost a participant at most one courtesy line waiting
-/// in the server, never its votes' place in the queue.
+/// line each turned a commit into an abort (T = 1 s, default server). Now
+/// strangers get at most 3 answers a connection, one at a time and only while
+/// nothing of the participant's waits in the server, so they never take its
+/// votes' place in the queue.
 #[test]
 fn tpc_strangers_cannot_delay_a_vote_by_making_a_participant_answer_them() {
     let server = TestServer::start(chatroom::server::Config {
