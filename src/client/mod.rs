@@ -83,16 +83,10 @@ pub struct Config {
 /// exit code with [`ClientError::exit_code`].
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// No server answered at the address (exit 1).
-    #[error(
-        "could not connect to {addr}: {source}. Is chat-server running there? Check --host and --port."
-    )]
-    Connect {
-        /// The host and port tried.
-        addr: String,
-        /// Why it failed.
-        source: io::Error,
-    },
+    /// The server could not be reached, trusted or logged in to: no server
+    /// at the address, joining failed, TLS, the password (exit 1).
+    #[error(transparent)]
+    Secure(#[from] SecureError),
     /// The server refused the name, in plain mode (exit 2).
     #[error("the server refused the name {name:?} ({code}): {text}")]
     NameRefused {
@@ -106,18 +100,9 @@ pub enum ClientError {
     /// The server closed the connection or it broke, in plain mode (exit 3).
     #[error("the server closed the connection{}", .0.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Lost(Option<String>),
-    /// Joining failed other than by a refused name: timeout, closed, I/O (exit 1).
-    #[error("could not join: {0}")]
-    Join(ConnError),
     /// Plain mode without `--name` and stdin ended before a name line (exit 1).
     #[error("no name given: pass --name NAME or write the name as the first line")]
     NoName,
-    /// TLS could not be set up, or the server is not trusted (exit 1).
-    #[error("{0}")]
-    Tls(String),
-    /// No password could be had (exit 1).
-    #[error("{0}")]
-    Password(String),
     /// Starting a thread or another local I/O failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -146,25 +131,10 @@ impl ClientError {
     }
 }
 
-impl From<SecureError> for ClientError {
-    fn from(error: SecureError) -> ClientError {
-        match error {
-            SecureError::Connect { addr, source } => ClientError::Connect { addr, source },
-            SecureError::Join(error) => ClientError::Join(error),
-            SecureError::Tls(text) => ClientError::Tls(text),
-            SecureError::Password(text) => ClientError::Password(text),
-            SecureError::Io(error) => ClientError::Io(error),
-        }
-    }
-}
-
 impl ClientError {
     /// A failed connection attempt: where it tried, or why it was refused.
     pub fn from_connect(error: ConnError) -> ClientError {
-        match error {
-            ConnError::Connect { addr, source } => ClientError::Connect { addr, source },
-            other => ClientError::Join(other),
-        }
+        ClientError::Secure(SecureError::from_connect(error))
     }
 }
 
@@ -173,9 +143,10 @@ impl ClientError {
 pub fn run(config: &Config) -> Result<(), ClientError> {
     let endpoint = match (config.udp, &config.tls) {
         (true, Some(_)) => {
-            return Err(ClientError::Tls(
+            return Err(SecureError::Tls(
                 "TLS over UDP is not supported: choose --udp or a TLS flag".into(),
-            ));
+            )
+            .into());
         }
         (true, None) => Endpoint::udp(&config.host, config.port),
         (false, trust) => {

@@ -26,7 +26,7 @@ use super::rooms::Shown;
 use super::session::Session;
 use super::{ClientError, Config};
 use crate::conn::ConnError;
-use crate::conn::secure::Endpoint;
+use crate::conn::secure::{Endpoint, SecureError};
 
 /// Writes each display line to stdout and flushes it. Every line of a room
 /// is marked with the room (`[09:30] [#rust] <bob> hi`): a script reading
@@ -124,7 +124,7 @@ fn refused(name: &str, error: ConnError) -> ClientError {
             code: code.as_str().to_owned(),
             text,
         },
-        other => ClientError::Join(other),
+        other => SecureError::Join(other).into(),
     }
 }
 

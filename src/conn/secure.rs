@@ -53,6 +53,16 @@ pub enum SecureError {
     Io(#[from] io::Error),
 }
 
+impl SecureError {
+    /// A failed connection attempt: where it tried, or why joining failed.
+    pub fn from_connect(error: ConnError) -> SecureError {
+        match error {
+            ConnError::Connect { addr, source } => SecureError::Connect { addr, source },
+            other => SecureError::Join(other),
+        }
+    }
+}
+
 /// How long one connection attempt may take (TLS handshake included).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -143,10 +153,7 @@ impl Endpoint {
     fn meet(&self, file: &std::path::Path, accept_new: bool) -> Result<(), SecureError> {
         let fingerprint = match self.connect() {
             Err(ConnError::UnknownServer { fingerprint, .. }) => fingerprint,
-            Err(ConnError::Connect { addr, source }) => {
-                return Err(SecureError::Connect { addr, source });
-            }
-            Err(other) => return Err(SecureError::Join(other)),
+            Err(other) => return Err(SecureError::from_connect(other)),
             Ok(_) => return Ok(()),
         };
         let key = known_servers::key(&self.host, self.port);

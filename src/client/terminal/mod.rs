@@ -38,7 +38,7 @@ use super::rooms::Shown;
 use super::screen::Screen;
 use super::session::Session;
 use super::{ClientError, Config};
-use crate::conn::secure::{Credentials, Endpoint};
+use crate::conn::secure::{Credentials, Endpoint, SecureError};
 use crate::conn::{ConnError, Connection};
 use ui::Ui;
 
@@ -151,7 +151,7 @@ fn join(
                 let refusal = View::Error(format!("{}: {text}", code.as_str()));
                 ui.print(&plain.render(&refusal));
             }
-            Err(other) => return Err(ClientError::Join(other)),
+            Err(other) => return Err(SecureError::Join(other).into()),
         }
         name = match ui.ask("your name: ")? {
             Some(name) => name,
