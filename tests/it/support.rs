@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use chatroom::protocol::ServerLine;
 use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
 
+mod external;
 mod rooms;
+#[allow(unused_imports)] // The PostgreSQL and IRC-client tests use it.
+pub use external::{find_program, require_program};
 pub use rooms::{shared_server, split, unique};
 
 /// Taken, shared, while a test starts a process that may outlive a moment,
