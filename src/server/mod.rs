@@ -13,19 +13,22 @@
 //!   (`w-<peer>`), which makes every write to its socket that may block, and
 //!   a plain client's session is its own writer once it has ended;
 //! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer.rs`) orders
-//!   and stores messages, and this module's fanout (`fanout.rs`) delivers
-//!   them, sending them itself to the plain sockets that take them at once;
+//!   and stores messages, and this module's fanout (`fanout.rs`) hands them
+//!   to the hub registry, then sends them itself to the plain sockets that
+//!   take them at once;
 //! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
 //!   sockets did not take at once.
 //!
-//! Shared state is [`ServerState`]: the configuration and the registry lock. Every
+//! Shared state is [`ServerState`]: the configuration and the hub (its
+//! registry behind one lock). Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
 //! sequencer, then the flusher.
 //!
-//! This module is the process wiring and the native front (sessions,
-//! transports, queues); rooms, ordering and storage are the hub's
-//! (`src/hub/`).
+//! This module is the process wiring (listeners, admission, transports,
+//! queues) and, in `front/`, the fronts: `front/native/` is the native line
+//! protocol (sessions, replies, the encoder of hub events). Rooms, names,
+//! ordering and storage are the hub's (`src/hub/`).
 
 mod accept;
 mod accepted;
