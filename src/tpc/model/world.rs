@@ -129,6 +129,7 @@ pub(super) fn participant_config(name: &str, vote: VotePolicy) -> Config {
         timing: timing(),
         vote,
         ack: AckPolicy::Auto,
+        catch_up: true,
     }
 }
 
