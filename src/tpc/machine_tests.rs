@@ -702,3 +702,5 @@ fn the_ack_reminder_counts_to_the_prompts_deadline() {
         "its own timer is later"
     );
 }
+
+mod catch_up;

@@ -20,7 +20,9 @@
 //! (VOTE-ABORT) without logging anything for it: the request's id is then one
 //! more it missed, and the next request asks again. It never guesses and
 //! never writes a line past a gap. For the same reason a GLOBAL-ABORT of a
-//! transaction it never saw is adopted only for the very next id.
+//! transaction it never saw is adopted only for the very next id; one for a
+//! higher id (from the coordinator it knows) is held in memory, and filled
+//! in its place by the next catch-up without asking anyone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,13 +30,16 @@ use super::{Current, Participant, Phase};
 use crate::protocol::name_key;
 use crate::tpc::message::Body;
 use crate::tpc::{Action, Millis, Outcome, TxId, TxInfo, Verdict};
-use crate::tpc::{decision_in, ignored, send, send_in_run, step};
+use crate::tpc::{decision_in, ignored, send, send_in_run, show_state, step};
 
 /// How many missed ids one request asks about. Each costs a line to every
 /// peer, and every line spends the participant's allowance under the
 /// server's flood control, so a larger gap is filled over several requests
 /// (each refused until the gap is closed).
 pub(crate) const MISSED_LIMIT: TxId = 8;
+
+/// How many GLOBAL-ABORTs above a gap are held at most.
+pub(crate) const HELD_LIMIT: usize = 64;
 
 /// A request held while the participant learns the outcomes it missed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,7 +48,10 @@ pub(crate) struct CatchUp {
     arrived: Millis,
     /// When it stops waiting for answers.
     deadline: Millis,
-    /// Each missed id asked about, with the answers so far by name key.
+    /// The highest missed id this catch-up covers.
+    last: TxId,
+    /// Each missed id asked about, with the answers so far by name key (the
+    /// ids whose GLOBAL-ABORT it holds are not asked about).
     answers: BTreeMap<TxId, BTreeMap<String, Verdict>>,
     /// The members asked.
     peers: Vec<String>,
@@ -76,18 +84,22 @@ impl Participant {
             self.last_tx,
             peers.join(",")
         );
-        let mut actions = vec![step(info.tx, why)];
-        for tx in first..=last {
+        let mut actions = vec![step(info.tx, why), show_state(info.tx, "CATCHING-UP")];
+        let unknown: Vec<TxId> = (first..=last)
+            .filter(|tx| !self.held_aborts.contains(tx))
+            .collect();
+        for &tx in &unknown {
             actions.extend(peers.iter().map(|peer| send(peer, tx, Body::OutcomeReq)));
         }
         let catch_up = CatchUp {
             arrived: now,
             deadline: now + self.config.timing.sixth(),
-            answers: (first..=last).map(|tx| (tx, BTreeMap::new())).collect(),
+            last,
+            answers: unknown.iter().map(|&tx| (tx, BTreeMap::new())).collect(),
             peers,
             aborted: false,
         };
-        let nobody = catch_up.peers.is_empty();
+        let nobody = catch_up.peers.is_empty() || catch_up.answers.is_empty();
         self.current = Some(Current {
             info,
             phase: Phase::CatchingUp(catch_up),
@@ -179,8 +191,12 @@ impl Participant {
         };
         let mut actions = Vec::new();
         let mut gap = None;
-        for (&tx, answers) in &catch_up.answers {
-            match settle(answers) {
+        for tx in self.last_tx + 1..=catch_up.last {
+            let settled = match catch_up.answers.get(&tx) {
+                Some(answers) => settle(answers),
+                None => Ok(Verdict::Abort), // its GLOBAL-ABORT is held here
+            };
+            match settled {
                 Ok(Verdict::Abort) => {
                     actions.push(step(
                         tx,

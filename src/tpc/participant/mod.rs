@@ -110,6 +110,9 @@ pub struct Participant {
     /// The members of each transaction this process logged `INIT` or
     /// `READY` for: whose line it is, when a member that missed it asks.
     pub(crate) members_of: BTreeMap<TxId, Vec<String>>,
+    /// GLOBAL-ABORTs of never-seen transactions above a gap, from the
+    /// coordinator: written in their place once the gap is filled.
+    pub(crate) held_aborts: std::collections::BTreeSet<TxId>,
     pub(crate) current: Option<Current>,
 }
 
@@ -123,6 +126,7 @@ impl Participant {
             last_request: None,
             decided: BTreeMap::new(),
             members_of: BTreeMap::new(),
+            held_aborts: Default::default(),
             current: None,
         }
     }
@@ -246,6 +250,14 @@ impl Participant {
             actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
             return actions;
         }
+        if message.body == Body::GlobalAbort && self.may_hold_abort(from, tx) {
+            self.held_aborts.insert(tx);
+            let why = format!(
+                "{from} aborted transaction {tx}; ids here stop at {}: held until the next request fills the ones missed below it",
+                self.last_tx
+            );
+            return vec![step(tx, why)];
+        }
         vec![ignored(format!("{from}: {message}: unknown transaction"))]
     }
 
@@ -258,6 +270,14 @@ impl Participant {
             return false;
         }
         self.coordinator.as_ref().is_none_or(|c| c == from)
+    }
+
+    /// The same for a higher id: it is held (a few at most).
+    fn may_hold_abort(&self, from: &str, tx: TxId) -> bool {
+        self.current.is_none()
+            && tx > self.last_tx + 1
+            && self.held_aborts.len() < catch_up::HELD_LIMIT
+            && self.coordinator.as_ref().is_none_or(|c| c == from)
     }
 
     fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {
