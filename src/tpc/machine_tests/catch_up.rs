@@ -165,3 +165,31 @@ fn members_answer_from_their_state_log() {
     inputs.push((2, msg("p2", "3PC OUTCOME 2 ABORT")));
     check_participant(COMMIT, inputs, &[]);
 }
+
+#[test]
+fn an_abort_above_a_gap_is_held_and_filled_in_its_place() {
+    let mut inputs = vec![
+        (0, msg("c", FIRST)),
+        (1, msg("c", "3PC GLOBAL-COMMIT 1")),
+        (2, msg("c", "3PC GLOBAL-ABORT 3")),
+    ];
+    check_participant(COMMIT, inputs.clone(), &[]);
+    inputs.push((10, msg("c", FOURTH)));
+    check_participant(
+        COMMIT,
+        inputs.clone(),
+        &["SEND p2 3PC OUTCOME-REQ 2", "SEND p3 3PC OUTCOME-REQ 2"],
+    );
+    inputs.push((11, msg("p2", "3PC OUTCOME 2 ABORT")));
+    inputs.push((11, msg("p3", "3PC OUTCOME 2 ABORT")));
+    let mut expected = vec![
+        "LOG ABORT 2",
+        "APPLY 2 :",
+        "LOG APPLIED 2",
+        "LOG ABORT 3",
+        "APPLY 3 :",
+        "LOG APPLIED 3",
+    ];
+    expected.extend(VOTES_ON_FOUR);
+    check_participant(COMMIT, inputs, &expected);
+}

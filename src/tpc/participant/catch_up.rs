@@ -198,10 +198,8 @@ impl Participant {
             };
             match settled {
                 Ok(Verdict::Abort) => {
-                    actions.push(step(
-                        tx,
-                        "a member says ABORT: writing the missed line".into(),
-                    ));
+                    self.held_aborts.remove(&tx);
+                    actions.push(step(tx, "aborted: writing the missed line".into()));
                     actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
                 }
                 Ok(_) => {
