@@ -46,6 +46,7 @@ fn participant(vote: VotePolicy) -> Participant {
         timing: TIMING,
         vote,
         ack: AckPolicy::Auto,
+        catch_up: true,
     })
 }
 
@@ -323,6 +324,7 @@ fn check_recover(records: &[&str], commit_lines: usize, expected: &[&str]) {
         timing: TIMING,
         vote: COMMIT,
         ack: AckPolicy::Auto,
+        catch_up: true,
     };
     let (_, actions) = Participant::recover(config, &records, commit_lines, 0);
     assert_eq!(render(&actions), expected, "records {records:?}");
@@ -682,6 +684,7 @@ fn the_ack_reminder_counts_to_the_prompts_deadline() {
         timing: TIMING,
         vote: COMMIT,
         ack: AckPolicy::Ask,
+        catch_up: true,
     });
     machine.handle(msg("c", REQUEST), 0);
     let actions = machine.handle(msg("c", "3PC PRECOMMIT 1"), 5);
@@ -699,3 +702,5 @@ fn the_ack_reminder_counts_to_the_prompts_deadline() {
         "its own timer is later"
     );
 }
+
+mod catch_up;

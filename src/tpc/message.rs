@@ -8,7 +8,7 @@
 use crate::protocol::grammar::{self, Line, ParseError};
 use crate::protocol::validate_name;
 
-use super::{Outcome, PeerState, TxId};
+use super::{Outcome, PeerState, TxId, Verdict};
 
 /// The kind every 3PC line starts with.
 pub const KIND: &str = "3PC";
@@ -60,6 +60,13 @@ pub enum Body {
     /// still in the given transaction (of another coordinator, mostly): it
     /// takes no part, and the coordinator aborts at once.
     Busy(TxId),
+    /// Catch-up: a participant asked to vote on a transaction whose id is
+    /// above its highest known one + 1 asks each other member of that
+    /// request what became of a transaction it missed, for its own log.
+    OutcomeReq,
+    /// The answer to `OutcomeReq`, from the answerer's state log, about the
+    /// asker's line for that transaction.
+    Outcome(Verdict),
     /// Participant to whoever sent it a VOTE-REQUEST that fails its key:
     /// sealed with its own key, so the coordinator, failing to open it too,
     /// can say the keys differ. Never answered; it moves no machine.
@@ -84,6 +91,8 @@ impl Body {
             Body::Conflict(_) => "CONFLICT",
             Body::Busy(_) => "BUSY",
             Body::KeyMismatch => "KEY-MISMATCH",
+            Body::OutcomeReq => "OUTCOME-REQ",
+            Body::Outcome(_) => "OUTCOME",
         }
     }
 
@@ -140,6 +149,8 @@ impl Message {
             "CONFLICT" => Body::Conflict(line.number(2, "highest")?),
             "BUSY" => Body::Busy(line.number(2, "current")?),
             "KEY-MISMATCH" => Body::KeyMismatch,
+            "OUTCOME-REQ" => Body::OutcomeReq,
+            "OUTCOME" => Body::Outcome(parse_verdict(line.field(2, "verdict")?)?),
             other => return Err(MessageError::UnknownType(other.to_owned())),
         };
         Ok(Message { tx, body })
@@ -160,6 +171,10 @@ impl Message {
             }
             Body::Decision(decision) => {
                 let word = decision.map_or("UNDECIDED", Outcome::as_str);
+                grammar::encode_into(&mut out, KIND, &[type_word, &tx, word], None);
+            }
+            Body::Outcome(verdict) => {
+                let word = verdict.as_str();
                 grammar::encode_into(&mut out, KIND, &[type_word, &tx, word], None);
             }
             Body::Conflict(other) | Body::Busy(other) => {
@@ -214,6 +229,10 @@ fn parse_decision(word: &str) -> Result<Option<Outcome>, MessageError> {
         "UNDECIDED" => Ok(None),
         other => Err(bad_value("decision", other)),
     }
+}
+
+fn parse_verdict(word: &str) -> Result<Verdict, MessageError> {
+    Verdict::parse(word).ok_or_else(|| bad_value("verdict", word))
 }
 
 fn bad_value(field: &'static str, value: &str) -> MessageError {
@@ -285,6 +304,20 @@ mod tests {
         check("3PC CONFLICT 1 9", ok(1, Body::Conflict(9)));
         check("3PC BUSY 5 1", ok(5, Body::Busy(1)));
         check("3PC KEY-MISMATCH 5", ok(5, Body::KeyMismatch));
+        check("3PC OUTCOME-REQ 7", ok(7, Body::OutcomeReq));
+        check("3PC OUTCOME 7 ABORT", ok(7, Body::Outcome(Verdict::Abort)));
+        check(
+            "3PC OUTCOME 7 COMMIT",
+            ok(7, Body::Outcome(Verdict::Commit)),
+        );
+        check(
+            "3PC OUTCOME 7 NONE",
+            ok(7, Body::Outcome(Verdict::NotMember)),
+        );
+        check(
+            "3PC OUTCOME 7 UNKNOWN",
+            ok(7, Body::Outcome(Verdict::Unknown)),
+        );
     }
 
     #[test]
@@ -327,6 +360,8 @@ mod tests {
         );
         check("3PC STATE 1 SLEEPY", Err(bad_value("state", "SLEEPY")));
         check("3PC DECISION 1 MAYBE", Err(bad_value("decision", "MAYBE")));
+        check("3PC OUTCOME 1 MAYBE", Err(bad_value("verdict", "MAYBE")));
+        check("3PC OUTCOME 1", missing("verdict"));
         check(
             "3PC VOTE-REQUEST 1 p1,p1 :x",
             Err(MessageError::BadMembers("p1,p1".into())),

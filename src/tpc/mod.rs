@@ -140,6 +140,47 @@ impl From<Outcome> for PeerState {
     }
 }
 
+/// What an `OUTCOME` answer says about the asker's line for a transaction
+/// it missed. The answerer knows from its state log who the transaction's
+/// members were (its `INIT` or `READY` record) and how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    /// It aborted and the asker was a member: the asker's line is empty.
+    Abort,
+    /// It committed and the asker was a member. Never true of a transaction
+    /// the asker has no record of (a commit needs its vote): it means the
+    /// asker's log lost something, and the asker says so and fills nothing.
+    Commit,
+    /// The asker was not a member: no line (`NONE` on the wire).
+    NotMember,
+    /// The answerer cannot say: it has no record of the transaction's
+    /// members, or it is undecided there.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Abort => "ABORT",
+            Verdict::Commit => "COMMIT",
+            Verdict::NotMember => "NONE",
+            Verdict::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Reads the word on the wire.
+    pub fn parse(word: &str) -> Option<Verdict> {
+        Some(match word {
+            "ABORT" => Verdict::Abort,
+            "COMMIT" => Verdict::Commit,
+            "NONE" => Verdict::NotMember,
+            "UNKNOWN" => Verdict::Unknown,
+            _ => return None,
+        })
+    }
+}
+
 /// The protocol's timeouts, all derived from T (`--timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timing {
@@ -186,8 +227,9 @@ pub enum Action {
         message: Message,
         /// For a message of a transaction's run (everything but the
         /// STATE-REQ, STATE, DECISION-REQ and DECISION of termination and
-        /// recovery), the run's nonce, which it carries; `None` for those
-        /// four, whose nonces the driver picks.
+        /// recovery, and the OUTCOME-REQ and OUTCOME of catch-up), the run's
+        /// nonce, which it carries; `None` for those six, whose nonces the
+        /// driver picks.
         run: Option<Nonce>,
     },
     /// Append one line to the commit log and fsync it: the string on commit,
@@ -307,12 +349,18 @@ pub(crate) fn send_in_run(to: &str, tx: TxId, run: Nonce, body: Body) -> Action 
 }
 
 /// True for the messages of a transaction's run, which carry the run's
-/// nonce: all but the questions and answers of termination and recovery,
-/// which describe the present and are made fresh by their own nonces.
+/// nonce: all but the questions and answers of termination, recovery and
+/// catch-up, which describe the present and are made fresh by their own
+/// nonces.
 pub fn is_run_bound(body: &Body) -> bool {
     !matches!(
         body,
-        Body::StateReq | Body::State(_) | Body::DecisionReq | Body::Decision(_)
+        Body::StateReq
+            | Body::State(_)
+            | Body::DecisionReq
+            | Body::Decision(_)
+            | Body::OutcomeReq
+            | Body::Outcome(_)
     )
 }
 

@@ -8,7 +8,7 @@
 //! CONNECTED <name>                 registered at the server
 //! DISCONNECTED :<reason>           lost the server (decides nothing until back)
 //! STATE <tx> <state>               entered INIT, WAIT, READY, PRECOMMIT, COMMIT,
-//!                                  ABORT, RECOVERING or TERMINATION
+//!                                  ABORT, RECOVERING, TERMINATION or CATCHING-UP
 //! SEND <to> <3PC message>          sent a message
 //! RECV <from> <3PC message>        received a message
 //! PROMPT <tx> VOTE|ACK <secs> :<text>   asks the human

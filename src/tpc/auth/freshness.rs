@@ -1,7 +1,8 @@
 //! Which answers a process accepts, and which nonce its own answers echo.
 //!
-//! The questions and answers of termination and recovery (STATE-REQ and
-//! STATE, DECISION-REQ and DECISION) describe the present, so an answer must
+//! The questions and answers of termination, recovery and catch-up
+//! (STATE-REQ and STATE, DECISION-REQ and DECISION, OUTCOME-REQ and
+//! OUTCOME) describe the present, so an answer must
 //! answer this process's latest request to that peer about that transaction:
 //! a request carries a fresh random nonce and its answer echoes it. Every
 //! other message belongs to a transaction's run and carries the run's nonce,
@@ -93,6 +94,7 @@ fn answer_type(body: &Body) -> Option<&'static str> {
     match body {
         Body::State(_) => Some("STATE"),
         Body::Decision(_) => Some("DECISION"),
+        Body::Outcome(_) => Some("OUTCOME"),
         _ => None,
     }
 }
@@ -102,6 +104,7 @@ fn requested_answer(body: &Body) -> Option<&'static str> {
     match body {
         Body::StateReq => Some("STATE"),
         Body::DecisionReq => Some("DECISION"),
+        Body::OutcomeReq => Some("OUTCOME"),
         _ => None,
     }
 }

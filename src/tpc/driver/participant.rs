@@ -23,6 +23,7 @@ pub fn run_participant(
         timing: settings.timing,
         vote,
         ack,
+        catch_up: true,
     };
     let asks = vote == VotePolicy::Ask || ack == AckPolicy::Ask;
     let mut stdin = if asks { stdin_lines() } else { never() };

@@ -18,6 +18,9 @@
 //! - a stranger outside the group sends a message (a bounded number of
 //!   times): with authentication, a replayed copy of anything a member sent;
 //!   without, anything under any name (`stranger.rs`);
+//! - or, from the world where p3 missed transaction 1 and the coordinator
+//!   lost its log (`missed.rs`), the catch-up from peers: the model's
+//!   transaction is then 2, and a completion may run a transaction 3;
 //! - time passes: only when no message is in flight, to the earliest deadline.
 //!   This is the synchrony 3PC assumes: a message arrives before any timeout
 //!   that waits for it. A lost STATE answer would break that assumption the way a
@@ -37,6 +40,7 @@
 
 mod invariants;
 mod label;
+mod missed;
 mod scenario;
 mod stranger;
 mod world;
@@ -81,6 +85,12 @@ pub struct Bounds {
     /// Messages are authenticated with the group's key (the real binaries
     /// always do this; off only to show what it prevents).
     pub authentication: bool,
+    /// Start after p3 missed transaction 1 and the coordinator lost its log
+    /// ([`missed`]): the model's transaction is 2.
+    pub missed: bool,
+    /// Participants learn missed outcomes from each other before voting (the
+    /// real binaries always do; off only to show the gap it closes).
+    pub catch_up: bool,
 }
 
 impl Bounds {
@@ -96,6 +106,8 @@ impl Bounds {
             depth_first: false,
             strangers: 0,
             authentication: true,
+            missed: false,
+            catch_up: true,
         }
     }
 }
@@ -143,6 +155,18 @@ pub fn explore(bounds: Bounds) -> Report {
     }
 }
 
+/// The starting worlds' humans: all seven ways, or, after a missed
+/// transaction, all voting commit: a bound, which keeps that exploration
+/// near a seventh of the exhaustive run's (a human voting abort only ends
+/// the model's transaction sooner, after the same catch-up).
+fn starts(bounds: &Bounds) -> Vec<[crate::tpc::participant::VotePolicy; 3]> {
+    let mut all = starting_votes();
+    if bounds.missed {
+        all.truncate(1);
+    }
+    all
+}
+
 struct Explorer {
     bounds: Bounds,
     /// Fingerprints (64-bit hashes) of the worlds reached, as TLC keeps them: a
@@ -157,7 +181,7 @@ struct Explorer {
 impl Explorer {
     fn run(&mut self) -> Option<Violation> {
         let mut queue = VecDeque::new();
-        for votes in starting_votes() {
+        for votes in starts(&self.bounds) {
             let start = World::initial(votes, &self.bounds);
             let index = self.parents.len();
             self.seen.insert(hash_of(&start));
@@ -189,7 +213,7 @@ impl Explorer {
     /// a violation is the path on the stack.
     fn run_depth_first(&mut self) -> Option<Violation> {
         let mut stack: Vec<(Label, Vec<(Label, World)>)> = Vec::new();
-        let starts = starting_votes().into_iter().rev();
+        let starts = starts(&self.bounds).into_iter().rev();
         let mut pending: Vec<(Label, World)> = starts
             .map(|v| (Label::Start(v), World::initial(v, &self.bounds)))
             .collect();
@@ -245,7 +269,7 @@ impl Explorer {
             if let Some(found) = check_safety(&world) {
                 return Some(found);
             }
-            if !world.advance() {
+            if !world.advance() && !world.next_request() {
                 break;
             }
         }
@@ -290,6 +314,9 @@ mod tests {
         if let Ok(value) = std::env::var("CHAT3PC_MODEL_STRANGERS") {
             bounds.strangers = value.parse().expect("CHAT3PC_MODEL_STRANGERS is a number");
         }
+        if std::env::var("CHAT3PC_MODEL_MISSED").is_ok() {
+            bounds.missed = true;
+        }
         if let Ok(value) = std::env::var("CHAT3PC_MODEL_LOSSES") {
             bounds.losses = value.parse().expect("CHAT3PC_MODEL_LOSSES is a number");
         }
@@ -298,12 +325,17 @@ mod tests {
 
     fn print(name: &str, bounds: &Bounds, report: &Report) {
         println!(
-            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, stranger's messages <= {}, authentication {}, disconnect rule {}, {})",
+            "{name}: {} states in {:.1?} (crashes <= {}, losses <= {}, stranger's messages <= {}, {}authentication {}, disconnect rule {}, {})",
             report.states,
             report.elapsed,
             bounds.crashes,
             bounds.losses,
             bounds.strangers,
+            match (bounds.missed, bounds.catch_up) {
+                (false, _) => "",
+                (true, true) => "p3 missed tx 1, catch-up on, ",
+                (true, false) => "p3 missed tx 1, catch-up off, ",
+            },
             if bounds.authentication { "on" } else { "off" },
             if bounds.disconnect_rule { "on" } else { "off" },
             if bounds.depth_first {
@@ -366,6 +398,46 @@ mod tests {
         print("tpc_model_stranger_no_auth", &bounds, &report);
         let violation = report.violation.expect("a stranger can forge a decision");
         assert!(["I1", "I3"].contains(&violation.invariant), "{violation:?}");
+    }
+
+    /// Catch-up: p3 missed transaction 1 and the coordinator lost its log,
+    /// so only p1 and p2 can tell p3 (`missed.rs`), with the stranger
+    /// replaying any two messages, catch-up's questions and answers among
+    /// them: every commit log ends identical. (With a crash and a loss
+    /// anywhere instead: `CHAT3PC_MODEL_MISSED=1` on `tpc_model_exhaustive`,
+    /// minutes.)
+    #[test]
+    fn tpc_model_catch_up_with_the_stranger() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            strangers: 2,
+            missed: true,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_catch_up_stranger", &bounds, &report);
+        assert!(
+            report.violation.is_none(),
+            "an invariant is broken, see the trace above"
+        );
+    }
+
+    /// Without catch-up the exploration finds the gap by itself: p3 votes
+    /// on transaction 2 with 1 missing, and its commit log ends a line short.
+    #[test]
+    fn tpc_model_without_catch_up_a_missed_line_stays_missing() {
+        let bounds = Bounds {
+            crashes: 0,
+            losses: 0,
+            missed: true,
+            catch_up: false,
+            ..Bounds::standard()
+        };
+        let report = explore(bounds);
+        print("tpc_model_no_catch_up", &bounds, &report);
+        let violation = report.violation.expect("the missed line stays missing");
+        assert_eq!(violation.invariant, "I4", "{violation:?}");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn x1_partition(disconnect_rule: bool) -> (Vec<Option<Outcome>>, Option<&'st
     let decisions = world
         .processes
         .iter()
-        .map(|p| p.disk.decisions().next())
+        .map(|p| p.disk.decisions().next().map(|(_, outcome)| outcome))
         .collect();
     (
         decisions,

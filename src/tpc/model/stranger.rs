@@ -48,7 +48,7 @@ pub(super) fn injections(world: &World, bounds: &Bounds, out: &mut Vec<(Label, W
 /// The nonce of the earlier run of transaction 1 (not the model's [`RUN`]).
 ///
 /// [`RUN`]: super::world::RUN
-const EARLIER_RUN: crate::tpc::Nonce = 0x2000;
+pub(super) const EARLIER_RUN: crate::tpc::Nonce = 0x2000;
 
 /// What a stranger recorded of an earlier run of transaction 1: each
 /// message of the commit phase the coordinator and each member may have sent

@@ -52,9 +52,10 @@ pub(super) struct Disk {
 }
 
 impl Disk {
-    pub(super) fn decisions(&self) -> impl Iterator<Item = Outcome> + '_ {
+    /// The decisions logged, in log order.
+    pub(super) fn decisions(&self) -> impl Iterator<Item = (crate::tpc::TxId, Outcome)> + '_ {
         self.log.iter().filter_map(|r| match r {
-            Record::Decided(_, outcome) => Some(*outcome),
+            Record::Decided(tx, outcome) => Some((*tx, *outcome)),
             _ => None,
         })
     }
@@ -117,18 +118,24 @@ pub(super) struct World {
     pub(super) wire: Option<BTreeSet<Envelope>>,
     /// How many messages the stranger sent.
     pub(super) injections: u8,
+    /// The id of the model's transaction: 1, or 2 when it starts after p3
+    /// missed transaction 1 ([`super::missed`]).
+    pub(super) first_tx: crate::tpc::TxId,
+    /// The participants learn missed outcomes from each other.
+    pub(super) catch_up: bool,
 }
 
 pub(super) fn timing() -> Timing {
     Timing { timeout: T }
 }
 
-pub(super) fn participant_config(name: &str, vote: VotePolicy) -> Config {
+pub(super) fn participant_config(name: &str, vote: VotePolicy, catch_up: bool) -> Config {
     Config {
         name: name.to_owned(),
         timing: timing(),
         vote,
         ack: AckPolicy::Auto,
+        catch_up,
     }
 }
 
@@ -146,14 +153,14 @@ impl World {
             freshness: Freshness::default(),
         }];
         for (name, vote) in NAMES[1..].iter().zip(votes) {
-            let config = participant_config(name, vote);
+            let config = participant_config(name, vote, bounds.catch_up);
             processes.push(Process {
                 machine: Some(Machine::Participant(Participant::new(config))),
                 disk: Disk::default(),
                 freshness: Freshness::default(),
             });
         }
-        World {
+        let mut world = World {
             now: 0,
             processes,
             network: Vec::new(),
@@ -166,7 +173,13 @@ impl World {
             wire: (bounds.strangers > 0 && bounds.authentication)
                 .then(super::stranger::earlier_run),
             injections: 0,
+            first_tx: 1,
+            catch_up: bounds.catch_up,
+        };
+        if bounds.missed {
+            super::missed::prepare(&mut world);
         }
+        world
     }
 
     pub(super) fn is_up(&self, i: usize) -> bool {
@@ -240,7 +253,7 @@ impl World {
             let (c, actions) = Coordinator::recover(timing(), &disk.log, self.now);
             (Machine::Coordinator(c), actions)
         } else {
-            let config = participant_config(NAMES[i], self.votes[i - 1]);
+            let config = participant_config(NAMES[i], self.votes[i - 1], self.catch_up);
             let (p, actions) = Participant::recover(config, &disk.log, disk.commit.len(), self.now);
             (Machine::Participant(p), actions)
         };
@@ -290,6 +303,28 @@ impl World {
             .expect("someone holds the earliest deadline");
         let actions = self.handle(i, Input::Timeout);
         self.perform(i, &actions, usize::MAX);
+        true
+    }
+
+    /// In a world where p3 missed a transaction (`missed.rs`): missed lines
+    /// are learnt at the next request, so once all is quiet a completion
+    /// gives the coordinator the model's request if it never had it, and
+    /// one more (transaction 3, at most) while the commit logs differ.
+    /// False if it made none.
+    pub(super) fn next_request(&mut self) -> bool {
+        let Some(Machine::Coordinator(coordinator)) = &self.processes[0].machine else {
+            return false;
+        };
+        let logs_differ = self.processes[1..]
+            .windows(2)
+            .any(|w| w[0].disk.commit != w[1].disk.commit);
+        let again = logs_differ && coordinator.next_tx() == self.first_tx + 1;
+        if self.first_tx == 1 || !coordinator.is_idle() || (self.requested && !again) {
+            return false;
+        }
+        self.requested = true;
+        let actions = self.handle(0, request());
+        self.perform(0, &actions, usize::MAX);
         true
     }
 
@@ -357,19 +392,23 @@ pub(super) fn starting_votes() -> Vec<[VotePolicy; 3]> {
     all
 }
 
+/// The request the coordinator is given: the model's transaction.
+pub(super) fn request() -> Input {
+    let members = NAMES[1..].iter().map(|n| n.to_string()).collect();
+    Input::Request {
+        text: TEXT.to_owned(),
+        members,
+        run: RUN,
+    }
+}
+
 /// Every next world, each with the event that leads to it.
 pub(super) fn successors(world: &World, bounds: &Bounds) -> Vec<(Label, World)> {
     let mut out = Vec::new();
     if !world.requested && world.is_up(0) {
         let mut base = world.clone();
         base.requested = true;
-        let members = NAMES[1..].iter().map(|n| n.to_string()).collect();
-        let input = Input::Request {
-            text: TEXT.to_owned(),
-            members,
-            run: RUN,
-        };
-        step(base, 0, input, Label::Request, bounds, &mut out);
+        step(base, 0, request(), Label::Request, bounds, &mut out);
     }
     for (at, envelope) in world.network.iter().enumerate() {
         if at > 0

@@ -13,6 +13,7 @@
 //! and does not answer DECISION-REQ while it runs termination, so a recovering
 //! coordinator cannot resume against a termination leader.
 
+mod catch_up;
 mod recovery;
 mod request;
 pub mod termination;
@@ -23,6 +24,7 @@ use super::coordinator::another_run;
 use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
 use super::{Nonce, decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
+use catch_up::CatchUp;
 use recovery::apply;
 use request::Request;
 use termination::Termination;
@@ -56,6 +58,10 @@ pub struct Config {
     pub vote: VotePolicy,
     /// How it acknowledges.
     pub ack: AckPolicy,
+    /// Learn missed outcomes from the other members before voting
+    /// ([`catch_up`]). Always on in the binaries; off only in the model, to
+    /// show the gap it closes.
+    pub catch_up: bool,
 }
 
 /// Where the participant is in the current (undecided) transaction.
@@ -77,6 +83,9 @@ pub(crate) enum Phase {
         precommitted: bool,
         next_ask: Millis,
     },
+    /// Asked to vote with ids missing below the request: learns their
+    /// outcomes from the other members first; nothing logged yet.
+    CatchingUp(CatchUp),
 }
 
 /// The transaction being decided and where the participant is in it.
@@ -98,6 +107,12 @@ pub struct Participant {
     /// from another run that reuses the id.
     pub(crate) last_request: Option<(TxId, Nonce)>,
     pub(crate) decided: BTreeMap<TxId, Outcome>,
+    /// The members of each transaction this process logged `INIT` or
+    /// `READY` for: whose line it is, when a member that missed it asks.
+    pub(crate) members_of: BTreeMap<TxId, Vec<String>>,
+    /// GLOBAL-ABORTs of never-seen transactions above a gap, from the
+    /// coordinator: written in their place once the gap is filled.
+    pub(crate) held_aborts: std::collections::BTreeSet<TxId>,
     pub(crate) current: Option<Current>,
 }
 
@@ -110,6 +125,8 @@ impl Participant {
             coordinator: None,
             last_request: None,
             decided: BTreeMap::new(),
+            members_of: BTreeMap::new(),
+            held_aborts: Default::default(),
             current: None,
         }
     }
@@ -166,6 +183,7 @@ impl Participant {
             Phase::Precommit { deadline, .. } => *deadline,
             Phase::Terminating(termination) => termination.round.until(),
             Phase::Recovering { next_ask, .. } => *next_ask,
+            Phase::CatchingUp(catch_up) => catch_up.deadline(),
         })
     }
 
@@ -202,6 +220,8 @@ impl Participant {
         match message.body {
             Body::StateReq => return vec![send(from, tx, Body::State(self.state_of(tx)))],
             Body::DecisionReq => return self.answer_decision(from, tx),
+            Body::OutcomeReq => return vec![self.answer_outcome(from, tx)],
+            Body::Outcome(verdict) => return self.on_outcome(from, tx, verdict, now),
             Body::VoteRequest { members, text } => {
                 let request = Request {
                     tx,
@@ -230,20 +250,34 @@ impl Participant {
             actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
             return actions;
         }
+        if message.body == Body::GlobalAbort && self.may_hold_abort(from, tx) {
+            self.held_aborts.insert(tx);
+            let why = format!(
+                "{from} aborted transaction {tx}; ids here stop at {}: held until the next request fills the ones missed below it",
+                self.last_tx
+            );
+            return vec![step(tx, why)];
+        }
         vec![ignored(format!("{from}: {message}: unknown transaction"))]
     }
 
     /// A GLOBAL-ABORT for a transaction never heard of is safe to adopt (this
-    /// process never voted for it), and is adopted from the known coordinator, or
-    /// for the very next transaction when no coordinator is known yet.
+    /// process never voted for it), for the very next id only (a line for a
+    /// higher one would leave a gap below it: the next request's catch-up
+    /// fills them in order), and from the known coordinator if there is one.
     fn may_abort_unknown(&self, from: &str, tx: TxId) -> bool {
-        if self.current.is_some() || tx <= self.last_tx {
+        if self.current.is_some() || tx != self.last_tx + 1 {
             return false;
         }
-        match &self.coordinator {
-            Some(coordinator) => coordinator == from,
-            None => tx == self.last_tx + 1,
-        }
+        self.coordinator.as_ref().is_none_or(|c| c == from)
+    }
+
+    /// The same for a higher id: it is held (a few at most).
+    fn may_hold_abort(&self, from: &str, tx: TxId) -> bool {
+        self.current.is_none()
+            && tx > self.last_tx + 1
+            && self.held_aborts.len() < catch_up::HELD_LIMIT
+            && self.coordinator.as_ref().is_none_or(|c| c == from)
     }
 
     fn vote(&mut self, outcome: Outcome, now: Millis) -> Vec<Action> {
@@ -287,6 +321,9 @@ impl Participant {
     /// A message about the current transaction from its coordinator or a member.
     fn on_current(&mut self, from: &str, body: Body, now: Millis) -> Vec<Action> {
         let current = self.current.as_ref().expect("caller checked");
+        if let Phase::CatchingUp(_) = current.phase {
+            return self.during_catch_up(from, &body);
+        }
         let tx = current.info.tx;
         let in_init = matches!(current.phase, Phase::Init { .. });
         let decision = decision_in(&body).or_else(|| match &body {
@@ -338,7 +375,9 @@ impl Participant {
                 !std::mem::replace(&mut termination.precommitted, true)
             }
             Phase::Recovering { precommitted, .. } => !std::mem::replace(precommitted, true),
-            Phase::Init { .. } => unreachable!("on_current refuses PRECOMMIT in INIT"),
+            Phase::Init { .. } | Phase::CatchingUp(_) => {
+                unreachable!("on_current refuses PRECOMMIT before the vote")
+            }
         };
         let mut actions = Vec::new();
         if first_time {
@@ -396,6 +435,7 @@ impl Participant {
                 let precommitted = *precommitted;
                 self.start_recovering(precommitted, now)
             }
+            Phase::CatchingUp(_) => self.finish_catch_up(now),
         }
     }
 
@@ -422,7 +462,7 @@ impl Participant {
         }
         match &self.current {
             Some(current) if current.info.tx == tx => match &current.phase {
-                Phase::Init { .. } => PeerState::Init,
+                Phase::Init { .. } | Phase::CatchingUp(_) => PeerState::Init,
                 Phase::Ready { .. } => PeerState::Ready,
                 Phase::Precommit { .. } => PeerState::Precommit,
                 Phase::Terminating(t) if t.precommitted => PeerState::Precommit,

@@ -68,6 +68,7 @@ impl Participant {
                 Record::Init(info) | Record::Ready(info) => {
                     self.coordinator = Some(info.coordinator.clone());
                     self.last_request = Some((info.tx, info.run));
+                    self.members_of.insert(info.tx, info.members.clone());
                     if matches!(record, Record::Ready(_)) {
                         summary.ready.insert(info.tx);
                     }

@@ -1,5 +1,5 @@
 //! A VOTE-REQUEST at the participant: a new transaction starts (`INIT`, then
-//! the vote); a copy of the latest one (same id and run) is dropped; an id
+//! the vote), after a catch-up if ids below it were missed ([`super::catch_up`]); a copy of the latest one (same id and run) is dropped; an id
 //! at or below the highest seen, in another run, is answered `CONFLICT`; and
 //! while another transaction is undecided here, `BUSY`. The last two carry
 //! the refused request's run nonce, so they cannot be replayed into another.
@@ -34,6 +34,9 @@ impl Participant {
             return self.stale_vote_request(from, tx, run);
         }
         if let Some(current) = &self.current {
+            if (current.info.tx, current.info.run) == (tx, run) {
+                return vec![ignored(format!("{from}: VOTE-REQUEST {tx} is a duplicate"))];
+            }
             let busy = current.info.tx;
             let why = format!("{from}: VOTE-REQUEST {tx} while {busy} is undecided: BUSY");
             return vec![ignored(why), send_in_run(from, tx, run, Body::Busy(busy))];
@@ -43,9 +46,6 @@ impl Participant {
                 "{from}: VOTE-REQUEST {tx} does not name this process"
             ))];
         }
-        self.last_tx = tx;
-        self.coordinator = Some(from.to_owned());
-        self.last_request = Some((tx, run));
         let info = TxInfo {
             tx,
             coordinator: from.to_owned(),
@@ -53,7 +53,26 @@ impl Participant {
             text,
             run,
         };
-        let deadline = now + self.config.timing.t();
+        if self.config.catch_up && tx > self.last_tx + 1 {
+            return self.start_catch_up(info, now);
+        }
+        self.take_request(info, now, now)
+    }
+
+    /// Takes a request (no id is missing below it): `INIT`, then the vote,
+    /// due T after the request `arrived`.
+    pub(super) fn take_request(
+        &mut self,
+        info: TxInfo,
+        arrived: Millis,
+        now: Millis,
+    ) -> Vec<Action> {
+        let tx = info.tx;
+        self.last_tx = tx;
+        self.coordinator = Some(info.coordinator.clone());
+        self.last_request = Some((tx, info.run));
+        self.members_of.insert(tx, info.members.clone());
+        let deadline = arrived + self.config.timing.t();
         let mut actions = vec![
             Action::Log(Record::Init(info.clone())),
             show_state(tx, "INIT"),

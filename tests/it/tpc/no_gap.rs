@@ -106,3 +106,41 @@ fn coordinator_in(cluster: &Cluster, dir: &std::path::Path, text: &str) -> Proc 
     command.arg(cluster.path().join("chat3pc.key"));
     Proc::spawn("coordinator elsewhere", command, false)
 }
+
+/// Issue 15, I4 and I5 without the coordinator's log: p3 misses transaction
+/// 2, then the coordinator loses its `--dir`, so the outcome of 2 lives only
+/// in p1's and p2's logs. The next coordinator is told the ids in use
+/// (CONFLICT, exit 2) and runs transaction 3; p3, whose ids stop at 1, learns
+/// the outcome of 2 from its peers before it votes, and every commit log ends
+/// identical. (p3 comes back after the CONFLICT run, so that the CONFLICT the
+/// coordinator adopts is p1's or p2's, not p3's lower one: the id of the next
+/// run does not depend on who answered first.)
+#[test]
+fn tpc_a_participant_learns_a_missed_outcome_from_its_peers() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    let args = ["--request", "five"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    // The coordinator's state log is gone: a new --dir.
+    let wiped = tempfile::tempdir().unwrap();
+    let mut lost = coordinator_in(&cluster, wiped.path(), "six");
+    lost.expect("CONFLICT ");
+    assert_eq!(lost.wait_exit().code(), Some(2), "a conflict is an error");
+    let mut p3 = cluster.participant("p3", Opts::default());
+    let mut coordinator = coordinator_in(&cluster, wiped.path(), "seven");
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    expect_decided(
+        &mut [&mut coordinator, &mut p1, &mut p2, &mut p3],
+        3,
+        "COMMIT",
+    );
+    assert_eq!(coordinator.wait_exit().code(), Some(0));
+    cluster.assert_logs("one\n\nseven\n");
+}
