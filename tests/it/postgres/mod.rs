@@ -1,0 +1,7 @@
+//! Issue 18: `chat-server --database postgres://...`, against a real
+//! PostgreSQL started by `support/postgres.rs` (skipped with one line when
+//! PostgreSQL is not installed, a failure under `.ci/run`).
+//!
+//! - [`harness`]: the test cluster itself.
+
+mod harness;
