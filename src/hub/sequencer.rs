@@ -175,16 +175,26 @@ fn store_and_deliver(
             topics: &topics,
             memberships: &memberships,
         };
-        if let Err(error) = store.commit(&batch) {
-            log::error!(
-                "could not store {} messages and {} topics in {}: {error}",
-                messages.len(),
-                topics.len(),
-                store.describe()
-            );
-            let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
-            fanout.refuse(&senders);
-            return;
+        match store.commit(&batch) {
+            Ok(None) => {}
+            Ok(Some(first)) => {
+                // The store numbered them (several nodes share its counter).
+                for (message, id) in messages.iter_mut().zip(first..) {
+                    message.id = id;
+                }
+                *next_id = first + messages.len() as u64;
+            }
+            Err(error) => {
+                log::error!(
+                    "could not store {} messages and {} topics in {}: {error}",
+                    messages.len(),
+                    topics.len(),
+                    store.describe()
+                );
+                let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
+                fanout.refuse(&senders);
+                return;
+            }
         }
     }
     let mut messages = messages.into_iter();

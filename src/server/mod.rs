@@ -78,6 +78,9 @@ pub enum Storage {
     /// In a SQLite database in this directory, whose lock the server holds
     /// while it runs (see [`DataDir`]).
     Durable(DataDir),
+    /// In the PostgreSQL database at this URL (`postgres://...`), which
+    /// several servers may share; see docs/deployment.md.
+    Postgres(String),
 }
 
 /// Everything the server can be told. `Config::default()` is what `chat-server`
@@ -186,6 +189,17 @@ pub enum ServerError {
         /// What SQLite said.
         cause: rusqlite::Error,
     },
+    /// The PostgreSQL database (`--database`) could not be reached or used.
+    #[error(
+        "cannot use the PostgreSQL database {database}: {}; check that PostgreSQL is running there and that --database (or CHATROOM_DATABASE) is right",
+        crate::hub::store::postgres::explain(cause)
+    )]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name` (no password).
+        database: String,
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
     /// A socket or thread operation failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -196,6 +210,7 @@ impl From<StoreError> for ServerError {
         match error {
             StoreError::Directory { path, cause } => ServerError::DataDir { path, cause },
             StoreError::Database { path, cause } => ServerError::Database { path, cause },
+            StoreError::Postgres { database, cause } => ServerError::Postgres { database, cause },
         }
     }
 }

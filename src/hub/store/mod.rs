@@ -1,13 +1,15 @@
 //! Where the hub keeps what must survive a restart: messages, rooms and
 //! their topics, and which rooms each account was in.
 //!
-//! [`MessageStore`] is the whole interface the sequencer uses; SQLite
-//! ([`sqlite::SqliteStore`]) is the one implementation today, and PostgreSQL
-//! (shared by several server nodes) is meant to be the next, behind the same
-//! trait. Only the sequencer thread writes to a store, and it writes a whole
-//! batch in one transaction: that is the group commit that lets many
-//! messages share one sync to disk.
+//! [`MessageStore`] is the whole interface the sequencer uses. SQLite
+//! ([`sqlite::SqliteStore`], in the data directory) is the default;
+//! PostgreSQL ([`postgres::PostgresStore`], `--database postgres://...`)
+//! is the other, in a database several server nodes may share. Only the
+//! sequencer thread writes to a store, and it writes a whole batch in one
+//! transaction: that is the group commit that lets many messages share one
+//! sync to disk.
 
+pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use std::collections::HashMap;
@@ -34,6 +36,15 @@ pub enum StoreError {
         path: PathBuf,
         /// What SQLite said.
         cause: rusqlite::Error,
+    },
+    /// The PostgreSQL database could not be reached, or refused an
+    /// operation.
+    #[error("{database}: {}", postgres::explain(cause))]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name` (no password).
+        database: String,
+        /// What the `postgres` client said.
+        cause: ::postgres::Error,
     },
 }
 
@@ -78,8 +89,11 @@ pub(crate) trait MessageStore: Send {
 
     /// Reads what the hub starts from: each room with (at most) its newest
     /// `recent` messages.
-    fn load(&self, recent: usize) -> Result<Loaded, StoreError>;
+    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError>;
 
-    /// Writes `batch` in one transaction, durable when this returns.
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError>;
+    /// Writes `batch` in one transaction, durable when this returns. A
+    /// store that numbers messages itself (PostgreSQL, shared by nodes)
+    /// returns the id it gave the first of `batch.messages`, the others
+    /// following it; `None`: they were stored with the ids they had.
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Option<u64>, StoreError>;
 }

@@ -3,5 +3,8 @@
 //! PostgreSQL is not installed, a failure under `.ci/run`).
 //!
 //! - [`harness`]: the test cluster itself.
+//! - [`store`]: one node on PostgreSQL: durability, errors, losing the
+//!   database under traffic.
 
 mod harness;
+mod store;

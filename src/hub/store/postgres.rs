@@ -1,0 +1,352 @@
+//! The PostgreSQL store (`chat-server --database postgres://...`): the same
+//! tables and meaning as the SQLite store (`sqlite.rs`), in a database that
+//! several server nodes may share.
+//!
+//! Invariants:
+//! - **The database numbers messages.** One row, `chat_counter`, holds the
+//!   last id given. Every commit first takes that row's lock (`UPDATE ...
+//!   RETURNING`) and keeps it until it commits, so commits are serialised,
+//!   ids are given in commit order, and no batch with smaller ids becomes
+//!   visible after one with larger ids. Whatever ids the sequencer proposed,
+//!   the stored ones are [`MessageStore::commit`]'s answer.
+//! - **One transaction per batch** (group commit), durable when `commit`
+//!   returns (PostgreSQL's `synchronous_commit`, on by default).
+//! - **A lost connection is not fatal.** A failed batch is an error (the
+//!   sequencer refuses it: nobody got it); the next batch connects again.
+//!   A batch whose commit was cut off may in fact be stored although its
+//!   senders were told it was not: nothing acknowledged is ever lost.
+//!
+//! Uses the `postgres` crate's blocking client; its small runtime runs on
+//! the calling thread (the sequencer).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use postgres::config::Host;
+use postgres::{Client, Config, NoTls, Transaction};
+
+use super::{Batch, Loaded, MessageStore, StoreError, StoredRoom};
+use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
+
+/// How long connecting may take before the attempt fails (at start, and
+/// for each batch while the database is away).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Serialises schema creation between nodes starting at once (an
+/// arbitrary key of `pg_advisory_xact_lock`).
+const SCHEMA_LOCK: i64 = 0x6368_6174_726f_6f6d;
+
+/// The tables; see the SQLite store for their meaning. `rooms` is ordered by
+/// the "C" collation whatever the database's locale, as SQLite orders it.
+const CREATE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS chat_counter (
+    one     BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+    last_id BIGINT NOT NULL
+);
+INSERT INTO chat_counter (one, last_id) VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS messages (
+    id        BIGINT PRIMARY KEY,
+    ts_ms     BIGINT NOT NULL,
+    sender    TEXT NOT NULL,
+    recipient TEXT,
+    text      TEXT NOT NULL,
+    room      TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
+CREATE TABLE IF NOT EXISTS rooms (
+    room_key TEXT COLLATE \"C\" PRIMARY KEY,
+    name     TEXT NOT NULL,
+    topic    TEXT,
+    topic_by TEXT,
+    topic_ms BIGINT
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    name_key  TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    room_key  TEXT NOT NULL,
+    room_name TEXT NOT NULL,
+    PRIMARY KEY (name_key, position)
+);";
+
+/// The condition on a `rooms` row that the room has no stored message.
+const NO_MESSAGES: &str =
+    "NOT EXISTS (SELECT 1 FROM messages WHERE messages.room = rooms.room_key)";
+
+/// A PostgreSQL database, connected or waiting to connect again.
+pub(crate) struct PostgresStore {
+    config: Config,
+    /// The database as log lines and errors name it (no password).
+    described: String,
+    /// `None` after the connection was lost, until the next batch.
+    client: Option<Client>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and creates the tables if they are missing; drops
+    /// rooms without messages other than `default_room` (as SQLite does).
+    pub(crate) fn open(url: &str, default_room: &str) -> Result<PostgresStore, StoreError> {
+        let mut config: Config = url.parse().map_err(|cause| StoreError::Postgres {
+            database: "--database".to_owned(),
+            cause,
+        })?;
+        config
+            .connect_timeout(CONNECT_TIMEOUT)
+            .keepalives_idle(Duration::from_secs(10))
+            .application_name("chat-server");
+        let mut store = PostgresStore {
+            described: describe(&config),
+            config,
+            client: None,
+        };
+        let default_key = crate::protocol::room_key(default_room);
+        store.with_client(|client| {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            tx.batch_execute(CREATE_SCHEMA)?;
+            tx.execute(
+                &format!("DELETE FROM rooms WHERE room_key != $1 AND {NO_MESSAGES}"),
+                &[&default_key],
+            )?;
+            tx.commit()
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `work` on the connection, connecting first if there is none;
+    /// forgets a connection that broke, so the next call connects again.
+    fn with_client<T>(
+        &mut self,
+        work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            let client = self
+                .config
+                .connect(NoTls)
+                .map_err(|cause| self.error(cause))?;
+            self.client = Some(client);
+        }
+        let client = self.client.as_mut().expect("connected above");
+        let result = work(client);
+        if client.is_closed() {
+            self.client = None;
+        }
+        result.map_err(|cause| self.error(cause))
+    }
+
+    fn error(&self, cause: postgres::Error) -> StoreError {
+        StoreError::Postgres {
+            database: self.described.clone(),
+            cause,
+        }
+    }
+}
+
+impl MessageStore for PostgresStore {
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+
+    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
+        self.with_client(|client| load(client, recent))
+    }
+
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Option<u64>, StoreError> {
+        self.with_client(|client| {
+            let mut tx = client.transaction()?;
+            let first = write_batch(&mut tx, batch)?;
+            tx.commit()?;
+            Ok(Some(first))
+        })
+    }
+}
+
+/// Reads every room with its newest `recent` messages, and the accounts'
+/// rooms.
+fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
+    let last_id: i64 = client
+        .query_one("SELECT last_id FROM chat_counter", &[])?
+        .get(0);
+    let recent_statement = client.prepare(
+        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
+    )?;
+    let mut rooms = Vec::new();
+    let room_rows = client.query(
+        "SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key",
+        &[],
+    )?;
+    for row in room_rows {
+        let name = RoomName::new(row.get(0));
+        let topic = match (row.get(1), row.get(2), row.get(3)) {
+            (Some(text), Some(by), Some(ms)) => Some(Topic {
+                ts: timestamp(ms),
+                by,
+                text,
+            }),
+            _ => None,
+        };
+        let rows = client.query(&recent_statement, &[&name.key, &(recent as i64)])?;
+        let mut messages: Vec<Arc<StoredMessage>> = rows
+            .iter()
+            .map(|row| {
+                Arc::new(StoredMessage {
+                    id: row.get::<_, i64>(0) as u64,
+                    ts: timestamp(row.get(1)),
+                    from: row.get(2),
+                    audience: Audience::Room(name.clone()),
+                    text: row.get(3),
+                })
+            })
+            .collect();
+        messages.reverse();
+        rooms.push(StoredRoom {
+            name,
+            topic,
+            recent: messages,
+        });
+    }
+    let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
+    for row in client.query(
+        "SELECT name_key, room_name FROM memberships ORDER BY name_key, position",
+        &[],
+    )? {
+        memberships
+            .entry(row.get(0))
+            .or_default()
+            .push(RoomName::new(row.get(1)));
+    }
+    Ok(Loaded {
+        next_id: last_id as u64 + 1,
+        rooms,
+        memberships,
+    })
+}
+
+/// Writes `batch` in `tx` and returns the id its first message got (the
+/// others follow it).
+fn write_batch(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<u64, postgres::Error> {
+    // First, and held to the commit: the counter's lock orders every commit.
+    let count = batch.messages.len() as i64;
+    let last: i64 = tx
+        .query_one(
+            "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
+            &[&count],
+        )?
+        .get(0);
+    let first = last - count + 1;
+    // A room forgotten and made anew in this batch starts bare.
+    for room_key in batch.forgotten {
+        tx.execute(
+            &format!("DELETE FROM rooms WHERE room_key = $1 AND {NO_MESSAGES}"),
+            &[room_key],
+        )?;
+    }
+    insert_messages(tx, batch.messages, first)?;
+    for change in batch.topics {
+        tx.execute(
+            "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (room_key) DO UPDATE SET topic = $3, topic_by = $4, topic_ms = $5",
+            &[
+                &change.room.key,
+                &change.room.display,
+                &change.topic.text,
+                &change.topic.by,
+                &change.topic.ts.timestamp_millis(),
+            ],
+        )?;
+    }
+    for (name_key, rooms) in batch.memberships {
+        tx.execute("DELETE FROM memberships WHERE name_key = $1", &[name_key])?;
+        let keys: Vec<&str> = rooms.iter().map(|room| room.key.as_str()).collect();
+        let names: Vec<&str> = rooms.iter().map(|room| room.display.as_str()).collect();
+        tx.execute(
+            "INSERT INTO memberships (name_key, position, room_key, room_name)
+             SELECT $1, position - 1, key, name
+             FROM UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS r(key, name, position)",
+            &[name_key, &keys, &names],
+        )?;
+    }
+    Ok(first as u64)
+}
+
+/// Inserts the messages, numbered from `first`, and their rooms' rows, in
+/// one statement each.
+fn insert_messages(
+    tx: &mut Transaction<'_>,
+    messages: &[StoredMessage],
+    first: i64,
+) -> Result<(), postgres::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(messages.len());
+    let mut times = Vec::with_capacity(messages.len());
+    let mut senders = Vec::with_capacity(messages.len());
+    let mut recipients = Vec::with_capacity(messages.len());
+    let mut texts = Vec::with_capacity(messages.len());
+    let mut rooms = Vec::with_capacity(messages.len());
+    let mut room_rows: HashMap<&str, &str> = HashMap::new();
+    for (m, id) in messages.iter().zip(first..) {
+        ids.push(id);
+        times.push(m.ts.timestamp_millis());
+        senders.push(m.from.as_str());
+        texts.push(m.text.as_str());
+        match &m.audience {
+            Audience::Room(room) => {
+                recipients.push(None);
+                rooms.push(Some(room.key.as_str()));
+                room_rows.insert(&room.key, &room.display);
+            }
+            Audience::Private(to) => {
+                recipients.push(Some(to.as_str()));
+                rooms.push(None);
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
+         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])",
+        &[&ids, &times, &senders, &recipients, &texts, &rooms],
+    )?;
+    let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
+    tx.execute(
+        "INSERT INTO rooms (room_key, name) SELECT * FROM UNNEST($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING",
+        &[&keys, &names],
+    )?;
+    Ok(())
+}
+
+/// `postgres://user@host:port/database`, without the password.
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(|user| format!("{user}@"))
+        .unwrap_or_default();
+    let database = config.get_dbname().unwrap_or_default();
+    format!("postgres://{user}{host}:{port}/{database}")
+}
+
+/// `error`'s text with its causes, which its own `Display` leaves out
+/// ("db error", "error connecting to server").
+pub(crate) fn explain(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn timestamp(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
