@@ -15,8 +15,8 @@
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
-use super::message::{ClientId, Post, RoomRef, StoredMessage, TopicChange};
-use super::store::{Batch, MessageStore};
+use super::message::{ClientId, Post, REMOTE, RoomRef, StoredMessage, TopicChange};
+use super::store::{Batch, MessageStore, Remote};
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 4096;
@@ -82,7 +82,14 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
         mut next_id,
     } = parts;
     let mut taken = Taken::default();
-    while let Ok(first) = requests.recv() {
+    let changes = store.as_mut().and_then(|store| store.changes());
+    while let Some(first) = next_request(&requests, changes.as_ref()) {
+        let Some(first) = first else {
+            if let Some(store) = &mut store {
+                catch_up(store.as_mut(), &mut fanout);
+            }
+            continue;
+        };
         let mut next = Some(first);
         let mut announce = false;
         while let Some(request) = next.take() {
@@ -108,6 +115,45 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
         for fence in taken.fences.drain(..) {
             let _ = fence.send(());
         }
+    }
+}
+
+/// The next request (`Some(Some(_))`), or a tick of the shared store's
+/// `changes` (`Some(None)`); `None` once every front has dropped its sender.
+fn next_request(
+    requests: &Receiver<Request>,
+    changes: Option<&Receiver<()>>,
+) -> Option<Option<Request>> {
+    let Some(changes) = changes else {
+        return requests.recv().ok().map(Some);
+    };
+    crossbeam_channel::select! {
+        recv(requests) -> request => request.ok().map(Some),
+        recv(changes) -> tick => match tick {
+            Ok(()) => Some(None),
+            // The store's listener is gone: requests only, from now on.
+            Err(_) => requests.recv().ok().map(Some),
+        },
+    }
+}
+
+/// Delivers what other nodes committed since the last look.
+fn catch_up(store: &mut dyn MessageStore, fanout: &mut impl Fanout) {
+    match store.catch_up() {
+        Ok(remote) if remote.is_empty() => {}
+        Ok(remote) => fanout.deliver(remote.into_iter().map(from_remote).collect()),
+        // Tried again at the next tick or commit: nothing is skipped.
+        Err(error) => log::warn!("could not read other nodes' messages: {error}"),
+    }
+}
+
+fn from_remote(item: Remote) -> Sequenced {
+    match item {
+        Remote::Message(message) => Sequenced::Message {
+            message,
+            sender: REMOTE,
+        },
+        Remote::Topic(change) => Sequenced::Topic(change),
     }
 }
 
@@ -168,21 +214,32 @@ fn store_and_deliver(
     let memberships = std::mem::take(&mut taken.memberships);
     // Taken every turn, with a store or without, so the list stays short.
     let forgotten = fanout.forgotten_rooms();
+    let mut earlier = Vec::new();
     if let Some(store) = store {
+        let topic_places: Vec<usize> = (order.iter().enumerate())
+            .filter(|(_, (is_message, _))| !is_message)
+            .map(|(place, _)| place)
+            .collect();
         let batch = Batch {
             forgotten: &forgotten,
             messages: &messages,
             topics: &topics,
+            topic_places: &topic_places,
             memberships: &memberships,
         };
         match store.commit(&batch) {
-            Ok(None) => {}
-            Ok(Some(first)) => {
-                // The store numbered them (several nodes share its counter).
-                for (message, id) in messages.iter_mut().zip(first..) {
-                    message.id = id;
+            Ok(committed) => {
+                if let Some(first) = committed.first {
+                    // The store numbered them (nodes share its counter).
+                    let ids = (first..)
+                        .zip(&order)
+                        .filter(|(_, (is_message, _))| *is_message);
+                    for (message, (id, _)) in messages.iter_mut().zip(ids) {
+                        message.id = id;
+                    }
+                    *next_id = first + order.len() as u64;
                 }
-                *next_id = first + messages.len() as u64;
+                earlier = committed.earlier;
             }
             Err(error) => {
                 log::error!(
@@ -199,16 +256,15 @@ fn store_and_deliver(
     }
     let mut messages = messages.into_iter();
     let mut topics = topics.into_iter();
-    let sequenced = order
-        .into_iter()
-        .filter_map(|(is_message, sender)| {
+    let sequenced = (earlier.into_iter().map(from_remote))
+        .chain(order.into_iter().filter_map(|(is_message, sender)| {
             if is_message {
                 let message = messages.next()?;
                 Some(Sequenced::Message { message, sender })
             } else {
                 topics.next().map(Sequenced::Topic)
             }
-        })
+        }))
         .collect();
     fanout.deliver(sequenced);
 }

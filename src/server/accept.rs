@@ -77,7 +77,7 @@ fn open_store(
             return Ok((None, loaded));
         }
         Storage::Durable(dir) => Box::new(SqliteStore::open(dir.path(), &config.default_room)?),
-        Storage::Postgres(url) => Box::new(PostgresStore::open(url, &config.default_room)?),
+        Storage::Postgres(url) => Box::new(PostgresStore::open(url)?),
     };
     let loaded = store.load(recent)?;
     let messages: usize = loaded.rooms.iter().map(|room| room.recent.len()).sum();

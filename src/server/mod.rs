@@ -189,6 +189,15 @@ pub enum ServerError {
         /// What SQLite said.
         cause: rusqlite::Error,
     },
+    /// `--database` is not a PostgreSQL URL.
+    #[error(
+        "--database is not a PostgreSQL URL ({}); write it as postgres://user:password@host:port/name",
+        crate::hub::store::postgres::explain(cause)
+    )]
+    DatabaseUrl {
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
     /// The PostgreSQL database (`--database`) could not be reached or used.
     #[error(
         "cannot use the PostgreSQL database {database}: {}; check that PostgreSQL is running there and that --database (or CHATROOM_DATABASE) is right",
@@ -211,6 +220,8 @@ impl From<StoreError> for ServerError {
             StoreError::Directory { path, cause } => ServerError::DataDir { path, cause },
             StoreError::Database { path, cause } => ServerError::Database { path, cause },
             StoreError::Postgres { database, cause } => ServerError::Postgres { database, cause },
+            StoreError::PostgresUrl { cause } => ServerError::DatabaseUrl { cause },
+            StoreError::Thread { cause } => ServerError::Io(cause),
         }
     }
 }

@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crossbeam_channel::Receiver;
+
 use super::message::{RoomRef, StoredMessage, Topic, TopicChange};
 
 /// Why a store could not be opened, read or written.
@@ -36,6 +38,18 @@ pub enum StoreError {
         path: PathBuf,
         /// What SQLite said.
         cause: rusqlite::Error,
+    },
+    /// The PostgreSQL URL could not be parsed.
+    #[error("{}", postgres::explain(cause))]
+    PostgresUrl {
+        /// What the `postgres` client said.
+        cause: ::postgres::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start a thread: {cause}")]
+    Thread {
+        /// What the system said.
+        cause: std::io::Error,
     },
     /// The PostgreSQL database could not be reached, or refused an
     /// operation.
@@ -58,6 +72,9 @@ pub(crate) struct Batch<'a> {
     pub(crate) messages: &'a [StoredMessage],
     /// Topics set, in order.
     pub(crate) topics: &'a [TopicChange],
+    /// Each topic's place among the batch's items (messages and topics
+    /// in the order they were asked for), for a store that numbers both.
+    pub(crate) topic_places: &'a [usize],
     /// Accounts whose rooms changed: the name's key and its rooms now, in
     /// the order it joined them.
     pub(crate) memberships: &'a [(String, Vec<RoomRef>)],
@@ -82,6 +99,26 @@ pub(crate) struct Loaded {
     pub(crate) memberships: HashMap<String, Vec<RoomRef>>,
 }
 
+/// What another node stored (a shared store only), for this node's
+/// clients; its sender is [`REMOTE`](super::message::REMOTE).
+#[derive(Debug)]
+pub(crate) enum Remote {
+    Message(StoredMessage),
+    Topic(TopicChange),
+}
+
+/// What a commit gives back.
+#[derive(Debug, Default)]
+pub(crate) struct Committed {
+    /// For a store that numbers the batch's items itself (shared by
+    /// nodes): the number of its first item, the others following it in
+    /// the order `Batch::topic_places` gives. `None`: stored as numbered.
+    pub(crate) first: Option<u64>,
+    /// Other nodes' items committed before this batch and not yet
+    /// handed out, in order: to deliver before the batch.
+    pub(crate) earlier: Vec<Remote>,
+}
+
 /// What the sequencer needs of a store. See the module docs.
 pub(crate) trait MessageStore: Send {
     /// Where the data lives, for log lines.
@@ -91,9 +128,19 @@ pub(crate) trait MessageStore: Send {
     /// `recent` messages.
     fn load(&mut self, recent: usize) -> Result<Loaded, StoreError>;
 
-    /// Writes `batch` in one transaction, durable when this returns. A
-    /// store that numbers messages itself (PostgreSQL, shared by nodes)
-    /// returns the id it gave the first of `batch.messages`, the others
-    /// following it; `None`: they were stored with the ids they had.
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<Option<u64>, StoreError>;
+    /// Writes `batch` in one transaction, durable when this returns. See
+    /// [`Committed`] for what a shared store adds.
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError>;
+
+    /// For a shared store: ticks when another node may have committed, so
+    /// the sequencer calls [`MessageStore::catch_up`]. Taken once.
+    fn changes(&mut self) -> Option<Receiver<()>> {
+        None
+    }
+
+    /// For a shared store: what other nodes committed since the last
+    /// commit or catch-up, in order.
+    fn catch_up(&mut self) -> Result<Vec<Remote>, StoreError> {
+        Ok(Vec::new())
+    }
 }

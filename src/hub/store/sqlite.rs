@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Batch, Loaded, MessageStore, StoreError, StoredRoom};
+use super::{Batch, Committed, Loaded, MessageStore, StoreError, StoredRoom};
 use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
 
 /// The database file's name inside the data directory.
@@ -196,12 +196,12 @@ impl MessageStore for SqliteStore {
         })
     }
 
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<Option<u64>, StoreError> {
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
         write_batch(&mut self.conn, batch).map_err(|cause| StoreError::Database {
             path: self.path.clone(),
             cause,
         })?;
-        Ok(None)
+        Ok(Committed::default())
     }
 }
 
@@ -419,6 +419,7 @@ mod tests {
                     forgotten: &[],
                     messages: &messages,
                     topics: &topics,
+                    topic_places: &[],
                     memberships: &memberships,
                 })
                 .unwrap();

@@ -3,8 +3,10 @@
 //! PostgreSQL is not installed, a failure under `.ci/run`).
 //!
 //! - [`harness`]: the test cluster itself.
+//! - [`cluster`]: three nodes on one database.
 //! - [`store`]: one node on PostgreSQL: durability, errors, losing the
 //!   database under traffic.
 
+mod cluster;
 mod harness;
 mod store;

@@ -16,19 +16,35 @@
 //!   A batch whose commit was cut off may in fact be stored although its
 //!   senders were told it was not: nothing acknowledged is ever lost.
 //!
+//! - **Every node delivers every item in id order.** A commit, holding the
+//!   counter's lock, first reads what other nodes committed since this
+//!   node last looked (`Committed::earlier`), to be delivered before its
+//!   own batch; between commits the `pg-listen` thread ([`listener`])
+//!   ticks the sequencer on other nodes' `NOTIFY`, and `catch_up` reads
+//!   the rest in one statement (one snapshot). Topic changes are numbered
+//!   from the same counter (`topic_changes`), so they keep their place.
+//! - **Rooms are never forgotten here.** A node knows only its own
+//!   members, so a room empty on one node may be busy on another: its row
+//!   (and topic) stays.
+//!
 //! Uses the `postgres` crate's blocking client; its small runtime runs on
-//! the calling thread (the sequencer).
+//! the calling thread (the sequencer, or `pg-listen`).
+
+mod listener;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use crossbeam_channel::Receiver;
 use postgres::config::Host;
-use postgres::{Client, Config, NoTls, Transaction};
+use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Transaction};
 
-use super::{Batch, Loaded, MessageStore, StoreError, StoredRoom};
-use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
+use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
+use crate::hub::message::{Audience, REMOTE, RoomName, RoomRef, StoredMessage, Topic, TopicChange};
+use listener::Listener;
 
 /// How long connecting may take before the attempt fails (at start, and
 /// for each batch while the database is away).
@@ -62,6 +78,14 @@ CREATE TABLE IF NOT EXISTS rooms (
     topic_by TEXT,
     topic_ms BIGINT
 );
+CREATE TABLE IF NOT EXISTS topic_changes (
+    id        BIGINT PRIMARY KEY,
+    room_key  TEXT NOT NULL,
+    room_name TEXT NOT NULL,
+    topic     TEXT NOT NULL,
+    by_name   TEXT NOT NULL,
+    ts_ms     BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS memberships (
     name_key  TEXT NOT NULL,
     position  INTEGER NOT NULL,
@@ -70,9 +94,17 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (name_key, position)
 );";
 
-/// The condition on a `rooms` row that the room has no stored message.
-const NO_MESSAGES: &str =
-    "NOT EXISTS (SELECT 1 FROM messages WHERE messages.room = rooms.room_key)";
+/// Messages and topic changes numbered above $1 and below $2, in order, in
+/// one statement (one snapshot: nothing between them is missed).
+const SINCE: &str = "
+SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, FALSE
+  FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
+  WHERE m.id > $1 AND m.id < $2
+UNION ALL
+SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, TRUE
+  FROM topic_changes t
+  WHERE t.id > $1 AND t.id < $2
+ORDER BY 1";
 
 /// A PostgreSQL database, connected or waiting to connect again.
 pub(crate) struct PostgresStore {
@@ -81,37 +113,57 @@ pub(crate) struct PostgresStore {
     described: String,
     /// `None` after the connection was lost, until the next batch.
     client: Option<Client>,
+    /// The last number this node has handed to its sequencer (its own
+    /// commits, and others' it read).
+    last_seen: i64,
+    /// The committing connection's backend pid, for the listener.
+    own_pid: Arc<AtomicI32>,
+    /// Ticks from the listener, until the sequencer takes them.
+    changes: Option<Receiver<()>>,
+    /// Dropped last: stops and joins `pg-listen`.
+    _listener: Listener,
 }
 
 impl PostgresStore {
-    /// Connects to `url` and creates the tables if they are missing; drops
-    /// rooms without messages other than `default_room` (as SQLite does).
-    pub(crate) fn open(url: &str, default_room: &str) -> Result<PostgresStore, StoreError> {
-        let mut config: Config = url.parse().map_err(|cause| StoreError::Postgres {
-            database: "--database".to_owned(),
-            cause,
-        })?;
+    /// Connects to `url`, creates the tables that are missing and starts
+    /// listening for other nodes' commits.
+    pub(crate) fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|cause| StoreError::PostgresUrl { cause })?;
         config
             .connect_timeout(CONNECT_TIMEOUT)
             .keepalives_idle(Duration::from_secs(10))
             .application_name("chat-server");
+        let described = describe(&config);
+        let unusable = |cause| StoreError::Postgres {
+            database: described.clone(),
+            cause,
+        };
+        let mut client = config.connect(NoTls).map_err(unusable)?;
+        create_schema(&mut client).map_err(unusable)?;
+        let own_pid = Arc::new(AtomicI32::new(0));
+        let (listener, changes) = Listener::start(config.clone(), own_pid.clone())
+            .map_err(|cause| StoreError::Thread { cause })?;
         let mut store = PostgresStore {
-            described: describe(&config),
+            described,
             config,
             client: None,
+            last_seen: 0,
+            own_pid,
+            changes: Some(changes),
+            _listener: listener,
         };
-        let default_key = crate::protocol::room_key(default_room);
-        store.with_client(|client| {
-            let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-            tx.batch_execute(CREATE_SCHEMA)?;
-            tx.execute(
-                &format!("DELETE FROM rooms WHERE room_key != $1 AND {NO_MESSAGES}"),
-                &[&default_key],
-            )?;
-            tx.commit()
-        })?;
+        store.adopt(client).map_err(|cause| store.error(cause))?;
         Ok(store)
+    }
+
+    /// Makes `client` the committing connection.
+    fn adopt(&mut self, mut client: Client) -> Result<(), postgres::Error> {
+        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+        self.own_pid.store(pid, Ordering::Relaxed);
+        self.client = Some(client);
+        Ok(())
     }
 
     /// Runs `work` on the connection, connecting first if there is none;
@@ -121,11 +173,12 @@ impl PostgresStore {
         work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
             let client = self
                 .config
                 .connect(NoTls)
                 .map_err(|cause| self.error(cause))?;
-            self.client = Some(client);
+            self.adopt(client).map_err(|cause| self.error(cause))?;
         }
         let client = self.client.as_mut().expect("connected above");
         let result = work(client);
@@ -149,22 +202,116 @@ impl MessageStore for PostgresStore {
     }
 
     fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
-        self.with_client(|client| load(client, recent))
+        let loaded = self.with_client(|client| load(client, recent))?;
+        self.last_seen = loaded.next_id as i64 - 1;
+        Ok(loaded)
     }
 
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<Option<u64>, StoreError> {
-        self.with_client(|client| {
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
+        let last_seen = self.last_seen;
+        let (first, earlier, last) = self.with_client(|client| {
             let mut tx = client.transaction()?;
-            let first = write_batch(&mut tx, batch)?;
+            let (first, last) = number(&mut tx, batch)?;
+            let earlier = read_since(&mut tx, last_seen, first)?;
+            write_batch(&mut tx, batch, first)?;
+            if last >= first {
+                tx.batch_execute(&format!("NOTIFY {}", listener::CHANNEL))?;
+            }
             tx.commit()?;
-            Ok(Some(first))
+            Ok((first, earlier, last))
+        })?;
+        self.last_seen = last;
+        Ok(Committed {
+            first: Some(first as u64),
+            earlier: earlier.into_iter().map(|(_, item)| item).collect(),
         })
     }
+
+    fn changes(&mut self) -> Option<Receiver<()>> {
+        self.changes.take()
+    }
+
+    fn catch_up(&mut self) -> Result<Vec<Remote>, StoreError> {
+        let last_seen = self.last_seen;
+        let items = self.with_client(|client| read_since(client, last_seen, i64::MAX))?;
+        if let Some((id, _)) = items.last() {
+            self.last_seen = *id;
+        }
+        Ok(items.into_iter().map(|(_, item)| item).collect())
+    }
+}
+
+/// Creates the tables that are missing, one node at a time.
+fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+    tx.batch_execute(CREATE_SCHEMA)?;
+    tx.commit()
+}
+
+/// Takes the counter's lock (held to the commit: it orders every commit of
+/// every node) and numbers the batch's items: the first and last number.
+fn number(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<(i64, i64), postgres::Error> {
+    let count = (batch.messages.len() + batch.topics.len()) as i64;
+    let last: i64 = tx
+        .query_one(
+            "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
+            &[&count],
+        )?
+        .get(0);
+    Ok((last - count + 1, last))
+}
+
+/// What was numbered above `after` and below `before`, with its number.
+fn read_since(
+    client: &mut impl GenericClient,
+    after: i64,
+    before: i64,
+) -> Result<Vec<(i64, Remote)>, postgres::Error> {
+    let rows = client.query(SINCE, &[&after, &before])?;
+    Ok(rows.iter().map(remote_item).collect())
+}
+
+/// One row of [`SINCE`].
+fn remote_item(row: &postgres::Row) -> (i64, Remote) {
+    let id: i64 = row.get(0);
+    let ts = timestamp(row.get(1));
+    let from: String = row.get(2);
+    let text: String = row.get(4);
+    let room_key: Option<String> = row.get(5);
+    let room_name: Option<String> = row.get(6);
+    let room = || RoomName::new(room_name.as_deref().or(room_key.as_deref()).unwrap_or("#?"));
+    let item = if row.get(7) {
+        Remote::Topic(TopicChange {
+            sender: REMOTE,
+            room: room(),
+            topic: Topic { ts, by: from, text },
+        })
+    } else {
+        let audience = match row.get::<_, Option<String>>(3) {
+            Some(to) => Audience::Private(to),
+            None => Audience::Room(room()),
+        };
+        Remote::Message(StoredMessage {
+            id: id as u64,
+            ts,
+            from,
+            audience,
+            text,
+        })
+    };
+    (id, item)
 }
 
 /// Reads every room with its newest `recent` messages, and the accounts'
 /// rooms.
 fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
+    // One snapshot: the counter and the messages agree.
+    let mut client = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
     let last_id: i64 = client
         .query_one("SELECT last_id FROM chat_counter", &[])?
         .get(0);
@@ -216,6 +363,7 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
             .or_default()
             .push(RoomName::new(row.get(1)));
     }
+    client.commit()?;
     Ok(Loaded {
         next_id: last_id as u64 + 1,
         rooms,
@@ -223,27 +371,42 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
     })
 }
 
-/// Writes `batch` in `tx` and returns the id its first message got (the
-/// others follow it).
-fn write_batch(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<u64, postgres::Error> {
-    // First, and held to the commit: the counter's lock orders every commit.
-    let count = batch.messages.len() as i64;
-    let last: i64 = tx
-        .query_one(
-            "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
-            &[&count],
-        )?
-        .get(0);
-    let first = last - count + 1;
-    // A room forgotten and made anew in this batch starts bare.
-    for room_key in batch.forgotten {
-        tx.execute(
-            &format!("DELETE FROM rooms WHERE room_key = $1 AND {NO_MESSAGES}"),
-            &[room_key],
-        )?;
+/// Writes `batch` in `tx`, its items numbered from `first` in request
+/// order (`Batch::topic_places`). Forgotten rooms are not deleted (see the
+/// module docs).
+fn write_batch(
+    tx: &mut Transaction<'_>,
+    batch: &Batch<'_>,
+    first: i64,
+) -> Result<(), postgres::Error> {
+    let count = batch.messages.len() + batch.topics.len();
+    let topic_places: Vec<usize> = match batch.topic_places.len() == batch.topics.len() {
+        true => batch.topic_places.to_vec(),
+        false => (batch.messages.len()..count).collect(),
+    };
+    let mut is_topic = vec![false; count];
+    for &place in &topic_places {
+        is_topic[place] = true;
     }
-    insert_messages(tx, batch.messages, first)?;
-    for change in batch.topics {
+    let message_ids: Vec<i64> = (first..)
+        .zip(&is_topic)
+        .filter(|(_, is_topic)| !**is_topic)
+        .map(|(id, _)| id)
+        .collect();
+    insert_messages(tx, batch.messages, &message_ids)?;
+    for (change, place) in batch.topics.iter().zip(topic_places) {
+        tx.execute(
+            "INSERT INTO topic_changes (id, room_key, room_name, topic, by_name, ts_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &(first + place as i64),
+                &change.room.key,
+                &change.room.display,
+                &change.topic.text,
+                &change.topic.by,
+                &change.topic.ts.timestamp_millis(),
+            ],
+        )?;
         tx.execute(
             "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (room_key) DO UPDATE SET topic = $3, topic_by = $4, topic_ms = $5",
@@ -267,7 +430,7 @@ fn write_batch(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<u64, postg
             &[name_key, &keys, &names],
         )?;
     }
-    Ok(first as u64)
+    Ok(())
 }
 
 /// Inserts the messages, numbered from `first`, and their rooms' rows, in
@@ -275,7 +438,7 @@ fn write_batch(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<u64, postg
 fn insert_messages(
     tx: &mut Transaction<'_>,
     messages: &[StoredMessage],
-    first: i64,
+    numbers: &[i64],
 ) -> Result<(), postgres::Error> {
     if messages.is_empty() {
         return Ok(());
@@ -287,7 +450,7 @@ fn insert_messages(
     let mut texts = Vec::with_capacity(messages.len());
     let mut rooms = Vec::with_capacity(messages.len());
     let mut room_rows: HashMap<&str, &str> = HashMap::new();
-    for (m, id) in messages.iter().zip(first..) {
+    for (m, &id) in messages.iter().zip(numbers) {
         ids.push(id);
         times.push(m.ts.timestamp_millis());
         senders.push(m.from.as_str());

@@ -1,0 +1,121 @@
+//! Three nodes on one PostgreSQL database, through the real binaries: a
+//! room is one room whichever node its members are on, with one order of
+//! messages and topics; a node killed with `kill -9` costs none of what it
+//! acknowledged, and the others go on.
+
+use crate::support::{Client, ServerProcess, shared_postgres, split};
+
+use super::store::start_node;
+
+/// Three nodes on a fresh database, with their data directories.
+fn three_nodes(url: &str) -> Vec<(ServerProcess, tempfile::TempDir)> {
+    (0..3)
+        .map(|_| {
+            let data = tempfile::tempdir().unwrap();
+            (start_node(url, &data), data)
+        })
+        .collect()
+}
+
+/// `(id, from, text)` of each `MSG` of `room` that `client` receives, until
+/// it has `count`; other lines are skipped.
+fn room_messages(client: &mut Client, room: &str, count: usize) -> Vec<(u64, String, String)> {
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let (kind, fields, text) = split(&client.line());
+        if kind == "MSG" && fields.get(3).map(String::as_str) == Some(room) {
+            seen.push((fields[0].parse().unwrap(), fields[2].clone(), text.unwrap()));
+        }
+    }
+    seen
+}
+
+#[test]
+fn members_on_three_nodes_share_a_room_and_see_one_order() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let nodes = three_nodes(&url);
+    let names = ["ada", "bob", "cyd"];
+    let mut clients: Vec<Client> = nodes
+        .iter()
+        .zip(names)
+        .map(|((node, _), name)| {
+            let mut client = Client::hello_v2(node.addr);
+            client.register(name);
+            client.join_room("#Shared");
+            client
+        })
+        .collect();
+    // Everyone at once, without waiting for answers.
+    const EACH: usize = 40;
+    for i in 0..EACH {
+        for (client, name) in clients.iter_mut().zip(names) {
+            client.send(&format!("/say #shared {name} {i}"));
+        }
+    }
+    let seen: Vec<Vec<(u64, String, String)>> = clients
+        .iter_mut()
+        .map(|client| room_messages(client, "#Shared", 3 * EACH))
+        .collect();
+    assert_eq!(seen[0], seen[1], "ada's and bob's order");
+    assert_eq!(seen[0], seen[2], "ada's and cyd's order");
+    assert!(
+        seen[0].windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "ids increase: {:?}",
+        seen[0]
+    );
+    for name in names {
+        let own: Vec<&str> = (seen[0].iter())
+            .filter(|(_, from, _)| from == name)
+            .map(|(_, _, text)| text.as_str())
+            .collect();
+        let sent: Vec<String> = (0..EACH).map(|i| format!("{name} {i}")).collect();
+        assert_eq!(own, sent, "{name}'s messages, in the order sent");
+    }
+
+    // A topic set on one node reaches the room's members on the others.
+    clients[1].send("/topic #shared across nodes");
+    for client in &mut clients {
+        let topic = client.until("TOPIC ");
+        assert!(topic.ends_with(" bob #Shared :across nodes"), "{topic}");
+    }
+}
+
+#[test]
+fn a_node_killed_loses_nothing_it_acknowledged_and_the_others_go_on() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let mut nodes = three_nodes(&url);
+    let mut ada = Client::hello_v2(nodes[0].0.addr);
+    ada.register("ada");
+    let mut bob = Client::hello_v2(nodes[1].0.addr);
+    bob.register("bob");
+    let mut cyd = Client::hello_v2(nodes[2].0.addr);
+    cyd.register("cyd");
+    for i in 0..20 {
+        cyd.send(&format!("before {i}"));
+    }
+    let acknowledged = room_messages(&mut cyd, "#lobby", 20);
+    let (node, _data) = nodes.pop().unwrap();
+    assert!(!node.signal("KILL").success());
+    assert_eq!(room_messages(&mut ada, "#lobby", 20), acknowledged);
+    assert_eq!(room_messages(&mut bob, "#lobby", 20), acknowledged);
+    ada.send("still here");
+    let after = room_messages(&mut bob, "#lobby", 1);
+    assert_eq!(after[0].2, "still here");
+    assert!(after[0].0 > acknowledged[19].0);
+    // A node started now replays all of it.
+    let data = tempfile::tempdir().unwrap();
+    let fresh = start_node(&url, &data);
+    let mut dot = Client::hello_v2(fresh.addr);
+    let welcome = dot.register("dot");
+    let replayed: Vec<&String> = welcome
+        .iter()
+        .filter(|line| line.starts_with("HISTORY "))
+        .collect();
+    assert_eq!(replayed.len(), 21, "{welcome:?}");
+}
