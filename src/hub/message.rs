@@ -9,12 +9,12 @@ use std::sync::Arc;
 use crate::protocol::room_key;
 use crate::protocol::server_line::Timestamp;
 
-/// A connection's number, unique for the life of the server.
+/// A connection's number, unique for the life of the server. Connections
+/// are numbered from 1.
 pub(crate) type ClientId = u64;
 
-/// The sender of what another node stored (PostgreSQL, shared): no
-/// connection of this node (theirs are numbered from 1).
-pub(crate) const REMOTE: ClientId = 0;
+/// The sender of an item stored by another node: no local connection.
+pub(crate) const NO_SENDER: ClientId = 0;
 
 /// A room's name as lines show it (as its creator typed it) and the key it
 /// is looked up by (without regard to case).

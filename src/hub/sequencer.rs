@@ -15,7 +15,7 @@
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
-use super::message::{ClientId, Post, REMOTE, RoomRef, StoredMessage, TopicChange};
+use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
 use super::store::{Batch, MessageStore, Remote};
 
 /// At most this many requests share one transaction.
@@ -151,7 +151,7 @@ fn from_remote(item: Remote) -> Sequenced {
     match item {
         Remote::Message(message) => Sequenced::Message {
             message,
-            sender: REMOTE,
+            sender: NO_SENDER,
         },
         Remote::Topic(change) => Sequenced::Topic(change),
     }

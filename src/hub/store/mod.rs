@@ -100,7 +100,7 @@ pub(crate) struct Loaded {
 }
 
 /// What another node stored (a shared store only), for this node's
-/// clients; its sender is [`REMOTE`](super::message::REMOTE).
+/// clients; its sender is [`NO_SENDER`](super::message::NO_SENDER).
 #[derive(Debug)]
 pub(crate) enum Remote {
     Message(StoredMessage),

@@ -43,7 +43,9 @@ use postgres::config::Host;
 use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Transaction};
 
 use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
-use crate::hub::message::{Audience, REMOTE, RoomName, RoomRef, StoredMessage, Topic, TopicChange};
+use crate::hub::message::{
+    Audience, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
+};
 use listener::Listener;
 
 /// How long connecting may take before the attempt fails (at start, and
@@ -283,7 +285,7 @@ fn remote_item(row: &postgres::Row) -> (i64, Remote) {
     let room = || RoomName::new(room_name.as_deref().or(room_key.as_deref()).unwrap_or("#?"));
     let item = if row.get(7) {
         Remote::Topic(TopicChange {
-            sender: REMOTE,
+            sender: NO_SENDER,
             room: room(),
             topic: Topic { ts, by: from, text },
         })
