@@ -13,9 +13,10 @@ use crate::support::{
 const EXIT_DEADLINE: Duration = Duration::from_secs(10);
 
 /// `chat-server` on `url`, with a data directory of its own (accounts and
-/// certificate only) and no flood control.
+/// certificate only) and no flood control. Its log is drained: a node
+/// refusing batches logs each, and a full pipe would stop it.
 pub fn start_node(url: &str, data: &tempfile::TempDir) -> ServerProcess {
-    ServerProcess::start(&[
+    let mut node = ServerProcess::start(&[
         "--database",
         url,
         "--data-dir",
@@ -26,7 +27,13 @@ pub fn start_node(url: &str, data: &tempfile::TempDir) -> ServerProcess {
         "0",
         "--history",
         "1000",
-    ])
+    ]);
+    let mut log = node.child.stderr.take().expect("the node's stderr");
+    std::thread::Builder::new()
+        .name("node-stderr".into())
+        .spawn(move || std::io::copy(&mut log, &mut std::io::sink()))
+        .unwrap();
+    node
 }
 
 fn stop(server: ServerProcess) {
