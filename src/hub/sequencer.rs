@@ -16,7 +16,7 @@ use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
-use super::store::{Batch, MessageStore, Remote};
+use super::store::{Batch, Committed, MessageStore, Remote};
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 4096;
@@ -77,16 +77,20 @@ pub(crate) struct SequencerParts<F> {
 pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
     let SequencerParts {
         requests,
-        mut store,
+        store,
         mut fanout,
         mut next_id,
     } = parts;
     let mut taken = Taken::default();
-    let changes = store.as_mut().and_then(|store| store.changes());
+    let mut store = store.map(|store| Kept {
+        store,
+        failing: false,
+    });
+    let changes = store.as_mut().and_then(|kept| kept.store.changes());
     while let Some(first) = next_request(&requests, changes.as_ref()) {
         let Some(first) = first else {
-            if let Some(store) = &mut store {
-                catch_up(store.as_mut(), &mut fanout);
+            if let Some(kept) = &mut store {
+                catch_up(kept.store.as_mut(), &mut fanout);
             }
             continue;
         };
@@ -157,6 +161,40 @@ fn from_remote(item: Remote) -> Sequenced {
     }
 }
 
+/// The store, and whether its last commit failed: an outage is logged
+/// when it starts and when it ends, not once per batch.
+struct Kept {
+    store: Box<dyn MessageStore>,
+    failing: bool,
+}
+
+impl Kept {
+    /// Commits `batch`; `None` if it could not be stored.
+    fn commit(&mut self, batch: &Batch<'_>) -> Option<Committed> {
+        match self.store.commit(batch) {
+            Ok(committed) => {
+                if std::mem::take(&mut self.failing) {
+                    log::warn!("{} stores messages again", self.store.describe());
+                }
+                Some(committed)
+            }
+            Err(error) => {
+                let what = format!(
+                    "could not store {} messages and {} topics in {}: {error}",
+                    batch.messages.len(),
+                    batch.topics.len(),
+                    self.store.describe()
+                );
+                match std::mem::replace(&mut self.failing, true) {
+                    true => log::debug!("{what}"),
+                    false => log::error!("{what}; refusing messages until it works again"),
+                }
+                None
+            }
+        }
+    }
+}
+
 /// A request waiting in the batch.
 enum Item {
     Post(Post),
@@ -181,7 +219,7 @@ impl Taken {
 
 /// Gives the batch ids and a timestamp, stores it, and hands it on in order.
 fn store_and_deliver(
-    store: &mut Option<Box<dyn MessageStore>>,
+    store: &mut Option<Kept>,
     fanout: &mut impl Fanout,
     next_id: &mut u64,
     taken: &mut Taken,
@@ -215,7 +253,7 @@ fn store_and_deliver(
     // Taken every turn, with a store or without, so the list stays short.
     let forgotten = fanout.forgotten_rooms();
     let mut earlier = Vec::new();
-    if let Some(store) = store {
+    if let Some(kept) = store {
         let topic_places: Vec<usize> = (order.iter().enumerate())
             .filter(|(_, (is_message, _))| !is_message)
             .map(|(place, _)| place)
@@ -227,32 +265,22 @@ fn store_and_deliver(
             topic_places: &topic_places,
             memberships: &memberships,
         };
-        match store.commit(&batch) {
-            Ok(committed) => {
-                if let Some(first) = committed.first {
-                    // The store numbered them (nodes share its counter).
-                    let ids = (first..)
-                        .zip(&order)
-                        .filter(|(_, (is_message, _))| *is_message);
-                    for (message, (id, _)) in messages.iter_mut().zip(ids) {
-                        message.id = id;
-                    }
-                    *next_id = first + order.len() as u64;
-                }
-                earlier = committed.earlier;
+        let Some(committed) = kept.commit(&batch) else {
+            let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
+            fanout.refuse(&senders);
+            return;
+        };
+        if let Some(first) = committed.first {
+            // The store numbered them (nodes share its counter).
+            let ids = (first..)
+                .zip(&order)
+                .filter(|(_, (is_message, _))| *is_message);
+            for (message, (id, _)) in messages.iter_mut().zip(ids) {
+                message.id = id;
             }
-            Err(error) => {
-                log::error!(
-                    "could not store {} messages and {} topics in {}: {error}",
-                    messages.len(),
-                    topics.len(),
-                    store.describe()
-                );
-                let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
-                fanout.refuse(&senders);
-                return;
-            }
+            *next_id = first + order.len() as u64;
         }
+        earlier = committed.earlier;
     }
     let mut messages = messages.into_iter();
     let mut topics = topics.into_iter();

@@ -53,7 +53,7 @@ pub enum StoreError {
     },
     /// The PostgreSQL database could not be reached, or refused an
     /// operation.
-    #[error("{database}: {}", postgres::explain(cause))]
+    #[error("{}", postgres::explain(cause))]
     Postgres {
         /// The database, as `postgres://user@host:port/name` (no password).
         database: String,

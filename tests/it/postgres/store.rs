@@ -4,6 +4,8 @@
 //! database lost under traffic costs refusals (`ERROR not-stored`), never
 //! an acknowledged message or a connection.
 
+use std::io::{BufRead, BufReader};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::{
@@ -13,9 +15,17 @@ use crate::support::{
 const EXIT_DEADLINE: Duration = Duration::from_secs(10);
 
 /// `chat-server` on `url`, with a data directory of its own (accounts and
-/// certificate only) and no flood control. Its log is drained: a node
-/// refusing batches logs each, and a full pipe would stop it.
+/// certificate only) and no flood control.
 pub fn start_node(url: &str, data: &tempfile::TempDir) -> ServerProcess {
+    start_logged_node(url, data).0
+}
+
+/// [`start_node`], and its log (warnings and errors) as it grows: it is
+/// drained, since a full pipe would stop the node.
+pub fn start_logged_node(
+    url: &str,
+    data: &tempfile::TempDir,
+) -> (ServerProcess, Arc<Mutex<String>>) {
     let mut node = ServerProcess::start(&[
         "--database",
         url,
@@ -28,12 +38,20 @@ pub fn start_node(url: &str, data: &tempfile::TempDir) -> ServerProcess {
         "--history",
         "1000",
     ]);
-    let mut log = node.child.stderr.take().expect("the node's stderr");
+    let stderr = node.child.stderr.take().expect("the node's stderr");
+    let log = Arc::new(Mutex::new(String::new()));
+    let written = log.clone();
     std::thread::Builder::new()
         .name("node-stderr".into())
-        .spawn(move || std::io::copy(&mut log, &mut std::io::sink()))
+        .spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = written.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        })
         .unwrap();
-    node
+    (node, log)
 }
 
 fn stop(server: ServerProcess) {
@@ -137,7 +155,7 @@ fn a_database_lost_under_traffic_refuses_then_recovers_and_loses_nothing_acknowl
     };
     let url = pg.database();
     let data = tempfile::tempdir().unwrap();
-    let server = start_node(&url, &data);
+    let (server, log) = start_logged_node(&url, &data);
     let mut cy = Client::hello_v2(server.addr);
     cy.register("cy");
     let mut dee = Client::hello_v2(server.addr);
@@ -211,6 +229,15 @@ fn a_database_lost_under_traffic_refuses_then_recovers_and_loses_nothing_acknowl
         "dee saw exactly the acknowledged ones"
     );
     stop(server);
+    // The outage is logged when it starts and when it ends, not per batch.
+    let log = log.lock().unwrap().clone();
+    let refusing: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("could not store"))
+        .collect();
+    assert_eq!(refusing.len(), 1, "{log}");
+    assert!(refusing[0].contains("refusing messages until it works again"));
+    assert_eq!(log.matches("stores messages again").count(), 1, "{log}");
 
     let server = start_node(&url, &tempfile::tempdir().unwrap());
     let mut eve = Client::hello_v2(server.addr);
