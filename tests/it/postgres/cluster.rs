@@ -3,7 +3,7 @@
 //! messages and topics; a node killed with `kill -9` costs none of what it
 //! acknowledged, and the others go on.
 
-use crate::support::{Client, ServerProcess, shared_postgres, split};
+use crate::support::{Client, PgCluster, ServerProcess, shared_postgres, split};
 
 use super::store::start_node;
 
@@ -118,4 +118,34 @@ fn a_node_killed_loses_nothing_it_acknowledged_and_the_others_go_on() {
         .filter(|line| line.starts_with("HISTORY "))
         .collect();
     assert_eq!(replayed.len(), 21, "{welcome:?}");
+}
+
+#[test]
+fn postgresql_restarted_under_two_nodes_they_refuse_meanwhile_and_share_again() {
+    let Some(pg) = PgCluster::start() else {
+        return;
+    };
+    let url = pg.database();
+    let nodes: Vec<_> = three_nodes(&url).into_iter().take(2).collect();
+    let mut ada = Client::hello_v2(nodes[0].0.addr);
+    ada.register("ada");
+    let mut bob = Client::hello_v2(nodes[1].0.addr);
+    bob.register("bob");
+    ada.send("before");
+    assert_eq!(room_messages(&mut bob, "#lobby", 1)[0].2, "before");
+
+    pg.stop();
+    ada.send("while away");
+    assert!(ada.until("ERROR ").starts_with("ERROR not-stored "));
+    pg.start_again();
+
+    // Each node connects again, and listens again: both ways work.
+    ada.send("back");
+    let seen = room_messages(&mut bob, "#lobby", 1);
+    assert_eq!(seen[0].2, "back", "bob never got the refused message");
+    bob.send("welcome back");
+    // (ada's "before" was read with the refusal.)
+    let seen = room_messages(&mut ada, "#lobby", 2);
+    let texts: Vec<&str> = seen.iter().map(|(_, _, text)| text.as_str()).collect();
+    assert_eq!(texts, ["back", "welcome back"]);
 }

@@ -2,12 +2,14 @@
 //! commits and ticks the sequencer, which then reads them from the tables
 //! (`catch_up`). A notification carries nothing but its sender's backend
 //! pid: the tables are the truth, so a notification missed while the
-//! connection was down costs nothing (a tick follows every reconnection).
+//! connection was down costs nothing (a tick follows every reconnection),
+//! and a tick every [`SWEEP`] even without one catches up after a read
+//! that failed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use postgres::fallible_iterator::FallibleIterator;
@@ -19,6 +21,9 @@ pub(super) const CHANNEL: &str = "chat_commits";
 /// How often the thread looks at its stop flag, and waits between attempts
 /// to connect while the database is away.
 const POLL: Duration = Duration::from_millis(200);
+
+/// A tick at least this often, notified or not.
+const SWEEP: Duration = Duration::from_secs(1);
 
 /// The running thread; stopped and joined when dropped.
 pub(super) struct Listener {
@@ -76,17 +81,19 @@ fn listen(config: &Config, ticks: &Sender<()>, stop: &AtomicBool, own: &AtomicI3
         if !tick(ticks) {
             return;
         }
+        let mut last_tick = Instant::now();
         while !stop.load(Ordering::Relaxed) && !client.is_closed() {
             let mut notifications = client.notifications();
-            match notifications.timeout_iter(POLL).next() {
-                Ok(Some(note)) if note.process_id() == own.load(Ordering::Relaxed) => {}
-                Ok(Some(_)) => {
-                    if !tick(ticks) {
-                        return;
-                    }
-                }
-                Ok(None) => {}
+            let due = match notifications.timeout_iter(POLL).next() {
+                Ok(Some(note)) => note.process_id() != own.load(Ordering::Relaxed),
+                Ok(None) => last_tick.elapsed() >= SWEEP,
                 Err(_) => break,
+            };
+            if due {
+                if !tick(ticks) {
+                    return;
+                }
+                last_tick = Instant::now();
             }
         }
     }

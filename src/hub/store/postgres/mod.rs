@@ -35,7 +35,7 @@ mod listener;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crossbeam_channel::Receiver;
@@ -51,6 +51,9 @@ use listener::Listener;
 /// How long connecting may take before the attempt fails (at start, and
 /// for each batch while the database is away).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A connection unused for longer is checked (one round trip) before use.
+const IDLE_CHECK: Duration = Duration::from_millis(200);
 
 /// Serialises schema creation between nodes starting at once (an
 /// arbitrary key of `pg_advisory_xact_lock`).
@@ -122,6 +125,8 @@ pub(crate) struct PostgresStore {
     own_pid: Arc<AtomicI32>,
     /// Ticks from the listener, until the sequencer takes them.
     changes: Option<Receiver<()>>,
+    /// When the connection was last used.
+    last_used: Instant,
     /// Dropped last: stops and joins `pg-listen`.
     _listener: Listener,
 }
@@ -152,6 +157,7 @@ impl PostgresStore {
             config,
             client: None,
             last_seen: 0,
+            last_used: Instant::now(),
             own_pid,
             changes: Some(changes),
             _listener: listener,
@@ -174,6 +180,16 @@ impl PostgresStore {
         &mut self,
         work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
+        // A connection idle for a while may have been cut meanwhile (the
+        // database restarted): the first batch after that must not be
+        // refused for it.
+        let idle = std::mem::replace(&mut self.last_used, Instant::now()).elapsed();
+        if idle > IDLE_CHECK
+            && let Some(client) = &mut self.client
+            && client.is_valid(CONNECT_TIMEOUT).is_err()
+        {
+            self.client = None;
+        }
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
             let client = self
@@ -235,7 +251,9 @@ impl MessageStore for PostgresStore {
 
     fn catch_up(&mut self) -> Result<Vec<Remote>, StoreError> {
         let last_seen = self.last_seen;
-        let items = self.with_client(|client| read_since(client, last_seen, i64::MAX))?;
+        let read = |client: &mut Client| read_since(client, last_seen, i64::MAX);
+        // A read is safe to try again on a new connection.
+        let items = self.with_client(read).or_else(|_| self.with_client(read))?;
         if let Some((id, _)) = items.last() {
             self.last_seen = *id;
         }
