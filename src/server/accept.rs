@@ -33,7 +33,7 @@ use super::udp::listener::UdpReceiver;
 use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
 use crate::hub::rooms::Rooms;
 use crate::hub::sequencer::{self, Request, SequencerParts};
-use crate::hub::store::postgres::PostgresStore;
+use crate::hub::store::postgres::{PostgresStore, open_presence};
 use crate::hub::store::sqlite::SqliteStore;
 use crate::hub::store::{Loaded, MessageStore};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
@@ -165,7 +165,13 @@ impl Prepared {
             }
             None => (None, None),
         };
+        // Names across nodes, with a shared database.
+        let presence = match &config.storage {
+            Storage::Postgres(url) => Some(open_presence(url)?),
+            _ => None,
+        };
         let shared = Arc::new(ServerState {
+            presence,
             default_room,
             config,
             local_addr,

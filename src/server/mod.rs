@@ -355,6 +355,8 @@ pub(crate) struct ServerState {
     pub(crate) password_checks: CheckSlots,
     /// Writes plain clients' queues whose sockets are backed up.
     pub(crate) flusher: outbox::FlusherHandle,
+    /// With `--database`: names taken across every node on it.
+    pub(crate) presence: Option<crate::hub::store::postgres::presence::Presence>,
 }
 
 impl ServerState {

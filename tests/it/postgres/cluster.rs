@@ -1,9 +1,12 @@
 //! Three nodes on one PostgreSQL database, through the real binaries: a
 //! room is one room whichever node its members are on, with one order of
-//! messages and topics; a node killed with `kill -9` costs none of what it
-//! acknowledged, and the others go on.
+//! messages and topics; a name is one client's on every node; a node killed
+//! with `kill -9` costs none of what it acknowledged, its names are freed,
+//! and the others go on.
 
-use crate::support::{Client, PgCluster, ServerProcess, shared_postgres, split};
+use std::time::Duration;
+
+use crate::support::{Client, PgCluster, ServerProcess, eventually, shared_postgres, split};
 
 use super::store::start_node;
 
@@ -148,4 +151,38 @@ fn postgresql_restarted_under_two_nodes_they_refuse_meanwhile_and_share_again() 
     let seen = room_messages(&mut ada, "#lobby", 2);
     let texts: Vec<&str> = seen.iter().map(|(_, _, text)| text.as_str()).collect();
     assert_eq!(texts, ["back", "welcome back"]);
+}
+
+#[test]
+fn a_name_is_taken_on_every_node_and_freed_when_its_node_is_killed() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let mut nodes = three_nodes(&url);
+    let mut ada = Client::hello_v2(nodes[0].0.addr);
+    ada.register("ada");
+    let mut again = Client::hello_v2(nodes[1].0.addr);
+    again.send("ADA");
+    assert!(
+        again.line().starts_with("ERROR name-taken "),
+        "ada is ada's on every node"
+    );
+    // Given back when its client leaves.
+    ada.send("/quit");
+    again.register("ADA");
+
+    // A killed node's names are free at once on the others.
+    let mut kim = Client::hello_v2(nodes[2].0.addr);
+    kim.register("kim");
+    let (node, _data) = nodes.pop().unwrap();
+    assert!(!node.signal("KILL").success());
+    // (PostgreSQL ends the dead node's session as soon as it sees the
+    // socket closed: allow it a few seconds.)
+    let freed = eventually(Duration::from_secs(5), || {
+        let mut other = Client::hello_v2(nodes[0].0.addr);
+        other.send("kim");
+        other.line().starts_with("WELCOME kim ")
+    });
+    assert!(freed, "kim is free once kim's node is dead");
 }

@@ -31,6 +31,7 @@
 //! the calling thread (the sequencer, or `pg-listen`).
 
 mod listener;
+pub(crate) mod presence;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -165,7 +166,21 @@ impl PostgresStore {
         store.adopt(client).map_err(|cause| store.error(cause))?;
         Ok(store)
     }
+}
 
+/// This node's [`presence::Presence`] on `url` (after [`PostgresStore::open`],
+/// which creates its table).
+pub(crate) fn open_presence(url: &str) -> Result<presence::Presence, StoreError> {
+    presence::Presence::open(url).map_err(|cause| StoreError::Postgres {
+        database: url
+            .parse::<Config>()
+            .map(|config| describe(&config))
+            .unwrap_or_default(),
+        cause,
+    })
+}
+
+impl PostgresStore {
     /// Makes `client` the committing connection.
     fn adopt(&mut self, mut client: Client) -> Result<(), postgres::Error> {
         let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
@@ -266,6 +281,7 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     tx.batch_execute(CREATE_SCHEMA)?;
+    tx.batch_execute(presence::CREATE_PRESENCE)?;
     tx.commit()
 }
 
