@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::support::{Client, PgCluster, ServerProcess, eventually, shared_postgres, split};
 
-use super::store::start_node;
+use super::store::{start_node, start_node_with};
 
 /// Three nodes on a fresh database, with their data directories.
 fn three_nodes(url: &str) -> Vec<(ServerProcess, tempfile::TempDir)> {
@@ -185,4 +185,47 @@ fn a_name_is_taken_on_every_node_and_freed_when_its_node_is_killed() {
         other.line().starts_with("WELCOME kim ")
     });
     assert!(freed, "kim is free once kim's node is dead");
+}
+
+#[test]
+fn an_evicted_clients_name_is_free_on_the_other_nodes() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (node_a, _) = start_node_with(&url, &data_a, &["--send-queue", "64"]);
+    let node_b = start_node(&url, &data_b);
+    let mut slow = Client::hello_v2(node_a.addr);
+    slow.register("slow");
+    let mut bob = Client::hello_v2(node_a.addr);
+    bob.register("bob");
+    // slow reads nothing more; bob's big messages overflow its queue.
+    let text = "x".repeat(4000);
+    let (mut sent, mut evicted) = (0, false);
+    while !evicted {
+        assert!(sent < 20_000, "slow was never evicted");
+        // In bursts: a round trip per message would take long.
+        for _ in 0..50 {
+            bob.send(&text);
+        }
+        sent += 50;
+        let mut echoes = 0;
+        while echoes < 50 {
+            let line = bob.line();
+            if line.starts_with("LEAVE ") {
+                assert!(line.ends_with(" slow :send queue exceeded"), "{line}");
+                evicted = true;
+            } else {
+                echoes += 1;
+            }
+        }
+    }
+    drop(slow);
+    let freed = eventually(Duration::from_secs(5), || {
+        let mut other = Client::hello_v2(node_b.addr);
+        other.send("slow");
+        other.line().starts_with("WELCOME slow ")
+    });
+    assert!(freed, "an evicted client's name is given back");
 }

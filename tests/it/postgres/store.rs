@@ -26,7 +26,16 @@ pub fn start_logged_node(
     url: &str,
     data: &tempfile::TempDir,
 ) -> (ServerProcess, Arc<Mutex<String>>) {
-    let mut node = ServerProcess::start(&[
+    start_node_with(url, data, &[])
+}
+
+/// [`start_logged_node`] with more flags.
+pub fn start_node_with(
+    url: &str,
+    data: &tempfile::TempDir,
+    more: &[&str],
+) -> (ServerProcess, Arc<Mutex<String>>) {
+    let mut args = vec![
         "--database",
         url,
         "--data-dir",
@@ -37,7 +46,9 @@ pub fn start_logged_node(
         "0",
         "--history",
         "1000",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let mut node = ServerProcess::start(&args);
     let stderr = node.child.stderr.take().expect("the node's stderr");
     let log = Arc::new(Mutex::new(String::new()));
     let written = log.clone();

@@ -18,9 +18,11 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use postgres::{Client, Config, NoTls};
 
-/// The table, created with the store's (`CREATE_SCHEMA`).
+/// The table, created with the store's (`CREATE_SCHEMA`). Unlogged, and
+/// written without waiting for the disk: it says who is connected now,
+/// which a crash of the database ends anyway.
 pub(super) const CREATE_PRESENCE: &str = "
-CREATE TABLE IF NOT EXISTS presence (
+CREATE UNLOGGED TABLE IF NOT EXISTS presence (
     name_key   TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
     node_pid   INTEGER NOT NULL,
@@ -62,7 +64,8 @@ impl Presence {
         let mut config: Config = url.parse()?;
         config
             .connect_timeout(Duration::from_secs(2))
-            .application_name("chat-server presence");
+            .application_name("chat-server presence")
+            .options("-c synchronous_commit=off");
         let client = config.connect(NoTls)?;
         Ok(Presence {
             config,

@@ -416,9 +416,12 @@ impl ClientSession {
         let removed = self
             .shared
             .locked(|registry| registry.remove(self.id, leave, Utc::now()));
-        if removed && let Some(name) = self.name() {
+        if let Some(name) = self.name() {
+            // Also when the hub evicted it already (`removed` is then false).
             self.release_across_nodes(name);
-            log::info!("{peer}: {name} left ({leave})");
+            if removed {
+                log::info!("{peer}: {name} left ({leave})");
+            }
         }
     }
 
