@@ -70,6 +70,16 @@ struct Args {
     /// Keep history in memory only; nothing is written to disk.
     #[arg(long)]
     ephemeral: bool,
+    /// Keep history and rooms in this PostgreSQL database (postgres://user@host:port/name)
+    /// instead of --data-dir's SQLite; several servers may share it (docs/deployment.md).
+    /// Accounts and the self-signed certificate stay in --data-dir.
+    #[arg(
+        long,
+        env = "CHATROOM_DATABASE",
+        value_name = "URL",
+        conflicts_with = "ephemeral"
+    )]
+    database: Option<String>,
     /// Messages of a room replayed to each client when it joins it.
     #[arg(long, default_value_t = 50)]
     history: usize,
@@ -178,9 +188,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let tls = server_tls(&args)?;
     let config = Config {
-        storage: match &data_dir {
-            Some(dir) => Storage::Durable(dir.clone()),
-            None => Storage::Ephemeral,
+        storage: match (&data_dir, args.database) {
+            (_, Some(url)) => Storage::Postgres(url),
+            (Some(dir), None) => Storage::Durable(dir.clone()),
+            (None, None) => Storage::Ephemeral,
         },
         history_replay: args.history,
         default_room: args.default_room,

@@ -14,7 +14,6 @@ use crate::protocol::server_line::Timestamp;
 pub(crate) type ClientId = u64;
 
 /// The sender of an item stored by another node: no local connection.
-#[allow(dead_code)] // for issue 18's remote items
 pub(crate) const NO_SENDER: ClientId = 0;
 
 /// A room's name as lines show it (as its creator typed it) and the key it

@@ -16,8 +16,8 @@
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
-use super::message::{ClientId, Post, RoomRef, StoredMessage, TopicChange};
-use super::store::{Batch, MessageStore};
+use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
+use super::store::{Batch, Committed, MessageStore, Remote};
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 4096;
@@ -78,12 +78,23 @@ pub(crate) struct SequencerParts<F> {
 pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
     let SequencerParts {
         requests,
-        mut store,
+        store,
         mut fanout,
         mut next_id,
     } = parts;
     let mut taken = Taken::default();
-    while let Ok(first) = requests.recv() {
+    let mut store = store.map(|store| Kept {
+        store,
+        failing: false,
+    });
+    let changes = store.as_mut().and_then(|kept| kept.store.changes());
+    while let Some(first) = next_request(&requests, changes.as_ref()) {
+        let Some(first) = first else {
+            if let Some(kept) = &mut store {
+                catch_up(kept.store.as_mut(), &mut fanout);
+            }
+            continue;
+        };
         let mut next = Some(first);
         let mut announce = false;
         while let Some(request) = next.take() {
@@ -112,6 +123,79 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
     }
 }
 
+/// The next request (`Some(Some(_))`), or a tick of the shared store's
+/// `changes` (`Some(None)`); `None` once every front has dropped its sender.
+fn next_request(
+    requests: &Receiver<Request>,
+    changes: Option<&Receiver<()>>,
+) -> Option<Option<Request>> {
+    let Some(changes) = changes else {
+        return requests.recv().ok().map(Some);
+    };
+    crossbeam_channel::select! {
+        recv(requests) -> request => request.ok().map(Some),
+        recv(changes) -> tick => match tick {
+            Ok(()) => Some(None),
+            // The store's listener is gone: requests only, from now on.
+            Err(_) => requests.recv().ok().map(Some),
+        },
+    }
+}
+
+/// Delivers what other nodes committed since the last look.
+fn catch_up(store: &mut dyn MessageStore, fanout: &mut impl Fanout) {
+    match store.catch_up() {
+        Ok(remote) if remote.is_empty() => {}
+        Ok(remote) => fanout.deliver(remote.into_iter().map(from_remote).collect()),
+        // Tried again at the next tick or commit: nothing is skipped.
+        Err(error) => log::warn!("could not read other nodes' messages: {error}"),
+    }
+}
+
+fn from_remote(item: Remote) -> Sequenced {
+    match item {
+        Remote::Message(message) => Sequenced::Message {
+            message,
+            sender: NO_SENDER,
+        },
+        Remote::Topic(change) => Sequenced::Topic(change),
+    }
+}
+
+/// The store, and whether its last commit failed: an outage is logged
+/// when it starts and when it ends, not once per batch.
+struct Kept {
+    store: Box<dyn MessageStore>,
+    failing: bool,
+}
+
+impl Kept {
+    /// Commits `batch`; `None` if it could not be stored.
+    fn commit(&mut self, batch: &Batch<'_>) -> Option<Committed> {
+        match self.store.commit(batch) {
+            Ok(committed) => {
+                if std::mem::take(&mut self.failing) {
+                    log::warn!("{} stores messages again", self.store.describe());
+                }
+                Some(committed)
+            }
+            Err(error) => {
+                let what = format!(
+                    "could not store {} messages and {} topics in {}: {error}",
+                    batch.messages.len(),
+                    batch.topics.len(),
+                    self.store.describe()
+                );
+                match std::mem::replace(&mut self.failing, true) {
+                    true => log::debug!("{what}"),
+                    false => log::error!("{what}; refusing messages until it works again"),
+                }
+                None
+            }
+        }
+    }
+}
+
 /// A request waiting in the batch.
 enum Item {
     Post(Post),
@@ -136,7 +220,7 @@ impl Taken {
 
 /// Gives the batch ids and a timestamp, stores it, and hands it on in order.
 fn store_and_deliver(
-    store: &mut Option<Box<dyn MessageStore>>,
+    store: &mut Option<Kept>,
     fanout: &mut impl Fanout,
     next_id: &mut u64,
     taken: &mut Taken,
@@ -169,37 +253,47 @@ fn store_and_deliver(
     let memberships = std::mem::take(&mut taken.memberships);
     // Taken every turn, with a store or without, so the list stays short.
     let forgotten = fanout.forgotten_rooms();
-    if let Some(store) = store {
+    let mut earlier = Vec::new();
+    if let Some(kept) = store {
+        let topic_places: Vec<usize> = (order.iter().enumerate())
+            .filter(|(_, (is_message, _))| !is_message)
+            .map(|(place, _)| place)
+            .collect();
         let batch = Batch {
             forgotten: &forgotten,
             messages: &messages,
             topics: &topics,
+            topic_places: &topic_places,
             memberships: &memberships,
         };
-        if let Err(error) = store.commit(&batch) {
-            log::error!(
-                "could not store {} messages and {} topics in {}: {error}",
-                messages.len(),
-                topics.len(),
-                store.describe()
-            );
+        let Some(committed) = kept.commit(&batch) else {
             let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
             fanout.refuse(&senders);
             return;
+        };
+        if let Some(first) = committed.first {
+            // The store numbered them (nodes share its counter).
+            let ids = (first..)
+                .zip(&order)
+                .filter(|(_, (is_message, _))| *is_message);
+            for (message, (id, _)) in messages.iter_mut().zip(ids) {
+                message.id = id;
+            }
+            *next_id = first + order.len() as u64;
         }
+        earlier = committed.earlier;
     }
     let mut messages = messages.into_iter();
     let mut topics = topics.into_iter();
-    let sequenced = order
-        .into_iter()
-        .filter_map(|(is_message, sender)| {
+    let sequenced = (earlier.into_iter().map(from_remote))
+        .chain(order.into_iter().filter_map(|(is_message, sender)| {
             if is_message {
                 let message = messages.next()?;
                 Some(Sequenced::Message { message, sender })
             } else {
                 topics.next().map(Sequenced::Topic)
             }
-        })
+        }))
         .collect();
     fanout.deliver(sequenced);
 }

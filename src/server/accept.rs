@@ -36,6 +36,7 @@ use crate::hub::message::ClientId;
 use crate::hub::registry::{Hub, Limits, Refusal, Registry};
 use crate::hub::rooms::Rooms;
 use crate::hub::sequencer::{self, Request, SequencerParts};
+use crate::hub::store::postgres::{PostgresStore, open_presence};
 use crate::hub::store::sqlite::SqliteStore;
 use crate::hub::store::{Loaded, MessageStore};
 use crate::protocol::{MAX_HISTORY_REQUEST, ServerLine};
@@ -70,14 +71,17 @@ fn open_store(
     config: &Config,
     recent: usize,
 ) -> Result<(Option<Box<dyn MessageStore>>, Loaded), ServerError> {
-    let Storage::Durable(dir) = &config.storage else {
-        let loaded = Loaded {
-            next_id: 1,
-            ..Loaded::default()
-        };
-        return Ok((None, loaded));
+    let mut store: Box<dyn MessageStore> = match &config.storage {
+        Storage::Ephemeral => {
+            let loaded = Loaded {
+                next_id: 1,
+                ..Loaded::default()
+            };
+            return Ok((None, loaded));
+        }
+        Storage::Durable(dir) => Box::new(SqliteStore::open(dir.path(), &config.default_room)?),
+        Storage::Postgres(url) => Box::new(PostgresStore::open(url)?),
     };
-    let store = SqliteStore::open(dir.path(), &config.default_room)?;
     let loaded = store.load(recent)?;
     let messages: usize = loaded.rooms.iter().map(|room| room.recent.len()).sum();
     log::info!(
@@ -86,7 +90,7 @@ fn open_store(
         loaded.rooms.len(),
         loaded.next_id
     );
-    Ok((Some(Box::new(store)), loaded))
+    Ok((Some(store), loaded))
 }
 
 /// A server whose store is open, ready to serve.
@@ -163,7 +167,13 @@ impl Prepared {
             }
             None => (None, None),
         };
+        // Names across nodes, with a shared database.
+        let presence = match &config.storage {
+            Storage::Postgres(url) => Some(open_presence(url)?),
+            _ => None,
+        };
         let shared = Arc::new(ServerState {
+            presence,
             config,
             local_addr,
             accounts,

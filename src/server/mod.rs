@@ -78,6 +78,9 @@ pub enum Storage {
     /// In a SQLite database in this directory, whose lock the server holds
     /// while it runs (see [`DataDir`]).
     Durable(DataDir),
+    /// In the PostgreSQL database at this URL (`postgres://...`), which
+    /// several servers may share; see docs/deployment.md.
+    Postgres(String),
 }
 
 /// Everything the server can be told. `Config::default()` is what `chat-server`
@@ -186,6 +189,26 @@ pub enum ServerError {
         /// What SQLite said.
         cause: rusqlite::Error,
     },
+    /// `--database` is not a PostgreSQL URL.
+    #[error(
+        "--database is not a PostgreSQL URL ({}); write it as postgres://user:password@host:port/name",
+        crate::hub::store::postgres::explain(cause)
+    )]
+    DatabaseUrl {
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
+    /// The PostgreSQL database (`--database`) could not be reached or used.
+    #[error(
+        "cannot use the PostgreSQL database {database}: {}; check that PostgreSQL is running there and that --database (or CHATROOM_DATABASE) is right",
+        crate::hub::store::postgres::explain(cause)
+    )]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name` (no password).
+        database: String,
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
     /// A socket or thread operation failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -196,6 +219,9 @@ impl From<StoreError> for ServerError {
         match error {
             StoreError::Directory { path, cause } => ServerError::DataDir { path, cause },
             StoreError::Database { path, cause } => ServerError::Database { path, cause },
+            StoreError::Postgres { database, cause } => ServerError::Postgres { database, cause },
+            StoreError::PostgresUrl { cause } => ServerError::DatabaseUrl { cause },
+            StoreError::Thread { cause } => ServerError::Io(cause),
         }
     }
 }
@@ -323,6 +349,8 @@ pub(crate) struct ServerState {
     pub(crate) password_checks: CheckSlots,
     /// Writes plain clients' queues whose sockets are backed up.
     pub(crate) flusher: outbox::FlusherHandle,
+    /// With `--database`: names taken across every node on it.
+    pub(crate) presence: Option<crate::hub::store::postgres::presence::Presence>,
 }
 
 impl ServerState {

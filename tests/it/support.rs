@@ -17,9 +17,11 @@ use chatroom::protocol::ServerLine;
 use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
 
 mod external;
+mod postgres;
 mod rooms;
 #[allow(unused_imports)] // The PostgreSQL and IRC-client tests use it.
 pub use external::{find_program, require_program};
+pub use postgres::{PgCluster, shared_postgres};
 pub use rooms::{shared_server, split, unique};
 
 /// Taken, shared, while a test starts a process that may outlive a moment,
@@ -172,6 +174,12 @@ impl Client {
     /// Closes our side for writing (like `nc -N` at end of input).
     pub fn finish_sending(&mut self) {
         self.stream.get_ref().shutdown(Shutdown::Write).unwrap();
+    }
+
+    /// A second handle on the socket, for a thread that writes while
+    /// this client reads.
+    pub fn writer(&self) -> TcpStream {
+        self.stream.get_ref().try_clone().expect("clone the socket")
     }
 
     /// The socket, for tests that need to stop reading or read bytes raw.

@@ -1,18 +1,22 @@
 //! Where the hub keeps what must survive a restart: messages, rooms and
 //! their topics, and which rooms each account was in.
 //!
-//! [`MessageStore`] is the whole interface the sequencer uses; SQLite
-//! ([`sqlite::SqliteStore`]) is the one implementation today, and PostgreSQL
-//! (shared by several server nodes) is meant to be the next, behind the same
-//! trait. Only the sequencer thread writes to a store, and it writes a whole
-//! batch in one transaction: that is the group commit that lets many
-//! messages share one sync to disk.
+//! [`MessageStore`] is the whole interface the sequencer uses. SQLite
+//! ([`sqlite::SqliteStore`], in the data directory) is the default;
+//! PostgreSQL ([`postgres::PostgresStore`], `--database postgres://...`)
+//! is the other, in a database several server nodes may share. Only the
+//! sequencer thread writes to a store, and it writes a whole batch in one
+//! transaction: that is the group commit that lets many messages share one
+//! sync to disk.
 
+pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use crossbeam_channel::Receiver;
 
 use super::message::{RoomRef, StoredMessage, Topic, TopicChange};
 
@@ -35,6 +39,27 @@ pub enum StoreError {
         /// What SQLite said.
         cause: rusqlite::Error,
     },
+    /// The PostgreSQL URL could not be parsed.
+    #[error("{}", postgres::explain(cause))]
+    PostgresUrl {
+        /// What the `postgres` client said.
+        cause: ::postgres::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start a thread: {cause}")]
+    Thread {
+        /// What the system said.
+        cause: std::io::Error,
+    },
+    /// The PostgreSQL database could not be reached, or refused an
+    /// operation.
+    #[error("{}", postgres::explain(cause))]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name` (no password).
+        database: String,
+        /// What the `postgres` client said.
+        cause: ::postgres::Error,
+    },
 }
 
 /// One group commit: everything the sequencer took from its queue at once.
@@ -47,6 +72,9 @@ pub(crate) struct Batch<'a> {
     pub(crate) messages: &'a [StoredMessage],
     /// Topics set, in order.
     pub(crate) topics: &'a [TopicChange],
+    /// Each topic's place among the batch's items (messages and topics
+    /// in the order they were asked for), for a store that numbers both.
+    pub(crate) topic_places: &'a [usize],
     /// Accounts whose rooms changed: the name's key and its rooms now, in
     /// the order it joined them.
     pub(crate) memberships: &'a [(String, Vec<RoomRef>)],
@@ -71,6 +99,26 @@ pub(crate) struct Loaded {
     pub(crate) memberships: HashMap<String, Vec<RoomRef>>,
 }
 
+/// What another node stored (a shared store only), for this node's
+/// clients; its sender is [`NO_SENDER`](super::message::NO_SENDER).
+#[derive(Debug)]
+pub(crate) enum Remote {
+    Message(StoredMessage),
+    Topic(TopicChange),
+}
+
+/// What a commit gives back.
+#[derive(Debug, Default)]
+pub(crate) struct Committed {
+    /// For a store that numbers the batch's items itself (shared by
+    /// nodes): the number of its first item, the others following it in
+    /// the order `Batch::topic_places` gives. `None`: stored as numbered.
+    pub(crate) first: Option<u64>,
+    /// Other nodes' items committed before this batch and not yet
+    /// handed out, in order: to deliver before the batch.
+    pub(crate) earlier: Vec<Remote>,
+}
+
 /// What the sequencer needs of a store. See the module docs.
 pub(crate) trait MessageStore: Send {
     /// Where the data lives, for log lines.
@@ -78,8 +126,21 @@ pub(crate) trait MessageStore: Send {
 
     /// Reads what the hub starts from: each room with (at most) its newest
     /// `recent` messages.
-    fn load(&self, recent: usize) -> Result<Loaded, StoreError>;
+    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError>;
 
-    /// Writes `batch` in one transaction, durable when this returns.
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError>;
+    /// Writes `batch` in one transaction, durable when this returns. See
+    /// [`Committed`] for what a shared store adds.
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError>;
+
+    /// For a shared store: ticks when another node may have committed, so
+    /// the sequencer calls [`MessageStore::catch_up`]. Taken once.
+    fn changes(&mut self) -> Option<Receiver<()>> {
+        None
+    }
+
+    /// For a shared store: what other nodes committed since the last
+    /// commit or catch-up, in order.
+    fn catch_up(&mut self) -> Result<Vec<Remote>, StoreError> {
+        Ok(Vec::new())
+    }
 }

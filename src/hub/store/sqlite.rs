@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Batch, Loaded, MessageStore, StoreError, StoredRoom};
+use super::{Batch, Committed, Loaded, MessageStore, StoreError, StoredRoom};
 use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
 
 /// The database file's name inside the data directory.
@@ -173,7 +173,7 @@ impl MessageStore for SqliteStore {
         self.path.display().to_string()
     }
 
-    fn load(&self, recent: usize) -> Result<Loaded, StoreError> {
+    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
@@ -196,11 +196,12 @@ impl MessageStore for SqliteStore {
         })
     }
 
-    fn commit(&mut self, batch: &Batch<'_>) -> Result<(), StoreError> {
+    fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
         write_batch(&mut self.conn, batch).map_err(|cause| StoreError::Database {
             path: self.path.clone(),
             cause,
-        })
+        })?;
+        Ok(Committed::default())
     }
 }
 
@@ -364,7 +365,7 @@ mod tests {
             )
             .unwrap();
         }
-        let store = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
         let loaded = store.load(50).unwrap();
         assert_eq!(loaded.next_id, 4);
         assert_eq!(loaded.rooms.len(), 1);
@@ -379,7 +380,7 @@ mod tests {
             conn.execute_batch("INSERT INTO messages (id, ts_ms, sender, recipient, text) VALUES (4, 4000, 'bob', NULL, 'from the past');")
                 .unwrap();
         }
-        let again = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let mut again = SqliteStore::open(dir.path(), "#lobby").unwrap();
         let loaded = again.load(50).unwrap();
         assert_eq!(loaded.rooms.len(), 1);
         let texts: Vec<&str> = loaded.rooms[0]
@@ -418,11 +419,12 @@ mod tests {
                     forgotten: &[],
                     messages: &messages,
                     topics: &topics,
+                    topic_places: &[],
                     memberships: &memberships,
                 })
                 .unwrap();
         }
-        let store = SqliteStore::open(dir.path(), "#lobby").unwrap();
+        let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
         let loaded = store.load(1).unwrap();
         assert_eq!(loaded.next_id, 5);
         let names: Vec<&str> = loaded

@@ -25,9 +25,11 @@ use crossbeam_channel::Sender;
 use crate::hub::message::{Audience, ClientId, Post, RoomRef};
 use crate::hub::registry::{RegisterError, Registered};
 use crate::hub::sequencer::Request;
+use crate::hub::store::postgres::presence::ClaimError;
 use crate::protocol::server_line::push_users_run;
 use crate::protocol::{
-    Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
+    Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, name_key,
+    validate_name,
 };
 use crate::server::control::Control;
 use crate::server::flood::TokenBucket;
@@ -324,6 +326,8 @@ impl ClientSession {
         } else if let Err(refusal) = login::check_name(&self.shared, &self.control, name, password)
         {
             Some(refusal)
+        } else if let Err(refusal) = self.claim_across_nodes(name) {
+            Some(refusal)
         } else {
             let account = password.is_some();
             let registered = self
@@ -342,11 +346,17 @@ impl ClientSession {
                     }
                     return None;
                 }
-                Err(RegisterError::NameTaken) => Some((
-                    ErrorCode::NameTaken,
-                    format!("{name} is taken (names ignore case). Try another."),
-                )),
-                Err(RegisterError::Closed) => return Some(End::Lost),
+                Err(RegisterError::NameTaken) => {
+                    self.release_across_nodes(name);
+                    Some((
+                        ErrorCode::NameTaken,
+                        format!("{name} is taken (names ignore case). Try another."),
+                    ))
+                }
+                Err(RegisterError::Closed) => {
+                    self.release_across_nodes(name);
+                    return Some(End::Lost);
+                }
             }
         };
         let State::Unregistered { attempts, .. } = &mut self.state else {
@@ -406,8 +416,40 @@ impl ClientSession {
         let removed = self
             .shared
             .locked(|registry| registry.remove(self.id, leave, Utc::now()));
-        if removed && let Some(name) = self.name() {
-            log::info!("{peer}: {name} left ({leave})");
+        if let Some(name) = self.name() {
+            // Also when the hub evicted it already (`removed` is then false).
+            self.release_across_nodes(name);
+            if removed {
+                log::info!("{peer}: {name} left ({leave})");
+            }
+        }
+    }
+
+    /// With nodes sharing a database: takes `name` in it first, so no two
+    /// nodes give it out (`hub/store/postgres/presence.rs`).
+    fn claim_across_nodes(&self, name: &str) -> Result<(), (ErrorCode, String)> {
+        let Some(presence) = &self.shared.presence else {
+            return Ok(());
+        };
+        presence.claim(&name_key(name), name).map_err(|error| match error {
+            ClaimError::Taken => (
+                ErrorCode::NameTaken,
+                format!("{name} is taken (names ignore case). Try another."),
+            ),
+            ClaimError::Unreachable(_) => {
+                log::warn!("{}: could not check {name} across nodes: {error}", self.control.peer);
+                (
+                    ErrorCode::Other("not-stored".into()),
+                    "The server cannot reach its database to check that name. Try again in a moment.".to_owned(),
+                )
+            }
+        })
+    }
+
+    /// Gives `name` back across nodes (see [`Self::claim_across_nodes`]).
+    fn release_across_nodes(&self, name: &str) {
+        if let Some(presence) = &self.shared.presence {
+            presence.release(&name_key(name));
         }
     }
 

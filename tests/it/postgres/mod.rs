@@ -1,0 +1,12 @@
+//! Issue 18: `chat-server --database postgres://...`, against a real
+//! PostgreSQL started by `support/postgres.rs` (skipped with one line when
+//! PostgreSQL is not installed, a failure under `.ci/run`).
+//!
+//! - [`harness`]: the test cluster itself.
+//! - [`cluster`]: three nodes on one database.
+//! - [`store`]: one node on PostgreSQL: durability, errors, losing the
+//!   database under traffic.
+
+mod cluster;
+mod harness;
+mod store;
