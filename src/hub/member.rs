@@ -11,6 +11,7 @@
 //! the same order.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::event::Delivery;
 
@@ -29,10 +30,10 @@ pub(crate) enum Offered<W> {
 }
 
 /// One connected client as the hub reaches it. A hub holds members of one
-/// type `M` (`Hub<M>`): a concrete type, such as an enum of the fronts'
-/// members, so that each delivery is a direct call (the one-room fanout's
-/// hot loop measurably prefers it to a vtable), or `dyn Member<WakeToken =
-/// W>` for members of any type. `WakeToken` is the front's token
+/// type `M` (`Hub<M>`), in its entries: a concrete type, such as an enum of
+/// the fronts' members, so that each delivery is a direct call with no
+/// pointer to follow (the one-room fanout's hot loop measurably prefers it),
+/// or `Arc<dyn Member<WakeToken = W>>` for members of any type. `WakeToken` is the front's token
 /// for finishing a delivery outside the lock (for the server's fronts, the
 /// outbox's waker); every member of one hub has the same.
 pub(crate) trait Member: Send + Sync {
@@ -54,4 +55,25 @@ pub(crate) trait Member: Send + Sync {
 
     /// The client's address, for logs.
     fn peer(&self) -> SocketAddr;
+}
+
+/// A shared member is a member: so a hub can hold `Arc<dyn Member<..>>`.
+impl<T: Member + ?Sized> Member for Arc<T> {
+    type WakeToken = T::WakeToken;
+
+    fn deliver(&self, delivery: &Delivery<'_>) -> Offered<T::WakeToken> {
+        (**self).deliver(delivery)
+    }
+
+    fn close(&self, reason: &str, discard_backlog: bool) {
+        (**self).close(reason, discard_backlog)
+    }
+
+    fn stop(&self) {
+        (**self).stop()
+    }
+
+    fn peer(&self) -> SocketAddr {
+        (**self).peer()
+    }
 }

@@ -13,7 +13,7 @@ use crate::hub::rooms::Room;
 /// The connections in `room`, sorted by name. The default room's are found
 /// through the clients' memberships (see `hub/rooms.rs`): every registered
 /// name, filtered.
-pub(super) fn members_of<'a, M: ?Sized>(
+pub(super) fn members_of<'a, M>(
     room: &'a Room,
     default_room: &'a RoomRef,
     names: &'a BTreeMap<String, ClientId>,
@@ -31,13 +31,13 @@ pub(super) fn members_of<'a, M: ?Sized>(
 
 /// The parts of the registry that offering events touches, borrowed apart
 /// from its rooms so that a room's member list can be walked while offering.
-pub(super) struct Recipients<'a, M: Member + ?Sized> {
+pub(super) struct Recipients<'a, M: Member> {
     pub(super) clients: &'a HashMap<ClientId, Entry<M>>,
     pub(super) to_wake: &'a mut Vec<M::WakeToken>,
     pub(super) overflowed: &'a mut Vec<ClientId>,
 }
 
-impl<M: Member + ?Sized> Recipients<'_, M> {
+impl<M: Member> Recipients<'_, M> {
     /// Offers `delivery` to every member, and to `also` if it is not one.
     pub(super) fn room_and(
         &mut self,

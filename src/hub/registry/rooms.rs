@@ -69,7 +69,7 @@ pub(crate) struct RoomView<T> {
     pub(crate) answer: T,
 }
 
-impl<M: Member + ?Sized> Registry<M> {
+impl<M: Member> Registry<M> {
     /// Puts connection `id` in the room called `display` (any case) and
     /// makes it current. A new member is told [`HubEvent::Joined`] (members and
     /// replay), the others [`HubEvent::Join`]; a member only [`HubEvent::Current`].

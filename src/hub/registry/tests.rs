@@ -103,7 +103,7 @@ fn describe(event: &HubEvent<'_>) -> String {
 }
 
 struct World {
-    hub: Hub<Fake>,
+    hub: Hub<Arc<Fake>>,
     fakes: HashMap<ClientId, Arc<Fake>>,
     encodings: Arc<AtomicUsize>,
     woken: usize,
@@ -126,7 +126,7 @@ impl World {
         }
     }
 
-    fn locked<T>(&mut self, f: impl FnOnce(&mut Registry<Fake>) -> T) -> T {
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Registry<Arc<Fake>>) -> T) -> T {
         let mut woken = 0;
         let result = self.hub.locked_then(f, |()| woken += 1);
         self.woken += woken;
@@ -323,7 +323,8 @@ fn members_of_any_type_can_share_a_hub_behind_one_vtable() {
         max_rooms: 10,
         replay: 10,
     };
-    let registry = Registry::<AnyMember>::new(limits, Rooms::new(10), "#lobby", HashMap::new());
+    let registry =
+        Registry::<Arc<AnyMember>>::new(limits, Rooms::new(10), "#lobby", HashMap::new());
     let hub = Hub::new(registry);
     let fake = Arc::new(Fake {
         room_for: usize::MAX,
