@@ -151,7 +151,16 @@ impl<'a> Delivery<'a> {
         format: Format,
         encode: impl FnOnce(&HubEvent<'a>) -> Encoded,
     ) -> &Encoded {
-        self.encoded[format.0].get_or_init(|| encode(&self.event))
+        let slot = &self.encoded[format.0];
+        if let Some(encoded) = slot.get() {
+            return encoded;
+        }
+        // Encoded here, not inside `get_or_init`: its initialisation runs
+        // the closure under `Once`'s frames, and a welcome block encoded
+        // that deep took every session's stack onto a third page
+        // (docs/architecture.md, "Stack depth is memory").
+        let _ = slot.set(encode(&self.event));
+        slot.get().expect("just set")
     }
 }
 

@@ -392,10 +392,10 @@ fn admit(
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
     }
-    let member = Arc::new(NativeMember {
+    let member = NativeMember {
         outbox: outbox.clone(),
         control: control.clone(),
-    });
+    };
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
         refuse(link, refusal, encrypted);

@@ -30,7 +30,7 @@ use chrono::Utc;
 use parking_lot::Mutex;
 
 use super::event::{Delivery, HubEvent, Names, Walk};
-use super::member::{MemberRef, Offered};
+use super::member::{Member, Offered};
 use super::message::{Audience, ClientId, RoomRef, StoredMessage};
 use super::rooms::{Memberships, Rooms};
 use super::sequencer::Sequenced;
@@ -39,7 +39,7 @@ use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
 pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
-struct Entry<W> {
+struct Entry<M> {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
     /// Whether it registered with `/login`: its rooms are remembered.
@@ -50,7 +50,7 @@ struct Entry<W> {
     joined: u64,
     /// Its rooms; the last is its current room.
     rooms: Memberships,
-    member: MemberRef<W>,
+    member: M,
     /// Where it connects from, for `--max-per-ip`.
     address: IpAddr,
 }
@@ -108,13 +108,13 @@ pub(crate) struct Limits {
 }
 
 /// The registry behind its lock: what fronts and the sequencer's fanout
-/// share. `W` is the fronts' wake token (see [`Offered::Wake`]).
-pub(crate) struct Hub<W> {
-    registry: Mutex<Registry<W>>,
+/// share. `M` is the fronts' member type (see `hub/member.rs`).
+pub(crate) struct Hub<M: Member> {
+    registry: Mutex<Registry<M>>,
 }
 
-impl<W> Hub<W> {
-    pub(crate) fn new(registry: Registry<W>) -> Hub<W> {
+impl<M: Member> Hub<M> {
+    pub(crate) fn new(registry: Registry<M>) -> Hub<M> {
         Hub {
             registry: Mutex::new(registry),
         }
@@ -124,8 +124,8 @@ impl<W> Hub<W> {
     /// each wake token to `wake` and stops every member closed or evicted.
     pub(crate) fn locked_then<T>(
         &self,
-        f: impl FnOnce(&mut Registry<W>) -> T,
-        mut wake: impl FnMut(W),
+        f: impl FnOnce(&mut Registry<M>) -> T,
+        mut wake: impl FnMut(M::WakeToken),
     ) -> T {
         let (result, stopped, wakers) = {
             let mut registry = self.registry.lock();
@@ -144,8 +144,8 @@ impl<W> Hub<W> {
 }
 
 /// See the module docs.
-pub(crate) struct Registry<W> {
-    clients: HashMap<ClientId, Entry<W>>,
+pub(crate) struct Registry<M: Member> {
+    clients: HashMap<ClientId, Entry<M>>,
     /// Registered names by [`name_key`], so iteration is case-insensitively sorted.
     names: BTreeMap<String, ClientId>,
     rooms: Rooms,
@@ -160,22 +160,22 @@ pub(crate) struct Registry<W> {
     /// The registration number the next client to register gets.
     next_join: u64,
     /// Wake tokens to use once the lock is released (see [`Offered::Wake`]).
-    to_wake: Vec<W>,
+    to_wake: Vec<M::WakeToken>,
     /// Members closed since the last `settle`, to stop after the lock.
-    to_stop: Vec<MemberRef<W>>,
+    to_stop: Vec<M>,
     /// Open connections per client IP address.
     per_ip: HashMap<IpAddr, usize>,
     limits: Limits,
     closed: bool,
 }
 
-impl<W> Registry<W> {
+impl<M: Member> Registry<M> {
     pub(crate) fn new(
         limits: Limits,
         rooms: Rooms,
         default_room: &str,
         remembered: HashMap<String, Vec<RoomRef>>,
-    ) -> Registry<W> {
+    ) -> Registry<M> {
         let mut rooms = rooms;
         let default_room = rooms.make_default(&rooms.name_for(default_room));
         Registry {
@@ -200,7 +200,7 @@ impl<W> Registry<W> {
         &mut self,
         id: ClientId,
         address: IpAddr,
-        member: MemberRef<W>,
+        member: M,
     ) -> Result<(), Refusal> {
         if self.closed {
             return Err(Refusal::Closing);
@@ -449,14 +449,30 @@ impl<W> Registry<W> {
     /// room with it is told [`HubEvent::Leave`] once, with `reason`. Returns
     /// whether it was still here.
     pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
+        self.take_out(id, reason, ts).is_some()
+    }
+
+    /// [`Registry::remove`], giving back the member.
+    fn take_out(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> Option<M> {
         self.announce_joins();
-        let Some(entry) = self.clients.remove(&id) else {
-            return false;
-        };
+        let entry = self.clients.remove(&id)?;
         self.forget_address(entry.address);
-        let Some(name) = entry.name else {
-            return true;
-        };
+        if let Some(name) = entry.name {
+            self.tell_leave(id, name, &entry.rooms, reason, ts);
+        }
+        Some(entry.member)
+    }
+
+    /// Tells everyone who shares one of `rooms` with `id`, now gone, that
+    /// `name` left, once, and takes it out of those rooms.
+    fn tell_leave(
+        &mut self,
+        id: ClientId,
+        name: String,
+        rooms: &Memberships,
+        reason: &str,
+        ts: Timestamp,
+    ) {
         let key = name_key(&name);
         self.names.remove(&key);
         let leave = Delivery::new(HubEvent::Leave {
@@ -469,8 +485,8 @@ impl<W> Registry<W> {
             to_wake: &mut self.to_wake,
             overflowed: &mut self.overflowed,
         };
-        if entry.rooms.len() == 1
-            && let Some(room) = entry.rooms.current()
+        if rooms.len() == 1
+            && let Some(room) = rooms.current()
         {
             // One room, nearly always the default one: its members in one
             // pass, as the one-room broadcast of a LEAVE was.
@@ -478,10 +494,10 @@ impl<W> Registry<W> {
                 to.room_except(found, &self.default_room, &self.names, id, &leave);
             }
             self.leave_room(room, &key);
-            return true;
+            return;
         }
         let mut recipients: Vec<ClientId> = Vec::new();
-        for room in entry.rooms.iter() {
+        for room in rooms.iter() {
             if let Some(found) = self.rooms.get(&room.key) {
                 let members = members_of(found, &self.default_room, &self.names, to.clients);
                 recipients.extend(members.filter(|&member| member != id));
@@ -492,10 +508,9 @@ impl<W> Registry<W> {
         for recipient in recipients {
             to.one(recipient, &leave);
         }
-        for room in entry.rooms.iter() {
+        for room in rooms.iter() {
             self.leave_room(room, &key);
         }
-        true
     }
 
     /// Stops admitting and removes every connection, each told `reason`.
@@ -514,17 +529,17 @@ impl<W> Registry<W> {
     /// Evicts every client whose queue overflowed (which may overflow others
     /// with their `LEAVE`s, so it repeats until none is left), then returns
     /// the members to stop once the lock is released.
-    pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<MemberRef<W>> {
+    pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<M> {
         const EVICTED: &str = "send queue exceeded";
         while let Some(id) = self.overflowed.pop() {
             let Some(entry) = self.clients.get(&id) else {
                 continue;
             };
-            let member = entry.member.clone();
-            member.close(EVICTED, true);
-            log::warn!("{}: evicted, {EVICTED}", member.peer());
-            self.remove(id, EVICTED, ts);
-            self.to_stop.push(member);
+            entry.member.close(EVICTED, true);
+            log::warn!("{}: evicted, {EVICTED}", entry.member.peer());
+            if let Some(member) = self.take_out(id, EVICTED, ts) {
+                self.to_stop.push(member);
+            }
         }
         std::mem::take(&mut self.to_stop)
     }
