@@ -39,6 +39,7 @@ mod data_dir;
 mod ending;
 mod fanout;
 mod flood;
+mod front;
 mod http_log;
 mod login;
 mod outbox;
