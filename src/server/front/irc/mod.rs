@@ -20,11 +20,14 @@
 pub(crate) mod caps;
 pub(crate) mod channels;
 pub(crate) mod connection;
+pub(crate) mod lines;
 pub(crate) mod port;
 pub(crate) mod reply;
 pub(crate) mod users;
 pub(crate) mod welcome;
 
+#[cfg(test)]
+mod lines_tests;
 #[cfg(test)]
 mod tests;
 
