@@ -6,16 +6,17 @@
 use std::sync::Arc;
 
 use super::outbox::Chunk;
-use crate::hub::message::{StoredMessage, Topic};
+pub(crate) use crate::hub::event::RoomSummary;
+use crate::hub::message::StoredMessage;
 use crate::protocol::ServerLine;
 use crate::protocol::server_line::{push_counted_end, push_history, push_users_run};
 
 /// The block a client gets on registering: `WELCOME` (with `online`, everyone
 /// on the server), the default room's members and its recent messages.
-pub(crate) fn welcome_block(
+pub(crate) fn welcome_block<'a>(
     name: &str,
     online: usize,
-    members: &mut dyn Iterator<Item = &str>,
+    members: impl Iterator<Item = &'a str>,
     history: &[Arc<StoredMessage>],
     room: &str,
 ) -> Chunk {
@@ -40,18 +41,11 @@ pub(crate) fn welcome_block(
     Chunk::from(out.into_bytes())
 }
 
-/// What `JOINED` says of a room.
-pub(crate) struct RoomSummary<'a> {
-    pub(crate) room: &'a str,
-    pub(crate) members: usize,
-    pub(crate) topic: Option<&'a Topic>,
-}
-
 /// The block a client gets on joining a room: `JOINED`, the room's members,
 /// its recent messages.
-pub(crate) fn joined_block(
+pub(crate) fn joined_block<'a>(
     summary: &RoomSummary<'_>,
-    members: &mut dyn Iterator<Item = &str>,
+    members: impl Iterator<Item = &'a str>,
     history: &[Arc<StoredMessage>],
 ) -> Chunk {
     let mut out = joined_line(summary);
@@ -99,7 +93,7 @@ pub(crate) fn rooms_listing(rooms: &[RoomSummary<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::message::{Audience, RoomName};
+    use crate::hub::message::{Audience, RoomName, Topic};
     use crate::protocol::parse_ts;
 
     #[test]
@@ -123,7 +117,7 @@ mod tests {
             members: 2,
             topic: Some(&topic),
         };
-        let block = joined_block(&summary, &mut ["alice", "bob"].into_iter(), &history);
+        let block = joined_block(&summary, ["alice", "bob"].into_iter(), &history);
         assert_eq!(
             String::from_utf8(block.to_vec()).unwrap(),
             "JOINED #Rust 2 :borrowck\nUSERS :alice bob\nUSERS-END 2 #Rust\n\

@@ -1,9 +1,8 @@
-//! The fronts: each turns one wire format into hub calls and hub events
-//! into its lines. The hub (`src/hub/`) knows none of them.
+//! The fronts: each turns its wire format into hub calls and the hub's
+//! events into its lines. The hub (`src/hub/`) knows none of them.
 //!
+//! - [`native`]: the native line protocol (over TCP, TLS and UDP).
 //! - [`irc`]: IRC (RFC 1459/2812 and IRCv3) for existing IRC clients.
 
-// Wired into the server by the IRC listener (issue 17); until then only the
-// tests use it.
-#[allow(dead_code)]
 pub(crate) mod irc;
+pub(crate) mod native;
