@@ -67,6 +67,16 @@ impl CapAnswer {
 }
 
 impl Caps {
+    /// The set as bits, to keep in an atomic.
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set [`Caps::bits`] gave.
+    pub(crate) fn from_bits(bits: u8) -> Caps {
+        Caps(bits)
+    }
+
     /// Whether `cap` is enabled.
     pub(crate) fn has(self, cap: Cap) -> bool {
         self.0 & cap.bit() != 0

@@ -130,6 +130,12 @@ pub(crate) fn joined<'n>(
     out.extend(replies.lines);
 }
 
+/// A notice that what the client sent could not be stored.
+pub(crate) fn not_stored(out: &mut String, to: Replier<'_>) {
+    let text = "The server could not store your message, so nobody got it. Try again in a moment.";
+    line(out, to.server, "NOTICE", vec![to.nick, text]);
+}
+
 fn line(out: &mut String, from: &str, command: &str, params: Vec<&str>) {
     let mut lines = Vec::with_capacity(1);
     push_fitting(&mut lines, Message::new(command, params).with_source(from));

@@ -87,3 +87,60 @@ fn joins_parts_quits_and_topics() {
     let got: Vec<&str> = out.split_terminator("\r\n").collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn hub_events_encode_as_irc_lines() {
+    use crate::hub::event::{Delivery, Event};
+    use crate::hub::message::{Audience, RoomName, StoredMessage};
+    use std::sync::Arc;
+
+    use super::member::encode;
+
+    let ts = Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap();
+    let room = RoomName::new("#Lobby");
+    let private = StoredMessage {
+        id: 7,
+        ts,
+        from: "alice".to_owned(),
+        audience: Audience::Private("Bob".to_owned()),
+        text: "psst".to_owned(),
+    };
+    let joins: Vec<Delivery<'static>> = ["carol", "dave"]
+        .into_iter()
+        .map(|name| {
+            Delivery::new(Event::Join {
+                ts,
+                name: name.to_owned(),
+                room: room.clone(),
+            })
+        })
+        .collect();
+    let cases: Vec<(Event<'_>, Tags, &str)> = vec![
+        (
+            Event::Message(Arc::new(private)),
+            Tags::None,
+            ":alice!alice@chatroom PRIVMSG Bob psst\r\n",
+        ),
+        (
+            Event::Joins(&joins),
+            Tags::TimeAndId,
+            ":carol!carol@chatroom JOIN #Lobby\r\n:dave!dave@chatroom JOIN #Lobby\r\n",
+        ),
+        (
+            Event::Leave {
+                ts,
+                name: "carol".to_owned(),
+                reason: "connection lost".to_owned(),
+            },
+            Tags::None,
+            ":carol!carol@chatroom QUIT :Quit: connection lost\r\n",
+        ),
+        (Event::NotStored, Tags::None, ""),
+    ];
+    for (event, tags, expected) in cases {
+        assert_eq!(
+            String::from_utf8(encode(&event, tags).to_vec()).unwrap(),
+            expected
+        );
+    }
+}

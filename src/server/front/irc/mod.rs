@@ -21,6 +21,7 @@ pub(crate) mod caps;
 pub(crate) mod channels;
 pub(crate) mod connection;
 pub(crate) mod lines;
+pub(crate) mod member;
 pub(crate) mod port;
 pub(crate) mod reply;
 pub(crate) mod users;
