@@ -18,6 +18,7 @@ use super::connection::Ctx;
 use super::port::{IrcHub, JoinRefusal};
 use super::reply::{Out, Replier};
 use super::source;
+use super::users::plain_text;
 
 /// `JOIN <room>{,<room>} [keys]`, or `JOIN 0` to leave every room.
 pub(crate) fn join<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
@@ -47,9 +48,9 @@ pub(crate) fn part<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     let Some(list) = params.first() else {
         return need_more(ctx, "PART");
     };
-    let reason = params.get(1).copied().unwrap_or("");
+    let reason = plain_text(params.get(1).copied().unwrap_or(""), ctx.to.nick);
     for room in list.split(',').filter(|room| !room.is_empty()) {
-        if validate_room(room).is_ok() && ctx.hub.part(room, reason) {
+        if validate_room(room).is_ok() && ctx.hub.part(room, &reason) {
             continue;
         }
         not_a_member(ctx, room);
@@ -65,7 +66,8 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         return no_such_channel(ctx.to, ctx.out, room);
     }
     if let Some(text) = params.get(1) {
-        if !ctx.hub.set_topic(room, text, ctx.now) {
+        let text = plain_text(text, ctx.to.nick);
+        if !ctx.hub.set_topic(room, &text, ctx.now) {
             not_a_member(ctx, room);
         }
         return;

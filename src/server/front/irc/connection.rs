@@ -307,7 +307,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         }
         "QUIT" => {
             let reason = params.first().copied().unwrap_or("");
-            ctx.out.quit = Some(reason.to_owned());
+            ctx.out.quit = Some(users::plain_text(reason, to.nick).into_owned());
             ctx.out.error_and_close("Closing link (quit)");
         }
         "MOTD" => welcome::motd(ctx.settings, to, ctx.out),

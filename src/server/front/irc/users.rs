@@ -5,6 +5,10 @@
 //! nick as a private message. The hub has one kind of message, so a
 //! `NOTICE` reaches everyone as a message (IRC members see `PRIVMSG`); as
 //! RFC 2812 asks, a `NOTICE` is never answered with an error.
+//!
+//! Text reaches native users too, whose protocol never carries control
+//! characters: IRC formatting (bold, colours) is removed, and a CTCP
+//! `ACTION` (`/me waves`) becomes the text `* nick waves`.
 
 use crate::protocol::irc::numeric::{
     ERR_CANNOTSENDTOCHAN, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK,
@@ -12,6 +16,10 @@ use crate::protocol::irc::numeric::{
     RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
 use crate::protocol::{validate_name, validate_room};
+
+use std::borrow::Cow;
+
+use crate::protocol::frame::is_forbidden_char;
 
 use super::HOST;
 use super::connection::Ctx;
@@ -28,7 +36,8 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
         }
         return;
     };
-    let Some(text) = params.get(1).filter(|text| !text.is_empty()) else {
+    let text = params.get(1).map(|text| plain_text(text, ctx.to.nick));
+    let Some(text) = text.filter(|text| !text.is_empty()) else {
         if answer {
             ctx.out
                 .numeric(ctx.to, ERR_NOTEXTTOSEND, &["No text to send"]);
@@ -37,9 +46,9 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
     };
     for target in targets.split(',').filter(|t| !t.is_empty()) {
         if target.starts_with('#') {
-            to_room(target, text, answer, ctx);
+            to_room(target, &text, answer, ctx);
         } else {
-            to_user(target, text, answer, ctx);
+            to_user(target, &text, answer, ctx);
         }
     }
 }
@@ -148,7 +157,7 @@ pub(crate) fn whois<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     match params.first().filter(|message| !message.is_empty()) {
         Some(message) => {
-            ctx.hub.set_away(Some(message));
+            ctx.hub.set_away(Some(&plain_text(message, ctx.to.nick)));
             ctx.out
                 .numeric(ctx.to, RPL_NOWAWAY, &["You have been marked as being away"]);
         }
@@ -159,6 +168,48 @@ pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
                 RPL_UNAWAY,
                 &["You are no longer marked as being away"],
             );
+        }
+    }
+}
+
+/// `text` without control characters, a CTCP `ACTION` written out as
+/// `* nick action` (see the module docs). Other CTCP requests keep their
+/// words.
+pub(crate) fn plain_text<'a>(text: &'a str, nick: &str) -> Cow<'a, str> {
+    if let Some(action) = text
+        .strip_prefix("\u{1}ACTION ")
+        .map(|rest| rest.strip_suffix('\u{1}').unwrap_or(rest))
+    {
+        return Cow::Owned(format!("* {nick} {}", without_controls(action)));
+    }
+    without_controls(text)
+}
+
+fn without_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_forbidden_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{3}' {
+            // A colour code: up to two digits, then optionally `,` and two more.
+            skip_digits(&mut chars);
+            if chars.peek() == Some(&',') {
+                chars.next();
+                skip_digits(&mut chars);
+            }
+        } else if !is_forbidden_char(c) {
+            plain.push(c);
+        }
+    }
+    Cow::Owned(plain)
+}
+
+fn skip_digits(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for _ in 0..2 {
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            chars.next();
         }
     }
 }
