@@ -1,4 +1,4 @@
-//! What the hub tells a member: [`Event`], typed and wire-agnostic, and
+//! What the hub tells a member: [`HubEvent`], typed and wire-agnostic, and
 //! [`Delivery`], an event on its way to its recipients with a cache of its
 //! encodings, one slot per front format.
 //!
@@ -12,8 +12,8 @@
 //! delivery can be kept in the registry (pending JOINs) and be `Sync`.
 //!
 //! Events that reach many members own their data (made once per event);
-//! the two that reach only the member they are about ([`Event::Welcome`],
-//! [`Event::Joined`]) borrow the registry's member names and a room's
+//! the two that reach only the member they are about ([`HubEvent::Welcome`],
+//! [`HubEvent::Joined`]) borrow the registry's member names and a room's
 //! recent messages, so that a join allocates no list of the room's members.
 
 use std::sync::{Arc, OnceLock};
@@ -42,7 +42,7 @@ pub(crate) type Encoded = Arc<[u8]>;
 
 /// What a member is told. Wire-agnostic: each front's encoder turns one
 /// into its own lines.
-pub(crate) enum Event<'a> {
+pub(crate) enum HubEvent<'a> {
     /// To a client that has just registered: it is in, with `online` users
     /// on the server, in the default `room`, with its members and recent
     /// messages (oldest first).
@@ -69,7 +69,7 @@ pub(crate) enum Event<'a> {
         name: String,
         room: RoomRef,
     },
-    /// Several [`Event::Join`]s at once, in order (registrations announced
+    /// Several [`HubEvent::Join`]s at once, in order (registrations announced
     /// together; see `Registry::announce_joins`): each item is a `Join`.
     Joins(&'a [Delivery<'static>]),
     /// `name` left `room` (sent to its members, the leaver included).
@@ -124,22 +124,23 @@ impl<'a> Names<'a> {
     }
 }
 
-/// An [`Event`] on its way to its recipients, with its encodings, made at
+/// An [`HubEvent`] on its way to its recipients, with its encodings, made at
 /// most once per [`Format`].
 pub(crate) struct Delivery<'a> {
-    event: Event<'a>,
+    event: HubEvent<'a>,
     encoded: [OnceLock<Encoded>; FORMATS],
 }
 
 impl<'a> Delivery<'a> {
-    pub(crate) fn new(event: Event<'a>) -> Delivery<'a> {
+    pub(crate) fn new(event: HubEvent<'a>) -> Delivery<'a> {
         Delivery {
             event,
             encoded: Default::default(),
         }
     }
 
-    pub(crate) fn event(&self) -> &Event<'a> {
+    #[cfg(test)]
+    pub(crate) fn event(&self) -> &HubEvent<'a> {
         &self.event
     }
 
@@ -148,7 +149,7 @@ impl<'a> Delivery<'a> {
     pub(crate) fn encoded(
         &self,
         format: Format,
-        encode: impl FnOnce(&Event<'a>) -> Encoded,
+        encode: impl FnOnce(&HubEvent<'a>) -> Encoded,
     ) -> &Encoded {
         self.encoded[format.0].get_or_init(|| encode(&self.event))
     }
@@ -161,11 +162,11 @@ mod tests {
 
     #[test]
     fn each_format_is_encoded_once() {
-        let delivery = Delivery::new(Event::NotStored);
+        let delivery = Delivery::new(HubEvent::NotStored);
         let calls = Cell::new(0);
         let encode = |format: &'static str| {
             let calls = &calls;
-            move |_: &Event<'_>| {
+            move |_: &HubEvent<'_>| {
                 calls.set(calls.get() + 1);
                 Encoded::from(format.as_bytes())
             }

@@ -29,16 +29,16 @@ pub(crate) enum Offered<W> {
     Overflowed,
 }
 
-/// One connected client as the hub reaches it. `Wake` is the front's token
+/// One connected client as the hub reaches it. `WakeToken` is the front's token
 /// for finishing a delivery outside the lock (for the server's fronts, the
 /// outbox's waker); every member of one hub has the same.
 pub(crate) trait Member: Send + Sync {
     /// Handed back by [`Member::deliver`] for the caller to use after the lock.
-    type Wake;
+    type WakeToken;
 
     /// Queues `delivery` for this client, encoded in the member's format.
     /// Under the hub lock: never blocks, no I/O.
-    fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Self::Wake>;
+    fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Self::WakeToken>;
 
     /// The hub ends this connection: records `reason` for its last line,
     /// and throws its queued lines away when `discard_backlog` (it was
@@ -54,4 +54,4 @@ pub(crate) trait Member: Send + Sync {
 }
 
 /// A member as the hub holds it.
-pub(crate) type MemberRef<W> = Arc<dyn Member<Wake = W>>;
+pub(crate) type MemberRef<W> = Arc<dyn Member<WakeToken = W>>;

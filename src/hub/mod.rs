@@ -7,7 +7,7 @@
 //!
 //! - [`message`]: what is ordered and stored (`Post`, `StoredMessage`,
 //!   room names, topics).
-//! - [`event`]: what a member is told ([`event::Event`]), and a delivery
+//! - [`event`]: what a member is told ([`event::HubEvent`]), and a delivery
 //!   that encodes it once per front format.
 //! - [`member`]: the [`member::Member`] trait, how the hub reaches one
 //!   client whatever its front.
@@ -20,12 +20,9 @@
 //! - [`store`]: the `MessageStore` trait and its SQLite implementation,
 //!   with the migration from the one-room schema.
 
-#[allow(dead_code)] // the server moves onto it in the next commits
 pub(crate) mod event;
-#[allow(dead_code)] // the server moves onto it in the next commits
 pub(crate) mod member;
 pub(crate) mod message;
-#[allow(dead_code)] // the server moves onto it in the next commits
 pub(crate) mod registry;
 pub(crate) mod rooms;
 pub(crate) mod sequencer;

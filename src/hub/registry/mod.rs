@@ -30,7 +30,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use parking_lot::Mutex;
 
-use super::event::{Delivery, Event, Names, Walk};
+use super::event::{Delivery, HubEvent, Names, Walk};
 use super::member::{MemberRef, Offered};
 use super::message::{Audience, ClientId, RoomRef, StoredMessage};
 use super::rooms::{Memberships, Rooms};
@@ -38,8 +38,7 @@ use super::sequencer::Sequenced;
 use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
-#[allow(unused_imports)] // the server moves onto it in the next commits
-pub(crate) use rooms::{Comeback, JoinError, Listed, PartError, RoomCap, RoomView};
+pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
 struct Entry<W> {
     /// The name as its owner typed it, once registered.
@@ -62,7 +61,7 @@ struct Entry<W> {
 struct PendingJoins {
     /// Each joiner's registration number.
     numbers: Vec<u64>,
-    /// Each one's [`Event::Join`].
+    /// Each one's [`HubEvent::Join`].
     joins: Vec<Delivery<'static>>,
 }
 
@@ -87,7 +86,7 @@ pub(crate) enum RegisterError {
 }
 
 /// What a member that registered is told back (it has been sent
-/// [`Event::Welcome`] too).
+/// [`HubEvent::Welcome`] too).
 #[derive(Debug, Clone)]
 pub(crate) struct Registered {
     /// Users online, itself included.
@@ -229,7 +228,7 @@ impl<W> Registry<W> {
 
     /// Gives connection `id` the name `name` if nobody online has it (in
     /// any case, on any front) and puts it in the default room: it is told
-    /// [`Event::Welcome`], and its [`Event::Join`] waits for
+    /// [`HubEvent::Welcome`], and its [`HubEvent::Join`] waits for
     /// [`Registry::announce_joins`]. The one call that checks a name is free
     /// and takes it.
     pub(crate) fn register(
@@ -251,7 +250,7 @@ impl<W> Registry<W> {
         entry.joined = self.next_join;
         entry.rooms.push(self.default_room.clone());
         self.pending.numbers.push(self.next_join);
-        self.pending.joins.push(Delivery::new(Event::Join {
+        self.pending.joins.push(Delivery::new(HubEvent::Join {
             ts,
             name: name.to_owned(),
             room: self.default_room.clone(),
@@ -285,7 +284,7 @@ impl<W> Registry<W> {
                     .then_some(entry.name.as_deref()?)
             }))
         };
-        let welcome = Delivery::new(Event::Welcome {
+        let welcome = Delivery::new(HubEvent::Welcome {
             name,
             online: names.len(),
             room: default_room,
@@ -323,7 +322,7 @@ impl<W> Registry<W> {
     /// who is in a room calls it first.
     ///
     /// Members registered before every pending joiner, nearly all of them in
-    /// a JOIN storm, get the whole batch as one [`Event::Joins`]: one queue
+    /// a JOIN storm, get the whole batch as one [`HubEvent::Joins`]: one queue
     /// slot and one shared buffer instead of one of each per JOIN. Members
     /// registered within the batch get only the JOINs after their own, one
     /// by one.
@@ -332,7 +331,7 @@ impl<W> Registry<W> {
         let Some(&first) = pending.numbers.first() else {
             return;
         };
-        let batch = Delivery::new(Event::Joins(&pending.joins));
+        let batch = Delivery::new(HubEvent::Joins(&pending.joins));
         let mut to = Recipients {
             clients: &self.clients,
             to_wake: &mut self.to_wake,
@@ -373,7 +372,7 @@ impl<W> Registry<W> {
             match item {
                 Sequenced::Message { message, sender } => self.deliver_message(message, sender),
                 Sequenced::Topic(change) => {
-                    let delivery = Delivery::new(Event::Topic {
+                    let delivery = Delivery::new(HubEvent::Topic {
                         room: change.room.clone(),
                         topic: change.topic.clone(),
                     });
@@ -396,7 +395,7 @@ impl<W> Registry<W> {
 
     fn deliver_message(&mut self, message: StoredMessage, sender: ClientId) {
         let message = Arc::new(message);
-        let delivery = Delivery::new(Event::Message(message.clone()));
+        let delivery = Delivery::new(HubEvent::Message(message.clone()));
         let mut to = Recipients {
             clients: &self.clients,
             to_wake: &mut self.to_wake,
@@ -423,7 +422,7 @@ impl<W> Registry<W> {
 
     /// Tells each of `senders` that what it sent could not be stored.
     pub(crate) fn refuse(&mut self, senders: &[ClientId]) {
-        let delivery = Delivery::new(Event::NotStored);
+        let delivery = Delivery::new(HubEvent::NotStored);
         let mut to = Recipients {
             clients: &self.clients,
             to_wake: &mut self.to_wake,
@@ -432,11 +431,6 @@ impl<W> Registry<W> {
         for &sender in senders {
             to.one(sender, &delivery);
         }
-    }
-
-    /// The room every client is put in when it registers, named as stored.
-    pub(crate) fn default_room(&self) -> &RoomRef {
-        &self.default_room
     }
 
     /// The keys of the rooms forgotten since the last call (their last
@@ -453,7 +447,7 @@ impl<W> Registry<W> {
     }
 
     /// Removes connection `id`. If it was registered, everyone who shares a
-    /// room with it is told [`Event::Leave`] once, with `reason`. Returns
+    /// room with it is told [`HubEvent::Leave`] once, with `reason`. Returns
     /// whether it was still here.
     pub(crate) fn remove(&mut self, id: ClientId, reason: &str, ts: Timestamp) -> bool {
         self.announce_joins();
@@ -466,7 +460,7 @@ impl<W> Registry<W> {
         };
         let key = name_key(&name);
         self.names.remove(&key);
-        let leave = Delivery::new(Event::Leave {
+        let leave = Delivery::new(HubEvent::Leave {
             ts,
             name,
             reason: reason.to_owned(),

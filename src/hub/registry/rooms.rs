@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::Registry;
 use super::recipients::{Recipients, members_of};
-use crate::hub::event::{Delivery, Event, Names, RoomSummary, Walk};
+use crate::hub::event::{Delivery, HubEvent, Names, RoomSummary, Walk};
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
@@ -70,8 +70,8 @@ pub(crate) struct RoomView<T> {
 
 impl<W> Registry<W> {
     /// Puts connection `id` in the room called `display` (any case) and
-    /// makes it current. A new member is told [`Event::Joined`] (members and
-    /// replay), the others [`Event::Join`]; a member only [`Event::Current`].
+    /// makes it current. A new member is told [`HubEvent::Joined`] (members and
+    /// replay), the others [`HubEvent::Join`]; a member only [`HubEvent::Current`].
     /// Returns the room.
     pub(crate) fn join(
         &mut self,
@@ -88,7 +88,7 @@ impl<W> Registry<W> {
         };
         if entry.rooms.make_current(&key) {
             let room = self.rooms.get(&key).ok_or(JoinError::Closed)?;
-            let current = Delivery::new(Event::Current(summary(room)));
+            let current = Delivery::new(HubEvent::Current(summary(room)));
             let mut to = Recipients {
                 clients: &self.clients,
                 to_wake: &mut self.to_wake,
@@ -102,7 +102,7 @@ impl<W> Registry<W> {
         }
         let room_name = self.rooms.name_for(display);
         entry.rooms.push(room_name.clone());
-        let join = Delivery::new(Event::Join {
+        let join = Delivery::new(HubEvent::Join {
             ts,
             name: name.clone(),
             room: room_name.clone(),
@@ -125,7 +125,7 @@ impl<W> Registry<W> {
                     .filter_map(|member| clients.get(member)?.name.as_deref()),
             )
         };
-        let joined = Delivery::new(Event::Joined {
+        let joined = Delivery::new(HubEvent::Joined {
             room: summary(room),
             members: Names::new(walk),
             history: &history,
@@ -143,7 +143,7 @@ impl<W> Registry<W> {
     }
 
     /// Takes connection `id` out of the room called `room` (any case; its
-    /// current room if `None`): [`Event::Part`] to every member, itself
+    /// current room if `None`): [`HubEvent::Part`] to every member, itself
     /// included.
     /// Returns its current room after.
     pub(crate) fn part(
@@ -164,7 +164,7 @@ impl<W> Registry<W> {
         };
         let left = entry.rooms.remove(&key).ok_or(PartError::NotInRoom)?;
         let current = entry.rooms.current().cloned();
-        let part = Delivery::new(Event::Part {
+        let part = Delivery::new(HubEvent::Part {
             ts,
             name: name.clone(),
             room: left.clone(),

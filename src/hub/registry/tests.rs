@@ -10,7 +10,7 @@ use chrono::DateTime;
 use parking_lot::Mutex;
 
 use super::{Hub, Limits, Registry};
-use crate::hub::event::{Delivery, Encoded, Event, Format};
+use crate::hub::event::{Delivery, Encoded, Format, HubEvent};
 use crate::hub::member::{Member, Offered};
 use crate::hub::message::{Audience, ClientId, RoomName, StoredMessage};
 use crate::hub::rooms::Rooms;
@@ -32,7 +32,7 @@ struct Fake {
 }
 
 impl Member for Fake {
-    type Wake = ();
+    type WakeToken = ();
 
     fn deliver(&self, delivery: &Delivery<'_>) -> Offered<()> {
         let mut told = self.told.lock();
@@ -63,9 +63,9 @@ impl Member for Fake {
     }
 }
 
-fn describe(event: &Event<'_>) -> String {
+fn describe(event: &HubEvent<'_>) -> String {
     match event {
-        Event::Welcome {
+        HubEvent::Welcome {
             name,
             online,
             room,
@@ -79,7 +79,7 @@ fn describe(event: &Event<'_>) -> String {
                 room.display
             )
         }
-        Event::Joined {
+        HubEvent::Joined {
             room,
             members,
             history,
@@ -88,17 +88,17 @@ fn describe(event: &Event<'_>) -> String {
             let history: Vec<u64> = history.iter().map(|m| m.id).collect();
             format!("joined {} {members:?} {history:?}", room.room)
         }
-        Event::Current(room) => format!("current {}", room.room),
-        Event::Join { name, room, .. } => format!("join {name} {}", room.display),
-        Event::Joins(joins) => {
+        HubEvent::Current(room) => format!("current {}", room.room),
+        HubEvent::Join { name, room, .. } => format!("join {name} {}", room.display),
+        HubEvent::Joins(joins) => {
             let each: Vec<String> = joins.iter().map(|join| describe(join.event())).collect();
             each.join(", ")
         }
-        Event::Part { name, room, .. } => format!("part {name} {}", room.display),
-        Event::Leave { name, reason, .. } => format!("leave {name} {reason}"),
-        Event::Message(message) => format!("msg {} {}", message.id, message.text),
-        Event::Topic { room, topic } => format!("topic {} {}", room.display, topic.text),
-        Event::NotStored => "not stored".into(),
+        HubEvent::Part { name, room, .. } => format!("part {name} {}", room.display),
+        HubEvent::Leave { name, reason, .. } => format!("leave {name} {reason}"),
+        HubEvent::Message(message) => format!("msg {} {}", message.id, message.text),
+        HubEvent::Topic { room, topic } => format!("topic {} {}", room.display, topic.text),
+        HubEvent::NotStored => "not stored".into(),
     }
 }
 

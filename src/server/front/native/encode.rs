@@ -1,39 +1,38 @@
-//! The native encoder of hub events: each [`Event`] as the native lines
+//! The native encoder of hub events: each [`HubEvent`] as the native lines
 //! its recipients get, built from the encoders in `protocol/` (and the
 //! multi-line blocks of `replies.rs`). Pure.
 
-use crate::hub::event::{Encoded, Event};
+use super::NATIVE;
+use super::replies::{joined_block, joined_line, welcome_block};
+use crate::hub::event::{Encoded, HubEvent};
 use crate::hub::message::{Audience, StoredMessage};
 use crate::protocol::server_line::{push_msg, push_priv};
 use crate::protocol::{ErrorCode, ServerLine};
-use crate::server::replies::{joined_block, joined_line, welcome_block};
-
-use super::NATIVE;
 
 /// `event` as native lines, LF included.
-pub(crate) fn encode(event: &Event<'_>) -> Encoded {
+pub(crate) fn encode(event: &HubEvent<'_>) -> Encoded {
     let lines = match event {
-        Event::Welcome {
+        HubEvent::Welcome {
             name,
             online,
             room,
             members,
             history,
         } => return welcome_block(name, *online, members.iter(), history, &room.display),
-        Event::Joined {
+        HubEvent::Joined {
             room,
             members,
             history,
         } => return joined_block(room, members.iter(), history),
-        Event::Current(room) => joined_line(room),
-        Event::Join { ts, name, room } => ServerLine::Join {
+        HubEvent::Current(room) => joined_line(room),
+        HubEvent::Join { ts, name, room } => ServerLine::Join {
             ts: *ts,
             name: name.clone(),
             room: Some(room.display.clone()),
         }
         .encode(),
-        Event::Joins(joins) => return all_of(joins),
-        Event::Part {
+        HubEvent::Joins(joins) => return all_of(joins),
+        HubEvent::Part {
             ts,
             name,
             room,
@@ -45,21 +44,21 @@ pub(crate) fn encode(event: &Event<'_>) -> Encoded {
             reason: reason.clone(),
         }
         .encode(),
-        Event::Leave { ts, name, reason } => ServerLine::Leave {
+        HubEvent::Leave { ts, name, reason } => ServerLine::Leave {
             ts: *ts,
             name: name.clone(),
             reason: reason.clone(),
         }
         .encode(),
-        Event::Message(message) => live_line(message),
-        Event::Topic { room, topic } => ServerLine::Topic {
+        HubEvent::Message(message) => live_line(message),
+        HubEvent::Topic { room, topic } => ServerLine::Topic {
             ts: topic.ts,
             name: topic.by.clone(),
             room: room.display.clone(),
             text: topic.text.clone(),
         }
         .encode(),
-        Event::NotStored => ServerLine::Error {
+        HubEvent::NotStored => ServerLine::Error {
             code: ErrorCode::Other("not-stored".into()),
             text: "The server could not store your message, so nobody got it. \
                    Try again in a moment."

@@ -6,6 +6,8 @@
 //! without blocking; closing records the farewell on its [`Control`].
 
 mod encode;
+pub(crate) mod replies;
+pub(crate) mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub(crate) struct NativeMember {
 }
 
 impl Member for NativeMember {
-    type Wake = Waker;
+    type WakeToken = Waker;
 
     fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Waker> {
         let chunk = delivery.encoded(NATIVE, encode);

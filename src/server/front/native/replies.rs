@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use super::outbox::Chunk;
 pub(crate) use crate::hub::event::RoomSummary;
 use crate::hub::message::StoredMessage;
+use crate::hub::registry::Listed;
 use crate::protocol::ServerLine;
 use crate::protocol::server_line::{push_counted_end, push_history, push_users_run};
+use crate::server::outbox::Chunk;
 
 /// The block a client gets on registering: `WELCOME` (with `online`, everyone
 /// on the server), the default room's members and its recent messages.
@@ -73,13 +74,17 @@ pub(crate) fn push_history_run(out: &mut String, messages: &[Arc<StoredMessage>]
 }
 
 /// A `/rooms` listing: `ROOM` lines and `ROOMS-END`.
-pub(crate) fn rooms_listing(rooms: &[RoomSummary<'_>]) -> String {
+pub(crate) fn rooms_listing(rooms: &[Listed]) -> String {
     let mut out = String::new();
-    for summary in rooms {
+    for listed in rooms {
         ServerLine::Room {
-            room: summary.room.to_owned(),
-            members: summary.members as u64,
-            topic: summary.topic.map(|t| t.text.clone()).unwrap_or_default(),
+            room: listed.room.display.clone(),
+            members: listed.members as u64,
+            topic: listed
+                .topic
+                .as_ref()
+                .map(|t| t.text.clone())
+                .unwrap_or_default(),
         }
         .encode_into(&mut out);
     }
