@@ -320,6 +320,8 @@ pub(crate) struct ServerState {
     pub(crate) password_checks: CheckSlots,
     /// Writes plain clients' queues whose sockets are backed up.
     pub(crate) flusher: outbox::FlusherHandle,
+    /// The IRC front's settings and away messages.
+    pub(crate) irc: front::irc::session::IrcShared,
 }
 
 impl ServerState {
@@ -390,6 +392,10 @@ pub struct Listeners {
     pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     /// UDP (see `docs/protocol.md`, "UDP").
     pub udp: Option<UdpSocket>,
+    /// The IRC front, plain (see `docs/irc.md`).
+    pub irc: Option<TcpListener>,
+    /// The IRC front over TLS, with its TLS setup.
+    pub irc_tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
 }
 
 impl From<TcpListener> for Listeners {
@@ -418,6 +424,8 @@ pub struct Server {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
     udp_addr: Option<SocketAddr>,
+    irc_addr: Option<SocketAddr>,
+    irc_tls_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
@@ -436,10 +444,20 @@ impl Server {
             Some(socket) => Some(socket.local_addr()?),
             None => None,
         };
+        let irc_addr = match &listeners.irc {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
+        let irc_tls_addr = match &listeners.irc_tls {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
         let addr = match &listeners.plain {
             Some(listener) => listener.local_addr()?,
             None => tls_addr
                 .or(udp_addr)
+                .or(irc_addr)
+                .or(irc_tls_addr)
                 .ok_or_else(|| std::io::Error::other("no listener to serve"))?,
         };
         let shutdown = Shutdown::new();
@@ -451,6 +469,8 @@ impl Server {
             addr,
             tls_addr,
             udp_addr,
+            irc_addr,
+            irc_tls_addr,
             shutdown,
             thread,
         })
@@ -470,6 +490,16 @@ impl Server {
     /// The TLS listener's address, if there is one.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The IRC front's address, if it is open.
+    pub fn irc_addr(&self) -> Option<SocketAddr> {
+        self.irc_addr
+    }
+
+    /// The address of IRC over TLS, if it is open.
+    pub fn irc_tls_addr(&self) -> Option<SocketAddr> {
+        self.irc_tls_addr
     }
 
     /// A handle that stops the server (for a signal handler, say).

@@ -59,13 +59,6 @@ pub(crate) enum CapAnswer {
     Neutral,
 }
 
-impl CapAnswer {
-    /// Whether registration must wait.
-    pub(crate) fn hold(self) -> bool {
-        self == CapAnswer::Hold
-    }
-}
-
 impl Caps {
     /// The set as bits, to keep in an atomic.
     pub(crate) fn bits(self) -> u8 {

@@ -90,7 +90,7 @@ fn joins_parts_quits_and_topics() {
 
 #[test]
 fn hub_events_encode_as_irc_lines() {
-    use crate::hub::event::{Delivery, Event};
+    use crate::hub::event::{Delivery, HubEvent};
     use crate::hub::message::{Audience, RoomName, StoredMessage};
     use std::sync::Arc;
 
@@ -108,26 +108,26 @@ fn hub_events_encode_as_irc_lines() {
     let joins: Vec<Delivery<'static>> = ["carol", "dave"]
         .into_iter()
         .map(|name| {
-            Delivery::new(Event::Join {
+            Delivery::new(HubEvent::Join {
                 ts,
                 name: name.to_owned(),
                 room: room.clone(),
             })
         })
         .collect();
-    let cases: Vec<(Event<'_>, Tags, &str)> = vec![
+    let cases: Vec<(HubEvent<'_>, Tags, &str)> = vec![
         (
-            Event::Message(Arc::new(private)),
+            HubEvent::Message(Arc::new(private)),
             Tags::None,
             ":alice!alice@chatroom PRIVMSG Bob psst\r\n",
         ),
         (
-            Event::Joins(&joins),
+            HubEvent::Joins(&joins),
             Tags::TimeAndId,
             ":carol!carol@chatroom JOIN #Lobby\r\n:dave!dave@chatroom JOIN #Lobby\r\n",
         ),
         (
-            Event::Leave {
+            HubEvent::Leave {
                 ts,
                 name: "carol".to_owned(),
                 reason: "connection lost".to_owned(),
@@ -135,11 +135,11 @@ fn hub_events_encode_as_irc_lines() {
             Tags::None,
             ":carol!carol@chatroom QUIT :Quit: connection lost\r\n",
         ),
-        (Event::NotStored, Tags::None, ""),
+        (HubEvent::NotStored, Tags::None, ""),
     ];
     for (event, tags, expected) in cases {
         assert_eq!(
-            String::from_utf8(encode(&event, tags).to_vec()).unwrap(),
+            String::from_utf8(encode(&event, (super::member::TAGGED, tags)).to_vec()).unwrap(),
             expected
         );
     }

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::hub::event::{Delivery, Encoded, Event, Format};
+use crate::hub::event::{Delivery, Encoded, Format, HubEvent};
 use crate::hub::member::{Member, Offered};
 use crate::hub::message::{Audience, StoredMessage};
 use crate::protocol::name_key;
@@ -71,7 +71,7 @@ impl IrcMember {
         Caps::from_bits(self.caps.load(Ordering::Relaxed))
     }
 
-    fn encode_own(&self, event: &Event<'_>) -> Option<Encoded> {
+    fn encode_own(&self, event: &HubEvent<'_>) -> Option<Encoded> {
         let nick = self.nick.get()?;
         let to = Replier {
             server: &self.settings.server_name,
@@ -79,13 +79,13 @@ impl IrcMember {
         };
         let mut out = String::new();
         match event {
-            Event::Welcome { room, members, .. } => {
+            HubEvent::Welcome { room, members, .. } => {
                 lines::joined(&mut out, to, &room.display, None, members.iter());
             }
-            Event::Joined { room, members, .. } => {
+            HubEvent::Joined { room, members, .. } => {
                 lines::joined(&mut out, to, room.room, room.topic, members.iter());
             }
-            Event::NotStored => lines::not_stored(&mut out, to),
+            HubEvent::NotStored => lines::not_stored(&mut out, to),
             _ => return None,
         }
         Some(Encoded::from(out.into_bytes()))
@@ -113,24 +113,26 @@ impl IrcMember {
 }
 
 impl Member for IrcMember {
-    type Wake = Waker;
+    type WakeToken = Waker;
 
     fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Waker> {
         let event = delivery.event();
         match event {
-            Event::Welcome { .. } | Event::Joined { .. } | Event::NotStored => {
+            HubEvent::Welcome { .. } | HubEvent::Joined { .. } | HubEvent::NotStored => {
                 return match self.encode_own(event) {
                     Some(chunk) => self.offer(&chunk),
                     None => Offered::Queued,
                 };
             }
             // Already a member: IRC says nothing.
-            Event::Current(_) => return Offered::Queued,
-            Event::Message(message) if self.is_unwanted_echo(message) => return Offered::Queued,
+            HubEvent::Current(_) => return Offered::Queued,
+            HubEvent::Message(message) if self.is_unwanted_echo(message.as_ref()) => {
+                return Offered::Queued;
+            }
             _ => {}
         }
-        let (format, tags) = style(self.caps());
-        let chunk = delivery.encoded(format, |event| encode(event, tags));
+        let style = style(self.caps());
+        let chunk = delivery.encoded(style.0, |event| encode(event, style));
         self.offer(chunk)
     }
 
@@ -161,26 +163,31 @@ fn style(caps: Caps) -> (Format, Tags) {
     }
 }
 
-/// An event every member of a tag style gets alike, as IRC lines.
-pub(crate) fn encode(event: &Event<'_>, tags: Tags) -> Encoded {
+/// An event every member of a tag style gets alike, as IRC lines. A batch
+/// of joins is each join's own encoding (found in its cache, or made there).
+pub(crate) fn encode(event: &HubEvent<'_>, style: (Format, Tags)) -> Encoded {
     let mut out = String::new();
-    encode_into(&mut out, event, tags);
+    if let HubEvent::Joins(joins) = event {
+        for join in joins.iter() {
+            out.push_str(
+                std::str::from_utf8(join.encoded(style.0, |e| encode(e, style))).unwrap_or(""),
+            );
+        }
+    } else {
+        encode_into(&mut out, event, style.1);
+    }
     Encoded::from(out.into_bytes())
 }
 
-fn encode_into(out: &mut String, event: &Event<'_>, tags: Tags) {
+fn encode_into(out: &mut String, event: &HubEvent<'_>, tags: Tags) {
     match event {
-        Event::Join { name, room, .. } => lines::join(out, name, &room.display),
-        Event::Joins(joins) => {
-            for join in joins.iter() {
-                encode_into(out, join.event(), tags);
-            }
-        }
-        Event::Part {
+        HubEvent::Join { name, room, .. } => lines::join(out, name, &room.display),
+        HubEvent::Joins(_) => {}
+        HubEvent::Part {
             name, room, reason, ..
         } => lines::part(out, name, &room.display, reason),
-        Event::Leave { name, reason, .. } => lines::quit(out, name, reason),
-        Event::Message(message) => {
+        HubEvent::Leave { name, reason, .. } => lines::quit(out, name, reason),
+        HubEvent::Message(message) => {
             let target = match &message.audience {
                 Audience::Room(room) => room.display.as_str(),
                 Audience::Private(to) => to.as_str(),
@@ -194,7 +201,10 @@ fn encode_into(out: &mut String, event: &Event<'_>, tags: Tags) {
             };
             lines::privmsg(out, &said, tags);
         }
-        Event::Topic { room, topic } => lines::topic(out, &room.display, topic),
-        Event::Welcome { .. } | Event::Joined { .. } | Event::Current(_) | Event::NotStored => {}
+        HubEvent::Topic { room, topic } => lines::topic(out, &room.display, topic),
+        HubEvent::Welcome { .. }
+        | HubEvent::Joined { .. }
+        | HubEvent::Current(_)
+        | HubEvent::NotStored => {}
     }
 }

@@ -24,6 +24,7 @@ pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
 pub(crate) mod reply;
+pub(crate) mod session;
 pub(crate) mod users;
 pub(crate) mod welcome;
 
@@ -38,4 +39,15 @@ pub(crate) const HOST: &str = "chatroom";
 /// A user's IRC source: `name!name@chatroom`.
 pub(crate) fn source(name: &str) -> String {
     format!("{name}!{name}@{HOST}")
+}
+
+/// The last line an IRC client gets when the server closes its connection.
+pub(crate) fn irc_farewell(reason: &str) -> String {
+    let text = format!("Closing link: {reason}");
+    let mut lines = Vec::with_capacity(1);
+    reply::push_fitting(
+        &mut lines,
+        crate::protocol::irc::Message::new("ERROR", vec![&text]),
+    );
+    lines.concat()
 }
