@@ -185,6 +185,10 @@ pub(crate) fn mode<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
     match modes {
         None => ctx.out.numeric(ctx.to, RPL_UMODEIS, &["+"]),
+        // `+i` and `+w`, which clients send on connecting, mean nothing here
+        // (every user is visible; there are no wallops): no answer, rather
+        // than an error the user did not cause.
+        Some(modes) if modes.chars().all(|c| matches!(c, '+' | '-' | 'i' | 'w')) => {}
         Some(_) => ctx
             .out
             .numeric(ctx.to, ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]),
