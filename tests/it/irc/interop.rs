@@ -111,3 +111,29 @@ fn every_member_sees_the_room_in_one_order() {
     assert_eq!(irc_ids, native_ids);
     server.stop();
 }
+
+#[test]
+fn chathistory_serves_what_native_users_said_before() {
+    let server = server();
+    let mut bob = server.join("bob");
+    for i in 1..=3 {
+        bob.send(&format!("earlier {i}"));
+    }
+    bob.sync();
+    let irc = server.irc.unwrap();
+    let mut alice = IrcClient::register(irc, "alice", "batch draft/chathistory message-tags");
+    alice.send("CHATHISTORY LATEST #lobby * 10");
+    alice.expect(":chatroom FAIL CHATHISTORY INVALID_TARGET LATEST #lobby ");
+    alice.send("JOIN #lobby");
+    alice.until(" 366 ");
+    alice.send("CHATHISTORY LATEST #lobby * 2");
+    alice.expect(":chatroom BATCH +history chathistory #lobby");
+    for i in [2, 3] {
+        let line = alice.line();
+        assert!(line.starts_with("@batch=history;time="), "{line}");
+        let tail = format!(";msgid={i} :bob!bob@chatroom PRIVMSG #lobby :earlier {i}");
+        assert!(line.ends_with(&tail), "{line}");
+    }
+    alice.expect(":chatroom BATCH -history");
+    server.stop();
+}

@@ -25,10 +25,16 @@ pub(crate) enum Cap {
     MultiPrefix,
     /// `userhost-in-names`: `NAMES` lists `nick!user@host`.
     UserhostInNames,
+    /// `batch`: related lines (a `CHATHISTORY` answer) come as a batch.
+    Batch,
+    /// `draft/chathistory`: `CHATHISTORY` serves the stored history.
+    ChatHistory,
 }
 
 /// Every capability offered, in the order `CAP LS` lists them.
-const OFFERED: [Cap; 5] = [
+const OFFERED: [Cap; 7] = [
+    Cap::Batch,
+    Cap::ChatHistory,
     Cap::EchoMessage,
     Cap::MessageTags,
     Cap::MultiPrefix,
@@ -45,6 +51,8 @@ impl Cap {
             Cap::ServerTime => "server-time",
             Cap::MultiPrefix => "multi-prefix",
             Cap::UserhostInNames => "userhost-in-names",
+            Cap::Batch => "batch",
+            Cap::ChatHistory => "draft/chathistory",
         }
     }
 

@@ -24,7 +24,7 @@ use super::caps::{CapAnswer, Caps};
 use super::port::{IrcHub, NameRefusal};
 use super::reply::{Out, Replier};
 use super::welcome::{self, Settings};
-use super::{channels, users};
+use super::{channels, history, users};
 
 /// One IRC connection. See the module docs.
 #[derive(Debug)]
@@ -342,6 +342,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "WHO" => users::who(params, ctx),
         "WHOIS" => users::whois(params, ctx),
         "USERHOST" => users::userhost(params, ctx),
+        "CHATHISTORY" => history::chathistory(params, ctx),
         "AWAY" => users::away(params, ctx),
         _ => {
             ctx.out

@@ -40,6 +40,15 @@ pub(crate) struct Said<'a> {
 
 /// `PRIVMSG` line(s) for `said`, with `tags`.
 pub(crate) fn privmsg(out: &mut String, said: &Said<'_>, tags: Tags) {
+    privmsg_tagged(out, said, tags, None);
+}
+
+/// `PRIVMSG` line(s) for `said` inside the batch `batch`.
+pub(crate) fn privmsg_in_batch(out: &mut String, said: &Said<'_>, tags: Tags, batch: &str) {
+    privmsg_tagged(out, said, tags, Some(batch));
+}
+
+fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&str>) {
     let from = source(said.from);
     let time = format_ts(&said.ts);
     let id = said.id.to_string();
@@ -48,6 +57,9 @@ pub(crate) fn privmsg(out: &mut String, said: &Said<'_>, tags: Tags) {
     let budget = MAX_BODY.saturating_sub(around).max(1);
     for piece in pieces(said.text, budget) {
         let mut message = Message::new("PRIVMSG", vec![said.target, piece]).with_source(&from);
+        if let Some(batch) = batch {
+            message = message.with_tag("batch", batch);
+        }
         if tags != Tags::None {
             message = message.with_tag("time", time.as_str());
         }

@@ -20,6 +20,7 @@
 pub(crate) mod caps;
 pub(crate) mod channels;
 pub(crate) mod connection;
+pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
@@ -28,6 +29,8 @@ pub(crate) mod session;
 pub(crate) mod users;
 pub(crate) mod welcome;
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod lines_tests;
 #[cfg(test)]

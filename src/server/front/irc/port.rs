@@ -98,6 +98,12 @@ pub(crate) trait IrcHub {
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool;
     /// A room's members as shown, `None` if the room has none.
     fn members(&mut self, room: &str) -> Option<Vec<String>>;
+    /// The room's recent stored messages (oldest first), `None` unless this
+    /// connection is a member.
+    fn history(
+        &mut self,
+        room: &str,
+    ) -> Option<Vec<std::sync::Arc<crate::hub::message::StoredMessage>>>;
     /// Every room with members.
     fn rooms(&mut self) -> Vec<RoomSummary>;
     /// The names of everyone online, on every front.

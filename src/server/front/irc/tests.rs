@@ -17,13 +17,15 @@ use crate::protocol::{name_key, room_key};
 /// A hub in memory: rooms with members and topics, the names taken, and a
 /// log of what the connection asked.
 #[derive(Default)]
-struct FakeHub {
+pub(super) struct FakeHub {
     me: Option<String>,
     names: Vec<String>,
     rooms: BTreeMap<String, (String, Vec<String>, Option<Topic>)>,
     away: BTreeMap<String, String>,
     max_rooms: usize,
     calls: Vec<String>,
+    /// The history every room has (for CHATHISTORY).
+    pub(super) history: Vec<std::sync::Arc<crate::hub::message::StoredMessage>>,
 }
 
 impl FakeHub {
@@ -160,6 +162,12 @@ impl IrcHub for FakeHub {
             away: self.away.get(&name_key(found)).cloned(),
         })
     }
+    fn history(
+        &mut self,
+        room: &str,
+    ) -> Option<Vec<std::sync::Arc<crate::hub::message::StoredMessage>>> {
+        self.is_member(room).then(|| self.history.clone())
+    }
     fn online(&mut self) -> Vec<String> {
         self.names.clone()
     }
@@ -184,11 +192,11 @@ impl IrcHub for FakeHub {
     }
 }
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap()
 }
 
-struct Harness {
+pub(super) struct Harness {
     connection: Connection,
     hub: FakeHub,
     settings: Settings,
@@ -206,7 +214,7 @@ impl Harness {
     }
 
     /// A harness whose client registered as `nick`, its welcome discarded.
-    fn registered(nick: &str, hub: FakeHub) -> Harness {
+    pub(super) fn registered(nick: &str, hub: FakeHub) -> Harness {
         let mut harness = Harness::new(hub);
         harness.send(&format!("NICK {nick}"));
         let welcome = harness.send("USER u 0 * :Real Name");
@@ -215,7 +223,7 @@ impl Harness {
         harness
     }
 
-    fn send(&mut self, line: &str) -> Vec<String> {
+    pub(super) fn send(&mut self, line: &str) -> Vec<String> {
         let out = self
             .connection
             .handle_line(line, &mut self.hub, &self.settings, now());
@@ -236,7 +244,7 @@ fn check(hub: FakeHub, input: &str, replies: &[&str], calls: &[&str]) {
     assert_eq!(harness.hub.calls, calls, "hub calls for {input:?}");
 }
 
-fn lobby() -> FakeHub {
+pub(super) fn lobby() -> FakeHub {
     FakeHub::default().with_room("#lobby", &["alice", "me"])
 }
 
@@ -455,7 +463,7 @@ fn cap_negotiation_holds_registration_until_end() {
     assert_eq!(
         harness.send("CAP LS 302"),
         [format!(
-            "{s} CAP * LS :echo-message message-tags multi-prefix server-time userhost-in-names"
+            "{s} CAP * LS :batch draft/chathistory echo-message message-tags multi-prefix server-time userhost-in-names"
         )]
     );
     harness.send("NICK bob");

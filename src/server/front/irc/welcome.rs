@@ -5,7 +5,6 @@
 //! the native protocol's rules (ASCII, case-insensitive, `#` rooms of up to
 //! 32 characters), so the tokens say exactly that.
 
-use crate::protocol::MAX_TOPIC_LEN;
 use crate::protocol::irc::MAX_BODY;
 use crate::protocol::irc::numeric::{
     ERR_NOMOTD, RPL_CREATED, RPL_ENDOFMOTD, RPL_GLOBALUSERS, RPL_ISUPPORT, RPL_LOCALUSERS,
@@ -14,6 +13,7 @@ use crate::protocol::irc::numeric::{
 };
 use crate::protocol::name::MAX_NAME_LEN;
 use crate::protocol::room::MAX_ROOM_LEN;
+use crate::protocol::{MAX_HISTORY_REQUEST, MAX_TOPIC_LEN};
 
 use super::port::Counts;
 use super::reply::{Out, Replier};
@@ -57,9 +57,11 @@ impl Settings {
             // No channel modes at all: rooms are open, topics are members'.
             "CHANMODES=,,,".to_owned(),
             format!("CHANNELLEN={}", MAX_ROOM_LEN + 1),
+            format!("CHATHISTORY={MAX_HISTORY_REQUEST}"),
             "CHANTYPES=#".to_owned(),
             "ELIST=".to_owned(),
             format!("LINELEN={MAX_BODY}"),
+            "MSGREFTYPES=msgid,timestamp".to_owned(),
             format!("NETWORK={}", self.network),
             format!("NICKLEN={MAX_NAME_LEN}"),
             "PREFIX=".to_owned(),

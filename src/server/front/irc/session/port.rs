@@ -15,9 +15,10 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use crate::hub::message::{Audience, ClientId, Post, Topic, TopicChange};
+use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
+use crate::protocol::MAX_HISTORY_REQUEST;
 use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use crate::server::control::Control;
@@ -250,6 +251,14 @@ impl IrcHub for SessionHub<'_> {
             realname: irc.realname,
             name: found.name,
             rooms: found.rooms,
+        })
+    }
+
+    fn history(&mut self, room: &str) -> Option<Vec<Arc<StoredMessage>>> {
+        let id = self.id;
+        self.shared.locked(|hub| {
+            hub.member_room(id, room)?;
+            Some(hub.recent(room, MAX_HISTORY_REQUEST).answer)
         })
     }
 
