@@ -29,15 +29,18 @@ pub(crate) enum Cap {
     Batch,
     /// `draft/chathistory`: `CHATHISTORY` serves the stored history.
     ChatHistory,
+    /// `sasl`: `AUTHENTICATE PLAIN` logs in to an account.
+    Sasl,
 }
 
 /// Every capability offered, in the order `CAP LS` lists them.
-const OFFERED: [Cap; 7] = [
+const OFFERED: [Cap; 8] = [
     Cap::Batch,
     Cap::ChatHistory,
     Cap::EchoMessage,
     Cap::MessageTags,
     Cap::MultiPrefix,
+    Cap::Sasl,
     Cap::ServerTime,
     Cap::UserhostInNames,
 ];
@@ -53,6 +56,7 @@ impl Cap {
             Cap::UserhostInNames => "userhost-in-names",
             Cap::Batch => "batch",
             Cap::ChatHistory => "draft/chathistory",
+            Cap::Sasl => "sasl",
         }
     }
 

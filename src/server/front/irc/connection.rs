@@ -13,8 +13,8 @@
 
 use crate::protocol::irc::numeric::{
     ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
-    ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN, ERR_NOTREGISTERED,
-    ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
+    ERR_NICKLOCKED, ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN,
+    ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
 };
 use crate::protocol::irc::{Message, MessageError};
 use crate::protocol::server_line::Timestamp;
@@ -23,6 +23,7 @@ use crate::protocol::{name_key, validate_name};
 use super::caps::{CapAnswer, Caps};
 use super::port::{IrcHub, NameRefusal};
 use super::reply::{Out, Replier};
+use super::sasl::Sasl;
 use super::welcome::{self, Settings};
 use super::{channels, history, users};
 
@@ -47,6 +48,8 @@ struct Registering {
     user: Option<(String, String)>,
     /// `CAP LS` or `CAP REQ` was sent and `CAP END` not yet.
     negotiating: bool,
+    /// SASL, and the account logged in as.
+    sasl: Sasl,
 }
 
 /// After registration.
@@ -204,6 +207,11 @@ impl Connection {
             }
             "PING" => return ping(params, to, out),
             "PONG" => return,
+            "AUTHENTICATE" => {
+                return registering
+                    .sasl
+                    .handle(params.first().copied(), hub, to, out);
+            }
             "QUIT" => return out.error_and_close("Closing link (quit)"),
             _ => {
                 out.numeric(to, ERR_NOTREGISTERED, &["You have not registered"]);
@@ -227,6 +235,18 @@ impl Connection {
         }
         let nick = nick.clone();
         let (user, realname) = (user.clone(), realname.clone());
+        if let Some(account) = registering.sasl.account()
+            && name_key(account) != name_key(&nick)
+        {
+            let to = Replier {
+                server: &settings.server_name,
+                nick: "*",
+            };
+            let why = format!("You are logged in as {account}: register with that nick");
+            out.numeric(to, ERR_NICKLOCKED, &[&why]);
+            registering.nick = None;
+            return;
+        }
         let to = Replier {
             server: &settings.server_name,
             nick: "*",
@@ -320,7 +340,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
                 ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
             }
         }
-        "USER" | "PASS" => {
+        "USER" | "PASS" | "AUTHENTICATE" => {
             ctx.out
                 .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);
         }

@@ -25,12 +25,13 @@ pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
 pub(crate) mod reply;
+pub(crate) mod sasl;
 pub(crate) mod session;
 pub(crate) mod users;
 pub(crate) mod welcome;
 
 #[cfg(test)]
-mod history_tests;
+mod ircv3_tests;
 #[cfg(test)]
 mod lines_tests;
 #[cfg(test)]

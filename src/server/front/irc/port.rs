@@ -26,6 +26,15 @@ pub(crate) enum NameRefusal {
     NotAllowed,
 }
 
+/// Why a login (SASL PLAIN) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginRefusal {
+    /// Wrong account or password (or the accounts cannot be checked).
+    Failed,
+    /// A password in clear from another machine: refused unchecked.
+    Insecure,
+}
+
 /// Why the hub refused a join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JoinRefusal {
@@ -80,6 +89,10 @@ pub(crate) trait IrcHub {
     /// gave) and registers it: from now on it receives events. No room is
     /// joined (IRC clients choose their own).
     fn claim_name(&mut self, name: &str, user: &str, realname: &str) -> Result<(), NameRefusal>;
+    /// Checks an account's password (SASL PLAIN); the account's name as
+    /// stored on success. The next [`IrcHub::claim_name`] of that name
+    /// registers as the account.
+    fn log_in(&mut self, account: &str, password: &str) -> Result<String, LoginRefusal>;
     /// Joins `room` (creating it if needed). The joiner's `JOIN`, topic and
     /// names arrive as an event. `Ok(false)`: already a member, nothing sent.
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal>;

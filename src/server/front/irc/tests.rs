@@ -26,6 +26,8 @@ pub(super) struct FakeHub {
     calls: Vec<String>,
     /// The history every room has (for CHATHISTORY).
     pub(super) history: Vec<std::sync::Arc<crate::hub::message::StoredMessage>>,
+    /// The account a SASL login succeeded for.
+    logged_in: Option<String>,
 }
 
 impl FakeHub {
@@ -59,7 +61,7 @@ impl IrcHub for FakeHub {
         !self.names.iter().any(|n| name_key(n) == name_key(name))
     }
     fn claim_name(&mut self, name: &str, _user: &str, _realname: &str) -> Result<(), NameRefusal> {
-        if name_key(name) == "locked" {
+        if name_key(name) == "locked" && self.logged_in.as_deref() != Some("locked") {
             return Err(NameRefusal::NeedsLogin);
         }
         if !self.name_is_free(name) {
@@ -68,6 +70,19 @@ impl IrcHub for FakeHub {
         self.names.push(name.to_owned());
         self.me = Some(name.to_owned());
         Ok(())
+    }
+    fn log_in(
+        &mut self,
+        account: &str,
+        password: &str,
+    ) -> Result<String, super::port::LoginRefusal> {
+        match (account, password) {
+            ("locked", "right") => {
+                self.logged_in = Some("locked".to_owned());
+                Ok("locked".to_owned())
+            }
+            _ => Err(super::port::LoginRefusal::Failed),
+        }
     }
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal> {
         if self.is_member(room) {
@@ -204,7 +219,7 @@ pub(super) struct Harness {
 }
 
 impl Harness {
-    fn new(hub: FakeHub) -> Harness {
+    pub(super) fn new(hub: FakeHub) -> Harness {
         Harness {
             connection: Connection::new(),
             hub,
@@ -463,7 +478,7 @@ fn cap_negotiation_holds_registration_until_end() {
     assert_eq!(
         harness.send("CAP LS 302"),
         [format!(
-            "{s} CAP * LS :batch draft/chathistory echo-message message-tags multi-prefix server-time userhost-in-names"
+            "{s} CAP * LS :batch draft/chathistory echo-message message-tags multi-prefix sasl server-time userhost-in-names"
         )]
     );
     harness.send("NICK bob");

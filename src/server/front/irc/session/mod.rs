@@ -76,6 +76,9 @@ struct IrcSession {
     posted: Cell<bool>,
     connection: Connection,
     name: Option<String>,
+    /// The account SASL logged in as (see `port.rs`).
+    account: Option<String>,
+    encrypted: bool,
 }
 
 /// The thread's body.
@@ -110,6 +113,8 @@ pub(crate) fn run(parts: IrcSessionParts) {
         posted: Cell::new(false),
         connection: Connection::new(),
         name: None,
+        account: None,
+        encrypted: tls.is_some(),
     };
     let (end, writer) = match started {
         Ok((frames, writer)) => {
@@ -215,12 +220,15 @@ impl IrcSession {
             users: &irc.users,
             max_users: &irc.max_users,
             name: self.name.clone(),
+            account: self.account.clone(),
+            encrypted: self.encrypted,
             posted: &self.posted,
         };
         let out = self
             .connection
             .handle_line(&line, &mut hub, &irc.settings, Utc::now());
         self.name = hub.name;
+        self.account = hub.account;
         self.member.set_caps(self.connection.caps());
         self.send(out.lines);
         if out.close {

@@ -19,13 +19,15 @@ use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicC
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
 use crate::protocol::MAX_HISTORY_REQUEST;
-use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
+use crate::protocol::{name_key, validate_name};
 use crate::server::control::Control;
 use crate::server::{ServerState, login};
 
 use super::super::member::IrcMember;
-use super::super::port::{Counts, IrcHub, JoinRefusal, NameRefusal, RoomSummary, UserSummary};
+use super::super::port::{
+    Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, RoomSummary, UserSummary,
+};
 use super::super::welcome::Settings;
 use crate::server::Config;
 
@@ -79,6 +81,10 @@ pub(crate) struct SessionHub<'a> {
     pub(crate) users: &'a UserBook,
     /// The name once registered.
     pub(crate) name: Option<String>,
+    /// The account SASL logged in as, until it registers.
+    pub(crate) account: Option<String>,
+    /// Whether the connection is TLS (a password may come from anywhere).
+    pub(crate) encrypted: bool,
     /// See [`IrcShared::max_users`].
     pub(crate) max_users: &'a AtomicUsize,
     /// Posts sent since the last fence (see `session.rs`).
@@ -116,7 +122,11 @@ impl IrcHub for SessionHub<'_> {
         {
             return Err(NameRefusal::NotAllowed);
         }
-        if login::check_name(self.shared, self.control, name, None).is_err() {
+        let account = self
+            .account
+            .as_deref()
+            .is_some_and(|account| name_key(account) == name_key(name));
+        if !account && login::check_name(self.shared, self.control, name, None).is_err() {
             return Err(NameRefusal::NeedsLogin);
         }
         let (id, member) = (self.id, self.member);
@@ -126,7 +136,7 @@ impl IrcHub for SessionHub<'_> {
             }
             // Named before it is registered: deliveries may follow at once.
             member.set_nick(name);
-            hub.register_in_no_room(id, name, false).ok()
+            hub.register_in_no_room(id, name, account).ok()
         });
         let online = registered.ok_or(NameRefusal::Taken)?;
         self.users.add(name, user, realname);
@@ -137,6 +147,23 @@ impl IrcHub for SessionHub<'_> {
         );
         self.name = Some(name.to_owned());
         Ok(())
+    }
+
+    fn log_in(&mut self, account: &str, password: &str) -> Result<String, LoginRefusal> {
+        if login::is_insecure(self.encrypted, self.control.peer) {
+            log::warn!(
+                "{}: refused a password sent in clear from another host",
+                self.control.peer
+            );
+            return Err(LoginRefusal::Insecure);
+        }
+        if validate_name(account).is_err() {
+            return Err(LoginRefusal::Failed);
+        }
+        login::check_name(self.shared, self.control, account, Some(password))
+            .map_err(|_| LoginRefusal::Failed)?;
+        self.account = Some(account.to_owned());
+        Ok(account.to_owned())
     }
 
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal> {

@@ -1,4 +1,4 @@
-//! Tests of `CHATHISTORY` against the fake hub.
+//! Tests of `CHATHISTORY` and SASL `PLAIN` against the fake hub.
 
 use std::sync::Arc;
 
@@ -91,4 +91,63 @@ fn chathistory_refusals() {
         let mut harness = with_history();
         assert_eq!(harness.send(command), [expected], "{command}");
     }
+}
+
+#[test]
+fn sasl_plain_logs_in_to_an_account_whose_name_is_the_nick() {
+    use base64::Engine;
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let s = ":chatroom";
+    let mut harness = Harness::new(lobby());
+    harness.send("CAP REQ sasl");
+    assert_eq!(
+        harness.send("AUTHENTICATE EXTERNAL"),
+        [
+            format!("{s} 908 * PLAIN :are available SASL mechanisms"),
+            format!("{s} 904 * :SASL authentication failed"),
+        ]
+    );
+    assert_eq!(
+        harness.send("AUTHENTICATE PLAIN"),
+        [format!("{s} AUTHENTICATE +")]
+    );
+    assert_eq!(
+        harness.send("AUTHENTICATE *"),
+        [format!("{s} 906 * :SASL authentication aborted")]
+    );
+    harness.send("AUTHENTICATE PLAIN");
+    let wrong = encode("\0locked\0wrong");
+    assert_eq!(
+        harness.send(&format!("AUTHENTICATE {wrong}")),
+        [format!("{s} 904 * :SASL authentication failed")]
+    );
+    harness.send("AUTHENTICATE PLAIN");
+    assert_eq!(
+        harness.send("AUTHENTICATE !!!"),
+        [format!(
+            "{s} 904 * :SASL authentication failed: malformed PLAIN"
+        )]
+    );
+    harness.send("AUTHENTICATE PLAIN");
+    let right = encode("locked\0locked\0right");
+    assert_eq!(
+        harness.send(&format!("AUTHENTICATE {right}")),
+        [
+            format!("{s} 900 * locked!locked@chatroom locked :You are now logged in as locked"),
+            format!("{s} 903 * :SASL authentication successful"),
+        ]
+    );
+    harness.send("NICK other");
+    harness.send("USER u 0 * :r");
+    assert_eq!(
+        harness.send("CAP END"),
+        [format!(
+            "{s} 902 * :You are logged in as locked: register with that nick"
+        )]
+    );
+    let welcome = harness.send("NICK Locked");
+    assert!(
+        welcome[0].starts_with(":chatroom 001 Locked "),
+        "{welcome:?}"
+    );
 }
