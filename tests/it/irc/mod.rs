@@ -2,6 +2,7 @@
 //! rooms (`interop.rs`), its limits (`limits.rs`), and the irctest
 //! conformance suite run against the real binary (`irctest.rs`).
 
+mod accounts;
 mod interop;
 mod irctest;
 mod limits;
