@@ -11,7 +11,6 @@
 //! the same order.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use super::event::Delivery;
 
@@ -29,7 +28,11 @@ pub(crate) enum Offered<W> {
     Overflowed,
 }
 
-/// One connected client as the hub reaches it. `WakeToken` is the front's token
+/// One connected client as the hub reaches it. A hub holds members of one
+/// type `M` (`Hub<M>`): a concrete type, such as an enum of the fronts'
+/// members, so that each delivery is a direct call (the one-room fanout's
+/// hot loop measurably prefers it to a vtable), or `dyn Member<WakeToken =
+/// W>` for members of any type. `WakeToken` is the front's token
 /// for finishing a delivery outside the lock (for the server's fronts, the
 /// outbox's waker); every member of one hub has the same.
 pub(crate) trait Member: Send + Sync {
@@ -52,6 +55,3 @@ pub(crate) trait Member: Send + Sync {
     /// The client's address, for logs.
     fn peer(&self) -> SocketAddr;
 }
-
-/// A member as the hub holds it.
-pub(crate) type MemberRef<W> = Arc<dyn Member<WakeToken = W>>;

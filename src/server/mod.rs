@@ -13,19 +13,22 @@
 //!   (`w-<peer>`), which makes every write to its socket that may block, and
 //!   a plain client's session is its own writer once it has ended;
 //! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer.rs`) orders
-//!   and stores messages, and this module's fanout (`fanout.rs`) delivers
-//!   them, sending them itself to the plain sockets that take them at once;
+//!   and stores messages, and this module's fanout (`fanout.rs`) hands them
+//!   to the hub registry, then sends them itself to the plain sockets that
+//!   take them at once;
 //! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
 //!   sockets did not take at once.
 //!
-//! Shared state is [`ServerState`]: the configuration and the registry lock. Every
+//! Shared state is [`ServerState`]: the configuration and the hub (its
+//! registry behind one lock). Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
 //! sequencer, then the flusher.
 //!
-//! This module is the process wiring and the native front (sessions,
-//! transports, queues); rooms, ordering and storage are the hub's
-//! (`src/hub/`).
+//! This module is the process wiring (listeners, admission, transports,
+//! queues) and, in `front/`, the fronts: `front/native/` is the native line
+//! protocol (sessions, replies, the encoder of hub events). Rooms, names,
+//! ordering and storage are the hub's (`src/hub/`).
 
 mod accept;
 mod accepted;
@@ -60,6 +63,7 @@ use parking_lot::Mutex;
 use crate::hub::registry::{Hub, Registry};
 use crate::hub::store::StoreError;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
+use front::native::NativeMember;
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
 
@@ -315,7 +319,7 @@ pub(crate) struct ServerState {
     /// The hub's registry behind its one lock: members, names, rooms. Held
     /// only to look up, insert, remove and queue, never across socket I/O
     /// (see `hub/registry/`).
-    hub: Hub<Waker>,
+    hub: Hub<NativeMember>,
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
@@ -331,7 +335,7 @@ impl ServerState {
     /// Runs `f` under the hub lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
-    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<Waker>) -> T) -> T {
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<NativeMember>) -> T) -> T {
         self.hub.locked_then(f, Waker::wake)
     }
 
@@ -341,7 +345,7 @@ impl ServerState {
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,
-        f: impl FnOnce(&mut Registry<Waker>) -> T,
+        f: impl FnOnce(&mut Registry<NativeMember>) -> T,
     ) -> T {
         self.hub.locked_then(f, |waker| writer.write_or_wake(waker))
     }

@@ -31,7 +31,7 @@ use chrono::Utc;
 use parking_lot::Mutex;
 
 use super::event::{Delivery, HubEvent, Names, Walk};
-use super::member::{MemberRef, Offered};
+use super::member::{Member, Offered};
 use super::message::{Audience, ClientId, RoomRef, StoredMessage};
 use super::rooms::{Memberships, Rooms};
 use super::sequencer::Sequenced;
@@ -40,7 +40,7 @@ use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
 pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
-struct Entry<W> {
+struct Entry<M: ?Sized> {
     /// The name as its owner typed it, once registered.
     name: Option<String>,
     /// Whether it registered with `/login`: its rooms are remembered.
@@ -51,7 +51,7 @@ struct Entry<W> {
     joined: u64,
     /// Its rooms; the last is its current room.
     rooms: Memberships,
-    member: MemberRef<W>,
+    member: Arc<M>,
     /// Where it connects from, for `--max-per-ip`.
     address: IpAddr,
 }
@@ -109,13 +109,15 @@ pub(crate) struct Limits {
 }
 
 /// The registry behind its lock: what fronts and the sequencer's fanout
-/// share. `W` is the fronts' wake token (see [`Offered::Wake`]).
-pub(crate) struct Hub<W> {
-    registry: Mutex<Registry<W>>,
+/// share. `M` is the fronts' member type: one concrete type (an enum of
+/// the fronts' members), so that delivering to each member is a direct
+/// call, or `dyn Member<WakeToken = W>` (see `hub/member.rs`).
+pub(crate) struct Hub<M: Member + ?Sized> {
+    registry: Mutex<Registry<M>>,
 }
 
-impl<W> Hub<W> {
-    pub(crate) fn new(registry: Registry<W>) -> Hub<W> {
+impl<M: Member + ?Sized> Hub<M> {
+    pub(crate) fn new(registry: Registry<M>) -> Hub<M> {
         Hub {
             registry: Mutex::new(registry),
         }
@@ -125,8 +127,8 @@ impl<W> Hub<W> {
     /// each wake token to `wake` and stops every member closed or evicted.
     pub(crate) fn locked_then<T>(
         &self,
-        f: impl FnOnce(&mut Registry<W>) -> T,
-        mut wake: impl FnMut(W),
+        f: impl FnOnce(&mut Registry<M>) -> T,
+        mut wake: impl FnMut(M::WakeToken),
     ) -> T {
         let (result, stopped, wakers) = {
             let mut registry = self.registry.lock();
@@ -145,8 +147,8 @@ impl<W> Hub<W> {
 }
 
 /// See the module docs.
-pub(crate) struct Registry<W> {
-    clients: HashMap<ClientId, Entry<W>>,
+pub(crate) struct Registry<M: Member + ?Sized> {
+    clients: HashMap<ClientId, Entry<M>>,
     /// Registered names by [`name_key`], so iteration is case-insensitively sorted.
     names: BTreeMap<String, ClientId>,
     rooms: Rooms,
@@ -161,22 +163,22 @@ pub(crate) struct Registry<W> {
     /// The registration number the next client to register gets.
     next_join: u64,
     /// Wake tokens to use once the lock is released (see [`Offered::Wake`]).
-    to_wake: Vec<W>,
+    to_wake: Vec<M::WakeToken>,
     /// Members closed since the last `settle`, to stop after the lock.
-    to_stop: Vec<MemberRef<W>>,
+    to_stop: Vec<Arc<M>>,
     /// Open connections per client IP address.
     per_ip: HashMap<IpAddr, usize>,
     limits: Limits,
     closed: bool,
 }
 
-impl<W> Registry<W> {
+impl<M: Member + ?Sized> Registry<M> {
     pub(crate) fn new(
         limits: Limits,
         rooms: Rooms,
         default_room: &str,
         remembered: HashMap<String, Vec<RoomRef>>,
-    ) -> Registry<W> {
+    ) -> Registry<M> {
         let mut rooms = rooms;
         let default_room = rooms.make_default(&rooms.name_for(default_room));
         Registry {
@@ -201,7 +203,7 @@ impl<W> Registry<W> {
         &mut self,
         id: ClientId,
         address: IpAddr,
-        member: MemberRef<W>,
+        member: Arc<M>,
     ) -> Result<(), Refusal> {
         if self.closed {
             return Err(Refusal::Closing);
@@ -515,7 +517,7 @@ impl<W> Registry<W> {
     /// Evicts every client whose queue overflowed (which may overflow others
     /// with their `LEAVE`s, so it repeats until none is left), then returns
     /// the members to stop once the lock is released.
-    pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<MemberRef<W>> {
+    pub(crate) fn settle(&mut self, ts: Timestamp) -> Vec<Arc<M>> {
         const EVICTED: &str = "send queue exceeded";
         while let Some(id) = self.overflowed.pop() {
             let Some(entry) = self.clients.get(&id) else {

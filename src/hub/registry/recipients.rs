@@ -6,17 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Entry, note};
 use crate::hub::event::Delivery;
+use crate::hub::member::Member;
 use crate::hub::message::{ClientId, RoomRef};
 use crate::hub::rooms::Room;
 
 /// The connections in `room`, sorted by name. The default room's are found
 /// through the clients' memberships (see `hub/rooms.rs`): every registered
 /// name, filtered.
-pub(super) fn members_of<'a, W>(
+pub(super) fn members_of<'a, M: ?Sized>(
     room: &'a Room,
     default_room: &'a RoomRef,
     names: &'a BTreeMap<String, ClientId>,
-    clients: &'a HashMap<ClientId, Entry<W>>,
+    clients: &'a HashMap<ClientId, Entry<M>>,
 ) -> Box<dyn Iterator<Item = ClientId> + 'a> {
     if room.name.key != default_room.key {
         return Box::new(room.members());
@@ -30,13 +31,13 @@ pub(super) fn members_of<'a, W>(
 
 /// The parts of the registry that offering events touches, borrowed apart
 /// from its rooms so that a room's member list can be walked while offering.
-pub(super) struct Recipients<'a, W> {
-    pub(super) clients: &'a HashMap<ClientId, Entry<W>>,
-    pub(super) to_wake: &'a mut Vec<W>,
+pub(super) struct Recipients<'a, M: Member + ?Sized> {
+    pub(super) clients: &'a HashMap<ClientId, Entry<M>>,
+    pub(super) to_wake: &'a mut Vec<M::WakeToken>,
     pub(super) overflowed: &'a mut Vec<ClientId>,
 }
 
-impl<W> Recipients<'_, W> {
+impl<M: Member + ?Sized> Recipients<'_, M> {
     /// Offers `delivery` to every member, and to `also` if it is not one.
     pub(super) fn room_and(
         &mut self,
@@ -118,7 +119,7 @@ impl<W> Recipients<'_, W> {
     }
 
     /// Offers `delivery` to one entry, noting a wake token or an overflow.
-    pub(super) fn entry(&mut self, id: ClientId, entry: &Entry<W>, delivery: &Delivery<'_>) {
+    pub(super) fn entry(&mut self, id: ClientId, entry: &Entry<M>, delivery: &Delivery<'_>) {
         let offered = entry.member.deliver(delivery);
         note(offered, id, self.to_wake, self.overflowed);
     }

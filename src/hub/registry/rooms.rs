@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::Registry;
 use super::recipients::{Recipients, members_of};
 use crate::hub::event::{Delivery, HubEvent, Names, RoomSummary, Walk};
+use crate::hub::member::Member;
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
@@ -68,7 +69,7 @@ pub(crate) struct RoomView<T> {
     pub(crate) answer: T,
 }
 
-impl<W> Registry<W> {
+impl<M: Member + ?Sized> Registry<M> {
     /// Puts connection `id` in the room called `display` (any case) and
     /// makes it current. A new member is told [`HubEvent::Joined`] (members and
     /// replay), the others [`HubEvent::Join`]; a member only [`HubEvent::Current`].

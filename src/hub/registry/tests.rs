@@ -103,7 +103,7 @@ fn describe(event: &HubEvent<'_>) -> String {
 }
 
 struct World {
-    hub: Hub<()>,
+    hub: Hub<Fake>,
     fakes: HashMap<ClientId, Arc<Fake>>,
     encodings: Arc<AtomicUsize>,
     woken: usize,
@@ -126,7 +126,7 @@ impl World {
         }
     }
 
-    fn locked<T>(&mut self, f: impl FnOnce(&mut Registry<()>) -> T) -> T {
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Registry<Fake>) -> T) -> T {
         let mut woken = 0;
         let result = self.hub.locked_then(f, |()| woken += 1);
         self.woken += woken;
@@ -312,4 +312,30 @@ fn wake_tokens_are_handed_out_after_the_lock_once_per_empty_queue() {
     assert_eq!(world.woken, 2, "each welcome found an empty queue");
     world.post(1, 1, "#lobby", "one");
     assert_eq!(world.woken, 2, "the fakes never empty their queues");
+}
+
+#[test]
+fn members_of_any_type_can_share_a_hub_behind_one_vtable() {
+    type AnyMember = dyn Member<WakeToken = ()>;
+    let limits = Limits {
+        max_clients: 10,
+        max_per_ip: 0,
+        max_rooms: 10,
+        replay: 10,
+    };
+    let registry = Registry::<AnyMember>::new(limits, Rooms::new(10), "#lobby", HashMap::new());
+    let hub = Hub::new(registry);
+    let fake = Arc::new(Fake {
+        room_for: usize::MAX,
+        ..Fake::default()
+    });
+    let member: Arc<AnyMember> = fake.clone();
+    hub.locked_then(
+        |registry| {
+            registry.admit(1, ADDRESS, member).unwrap();
+            registry.register(1, "alice", false, ts()).unwrap();
+        },
+        |()| {},
+    );
+    assert_eq!(*fake.told.lock(), ["welcome alice 1 #lobby [\"alice\"] []"]);
 }

@@ -99,3 +99,75 @@ fn live_line(m: &StoredMessage) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::hub::event::Delivery;
+    use crate::hub::message::RoomName;
+    use crate::protocol::parse_ts;
+
+    fn lines(event: HubEvent<'_>) -> String {
+        String::from_utf8(encode(&event).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn each_event_is_its_native_lines() {
+        let ts = parse_ts("2026-12-03T15:00:00.000Z").unwrap();
+        let room = RoomName::new("#Rust");
+        let message = |audience| {
+            Arc::new(StoredMessage {
+                id: 7,
+                ts,
+                from: "bob".into(),
+                audience,
+                text: "hi".into(),
+            })
+        };
+        let join = |name: &str| {
+            Delivery::new(HubEvent::Join {
+                ts,
+                name: name.into(),
+                room: room.clone(),
+            })
+        };
+        let joins = [join("ann"), join("cy")];
+        let cases = [
+            (
+                HubEvent::Message(message(Audience::Room(room.clone()))),
+                "MSG 7 2026-12-03T15:00:00.000Z bob #Rust :hi\n",
+            ),
+            (
+                HubEvent::Message(message(Audience::Private("ann".into()))),
+                "PRIV 7 2026-12-03T15:00:00.000Z bob ann :hi\n",
+            ),
+            (
+                HubEvent::Joins(&joins),
+                "JOIN 2026-12-03T15:00:00.000Z ann #Rust\nJOIN 2026-12-03T15:00:00.000Z cy #Rust\n",
+            ),
+            (
+                HubEvent::Part {
+                    ts,
+                    name: "bob".into(),
+                    room: room.clone(),
+                    reason: "later".into(),
+                },
+                "PART 2026-12-03T15:00:00.000Z bob #Rust :later\n",
+            ),
+            (
+                HubEvent::Leave {
+                    ts,
+                    name: "bob".into(),
+                    reason: "gone".into(),
+                },
+                "LEAVE 2026-12-03T15:00:00.000Z bob :gone\n",
+            ),
+        ];
+        for (event, expected) in cases {
+            assert_eq!(lines(event), expected);
+        }
+        assert!(lines(HubEvent::NotStored).starts_with("ERROR not-stored :"));
+    }
+}
