@@ -25,17 +25,17 @@ use super::admission::{self, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
 use super::control::Control;
 use super::fanout::ServerFanout;
+use super::front::ServerMember;
 use super::front::irc::irc_farewell;
 use super::front::irc::member::IrcMember;
 use super::front::irc::session::{self as irc_session, IrcSessionParts, IrcShared};
 use super::front::native::NativeMember;
 use super::front::native::session::{self, SessionParts};
-use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, Waker, outbox};
+use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
 use super::shared_stream::SharedStream;
 use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
 use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
-use crate::hub::member::MemberRef;
 use crate::hub::message::ClientId;
 use crate::hub::registry::{Hub, Limits, Refusal, Registry};
 use crate::hub::rooms::Rooms;
@@ -399,17 +399,17 @@ fn admit(
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
     }
-    let irc_member = (front == Front::Irc).then(|| {
-        let settings = shared.irc.settings.clone();
-        Arc::new(IrcMember::new(outbox.clone(), control.clone(), settings))
-    });
-    let member: MemberRef<Waker> = match &irc_member {
-        Some(irc) => irc.clone(),
-        None => Arc::new(NativeMember {
+    let member = Arc::new(match front {
+        Front::Irc => {
+            let settings = shared.irc.settings.clone();
+            ServerMember::Irc(IrcMember::new(outbox.clone(), control.clone(), settings))
+        }
+        Front::Native => ServerMember::Native(NativeMember {
             outbox: outbox.clone(),
             control: control.clone(),
         }),
-    };
+    });
+    let irc_member = (front == Front::Irc).then(|| member.clone());
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
         refuse(link, refusal, encrypted, front);

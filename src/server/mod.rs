@@ -63,7 +63,7 @@ use parking_lot::Mutex;
 use crate::hub::registry::{Hub, Registry};
 use crate::hub::store::StoreError;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
-use front::native::NativeMember;
+use front::ServerMember;
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
 
@@ -319,7 +319,7 @@ pub(crate) struct ServerState {
     /// The hub's registry behind its one lock: members, names, rooms. Held
     /// only to look up, insert, remove and queue, never across socket I/O
     /// (see `hub/registry/`).
-    hub: Hub<NativeMember>,
+    hub: Hub<ServerMember>,
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
@@ -335,7 +335,7 @@ impl ServerState {
     /// Runs `f` under the hub lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
-    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<NativeMember>) -> T) -> T {
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<ServerMember>) -> T) -> T {
         self.hub.locked_then(f, Waker::wake)
     }
 
@@ -345,7 +345,7 @@ impl ServerState {
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,
-        f: impl FnOnce(&mut Registry<NativeMember>) -> T,
+        f: impl FnOnce(&mut Registry<ServerMember>) -> T,
     ) -> T {
         self.hub.locked_then(f, |waker| writer.write_or_wake(waker))
     }

@@ -3,10 +3,11 @@
 //! channel, and every IRC client and test expects exactly that).
 
 use super::{RegisterError, Registry};
+use crate::hub::member::Member;
 use crate::hub::message::ClientId;
 use crate::protocol::name_key;
 
-impl<W> Registry<W> {
+impl<M: Member + ?Sized> Registry<M> {
     /// Gives connection `id` the name `name` if nobody online has it (in
     /// any case, on any front), and puts it in no room: nobody is told
     /// anything. Returns how many users are online, itself included. Like
@@ -53,7 +54,7 @@ pub(crate) struct Population {
     pub(crate) rooms: usize,
 }
 
-impl<W> Registry<W> {
+impl<M: Member + ?Sized> Registry<M> {
     /// The online user called `name` (any case) and its rooms.
     pub(crate) fn user(&self, name: &str) -> Option<UserView> {
         let id = self.names.get(&name_key(name))?;

@@ -36,6 +36,7 @@ use super::connection::Connection;
 use super::member::IrcMember;
 use super::reply::{Out, Replier, push_fitting};
 use crate::protocol::irc::Message;
+use crate::server::front::ServerMember;
 pub(crate) use port::IrcShared;
 use port::SessionHub;
 
@@ -47,7 +48,8 @@ pub(crate) struct IrcSessionParts {
     pub(crate) tls: Option<Arc<ServerConfig>>,
     pub(crate) shared: Arc<ServerState>,
     pub(crate) control: Arc<Control>,
-    pub(crate) member: Arc<IrcMember>,
+    /// Its member in the hub (an IRC one).
+    pub(crate) member: Arc<ServerMember>,
     pub(crate) outbox: Outbox,
     pub(crate) inbox: Inbox,
     pub(crate) posts: Sender<Request>,
@@ -69,7 +71,7 @@ struct IrcSession {
     id: ClientId,
     shared: Arc<ServerState>,
     control: Arc<Control>,
-    member: Arc<IrcMember>,
+    member: Arc<ServerMember>,
     outbox: Outbox,
     posts: Sender<Request>,
     /// Posts sent since the last fence.
@@ -215,7 +217,7 @@ impl IrcSession {
             id: self.id,
             shared: &shared,
             control: &self.control,
-            member: &self.member,
+            member: irc_member(&self.member),
             posts: &self.posts,
             users: &irc.users,
             max_users: &irc.max_users,
@@ -229,7 +231,7 @@ impl IrcSession {
             .handle_line(&line, &mut hub, &irc.settings, Utc::now());
         self.name = hub.name;
         self.account = hub.account;
-        self.member.set_caps(self.connection.caps());
+        irc_member(&self.member).set_caps(self.connection.caps());
         self.send(out.lines);
         if out.close {
             return Some(match out.quit {
@@ -291,6 +293,13 @@ impl IrcSession {
             }
         }
     }
+}
+
+/// The IRC member an IRC session was admitted with.
+fn irc_member(member: &ServerMember) -> &IrcMember {
+    member
+        .as_irc()
+        .unwrap_or_else(|| unreachable!("an IRC session has an IRC member"))
 }
 
 /// Waits until the posts sent since the last fence (if any: `posted`) are
