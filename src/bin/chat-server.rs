@@ -63,7 +63,7 @@ struct Args {
     #[arg(long, default_value_t = DEFAULT_IRC_TLS_PORT)]
     irc_tls_port: u16,
     /// The server's name to IRC clients (the source of its replies).
-    #[arg(long, default_value = chatroom::protocol::SERVER_NAME)]
+    #[arg(long, default_value = chatroom::protocol::SERVER_NAME, value_parser = server_name)]
     server_name: String,
     /// No IRC front: neither --irc-port nor --irc-tls-port is opened.
     #[arg(long)]
@@ -273,12 +273,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     if let Some(addr) = server.udp_addr() {
         println!("Listening on {addr} over UDP");
     }
-    if let Some(addr) = server.irc_addr() {
-        println!("Listening on {addr} for IRC");
-    }
-    if let Some(addr) = server.irc_tls_addr() {
-        println!("Listening on {addr} for IRC with TLS");
-    }
     match (&tls, server.tls_addr()) {
         (Some(tls), Some(addr)) => {
             println!("Listening on {addr} with TLS");
@@ -288,6 +282,13 @@ fn run(args: Args) -> anyhow::Result<()> {
             "no TLS listener: give --tls-cert and --tls-key, or --tls-self-signed, to open one on port {}",
             args.tls_port
         ),
+    }
+    // After the native lines, whose order scripts and tests rely on.
+    if let Some(addr) = server.irc_addr() {
+        println!("Listening on {addr} for IRC");
+    }
+    if let Some(addr) = server.irc_tls_addr() {
+        println!("Listening on {addr} for IRC with TLS");
     }
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
@@ -449,6 +450,16 @@ fn bind_error(error: &std::io::Error, host: &str, port: u16, flag: &str) -> anyh
 }
 
 /// `--default-room`: a valid room name, `#` included.
+/// An IRC server name: it is the source of every reply, so one word of
+/// letters, digits, `.`, `-` and `_`, as a host name is.
+fn server_name(value: &str) -> Result<String, String> {
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if value.is_empty() || value.len() > 63 || !value.chars().all(fits) {
+        return Err("a server name is 1 to 63 ASCII letters, digits, '.', '-' or '_' (for example irc.example.org)".into());
+    }
+    Ok(value.to_owned())
+}
+
 fn room_name(value: &str) -> Result<String, String> {
     validate_room(value)
         .map(|()| value.to_owned())

@@ -3,6 +3,7 @@
 //! conformance suite run against the real binary (`irctest.rs`).
 
 mod accounts;
+mod binary;
 mod interop;
 mod irctest;
 mod limits;
