@@ -16,8 +16,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{
-    DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_ROOM, DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT,
-    validate_room,
+    DEFAULT_IRC_PORT, DEFAULT_IRC_TLS_PORT, DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_ROOM,
+    DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT, validate_room,
 };
 use chatroom::server::accounts::Accounts;
 use chatroom::server::capacity::{Capacity, MachineLimits};
@@ -55,6 +55,19 @@ struct Args {
     /// after; its fingerprint is printed at start for clients to pin.
     #[arg(long, conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    /// TCP port of the IRC front (0 picks a free one, printed at start).
+    #[arg(long, default_value_t = DEFAULT_IRC_PORT)]
+    irc_port: u16,
+    /// TCP port of IRC over TLS (0 picks a free one). It runs only when TLS
+    /// is configured (--tls-cert and --tls-key, or --tls-self-signed).
+    #[arg(long, default_value_t = DEFAULT_IRC_TLS_PORT)]
+    irc_tls_port: u16,
+    /// The server's name to IRC clients (the source of its replies).
+    #[arg(long, default_value = chatroom::protocol::SERVER_NAME, value_parser = server_name)]
+    server_name: String,
+    /// No IRC front: neither --irc-port nor --irc-tls-port is opened.
+    #[arg(long)]
+    no_irc: bool,
     /// No plain listener: TLS (or UDP) only.
     #[arg(long)]
     no_plain: bool,
@@ -209,6 +222,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         log_http: args.log_format == LogFormat::Http,
         accounts: Some(args.data_dir.clone()),
         require_login: args.require_login,
+        server_name: args.server_name.clone(),
         ..Config::default()
     };
     let udp_wanted = args.udp || args.udp_port.is_some();
@@ -240,11 +254,24 @@ fn run(args: Args) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let irc = match args.no_irc {
+        true => None,
+        false => Some(listen(&args.host, args.irc_port, "--irc-port")?),
+    };
+    let irc_tls = match (&tls, args.no_irc) {
+        (Some(tls), false) => Some((
+            listen(&args.host, args.irc_tls_port, "--irc-tls-port")?,
+            tls.config.clone(),
+        )),
+        _ => None,
+    };
     let server = Server::start(
         Listeners {
             plain,
             tls: tls_listener,
             udp,
+            irc,
+            irc_tls,
         },
         config,
     )?;
@@ -266,6 +293,13 @@ fn run(args: Args) -> anyhow::Result<()> {
             "no TLS listener: give --tls-cert and --tls-key, or --tls-self-signed, to open one on port {}",
             args.tls_port
         ),
+    }
+    // After the native lines, whose order scripts and tests rely on.
+    if let Some(addr) = server.irc_addr() {
+        println!("Listening on {addr} for IRC");
+    }
+    if let Some(addr) = server.irc_tls_addr() {
+        println!("Listening on {addr} for IRC with TLS");
     }
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
@@ -321,6 +355,8 @@ fn record_listening(dir: &DataDir, server: &Server, no_plain: bool) {
     }
     listening.extend(server.tls_addr().map(|addr| ("tls", addr)));
     listening.extend(server.udp_addr().map(|addr| ("udp", addr)));
+    listening.extend(server.irc_addr().map(|addr| ("irc", addr)));
+    listening.extend(server.irc_tls_addr().map(|addr| ("irc-tls", addr)));
     if let Err(error) = dir.record_listening(&listening) {
         log::warn!(
             "cannot write the addresses into {}: {error}",
@@ -425,6 +461,16 @@ fn bind_error(error: &std::io::Error, host: &str, port: u16, flag: &str) -> anyh
 }
 
 /// `--default-room`: a valid room name, `#` included.
+/// An IRC server name: it is the source of every reply, so one word of
+/// letters, digits, `.`, `-` and `_`, as a host name is.
+fn server_name(value: &str) -> Result<String, String> {
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if value.is_empty() || value.len() > 63 || !value.chars().all(fits) {
+        return Err("a server name is 1 to 63 ASCII letters, digits, '.', '-' or '_' (for example irc.example.org)".into());
+    }
+    Ok(value.to_owned())
+}
+
 fn room_name(value: &str) -> Result<String, String> {
     validate_room(value)
         .map(|()| value.to_owned())

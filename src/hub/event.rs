@@ -139,7 +139,7 @@ impl<'a> Delivery<'a> {
         }
     }
 
-    #[cfg(test)]
+    /// The event (a front reads it for what only its member is told).
     pub(crate) fn event(&self) -> &HubEvent<'a> {
         &self.event
     }

@@ -17,7 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
-use super::accepted::{Accepted, CLIENT_THREAD_STACK};
+use super::accepted::{Accepted, CLIENT_THREAD_STACK, Front};
 use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
@@ -25,6 +25,10 @@ use super::admission::{self, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
 use super::control::Control;
 use super::fanout::ServerFanout;
+use super::front::ServerMember;
+use super::front::irc::irc_farewell;
+use super::front::irc::member::IrcMember;
+use super::front::irc::session::{self as irc_session, IrcSessionParts, IrcShared};
 use super::front::native::NativeMember;
 use super::front::native::session::{self, SessionParts};
 use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
@@ -63,8 +67,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Accepted sockets waiting for admission.
 const ADMISSION_QUEUE: usize = 256;
 
-/// A listening socket and, for a TLS one, the setup its connections start from.
-type Listener = (TcpListener, Option<Arc<ServerConfig>>);
+/// A listening socket, for a TLS one the setup its connections start from,
+/// and the front it serves.
+type Listener = (TcpListener, Option<Arc<ServerConfig>>, Front);
 
 /// Opens the store (for a durable server) and reads what the hub starts from.
 fn open_store(
@@ -126,18 +131,28 @@ impl Prepared {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);
         let (store, loaded) = open_store(&config, recent_capacity)?;
         let udp = listeners.udp;
-        let listeners: Vec<Listener> = listeners
-            .plain
-            .map(|plain| (plain, None))
+        let native = Front::Native;
+        let irc = Front::Irc;
+        let listeners: Vec<Listener> = (listeners.plain.map(|plain| (plain, None, native)))
             .into_iter()
-            .chain(listeners.tls.map(|(tls, config)| (tls, Some(config))))
+            .chain(
+                listeners
+                    .tls
+                    .map(|(tls, config)| (tls, Some(config), native)),
+            )
+            .chain(listeners.irc.map(|plain| (plain, None, irc)))
+            .chain(
+                listeners
+                    .irc_tls
+                    .map(|(tls, config)| (tls, Some(config), irc)),
+            )
             .collect();
         let local_addr = match (listeners.first(), &udp) {
-            (Some((first, _)), _) => first.local_addr()?,
+            (Some((first, _, _)), _) => first.local_addr()?,
             (None, Some(udp)) => udp.local_addr()?,
             (None, None) => return Err(std::io::Error::other("no listener to serve").into()),
         };
-        for (listener, _) in &listeners {
+        for (listener, _, _) in &listeners {
             shutdown.add_wake_address(listener.local_addr()?);
         }
         if let Some(udp) = &udp {
@@ -172,6 +187,7 @@ impl Prepared {
             Storage::Postgres(url) => Some(open_presence(url)?),
             _ => None,
         };
+        let irc = IrcShared::new(&config);
         let shared = Arc::new(ServerState {
             presence,
             config,
@@ -181,6 +197,7 @@ impl Prepared {
             login_throttle: Mutex::default(),
             password_checks: Default::default(),
             flusher: FlusherHandle::new()?,
+            irc,
         });
         Ok(Prepared {
             listeners,
@@ -226,16 +243,17 @@ impl Prepared {
         let (alive, all_ended) = crossbeam_channel::bounded::<()>(0);
         let (accepted_tx, accepted) = crossbeam_channel::bounded::<Accepted>(ADMISSION_QUEUE);
         let mut acceptors = Vec::new();
-        for (listener, tls) in listeners {
-            let name = if tls.is_some() {
-                "accept-tls"
-            } else {
-                "accept-plain"
+        for (listener, tls, front) in listeners {
+            let name = match (front, tls.is_some()) {
+                (Front::Native, true) => "accept-tls",
+                (Front::Native, false) => "accept-plain",
+                (Front::Irc, true) => "accept-irc-tls",
+                (Front::Irc, false) => "accept-irc",
             };
             let (tx, stop) = (accepted_tx.clone(), shutdown.clone());
             match thread::Builder::new()
                 .name(name.into())
-                .spawn(move || accept_loop(listener, tls, tx, stop))
+                .spawn(move || accept_loop(listener, tls, front, tx, stop))
             {
                 Ok(thread) => acceptors.push(thread),
                 Err(error) => {
@@ -336,23 +354,23 @@ fn admit_until_shutdown(
             break;
         }
         reap_finished(&mut sessions, &mut budget);
-        let (link, tls) = match new {
-            Accepted::Tcp(stream, tls) => match tcp_link(stream) {
-                Ok(link) => (link, tls),
+        let (link, tls, front) = match new {
+            Accepted::Tcp(stream, tls, front) => match tcp_link(stream) {
+                Ok(link) => (link, tls, front),
                 Err(error) => {
                     log::debug!("could not set up an accepted socket: {error}");
                     continue;
                 }
             },
-            Accepted::Udp(peer) => (ClientLink::Udp(peer), None),
+            Accepted::Udp(peer) => (ClientLink::Udp(peer), None, Front::Native),
         };
         let threads = admission::threads_for(matches!(link, ClientLink::Tcp(_)) && tls.is_none());
         if !budget.take(threads) {
-            refuse(link, Refusal::Full, tls.is_some());
+            refuse(link, Refusal::Full, tls.is_some(), front);
             log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
             continue;
         }
-        match admit(shared, link, tls, id, admitting) {
+        match admit(shared, (link, tls, front), id, admitting) {
             Some(thread) => sessions.push(SessionHandle { threads, ..thread }),
             None => budget.give_back(threads),
         }
@@ -375,8 +393,7 @@ fn tcp_link(stream: TcpStream) -> std::io::Result<ClientLink> {
 /// was refused (and told why).
 fn admit(
     shared: &Arc<ServerState>,
-    link: ClientLink,
-    tls: Option<Arc<ServerConfig>>,
+    (link, tls, front): (ClientLink, Option<Arc<ServerConfig>>, Front),
     id: ClientId,
     admitting: &Admitting,
 ) -> Option<SessionHandle> {
@@ -384,7 +401,7 @@ fn admit(
         ClientLink::Tcp(stream) => stream.peer_addr().ok()?,
         ClientLink::Udp(udp) => udp.addr,
     };
-    let control = Arc::new(Control::new(peer, link.clone()));
+    let control = Arc::new(Control::new(peer, link.clone(), front));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
     if let (ClientLink::Tcp(stream), None) = (&link, &tls) {
@@ -392,13 +409,23 @@ fn admit(
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
     }
-    let member = NativeMember {
-        outbox: outbox.clone(),
-        control: control.clone(),
+    // An IRC member is shared with its session (which records the
+    // client's nick and capabilities in it); a native one lives in the
+    // registry entry alone, which keeps the fanout's hot loop direct.
+    let irc_member = (front == Front::Irc).then(|| {
+        let settings = shared.irc.settings.clone();
+        Arc::new(IrcMember::new(outbox.clone(), control.clone(), settings))
+    });
+    let member = match &irc_member {
+        Some(irc) => ServerMember::Irc(irc.clone()),
+        None => ServerMember::Native(NativeMember {
+            outbox: outbox.clone(),
+            control: control.clone(),
+        }),
     };
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
-        refuse(link, refusal, encrypted);
+        refuse(link, refusal, encrypted, front);
         if refusal == Refusal::Full {
             log::warn!(
                 "{peer}: refused: {FULL}: {}",
@@ -407,29 +434,51 @@ fn admit(
         }
         return None;
     }
-    let over = match (&link, &tls) {
-        (ClientLink::Udp(_), _) => " over UDP",
-        (_, Some(_)) => " over TLS",
-        (_, None) => "",
+    let over = match (&link, &tls, front) {
+        (ClientLink::Udp(_), _, _) => " over UDP",
+        (_, Some(_), Front::Irc) => " for IRC over TLS",
+        (_, None, Front::Irc) => " for IRC",
+        (_, Some(_), Front::Native) => " over TLS",
+        (_, None, Front::Native) => "",
     };
     log::info!("{peer}: connected{over}");
     let refusal_link = link.clone();
     let encrypted = tls.is_some();
-    let parts = SessionParts {
-        id,
-        link,
-        tls,
-        shared: shared.clone(),
-        control: control.clone(),
-        outbox,
-        inbox,
-        posts: admitting.posts.clone(),
-        alive: admitting.alive.clone(),
+    let body: Box<dyn FnOnce() + Send> = match irc_member {
+        Some(member) => {
+            let parts = IrcSessionParts {
+                id,
+                link,
+                tls,
+                shared: shared.clone(),
+                control: control.clone(),
+                member,
+                outbox,
+                inbox,
+                posts: admitting.posts.clone(),
+                alive: admitting.alive.clone(),
+            };
+            Box::new(move || irc_session::run(parts))
+        }
+        None => {
+            let parts = SessionParts {
+                id,
+                link,
+                tls,
+                shared: shared.clone(),
+                control: control.clone(),
+                outbox,
+                inbox,
+                posts: admitting.posts.clone(),
+                alive: admitting.alive.clone(),
+            };
+            Box::new(move || session::run(parts))
+        }
     };
     let spawned = thread::Builder::new()
         .name(format!("r-{peer}"))
         .stack_size(CLIENT_THREAD_STACK)
-        .spawn(move || session::run(parts));
+        .spawn(body);
     match spawned {
         Ok(thread) => Some(SessionHandle {
             thread,
@@ -438,7 +487,7 @@ fn admit(
         }),
         Err(error) => {
             shared.locked(|registry| registry.remove(id, "connection lost", chrono::Utc::now()));
-            refuse(refusal_link, Refusal::Full, encrypted);
+            refuse(refusal_link, Refusal::Full, encrypted, front);
             log::warn!(
                 "{peer}: refused: {FULL}: could not start its thread ({error}); the machine is out of threads or memory: see chat-server --check"
             );
@@ -451,7 +500,7 @@ fn admit(
 /// admission thread on it. A TLS connection is just closed: telling it would
 /// take a handshake. A UDP client gets its `BYE` as its first line, sent
 /// once, then `CLOSE`.
-fn refuse(link: ClientLink, refusal: Refusal, tls: bool) {
+fn refuse(link: ClientLink, refusal: Refusal, tls: bool, front: Front) {
     let reason = match refusal {
         Refusal::Full => FULL,
         Refusal::TooManyFromAddress => "too many connections from your address",
@@ -460,10 +509,13 @@ fn refuse(link: ClientLink, refusal: Refusal, tls: bool) {
     if refusal != Refusal::Full {
         log::warn!("refused a connection: {reason}");
     }
-    let bye = ServerLine::Bye {
-        reason: reason.into(),
-    }
-    .encode();
+    let bye = match front {
+        Front::Native => ServerLine::Bye {
+            reason: reason.into(),
+        }
+        .encode(),
+        Front::Irc => irc_farewell(reason),
+    };
     match link {
         ClientLink::Tcp(_) if tls => {}
         ClientLink::Tcp(mut stream) => {

@@ -63,7 +63,7 @@ use parking_lot::Mutex;
 use crate::hub::registry::{Hub, Registry};
 use crate::hub::store::StoreError;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
-use front::native::NativeMember;
+use front::ServerMember;
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
 
@@ -128,6 +128,8 @@ pub struct Config {
     /// The machine's limits the capacity is worked out from; `None` reads
     /// them from the system at start (see `capacity.rs`).
     pub machine_limits: Option<capacity::MachineLimits>,
+    /// The server's name to IRC clients: the source of its replies.
+    pub server_name: String,
 }
 
 impl Default for Config {
@@ -151,6 +153,7 @@ impl Default for Config {
             require_login: false,
             udp_idle_timeout: crate::udp::IDLE_TIMEOUT,
             machine_limits: None,
+            server_name: crate::protocol::SERVER_NAME.to_owned(),
         }
     }
 }
@@ -342,7 +345,7 @@ pub(crate) struct ServerState {
     /// The hub's registry behind its one lock: members, names, rooms. Held
     /// only to look up, insert, remove and queue, never across socket I/O
     /// (see `hub/registry/`).
-    hub: Hub<NativeMember>,
+    hub: Hub<ServerMember>,
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
@@ -352,13 +355,15 @@ pub(crate) struct ServerState {
     pub(crate) flusher: outbox::FlusherHandle,
     /// With `--database`: names taken across every node on it.
     pub(crate) presence: Option<crate::hub::store::postgres::presence::Presence>,
+    /// The IRC front's settings and away messages.
+    pub(crate) irc: front::irc::session::IrcShared,
 }
 
 impl ServerState {
     /// Runs `f` under the hub lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
-    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<NativeMember>) -> T) -> T {
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<ServerMember>) -> T) -> T {
         self.hub.locked_then(f, Waker::wake)
     }
 
@@ -368,7 +373,7 @@ impl ServerState {
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,
-        f: impl FnOnce(&mut Registry<NativeMember>) -> T,
+        f: impl FnOnce(&mut Registry<ServerMember>) -> T,
     ) -> T {
         self.hub.locked_then(f, |waker| writer.write_or_wake(waker))
     }
@@ -422,6 +427,10 @@ pub struct Listeners {
     pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     /// UDP (see `docs/protocol.md`, "UDP").
     pub udp: Option<UdpSocket>,
+    /// The IRC front, plain (see `docs/irc.md`).
+    pub irc: Option<TcpListener>,
+    /// The IRC front over TLS, with its TLS setup.
+    pub irc_tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
 }
 
 impl From<TcpListener> for Listeners {
@@ -450,6 +459,8 @@ pub struct Server {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
     udp_addr: Option<SocketAddr>,
+    irc_addr: Option<SocketAddr>,
+    irc_tls_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
@@ -468,10 +479,20 @@ impl Server {
             Some(socket) => Some(socket.local_addr()?),
             None => None,
         };
+        let irc_addr = match &listeners.irc {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
+        let irc_tls_addr = match &listeners.irc_tls {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
         let addr = match &listeners.plain {
             Some(listener) => listener.local_addr()?,
             None => tls_addr
                 .or(udp_addr)
+                .or(irc_addr)
+                .or(irc_tls_addr)
                 .ok_or_else(|| std::io::Error::other("no listener to serve"))?,
         };
         let shutdown = Shutdown::new();
@@ -483,6 +504,8 @@ impl Server {
             addr,
             tls_addr,
             udp_addr,
+            irc_addr,
+            irc_tls_addr,
             shutdown,
             thread,
         })
@@ -502,6 +525,16 @@ impl Server {
     /// The TLS listener's address, if there is one.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The IRC front's address, if it is open.
+    pub fn irc_addr(&self) -> Option<SocketAddr> {
+        self.irc_addr
+    }
+
+    /// The address of IRC over TLS, if it is open.
+    pub fn irc_tls_addr(&self) -> Option<SocketAddr> {
+        self.irc_tls_addr
     }
 
     /// A handle that stops the server (for a signal handler, say).

@@ -5,6 +5,7 @@
 
 mod bench_smoke;
 mod client;
+mod irc;
 mod postgres;
 mod rooms;
 mod server;

@@ -51,6 +51,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The UDP socket's address, for a server started with [`TestServer::with_udp`].
     pub udp: Option<SocketAddr>,
+    /// The IRC front's address, for a server started with [`TestServer::with_irc`].
+    pub irc: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -71,11 +73,23 @@ impl TestServer {
         TestServer::serve(listeners, config)
     }
 
+    /// A server on TCP for native clients and for IRC ones (port 0 each).
+    pub fn with_irc(config: Config) -> TestServer {
+        let any = "127.0.0.1:0".parse().unwrap();
+        let listeners = Listeners {
+            plain: Some(chatroom::server::bind(any).expect("bind TCP")),
+            irc: Some(chatroom::server::bind(any).expect("bind IRC")),
+            ..Listeners::default()
+        };
+        TestServer::serve(listeners, config)
+    }
+
     fn serve(listeners: Listeners, config: Config) -> TestServer {
         let server = Server::start(listeners, config).expect("start server");
         TestServer {
             addr: server.local_addr(),
             udp: server.udp_addr(),
+            irc: server.irc_addr(),
             server: Some(server),
         }
     }
@@ -445,10 +459,16 @@ pub fn output_within(command: &mut Command, deadline: Duration) -> std::process:
     child.wait_with_output().unwrap()
 }
 
-/// A `chat-server` command with `args`, logging quietly.
+/// The IRC front on free ports, so that no test collides on IRC's 6667 and
+/// 6697 (the binary's defaults). `--no-irc` given after them still wins.
+pub const IRC_ON_FREE_PORTS: [&str; 4] = ["--irc-port", "0", "--irc-tls-port", "0"];
+
+/// A `chat-server` command with `args` (the IRC front on free ports),
+/// logging quietly.
 pub fn server_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
     command
+        .args(IRC_ON_FREE_PORTS)
         .args(args)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());

@@ -21,6 +21,7 @@ mod recipients;
 mod rooms;
 #[cfg(test)]
 mod tests;
+mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
