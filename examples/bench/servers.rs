@@ -178,6 +178,9 @@ fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
     // from before rooms, has no such flag.
     if kind != Kind::Baseline {
         command.args(["--max-rooms", "1000"]);
+        // The IRC front on a free port, out of the IRC servers' way (the
+        // baseline, from before it, has no such flag).
+        command.args(["--irc-port", "0"]);
     }
     if kind == Kind::ChatIrc {
         command.args(["--irc-port", "0"]);

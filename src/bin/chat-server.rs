@@ -16,8 +16,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use chatroom::protocol::{
-    DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_ROOM, DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT,
-    validate_room,
+    DEFAULT_IRC_PORT, DEFAULT_IRC_TLS_PORT, DEFAULT_MAX_CLIENT_LINE, DEFAULT_PORT, DEFAULT_ROOM,
+    DEFAULT_TLS_PORT, MAX_CLIENT_LINE_LIMIT, validate_room,
 };
 use chatroom::server::accounts::Accounts;
 use chatroom::server::capacity::{Capacity, MachineLimits};
@@ -55,6 +55,16 @@ struct Args {
     /// after; its fingerprint is printed at start for clients to pin.
     #[arg(long, conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    /// TCP port of the IRC front (0 picks a free one, printed at start).
+    #[arg(long, default_value_t = DEFAULT_IRC_PORT)]
+    irc_port: u16,
+    /// TCP port of IRC over TLS (0 picks a free one). It runs only when TLS
+    /// is configured (--tls-cert and --tls-key, or --tls-self-signed).
+    #[arg(long, default_value_t = DEFAULT_IRC_TLS_PORT)]
+    irc_tls_port: u16,
+    /// No IRC front: neither --irc-port nor --irc-tls-port is opened.
+    #[arg(long)]
+    no_irc: bool,
     /// No plain listener: TLS (or UDP) only.
     #[arg(long)]
     no_plain: bool,
@@ -229,11 +239,24 @@ fn run(args: Args) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let irc = match args.no_irc {
+        true => None,
+        false => Some(listen(&args.host, args.irc_port, "--irc-port")?),
+    };
+    let irc_tls = match (&tls, args.no_irc) {
+        (Some(tls), false) => Some((
+            listen(&args.host, args.irc_tls_port, "--irc-tls-port")?,
+            tls.config.clone(),
+        )),
+        _ => None,
+    };
     let server = Server::start(
         Listeners {
             plain,
             tls: tls_listener,
             udp,
+            irc,
+            irc_tls,
         },
         config,
     )?;
@@ -245,6 +268,12 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(addr) = server.udp_addr() {
         println!("Listening on {addr} over UDP");
+    }
+    if let Some(addr) = server.irc_addr() {
+        println!("Listening on {addr} for IRC");
+    }
+    if let Some(addr) = server.irc_tls_addr() {
+        println!("Listening on {addr} for IRC with TLS");
     }
     match (&tls, server.tls_addr()) {
         (Some(tls), Some(addr)) => {
@@ -310,6 +339,8 @@ fn record_listening(dir: &DataDir, server: &Server, no_plain: bool) {
     }
     listening.extend(server.tls_addr().map(|addr| ("tls", addr)));
     listening.extend(server.udp_addr().map(|addr| ("udp", addr)));
+    listening.extend(server.irc_addr().map(|addr| ("irc", addr)));
+    listening.extend(server.irc_tls_addr().map(|addr| ("irc-tls", addr)));
     if let Err(error) = dir.record_listening(&listening) {
         log::warn!(
             "cannot write the addresses into {}: {error}",

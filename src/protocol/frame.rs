@@ -11,7 +11,8 @@ use std::io::{self, Read};
 /// One line of input, or the reason it was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// A valid line: UTF-8, no control characters, trailing CR and LF removed.
+    /// A valid line: UTF-8, no control characters (unless the reader keeps
+    /// them), trailing CR and LF removed.
     /// Never empty.
     Line(String),
     /// The line was longer than the limit. Its bytes are being discarded up to
@@ -40,6 +41,8 @@ pub struct LineReader<R> {
     discarding: bool,
     /// The stream ended.
     eof: bool,
+    /// Control characters are left in lines (see [`LineReader::keeping_control_chars`]).
+    keep_controls: bool,
 }
 
 impl<R: Read> LineReader<R> {
@@ -58,7 +61,23 @@ impl<R: Read> LineReader<R> {
             scanned: 0,
             discarding: false,
             eof: false,
+            keep_controls: false,
         }
+    }
+
+    /// The same reader, taking lines of at most `max_line` bytes (LF
+    /// included) and leaving control characters in them, for a front whose
+    /// wire format carries some (IRC's formatting and CTCP) and that removes
+    /// them itself before any text reaches another user. Called before the
+    /// first read.
+    pub fn keeping_control_chars(mut self, max_line: usize) -> LineReader<R> {
+        assert!(
+            max_line >= 2,
+            "a line needs room for at least one byte and LF"
+        );
+        self.max_line = max_line;
+        self.keep_controls = true;
+        self
     }
 
     /// The longest line accepted, LF included.
@@ -106,7 +125,7 @@ impl<R: Read> LineReader<R> {
             if discarding {
                 return Some(None);
             }
-            return Some(classify(&self.buf[start..lf]));
+            return Some(classify(&self.buf[start..lf], self.keep_controls));
         }
         self.scanned = self.end;
         if self.end - self.start == self.max_line {
@@ -123,7 +142,7 @@ impl<R: Read> LineReader<R> {
             return Some(if discarding {
                 None
             } else {
-                classify(&self.buf[start..end])
+                classify(&self.buf[start..end], self.keep_controls)
             });
         }
         None
@@ -206,12 +225,13 @@ impl Frame {
         if bytes.len() > max_line {
             return Some(Frame::TooLong);
         }
-        classify(bytes)
+        classify(bytes, false)
     }
 }
 
-/// Validates one line's bytes (LF already removed). `None` for an empty line.
-fn classify(bytes: &[u8]) -> Option<Frame> {
+/// Validates one line's bytes (LF already removed), refusing control
+/// characters unless `keep_controls`. `None` for an empty line.
+fn classify(bytes: &[u8], keep_controls: bool) -> Option<Frame> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if bytes.is_empty() {
         return None;
@@ -219,7 +239,7 @@ fn classify(bytes: &[u8]) -> Option<Frame> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Some(Frame::BadEncoding);
     };
-    if text.chars().any(is_forbidden_char) {
+    if !keep_controls && text.chars().any(is_forbidden_char) {
         return Some(Frame::BadText);
     }
     Some(Frame::Line(text.to_owned()))
@@ -378,5 +398,25 @@ mod tests {
             io::ErrorKind::TimedOut
         );
         assert_eq!(reader.read_frame().unwrap(), Some(line("hello")));
+    }
+
+    #[test]
+    fn a_reader_keeping_control_chars_passes_them_and_still_bounds_lines() {
+        let input: &[u8] = b"\x01ACTION waves\x01\r\n\x02bold\x02\nxxxxxxxxxx\n";
+        for chunk in [1, 3, 4096] {
+            let reader = LineReader::new(Chunked { data: input, chunk }, 4);
+            let mut reader = reader.keeping_control_chars(18);
+            let mut got = Vec::new();
+            while let Some(frame) = reader.read_frame().unwrap() {
+                got.push(frame);
+            }
+            let expected = [
+                line("\u{1}ACTION waves\u{1}"),
+                line("\u{2}bold\u{2}"),
+                line("xxxxxxxxxx"),
+            ];
+            assert_eq!(got, expected, "chunk {chunk}");
+        }
+        check(b"\x01x\n", 16, &[Frame::BadText]);
     }
 }

@@ -56,6 +56,10 @@ pub const PROTOCOL_VERSION: u32 = 2;
 pub const DEFAULT_PORT: u16 = 25000;
 /// The TLS port used when none is given.
 pub const DEFAULT_TLS_PORT: u16 = 25001;
+/// The IRC front's port when none is given (IRC's usual one).
+pub const DEFAULT_IRC_PORT: u16 = 6667;
+/// The IRC front's TLS port when none is given (IRC's usual one).
+pub const DEFAULT_IRC_TLS_PORT: u16 = 6697;
 /// Default maximum length of a client line in bytes, LF included.
 pub const DEFAULT_MAX_CLIENT_LINE: usize = 4096;
 /// Maximum length of a server line in bytes, LF included. Clients must accept it.

@@ -17,20 +17,27 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use rustls::ServerConfig;
 
-use super::accepted::{Accepted, CLIENT_THREAD_STACK};
+use super::accepted::{Accepted, CLIENT_THREAD_STACK, Front};
 use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
 use super::admission::{self, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
-use super::fanout::NativeFanout;
-use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
-use super::registry::{ClientId, Control, Limits, Refusal, Registry};
-use super::session::{self, SessionParts};
+use super::control::Control;
+use super::fanout::ServerFanout;
+use super::front::irc::irc_farewell;
+use super::front::irc::member::IrcMember;
+use super::front::irc::session::{self as irc_session, IrcSessionParts, IrcShared};
+use super::front::native::NativeMember;
+use super::front::native::session::{self, SessionParts};
+use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, Waker, outbox};
 use super::shared_stream::SharedStream;
 use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
 use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
+use crate::hub::member::MemberRef;
+use crate::hub::message::ClientId;
+use crate::hub::registry::{Hub, Limits, Refusal, Registry};
 use crate::hub::rooms::Rooms;
 use crate::hub::sequencer::{self, Request, SequencerParts};
 use crate::hub::store::sqlite::SqliteStore;
@@ -59,8 +66,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Accepted sockets waiting for admission.
 const ADMISSION_QUEUE: usize = 256;
 
-/// A listening socket and, for a TLS one, the setup its connections start from.
-type Listener = (TcpListener, Option<Arc<ServerConfig>>);
+/// A listening socket, for a TLS one the setup its connections start from,
+/// and the front it serves.
+type Listener = (TcpListener, Option<Arc<ServerConfig>>, Front);
 
 /// Opens the store (for a durable server) and reads what the hub starts from.
 fn open_store(
@@ -119,18 +127,28 @@ impl Prepared {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);
         let (store, loaded) = open_store(&config, recent_capacity)?;
         let udp = listeners.udp;
-        let listeners: Vec<Listener> = listeners
-            .plain
-            .map(|plain| (plain, None))
+        let native = Front::Native;
+        let irc = Front::Irc;
+        let listeners: Vec<Listener> = (listeners.plain.map(|plain| (plain, None, native)))
             .into_iter()
-            .chain(listeners.tls.map(|(tls, config)| (tls, Some(config))))
+            .chain(
+                listeners
+                    .tls
+                    .map(|(tls, config)| (tls, Some(config), native)),
+            )
+            .chain(listeners.irc.map(|plain| (plain, None, irc)))
+            .chain(
+                listeners
+                    .irc_tls
+                    .map(|(tls, config)| (tls, Some(config), irc)),
+            )
             .collect();
         let local_addr = match (listeners.first(), &udp) {
-            (Some((first, _)), _) => first.local_addr()?,
+            (Some((first, _, _)), _) => first.local_addr()?,
             (None, Some(udp)) => udp.local_addr()?,
             (None, None) => return Err(std::io::Error::other("no listener to serve").into()),
         };
-        for (listener, _) in &listeners {
+        for (listener, _, _) in &listeners {
             shutdown.add_wake_address(listener.local_addr()?);
         }
         if let Some(udp) = &udp {
@@ -153,7 +171,6 @@ impl Prepared {
             rooms.restore(room.name, room.topic, room.recent);
         }
         let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
-        let default_room = registry.default_room().display.clone();
         let (accounts, accounts_thread) = match config.accounts.as_deref() {
             Some(dir) => {
                 let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
@@ -161,15 +178,16 @@ impl Prepared {
             }
             None => (None, None),
         };
+        let irc = IrcShared::new(&config);
         let shared = Arc::new(ServerState {
-            default_room,
             config,
             local_addr,
             accounts,
-            registry: Mutex::new(registry),
+            hub: Hub::new(registry),
             login_throttle: Mutex::default(),
             password_checks: Default::default(),
             flusher: FlusherHandle::new()?,
+            irc,
         });
         Ok(Prepared {
             listeners,
@@ -197,7 +215,7 @@ impl Prepared {
         } = self;
         let flusher = Flusher::start(shared.flusher.clone())?;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
-        let fanout = NativeFanout {
+        let fanout = ServerFanout {
             state: shared.clone(),
             writer: DirectWriter::default(),
         };
@@ -215,16 +233,17 @@ impl Prepared {
         let (alive, all_ended) = crossbeam_channel::bounded::<()>(0);
         let (accepted_tx, accepted) = crossbeam_channel::bounded::<Accepted>(ADMISSION_QUEUE);
         let mut acceptors = Vec::new();
-        for (listener, tls) in listeners {
-            let name = if tls.is_some() {
-                "accept-tls"
-            } else {
-                "accept-plain"
+        for (listener, tls, front) in listeners {
+            let name = match (front, tls.is_some()) {
+                (Front::Native, true) => "accept-tls",
+                (Front::Native, false) => "accept-plain",
+                (Front::Irc, true) => "accept-irc-tls",
+                (Front::Irc, false) => "accept-irc",
             };
             let (tx, stop) = (accepted_tx.clone(), shutdown.clone());
             match thread::Builder::new()
                 .name(name.into())
-                .spawn(move || accept_loop(listener, tls, tx, stop))
+                .spawn(move || accept_loop(listener, tls, front, tx, stop))
             {
                 Ok(thread) => acceptors.push(thread),
                 Err(error) => {
@@ -325,23 +344,23 @@ fn admit_until_shutdown(
             break;
         }
         reap_finished(&mut sessions, &mut budget);
-        let (link, tls) = match new {
-            Accepted::Tcp(stream, tls) => match tcp_link(stream) {
-                Ok(link) => (link, tls),
+        let (link, tls, front) = match new {
+            Accepted::Tcp(stream, tls, front) => match tcp_link(stream) {
+                Ok(link) => (link, tls, front),
                 Err(error) => {
                     log::debug!("could not set up an accepted socket: {error}");
                     continue;
                 }
             },
-            Accepted::Udp(peer) => (ClientLink::Udp(peer), None),
+            Accepted::Udp(peer) => (ClientLink::Udp(peer), None, Front::Native),
         };
         let threads = admission::threads_for(matches!(link, ClientLink::Tcp(_)) && tls.is_none());
         if !budget.take(threads) {
-            refuse(link, Refusal::Full, tls.is_some());
+            refuse(link, Refusal::Full, tls.is_some(), front);
             log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
             continue;
         }
-        match admit(shared, link, tls, id, admitting) {
+        match admit(shared, (link, tls, front), id, admitting) {
             Some(thread) => sessions.push(SessionHandle { threads, ..thread }),
             None => budget.give_back(threads),
         }
@@ -364,8 +383,7 @@ fn tcp_link(stream: TcpStream) -> std::io::Result<ClientLink> {
 /// was refused (and told why).
 fn admit(
     shared: &Arc<ServerState>,
-    link: ClientLink,
-    tls: Option<Arc<ServerConfig>>,
+    (link, tls, front): (ClientLink, Option<Arc<ServerConfig>>, Front),
     id: ClientId,
     admitting: &Admitting,
 ) -> Option<SessionHandle> {
@@ -373,7 +391,7 @@ fn admit(
         ClientLink::Tcp(stream) => stream.peer_addr().ok()?,
         ClientLink::Udp(udp) => udp.addr,
     };
-    let control = Arc::new(Control::new(peer, link.clone()));
+    let control = Arc::new(Control::new(peer, link.clone(), front));
     let config = &shared.config;
     let (outbox, inbox) = outbox(config.send_queue_lines, config.send_queue_bytes);
     if let (ClientLink::Tcp(stream), None) = (&link, &tls) {
@@ -381,11 +399,20 @@ fn admit(
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
     }
-    if let Err(refusal) =
-        shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
-    {
+    let irc_member = (front == Front::Irc).then(|| {
+        let settings = shared.irc.settings.clone();
+        Arc::new(IrcMember::new(outbox.clone(), control.clone(), settings))
+    });
+    let member: MemberRef<Waker> = match &irc_member {
+        Some(irc) => irc.clone(),
+        None => Arc::new(NativeMember {
+            outbox: outbox.clone(),
+            control: control.clone(),
+        }),
+    };
+    if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
-        refuse(link, refusal, encrypted);
+        refuse(link, refusal, encrypted, front);
         if refusal == Refusal::Full {
             log::warn!(
                 "{peer}: refused: {FULL}: {}",
@@ -394,29 +421,51 @@ fn admit(
         }
         return None;
     }
-    let over = match (&link, &tls) {
-        (ClientLink::Udp(_), _) => " over UDP",
-        (_, Some(_)) => " over TLS",
-        (_, None) => "",
+    let over = match (&link, &tls, front) {
+        (ClientLink::Udp(_), _, _) => " over UDP",
+        (_, Some(_), Front::Irc) => " for IRC over TLS",
+        (_, None, Front::Irc) => " for IRC",
+        (_, Some(_), Front::Native) => " over TLS",
+        (_, None, Front::Native) => "",
     };
     log::info!("{peer}: connected{over}");
     let refusal_link = link.clone();
     let encrypted = tls.is_some();
-    let parts = SessionParts {
-        id,
-        link,
-        tls,
-        shared: shared.clone(),
-        control: control.clone(),
-        outbox,
-        inbox,
-        posts: admitting.posts.clone(),
-        alive: admitting.alive.clone(),
+    let body: Box<dyn FnOnce() + Send> = match irc_member {
+        Some(member) => {
+            let parts = IrcSessionParts {
+                id,
+                link,
+                tls,
+                shared: shared.clone(),
+                control: control.clone(),
+                member,
+                outbox,
+                inbox,
+                posts: admitting.posts.clone(),
+                alive: admitting.alive.clone(),
+            };
+            Box::new(move || irc_session::run(parts))
+        }
+        None => {
+            let parts = SessionParts {
+                id,
+                link,
+                tls,
+                shared: shared.clone(),
+                control: control.clone(),
+                outbox,
+                inbox,
+                posts: admitting.posts.clone(),
+                alive: admitting.alive.clone(),
+            };
+            Box::new(move || session::run(parts))
+        }
     };
     let spawned = thread::Builder::new()
         .name(format!("r-{peer}"))
         .stack_size(CLIENT_THREAD_STACK)
-        .spawn(move || session::run(parts));
+        .spawn(body);
     match spawned {
         Ok(thread) => Some(SessionHandle {
             thread,
@@ -425,7 +474,7 @@ fn admit(
         }),
         Err(error) => {
             shared.locked(|registry| registry.remove(id, "connection lost", chrono::Utc::now()));
-            refuse(refusal_link, Refusal::Full, encrypted);
+            refuse(refusal_link, Refusal::Full, encrypted, front);
             log::warn!(
                 "{peer}: refused: {FULL}: could not start its thread ({error}); the machine is out of threads or memory: see chat-server --check"
             );
@@ -438,7 +487,7 @@ fn admit(
 /// admission thread on it. A TLS connection is just closed: telling it would
 /// take a handshake. A UDP client gets its `BYE` as its first line, sent
 /// once, then `CLOSE`.
-fn refuse(link: ClientLink, refusal: Refusal, tls: bool) {
+fn refuse(link: ClientLink, refusal: Refusal, tls: bool, front: Front) {
     let reason = match refusal {
         Refusal::Full => FULL,
         Refusal::TooManyFromAddress => "too many connections from your address",
@@ -447,10 +496,13 @@ fn refuse(link: ClientLink, refusal: Refusal, tls: bool) {
     if refusal != Refusal::Full {
         log::warn!("refused a connection: {reason}");
     }
-    let bye = ServerLine::Bye {
-        reason: reason.into(),
-    }
-    .encode();
+    let bye = match front {
+        Front::Native => ServerLine::Bye {
+            reason: reason.into(),
+        }
+        .encode(),
+        Front::Irc => irc_farewell(reason),
+    };
     match link {
         ClientLink::Tcp(_) if tls => {}
         ClientLink::Tcp(mut stream) => {

@@ -15,10 +15,20 @@ use super::udp::peer::UdpPeer;
 /// share one machine.
 pub(crate) const CLIENT_THREAD_STACK: usize = 128 * 1024;
 
+/// Which front a connection speaks: its listener says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Front {
+    /// The native line protocol.
+    Native,
+    /// IRC (`front/irc/`).
+    Irc,
+}
+
 /// A new connection on its way to admission.
 pub(crate) enum Accepted {
-    /// An accepted socket, with the TLS setup of its listener if any.
-    Tcp(TcpStream, Option<Arc<ServerConfig>>),
+    /// An accepted socket, with the TLS setup of its listener if any, and
+    /// the front its listener serves.
+    Tcp(TcpStream, Option<Arc<ServerConfig>>, Front),
     /// A UDP session whose client has proven its address.
     Udp(Arc<UdpPeer>),
 }

@@ -1,4 +1,5 @@
-//! An acceptor thread (`accept-plain`, `accept-tls`): accepts connections on
+//! An acceptor thread (`accept-plain`, `accept-tls`, `accept-irc`,
+//! `accept-irc-tls`): accepts connections on
 //! one listening socket and hands each to the admission thread
 //! (`accept.rs`). It only calls `accept`, so nothing one connection does
 //! holds up another's.
@@ -22,7 +23,7 @@ use crossbeam_channel::Sender;
 use rustls::ServerConfig;
 
 use super::Shutdown;
-use super::accepted::Accepted;
+use super::accepted::{Accepted, Front};
 use super::capacity::Limit;
 use crate::protocol::ServerLine;
 
@@ -33,6 +34,7 @@ pub(crate) const FULL: &str = "server full";
 pub(crate) fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<ServerConfig>>,
+    front: Front,
     accepted: Sender<Accepted>,
     shutdown: Shutdown,
 ) {
@@ -44,7 +46,10 @@ pub(crate) fn accept_loop(
         }
         match incoming {
             Ok((stream, _)) => {
-                if accepted.send(Accepted::Tcp(stream, tls.clone())).is_err() {
+                if accepted
+                    .send(Accepted::Tcp(stream, tls.clone(), front))
+                    .is_err()
+                {
                     return;
                 }
             }

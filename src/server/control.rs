@@ -6,8 +6,11 @@ use std::net::SocketAddr;
 
 use parking_lot::Mutex;
 
+use super::accepted::Front;
 use super::ending::Ending;
+use super::front::irc::irc_farewell;
 use super::transport::ClientLink;
+use crate::protocol::ServerLine;
 
 /// See the module docs.
 pub(crate) struct Control {
@@ -20,6 +23,8 @@ pub(crate) struct Control {
     farewell: Mutex<Option<Farewell>>,
     /// Set when the connection is being ended; the session stops at it.
     pub(crate) ending: Ending,
+    /// The front the client speaks: the farewell is its last line in it.
+    pub(crate) front: Front,
 }
 
 /// The last line a closing connection gets, and whether queued lines go first.
@@ -32,12 +37,25 @@ pub(crate) struct Farewell {
 }
 
 impl Control {
-    pub(crate) fn new(peer: SocketAddr, link: ClientLink) -> Control {
+    pub(crate) fn new(peer: SocketAddr, link: ClientLink, front: Front) -> Control {
         Control {
             peer,
             link,
             farewell: Mutex::new(None),
             ending: Ending::default(),
+            front,
+        }
+    }
+
+    /// The farewell's line in the client's front: `BYE` for a native
+    /// client, `ERROR` for an IRC one.
+    pub(crate) fn farewell_line(&self, reason: &str) -> String {
+        match self.front {
+            Front::Native => ServerLine::Bye {
+                reason: reason.to_owned(),
+            }
+            .encode(),
+            Front::Irc => irc_farewell(reason),
         }
     }
 

@@ -39,12 +39,10 @@ mod data_dir;
 mod ending;
 mod fanout;
 mod flood;
+mod front;
 mod http_log;
 mod login;
 mod outbox;
-mod registry;
-mod replies;
-mod session;
 mod shared_stream;
 mod transport;
 mod udp;
@@ -57,14 +55,13 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use parking_lot::Mutex;
 
+use crate::hub::registry::{Hub, Registry};
 use crate::hub::store::StoreError;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
-use registry::Registry;
 
 pub use crate::hub::store::sqlite::DATABASE_FILE;
 pub use data_dir::{DataDir, LOCK_FILE};
@@ -308,18 +305,14 @@ impl Default for Shutdown {
 /// State every server thread shares.
 pub(crate) struct ServerState {
     pub(crate) config: Config,
-    /// The default room's name as its lines show it: every client is put in
-    /// it. As stored if the room exists (the option may spell it in another
-    /// case), otherwise as configured.
-    pub(crate) default_room: String,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,
     /// Account lookups (the `accounts` thread), when accounts are configured.
     pub(crate) accounts: Option<account_lookup::AccountLookup>,
-    /// The registry lock. It guards the connections, the names in use and the
-    /// recent history, and is held only to look up, insert, remove and queue
-    /// lines, never across socket I/O (see `registry.rs`).
-    registry: Mutex<Registry>,
+    /// The hub's registry behind its one lock: members, names, rooms. Held
+    /// only to look up, insert, remove and queue, never across socket I/O
+    /// (see `hub/registry/`).
+    hub: Hub<Waker>,
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
@@ -327,14 +320,16 @@ pub(crate) struct ServerState {
     pub(crate) password_checks: CheckSlots,
     /// Writes plain clients' queues whose sockets are backed up.
     pub(crate) flusher: outbox::FlusherHandle,
+    /// The IRC front's settings and away messages.
+    pub(crate) irc: front::irc::session::IrcShared,
 }
 
 impl ServerState {
-    /// Runs `f` under the registry lock, then, with the lock released, wakes the
+    /// Runs `f` under the hub lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
-    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
-        self.locked_then(f, Waker::wake)
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<Waker>) -> T) -> T {
+        self.hub.locked_then(f, Waker::wake)
     }
 
     /// Like [`ServerState::locked`], but writes the queued lines from this thread
@@ -343,25 +338,9 @@ impl ServerState {
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,
-        f: impl FnOnce(&mut Registry) -> T,
+        f: impl FnOnce(&mut Registry<Waker>) -> T,
     ) -> T {
-        self.locked_then(f, |waker| writer.write_or_wake(waker))
-    }
-
-    fn locked_then<T>(&self, f: impl FnOnce(&mut Registry) -> T, mut wake: impl FnMut(Waker)) -> T {
-        let (result, closed, wakers) = {
-            let mut registry = self.registry.lock();
-            let result = f(&mut registry);
-            let closed = registry.settle(Utc::now());
-            (result, closed, registry.take_wakers())
-        };
-        for waker in wakers {
-            wake(waker);
-        }
-        for control in closed {
-            control.stop_reading();
-        }
-        result
+        self.hub.locked_then(f, |waker| writer.write_or_wake(waker))
     }
 }
 
@@ -413,6 +392,10 @@ pub struct Listeners {
     pub tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     /// UDP (see `docs/protocol.md`, "UDP").
     pub udp: Option<UdpSocket>,
+    /// The IRC front, plain (see `docs/irc.md`).
+    pub irc: Option<TcpListener>,
+    /// The IRC front over TLS, with its TLS setup.
+    pub irc_tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
 }
 
 impl From<TcpListener> for Listeners {
@@ -441,6 +424,8 @@ pub struct Server {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
     udp_addr: Option<SocketAddr>,
+    irc_addr: Option<SocketAddr>,
+    irc_tls_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     thread: JoinHandle<Result<(), ServerError>>,
 }
@@ -459,10 +444,20 @@ impl Server {
             Some(socket) => Some(socket.local_addr()?),
             None => None,
         };
+        let irc_addr = match &listeners.irc {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
+        let irc_tls_addr = match &listeners.irc_tls {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
         let addr = match &listeners.plain {
             Some(listener) => listener.local_addr()?,
             None => tls_addr
                 .or(udp_addr)
+                .or(irc_addr)
+                .or(irc_tls_addr)
                 .ok_or_else(|| std::io::Error::other("no listener to serve"))?,
         };
         let shutdown = Shutdown::new();
@@ -474,6 +469,8 @@ impl Server {
             addr,
             tls_addr,
             udp_addr,
+            irc_addr,
+            irc_tls_addr,
             shutdown,
             thread,
         })
@@ -493,6 +490,16 @@ impl Server {
     /// The TLS listener's address, if there is one.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The IRC front's address, if it is open.
+    pub fn irc_addr(&self) -> Option<SocketAddr> {
+        self.irc_addr
+    }
+
+    /// The address of IRC over TLS, if it is open.
+    pub fn irc_tls_addr(&self) -> Option<SocketAddr> {
+        self.irc_tls_addr
     }
 
     /// A handle that stops the server (for a signal handler, say).

@@ -30,11 +30,10 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::accepted::CLIENT_THREAD_STACK;
+use super::control::Control;
 use super::outbox::{Chunk, Inbox};
-use super::registry::Control;
 use super::transport::{Sink, StreamOutput};
 use super::udp::writer as udp_writer;
-use crate::protocol::ServerLine;
 
 /// Bytes copied into one buffer for one `write_all`, at most. Larger
 /// buffers, allocated by thousands of writers at once in a JOIN storm, stay
@@ -139,10 +138,8 @@ pub(crate) fn run(mut stream: StreamOutput, inbox: Inbox, control: Arc<Control>)
         }
     }
     if let Some(farewell) = control.farewell() {
-        let bye = ServerLine::Bye {
-            reason: farewell.reason,
-        };
-        let _ = stream.write_all(bye.encode().as_bytes());
+        let bye = control.farewell_line(&farewell.reason);
+        let _ = stream.write_all(bye.as_bytes());
     }
     stream.finish();
 }

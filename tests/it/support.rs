@@ -437,10 +437,16 @@ pub fn output_within(command: &mut Command, deadline: Duration) -> std::process:
     child.wait_with_output().unwrap()
 }
 
-/// A `chat-server` command with `args`, logging quietly.
+/// The IRC front on free ports, so that no test collides on IRC's 6667 and
+/// 6697 (the binary's defaults). `--no-irc` given after them still wins.
+pub const IRC_ON_FREE_PORTS: [&str; 4] = ["--irc-port", "0", "--irc-tls-port", "0"];
+
+/// A `chat-server` command with `args` (the IRC front on free ports),
+/// logging quietly.
 pub fn server_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
     command
+        .args(IRC_ON_FREE_PORTS)
         .args(args)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());

@@ -88,6 +88,10 @@ pub const RPL_TOPICWHOTIME: &str = "333";
 pub const RPL_NAMREPLY: &str = "353";
 /// `366`: The end of a `NAMES` reply.
 pub const RPL_ENDOFNAMES: &str = "366";
+/// `367`: One entry of a channel's ban list.
+pub const RPL_BANLIST: &str = "367";
+/// `368`: The end of a channel's ban list (`MODE #channel b`).
+pub const RPL_ENDOFBANLIST: &str = "368";
 
 // MOTD
 /// `372`: One line of the message of the day.
@@ -108,6 +112,8 @@ pub const ERR_CANNOTSENDTOCHAN: &str = "404";
 pub const ERR_TOOMANYCHANNELS: &str = "405";
 /// `409`: `PING` or `PONG` without its parameter.
 pub const ERR_NOORIGIN: &str = "409";
+/// `410`: A `CAP` subcommand the server does not know.
+pub const ERR_INVALIDCAPCMD: &str = "410";
 /// `411`: A message command without a target.
 pub const ERR_NORECIPIENT: &str = "411";
 /// `412`: A message command without text.
@@ -124,6 +130,12 @@ pub const ERR_NONICKNAMEGIVEN: &str = "431";
 pub const ERR_ERRONEUSNICKNAME: &str = "432";
 /// `433`: The nick is taken (IRC and native names share one namespace).
 pub const ERR_NICKNAMEINUSE: &str = "433";
+/// `441`: The user named is not in that channel.
+pub const ERR_USERNOTINCHANNEL: &str = "441";
+/// `442`: The client is not in that channel.
+pub const ERR_NOTONCHANNEL: &str = "442";
+/// `447`: The nick cannot be changed.
+pub const ERR_NONICKCHANGE: &str = "447";
 /// `451`: The command needs registration first.
 pub const ERR_NOTREGISTERED: &str = "451";
 /// `461`: The command has too few parameters.
@@ -148,6 +160,10 @@ pub const ERR_BADCHANMASK: &str = "476";
 pub const ERR_NEEDREGGEDNICK: &str = "477";
 /// `482`: The command needs channel operator rights.
 pub const ERR_CHANOPRIVSNEEDED: &str = "482";
+/// `501`: A user mode letter the server does not know.
+pub const ERR_UMODEUNKNOWNFLAG: &str = "501";
+/// `502`: User modes of someone else.
+pub const ERR_USERSDONTMATCH: &str = "502";
 
 // SASL (IRCv3 sasl)
 /// `900`: Now logged in as an account.
@@ -208,6 +224,8 @@ pub(crate) const ALL: &[&str] = &[
     RPL_TOPICWHOTIME,
     RPL_NAMREPLY,
     RPL_ENDOFNAMES,
+    RPL_BANLIST,
+    RPL_ENDOFBANLIST,
     RPL_MOTD,
     RPL_MOTDSTART,
     RPL_ENDOFMOTD,
@@ -216,6 +234,7 @@ pub(crate) const ALL: &[&str] = &[
     ERR_CANNOTSENDTOCHAN,
     ERR_TOOMANYCHANNELS,
     ERR_NOORIGIN,
+    ERR_INVALIDCAPCMD,
     ERR_NORECIPIENT,
     ERR_NOTEXTTOSEND,
     ERR_INPUTTOOLONG,
@@ -224,6 +243,9 @@ pub(crate) const ALL: &[&str] = &[
     ERR_NONICKNAMEGIVEN,
     ERR_ERRONEUSNICKNAME,
     ERR_NICKNAMEINUSE,
+    ERR_USERNOTINCHANNEL,
+    ERR_NOTONCHANNEL,
+    ERR_NONICKCHANGE,
     ERR_NOTREGISTERED,
     ERR_NEEDMOREPARAMS,
     ERR_ALREADYREGISTERED,
@@ -236,6 +258,8 @@ pub(crate) const ALL: &[&str] = &[
     ERR_BADCHANMASK,
     ERR_NEEDREGGEDNICK,
     ERR_CHANOPRIVSNEEDED,
+    ERR_UMODEUNKNOWNFLAG,
+    ERR_USERSDONTMATCH,
     RPL_LOGGEDIN,
     RPL_LOGGEDOUT,
     ERR_NICKLOCKED,

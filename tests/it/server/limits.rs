@@ -17,6 +17,7 @@ fn under_file_limit(files: u32, args: &[&str]) -> Command {
         .arg(format!("--nofile={files}:{files}"))
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_chat-server"))
+        .args(crate::support::IRC_ON_FREE_PORTS)
         .args(args)
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::null());

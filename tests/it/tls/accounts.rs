@@ -206,6 +206,7 @@ fn nothing_secret_reaches_the_logs() {
     let stderr_path = dir.path().join("stderr.log");
     let spawning = crate::support::spawning();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(crate::support::IRC_ON_FREE_PORTS)
         .args(["--port", "0", "--data-dir", data, "--log-format", "http"])
         .env("RUST_LOG", "debug")
         .stdin(Stdio::null())

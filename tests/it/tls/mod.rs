@@ -60,7 +60,7 @@ impl TlsServer {
         let listeners = Listeners {
             plain: Some(bind("127.0.0.1:0".parse().unwrap())),
             tls: Some((bind(tls_addr), setup.config.clone())),
-            udp: None,
+            ..Listeners::default()
         };
         let server = Server::start(listeners, configure(dir.path())).expect("start server");
         TlsServer {

@@ -57,6 +57,7 @@ fn kill_server(server: &mut std::process::Child) {
 fn server_on(port: u16) -> std::process::Child {
     let spawning = crate::support::spawning();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(crate::support::IRC_ON_FREE_PORTS)
         .args([
             "--host",
             "127.0.0.1",

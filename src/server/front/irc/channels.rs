@@ -1,0 +1,222 @@
+//! The room commands of a registered client: `JOIN`, `PART`, `TOPIC`,
+//! `NAMES`, `LIST` and the `MODE` queries clients send on joining.
+//!
+//! Each validates its arguments, asks the hub, and answers the asker with
+//! numerics; what the room's members see (the joiner included) arrives as
+//! hub events. Rooms have no modes: `MODE #room` says `+` and nobody is an
+//! operator.
+
+use crate::protocol::irc::numeric::{
+    ERR_CHANOPRIVSNEEDED, ERR_NEEDMOREPARAMS, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK, ERR_NOTONCHANNEL,
+    ERR_TOOMANYCHANNELS, ERR_UMODEUNKNOWNFLAG, ERR_USERSDONTMATCH, RPL_CHANNELMODEIS,
+    RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART, RPL_NAMREPLY,
+    RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
+};
+use crate::protocol::{name_key, room_key, validate_room};
+
+use super::connection::Ctx;
+use super::port::{IrcHub, JoinRefusal};
+use super::reply::{Out, Replier};
+use super::source;
+use super::users::plain_text;
+
+/// `JOIN <room>{,<room>} [keys]`, or `JOIN 0` to leave every room.
+pub(crate) fn join<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(list) = params.first() else {
+        return need_more(ctx, "JOIN");
+    };
+    if *list == "0" {
+        for room in ctx.hub.my_rooms() {
+            ctx.hub.part(&room, "");
+        }
+        return;
+    }
+    for room in list.split(',').filter(|room| !room.is_empty()) {
+        if validate_room(room).is_err() {
+            no_such_channel(ctx.to, ctx.out, room);
+            continue;
+        }
+        if let Err(JoinRefusal::TooManyRooms) = ctx.hub.join(room) {
+            let why = "You have joined too many channels";
+            ctx.out.numeric(ctx.to, ERR_TOOMANYCHANNELS, &[room, why]);
+        }
+    }
+}
+
+/// `PART <room>{,<room>} [reason]`.
+pub(crate) fn part<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(list) = params.first() else {
+        return need_more(ctx, "PART");
+    };
+    let reason = plain_text(params.get(1).copied().unwrap_or(""), ctx.to.nick);
+    for room in list.split(',').filter(|room| !room.is_empty()) {
+        if validate_room(room).is_ok() && ctx.hub.part(room, &reason) {
+            continue;
+        }
+        not_a_member(ctx, room);
+    }
+}
+
+/// `TOPIC <room> [text]`: ask for the topic, or set it (members only).
+pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(room) = params.first().copied() else {
+        return need_more(ctx, "TOPIC");
+    };
+    if validate_room(room).is_err() {
+        return no_such_channel(ctx.to, ctx.out, room);
+    }
+    if let Some(text) = params.get(1) {
+        let text = plain_text(text, ctx.to.nick);
+        if !ctx.hub.set_topic(room, &text, ctx.now) {
+            not_a_member(ctx, room);
+        }
+        return;
+    }
+    match ctx.hub.topic(room) {
+        None => no_such_channel(ctx.to, ctx.out, room),
+        Some(None) => ctx
+            .out
+            .numeric(ctx.to, RPL_NOTOPIC, &[room, "No topic is set"]),
+        Some(Some(topic)) => {
+            ctx.out.numeric(ctx.to, RPL_TOPIC, &[room, &topic.text]);
+            let when = topic.ts.timestamp().to_string();
+            ctx.out
+                .numeric(ctx.to, RPL_TOPICWHOTIME, &[room, &source(&topic.by), &when]);
+        }
+    }
+}
+
+/// `NAMES [<room>{,<room>}]`: the members of each room named.
+pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(list) = params.first() else {
+        ctx.out
+            .numeric(ctx.to, RPL_ENDOFNAMES, &["*", "End of /NAMES list"]);
+        return;
+    };
+    for room in list.split(',').filter(|room| !room.is_empty()) {
+        let members = validate_room(room)
+            .ok()
+            .and_then(|()| ctx.hub.members(room));
+        if let Some(members) = members {
+            names_reply(ctx.to, ctx.out, room, &members);
+        } else {
+            ctx.out
+                .numeric(ctx.to, RPL_ENDOFNAMES, &[room, "End of /NAMES list"]);
+        }
+    }
+}
+
+/// `353` lines (as many as the names need) and `366` for `room`.
+pub(crate) fn names_reply(to: Replier<'_>, out: &mut Out, room: &str, members: &[String]) {
+    // Room for the prefix, the numeric, both names and the room: what is
+    // left of 512 bytes holds the names.
+    let budget = 512 - 64 - to.server.len() - to.nick.len() - room.len();
+    let mut line = String::new();
+    for member in members {
+        if !line.is_empty() && line.len() + 1 + member.len() > budget {
+            out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(member);
+    }
+    if !line.is_empty() {
+        out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
+    }
+    out.numeric(to, RPL_ENDOFNAMES, &[room, "End of /NAMES list"]);
+}
+
+/// `LIST [<room>{,<room>}]`: rooms with members, their counts and topics.
+pub(crate) fn list<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let wanted: Option<Vec<String>> = params
+        .first()
+        .map(|list| list.split(',').map(room_key).collect());
+    ctx.out
+        .numeric(ctx.to, RPL_LISTSTART, &["Channel", "Users  Name"]);
+    for room in ctx.hub.rooms() {
+        if wanted
+            .as_ref()
+            .is_some_and(|w| !w.contains(&room_key(&room.name)))
+        {
+            continue;
+        }
+        let count = room.members.to_string();
+        ctx.out
+            .numeric(ctx.to, RPL_LIST, &[&room.name, &count, &room.topic]);
+    }
+    ctx.out.numeric(ctx.to, RPL_LISTEND, &["End of /LIST"]);
+}
+
+/// `MODE <target> [modes]`: a room's modes (none), its ban list (empty),
+/// the client's own user modes (none); changes are refused.
+pub(crate) fn mode<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(target) = params.first().copied() else {
+        return need_more(ctx, "MODE");
+    };
+    let modes = params.get(1).copied();
+    if target.starts_with('#') {
+        return room_mode(target, modes, ctx);
+    }
+    if name_key(target) != name_key(ctx.to.nick) {
+        if ctx.hub.user(target).is_none() {
+            ctx.out
+                .numeric(ctx.to, ERR_NOSUCHNICK, &[target, "No such nick"]);
+        } else {
+            let why = "Cannot change mode for other users";
+            ctx.out.numeric(ctx.to, ERR_USERSDONTMATCH, &[why]);
+        }
+        return;
+    }
+    match modes {
+        None => ctx.out.numeric(ctx.to, RPL_UMODEIS, &["+"]),
+        Some(_) => ctx
+            .out
+            .numeric(ctx.to, ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]),
+    }
+}
+
+fn room_mode<H: IrcHub>(room: &str, modes: Option<&str>, ctx: &mut Ctx<'_, H>) {
+    let exists = validate_room(room).is_ok() && ctx.hub.members(room).is_some();
+    if !exists {
+        return no_such_channel(ctx.to, ctx.out, room);
+    }
+    match modes {
+        None => ctx.out.numeric(ctx.to, RPL_CHANNELMODEIS, &[room, "+"]),
+        Some("b" | "+b") => {
+            ctx.out
+                .numeric(ctx.to, RPL_ENDOFBANLIST, &[room, "End of channel ban list"]);
+        }
+        Some(_) => {
+            let why = "You're not channel operator: rooms here have no modes";
+            ctx.out.numeric(ctx.to, ERR_CHANOPRIVSNEEDED, &[room, why]);
+        }
+    }
+}
+
+/// `442` if `room` has members (and the client is not one), else `403`.
+fn not_a_member<H: IrcHub>(ctx: &mut Ctx<'_, H>, room: &str) {
+    let exists = validate_room(room).is_ok() && ctx.hub.members(room).is_some();
+    if exists {
+        ctx.out.numeric(
+            ctx.to,
+            ERR_NOTONCHANNEL,
+            &[room, "You're not on that channel"],
+        );
+    } else {
+        no_such_channel(ctx.to, ctx.out, room);
+    }
+}
+
+pub(crate) fn no_such_channel(to: Replier<'_>, out: &mut Out, room: &str) {
+    out.numeric(to, ERR_NOSUCHCHANNEL, &[room, "No such channel"]);
+}
+
+pub(crate) fn need_more<H: IrcHub>(ctx: &mut Ctx<'_, H>, command: &str) {
+    ctx.out.numeric(
+        ctx.to,
+        ERR_NEEDMOREPARAMS,
+        &[command, "Not enough parameters"],
+    );
+}

@@ -1,0 +1,331 @@
+//! One IRC connection's logic, sans IO: a line in, lines out.
+//!
+//! [`Connection::handle_line`] takes one line from the client (its CR LF
+//! already removed), the hub as [`IrcHub`] and the time, and returns what to
+//! send back and whether to close. States are types: a [`Registering`]
+//! connection holds what `NICK`, `USER` and `CAP` gave so far, a
+//! [`Registered`] one holds its nick; registration happens once, when both
+//! were given, capability negotiation (if begun) has ended, and the hub
+//! let it take the nick. Nothing here reads a clock, a socket or a lock.
+//!
+//! The room and user commands are in `channels.rs` and `users.rs`; the
+//! welcome in `welcome.rs`; capability negotiation in `caps.rs`.
+
+use crate::protocol::irc::numeric::{
+    ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
+    ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN, ERR_NOTREGISTERED,
+    ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
+};
+use crate::protocol::irc::{Message, MessageError};
+use crate::protocol::server_line::Timestamp;
+use crate::protocol::{name_key, validate_name};
+
+use super::caps::{CapAnswer, Caps};
+use super::port::{IrcHub, NameRefusal};
+use super::reply::{Out, Replier};
+use super::welcome::{self, Settings};
+use super::{channels, users};
+
+/// One IRC connection. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    state: State,
+    caps: Caps,
+}
+
+#[derive(Debug)]
+enum State {
+    Registering(Registering),
+    Registered(Registered),
+}
+
+/// Before registration: what the client said so far.
+#[derive(Debug, Default)]
+struct Registering {
+    nick: Option<String>,
+    user: Option<String>,
+    /// `CAP LS` or `CAP REQ` was sent and `CAP END` not yet.
+    negotiating: bool,
+}
+
+/// After registration.
+#[derive(Debug)]
+struct Registered {
+    nick: String,
+}
+
+/// What one registered command needs: the hub, who is asking, where
+/// replies go, and the time.
+pub(crate) struct Ctx<'a, H: IrcHub> {
+    pub(crate) hub: &'a mut H,
+    pub(crate) settings: &'a Settings,
+    pub(crate) to: Replier<'a>,
+    pub(crate) out: &'a mut Out,
+    pub(crate) now: Timestamp,
+}
+
+impl Default for Connection {
+    fn default() -> Connection {
+        Connection::new()
+    }
+}
+
+impl Connection {
+    /// A connection that has said nothing yet.
+    pub(crate) fn new() -> Connection {
+        Connection {
+            state: State::Registering(Registering::default()),
+            caps: Caps::default(),
+        }
+    }
+
+    /// The nick once registered.
+    pub(crate) fn nick(&self) -> Option<&str> {
+        match &self.state {
+            State::Registered(registered) => Some(&registered.nick),
+            State::Registering(_) => None,
+        }
+    }
+
+    /// The capabilities the client enabled.
+    pub(crate) fn caps(&self) -> Caps {
+        self.caps
+    }
+
+    /// Handles one line from the client. See the module docs.
+    pub(crate) fn handle_line(
+        &mut self,
+        line: &str,
+        hub: &mut impl IrcHub,
+        settings: &Settings,
+        now: Timestamp,
+    ) -> Out {
+        let mut out = Out::default();
+        let nick = self.nick().unwrap_or("*").to_owned();
+        let to = Replier {
+            server: &settings.server_name,
+            nick: &nick,
+        };
+        let message = match Message::parse_from_client(line) {
+            Ok(message) => message,
+            Err(MessageError::TooLong { .. } | MessageError::TagsTooLong { .. }) => {
+                out.numeric(to, ERR_INPUTTOOLONG, &["Input line was too long"]);
+                return out;
+            }
+            // Not IRC (a bad command word, a stray NUL): nothing to answer.
+            Err(_) => return out,
+        };
+        let command = message.command.to_ascii_uppercase();
+        let params = &message.params;
+        if command == "CAP" {
+            self.handle_cap(params, to, hub, settings, &mut out);
+            return out;
+        }
+        match &mut self.state {
+            State::Registering(_) => {
+                self.before_registration(&command, params, hub, settings, &mut out)
+            }
+            State::Registered(_) => {
+                let mut ctx = Ctx {
+                    hub,
+                    settings,
+                    to,
+                    out: &mut out,
+                    now,
+                };
+                registered_command(&command, params, &mut ctx);
+            }
+        }
+        out
+    }
+
+    fn handle_cap(
+        &mut self,
+        params: &[&str],
+        to: Replier<'_>,
+        hub: &mut impl IrcHub,
+        settings: &Settings,
+        out: &mut Out,
+    ) {
+        let answer = self.caps.handle(params, to, out);
+        if let State::Registering(registering) = &mut self.state {
+            match answer {
+                CapAnswer::Hold => registering.negotiating = true,
+                CapAnswer::End => {
+                    registering.negotiating = false;
+                    self.try_register(hub, settings, out);
+                }
+                CapAnswer::Neutral => {}
+            }
+        }
+    }
+
+    fn before_registration(
+        &mut self,
+        command: &str,
+        params: &[&str],
+        hub: &mut impl IrcHub,
+        settings: &Settings,
+        out: &mut Out,
+    ) {
+        let State::Registering(registering) = &mut self.state else {
+            return;
+        };
+        let to = Replier {
+            server: &settings.server_name,
+            nick: "*",
+        };
+        match command {
+            "NICK" => {
+                let Some(nick) = checked_nick(params, to, hub, out) else {
+                    return;
+                };
+                registering.nick = Some(nick);
+            }
+            "USER" => {
+                if params.len() < 4 || params[0].is_empty() {
+                    out.numeric(to, ERR_NEEDMOREPARAMS, &["USER", "Not enough parameters"]);
+                    return;
+                }
+                registering.user = Some(params[0].to_owned());
+            }
+            // No server password: PASS is accepted and has no effect.
+            "PASS" => {
+                if params.is_empty() {
+                    out.numeric(to, ERR_NEEDMOREPARAMS, &["PASS", "Not enough parameters"]);
+                }
+                return;
+            }
+            "PING" => return ping(params, to, out),
+            "PONG" => return,
+            "QUIT" => return out.error_and_close("Closing link (quit)"),
+            _ => {
+                out.numeric(to, ERR_NOTREGISTERED, &["You have not registered"]);
+                return;
+            }
+        }
+        self.try_register(hub, settings, out);
+    }
+
+    /// Registers if the client gave a nick and a user and is not
+    /// negotiating capabilities, and the hub lets it have the nick.
+    fn try_register(&mut self, hub: &mut impl IrcHub, settings: &Settings, out: &mut Out) {
+        let State::Registering(registering) = &mut self.state else {
+            return;
+        };
+        let (Some(nick), Some(_user)) = (&registering.nick, &registering.user) else {
+            return;
+        };
+        if registering.negotiating {
+            return;
+        }
+        let nick = nick.clone();
+        let to = Replier {
+            server: &settings.server_name,
+            nick: "*",
+        };
+        if let Err(refusal) = hub.claim_name(&nick) {
+            refuse_name(refusal, &nick, to, out);
+            registering.nick = None;
+            return;
+        }
+        let to = Replier {
+            server: &settings.server_name,
+            nick: &nick,
+        };
+        welcome::welcome(settings, to, hub.counts(), out);
+        self.state = State::Registered(Registered { nick });
+    }
+}
+
+/// The nick in `NICK <nick>` if it may be taken, else the refusal sent.
+fn checked_nick(
+    params: &[&str],
+    to: Replier<'_>,
+    hub: &mut impl IrcHub,
+    out: &mut Out,
+) -> Option<String> {
+    let Some(nick) = params.first().filter(|nick| !nick.is_empty()) else {
+        out.numeric(to, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+        return None;
+    };
+    if validate_name(nick).is_err() {
+        let why = "Erroneous nickname: 1 to 32 ASCII letters, digits, '_' or '-', first a letter";
+        out.numeric(to, ERR_ERRONEUSNICKNAME, &[nick, why]);
+        return None;
+    }
+    if !hub.name_is_free(nick) {
+        refuse_name(NameRefusal::Taken, nick, to, out);
+        return None;
+    }
+    Some((*nick).to_owned())
+}
+
+fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out) {
+    match refusal {
+        NameRefusal::Taken => {
+            out.numeric(to, ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
+        }
+        NameRefusal::NeedsLogin => {
+            let why = "This nickname needs an account's password: log in with SASL PLAIN";
+            out.numeric(to, ERR_PASSWDMISMATCH, &[why]);
+        }
+        NameRefusal::NotAllowed => {
+            let why = "This server does not admit that nickname";
+            out.numeric(to, ERR_ERRONEUSNICKNAME, &[nick, why]);
+        }
+    }
+}
+
+/// `PING <token>`: `PONG <server> :<token>`.
+fn ping(params: &[&str], to: Replier<'_>, out: &mut Out) {
+    let Some(token) = params.first() else {
+        out.numeric(to, ERR_NOORIGIN, &["No origin specified"]);
+        return;
+    };
+    out.send(to.server, Message::new("PONG", vec![to.server, token]));
+}
+
+/// One command of a registered client.
+fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let to = ctx.to;
+    match command {
+        "PING" => ping(params, to, ctx.out),
+        "PONG" => {}
+        "NICK" => {
+            let same = params
+                .first()
+                .is_some_and(|n| name_key(n) == name_key(to.nick));
+            if !same {
+                let why = "Nicknames cannot be changed here: reconnect with the new one";
+                ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
+            }
+        }
+        "USER" | "PASS" => {
+            ctx.out
+                .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);
+        }
+        "QUIT" => {
+            let reason = params.first().copied().unwrap_or("");
+            ctx.out.quit = Some(users::plain_text(reason, to.nick).into_owned());
+            ctx.out.error_and_close("Closing link (quit)");
+        }
+        "MOTD" => welcome::motd(ctx.settings, to, ctx.out),
+        "LUSERS" => welcome::lusers(to, ctx.hub.counts(), ctx.out),
+        "JOIN" => channels::join(params, ctx),
+        "PART" => channels::part(params, ctx),
+        "TOPIC" => channels::topic(params, ctx),
+        "NAMES" => channels::names(params, ctx),
+        "LIST" => channels::list(params, ctx),
+        "MODE" => channels::mode(params, ctx),
+        "PRIVMSG" => users::message(params, true, ctx),
+        "NOTICE" => users::message(params, false, ctx),
+        "WHO" => users::who(params, ctx),
+        "WHOIS" => users::whois(params, ctx),
+        "AWAY" => users::away(params, ctx),
+        _ => {
+            ctx.out
+                .numeric(to, ERR_UNKNOWNCOMMAND, &[command, "Unknown command"]);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Tests of the IRC lines made of hub events (`lines.rs`).
+
+use chrono::{TimeZone, Utc};
+
+use super::lines::{self, Said, Tags};
+use super::reply::Replier;
+use crate::hub::message::Topic;
+use crate::protocol::irc::Message;
+
+fn said(text: &str) -> Said<'_> {
+    Said {
+        id: 42,
+        ts: Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap(),
+        from: "alice",
+        target: "#lobby",
+        text,
+    }
+}
+
+fn privmsg(text: &str, tags: Tags) -> String {
+    let mut out = String::new();
+    lines::privmsg(&mut out, &said(text), tags);
+    out
+}
+
+#[test]
+fn a_message_carries_the_tags_its_member_asked_for() {
+    let plain = ":alice!alice@chatroom PRIVMSG #lobby :hi there\r\n";
+    assert_eq!(privmsg("hi there", Tags::None), plain);
+    assert_eq!(
+        privmsg("hi", Tags::Time),
+        "@time=2026-12-03T15:00:00.000Z :alice!alice@chatroom PRIVMSG #lobby hi\r\n"
+    );
+    assert_eq!(
+        privmsg(":)", Tags::TimeAndId),
+        "@time=2026-12-03T15:00:00.000Z;msgid=42 :alice!alice@chatroom PRIVMSG #lobby ::)\r\n"
+    );
+}
+
+#[test]
+fn a_message_too_long_for_irc_is_split_whole_at_character_boundaries() {
+    let text = "é".repeat(1500);
+    let out = privmsg(&text, Tags::TimeAndId);
+    let mut rebuilt = String::new();
+    for line in out.split_inclusive("\r\n") {
+        let message = Message::parse(line.strip_suffix("\r\n").unwrap()).expect("valid IRC");
+        assert_eq!(message.tag("msgid"), Some("42"));
+        assert!(message.encode().unwrap().len() - line.find(' ').unwrap() <= 512);
+        rebuilt.push_str(message.params[1]);
+    }
+    assert!(out.matches("\r\n").count() >= 7, "{out}");
+    assert_eq!(rebuilt, text);
+}
+
+#[test]
+fn joins_parts_quits_and_topics() {
+    let topic = Topic {
+        ts: Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap(),
+        by: "bob".to_owned(),
+        text: "cats and dogs".to_owned(),
+    };
+    let mut out = String::new();
+    lines::join(&mut out, "bob", "#a");
+    lines::part(&mut out, "bob", "#a", "");
+    lines::part(&mut out, "bob", "#a", "gone away");
+    lines::quit(&mut out, "bob", "");
+    lines::quit(&mut out, "bob", "bye");
+    lines::topic(&mut out, "#a", &topic);
+    let to = Replier {
+        server: "chatroom",
+        nick: "me",
+    };
+    lines::joined(&mut out, to, "#a", Some(&topic), ["bob", "me"].into_iter());
+    let expected = [
+        ":bob!bob@chatroom JOIN #a",
+        ":bob!bob@chatroom PART #a",
+        ":bob!bob@chatroom PART #a :gone away",
+        ":bob!bob@chatroom QUIT Quit",
+        ":bob!bob@chatroom QUIT :Quit: bye",
+        ":bob!bob@chatroom TOPIC #a :cats and dogs",
+        ":me!me@chatroom JOIN #a",
+        ":chatroom 332 me #a :cats and dogs",
+        ":chatroom 333 me #a bob!bob@chatroom 1796310000",
+        ":chatroom 353 me = #a :bob me",
+        ":chatroom 366 me #a :End of /NAMES list",
+    ];
+    let got: Vec<&str> = out.split_terminator("\r\n").collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn hub_events_encode_as_irc_lines() {
+    use crate::hub::event::{Delivery, HubEvent};
+    use crate::hub::message::{Audience, RoomName, StoredMessage};
+    use std::sync::Arc;
+
+    use super::member::encode;
+
+    let ts = Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap();
+    let room = RoomName::new("#Lobby");
+    let private = StoredMessage {
+        id: 7,
+        ts,
+        from: "alice".to_owned(),
+        audience: Audience::Private("Bob".to_owned()),
+        text: "psst".to_owned(),
+    };
+    let joins: Vec<Delivery<'static>> = ["carol", "dave"]
+        .into_iter()
+        .map(|name| {
+            Delivery::new(HubEvent::Join {
+                ts,
+                name: name.to_owned(),
+                room: room.clone(),
+            })
+        })
+        .collect();
+    let cases: Vec<(HubEvent<'_>, Tags, &str)> = vec![
+        (
+            HubEvent::Message(Arc::new(private)),
+            Tags::None,
+            ":alice!alice@chatroom PRIVMSG Bob psst\r\n",
+        ),
+        (
+            HubEvent::Joins(&joins),
+            Tags::TimeAndId,
+            ":carol!carol@chatroom JOIN #Lobby\r\n:dave!dave@chatroom JOIN #Lobby\r\n",
+        ),
+        (
+            HubEvent::Leave {
+                ts,
+                name: "carol".to_owned(),
+                reason: "connection lost".to_owned(),
+            },
+            Tags::None,
+            ":carol!carol@chatroom QUIT :Quit: connection lost\r\n",
+        ),
+        (HubEvent::NotStored, Tags::None, ""),
+    ];
+    for (event, tags, expected) in cases {
+        assert_eq!(
+            String::from_utf8(encode(&event, (super::member::TAGGED, tags)).to_vec()).unwrap(),
+            expected
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! What the IRC connection logic asks of the hub, as one trait.
+//!
+//! [`IrcHub`] is the IRC front's view of the hub for ONE connection: every
+//! method acts as that connection (its name, its rooms). The session thread
+//! implements it over the real hub; the tests implement it with a fake. It
+//! returns answers that belong to the asker alone (who is in a room, a
+//! refusal); what other members must see, and the joiner's own `JOIN` with
+//! its topic and names, comes back later as hub events through the
+//! connection's member queue, in the room's one order.
+//!
+//! Names and rooms cross this boundary already validated by the caller
+//! (`protocol::validate_name`, `protocol::validate_room`).
+
+use crate::hub::message::Topic;
+use crate::protocol::server_line::Timestamp;
+
+/// Why the hub refused a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameRefusal {
+    /// Someone (on any front) has it.
+    Taken,
+    /// The name is an account's and this connection did not log in as it,
+    /// or `--require-login` is set and it did not log in at all.
+    NeedsLogin,
+    /// The server admits only some names (`--allow-user`) and not this one.
+    NotAllowed,
+}
+
+/// Why the hub refused a join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinRefusal {
+    /// The connection is in `--max-rooms` rooms already.
+    TooManyRooms,
+}
+
+/// A room as a `LIST` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoomSummary {
+    /// Its name as shown.
+    pub(crate) name: String,
+    /// How many members it has.
+    pub(crate) members: usize,
+    /// Its topic's text, empty if none.
+    pub(crate) topic: String,
+}
+
+/// One online user as `WHOIS` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserSummary {
+    /// The name as its owner typed it.
+    pub(crate) name: String,
+    /// The rooms it is in, as shown.
+    pub(crate) rooms: Vec<String>,
+    /// Its away message, if it set one (IRC users only).
+    pub(crate) away: Option<String>,
+}
+
+/// How many are here, for `LUSERS` and `WHOIS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Counts {
+    /// Registered connections, every front.
+    pub(crate) users: usize,
+    /// Rooms with members.
+    pub(crate) rooms: usize,
+    /// Connections not registered yet.
+    pub(crate) unregistered: usize,
+}
+
+/// The hub, as one IRC connection sees it. See the module docs.
+pub(crate) trait IrcHub {
+    /// Whether `name` is free to take right now (a hint for `NICK` before
+    /// registration; [`IrcHub::claim_name`] decides).
+    fn name_is_free(&mut self, name: &str) -> bool;
+    /// Takes `name` for this connection and registers it: from now on it
+    /// receives events. No room is joined (IRC clients choose their own).
+    fn claim_name(&mut self, name: &str) -> Result<(), NameRefusal>;
+    /// Joins `room` (creating it if needed). The joiner's `JOIN`, topic and
+    /// names arrive as an event. `Ok(false)`: already a member, nothing sent.
+    fn join(&mut self, room: &str) -> Result<bool, JoinRefusal>;
+    /// Leaves `room`; `false` if not a member.
+    fn part(&mut self, room: &str, reason: &str) -> bool;
+    /// The rooms this connection is in, as shown.
+    fn my_rooms(&mut self) -> Vec<String>;
+    /// Posts `text` to `room`; `false` if not a member (nothing posted).
+    fn say(&mut self, room: &str, text: &str) -> bool;
+    /// Sends `text` to the user `name`; `false` if no such user is online.
+    fn tell(&mut self, name: &str, text: &str) -> bool;
+    /// A room's topic: `None` if the room does not exist (has no members),
+    /// `Some(None)` if it has no topic.
+    fn topic(&mut self, room: &str) -> Option<Option<Topic>>;
+    /// Sets a room's topic (members only: `false` if not a member).
+    fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool;
+    /// A room's members as shown, `None` if the room has none.
+    fn members(&mut self, room: &str) -> Option<Vec<String>>;
+    /// Every room with members.
+    fn rooms(&mut self) -> Vec<RoomSummary>;
+    /// An online user, `None` if `name` is not online.
+    fn user(&mut self, name: &str) -> Option<UserSummary>;
+    /// Sets (`Some`) or clears (`None`) this connection's away message.
+    fn set_away(&mut self, message: Option<&str>);
+    /// How many users and rooms there are.
+    fn counts(&mut self) -> Counts;
+}

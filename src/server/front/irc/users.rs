@@ -1,0 +1,215 @@
+//! The message and user commands of a registered client: `PRIVMSG`,
+//! `NOTICE`, `WHO`, `WHOIS` and `AWAY`.
+//!
+//! A message to a room goes to the hub as the room's next message; one to a
+//! nick as a private message. The hub has one kind of message, so a
+//! `NOTICE` reaches everyone as a message (IRC members see `PRIVMSG`); as
+//! RFC 2812 asks, a `NOTICE` is never answered with an error.
+//!
+//! Text reaches native users too, whose protocol never carries control
+//! characters: IRC formatting (bold, colours) is removed, and a CTCP
+//! `ACTION` (`/me waves`) becomes the text `* nick waves`.
+
+use crate::protocol::irc::numeric::{
+    ERR_CANNOTSENDTOCHAN, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK,
+    ERR_NOTEXTTOSEND, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY, RPL_UNAWAY,
+    RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
+};
+use crate::protocol::{validate_name, validate_room};
+
+use std::borrow::Cow;
+
+use crate::protocol::frame::is_forbidden_char;
+
+use super::HOST;
+use super::connection::Ctx;
+use super::port::IrcHub;
+
+/// `PRIVMSG`/`NOTICE <target>{,<target>} <text>`; `answer` is false for
+/// `NOTICE`, which never gets an error back.
+pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_, H>) {
+    let command = if answer { "PRIVMSG" } else { "NOTICE" };
+    let Some(targets) = params.first().filter(|t| !t.is_empty()) else {
+        if answer {
+            let why = format!("No recipient given ({command})");
+            ctx.out.numeric(ctx.to, ERR_NORECIPIENT, &[&why]);
+        }
+        return;
+    };
+    let text = params.get(1).map(|text| plain_text(text, ctx.to.nick));
+    let Some(text) = text.filter(|text| !text.is_empty()) else {
+        if answer {
+            ctx.out
+                .numeric(ctx.to, ERR_NOTEXTTOSEND, &["No text to send"]);
+        }
+        return;
+    };
+    for target in targets.split(',').filter(|t| !t.is_empty()) {
+        if target.starts_with('#') {
+            to_room(target, &text, answer, ctx);
+        } else {
+            to_user(target, &text, answer, ctx);
+        }
+    }
+}
+
+fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
+    if validate_room(room).is_ok() && ctx.hub.say(room, text) {
+        return;
+    }
+    if !answer {
+        return;
+    }
+    let exists = validate_room(room).is_ok() && ctx.hub.members(room).is_some();
+    if exists {
+        let why = "Cannot send to channel: join it first";
+        ctx.out.numeric(ctx.to, ERR_CANNOTSENDTOCHAN, &[room, why]);
+    } else {
+        ctx.out
+            .numeric(ctx.to, ERR_NOSUCHCHANNEL, &[room, "No such channel"]);
+    }
+}
+
+fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
+    if validate_name(nick).is_err() || !ctx.hub.tell(nick, text) {
+        if answer {
+            ctx.out
+                .numeric(ctx.to, ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+        }
+        return;
+    }
+    if !answer {
+        return;
+    }
+    if let Some(away) = ctx.hub.user(nick).and_then(|user| user.away) {
+        ctx.out.numeric(ctx.to, RPL_AWAY, &[nick, &away]);
+    }
+}
+
+/// `WHO <room|nick>`: one `352` per member (or for the user), then `315`.
+pub(crate) fn who<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let mask = params.first().copied().unwrap_or("*");
+    let (room, members) = if mask.starts_with('#') {
+        let members = validate_room(mask)
+            .ok()
+            .and_then(|()| ctx.hub.members(mask));
+        (mask, members.unwrap_or_default())
+    } else {
+        let user = validate_name(mask).ok().and_then(|()| ctx.hub.user(mask));
+        ("*", user.map(|user| vec![user.name]).unwrap_or_default())
+    };
+    for member in &members {
+        let away = ctx.hub.user(member).and_then(|user| user.away);
+        let flags = if away.is_some() { "G" } else { "H" };
+        let hops_name = format!("0 {member}");
+        let params = [
+            room,
+            member,
+            HOST,
+            ctx.settings.server_name.as_str(),
+            member,
+            flags,
+        ];
+        let mut all: Vec<&str> = params.to_vec();
+        all.push(&hops_name);
+        ctx.out.numeric(ctx.to, RPL_WHOREPLY, &all);
+    }
+    ctx.out
+        .numeric(ctx.to, RPL_ENDOFWHO, &[mask, "End of WHO list"]);
+}
+
+/// `WHOIS [server] <nick>`: who `nick` is, or `401`, then `318`.
+pub(crate) fn whois<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    let Some(nick) = params.last().copied().filter(|nick| !nick.is_empty()) else {
+        ctx.out
+            .numeric(ctx.to, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+        return;
+    };
+    let user = validate_name(nick).ok().and_then(|()| ctx.hub.user(nick));
+    let Some(user) = user else {
+        ctx.out
+            .numeric(ctx.to, ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+        ctx.out
+            .numeric(ctx.to, RPL_ENDOFWHOIS, &[nick, "End of /WHOIS list"]);
+        return;
+    };
+    let name = user.name.as_str();
+    ctx.out
+        .numeric(ctx.to, RPL_WHOISUSER, &[name, name, HOST, "*", name]);
+    if !user.rooms.is_empty() {
+        let rooms = user.rooms.join(" ");
+        ctx.out.numeric(ctx.to, RPL_WHOISCHANNELS, &[name, &rooms]);
+    }
+    let server = ctx.settings.server_name.as_str();
+    ctx.out.numeric(
+        ctx.to,
+        RPL_WHOISSERVER,
+        &[name, server, &ctx.settings.network],
+    );
+    if let Some(away) = &user.away {
+        ctx.out.numeric(ctx.to, RPL_AWAY, &[name, away]);
+    }
+    ctx.out
+        .numeric(ctx.to, RPL_ENDOFWHOIS, &[name, "End of /WHOIS list"]);
+}
+
+/// `AWAY [message]`: set the away message, or clear it without one.
+pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    match params.first().filter(|message| !message.is_empty()) {
+        Some(message) => {
+            ctx.hub.set_away(Some(&plain_text(message, ctx.to.nick)));
+            ctx.out
+                .numeric(ctx.to, RPL_NOWAWAY, &["You have been marked as being away"]);
+        }
+        None => {
+            ctx.hub.set_away(None);
+            ctx.out.numeric(
+                ctx.to,
+                RPL_UNAWAY,
+                &["You are no longer marked as being away"],
+            );
+        }
+    }
+}
+
+/// `text` without control characters, a CTCP `ACTION` written out as
+/// `* nick action` (see the module docs). Other CTCP requests keep their
+/// words.
+pub(crate) fn plain_text<'a>(text: &'a str, nick: &str) -> Cow<'a, str> {
+    if let Some(action) = text
+        .strip_prefix("\u{1}ACTION ")
+        .map(|rest| rest.strip_suffix('\u{1}').unwrap_or(rest))
+    {
+        return Cow::Owned(format!("* {nick} {}", without_controls(action)));
+    }
+    without_controls(text)
+}
+
+fn without_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_forbidden_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{3}' {
+            // A colour code: up to two digits, then optionally `,` and two more.
+            skip_digits(&mut chars);
+            if chars.peek() == Some(&',') {
+                chars.next();
+                skip_digits(&mut chars);
+            }
+        } else if !is_forbidden_char(c) {
+            plain.push(c);
+        }
+    }
+    Cow::Owned(plain)
+}
+
+fn skip_digits(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for _ in 0..2 {
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            chars.next();
+        }
+    }
+}
