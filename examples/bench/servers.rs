@@ -182,9 +182,6 @@ fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
         // baseline, from before it, has no such flag).
         command.args(["--irc-port", "0"]);
     }
-    if kind == Kind::ChatIrc {
-        command.args(["--irc-port", "0"]);
-    }
     if kind == Kind::ChatDurable {
         command.arg("--data-dir").arg(dir.join("data"));
     } else {

@@ -84,6 +84,11 @@ impl Ii {
         write_fifo(&self.tree.join("in"), &format!("/j {nick} {text}"));
     }
 
+    /// Quits the server with `reason` (ii exits).
+    pub fn quit(&self, reason: &str) {
+        write_fifo(&self.tree.join("in"), &format!("/q {reason}"));
+    }
+
     /// Waits until ii has written that `from` said `text` in `buffer` (a
     /// channel, or the nick of a private conversation), and returns the line.
     pub fn received(&self, buffer: &str, from: &str, text: &str) -> String {

@@ -2,11 +2,70 @@
 //! IRC port open (and its native port, for the raw line client), and ngIRCd
 //! as the reference. Each is stopped and reaped when its guard is dropped.
 
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{LINE_DEADLINE, eventually, require_program, spawning};
+use crate::support::{
+    LINE_DEADLINE, ServerProcess, eventually, require_program, server_command, spawning,
+};
+
+/// `chat-server --ephemeral --port 0` (with the IRC port 0, as every test
+/// server has), both ports read from its `Listening on` lines; stopped
+/// when dropped.
+pub struct IrcServer {
+    /// The native port, and the process (killed and reaped on drop).
+    pub native: ServerProcess,
+    /// The IRC port.
+    pub irc: SocketAddr,
+}
+
+impl IrcServer {
+    pub fn start() -> IrcServer {
+        let spawning = spawning();
+        let child = server_command(&["--ephemeral", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn chat-server");
+        drop(spawning);
+        // Owned by its guard from here, so that every failure below stops it.
+        let mut process = ServerProcess {
+            child,
+            addr: ([0, 0, 0, 0], 0).into(),
+        };
+        let mut stdout = BufReader::new(process.child.stdout.take().unwrap());
+        let (mut native, mut irc) = (None, None);
+        while native.is_none() || irc.is_none() {
+            let mut line = String::new();
+            let read = stdout
+                .read_line(&mut line)
+                .expect("read chat-server stdout");
+            assert!(read > 0, "chat-server stopped before announcing both ports");
+            let Some(rest) = line.trim().strip_prefix("Listening on ") else {
+                continue;
+            };
+            let (addr, what) = rest.split_once(' ').unwrap_or((rest, ""));
+            let addr: SocketAddr = addr.parse().expect("an address after 'Listening on'");
+            match what {
+                "" => native = Some(addr),
+                what if what.contains("IRC") && !what.contains("TLS") => irc = Some(addr),
+                _ => {}
+            }
+        }
+        // Keep stdout drained so the server never blocks on it.
+        std::thread::Builder::new()
+            .name("server-stdout".into())
+            .spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()))
+            .unwrap();
+        process.addr = native.unwrap();
+        IrcServer {
+            native: process,
+            irc: irc.unwrap(),
+        }
+    }
+}
 
 /// ngIRCd, the reference the harness is checked against: the same programs
 /// and steps that must pass on chat-server pass on a server that has spoken

@@ -40,6 +40,13 @@ impl Weechat {
     /// joining `channel` as soon as it is welcomed, and waits until it has
     /// shown its own join there.
     pub fn join(program: &Path, server: SocketAddr, nick: &str, channel: &str) -> Weechat {
+        let weechat = Weechat::start(program, server, nick, channel);
+        weechat.wait_joined(channel, nick);
+        weechat
+    }
+
+    /// Starts WeeChat asking for `nick`, to join `channel` once welcomed.
+    pub fn start(program: &Path, server: SocketAddr, nick: &str, channel: &str) -> Weechat {
         let home = tempfile::tempdir().unwrap();
         let fifo = home.path().join("fifo");
         // `-r` runs these at start, in order, after the plugins are loaded.
@@ -70,17 +77,26 @@ impl Weechat {
             .spawn()
             .expect("spawn weechat-headless");
         drop(spawning);
-        let weechat = Weechat {
+        Weechat {
             child,
             home,
             nick: nick.to_owned(),
-        };
+        }
+    }
+
+    /// Waits until WeeChat has shown its own join of `channel` as `nick`.
+    pub fn wait_joined(&self, channel: &str, nick: &str) {
         let joined = format!("{nick} (");
-        wait_for_line(&weechat.log(channel), "weechat joining", |line| {
+        wait_for_line(&self.log(channel), "weechat joining", |line| {
             let (prefix, message) = fields(line);
             prefix == "-->" && message.starts_with(&joined)
         });
-        weechat
+    }
+
+    /// Quits the server with `reason`, as `/quit` does (WeeChat exits).
+    pub fn quit(&self, reason: &str) {
+        let buffer = format!("irc.server.{SERVER}");
+        write_fifo(&self.fifo(), &format!("{buffer} */quit {reason}"));
     }
 
     /// Says `text` in `channel` (joined already), typed into its buffer.
