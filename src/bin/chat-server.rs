@@ -62,6 +62,9 @@ struct Args {
     /// is configured (--tls-cert and --tls-key, or --tls-self-signed).
     #[arg(long, default_value_t = DEFAULT_IRC_TLS_PORT)]
     irc_tls_port: u16,
+    /// The server's name to IRC clients (the source of its replies).
+    #[arg(long, default_value = chatroom::protocol::SERVER_NAME)]
+    server_name: String,
     /// No IRC front: neither --irc-port nor --irc-tls-port is opened.
     #[arg(long)]
     no_irc: bool,
@@ -208,6 +211,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         log_http: args.log_format == LogFormat::Http,
         accounts: Some(args.data_dir.clone()),
         require_login: args.require_login,
+        server_name: args.server_name.clone(),
         ..Config::default()
     };
     let udp_wanted = args.udp || args.udp_port.is_some();

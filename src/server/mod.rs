@@ -121,6 +121,8 @@ pub struct Config {
     /// The machine's limits the capacity is worked out from; `None` reads
     /// them from the system at start (see `capacity.rs`).
     pub machine_limits: Option<capacity::MachineLimits>,
+    /// The server's name to IRC clients: the source of its replies.
+    pub server_name: String,
 }
 
 impl Default for Config {
@@ -144,6 +146,7 @@ impl Default for Config {
             require_login: false,
             udp_idle_timeout: crate::udp::IDLE_TIMEOUT,
             machine_limits: None,
+            server_name: crate::protocol::SERVER_NAME.to_owned(),
         }
     }
 }

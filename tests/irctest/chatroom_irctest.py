@@ -95,6 +95,9 @@ class ChatroomController(BaseServerController, DirectoryBasedController):
             # the others are run with their fake lag off too.
             "--flood-rate",
             "0",
+            # The name irctest expects as the source of server replies.
+            "--server-name",
+            "My.Little.Server",
         ]
         if ssl:
             # IRC over TLS on irctest's port, plain IRC out of the way.

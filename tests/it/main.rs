@@ -5,6 +5,7 @@
 
 mod bench_smoke;
 mod client;
+mod irc;
 mod irc_clients;
 mod rooms;
 mod server;

@@ -49,6 +49,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The UDP socket's address, for a server started with [`TestServer::with_udp`].
     pub udp: Option<SocketAddr>,
+    /// The IRC front's address, for a server started with [`TestServer::with_irc`].
+    pub irc: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -69,11 +71,23 @@ impl TestServer {
         TestServer::serve(listeners, config)
     }
 
+    /// A server on TCP for native clients and for IRC ones (port 0 each).
+    pub fn with_irc(config: Config) -> TestServer {
+        let any = "127.0.0.1:0".parse().unwrap();
+        let listeners = Listeners {
+            plain: Some(chatroom::server::bind(any).expect("bind TCP")),
+            irc: Some(chatroom::server::bind(any).expect("bind IRC")),
+            ..Listeners::default()
+        };
+        TestServer::serve(listeners, config)
+    }
+
     fn serve(listeners: Listeners, config: Config) -> TestServer {
         let server = Server::start(listeners, config).expect("start server");
         TestServer {
             addr: server.local_addr(),
             udp: server.udp_addr(),
+            irc: server.irc_addr(),
             server: Some(server),
         }
     }

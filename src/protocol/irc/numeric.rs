@@ -37,6 +37,9 @@ pub const RPL_LOCALUSERS: &str = "265";
 /// `266`: `LUSERS`: current and most global users.
 pub const RPL_GLOBALUSERS: &str = "266";
 
+/// `302`: `USERHOST`: `nick=+user@host` for each user asked about.
+pub const RPL_USERHOST: &str = "302";
+
 // Away
 /// `301`: The target of a message or `WHOIS` is away, with its message.
 pub const RPL_AWAY: &str = "301";
@@ -201,6 +204,7 @@ pub(crate) const ALL: &[&str] = &[
     RPL_LUSERME,
     RPL_LOCALUSERS,
     RPL_GLOBALUSERS,
+    RPL_USERHOST,
     RPL_AWAY,
     RPL_UNAWAY,
     RPL_NOWAWAY,

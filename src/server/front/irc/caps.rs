@@ -20,10 +20,21 @@ pub(crate) enum Cap {
     MessageTags,
     /// `server-time`: each message carries the time the server stored it.
     ServerTime,
+    /// `multi-prefix`: every prefix of a member in `NAMES` and `WHO`
+    /// (nobody has one here, so it changes nothing, truthfully).
+    MultiPrefix,
+    /// `userhost-in-names`: `NAMES` lists `nick!user@host`.
+    UserhostInNames,
 }
 
 /// Every capability offered, in the order `CAP LS` lists them.
-const OFFERED: [Cap; 3] = [Cap::EchoMessage, Cap::MessageTags, Cap::ServerTime];
+const OFFERED: [Cap; 5] = [
+    Cap::EchoMessage,
+    Cap::MessageTags,
+    Cap::MultiPrefix,
+    Cap::ServerTime,
+    Cap::UserhostInNames,
+];
 
 impl Cap {
     /// The capability's name on the wire.
@@ -32,6 +43,8 @@ impl Cap {
             Cap::EchoMessage => "echo-message",
             Cap::MessageTags => "message-tags",
             Cap::ServerTime => "server-time",
+            Cap::MultiPrefix => "multi-prefix",
+            Cap::UserhostInNames => "userhost-in-names",
         }
     }
 

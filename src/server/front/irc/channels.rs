@@ -14,6 +14,7 @@ use crate::protocol::irc::numeric::{
 };
 use crate::protocol::{name_key, room_key, validate_room};
 
+use super::caps::Cap;
 use super::connection::Ctx;
 use super::port::{IrcHub, JoinRefusal};
 use super::reply::{Out, Replier};
@@ -98,7 +99,8 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
             .ok()
             .and_then(|()| ctx.hub.members(room));
         if let Some(members) = members {
-            names_reply(ctx.to, ctx.out, room, &members);
+            let userhost = ctx.caps.has(Cap::UserhostInNames);
+            names_reply(ctx.to, ctx.out, room, &members, userhost);
         } else {
             ctx.out
                 .numeric(ctx.to, RPL_ENDOFNAMES, &[room, "End of /NAMES list"]);
@@ -107,12 +109,24 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 }
 
 /// `353` lines (as many as the names need) and `366` for `room`.
-pub(crate) fn names_reply(to: Replier<'_>, out: &mut Out, room: &str, members: &[String]) {
+/// With `userhost` (`userhost-in-names`), each is `nick!user@host`.
+pub(crate) fn names_reply(
+    to: Replier<'_>,
+    out: &mut Out,
+    room: &str,
+    members: &[String],
+    userhost: bool,
+) {
     // Room for the prefix, the numeric, both names and the room: what is
     // left of 512 bytes holds the names.
     let budget = 512 - 64 - to.server.len() - to.nick.len() - room.len();
     let mut line = String::new();
     for member in members {
+        let member = if userhost {
+            source(member)
+        } else {
+            member.clone()
+        };
         if !line.is_empty() && line.len() + 1 + member.len() > budget {
             out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
             line.clear();
@@ -120,7 +134,7 @@ pub(crate) fn names_reply(to: Replier<'_>, out: &mut Out, room: &str, members: &
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(member);
+        line.push_str(&member);
     }
     if !line.is_empty() {
         out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);

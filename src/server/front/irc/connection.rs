@@ -43,7 +43,8 @@ enum State {
 #[derive(Debug, Default)]
 struct Registering {
     nick: Option<String>,
-    user: Option<String>,
+    /// The user name and real name `USER` gave.
+    user: Option<(String, String)>,
     /// `CAP LS` or `CAP REQ` was sent and `CAP END` not yet.
     negotiating: bool,
 }
@@ -62,6 +63,8 @@ pub(crate) struct Ctx<'a, H: IrcHub> {
     pub(crate) to: Replier<'a>,
     pub(crate) out: &'a mut Out,
     pub(crate) now: Timestamp,
+    /// The client's capabilities.
+    pub(crate) caps: Caps,
 }
 
 impl Default for Connection {
@@ -132,6 +135,7 @@ impl Connection {
                     to,
                     out: &mut out,
                     now,
+                    caps: self.caps,
                 };
                 registered_command(&command, params, &mut ctx);
             }
@@ -183,11 +187,13 @@ impl Connection {
                 registering.nick = Some(nick);
             }
             "USER" => {
-                if params.len() < 4 || params[0].is_empty() {
+                if params.len() < 4 || params[0].is_empty() || params[3].is_empty() {
                     out.numeric(to, ERR_NEEDMOREPARAMS, &["USER", "Not enough parameters"]);
                     return;
                 }
-                registering.user = Some(params[0].to_owned());
+                let user = user_name(params[0]);
+                let realname = users::plain_text(params[3], "*").into_owned();
+                registering.user = Some((user, realname));
             }
             // No server password: PASS is accepted and has no effect.
             "PASS" => {
@@ -213,18 +219,19 @@ impl Connection {
         let State::Registering(registering) = &mut self.state else {
             return;
         };
-        let (Some(nick), Some(_user)) = (&registering.nick, &registering.user) else {
+        let (Some(nick), Some((user, realname))) = (&registering.nick, &registering.user) else {
             return;
         };
         if registering.negotiating {
             return;
         }
         let nick = nick.clone();
+        let (user, realname) = (user.clone(), realname.clone());
         let to = Replier {
             server: &settings.server_name,
             nick: "*",
         };
-        if let Err(refusal) = hub.claim_name(&nick) {
+        if let Err(refusal) = hub.claim_name(&nick, &user, &realname) {
             refuse_name(refusal, &nick, to, out);
             registering.nick = None;
             return;
@@ -277,6 +284,18 @@ fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out)
     }
 }
 
+/// The user name `USER` gave, as a source may show it: ASCII letters,
+/// digits, `-`, `_` and `.`, at most 16 of them (`~` if none is left).
+fn user_name(given: &str) -> String {
+    let keep = |c: &char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let user: String = given.chars().filter(keep).take(16).collect();
+    if user.is_empty() {
+        "~".to_owned()
+    } else {
+        user
+    }
+}
+
 /// `PING <token>`: `PONG <server> :<token>`.
 fn ping(params: &[&str], to: Replier<'_>, out: &mut Out) {
     let Some(token) = params.first() else {
@@ -322,6 +341,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "NOTICE" => users::message(params, false, ctx),
         "WHO" => users::who(params, ctx),
         "WHOIS" => users::whois(params, ctx),
+        "USERHOST" => users::userhost(params, ctx),
         "AWAY" => users::away(params, ctx),
         _ => {
             ctx.out

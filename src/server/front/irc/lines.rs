@@ -117,6 +117,7 @@ pub(crate) fn joined<'n>(
     room: &str,
     topic: Option<&Topic>,
     members: impl Iterator<Item = &'n str>,
+    userhost: bool,
 ) {
     join(out, to.nick, room);
     let mut replies = Out::default();
@@ -126,7 +127,7 @@ pub(crate) fn joined<'n>(
         replies.numeric(to, RPL_TOPICWHOTIME, &[room, &source(&topic.by), &when]);
     }
     let members: Vec<String> = members.map(str::to_owned).collect();
-    names_reply(to, &mut replies, room, &members);
+    names_reply(to, &mut replies, room, &members, userhost);
     out.extend(replies.lines);
 }
 

@@ -70,7 +70,14 @@ fn joins_parts_quits_and_topics() {
         server: "chatroom",
         nick: "me",
     };
-    lines::joined(&mut out, to, "#a", Some(&topic), ["bob", "me"].into_iter());
+    lines::joined(
+        &mut out,
+        to,
+        "#a",
+        Some(&topic),
+        ["bob", "me"].into_iter(),
+        false,
+    );
     let expected = [
         ":bob!bob@chatroom JOIN #a",
         ":bob!bob@chatroom PART #a",

@@ -78,12 +78,20 @@ impl IrcMember {
             nick,
         };
         let mut out = String::new();
+        let userhost = self.caps().has(Cap::UserhostInNames);
         match event {
             HubEvent::Welcome { room, members, .. } => {
-                lines::joined(&mut out, to, &room.display, None, members.iter());
+                lines::joined(&mut out, to, &room.display, None, members.iter(), userhost);
             }
             HubEvent::Joined { room, members, .. } => {
-                lines::joined(&mut out, to, room.room, room.topic, members.iter());
+                lines::joined(
+                    &mut out,
+                    to,
+                    room.room,
+                    room.topic,
+                    members.iter(),
+                    userhost,
+                );
             }
             HubEvent::NotStored => lines::not_stored(&mut out, to),
             _ => return None,

@@ -49,6 +49,9 @@ pub(crate) struct RoomSummary {
 pub(crate) struct UserSummary {
     /// The name as its owner typed it.
     pub(crate) name: String,
+    /// Its IRC user name and real name (`USER`); a native user's name for both.
+    pub(crate) user: String,
+    pub(crate) realname: String,
     /// The rooms it is in, as shown.
     pub(crate) rooms: Vec<String>,
     /// Its away message, if it set one (IRC users only).
@@ -60,6 +63,8 @@ pub(crate) struct UserSummary {
 pub(crate) struct Counts {
     /// Registered connections, every front.
     pub(crate) users: usize,
+    /// The most registered connections seen at once.
+    pub(crate) max_users: usize,
     /// Rooms with members.
     pub(crate) rooms: usize,
     /// Connections not registered yet.
@@ -71,9 +76,10 @@ pub(crate) trait IrcHub {
     /// Whether `name` is free to take right now (a hint for `NICK` before
     /// registration; [`IrcHub::claim_name`] decides).
     fn name_is_free(&mut self, name: &str) -> bool;
-    /// Takes `name` for this connection and registers it: from now on it
-    /// receives events. No room is joined (IRC clients choose their own).
-    fn claim_name(&mut self, name: &str) -> Result<(), NameRefusal>;
+    /// Takes `name` for this connection (with the `USER` and real name it
+    /// gave) and registers it: from now on it receives events. No room is
+    /// joined (IRC clients choose their own).
+    fn claim_name(&mut self, name: &str, user: &str, realname: &str) -> Result<(), NameRefusal>;
     /// Joins `room` (creating it if needed). The joiner's `JOIN`, topic and
     /// names arrive as an event. `Ok(false)`: already a member, nothing sent.
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal>;
@@ -94,6 +100,11 @@ pub(crate) trait IrcHub {
     fn members(&mut self, room: &str) -> Option<Vec<String>>;
     /// Every room with members.
     fn rooms(&mut self) -> Vec<RoomSummary>;
+    /// The names of everyone online, on every front.
+    fn online(&mut self) -> Vec<String>;
+    /// A room's name as shown (as its creator typed it), or `room` itself
+    /// if there is no such room.
+    fn room_display(&mut self, room: &str) -> String;
     /// An online user, `None` if `name` is not online.
     fn user(&mut self, name: &str) -> Option<UserSummary>;
     /// Sets (`Some`) or clears (`None`) this connection's away message.

@@ -56,7 +56,7 @@ impl IrcHub for FakeHub {
     fn name_is_free(&mut self, name: &str) -> bool {
         !self.names.iter().any(|n| name_key(n) == name_key(name))
     }
-    fn claim_name(&mut self, name: &str) -> Result<(), NameRefusal> {
+    fn claim_name(&mut self, name: &str, _user: &str, _realname: &str) -> Result<(), NameRefusal> {
         if name_key(name) == "locked" {
             return Err(NameRefusal::NeedsLogin);
         }
@@ -153,10 +153,19 @@ impl IrcHub for FakeHub {
         let found = self.names.iter().find(|n| name_key(n) == name_key(name))?;
         let rooms = self.rooms.values().filter(|(_, m, _)| m.contains(found));
         Some(UserSummary {
+            user: found.clone(),
+            realname: found.clone(),
             name: found.clone(),
             rooms: rooms.map(|(name, _, _)| name.clone()).collect(),
             away: self.away.get(&name_key(found)).cloned(),
         })
+    }
+    fn online(&mut self) -> Vec<String> {
+        self.names.clone()
+    }
+    fn room_display(&mut self, room: &str) -> String {
+        let found = self.rooms.get(&room_key(room));
+        found.map_or(room.to_owned(), |(name, _, _)| name.clone())
     }
     fn set_away(&mut self, message: Option<&str>) {
         let me = name_key(&self.me());
@@ -168,6 +177,7 @@ impl IrcHub for FakeHub {
     fn counts(&mut self) -> Counts {
         Counts {
             users: self.names.len(),
+            max_users: self.names.len(),
             rooms: self.rooms().len(),
             unregistered: 0,
         }
@@ -444,7 +454,7 @@ fn cap_negotiation_holds_registration_until_end() {
     assert_eq!(
         harness.send("CAP LS 302"),
         [format!(
-            "{s} CAP * LS :echo-message message-tags server-time"
+            "{s} CAP * LS :echo-message message-tags multi-prefix server-time userhost-in-names"
         )]
     );
     harness.send("NICK bob");

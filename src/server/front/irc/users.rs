@@ -13,7 +13,7 @@
 use crate::protocol::irc::numeric::{
     ERR_CANNOTSENDTOCHAN, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK,
     ERR_NOTEXTTOSEND, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY, RPL_UNAWAY,
-    RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
+    RPL_USERHOST, RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
 use crate::protocol::{validate_name, validate_room};
 
@@ -86,36 +86,56 @@ fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>
     }
 }
 
-/// `WHO <room|nick>`: one `352` per member (or for the user), then `315`.
+/// `WHO <room|mask>`: one `352` per member of the room (or per user whose
+/// nick matches the mask, `*` and `?` as wildcards), then `315`.
 pub(crate) fn who<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     let mask = params.first().copied().unwrap_or("*");
-    let (room, members) = if mask.starts_with('#') {
+    let (room, names) = if mask.starts_with('#') {
         let members = validate_room(mask)
             .ok()
             .and_then(|()| ctx.hub.members(mask));
-        (mask, members.unwrap_or_default())
+        (ctx.hub.room_display(mask), members.unwrap_or_default())
     } else {
-        let user = validate_name(mask).ok().and_then(|()| ctx.hub.user(mask));
-        ("*", user.map(|user| vec![user.name]).unwrap_or_default())
+        let mut names = ctx.hub.online();
+        names.retain(|name| matches_mask(mask, name));
+        ("*".to_owned(), names)
     };
-    for member in &members {
-        let away = ctx.hub.user(member).and_then(|user| user.away);
-        let flags = if away.is_some() { "G" } else { "H" };
-        let hops_name = format!("0 {member}");
+    for name in &names {
+        let Some(user) = ctx.hub.user(name) else {
+            continue;
+        };
+        let flags = if user.away.is_some() { "G" } else { "H" };
+        let hops_name = format!("0 {}", user.realname);
+        let server = ctx.settings.server_name.as_str();
         let params = [
-            room,
-            member,
+            room.as_str(),
+            &user.user,
             HOST,
-            ctx.settings.server_name.as_str(),
-            member,
+            server,
+            &user.name,
             flags,
+            &hops_name,
         ];
-        let mut all: Vec<&str> = params.to_vec();
-        all.push(&hops_name);
-        ctx.out.numeric(ctx.to, RPL_WHOREPLY, &all);
+        ctx.out.numeric(ctx.to, RPL_WHOREPLY, &params);
     }
     ctx.out
         .numeric(ctx.to, RPL_ENDOFWHO, &[mask, "End of WHO list"]);
+}
+
+/// Whether `name` matches the IRC mask `mask` (`*` any run, `?` one
+/// character), without regard to ASCII case.
+fn matches_mask(mask: &str, name: &str) -> bool {
+    fn go(mask: &[u8], name: &[u8]) -> bool {
+        match mask.split_first() {
+            None => name.is_empty(),
+            Some((b'*', rest)) => (0..=name.len()).any(|skip| go(rest, &name[skip..])),
+            Some((b'?', rest)) => !name.is_empty() && go(rest, &name[1..]),
+            Some((c, rest)) => name
+                .split_first()
+                .is_some_and(|(n, tail)| n.eq_ignore_ascii_case(c) && go(rest, tail)),
+        }
+    }
+    mask.len() <= 64 && go(mask.as_bytes(), name.as_bytes())
 }
 
 /// `WHOIS [server] <nick>`: who `nick` is, or `401`, then `318`.
@@ -134,8 +154,8 @@ pub(crate) fn whois<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         return;
     };
     let name = user.name.as_str();
-    ctx.out
-        .numeric(ctx.to, RPL_WHOISUSER, &[name, name, HOST, "*", name]);
+    let params = [name, &user.user, HOST, "*", &user.realname];
+    ctx.out.numeric(ctx.to, RPL_WHOISUSER, &params);
     if !user.rooms.is_empty() {
         let rooms = user.rooms.join(" ");
         ctx.out.numeric(ctx.to, RPL_WHOISCHANNELS, &[name, &rooms]);
@@ -151,6 +171,22 @@ pub(crate) fn whois<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
     ctx.out
         .numeric(ctx.to, RPL_ENDOFWHOIS, &[name, "End of /WHOIS list"]);
+}
+
+/// `USERHOST <nick>{ <nick>}`: `nick=+user@host` (`-` if away) for each
+/// online one, up to five.
+pub(crate) fn userhost<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
+    if params.is_empty() {
+        return super::channels::need_more(ctx, "USERHOST");
+    }
+    let mut found = Vec::new();
+    for nick in params.iter().take(5) {
+        if let Some(user) = validate_name(nick).ok().and_then(|()| ctx.hub.user(nick)) {
+            let here = if user.away.is_some() { '-' } else { '+' };
+            found.push(format!("{}={here}{}@{HOST}", user.name, user.user));
+        }
+    }
+    ctx.out.numeric(ctx.to, RPL_USERHOST, &[&found.join(" ")]);
 }
 
 /// `AWAY [message]`: set the away message, or clear it without one.

@@ -112,10 +112,11 @@ pub(crate) fn lusers(to: Replier<'_>, counts: Counts, out: &mut Out) {
     out.numeric(to, RPL_LUSERCHANNELS, &[&rooms, "channels formed"]);
     let me = format!("I have {users} clients and 0 servers");
     out.numeric(to, RPL_LUSERME, &[&me]);
-    let local = format!("Current local users {users}, max {users}");
-    out.numeric(to, RPL_LOCALUSERS, &[&users, &users, &local]);
-    let global = format!("Current global users {users}, max {users}");
-    out.numeric(to, RPL_GLOBALUSERS, &[&users, &users, &global]);
+    let max = counts.max_users.max(counts.users).to_string();
+    let local = format!("Current local users {users}, max {max}");
+    out.numeric(to, RPL_LOCALUSERS, &[&users, &max, &local]);
+    let global = format!("Current global users {users}, max {max}");
+    out.numeric(to, RPL_GLOBALUSERS, &[&users, &max, &global]);
 }
 
 /// The message of the day (`375`, `372`..., `376`), or `422` if none.

@@ -34,9 +34,10 @@ use crate::server::writer;
 
 use super::connection::Connection;
 use super::member::IrcMember;
-use super::reply::{Out, Replier};
+use super::reply::{Out, Replier, push_fitting};
+use crate::protocol::irc::Message;
 pub(crate) use port::IrcShared;
-use port::{SessionHub, forget_away};
+use port::SessionHub;
 
 /// Everything an IRC session thread starts with.
 pub(crate) struct IrcSessionParts {
@@ -192,8 +193,16 @@ impl IrcSession {
                 self.send(out.lines);
                 return None;
             }
-            // IRC servers drop what they cannot read.
-            Frame::BadEncoding | Frame::BadText => return None,
+            Frame::BadEncoding => {
+                let server = self.irc().settings.server_name.clone();
+                let why = "Lines must be UTF-8: this one was dropped";
+                let message = Message::new("FAIL", vec!["*", "INVALID_UTF8", why]);
+                let mut lines = Vec::new();
+                push_fitting(&mut lines, message.with_source(&server));
+                self.send(lines);
+                return None;
+            }
+            Frame::BadText => return None,
         };
         let shared = self.shared.clone();
         let irc = self.irc_shared(&shared);
@@ -203,7 +212,8 @@ impl IrcSession {
             control: &self.control,
             member: &self.member,
             posts: &self.posts,
-            away: &irc.away,
+            users: &irc.users,
+            max_users: &irc.max_users,
             name: self.name.clone(),
             posted: &self.posted,
         };
@@ -267,7 +277,7 @@ impl IrcSession {
             .shared
             .locked(|hub| hub.remove(id, &reason, Utc::now()));
         if let Some(name) = &self.name {
-            forget_away(&self.irc().away, name);
+            self.irc().users.remove(name);
             if removed {
                 log::info!("{}: {name} left ({reason})", self.control.peer);
             }

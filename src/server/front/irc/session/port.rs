@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use crossbeam_channel::Sender;
@@ -27,22 +28,43 @@ use super::super::port::{Counts, IrcHub, JoinRefusal, NameRefusal, RoomSummary, 
 use super::super::welcome::Settings;
 use crate::server::Config;
 
-/// The IRC users' away messages, by name key. Only IRC has them, so the
-/// front keeps them; the lock guards only this map.
+/// What IRC says about its users and the hub does not know: the user name
+/// and real name `USER` gave, and away messages. By name key; the lock
+/// guards only this map and is never held over anything else.
 #[derive(Default)]
-pub(crate) struct AwayBook(Mutex<HashMap<String, String>>);
+pub(crate) struct UserBook(Mutex<HashMap<String, IrcUser>>);
 
-impl AwayBook {
-    fn get(&self, name: &str) -> Option<String> {
+/// One IRC user's entry in the [`UserBook`].
+#[derive(Debug, Clone, Default)]
+struct IrcUser {
+    user: String,
+    realname: String,
+    away: Option<String>,
+}
+
+impl UserBook {
+    fn get(&self, name: &str) -> Option<IrcUser> {
         self.0.lock().get(&name_key(name)).cloned()
     }
 
-    fn set(&self, name: &str, message: Option<&str>) {
-        let mut book = self.0.lock();
-        match message {
-            Some(message) => book.insert(name_key(name), message.to_owned()),
-            None => book.remove(&name_key(name)),
+    fn add(&self, name: &str, user: &str, realname: &str) {
+        let entry = IrcUser {
+            user: user.to_owned(),
+            realname: realname.to_owned(),
+            away: None,
         };
+        self.0.lock().insert(name_key(name), entry);
+    }
+
+    fn set_away(&self, name: &str, message: Option<&str>) {
+        if let Some(entry) = self.0.lock().get_mut(&name_key(name)) {
+            entry.away = message.map(str::to_owned);
+        }
+    }
+
+    /// Forgets a user that left.
+    pub(crate) fn remove(&self, name: &str) {
+        self.0.lock().remove(&name_key(name));
     }
 }
 
@@ -53,9 +75,11 @@ pub(crate) struct SessionHub<'a> {
     pub(crate) control: &'a Control,
     pub(crate) member: &'a IrcMember,
     pub(crate) posts: &'a Sender<Request>,
-    pub(crate) away: &'a AwayBook,
+    pub(crate) users: &'a UserBook,
     /// The name once registered.
     pub(crate) name: Option<String>,
+    /// See [`IrcShared::max_users`].
+    pub(crate) max_users: &'a AtomicUsize,
     /// Posts sent since the last fence (see `session.rs`).
     pub(crate) posted: &'a Cell<bool>,
 }
@@ -84,7 +108,7 @@ impl IrcHub for SessionHub<'_> {
         self.shared.locked(|hub| hub.online_name(name).is_none())
     }
 
-    fn claim_name(&mut self, name: &str) -> Result<(), NameRefusal> {
+    fn claim_name(&mut self, name: &str, user: &str, realname: &str) -> Result<(), NameRefusal> {
         let config = &self.shared.config;
         if let Some(allowed) = &config.allow_users
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
@@ -104,6 +128,8 @@ impl IrcHub for SessionHub<'_> {
             hub.register_in_no_room(id, name, false).ok()
         });
         let online = registered.ok_or(NameRefusal::Taken)?;
+        self.users.add(name, user, realname);
+        self.max_users.fetch_max(online, Ordering::Relaxed);
         log::info!(
             "{}: joined over IRC as {name} ({online} online)",
             self.control.peer
@@ -211,52 +237,74 @@ impl IrcHub for SessionHub<'_> {
     }
 
     fn user(&mut self, name: &str) -> Option<UserSummary> {
-        let user = self.shared.locked(|hub| hub.user(name))?;
+        let found = self.shared.locked(|hub| hub.user(name))?;
+        // A native user has no entry: its name stands for both.
+        let irc = self.users.get(&found.name).unwrap_or_else(|| IrcUser {
+            user: found.name.clone(),
+            realname: found.name.clone(),
+            away: None,
+        });
         Some(UserSummary {
-            away: self.away.get(&user.name),
-            name: user.name,
-            rooms: user.rooms,
+            away: irc.away,
+            user: irc.user,
+            realname: irc.realname,
+            name: found.name,
+            rooms: found.rooms,
         })
+    }
+
+    fn online(&mut self) -> Vec<String> {
+        self.shared.locked(|hub| hub.names())
+    }
+
+    fn room_display(&mut self, room: &str) -> String {
+        self.shared.locked(|hub| hub.who_in(room).room)
     }
 
     fn set_away(&mut self, message: Option<&str>) {
         let me = self.me().to_owned();
-        self.away.set(&me, message);
+        self.users.set_away(&me, message);
     }
 
     fn counts(&mut self) -> Counts {
         let population = self.shared.locked(|hub| hub.population());
+        let users = population.registered;
+        let max = self
+            .max_users
+            .fetch_max(users, Ordering::Relaxed)
+            .max(users);
         Counts {
-            users: population.registered,
+            users,
+            max_users: max,
             rooms: population.rooms,
             unregistered: population.unregistered,
         }
     }
 }
 
-/// Forgets a leaving user's away message.
-pub(crate) fn forget_away(away: &AwayBook, name: &str) {
-    away.set(name, None);
-}
-
 /// The shared state of the IRC front: what it says about the server, and
 /// the away messages.
 pub(crate) struct IrcShared {
     pub(crate) settings: Arc<Settings>,
-    pub(crate) away: AwayBook,
+    pub(crate) users: UserBook,
+    /// The most users seen online at once (for `LUSERS`), as far as IRC
+    /// connections have looked.
+    pub(crate) max_users: AtomicUsize,
 }
 
 impl IrcShared {
     /// The IRC front of a server configured with `config`.
     pub(crate) fn new(config: &Config) -> IrcShared {
         let settings = Settings {
+            server_name: config.server_name.clone(),
             max_rooms: config.max_rooms.max(1),
             created: Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ..Settings::default()
         };
         IrcShared {
             settings: Arc::new(settings),
-            away: AwayBook::default(),
+            users: UserBook::default(),
+            max_users: AtomicUsize::new(0),
         }
     }
 }
