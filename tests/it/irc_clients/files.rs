@@ -32,6 +32,29 @@ pub fn wait_for_line(path: &Path, what: &str, matches: impl Fn(&str) -> bool) ->
     })
 }
 
+/// Waits until the messages that `message` picks out of the lines of
+/// `path` (in file order, each line's text or `None`), joined with nothing
+/// between them, hold `text`: a text too long for one IRC line arrives as
+/// several. Fails the test like [`wait_for_line`].
+pub fn wait_for_joined(
+    path: &Path,
+    what: &str,
+    text: &str,
+    message: impl Fn(&str) -> Option<&str>,
+) {
+    let joined = |file: &str| file.lines().filter_map(&message).collect::<String>();
+    let arrived = eventually(LINE_DEADLINE, || {
+        joined(&std::fs::read_to_string(path).unwrap_or_default()).contains(text)
+    });
+    if !arrived {
+        let held = std::fs::read_to_string(path).unwrap_or_default();
+        panic!(
+            "{what}: {} does not hold the text within {LINE_DEADLINE:?}; it held:\n{held}",
+            path.display()
+        );
+    }
+}
+
 /// Writes `line` and a LF to the FIFO at `path` once its program reads it:
 /// opening a FIFO without a reader fails with ENXIO (the program has not
 /// created or reopened it yet), so that is retried until the deadline.

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use super::files::{wait_for_line, write_fifo};
+use super::files::{wait_for_joined, wait_for_line, write_fifo};
 use crate::support::{require_program, spawning};
 
 /// A running `ii` connected as one nick.
@@ -98,6 +98,18 @@ impl Ii {
             &format!("ii waiting for {from}'s {text:?}"),
             |line| line.split_once(' ').is_some_and(|(_, rest)| rest == said),
         )
+    }
+
+    /// Waits until the lines ii wrote of what `from` said in `buffer`, put
+    /// end to end, hold `text` (split over several IRC lines).
+    pub fn received_joined(&self, buffer: &str, from: &str, text: &str) {
+        let said = format!("<{from}> ");
+        wait_for_joined(
+            &self.out(buffer),
+            &format!("ii waiting for {from}'s long text"),
+            text,
+            |line| line.split_once(' ')?.1.strip_prefix(said.as_str()),
+        );
     }
 
     /// The `out` file of a channel or query.

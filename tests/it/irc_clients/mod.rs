@@ -40,6 +40,8 @@ fn ii_and_a_native_client_talk_in_the_lobby_and_privately() {
     native_saw(&mut native, "MSG", "iris", Some("hello from ii"));
     native.send("hello ii");
     ii.received(LOBBY, "natalie", "hello ii");
+    native.send(&long_text());
+    ii.received_joined(LOBBY, "natalie", &long_text());
 
     ii.tell("natalie", "psst natalie");
     native_saw(&mut native, "PRIV", "iris", Some("psst natalie"));
@@ -64,6 +66,8 @@ fn weechat_and_a_native_client_talk_in_the_lobby_and_privately() {
     native_saw(&mut native, "MSG", "wendy", Some("hello from weechat"));
     native.send("hello weechat");
     wee.received(LOBBY, "natalie", "hello weechat");
+    native.send(&long_text());
+    wee.received_joined(LOBBY, "natalie", &long_text());
 
     wee.tell("natalie", "psst natalie");
     native_saw(&mut native, "PRIV", "wendy", Some("psst natalie"));
@@ -127,6 +131,18 @@ fn ii_and_weechat_talk(ii_program: &Path, weechat_program: &Path, server: Socket
     wee.received("iris", "iris", "psst wendy");
     wee.tell("iris", "psst iris");
     ii.received("wendy", "wendy", "psst iris");
+}
+
+/// A native line of about 3,300 bytes, two-byte characters among them: seven IRC
+/// lines' worth, which the IRC front splits without losing or breaking a
+/// character.
+fn long_text() -> String {
+    "été à l'aube, "
+        .repeat(200)
+        .chars()
+        .take(2_700)
+        .collect::<String>()
+        + " the end"
 }
 
 /// Reads the native client's lines until one of `kind` (JOIN, LEAVE, MSG,

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use super::files::{wait_for_line, write_fifo};
+use super::files::{wait_for_joined, wait_for_line, write_fifo};
 use crate::support::{require_program, spawning};
 
 /// What WeeChat calls the server it is given.
@@ -123,6 +123,20 @@ impl Weechat {
                 prefix.trim_start_matches(['~', '&', '@', '%', '+']) == from && message == text
             },
         )
+    }
+
+    /// Waits until the lines WeeChat showed of what `from` said in
+    /// `buffer`, put end to end, hold `text` (split over several IRC lines).
+    pub fn received_joined(&self, buffer: &str, from: &str, text: &str) {
+        wait_for_joined(
+            &self.log(buffer),
+            &format!("weechat ({}) waiting for {from}'s long text", self.nick),
+            text,
+            |line| {
+                let (prefix, message) = fields(line);
+                (prefix.trim_start_matches(['~', '&', '@', '%', '+']) == from).then_some(message)
+            },
+        );
     }
 
     /// The logger's file for a buffer of the server (its name in lower case).
