@@ -78,6 +78,24 @@ fn weechat_and_a_native_client_talk_in_the_lobby_and_privately() {
     native_saw(&mut native, "LEAVE", "wendy", Some("off to lunch"));
 }
 
+/// IRC over TLS, WeeChat trusting only the certificate chat-server made
+/// and printed the fingerprint of, with a native client on the plain port.
+#[test]
+fn weechat_over_the_irc_tls_port_talks_with_a_native_client() {
+    let Some(program) = weechat::program() else {
+        return;
+    };
+    let server = IrcServer::with_tls();
+    let (irc_tls, fingerprint) = server.irc_tls.clone().expect("IRC over TLS");
+    let mut native = server.native.join("natalie");
+    let wee = Weechat::join_tls(&program, irc_tls, &fingerprint, "wendy", LOBBY);
+    native_saw(&mut native, "JOIN", "wendy", None);
+    wee.say(LOBBY, "hello over TLS");
+    native_saw(&mut native, "MSG", "wendy", Some("hello over TLS"));
+    native.send("hello secure weechat");
+    wee.received(LOBBY, "natalie", "hello secure weechat");
+}
+
 /// Names are shared: WeeChat asking for a native user's name is refused
 /// (433) and, as it does on any server, takes its alternate, `wendy_`,
 /// under which the native user sees it and talks with it.

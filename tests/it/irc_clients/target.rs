@@ -11,20 +11,73 @@ use crate::support::{
     LINE_DEADLINE, ServerProcess, eventually, require_program, server_command, spawning,
 };
 
-/// `chat-server --ephemeral --port 0` (with the IRC port 0, as every test
-/// server has), both ports read from its `Listening on` lines; stopped
-/// when dropped.
+/// The real `chat-server` (with the IRC port 0, as every test server
+/// has), its ports read from its `Listening on` lines; stopped when dropped.
 pub struct IrcServer {
     /// The native port, and the process (killed and reaped on drop).
     pub native: ServerProcess,
     /// The IRC port.
     pub irc: SocketAddr,
+    /// IRC over TLS and the certificate's SHA-256 fingerprint as the server
+    /// printed it (`AB:CD:...`), for a server started [`IrcServer::with_tls`].
+    pub irc_tls: Option<(SocketAddr, String)>,
+    /// The data directory of a server with TLS (its certificate is there).
+    _data: Option<tempfile::TempDir>,
+}
+
+/// What the server has announced on stdout so far.
+#[derive(Default)]
+struct Announced {
+    native: Option<SocketAddr>,
+    irc: Option<SocketAddr>,
+    irc_tls: Option<SocketAddr>,
+    fingerprint: Option<String>,
+}
+
+impl Announced {
+    fn take(&mut self, line: &str) {
+        if let Some(fingerprint) = line.strip_prefix("TLS certificate SHA-256 fingerprint: ") {
+            self.fingerprint = Some(fingerprint.to_owned());
+        }
+        let Some(rest) = line.strip_prefix("Listening on ") else {
+            return;
+        };
+        let (addr, what) = rest.split_once(' ').unwrap_or((rest, ""));
+        let addr = Some(addr.parse().expect("an address after 'Listening on'"));
+        match what {
+            "" => self.native = addr,
+            "for IRC" => self.irc = addr,
+            "for IRC with TLS" => self.irc_tls = addr,
+            _ => {}
+        }
+    }
+
+    fn complete(&self, tls: bool) -> bool {
+        self.native.is_some()
+            && self.irc.is_some()
+            && (!tls || (self.irc_tls.is_some() && self.fingerprint.is_some()))
+    }
 }
 
 impl IrcServer {
+    /// An ephemeral server.
     pub fn start() -> IrcServer {
+        IrcServer::launch(&["--ephemeral"], None)
+    }
+
+    /// A server with a self-signed certificate in a temporary data
+    /// directory, so IRC over TLS is open too.
+    pub fn with_tls() -> IrcServer {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().to_str().unwrap().to_owned();
+        let args = ["--data-dir", &dir, "--tls-self-signed", "--tls-port", "0"];
+        IrcServer::launch(&args, Some(data))
+    }
+
+    fn launch(args: &[&str], data: Option<tempfile::TempDir>) -> IrcServer {
         let spawning = spawning();
-        let child = server_command(&["--ephemeral", "--port", "0"])
+        let child = server_command(args)
+            .args(["--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -36,33 +89,26 @@ impl IrcServer {
             addr: ([0, 0, 0, 0], 0).into(),
         };
         let mut stdout = BufReader::new(process.child.stdout.take().unwrap());
-        let (mut native, mut irc) = (None, None);
-        while native.is_none() || irc.is_none() {
+        let mut announced = Announced::default();
+        while !announced.complete(data.is_some()) {
             let mut line = String::new();
             let read = stdout
                 .read_line(&mut line)
                 .expect("read chat-server stdout");
-            assert!(read > 0, "chat-server stopped before announcing both ports");
-            let Some(rest) = line.trim().strip_prefix("Listening on ") else {
-                continue;
-            };
-            let (addr, what) = rest.split_once(' ').unwrap_or((rest, ""));
-            let addr: SocketAddr = addr.parse().expect("an address after 'Listening on'");
-            match what {
-                "" => native = Some(addr),
-                what if what.contains("IRC") && !what.contains("TLS") => irc = Some(addr),
-                _ => {}
-            }
+            assert!(read > 0, "chat-server stopped before announcing its ports");
+            announced.take(line.trim());
         }
         // Keep stdout drained so the server never blocks on it.
         std::thread::Builder::new()
             .name("server-stdout".into())
             .spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()))
             .unwrap();
-        process.addr = native.unwrap();
+        process.addr = announced.native.unwrap();
         IrcServer {
             native: process,
-            irc: irc.unwrap(),
+            irc: announced.irc.unwrap(),
+            irc_tls: announced.irc_tls.zip(announced.fingerprint),
+            _data: data,
         }
     }
 }

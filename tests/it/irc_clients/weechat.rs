@@ -47,24 +47,58 @@ impl Weechat {
 
     /// Starts WeeChat asking for `nick`, to join `channel` once welcomed.
     pub fn start(program: &Path, server: SocketAddr, nick: &str, channel: &str) -> Weechat {
+        Weechat::launch(program, server, nick, channel, None)
+    }
+
+    /// [`Weechat::join`] over TLS, trusting only the certificate whose
+    /// SHA-256 fingerprint is `fingerprint` (as chat-server prints it).
+    pub fn join_tls(
+        program: &Path,
+        server: SocketAddr,
+        fingerprint: &str,
+        nick: &str,
+        channel: &str,
+    ) -> Weechat {
+        let weechat = Weechat::launch(program, server, nick, channel, Some(fingerprint));
+        weechat.wait_joined(channel, nick);
+        weechat
+    }
+
+    fn launch(
+        program: &Path,
+        server: SocketAddr,
+        nick: &str,
+        channel: &str,
+        fingerprint: Option<&str>,
+    ) -> Weechat {
         let home = tempfile::tempdir().unwrap();
         let fifo = home.path().join("fifo");
         // `-r` runs these at start, in order, after the plugins are loaded.
         // WeeChat's own flood control, which holds each message it sends
         // back two seconds after the one before, is off: a test is not a
         // flood, and the server's flood control is not what is tested here.
-        let commands = [
+        // WeeChat 4 renamed some options (`ssl` to `tls`, `anti_flood_prio_*`
+        // to `anti_flood`); both names are given, and each version ignores
+        // (or refuses, harmlessly) the other's.
+        let mut commands = vec![
             format!("/set fifo.file.path {}", fifo.display()),
             "/set logger.file.flush_delay 0".to_owned(),
             format!(
                 "/server add {SERVER} {}/{} -notls -nicks={nick} -username={nick} \
                  -realname={nick} -autojoin={channel} \
-                 -anti_flood_prio_high=0 -anti_flood_prio_low=0",
+                 -anti_flood_prio_high=0 -anti_flood_prio_low=0 -anti_flood=0",
                 server.ip(),
                 server.port()
             ),
-            format!("/connect {SERVER}"),
         ];
+        if let Some(fingerprint) = fingerprint {
+            let hex = fingerprint.replace(':', "").to_lowercase();
+            for name in ["ssl", "tls"] {
+                commands.push(format!("/set irc.server.{SERVER}.{name} on"));
+                commands.push(format!("/set irc.server.{SERVER}.{name}_fingerprint {hex}"));
+            }
+        }
+        commands.push(format!("/connect {SERVER}"));
         let spawning = spawning();
         let child = Command::new(program)
             .arg("--dir")
