@@ -18,16 +18,19 @@ pub enum Kind {
     /// An earlier chat-server binary (`--baseline-server`), run as `ChatEphemeral`.
     Baseline,
     ChatDurable,
+    /// chatroom (ephemeral) spoken to over IRC, on its `--irc-port`.
+    ChatIrc,
     Ngircd,
     Inspircd,
     Raw,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::ChatEphemeral,
         Kind::Baseline,
         Kind::ChatDurable,
+        Kind::ChatIrc,
         Kind::Ngircd,
         Kind::Inspircd,
         Kind::Raw,
@@ -38,6 +41,7 @@ impl Kind {
             Kind::ChatEphemeral => "chatroom",
             Kind::Baseline => "baseline",
             Kind::ChatDurable => "chatroom-durable",
+            Kind::ChatIrc => "chatroom-irc",
             Kind::Ngircd => "ngircd",
             Kind::Inspircd => "inspircd",
             Kind::Raw => "raw",
@@ -56,7 +60,7 @@ impl Kind {
 
     pub fn dialect(self) -> Dialect {
         match self {
-            Kind::Ngircd | Kind::Inspircd => Dialect::Irc,
+            Kind::ChatIrc | Kind::Ngircd | Kind::Inspircd => Dialect::Irc,
             _ => Dialect::Chat,
         }
     }
@@ -112,12 +116,13 @@ pub fn start(kind: Kind, dir: &Path, binaries: Binaries) -> io::Result<Running> 
     let log = std::fs::File::create(dir.join("server.log"))?;
     match kind {
         Kind::ChatEphemeral | Kind::ChatDurable | Kind::Baseline => {
-            spawn_announcing(chat_server_command(kind, dir, binaries), log)
+            spawn_announcing(chat_server_command(kind, dir, binaries), log, Port::Native)
         }
+        Kind::ChatIrc => spawn_announcing(chat_server_command(kind, dir, binaries), log, Port::Irc),
         Kind::Raw => {
             let mut command = Command::new(std::env::current_exe()?);
             command.args(["raw-server", "--port", "0"]);
-            spawn_announcing(command, log)
+            spawn_announcing(command, log, Port::Native)
         }
         Kind::Ngircd => {
             let port = free_port()?;
@@ -185,30 +190,58 @@ fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
     command
 }
 
-/// For servers that print `Listening on ADDR` once bound.
-fn spawn_announcing(mut command: Command, log: std::fs::File) -> io::Result<Running> {
+/// Which of its `Listening on ADDR ...` lines a server is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Port {
+    /// `Listening on ADDR`: the native (or the raw baseline's) port.
+    Native,
+    /// `Listening on ADDR` followed by words naming IRC (not TLS).
+    Irc,
+}
+
+impl Port {
+    /// The address of an announcement line of this port, if it is one.
+    fn address_in(self, line: &str) -> Option<SocketAddr> {
+        let rest = line.trim().strip_prefix("Listening on ")?;
+        let (addr, what) = rest.split_once(' ').unwrap_or((rest, ""));
+        let wanted = match self {
+            Port::Native => what.is_empty(),
+            Port::Irc => what.contains("IRC") && !what.contains("TLS"),
+        };
+        wanted.then(|| addr.parse().ok()).flatten()
+    }
+}
+
+/// For servers that print `Listening on ADDR` once bound, a line for each
+/// port (`port` says which is measured; the others are ignored). Once the
+/// line is read, stdout is drained by a thread that ends with the server.
+fn spawn_announcing(mut command: Command, log: std::fs::File, port: Port) -> io::Result<Running> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()?;
-    let stdout = child.stdout.take().expect("piped");
-    let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first)?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
     let pid = child.id();
-    let addr = first
-        .trim()
-        .strip_prefix("Listening on ")
-        .and_then(|a| a.parse().ok());
-    match addr {
-        Some(addr) => Ok(Running { addr, pid, child }),
-        None => {
-            let _ = child.kill();
-            Err(io::Error::other(format!(
-                "{command:?} did not announce its address (said {first:?})"
-            )))
+    let mut said = Vec::new();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line)? == 0 {
+            break;
         }
+        if let Some(addr) = port.address_in(&line) {
+            std::thread::Builder::new()
+                .name("server-stdout".into())
+                .spawn(move || io::copy(&mut stdout, &mut io::sink()))?;
+            return Ok(Running { addr, pid, child });
+        }
+        said.push(line);
     }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(io::Error::other(format!(
+        "{command:?} did not announce its {port:?} address (said {said:?})"
+    )))
 }
 
 /// For servers told their port: waits until a connection succeeds.

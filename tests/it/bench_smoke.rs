@@ -13,7 +13,7 @@ mod stacks;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use chatroom::server::Server;
+use chatroom::server::{Listeners, Server};
 use load::{Dialect, Load, Plan};
 
 fn start_server() -> Server {
@@ -45,6 +45,41 @@ fn fanout_reaches_every_client() {
     );
     assert_eq!(outcome.missing, 0);
     assert_eq!(outcome.closed, 0);
+    server.shutdown().expect("clean shutdown");
+}
+
+/// The same over chat-server's IRC front, as `bench compare` measures it
+/// (the server `chatroom-irc`): NICK/USER, JOIN #bench, PRIVMSG, no echo.
+#[test]
+fn fanout_over_the_irc_front_reaches_every_client() {
+    let any = "127.0.0.1:0".parse().unwrap();
+    let listeners = Listeners {
+        plain: Some(chatroom::server::bind(any).expect("bind TCP")),
+        irc: Some(chatroom::server::bind(any).expect("bind IRC")),
+        ..Listeners::default()
+    };
+    let server = Server::start(listeners, crate::support::unthrottled()).expect("server starts");
+    let irc = server.irc_addr().expect("an IRC port");
+    let mut plan = Plan::new(irc, Dialect::Irc, 20);
+    plan.load = Load::Burst {
+        senders: 3,
+        messages: 50,
+    };
+    let outcome = load::run(&plan).expect("generator runs");
+    let summary = outcome.summary();
+    assert_eq!(outcome.registered, 20, "{summary}");
+    assert_eq!(
+        outcome.joins,
+        Dialect::Irc.expected_joins(20),
+        "everyone told of every JOIN, their own too\n{summary}"
+    );
+    assert_eq!(outcome.sent, 150, "{summary}");
+    assert_eq!(
+        outcome.delivered,
+        150 * 19,
+        "no copy to the sender\n{summary}"
+    );
+    assert_eq!((outcome.missing, outcome.closed), (0, 0), "{summary}");
     server.shutdown().expect("clean shutdown");
 }
 

@@ -6,6 +6,7 @@
 mod bench_smoke;
 mod client;
 mod irc;
+mod irc_clients;
 mod postgres;
 mod rooms;
 mod server;
