@@ -7,10 +7,11 @@
 //!   server lines, client commands and name rules. No I/O.
 //! - [`hub`]: rooms, membership, the sequencer that orders and stores, and
 //!   the store, knowing no socket and no wire format; every front uses it.
-//! - [`server`]: `chat-server`: the process wiring and the native front. One
-//!   session thread per client (and a writer for TLS and UDP), the registry
-//!   of connections and rooms behind a mutex, delivery of what the hub's
-//!   sequencer has made durable. [`server::run`] serves until shut down.
+//! - [`server`]: `chat-server`: the process wiring (listeners, admission,
+//!   transports, send queues) and the fronts (`server/front/native/`: one
+//!   session thread per client, and a writer for TLS and UDP, turning lines
+//!   into hub calls and hub events into lines). [`server::run`] serves until
+//!   shut down.
 //! - [`conn`]: the client side of a connection, shared by `chat-client` and the
 //!   3PC processes: connect (TCP, TLS or UDP), register, send lines, receive
 //!   parsed server lines on a channel.

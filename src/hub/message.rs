@@ -9,8 +9,13 @@ use std::sync::Arc;
 use crate::protocol::room_key;
 use crate::protocol::server_line::Timestamp;
 
-/// A connection's number, unique for the life of the server.
+/// A connection's number, unique for the life of the server. Connections
+/// are numbered from 1.
 pub(crate) type ClientId = u64;
+
+/// The sender of an item stored by another node: no local connection.
+#[allow(dead_code)] // for issue 18's remote items
+pub(crate) const NO_SENDER: ClientId = 0;
 
 /// A room's name as lines show it (as its creator typed it) and the key it
 /// is looked up by (without regard to case).

@@ -7,6 +7,12 @@
 //!
 //! - [`message`]: what is ordered and stored (`Post`, `StoredMessage`,
 //!   room names, topics).
+//! - [`event`]: what a member is told ([`event::HubEvent`]), and a delivery
+//!   that encodes it once per front format.
+//! - [`member`]: the [`member::Member`] trait, how the hub reaches one
+//!   client whatever its front.
+//! - [`registry`]: the hub's state under one lock: members, names, rooms;
+//!   the room commands, telling members events.
 //! - [`rooms`]: rooms, their members, topics and recent messages; each
 //!   client's rooms and current room. Pure.
 //! - [`sequencer`]: the `sequencer` thread: ids, timestamps, group commit,
@@ -14,7 +20,10 @@
 //! - [`store`]: the `MessageStore` trait and its SQLite implementation,
 //!   with the migration from the one-room schema.
 
+pub(crate) mod event;
+pub(crate) mod member;
 pub(crate) mod message;
+pub(crate) mod registry;
 pub(crate) mod rooms;
 pub(crate) mod sequencer;
 pub mod store;

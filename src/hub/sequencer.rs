@@ -10,7 +10,8 @@
 //! the rest is the same.
 //!
 //! It knows no wire format and no socket: the fanout (the server's, in
-//! `server/fanout.rs`) encodes and queues.
+//! `server/fanout.rs`) hands each stored batch to the hub registry, whose
+//! members encode and queue.
 
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};

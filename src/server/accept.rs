@@ -23,14 +23,17 @@ use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
 use super::admission::{self, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
-use super::fanout::NativeFanout;
+use super::control::Control;
+use super::fanout::ServerFanout;
+use super::front::native::NativeMember;
+use super::front::native::session::{self, SessionParts};
 use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
-use super::registry::{ClientId, Control, Limits, Refusal, Registry};
-use super::session::{self, SessionParts};
 use super::shared_stream::SharedStream;
 use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
 use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
+use crate::hub::message::ClientId;
+use crate::hub::registry::{Hub, Limits, Refusal, Registry};
 use crate::hub::rooms::Rooms;
 use crate::hub::sequencer::{self, Request, SequencerParts};
 use crate::hub::store::sqlite::SqliteStore;
@@ -153,7 +156,6 @@ impl Prepared {
             rooms.restore(room.name, room.topic, room.recent);
         }
         let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
-        let default_room = registry.default_room().display.clone();
         let (accounts, accounts_thread) = match config.accounts.as_deref() {
             Some(dir) => {
                 let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
@@ -162,11 +164,10 @@ impl Prepared {
             None => (None, None),
         };
         let shared = Arc::new(ServerState {
-            default_room,
             config,
             local_addr,
             accounts,
-            registry: Mutex::new(registry),
+            hub: Hub::new(registry),
             login_throttle: Mutex::default(),
             password_checks: Default::default(),
             flusher: FlusherHandle::new()?,
@@ -197,7 +198,7 @@ impl Prepared {
         } = self;
         let flusher = Flusher::start(shared.flusher.clone())?;
         let (posts, post_rx) = crossbeam_channel::bounded::<Request>(POST_QUEUE);
-        let fanout = NativeFanout {
+        let fanout = ServerFanout {
             state: shared.clone(),
             writer: DirectWriter::default(),
         };
@@ -381,9 +382,11 @@ fn admit(
         // anything is queued, so no wake-up is lost.
         inbox.allow_direct_writes(stream.clone(), shared.flusher.clone());
     }
-    if let Err(refusal) =
-        shared.locked(|registry| registry.admit(id, outbox.clone(), control.clone()))
-    {
+    let member = Arc::new(NativeMember {
+        outbox: outbox.clone(),
+        control: control.clone(),
+    });
+    if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
         refuse(link, refusal, encrypted);
         if refusal == Refusal::Full {

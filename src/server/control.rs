@@ -1,6 +1,7 @@
 //! [`Control`]: what anyone who closes a connection needs, the socket (to
 //! shut it down) and the reason to give the client in its last line. The
-//! registry holds one per connection; sessions and writers share it.
+//! hub reaches it through the connection's member (`front/native/`);
+//! sessions and writers share it.
 
 use std::net::SocketAddr;
 

@@ -1,45 +1,30 @@
-//! The native front's side of the sequencer: [`NativeFanout`] encodes each
-//! stored message or topic once, as the line every recipient gets, and
-//! queues it to them under the registry lock; then, the lock released, it
-//! writes each plain client's queue itself when the socket takes it at once
+//! The server's side of the sequencer: [`ServerFanout`] hands each stored
+//! batch to the hub registry under its lock (each member encodes each item
+//! once per format and queues it); then, the lock released, it writes each
+//! plain client's queue itself when the socket takes it at once
 //! (`outbox/direct.rs`), waking a writer only for the rest.
 
 use std::sync::Arc;
 
 use super::ServerState;
-use super::outbox::{Chunk, DirectWriter};
-use super::registry::Delivery;
-use crate::hub::message::{Audience, ClientId, StoredMessage};
+use super::outbox::DirectWriter;
+use crate::hub::message::ClientId;
 use crate::hub::sequencer::{Fanout, Sequenced};
-use crate::protocol::server_line::{push_msg, push_priv};
-use crate::protocol::{ErrorCode, ServerLine};
 
 /// See the module docs. Owned by the sequencer thread.
-pub(crate) struct NativeFanout {
+pub(crate) struct ServerFanout {
     pub(crate) state: Arc<ServerState>,
     pub(crate) writer: DirectWriter,
 }
 
-impl Fanout for NativeFanout {
+impl Fanout for ServerFanout {
     fn deliver(&mut self, batch: Vec<Sequenced>) {
-        let deliveries: Vec<Delivery> = batch.into_iter().map(encode).collect();
         self.state
-            .locked_writing(&mut self.writer, |registry| registry.deliver(&deliveries));
+            .locked_writing(&mut self.writer, |registry| registry.deliver(batch));
     }
 
     fn refuse(&mut self, senders: &[ClientId]) {
-        let text =
-            "The server could not store your message, so nobody got it. Try again in a moment.";
-        let line = ServerLine::Error {
-            code: ErrorCode::Other("not-stored".into()),
-            text: text.into(),
-        };
-        let chunk = Chunk::from(line.encode().into_bytes());
-        self.state.locked(|registry| {
-            senders
-                .iter()
-                .for_each(|&sender| registry.offer(sender, &chunk))
-        });
+        self.state.locked(|registry| registry.refuse(senders));
     }
 
     fn forgotten_rooms(&mut self) -> Vec<String> {
@@ -51,45 +36,4 @@ impl Fanout for NativeFanout {
         self.state
             .locked_writing(&mut self.writer, |registry| registry.announce_joins());
     }
-}
-
-/// One item's line, encoded once for every recipient.
-fn encode(item: Sequenced) -> Delivery {
-    match item {
-        Sequenced::Message { message, sender } => {
-            let line = Chunk::from(live_line(&message).into_bytes());
-            Delivery::Message {
-                message: Arc::new(message),
-                sender,
-                line,
-            }
-        }
-        Sequenced::Topic(change) => {
-            let line = ServerLine::Topic {
-                ts: change.topic.ts,
-                name: change.topic.by.clone(),
-                room: change.room.display.clone(),
-                text: change.topic.text.clone(),
-            };
-            let line = Chunk::from(line.encode().into_bytes());
-            Delivery::Topic { change, line }
-        }
-    }
-}
-
-/// `MSG` for a room's message, `PRIV` for a private one.
-fn live_line(m: &StoredMessage) -> String {
-    let mut line = String::with_capacity(96 + m.text.len());
-    match &m.audience {
-        Audience::Room(room) => push_msg(
-            &mut line,
-            m.id,
-            &m.ts,
-            &m.from,
-            Some(&room.display),
-            &m.text,
-        ),
-        Audience::Private(to) => push_priv(&mut line, m.id, &m.ts, &m.from, to, &m.text),
-    }
-    line
 }

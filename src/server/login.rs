@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::ServerState;
 use super::accounts::{AccountError, verify_password};
-use super::registry::Control;
+use super::control::Control;
 use crate::protocol::ErrorCode;
 use crate::protocol::is_loopback;
 

@@ -13,19 +13,22 @@
 //!   (`w-<peer>`), which makes every write to its socket that may block, and
 //!   a plain client's session is its own writer once it has ended;
 //! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer.rs`) orders
-//!   and stores messages, and this module's fanout (`fanout.rs`) delivers
-//!   them, sending them itself to the plain sockets that take them at once;
+//!   and stores messages, and this module's fanout (`fanout.rs`) hands them
+//!   to the hub registry, then sends them itself to the plain sockets that
+//!   take them at once;
 //! - one **flusher thread** (`flusher`) writes, with `poll(2)`, what plain
 //!   sockets did not take at once.
 //!
-//! Shared state is [`ServerState`]: the configuration and the registry lock. Every
+//! Shared state is [`ServerState`]: the configuration and the hub (its
+//! registry behind one lock). Every
 //! thread is named and joined: a session joins its writer, the accept thread
 //! joins finished sessions as it goes and all of them at shutdown, then the
 //! sequencer, then the flusher.
 //!
-//! This module is the process wiring and the native front (sessions,
-//! transports, queues); rooms, ordering and storage are the hub's
-//! (`src/hub/`).
+//! This module is the process wiring (listeners, admission, transports,
+//! queues) and, in `front/`, the fronts: `front/native/` is the native line
+//! protocol (sessions, replies, the encoder of hub events). Rooms, names,
+//! ordering and storage are the hub's (`src/hub/`).
 
 mod accept;
 mod accepted;
@@ -39,12 +42,10 @@ mod data_dir;
 mod ending;
 mod fanout;
 mod flood;
+mod front;
 mod http_log;
 mod login;
 mod outbox;
-mod registry;
-mod replies;
-mod session;
 mod shared_stream;
 mod transport;
 mod udp;
@@ -57,14 +58,13 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use parking_lot::Mutex;
 
+use crate::hub::registry::{Hub, Registry};
 use crate::hub::store::StoreError;
 use crate::protocol::{DEFAULT_HISTORY_REQUEST, DEFAULT_MAX_CLIENT_LINE, DEFAULT_ROOM};
 use login::{CheckSlots, LoginThrottle};
 use outbox::{DirectWriter, Waker};
-use registry::Registry;
 
 pub use crate::hub::store::sqlite::DATABASE_FILE;
 pub use data_dir::{DataDir, LOCK_FILE};
@@ -308,18 +308,14 @@ impl Default for Shutdown {
 /// State every server thread shares.
 pub(crate) struct ServerState {
     pub(crate) config: Config,
-    /// The default room's name as its lines show it: every client is put in
-    /// it. As stored if the room exists (the option may spell it in another
-    /// case), otherwise as configured.
-    pub(crate) default_room: String,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,
     /// Account lookups (the `accounts` thread), when accounts are configured.
     pub(crate) accounts: Option<account_lookup::AccountLookup>,
-    /// The registry lock. It guards the connections, the names in use and the
-    /// recent history, and is held only to look up, insert, remove and queue
-    /// lines, never across socket I/O (see `registry.rs`).
-    registry: Mutex<Registry>,
+    /// The hub's registry behind its one lock: members, names, rooms. Held
+    /// only to look up, insert, remove and queue, never across socket I/O
+    /// (see `hub/registry/`).
+    hub: Hub<Waker>,
     /// Recent failed logins per address. The lock guards only these counts
     /// and is held to read or bump one entry (see `login.rs`).
     pub(crate) login_throttle: Mutex<LoginThrottle>,
@@ -330,11 +326,11 @@ pub(crate) struct ServerState {
 }
 
 impl ServerState {
-    /// Runs `f` under the registry lock, then, with the lock released, wakes the
+    /// Runs `f` under the hub lock, then, with the lock released, wakes the
     /// writers it queued lines for and shuts down any connection it closed or
     /// evicted.
-    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
-        self.locked_then(f, Waker::wake)
+    pub(crate) fn locked<T>(&self, f: impl FnOnce(&mut Registry<Waker>) -> T) -> T {
+        self.hub.locked_then(f, Waker::wake)
     }
 
     /// Like [`ServerState::locked`], but writes the queued lines from this thread
@@ -343,25 +339,9 @@ impl ServerState {
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,
-        f: impl FnOnce(&mut Registry) -> T,
+        f: impl FnOnce(&mut Registry<Waker>) -> T,
     ) -> T {
-        self.locked_then(f, |waker| writer.write_or_wake(waker))
-    }
-
-    fn locked_then<T>(&self, f: impl FnOnce(&mut Registry) -> T, mut wake: impl FnMut(Waker)) -> T {
-        let (result, closed, wakers) = {
-            let mut registry = self.registry.lock();
-            let result = f(&mut registry);
-            let closed = registry.settle(Utc::now());
-            (result, closed, registry.take_wakers())
-        };
-        for waker in wakers {
-            wake(waker);
-        }
-        for control in closed {
-            control.stop_reading();
-        }
-        result
+        self.hub.locked_then(f, |waker| writer.write_or_wake(waker))
     }
 }
 

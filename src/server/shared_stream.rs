@@ -8,7 +8,7 @@
 //! sequencer's non-blocking sends and goes with the session). (A TLS connection's halves are made by `TlsLink::split`,
 //! which keeps its own handles.)
 //!
-//! [`Control`]: super::registry::Control
+//! [`Control`]: super::control::Control
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,6 @@
 //! A client's connection as its threads see it: plain TCP, TLS, or UDP.
 //!
-//! [`ClientLink`] is what the registry's `Control` holds to end a connection. The
+//! [`ClientLink`] is what a connection's `Control` holds to end a connection. The
 //! session thread reads [`Frames`], the writer thread sends through a
 //! [`Sink`]. For a plain connection both are handles on the socket. For a
 //! TLS connection they are the two halves of a [`TlsLink`] (see

@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::accepted::CLIENT_THREAD_STACK;
+use super::control::Control;
 use super::outbox::{Chunk, Inbox};
-use super::registry::Control;
 use super::transport::{Sink, StreamOutput};
 use super::udp::writer as udp_writer;
 use crate::protocol::ServerLine;

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use super::peer::UdpPeer;
 use crate::protocol::ServerLine;
+use crate::server::control::Control;
 use crate::server::outbox::{Chunk, Inbox, Received};
-use crate::server::registry::Control;
 use crate::udp::GIVE_UP;
 
 /// A window full for this long, with no acknowledgement making room, is a

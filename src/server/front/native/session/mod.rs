@@ -22,18 +22,18 @@ use rustls::ServerConfig;
 use chrono::Utc;
 use crossbeam_channel::Sender;
 
-use super::flood::TokenBucket;
-use super::outbox::{Chunk, Inbox, Outbox};
-use super::registry::{ClientId, Control, RegisterError};
-use super::replies::welcome_block;
-use super::transport::{self, ClientLink, Frames};
-use super::{ServerState, http_log, login, writer};
-use crate::hub::message::{Audience, Post, RoomRef};
+use crate::hub::message::{Audience, ClientId, Post, RoomRef};
+use crate::hub::registry::{RegisterError, Registered};
 use crate::hub::sequencer::Request;
 use crate::protocol::server_line::push_users_run;
 use crate::protocol::{
     Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
 };
+use crate::server::control::Control;
+use crate::server::flood::TokenBucket;
+use crate::server::outbox::{Chunk, Inbox, Outbox};
+use crate::server::transport::{self, ClientLink, Frames};
+use crate::server::{ServerState, http_log, login, writer};
 use help::{HELP, cost};
 
 /// Everything a session thread starts with.
@@ -325,23 +325,12 @@ impl ClientSession {
         {
             Some(refusal)
         } else {
-            let room = &self.shared.default_room;
-            let join = chunk(
-                ServerLine::Join {
-                    ts: Utc::now(),
-                    name: name.to_owned(),
-                    room: Some(room.clone()),
-                }
-                .encode(),
-            );
             let account = password.is_some();
-            let registered = self.shared.locked(|registry| {
-                registry.register(self.id, name, account, &join, |online, members, history| {
-                    welcome_block(name, online, members, history, room)
-                })
-            });
+            let registered = self
+                .shared
+                .locked(|registry| registry.register(self.id, name, account, Utc::now()));
             match registered {
-                Ok((online, room)) => {
+                Ok(Registered { online, room }) => {
                     let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                     log::info!("{}: joined as {name} ({online} online)", self.control.peer);
                     self.state = State::Registered {

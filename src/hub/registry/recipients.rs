@@ -1,22 +1,22 @@
-//! Queueing a line for each recipient: the parts of the registry that
-//! queueing touches, borrowed apart from its rooms so a room's member list
-//! can be walked while queueing, and how a room's members are found.
+//! Offering an event to each recipient: the parts of the registry that
+//! offering touches, borrowed apart from its rooms so a room's member list
+//! can be walked while offering, and how a room's members are found.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Entry, PendingJoin};
+use super::{Entry, note};
+use crate::hub::event::Delivery;
 use crate::hub::message::{ClientId, RoomRef};
 use crate::hub::rooms::Room;
-use crate::server::outbox::{Chunk, Waker};
 
 /// The connections in `room`, sorted by name. The default room's are found
 /// through the clients' memberships (see `hub/rooms.rs`): every registered
 /// name, filtered.
-pub(super) fn members_of<'a>(
+pub(super) fn members_of<'a, W>(
     room: &'a Room,
     default_room: &'a RoomRef,
     names: &'a BTreeMap<String, ClientId>,
-    clients: &'a HashMap<ClientId, Entry>,
+    clients: &'a HashMap<ClientId, Entry<W>>,
 ) -> Box<dyn Iterator<Item = ClientId> + 'a> {
     if room.name.key != default_room.key {
         return Box::new(room.members());
@@ -28,59 +28,46 @@ pub(super) fn members_of<'a>(
     }))
 }
 
-/// Every pending JOIN line in one chunk, in order.
-pub(super) fn join_lines(pending: &[PendingJoin]) -> Chunk {
-    if let [only] = pending {
-        return only.line.clone();
-    }
-    let len = pending.iter().map(|join| join.line.len()).sum();
-    let mut all = Vec::with_capacity(len);
-    for join in pending {
-        all.extend_from_slice(&join.line);
-    }
-    Chunk::from(all)
-}
-
-/// The parts of the registry that queueing lines touches, borrowed apart
-/// from its rooms so that a room's member list can be walked while queueing.
-pub(super) struct Recipients<'a> {
-    pub(super) clients: &'a HashMap<ClientId, Entry>,
-    pub(super) to_wake: &'a mut Vec<Waker>,
+/// The parts of the registry that offering events touches, borrowed apart
+/// from its rooms so that a room's member list can be walked while offering.
+pub(super) struct Recipients<'a, W> {
+    pub(super) clients: &'a HashMap<ClientId, Entry<W>>,
+    pub(super) to_wake: &'a mut Vec<W>,
     pub(super) overflowed: &'a mut Vec<ClientId>,
 }
 
-impl Recipients<'_> {
-    /// Queues `chunk` for every member, and for `also` if it is not one.
+impl<W> Recipients<'_, W> {
+    /// Offers `delivery` to every member, and to `also` if it is not one.
     pub(super) fn room_and(
-        mut self,
+        &mut self,
         members: impl Iterator<Item = ClientId>,
         also: ClientId,
-        chunk: &Chunk,
+        delivery: &Delivery<'_>,
     ) {
         let mut also_member = false;
         for id in members {
             also_member |= id == also;
-            self.one(id, chunk);
+            self.one(id, delivery);
         }
         if !also_member {
-            self.one(also, chunk);
+            self.one(also, delivery);
         }
     }
 
-    /// Queues `chunk` for every member of `room`, and for `also` if it is
+    /// Offers `delivery` to every member of `room`, and to `also` if it is
     /// not one. The default room's members are walked in `names` with one
     /// lookup each, as fast as a broadcast to everyone: this is the
-    /// one-room fanout's hot loop, run under the registry lock.
+    /// one-room fanout's hot loop, run under the hub lock.
     pub(super) fn room_and_sender(
-        mut self,
+        &mut self,
         room: &Room,
         default_room: &RoomRef,
         names: &BTreeMap<String, ClientId>,
         also: ClientId,
-        chunk: &Chunk,
+        delivery: &Delivery<'_>,
     ) {
         if room.name.key != default_room.key {
-            return self.room_and(room.members(), also, chunk);
+            return self.room_and(room.members(), also, delivery);
         }
         let mut also_member = false;
         for &id in names.values() {
@@ -91,26 +78,26 @@ impl Recipients<'_> {
                 continue;
             }
             also_member |= id == also;
-            queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+            self.entry(id, entry, delivery);
         }
         if !also_member {
-            self.one(also, chunk);
+            self.one(also, delivery);
         }
     }
 
-    /// Queues `chunk` for every member of `room` but `except`, walking the
+    /// Offers `delivery` to every member of `room` but `except`, walking the
     /// default room's members in `names` with one lookup each.
     pub(super) fn room_except(
-        mut self,
+        &mut self,
         room: &Room,
         default_room: &RoomRef,
         names: &BTreeMap<String, ClientId>,
         except: ClientId,
-        chunk: &Chunk,
+        delivery: &Delivery<'_>,
     ) {
         if room.name.key != default_room.key {
             for id in room.members().filter(|&id| id != except) {
-                self.one(id, chunk);
+                self.one(id, delivery);
             }
             return;
         }
@@ -118,29 +105,21 @@ impl Recipients<'_> {
             if let Some(entry) = self.clients.get(&id)
                 && entry.rooms.contains(default_room)
             {
-                queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+                self.entry(id, entry, delivery);
             }
         }
     }
 
-    pub(super) fn one(&mut self, id: ClientId, chunk: &Chunk) {
+    /// Offers `delivery` to connection `id`, if it is still here.
+    pub(super) fn one(&mut self, id: ClientId, delivery: &Delivery<'_>) {
         if let Some(entry) = self.clients.get(&id) {
-            queue_for(id, entry, chunk, self.to_wake, self.overflowed);
+            self.entry(id, entry, delivery);
         }
     }
-}
 
-/// Queues `chunk` for one entry, noting a writer to wake or an overflow.
-pub(super) fn queue_for(
-    id: ClientId,
-    entry: &Entry,
-    chunk: &Chunk,
-    to_wake: &mut Vec<Waker>,
-    overflowed: &mut Vec<ClientId>,
-) {
-    match entry.outbox.offer_deferred(chunk) {
-        Ok(Some(waker)) => to_wake.push(waker),
-        Ok(None) => {}
-        Err(_) => overflowed.push(id),
+    /// Offers `delivery` to one entry, noting a wake token or an overflow.
+    pub(super) fn entry(&mut self, id: ClientId, entry: &Entry<W>, delivery: &Delivery<'_>) {
+        let offered = entry.member.deliver(delivery);
+        note(offered, id, self.to_wake, self.overflowed);
     }
 }

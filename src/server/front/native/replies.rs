@@ -5,17 +5,19 @@
 
 use std::sync::Arc;
 
-use super::outbox::Chunk;
-use crate::hub::message::{StoredMessage, Topic};
+pub(crate) use crate::hub::event::RoomSummary;
+use crate::hub::message::StoredMessage;
+use crate::hub::registry::Listed;
 use crate::protocol::ServerLine;
 use crate::protocol::server_line::{push_counted_end, push_history, push_users_run};
+use crate::server::outbox::Chunk;
 
 /// The block a client gets on registering: `WELCOME` (with `online`, everyone
 /// on the server), the default room's members and its recent messages.
-pub(crate) fn welcome_block(
+pub(crate) fn welcome_block<'a>(
     name: &str,
     online: usize,
-    members: &mut dyn Iterator<Item = &str>,
+    members: impl Iterator<Item = &'a str>,
     history: &[Arc<StoredMessage>],
     room: &str,
 ) -> Chunk {
@@ -40,18 +42,11 @@ pub(crate) fn welcome_block(
     Chunk::from(out.into_bytes())
 }
 
-/// What `JOINED` says of a room.
-pub(crate) struct RoomSummary<'a> {
-    pub(crate) room: &'a str,
-    pub(crate) members: usize,
-    pub(crate) topic: Option<&'a Topic>,
-}
-
 /// The block a client gets on joining a room: `JOINED`, the room's members,
 /// its recent messages.
-pub(crate) fn joined_block(
+pub(crate) fn joined_block<'a>(
     summary: &RoomSummary<'_>,
-    members: &mut dyn Iterator<Item = &str>,
+    members: impl Iterator<Item = &'a str>,
     history: &[Arc<StoredMessage>],
 ) -> Chunk {
     let mut out = joined_line(summary);
@@ -79,13 +74,17 @@ pub(crate) fn push_history_run(out: &mut String, messages: &[Arc<StoredMessage>]
 }
 
 /// A `/rooms` listing: `ROOM` lines and `ROOMS-END`.
-pub(crate) fn rooms_listing(rooms: &[RoomSummary<'_>]) -> String {
+pub(crate) fn rooms_listing(rooms: &[Listed]) -> String {
     let mut out = String::new();
-    for summary in rooms {
+    for listed in rooms {
         ServerLine::Room {
-            room: summary.room.to_owned(),
-            members: summary.members as u64,
-            topic: summary.topic.map(|t| t.text.clone()).unwrap_or_default(),
+            room: listed.room.display.clone(),
+            members: listed.members as u64,
+            topic: listed
+                .topic
+                .as_ref()
+                .map(|t| t.text.clone())
+                .unwrap_or_default(),
         }
         .encode_into(&mut out);
     }
@@ -99,7 +98,7 @@ pub(crate) fn rooms_listing(rooms: &[RoomSummary<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::message::{Audience, RoomName};
+    use crate::hub::message::{Audience, RoomName, Topic};
     use crate::protocol::parse_ts;
 
     #[test]
@@ -123,7 +122,7 @@ mod tests {
             members: 2,
             topic: Some(&topic),
         };
-        let block = joined_block(&summary, &mut ["alice", "bob"].into_iter(), &history);
+        let block = joined_block(&summary, ["alice", "bob"].into_iter(), &history);
         assert_eq!(
             String::from_utf8(block.to_vec()).unwrap(),
             "JOINED #Rust 2 :borrowck\nUSERS :alice bob\nUSERS-END 2 #Rust\n\

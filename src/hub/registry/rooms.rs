@@ -1,18 +1,18 @@
 //! The room commands on the registry: join, part, and the questions a
-//! client may ask about rooms. Each runs under the registry lock; the ones
-//! that change who is in a room first announce pending JOINs, so nobody sees
-//! a PART before the JOIN it follows.
+//! client may ask about rooms. Each runs under the hub lock; the ones that
+//! change who is in a room first announce pending JOINs, so nobody sees a
+//! PART before the JOIN it follows. Answers to questions are copied out for
+//! the front to encode; changes are told to members as events.
 
 use std::sync::Arc;
 
-use super::super::outbox::Chunk;
-use super::super::replies::{RoomSummary, joined_block, joined_line};
 use super::Registry;
 use super::recipients::{Recipients, members_of};
+use crate::hub::event::{Delivery, HubEvent, Names, RoomSummary, Walk};
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{ServerLine, name_key, room_key};
+use crate::protocol::{name_key, room_key};
 
 /// Why `/join` changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,18 +52,27 @@ pub(crate) struct Comeback {
     pub(crate) leave_default: Option<RoomRef>,
 }
 
+/// A room as `/rooms` lists it, copied out of the lock.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    pub(crate) room: RoomRef,
+    pub(crate) members: usize,
+    pub(crate) topic: Option<Topic>,
+}
+
 /// A room as `/who <room>` or `/history <room>` finds it.
+#[derive(Debug)]
 pub(crate) struct RoomView<T> {
     /// The room as lines show it (as created, or as asked if it does not exist).
     pub(crate) room: String,
     pub(crate) answer: T,
 }
 
-impl Registry {
+impl<W> Registry<W> {
     /// Puts connection `id` in the room called `display` (any case) and
-    /// makes it current. A new member gets `JOINED` with the members and
-    /// the replay, and the others `JOIN`; a member only `JOINED`. Returns the
-    /// room.
+    /// makes it current. A new member is told [`HubEvent::Joined`] (members and
+    /// replay), the others [`HubEvent::Join`]; a member only [`HubEvent::Current`].
+    /// Returns the room.
     pub(crate) fn join(
         &mut self,
         id: ClientId,
@@ -79,22 +88,25 @@ impl Registry {
         };
         if entry.rooms.make_current(&key) {
             let room = self.rooms.get(&key).ok_or(JoinError::Closed)?;
-            let line = Chunk::from(joined_line(&summary(room)).into_bytes());
-            let name = room.name.clone();
-            self.offer(id, &line);
-            return Ok(name);
+            let current = Delivery::new(HubEvent::Current(summary(room)));
+            let mut to = Recipients {
+                clients: &self.clients,
+                to_wake: &mut self.to_wake,
+                overflowed: &mut self.overflowed,
+            };
+            to.one(id, &current);
+            return Ok(room.name.clone());
         }
         if cap == RoomCap::Applies && entry.rooms.len() >= self.limits.max_rooms {
             return Err(JoinError::TooManyRooms);
         }
         let room_name = self.rooms.name_for(display);
         entry.rooms.push(room_name.clone());
-        let join = ServerLine::Join {
+        let join = Delivery::new(HubEvent::Join {
             ts,
             name: name.clone(),
-            room: Some(room_name.display.clone()),
-        };
-        let join = Chunk::from(join.encode().into_bytes());
+            room: room_name.clone(),
+        });
         let name_key = name_key(name);
         let room = if room_name.key == self.default_room.key {
             self.rooms.count_member(&room_name.key, true);
@@ -106,16 +118,24 @@ impl Registry {
         let clients = &self.clients;
         let member_ids: Vec<ClientId> =
             members_of(room, &self.default_room, &self.names, clients).collect();
-        let mut members = member_ids
-            .iter()
-            .filter_map(|member| clients.get(member)?.name.as_deref());
-        let block = joined_block(&summary(room), &mut members, &history);
+        let walk: &Walk<'_> = &|| {
+            Box::new(
+                member_ids
+                    .iter()
+                    .filter_map(|member| clients.get(member)?.name.as_deref()),
+            )
+        };
+        let joined = Delivery::new(HubEvent::Joined {
+            room: summary(room),
+            members: Names::new(walk),
+            history: &history,
+        });
         let mut to = Recipients {
-            clients: &self.clients,
+            clients,
             to_wake: &mut self.to_wake,
             overflowed: &mut self.overflowed,
         };
-        to.one(id, &block);
+        to.one(id, &joined);
         for &member in member_ids.iter().filter(|&&member| member != id) {
             to.one(member, &join);
         }
@@ -123,7 +143,8 @@ impl Registry {
     }
 
     /// Takes connection `id` out of the room called `room` (any case; its
-    /// current room if `None`): `PART` to every member, itself included.
+    /// current room if `None`): [`HubEvent::Part`] to every member, itself
+    /// included.
     /// Returns its current room after.
     pub(crate) fn part(
         &mut self,
@@ -143,13 +164,12 @@ impl Registry {
         };
         let left = entry.rooms.remove(&key).ok_or(PartError::NotInRoom)?;
         let current = entry.rooms.current().cloned();
-        let part = ServerLine::Part {
+        let part = Delivery::new(HubEvent::Part {
             ts,
             name: name.clone(),
-            room: left.display.clone(),
+            room: left.clone(),
             reason: reason.to_owned(),
-        };
-        let part = Chunk::from(part.encode().into_bytes());
+        });
         let name_key = name_key(name);
         if let Some(room) = self.rooms.get(&key) {
             let members = members_of(room, &self.default_room, &self.names, &self.clients);
@@ -225,10 +245,16 @@ impl Registry {
     }
 
     /// Every room with members, sorted, as `/rooms` lists them.
-    pub(crate) fn listing(&self) -> String {
+    pub(crate) fn listing(&self) -> Vec<Listed> {
         let rooms = self.rooms.listing();
-        let summaries: Vec<RoomSummary<'_>> = rooms.iter().map(|room| summary(room)).collect();
-        super::super::replies::rooms_listing(&summaries)
+        rooms
+            .iter()
+            .map(|room| Listed {
+                room: room.name.clone(),
+                members: room.member_count(),
+                topic: room.topic.clone(),
+            })
+            .collect()
     }
 
     /// What the account registered as `id` gets back: the rooms it was in

@@ -5,10 +5,10 @@
 
 use chrono::Utc;
 
-use super::super::registry::{JoinError, PartError, RoomCap};
-use super::super::replies::push_history_run;
+use super::super::replies::{push_history_run, rooms_listing};
 use super::{ClientSession, State};
 use crate::hub::message::{Audience, RoomRef, Topic, TopicChange};
+use crate::hub::registry::{JoinError, PartError, RoomCap};
 use crate::hub::sequencer::Request;
 use crate::protocol::server_line::push_users_run;
 use crate::protocol::{Command, ErrorCode, ServerLine, validate_room};
@@ -30,7 +30,7 @@ impl ClientSession {
                 // A topic or message this client just sent shows in the listing.
                 self.wait_for_posts();
                 let listing = self.shared.locked(|registry| registry.listing());
-                self.send(listing);
+                self.send(rooms_listing(&listing));
             }
             Command::WhoIn(room) => {
                 if !self.valid_room(room) {

@@ -1,0 +1,57 @@
+//! [`Member`]: how the hub reaches one connected client, whatever its front.
+//!
+//! The hub calls a member only under its lock, and a member never blocks
+//! there and does no I/O: it encodes the event in its front's format (once
+//! per event and format, through [`Delivery::encoded`]) and queues the
+//! bytes. What must happen outside the lock (waking a writer, writing a
+//! socket that takes the bytes at once, shutting a socket down) the hub
+//! hands back to the caller once the lock is released: the wake tokens a
+//! member returns ([`Offered::Wake`]), and the members it closed
+//! ([`Member::stop`]). That single lock is what gives every member of a room
+//! the same order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::event::Delivery;
+
+/// What became of an event offered to a member.
+#[derive(Debug)]
+pub(crate) enum Offered<W> {
+    /// Queued; the member's writer is already awake or busy.
+    Queued,
+    /// Queued on an empty queue: its writer may sleep, so `W` must be used
+    /// (woken, or written from the caller's thread) once the hub lock is
+    /// released.
+    Wake(W),
+    /// Its queue is full: the client is too far behind, and the hub evicts
+    /// it.
+    Overflowed,
+}
+
+/// One connected client as the hub reaches it. `WakeToken` is the front's token
+/// for finishing a delivery outside the lock (for the server's fronts, the
+/// outbox's waker); every member of one hub has the same.
+pub(crate) trait Member: Send + Sync {
+    /// Handed back by [`Member::deliver`] for the caller to use after the lock.
+    type WakeToken;
+
+    /// Queues `delivery` for this client, encoded in the member's format.
+    /// Under the hub lock: never blocks, no I/O.
+    fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Self::WakeToken>;
+
+    /// The hub ends this connection: records `reason` for its last line,
+    /// and throws its queued lines away when `discard_backlog` (it was
+    /// evicted). Under the hub lock: never blocks, no I/O.
+    fn close(&self, reason: &str, discard_backlog: bool);
+
+    /// After the hub lock is released, for a member [`Member::close`]d
+    /// under it: stops the connection (its socket is shut down).
+    fn stop(&self);
+
+    /// The client's address, for logs.
+    fn peer(&self) -> SocketAddr;
+}
+
+/// A member as the hub holds it.
+pub(crate) type MemberRef<W> = Arc<dyn Member<WakeToken = W>>;
