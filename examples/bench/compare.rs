@@ -246,6 +246,7 @@ fn record(results: &mut Results, server: usize, scenario: &str, outcome: &Outcom
         }
         "fanout" => {
             put("deliveries/s", outcome.deliveries_per_sec());
+            put("fanout server CPU s", outcome.load_cpu);
             put("fanout missing", Some(outcome.missing as f64));
         }
         "latency" => {
@@ -389,29 +390,41 @@ fn print_rooms_table(kinds: &[Kind], results: &Results, options: &Options) {
 
 /// chatroom's one-room fanout against the baseline's, round by round: the
 /// rounds are interleaved, so each pair ran within a minute of each other.
+/// Throughput (higher is better) and the server's CPU during the load
+/// (lower is better, and steadier on a shared machine).
 fn print_baseline(kinds: &[Kind], results: &Results) {
     let find = |kind: Kind| kinds.iter().position(|&k| k == kind);
     let (Some(current), Some(baseline)) = (find(Kind::ChatEphemeral), find(Kind::Baseline)) else {
         return;
     };
-    let rounds = |i: usize| {
-        results
-            .get(&(i, "deliveries/s"))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let (now, before) = (rounds(current), rounds(baseline));
-    if now.is_empty() || before.is_empty() {
-        return;
+    for (metric, what) in [
+        ("deliveries/s", "fanout deliveries/s"),
+        ("fanout server CPU s", "fanout server CPU"),
+    ] {
+        let rounds = |i: usize| results.get(&(i, metric)).cloned().unwrap_or_default();
+        let (now, before) = (rounds(current), rounds(baseline));
+        if let Some(line) = ratio_line(what, &now, &before) {
+            println!("{line}");
+        }
     }
-    let per_round: Vec<String> = now
+}
+
+/// `now` against `before`, pair by pair: the ratio of the medians, the
+/// median and geometric mean of the per-round ratios, and each round's.
+fn ratio_line(what: &str, now: &[f64], before: &[f64]) -> Option<String> {
+    let ratios: Vec<f64> = now
         .iter()
-        .zip(&before)
-        .map(|(n, b)| format!("{:.2}x", n / b))
+        .zip(before)
+        .filter(|(_, b)| **b > 0.0)
+        .map(|(n, b)| n / b)
         .collect();
-    let ratio = median(&now).unwrap_or(0.0) / median(&before).unwrap_or(1.0);
-    println!(
-        "\nfanout, chatroom vs baseline: {ratio:.3}x of the baseline's median (per round: {})",
-        per_round.join(", ")
-    );
+    let of_medians = median(now)? / median(before).filter(|m| *m > 0.0)?;
+    let geometric = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    Some(format!(
+        "\n{what}, chatroom vs baseline: {of_medians:.3}x of the baseline's median; \
+         per round median {:.3}x, geometric mean {geometric:.3}x (per round: {})",
+        median(&ratios)?,
+        each.join(", ")
+    ))
 }

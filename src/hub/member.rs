@@ -44,6 +44,23 @@ pub(crate) trait Member: Send + Sync {
     /// Under the hub lock: never blocks, no I/O.
     fn deliver(&self, delivery: &Delivery<'_>) -> Offered<Self::WakeToken>;
 
+    /// Queues each of `deliveries`, in order, as [`Member::deliver`] would,
+    /// stopping at an overflow; a front may queue them under one lock (a
+    /// run of messages to one room, delivered to each member in one call).
+    fn deliver_all(&self, deliveries: &[Delivery<'_>]) -> Offered<Self::WakeToken> {
+        let mut offered = Offered::Queued;
+        for delivery in deliveries {
+            match self.deliver(delivery) {
+                Offered::Overflowed => return Offered::Overflowed,
+                Offered::Wake(token) if matches!(offered, Offered::Queued) => {
+                    offered = Offered::Wake(token);
+                }
+                Offered::Wake(_) | Offered::Queued => {}
+            }
+        }
+        offered
+    }
+
     /// The hub ends this connection: records `reason` for its last line,
     /// and throws its queued lines away when `discard_backlog` (it was
     /// evicted). Under the hub lock: never blocks, no I/O.

@@ -173,6 +173,22 @@ impl ProcStatus {
     }
 }
 
+/// A process's CPU time so far, user and system over all its threads, in
+/// seconds, from `/proc/<pid>/stat` (in clock ticks, which Linux fixes at
+/// 100 a second there). On a shared machine this moves much less from run
+/// to run than throughput does: it is the server's own work, not its share
+/// of the cores.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: state is field 3, utime 14, stime 15.
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
 /// What a run measured. Times count from the first connection attempt, except
 /// `load_time`, which counts from the start of the load.
 #[derive(Debug, Clone)]
@@ -203,6 +219,9 @@ pub struct Outcome {
     pub load_started: Option<Instant>,
     /// From the start of the load to the last delivery.
     pub load_time: Option<Duration>,
+    /// The server's CPU seconds from the start of the load to its end (with
+    /// the server's pid).
+    pub load_cpu: Option<f64>,
     /// Delivery latency in microseconds (paced loads).
     pub latency: Option<Histogram<u64>>,
     /// How deep each of the server's client thread stacks had been after the
@@ -280,6 +299,12 @@ impl Outcome {
                 secs(self.load_time),
                 self.deliveries_per_sec().unwrap_or(0.0),
                 self.messages_per_sec().unwrap_or(0.0),
+            );
+        }
+        if let Some(cpu) = self.load_cpu.filter(|_| self.delivered > 0) {
+            out += &format!(
+                "  server CPU during the load {cpu:.2} s, {:.3} us per delivery\n",
+                cpu * 1e6 / self.delivered as f64
             );
         }
         if let Some(histogram) = self.latency.as_ref().filter(|h| !h.is_empty()) {
@@ -371,6 +396,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         refused: 0,
         load_started: None,
         load_time: None,
+        load_cpu: None,
         latency: None,
         stacks: None,
     };
@@ -418,6 +444,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         return outcome;
     }
     let recipients = if plan.dialect.echoes() { n } else { n - 1 };
+    let cpu_before = plan.server_pid.and_then(cpu_seconds);
     let load_start = board.run_load(
         epoch,
         recipients,
@@ -430,6 +457,10 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         },
     );
     outcome.load_started = Some(load_start);
+    let cpu_after = plan.server_pid.and_then(cpu_seconds);
+    outcome.load_cpu = cpu_before
+        .zip(cpu_after)
+        .map(|(before, after)| after - before);
     progress.done();
     outcome
 }

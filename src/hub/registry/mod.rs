@@ -366,10 +366,24 @@ impl<M: Member> Registry<M> {
     /// receipt); a private one to the recipient and to the sender's
     /// connection. Items stored by another node (issue 18) come here the
     /// same way, with no local sender.
+    /// Consecutive messages to one room go to each member in one call
+    /// (`Member::deliver_all`): queueing is a lock per member, and the one
+    /// lock for a run instead of one a message is most of what the
+    /// one-room fanout costs (docs/benchmarks.md).
     pub(crate) fn deliver(&mut self, batch: Vec<Sequenced>) {
         self.announce_joins();
-        for item in batch {
+        let mut items = batch.into_iter().peekable();
+        while let Some(item) = items.next() {
             match item {
+                Sequenced::Message { message, sender } if message.room().is_some() => {
+                    let mut run = vec![(message, sender)];
+                    while let Some(Sequenced::Message { message, sender }) =
+                        items.next_if(|next| same_room(next, &run[0].0))
+                    {
+                        run.push((message, sender));
+                    }
+                    self.deliver_room_run(run);
+                }
                 Sequenced::Message { message, sender } => self.deliver_message(message, sender),
                 Sequenced::Topic(change) => {
                     let delivery = Delivery::new(HubEvent::Topic {
@@ -391,6 +405,32 @@ impl<M: Member> Registry<M> {
                 }
             }
         }
+    }
+
+    /// Messages to one room, in order: into its recent messages, to each
+    /// member in one call, and to each sender no longer in it.
+    fn deliver_room_run(&mut self, run: Vec<(StoredMessage, ClientId)>) {
+        let mut deliveries = Vec::with_capacity(run.len());
+        let mut senders = Vec::with_capacity(run.len());
+        let mut key = None;
+        for (message, sender) in run {
+            let message = Arc::new(message);
+            let Some(room) = self.rooms.record(&message) else {
+                continue;
+            };
+            key.get_or_insert_with(|| room.name.clone());
+            deliveries.push(Delivery::new(HubEvent::Message(message)));
+            senders.push(sender);
+        }
+        let Some(room) = key.and_then(|name| self.rooms.get(&name.key)) else {
+            return;
+        };
+        let mut to = Recipients {
+            clients: &self.clients,
+            to_wake: &mut self.to_wake,
+            overflowed: &mut self.overflowed,
+        };
+        to.room_and_senders(room, &self.default_room, &self.names, &senders, &deliveries);
     }
 
     fn deliver_message(&mut self, message: StoredMessage, sender: ClientId) {
@@ -566,6 +606,16 @@ impl<M: Member> Registry<M> {
 }
 
 /// What [`Recipients`] does with one member's answer.
+/// Whether `item` is a message to `room`'s room.
+fn same_room(item: &Sequenced, message: &StoredMessage) -> bool {
+    match (item, message.room()) {
+        (Sequenced::Message { message: next, .. }, Some(room)) => {
+            next.room().is_some_and(|next| next.key == room.key)
+        }
+        _ => false,
+    }
+}
+
 fn note<W>(
     offered: Offered<W>,
     id: ClientId,

@@ -88,6 +88,41 @@ impl<M: Member> Recipients<'_, M> {
 
     /// Offers `delivery` to every member of `room` but `except`, walking the
     /// default room's members in `names` with one lookup each.
+    /// Queues a run of `deliveries` to `room` for every member in one call
+    /// each, in order, and each delivery for its sender (`senders`, one per
+    /// delivery) if that sender is not a member.
+    pub(super) fn room_and_senders(
+        &mut self,
+        room: &Room,
+        default_room: &RoomRef,
+        names: &BTreeMap<String, ClientId>,
+        senders: &[ClientId],
+        deliveries: &[Delivery<'_>],
+    ) {
+        if let ([sender], [delivery]) = (senders, deliveries) {
+            return self.room_and_sender(room, default_room, names, *sender, delivery);
+        }
+        for id in members_of(room, default_room, names, self.clients) {
+            if let Some(entry) = self.clients.get(&id) {
+                note(
+                    entry.member.deliver_all(deliveries),
+                    id,
+                    self.to_wake,
+                    self.overflowed,
+                );
+            }
+        }
+        for (&sender, delivery) in senders.iter().zip(deliveries) {
+            let member = self
+                .clients
+                .get(&sender)
+                .is_some_and(|entry| entry.rooms.get(&room.name.key).is_some());
+            if !member {
+                self.one(sender, delivery);
+            }
+        }
+    }
+
     pub(super) fn room_except(
         &mut self,
         room: &Room,

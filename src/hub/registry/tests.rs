@@ -340,3 +340,49 @@ fn members_of_any_type_can_share_a_hub_behind_one_vtable() {
     );
     assert_eq!(*fake.told.lock(), ["welcome alice 1 #lobby [\"alice\"] []"]);
 }
+
+#[test]
+fn a_batch_reaches_each_member_in_order_run_by_run() {
+    let mut world = World::new();
+    for (id, name) in [(1, "alice"), (2, "bob"), (3, "carol")] {
+        world.connect(id, name, usize::MAX);
+    }
+    world
+        .locked(|registry| registry.join(1, "#rust", ts(), super::RoomCap::Applies))
+        .unwrap();
+    world
+        .locked(|registry| registry.part(3, Some("#lobby"), "bye", ts()))
+        .unwrap();
+    let message = |id: u64, sender: ClientId, room: &str| Sequenced::Message {
+        message: StoredMessage {
+            id,
+            ts: ts(),
+            from: format!("client{sender}"),
+            audience: Audience::Room(RoomName::new(room)),
+            text: format!("m{id}"),
+        },
+        sender,
+    };
+    let batch = vec![
+        message(1, 1, "#lobby"),
+        message(2, 3, "#lobby"), // carol has left #lobby: only her receipt
+        message(3, 2, "#lobby"),
+        message(4, 1, "#rust"),
+        message(5, 2, "#lobby"),
+    ];
+    let before = world.encodings.load(Ordering::Relaxed);
+    world.locked(|registry| registry.deliver(batch));
+    assert_eq!(world.encodings.load(Ordering::Relaxed) - before, 5);
+    let heard = |id| -> Vec<String> {
+        let told = world.told(id);
+        told.into_iter()
+            .filter(|line| line.starts_with("msg"))
+            .collect()
+    };
+    assert_eq!(
+        heard(1),
+        ["msg 1 m1", "msg 2 m2", "msg 3 m3", "msg 4 m4", "msg 5 m5"]
+    );
+    assert_eq!(heard(2), ["msg 1 m1", "msg 2 m2", "msg 3 m3", "msg 5 m5"]);
+    assert_eq!(heard(3), ["msg 2 m2"]);
+}

@@ -254,6 +254,39 @@ impl Outbox {
         }))
     }
 
+    /// Queues each of `chunks`, in order, under one lock: as
+    /// [`Outbox::offer_deferred`] for each (the limits are checked per
+    /// chunk), for a run of messages to one room, whose recipients would
+    /// otherwise take and release every queue's lock once a message.
+    pub(crate) fn offer_all_deferred<'c>(
+        &self,
+        chunks: impl IntoIterator<Item = &'c Chunk>,
+    ) -> Result<Option<Waker>, Overflow> {
+        let queue = &*self.queue;
+        let mut state = queue.lock();
+        if state.discarding {
+            return Ok(None);
+        }
+        let was_empty = state.chunks.is_empty();
+        for chunk in chunks {
+            let len = chunk.len();
+            let too_many = state.chunks.len() >= queue.max_lines;
+            let too_big = state.bytes > 0 && state.bytes + len > queue.max_bytes;
+            if too_many || too_big {
+                return Err(Overflow);
+            }
+            state.chunks.push_back(chunk.clone());
+            state.bytes += len;
+        }
+        if !was_empty || state.chunks.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Waker {
+            queue: self.queue.clone(),
+            writer: state.writer.clone(),
+        }))
+    }
+
     /// Throws away what is queued and everything offered from now on: the
     /// client is being evicted. The writer still sends the farewell once the
     /// last producer has gone.

@@ -34,6 +34,29 @@ fn bounded_in_lines_and_bytes() {
 }
 
 #[test]
+fn a_run_is_queued_in_order_under_the_same_limits() {
+    let (out, inbox) = outbox(4, 100);
+    let run = [chunk(10), chunk(20)];
+    let waker = out.offer_all_deferred(&run).expect("fits");
+    assert!(
+        waker.is_some(),
+        "the queue was empty: its writer needs waking"
+    );
+    let more = out.offer_all_deferred(&[chunk(30)]).expect("fits");
+    assert!(
+        more.is_none(),
+        "a queue already holding lines needs no wake"
+    );
+    assert!(
+        out.offer_all_deferred(&[chunk(1), chunk(1)]).is_err(),
+        "the second chunk is over the line limit"
+    );
+    assert!(out.offer_all_deferred(&[]).expect("nothing").is_none());
+    drop(out);
+    assert_eq!(drain(&inbox), [10, 20, 30, 1]);
+}
+
+#[test]
 fn closes_when_every_producer_is_gone() {
     let (out, inbox) = outbox(10, 1000);
     let second = out.clone();

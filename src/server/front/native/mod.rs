@@ -40,6 +40,17 @@ impl Member for NativeMember {
         }
     }
 
+    fn deliver_all(&self, deliveries: &[Delivery<'_>]) -> Offered<Waker> {
+        let chunks = deliveries
+            .iter()
+            .map(|delivery| delivery.encoded(NATIVE, encode));
+        match self.outbox.offer_all_deferred(chunks) {
+            Ok(Some(waker)) => Offered::Wake(waker),
+            Ok(None) => Offered::Queued,
+            Err(Overflow) => Offered::Overflowed,
+        }
+    }
+
     fn close(&self, reason: &str, discard_backlog: bool) {
         self.control.set_farewell(reason, discard_backlog);
         if discard_backlog {
