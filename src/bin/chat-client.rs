@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use chatroom::client::{self, Config};
+use chatroom::client::{self, ClientOptions};
 use chatroom::conn::flags::{LoginFlags, TlsFlags, UdpFlags};
 
 /// A terminal client for the chatroom server. Interactive on a terminal; one
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = Config {
+    let config = ClientOptions {
         host: args.host,
         port: args.port.unwrap_or(args.tls.default_port()),
         tls: trust,

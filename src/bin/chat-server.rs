@@ -21,7 +21,7 @@ use chatroom::protocol::{
 };
 use chatroom::server::accounts::Accounts;
 use chatroom::server::capacity::{Capacity, MachineLimits};
-use chatroom::server::{self, Config, DataDir, FloodLimit, Listeners, Server, Storage};
+use chatroom::server::{self, DataDir, FloodLimit, Listeners, Server, ServerOptions, Storage};
 use chatroom::tls::server::ServerTls;
 
 /// A threaded TCP chat server. Connect with chat-client, or with `nc localhost 25000`.
@@ -100,7 +100,7 @@ struct Args {
     #[arg(long, default_value = DEFAULT_ROOM, value_parser = room_name)]
     default_room: String,
     /// Rooms one client may be in at once, the default room included.
-    #[arg(long, default_value_t = Config::default().max_rooms as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, default_value_t = ServerOptions::default().max_rooms as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_rooms: u64,
     /// Only these names (comma-separated, any case) may join.
     #[arg(long, value_delimiter = ',')]
@@ -111,19 +111,19 @@ struct Args {
     max_line: u64,
     /// Connections open at once; more get `BYE :server full`. Lowered, with a
     /// warning, to what the machine's limits leave room for (see --check).
-    #[arg(long, default_value_t = Config::default().max_clients)]
+    #[arg(long, default_value_t = ServerOptions::default().max_clients)]
     max_clients: usize,
     /// Print how many clients fit this machine's limits, and each limit, then exit.
     #[arg(long)]
     check: bool,
     /// Connections at once from one IP address (0: no limit).
-    #[arg(long, default_value_t = Config::default().max_per_ip)]
+    #[arg(long, default_value_t = ServerOptions::default().max_per_ip)]
     max_per_ip: usize,
     /// Lines a client may have waiting to be sent before it is dropped as too slow.
-    #[arg(long, default_value_t = Config::default().send_queue_lines)]
+    #[arg(long, default_value_t = ServerOptions::default().send_queue_lines)]
     send_queue: usize,
     /// Bytes a client may have waiting to be sent before it is dropped as too slow.
-    #[arg(long, default_value_t = Config::default().send_queue_bytes)]
+    #[arg(long, default_value_t = ServerOptions::default().send_queue_bytes)]
     send_queue_bytes: usize,
     /// Lines a client may send at once before flood control slows it down.
     #[arg(long, default_value_t = FloodLimit::default().burst)]
@@ -200,7 +200,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         false => Some(DataDir::lock(&args.data_dir)?),
     };
     let tls = server_tls(&args)?;
-    let config = Config {
+    let config = ServerOptions {
         storage: match (&data_dir, args.database) {
             (_, Some(url)) => Storage::Postgres(url),
             (Some(dir), None) => Storage::Durable(dir.clone()),
@@ -223,7 +223,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         accounts: Some(args.data_dir.clone()),
         require_login: args.require_login,
         server_name: args.server_name.clone(),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let udp_wanted = args.udp || args.udp_port.is_some();
     if args.no_plain && tls.is_none() && !udp_wanted {

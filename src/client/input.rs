@@ -1,6 +1,6 @@
 //! What the user typed, understood on the client side.
 //!
-//! [`parse_input`] turns one typed line into an [`Input`]: a line to send, a
+//! [`parse_input`] turns one typed line into an [`TypedLine`]: a line to send, a
 //! `/quit` to send before leaving, a room to join or show, or something the
 //! client does itself (`/help`, `/clear`, telling the user why a line was not
 //! sent). It is pure: it never sends, prints or reads anything. Unknown
@@ -48,7 +48,7 @@ pub const HELP: &[&str] = &[
 
 /// One typed line, understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
+pub enum TypedLine {
     /// Send this line to the server as it is.
     Send(String),
     /// Send this `/quit` line, then wait for the server's `BYE` and leave.
@@ -80,9 +80,9 @@ pub fn too_long(line: &str, max: usize) -> Option<String> {
 
 /// Reads one typed line (without its line ending). `shown`: the room on the
 /// screen, if any (see the module docs).
-pub fn parse_input(line: &str, shown: Option<&str>) -> Input {
+pub fn parse_input(line: &str, shown: Option<&str>) -> TypedLine {
     if line.chars().any(is_forbidden_char) {
-        return Input::Refused("the line holds a control character and was not sent".into());
+        return TypedLine::Refused("the line holds a control character and was not sent".into());
     }
     if let Some(rest) = line.strip_prefix('/')
         && !rest.starts_with('/')
@@ -91,13 +91,13 @@ pub fn parse_input(line: &str, shown: Option<&str>) -> Input {
         let args = args.trim_matches(' ');
         match word.to_ascii_lowercase().as_str() {
             "me" => return action(args, shown),
-            "clear" => return Input::Clear,
-            "help" => return Input::Help,
+            "clear" => return TypedLine::Clear,
+            "help" => return TypedLine::Help,
             "j" => return parse_input(&format!("/join {args}"), shown),
             // `/topic text` sets the topic of the room shown.
             "topic" if !args.starts_with('#') => {
                 let Some(room) = shown else {
-                    return Input::Refused("usage: /topic #room [text]".into());
+                    return TypedLine::Refused("usage: /topic #room [text]".into());
                 };
                 return parse_input(&format!("/topic {room} {args}"), shown);
             }
@@ -105,77 +105,77 @@ pub fn parse_input(line: &str, shown: Option<&str>) -> Input {
         }
     }
     match Command::parse(line) {
-        Ok(None) => Input::Nothing,
+        Ok(None) => TypedLine::Nothing,
         Ok(Some(command)) => from_command(line, command, shown),
-        Err(usage) => Input::Refused(format!("usage: {}", usage.0)),
+        Err(usage) => TypedLine::Refused(format!("usage: {}", usage.0)),
     }
 }
 
 /// `/join rust` means `#rust`, as in IRC clients; a name that is not a room
 /// is refused with the rule it breaks.
-fn join(room: &str) -> Input {
+fn join(room: &str) -> TypedLine {
     let room = match room.starts_with('#') {
         true => room.to_owned(),
         false => format!("#{room}"),
     };
     match validate_room(&room) {
-        Ok(()) => Input::Join(room),
-        Err(error) => Input::Refused(format!("usage: /join #room ({error})")),
+        Ok(()) => TypedLine::Join(room),
+        Err(error) => TypedLine::Refused(format!("usage: /join #room ({error})")),
     }
 }
 
-fn action(text: &str, shown: Option<&str>) -> Input {
+fn action(text: &str, shown: Option<&str>) -> TypedLine {
     if text.is_empty() {
-        return Input::Refused("usage: /me <action>".into());
+        return TypedLine::Refused("usage: /me <action>".into());
     }
     text_to(&format!("{ACTION_PREFIX}{text}"), shown)
 }
 
 /// A room message with this text: to the room shown, or as plain text.
-fn text_to(text: &str, shown: Option<&str>) -> Input {
+fn text_to(text: &str, shown: Option<&str>) -> TypedLine {
     match shown {
-        Some(room) => Input::Send(format!("/say {room} {text}")),
-        None if text.starts_with('/') => Input::Send(format!("/{text}")),
-        None => Input::Send(text.to_owned()),
+        Some(room) => TypedLine::Send(format!("/say {room} {text}")),
+        None if text.starts_with('/') => TypedLine::Send(format!("/{text}")),
+        None => TypedLine::Send(text.to_owned()),
     }
 }
 
-fn from_command(line: &str, command: Command<'_>, shown: Option<&str>) -> Input {
+fn from_command(line: &str, command: Command<'_>, shown: Option<&str>) -> TypedLine {
     match command {
         Command::Text(text) if shown.is_some() => text_to(text, shown),
-        Command::Text(_) => Input::Send(line.to_owned()),
-        Command::Msg { to, text } => Input::Send(format!("/msg {to} {text}")),
-        Command::Who => Input::Send("/who".into()),
+        Command::Text(_) => TypedLine::Send(line.to_owned()),
+        Command::Msg { to, text } => TypedLine::Send(format!("/msg {to} {text}")),
+        Command::Who => TypedLine::Send("/who".into()),
         Command::History(n) => match shown {
-            Some(room) => Input::Send(format!("/history {room} {n}")),
-            None => Input::Send(format!("/history {n}")),
+            Some(room) => TypedLine::Send(format!("/history {room} {n}")),
+            None => TypedLine::Send(format!("/history {n}")),
         },
-        Command::HistoryOf { room, count } => Input::Send(format!("/history {room} {count}")),
-        Command::WhoIn(room) => Input::Send(format!("/who {room}")),
+        Command::HistoryOf { room, count } => TypedLine::Send(format!("/history {room} {count}")),
+        Command::WhoIn(room) => TypedLine::Send(format!("/who {room}")),
         Command::Join(room) => join(room),
         Command::Part { room, reason } => {
             let words = [Some("/part"), room.or(shown), reason];
-            Input::Send(words.into_iter().flatten().collect::<Vec<_>>().join(" "))
+            TypedLine::Send(words.into_iter().flatten().collect::<Vec<_>>().join(" "))
         }
-        Command::Say { room, text } => Input::Send(format!("/say {room} {text}")),
-        Command::Topic { room, text: None } => Input::Send(format!("/topic {room}")),
+        Command::Say { room, text } => TypedLine::Send(format!("/say {room} {text}")),
+        Command::Topic { room, text: None } => TypedLine::Send(format!("/topic {room}")),
         Command::Topic {
             room,
             text: Some(text),
-        } => Input::Send(format!("/topic {room} {text}")),
-        Command::Rooms => Input::Send("/rooms".into()),
-        Command::Ping(None) => Input::Send("/ping".into()),
-        Command::Ping(Some(token)) => Input::Send(format!("/ping {token}")),
-        Command::Quit(None) => Input::Quit("/quit".into()),
-        Command::Quit(Some(reason)) => Input::Quit(format!("/quit {reason}")),
-        Command::Help => Input::Help,
-        Command::Name(_) => {
-            Input::Refused("the name is chosen when connecting (chat-client --name NAME)".into())
-        }
-        Command::Login { .. } => Input::Refused(
+        } => TypedLine::Send(format!("/topic {room} {text}")),
+        Command::Rooms => TypedLine::Send("/rooms".into()),
+        Command::Ping(None) => TypedLine::Send("/ping".into()),
+        Command::Ping(Some(token)) => TypedLine::Send(format!("/ping {token}")),
+        Command::Quit(None) => TypedLine::Quit("/quit".into()),
+        Command::Quit(Some(reason)) => TypedLine::Quit(format!("/quit {reason}")),
+        Command::Help => TypedLine::Help,
+        Command::Name(_) => TypedLine::Refused(
+            "the name is chosen when connecting (chat-client --name NAME)".into(),
+        ),
+        Command::Login { .. } => TypedLine::Refused(
             "not sent: a password typed here would show on screen; use chat-client --login".into(),
         ),
-        Command::Unknown(word) => Input::Refused(format!(
+        Command::Unknown(word) => TypedLine::Refused(format!(
             "unknown command /{word}, not sent; /help lists the commands (//{word} sends it as text)"
         )),
     }
@@ -185,17 +185,17 @@ fn from_command(line: &str, command: Command<'_>, shown: Option<&str>) -> Input 
 mod tests {
     use super::*;
 
-    fn check(line: &str, expected: Input) {
+    fn check(line: &str, expected: TypedLine) {
         assert_eq!(parse_input(line, None), expected, "line {line:?}");
     }
 
-    fn check_in(line: &str, expected: Input) {
+    fn check_in(line: &str, expected: TypedLine) {
         assert_eq!(parse_input(line, Some("#rust")), expected, "line {line:?}");
     }
 
     #[test]
     fn room_input_table() {
-        let join = |room: &str| Input::Join(room.into());
+        let join = |room: &str| TypedLine::Join(room.into());
         let bad_char = "usage: /join #room (a room name holds only ASCII letters, digits, '_' and '-' after the '#')";
         check("/join #Rust", join("#Rust"));
         check("/JOIN rust", join("#rust"));
@@ -239,29 +239,29 @@ mod tests {
         check_in("/msg bob hi", send("/msg bob hi"));
     }
 
-    fn send(line: &str) -> Input {
-        Input::Send(line.into())
+    fn send(line: &str) -> TypedLine {
+        TypedLine::Send(line.into())
     }
 
-    fn refused(text: &str) -> Input {
-        Input::Refused(text.into())
+    fn refused(text: &str) -> TypedLine {
+        TypedLine::Refused(text.into())
     }
 
     #[test]
     fn input_table() {
         check("hello there", send("hello there"));
         check(" hi ", send(" hi "));
-        check("", Input::Nothing);
-        check("   ", Input::Nothing);
+        check("", TypedLine::Nothing);
+        check("   ", TypedLine::Nothing);
         check("//etc/passwd", send("//etc/passwd"));
         check("//me is not an action", send("//me is not an action"));
         check("/me waves", send("//me waves"));
         check("/ME  waves twice ", send("//me waves twice"));
         check("/me", refused("usage: /me <action>"));
         check("/me   ", refused("usage: /me <action>"));
-        check("/help", Input::Help);
-        check("/HELP me", Input::Help);
-        check("/clear", Input::Clear);
+        check("/help", TypedLine::Help);
+        check("/HELP me", TypedLine::Help);
+        check("/clear", TypedLine::Clear);
         check("/who", send("/who"));
         check("/msg bob see you", send("/msg bob see you"));
         check("/msg  bob", refused("usage: /msg <name> <text>"));
@@ -274,12 +274,12 @@ mod tests {
         );
         check("/ping", send("/ping"));
         check("/ping t1", send("/ping t1"));
-        check("/quit", Input::Quit("/quit".into()));
+        check("/quit", TypedLine::Quit("/quit".into()));
         check(
             "/quit gone fishing",
-            Input::Quit("/quit gone fishing".into()),
+            TypedLine::Quit("/quit gone fishing".into()),
         );
-        check("{exit}", Input::Quit("/quit".into()));
+        check("{exit}", TypedLine::Quit("/quit".into()));
         check(
             "/name bob",
             refused("the name is chosen when connecting (chat-client --name NAME)"),

@@ -55,7 +55,7 @@ use crate::tls::Trust;
 
 /// What the client needs to start.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct ClientOptions {
     /// Server host name or address.
     pub host: String,
     /// Server port (TCP, or UDP with `udp`).
@@ -108,7 +108,7 @@ pub enum ClientError {
     Io(#[from] io::Error),
 }
 
-impl Config {
+impl ClientOptions {
     /// The longest line the server takes, in bytes without the line ending:
     /// 4095 over TCP (the protocol's 4096 with the LF), 1200 over UDP.
     pub fn max_line(&self) -> usize {
@@ -140,7 +140,7 @@ impl ClientError {
 
 /// Runs the client in terminal mode when stdin and stdout are both terminals,
 /// in plain mode otherwise. `Ok` when the user quit.
-pub fn run(config: &Config) -> Result<(), ClientError> {
+pub fn run(config: &ClientOptions) -> Result<(), ClientError> {
     let endpoint = match (config.udp, &config.tls) {
         (true, Some(_)) => {
             return Err(SecureError::Tls(

@@ -19,12 +19,12 @@ use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::attention::Attention;
-use super::input::{HELP, Input, parse_input, too_long};
+use super::input::{HELP, TypedLine, parse_input, too_long};
 use super::net::{self, Ending, Net, REGISTER_TIMEOUT, Sink, ToNet};
 use super::render::{Renderer, View};
 use super::rooms::Shown;
 use super::session::Session;
-use super::{ClientError, Config};
+use super::{ClientError, ClientOptions};
 use crate::conn::ConnError;
 use crate::conn::secure::{Endpoint, SecureError};
 
@@ -54,7 +54,7 @@ impl Sink for StdoutSink {
 
 /// Runs plain mode until the user's `/quit` (or stdin's end) is answered, or
 /// the server goes away.
-pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
+pub fn run(config: &ClientOptions, endpoint: Endpoint) -> Result<(), ClientError> {
     let (stdin_tx, typed) = crossbeam_channel::bounded(64);
     let stdin_thread = thread::Builder::new()
         .name("chat-stdin".into())
@@ -68,7 +68,7 @@ pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
 }
 
 fn run_session(
-    config: &Config,
+    config: &ClientOptions,
     endpoint: &Endpoint,
     typed: &Receiver<String>,
 ) -> Result<(), ClientError> {
@@ -148,27 +148,27 @@ fn forward_typed(
             return;
         };
         let request = match parse_input(&line, None) {
-            Input::Send(line) => match too_long(&line, max_line) {
+            TypedLine::Send(line) => match too_long(&line, max_line) {
                 Some(refusal) => {
                     show(View::Error(refusal));
                     continue;
                 }
                 None => ToNet::Send(line),
             },
-            Input::Join(room) => ToNet::Send(format!("/join {room}")),
-            Input::Quit(line) => {
+            TypedLine::Join(room) => ToNet::Send(format!("/join {room}")),
+            TypedLine::Quit(line) => {
                 let _ = to_net.send(ToNet::Quit(line));
                 return;
             }
-            Input::Help => {
+            TypedLine::Help => {
                 HELP.iter().for_each(|h| show(View::Notice((*h).into())));
                 continue;
             }
-            Input::Refused(text) => {
+            TypedLine::Refused(text) => {
                 show(View::Error(text));
                 continue;
             }
-            Input::Clear | Input::Nothing => continue,
+            TypedLine::Clear | TypedLine::Nothing => continue,
         };
         if to_net.send(request).is_err() {
             return;

@@ -152,7 +152,7 @@ pub enum ConnError {
 #[derive(Debug)]
 pub struct Connection {
     /// Where [`Connection::send`] writes, and what stopping shuts down.
-    link: Link,
+    link: Wire,
     events: Receiver<Event>,
     /// The reader thread (TCP) or link thread (UDP).
     reader: Option<JoinHandle<()>>,
@@ -160,7 +160,7 @@ pub struct Connection {
 }
 
 /// How a connection's lines travel.
-enum Link {
+enum Wire {
     /// Plain TCP: written here; the reader thread holds a clone.
     Plain(TcpStream),
     /// TLS: the socket, for shutting it down, and the write half.
@@ -172,12 +172,12 @@ enum Link {
     Udp(udp::UdpLink),
 }
 
-impl std::fmt::Debug for Link {
+impl std::fmt::Debug for Wire {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Link::Plain(_) => "Plain",
-            Link::Tls { .. } => "Tls",
-            Link::Udp(_) => "Udp",
+            Wire::Plain(_) => "Plain",
+            Wire::Tls { .. } => "Tls",
+            Wire::Udp(_) => "Udp",
         })
     }
 }
@@ -230,7 +230,7 @@ impl Connection {
         stream.set_write_timeout(None).map_err(io_error)?;
         let (read_half, write_half) = TlsLink::split(tls_conn, &stream, None).map_err(io_error)?;
         let peer = stream.peer_addr().map_err(io_error)?;
-        let link = Link::Tls {
+        let link = Wire::Tls {
             stream,
             output: write_half,
         };
@@ -243,7 +243,7 @@ impl Connection {
     pub fn connect_udp(host: &str, port: u16, timeout: Duration) -> Result<Connection, ConnError> {
         let opened = udp::connect(host, port, timeout)?;
         Ok(Connection {
-            link: Link::Udp(opened.link),
+            link: Wire::Udp(opened.link),
             events: opened.events,
             reader: Some(opened.thread),
             peer: opened.peer,
@@ -255,11 +255,11 @@ impl Connection {
         stream.set_nodelay(true)?;
         let read_half = stream.try_clone()?;
         let peer = stream.peer_addr()?;
-        Connection::start(Link::Plain(stream), peer, read_half)
+        Connection::start(Wire::Plain(stream), peer, read_half)
     }
 
     fn start(
-        link: Link,
+        link: Wire,
         peer: SocketAddr,
         read_half: impl Read + Send + 'static,
     ) -> io::Result<Connection> {
@@ -277,12 +277,12 @@ impl Connection {
 
     /// Whether lines travel encrypted.
     pub fn is_tls(&self) -> bool {
-        matches!(self.link, Link::Tls { .. })
+        matches!(self.link, Wire::Tls { .. })
     }
 
     /// Whether lines travel over UDP.
     pub fn is_udp(&self) -> bool {
-        matches!(self.link, Link::Udp(_))
+        matches!(self.link, Wire::Udp(_))
     }
 
     /// The server's address.
@@ -317,9 +317,9 @@ impl Connection {
             bytes
         };
         match &mut self.link {
-            Link::Plain(stream) => stream.write_all(&with_lf()),
-            Link::Tls { output, .. } => output.send(&with_lf()),
-            Link::Udp(link) => link.send(line.as_bytes()),
+            Wire::Plain(stream) => stream.write_all(&with_lf()),
+            Wire::Tls { output, .. } => output.send(&with_lf()),
+            Wire::Udp(link) => link.send(line.as_bytes()),
         }
     }
 
@@ -376,15 +376,15 @@ impl Connection {
 
     fn shutdown_and_join(&mut self) {
         match &mut self.link {
-            Link::Plain(stream) => {
+            Wire::Plain(stream) => {
                 let _ = stream.shutdown(Shutdown::Both);
             }
-            Link::Tls { stream, output } => {
+            Wire::Tls { stream, output } => {
                 output.set_write_timeout(Some(Duration::from_secs(1))).ok();
                 output.finish();
                 let _ = stream.shutdown(Shutdown::Both);
             }
-            Link::Udp(link) => link.stop(),
+            Wire::Udp(link) => link.stop(),
         }
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();

@@ -55,14 +55,14 @@ const RECEIVED_QUEUE: usize = 256;
 pub struct UdpLink {
     socket: UdpSocket,
     token: Token,
-    shared: Arc<Shared>,
+    shared: Arc<UdpShared>,
     /// Wakes the link thread when a line joins the window.
     kick: Sender<()>,
 }
 
 /// What `send` and the link thread share.
 #[derive(Debug)]
-struct Shared {
+struct UdpShared {
     /// Guards the send window (numbering, acknowledgements, resend times).
     /// Held only to update it: never across a socket call or a channel send.
     send: Mutex<SendState>,
@@ -171,7 +171,7 @@ fn explain_refusal(error: io::Error) -> io::Error {
 
 fn start(socket: UdpSocket, token: Token, peer: SocketAddr) -> io::Result<Opened> {
     let now = Instant::now();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(UdpShared {
         send: Mutex::new(SendState::new(token, now)),
         room: Condvar::new(),
         stopping: AtomicBool::new(false),
@@ -189,7 +189,7 @@ fn start(socket: UdpSocket, token: Token, peer: SocketAddr) -> io::Result<Opened
         .spawn(move || receive_loop(&receiver_socket, &receiver_shared, &datagram_tx))?;
     let (kick, kicks) = crossbeam_channel::bounded(1);
     let (tx, events) = crossbeam_channel::unbounded();
-    let link = Link {
+    let link = LinkThread {
         socket: socket.try_clone()?,
         shared: shared.clone(),
         datagrams,
@@ -286,7 +286,7 @@ impl UdpLink {
 /// Sets the stop flag, then shuts the socket's read side: a `recv` blocked
 /// in the receiver thread returns at once, and so does every later one (on
 /// Linux), so the flag is always seen.
-fn stop_receiving(socket: &UdpSocket, shared: &Shared) {
+fn stop_receiving(socket: &UdpSocket, shared: &UdpShared) {
     shared.stopping.store(true, Ordering::SeqCst);
     if let Err(error) = socket2::SockRef::from(socket).shutdown(Shutdown::Read) {
         log::debug!("shutting the UDP socket's read side failed: {error}");
@@ -295,7 +295,7 @@ fn stop_receiving(socket: &UdpSocket, shared: &Shared) {
 
 /// The receiver thread: every datagram to the link thread, until stopped.
 /// Dropping `datagrams` (by returning) tells the link thread.
-fn receive_loop(socket: &UdpSocket, shared: &Shared, datagrams: &Sender<io::Result<Vec<u8>>>) {
+fn receive_loop(socket: &UdpSocket, shared: &UdpShared, datagrams: &Sender<io::Result<Vec<u8>>>) {
     let mut buffer = vec![0u8; RECV_BUFFER];
     loop {
         let received = match socket.recv(&mut buffer) {
@@ -322,10 +322,10 @@ fn receive_loop(socket: &UdpSocket, shared: &Shared, datagrams: &Sender<io::Resu
 }
 
 /// What the link thread owns besides its [`LinkState`].
-struct Link {
+struct LinkThread {
     /// For sending `ACK`, `KEEP` and resends, and for stopping the receiver.
     socket: UdpSocket,
-    shared: Arc<Shared>,
+    shared: Arc<UdpShared>,
     /// From the receiver thread; disconnected when it stops.
     datagrams: Receiver<io::Result<Vec<u8>>>,
     /// From `send`: a line was added to the window.
@@ -333,7 +333,7 @@ struct Link {
     events: Sender<Event>,
 }
 
-impl Link {
+impl LinkThread {
     /// The link thread: runs the session, then stops and joins the receiver
     /// and hands on the last event.
     fn run(self, state: LinkState, receiver: JoinHandle<()>) {

@@ -35,7 +35,7 @@ use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
 use super::shared_stream::SharedStream;
 use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
-use super::{Config, Listeners, ServerError, ServerState, Shutdown, Storage};
+use super::{Listeners, ServerError, ServerOptions, ServerState, Shutdown, Storage};
 use crate::hub::message::ClientId;
 use crate::hub::registry::{Hub, Limits, Refusal, Registry};
 use crate::hub::rooms::Rooms;
@@ -73,7 +73,7 @@ type Listener = (TcpListener, Option<Arc<ServerConfig>>, Front);
 
 /// Opens the store (for a durable server) and reads what the hub starts from.
 fn open_store(
-    config: &Config,
+    config: &ServerOptions,
     recent: usize,
 ) -> Result<(Option<Box<dyn MessageStore>>, Loaded), ServerError> {
     let mut store: Box<dyn MessageStore> = match &config.storage {
@@ -125,7 +125,7 @@ struct SessionHandle {
 impl Prepared {
     pub(crate) fn new(
         listeners: Listeners,
-        config: Config,
+        config: ServerOptions,
         shutdown: Shutdown,
     ) -> Result<Prepared, ServerError> {
         let recent_capacity = config.history_replay.max(MAX_HISTORY_REQUEST);

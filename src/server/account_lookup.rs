@@ -29,13 +29,13 @@ use super::accounts::{AccountError, Accounts};
 
 type Answer = Result<Option<String>, AccountError>;
 /// A name to look up, and where to put the answer.
-type Request = (String, Reply);
+type Lookup = (String, Reply);
 
 /// A handle for looking accounts up. See the module docs.
 pub(crate) struct AccountLookup {
     /// `None` once closed. The lock guards only taking the sender out at
     /// shutdown and cloning it; a lookup never holds it while it waits.
-    requests: Mutex<Option<Sender<Request>>>,
+    requests: Mutex<Option<Sender<Lookup>>>,
 }
 
 impl AccountLookup {
@@ -126,7 +126,7 @@ impl Drop for Reply {
     }
 }
 
-fn serve(accounts: &Accounts, incoming: &Receiver<Request>) {
+fn serve(accounts: &Accounts, incoming: &Receiver<Lookup>) {
     let mut conn = None;
     for (name, reply) in incoming {
         reply.send(accounts.lookup(&mut conn, &name));

@@ -30,7 +30,7 @@ use crate::protocol::ErrorCode;
 use crate::protocol::is_loopback;
 
 /// Why a name was refused: the error code and its text.
-pub(crate) type Refusal = (ErrorCode, String);
+pub(crate) type LoginRefusal = (ErrorCode, String);
 
 /// Whether a password from `peer` would have crossed a network in clear: a
 /// plain connection from anything but exactly 127.0.0.1 or ::1. (Other
@@ -54,7 +54,7 @@ pub(crate) fn check_name(
     control: &Control,
     name: &str,
     password: Option<&str>,
-) -> Result<(), Refusal> {
+) -> Result<(), LoginRefusal> {
     match password {
         None => check_bare_name(shared, control.peer, name),
         Some(password) => check_login(shared, control, name, password),
@@ -63,7 +63,7 @@ pub(crate) fn check_name(
 
 /// A name sent without a password: refused when only accounts are admitted
 /// or when it is an account's.
-fn check_bare_name(shared: &ServerState, peer: SocketAddr, name: &str) -> Result<(), Refusal> {
+fn check_bare_name(shared: &ServerState, peer: SocketAddr, name: &str) -> Result<(), LoginRefusal> {
     if shared.config.require_login {
         return Err((
             ErrorCode::LoginRequired,
@@ -78,7 +78,7 @@ fn check_bare_name(shared: &ServerState, peer: SocketAddr, name: &str) -> Result
 
 #[cold]
 #[inline(never)]
-fn belongs_to_account(name: &str) -> Refusal {
+fn belongs_to_account(name: &str) -> LoginRefusal {
     (
         ErrorCode::LoginRequired,
         format!("{name} belongs to an account: /login {name} <password>, or choose another name."),
@@ -92,7 +92,7 @@ fn check_login(
     control: &Control,
     name: &str,
     password: &str,
-) -> Result<(), Refusal> {
+) -> Result<(), LoginRefusal> {
     let peer = control.peer;
     let delay = shared
         .login_throttle
@@ -133,7 +133,7 @@ fn check_login(
 }
 
 #[cold]
-fn not_checked() -> Refusal {
+fn not_checked() -> LoginRefusal {
     (
         ErrorCode::LoginFailed,
         "Not checked: the server is closing this connection.".into(),
@@ -147,7 +147,7 @@ fn account_hash(
     shared: &ServerState,
     peer: SocketAddr,
     name: &str,
-) -> Result<Option<String>, Refusal> {
+) -> Result<Option<String>, LoginRefusal> {
     let Some(accounts) = &shared.accounts else {
         return Ok(None);
     };
@@ -158,7 +158,7 @@ fn account_hash(
 
 #[cold]
 #[inline(never)]
-fn accounts_unavailable(peer: SocketAddr, error: &AccountError) -> Refusal {
+fn accounts_unavailable(peer: SocketAddr, error: &AccountError) -> LoginRefusal {
     log::error!("{peer}: cannot check accounts: {error}");
     (
         ErrorCode::LoginRequired,

@@ -84,10 +84,10 @@ pub enum Storage {
     Postgres(String),
 }
 
-/// Everything the server can be told. `Config::default()` is what `chat-server`
+/// Everything the server can be told. `ServerOptions::default()` is what `chat-server`
 /// uses without flags, except that it keeps history in memory only.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct ServerOptions {
     /// Where history is kept.
     pub storage: Storage,
     /// Messages of a room replayed to a client when it joins it (and of
@@ -132,9 +132,9 @@ pub struct Config {
     pub server_name: String,
 }
 
-impl Default for Config {
-    fn default() -> Config {
-        Config {
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
             storage: Storage::Ephemeral,
             history_replay: DEFAULT_HISTORY_REQUEST,
             default_room: DEFAULT_ROOM.to_owned(),
@@ -337,7 +337,7 @@ impl Default for Shutdown {
 
 /// State every server thread shares.
 pub(crate) struct ServerState {
-    pub(crate) config: Config,
+    pub(crate) config: ServerOptions,
     /// The address the server listens on (for `--log-format http`).
     pub(crate) local_addr: SocketAddr,
     /// Account lookups (the `accounts` thread), when accounts are configured.
@@ -447,7 +447,7 @@ impl From<TcpListener> for Listeners {
 /// directory or database is reported before anything runs.
 pub fn run(
     listeners: impl Into<Listeners>,
-    config: Config,
+    config: ServerOptions,
     shutdown: Shutdown,
 ) -> Result<(), ServerError> {
     let prepared = accept::Prepared::new(listeners.into(), config, shutdown)?;
@@ -469,7 +469,10 @@ impl Server {
     /// Opens the history store and starts serving `listeners` (or one plain
     /// [`TcpListener`]) on a thread named `chat-server`. Errors from the store
     /// are returned here.
-    pub fn start(listeners: impl Into<Listeners>, config: Config) -> Result<Server, ServerError> {
+    pub fn start(
+        listeners: impl Into<Listeners>,
+        config: ServerOptions,
+    ) -> Result<Server, ServerError> {
         let listeners = listeners.into();
         let tls_addr = match &listeners.tls {
             Some((listener, _)) => Some(listener.local_addr()?),

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 
-use super::Config;
+use super::ServerOptions;
 use super::outbox::{Chunk, Outbox};
 use super::shared_stream::SharedStream;
 use super::udp::UdpInput;
@@ -124,7 +124,7 @@ pub(crate) fn split(
     link: &ClientLink,
     tls: Option<&Arc<ServerConfig>>,
     outbox: &Outbox,
-    config: &Config,
+    config: &ServerOptions,
 ) -> io::Result<(Frames, Sink)> {
     let stream = match link {
         ClientLink::Tcp(stream) => stream,
@@ -156,7 +156,7 @@ fn split_tls(
     stream: &SharedStream,
     tls: &Arc<ServerConfig>,
     outbox: &Outbox,
-    config: &Config,
+    config: &ServerOptions,
 ) -> io::Result<(Frames, Sink)> {
     let reader = |input| Frames::Stream(LineReader::new(input, config.max_line));
     let conn = rustls::ServerConnection::new(tls.clone()).map_err(io::Error::other)?;

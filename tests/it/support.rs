@@ -14,7 +14,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, DataDir, FloodLimit, Listeners, Server, Storage};
+use chatroom::server::{DataDir, FloodLimit, Listeners, Server, ServerOptions, Storage};
 
 mod external;
 mod postgres;
@@ -56,14 +56,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub fn start(config: Config) -> TestServer {
+    pub fn start(config: ServerOptions) -> TestServer {
         let listener =
             chatroom::server::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
         TestServer::serve(listener.into(), config)
     }
 
     /// A server on TCP and on UDP (port 0 for each).
-    pub fn with_udp(config: Config) -> TestServer {
+    pub fn with_udp(config: ServerOptions) -> TestServer {
         let any = "127.0.0.1:0".parse().unwrap();
         let listeners = Listeners {
             plain: Some(chatroom::server::bind(any).expect("bind TCP")),
@@ -74,7 +74,7 @@ impl TestServer {
     }
 
     /// A server on TCP for native clients and for IRC ones (port 0 each).
-    pub fn with_irc(config: Config) -> TestServer {
+    pub fn with_irc(config: ServerOptions) -> TestServer {
         let any = "127.0.0.1:0".parse().unwrap();
         let listeners = Listeners {
             plain: Some(chatroom::server::bind(any).expect("bind TCP")),
@@ -84,7 +84,7 @@ impl TestServer {
         TestServer::serve(listeners, config)
     }
 
-    fn serve(listeners: Listeners, config: Config) -> TestServer {
+    fn serve(listeners: Listeners, config: ServerOptions) -> TestServer {
         let server = Server::start(listeners, config).expect("start server");
         TestServer {
             addr: server.local_addr(),
@@ -102,14 +102,14 @@ impl TestServer {
 
     /// An ephemeral server with default settings.
     pub fn ephemeral() -> TestServer {
-        TestServer::start(Config::default())
+        TestServer::start(ServerOptions::default())
     }
 
     /// A server keeping history in `dir`.
     pub fn durable(dir: &Path) -> TestServer {
-        TestServer::start(Config {
+        TestServer::start(ServerOptions {
             storage: Storage::Durable(DataDir::lock(dir).expect("lock the data directory")),
-            ..Config::default()
+            ..ServerOptions::default()
         })
     }
 
@@ -149,11 +149,11 @@ impl Drop for TestServer {
 }
 
 /// The default configuration without flood control or a per-address limit.
-pub fn unthrottled() -> Config {
-    Config {
+pub fn unthrottled() -> ServerOptions {
+    ServerOptions {
         flood: FloodLimit::OFF,
         max_per_ip: 0,
-        ..Config::default()
+        ..ServerOptions::default()
     }
 }
 

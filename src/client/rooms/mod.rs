@@ -74,7 +74,7 @@ impl Shown {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
+struct RoomTab {
     name: String,
     unread: usize,
     mentioned: bool,
@@ -99,7 +99,7 @@ enum Keep {
 /// The rooms of terminal mode. See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct RoomList {
-    rooms: Vec<Entry>,
+    rooms: Vec<RoomTab>,
     current: Option<usize>,
     kept: VecDeque<Shown>,
     /// A room was named: the server speaks version 2.
@@ -314,7 +314,7 @@ impl RoomList {
 
     fn add(&mut self, room: &str) -> usize {
         self.position(room).unwrap_or_else(|| {
-            self.rooms.push(Entry {
+            self.rooms.push(RoomTab {
                 // Cleaned like every text from the network: the rooms row
                 // is written to the terminal as it is.
                 name: clean(room),

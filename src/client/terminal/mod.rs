@@ -37,7 +37,7 @@ use super::render::{Renderer, View};
 use super::rooms::Shown;
 use super::screen::Screen;
 use super::session::Session;
-use super::{ClientError, Config};
+use super::{ClientError, ClientOptions};
 use crate::conn::secure::{Credentials, Endpoint, SecureError};
 use crate::conn::{ConnError, Connection};
 use ui::Ui;
@@ -67,7 +67,7 @@ impl Sink for ChannelSink {
 }
 
 /// Runs terminal mode until the user quits.
-pub fn run(config: &Config, endpoint: Endpoint) -> Result<(), ClientError> {
+pub fn run(config: &ClientOptions, endpoint: Endpoint) -> Result<(), ClientError> {
     let raw_mode = RawMode::enter()?;
     let (rows, cols) = raw::size();
     let mut ui = Ui::new(config, Screen::new(rows, cols));
@@ -125,7 +125,7 @@ struct Joining<'a> {
 fn join(
     ui: &mut Ui,
     conn: &mut Connection,
-    config: &Config,
+    config: &ClientOptions,
     joining: Joining<'_>,
     raw_mode: RawMode,
 ) -> Result<Option<(String, u64, RawMode)>, ClientError> {

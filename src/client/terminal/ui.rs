@@ -9,7 +9,7 @@ use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::super::attention::Attention;
-use super::super::input::{HELP, Input, parse_input, too_long};
+use super::super::input::{HELP, TypedLine, parse_input, too_long};
 use super::super::keys::{Key, KeyDecoder};
 use super::super::line::{Edit, LineEditor};
 use super::super::net::{SharedNames, ToNet};
@@ -17,7 +17,7 @@ use super::super::raw::{self, RawMode, Watched};
 use super::super::render::{Renderer, View, count};
 use super::super::rooms::{RoomChange, RoomList, Shown};
 use super::super::screen::{Bottom, MIN_COLS, Screen};
-use super::super::{ClientError, Config};
+use super::super::{ClientError, ClientOptions};
 use super::{ESC_WAIT, FromNet};
 
 /// A long paste waiting for the user's yes or no.
@@ -61,7 +61,7 @@ pub(super) struct Ui {
 }
 
 impl Ui {
-    pub(super) fn new(config: &Config, screen: Screen) -> Ui {
+    pub(super) fn new(config: &ClientOptions, screen: Screen) -> Ui {
         Ui {
             editor: LineEditor::default(),
             decoder: KeyDecoder::default(),
@@ -393,29 +393,29 @@ impl Ui {
             }
         };
         match parse_input(line, self.rooms.current()) {
-            Input::Send(wire) => match too_long(&wire, self.max_line) {
+            TypedLine::Send(wire) => match too_long(&wire, self.max_line) {
                 Some(refusal) => refused(self, refusal),
                 None => self.send(ToNet::Send(wire)),
             },
-            Input::Join(room) if self.rooms.is_member(&room) => {
+            TypedLine::Join(room) if self.rooms.is_member(&room) => {
                 if self.rooms.switch_to(&room) {
                     self.refill();
                 }
             }
-            Input::Join(room) => {
+            TypedLine::Join(room) => {
                 self.rooms.joining(&room);
                 self.send(ToNet::Send(format!("/join {room}")));
             }
-            Input::Quit(wire) => self.quit(wire),
-            Input::Help => HELP
+            TypedLine::Quit(wire) => self.quit(wire),
+            TypedLine::Help => HELP
                 .iter()
                 .for_each(|h| self.show(View::Notice((*h).into()))),
-            Input::Clear => {
+            TypedLine::Clear => {
                 let out = self.screen.clear(&self.bottom);
                 self.out(out);
             }
-            Input::Refused(text) => refused(self, text),
-            Input::Nothing => {}
+            TypedLine::Refused(text) => refused(self, text),
+            TypedLine::Nothing => {}
         }
     }
 

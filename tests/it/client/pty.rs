@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Instant;
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, DataDir, Server, Storage};
+use chatroom::server::{DataDir, Server, ServerOptions, Storage};
 use crossbeam_channel::Receiver;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
@@ -298,9 +298,9 @@ fn client_reconnects_keeping_the_typed_line_and_shows_what_was_missed() {
         rows.iter()
             .any(|r| r.starts_with("*** reconnecting in 2 s"))
     });
-    let config = Config {
+    let config = ServerOptions {
         storage: Storage::Durable(DataDir::lock(dir.path()).unwrap()),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let second = Server::start(TcpListener::bind(addr).unwrap(), config).unwrap();
     let mut carol = Peer::join(addr, "carol");

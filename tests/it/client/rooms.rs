@@ -318,7 +318,7 @@ fn rooms_plain_mode_against_the_real_server() {
 /// the room shown unchanged, and sees what was said in the other meanwhile.
 #[test]
 fn rooms_rejoined_after_the_real_server_restarts() {
-    use chatroom::server::{Config, DataDir, Server, Storage};
+    use chatroom::server::{DataDir, Server, ServerOptions, Storage};
 
     let dir = tempfile::tempdir().unwrap();
     let first = crate::support::TestServer::durable(dir.path());
@@ -334,9 +334,9 @@ fn rooms_rejoined_after_the_real_server_restarts() {
         rows.iter()
             .any(|r| r.starts_with("*** reconnecting in 2 s"))
     });
-    let config = Config {
+    let config = ServerOptions {
         storage: Storage::Durable(DataDir::lock(dir.path()).unwrap()),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let second = Server::start(std::net::TcpListener::bind(addr).unwrap(), config).unwrap();
     let mut carol = super::Peer::join(addr, "carol");

@@ -1,6 +1,6 @@
 //! The limits native clients have, applied to IRC clients.
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 
 use super::IrcClient;
 use crate::support::{TestServer, unthrottled};
@@ -19,7 +19,7 @@ fn a_line_over_512_bytes_is_refused_and_the_connection_goes_on() {
 
 #[test]
 fn max_rooms_is_chanlimit_and_joining_past_it_is_405() {
-    let server = TestServer::with_irc(Config {
+    let server = TestServer::with_irc(ServerOptions {
         max_rooms: 2,
         ..unthrottled()
     });
@@ -38,7 +38,7 @@ fn max_rooms_is_chanlimit_and_joining_past_it_is_405() {
 
 #[test]
 fn max_per_ip_counts_irc_and_native_connections_together() {
-    let server = TestServer::with_irc(Config {
+    let server = TestServer::with_irc(ServerOptions {
         max_per_ip: 1,
         ..unthrottled()
     });
@@ -53,7 +53,7 @@ fn max_per_ip_counts_irc_and_native_connections_together() {
 
 #[test]
 fn require_login_refuses_a_bare_nick() {
-    let server = TestServer::with_irc(Config {
+    let server = TestServer::with_irc(ServerOptions {
         require_login: true,
         ..unthrottled()
     });

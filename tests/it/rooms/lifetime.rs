@@ -2,7 +2,7 @@
 //! or stored messages; `LEAVE` reaches each fellow member once and no `PART`
 //! follows it, from one room or from 64; at most 64 rooms per client.
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 
 use crate::support::{Client, TestServer, unique, unthrottled};
 
@@ -127,7 +127,7 @@ fn a_user_in_64_rooms_is_capped_and_its_quit_is_one_leave() {
 /// sharing three rooms with it learns it through one `LEAVE`.
 #[test]
 fn a_stuck_reader_in_three_rooms_is_one_leave_for_a_fellow_member() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         send_queue_lines: 64,
         ..unthrottled()
     });

@@ -2,7 +2,7 @@
 //! keep increasing, and durability of everything acknowledged under `kill -9`.
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::{Config, Storage};
+use chatroom::server::{ServerOptions, Storage};
 
 use crate::support::{ServerProcess, TestServer};
 
@@ -17,9 +17,9 @@ fn msg_id(line: &str) -> u64 {
 
 #[test]
 fn replay_on_join_is_limited_to_the_configured_count() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         history_replay: 3,
-        ..Config::default()
+        ..ServerOptions::default()
     });
     let mut alice = server.join("alice");
     for i in 1..=5 {
@@ -96,9 +96,9 @@ fn ephemeral_history_is_gone_after_a_restart() {
     alice.expect("MSG ");
     drop(alice);
     server.stop();
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         storage: Storage::Ephemeral,
-        ..Config::default()
+        ..ServerOptions::default()
     });
     let mut bob = server.connect();
     bob.send("bob");

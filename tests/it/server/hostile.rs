@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chatroom::protocol::ServerLine;
 use chatroom::protocol::frame::is_forbidden_char;
-use chatroom::server::{Config, FloodLimit};
+use chatroom::server::{FloodLimit, ServerOptions};
 
 use crate::support::{
     Client, ServerProcess, TestServer, eventually, proc_count, proc_status, unthrottled,
@@ -33,7 +33,7 @@ fn a_byte_at_a_time_sender_is_understood() {
 
 #[test]
 fn a_reader_that_stops_is_evicted_while_ten_others_chat() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         send_queue_lines: 64,
         ..unthrottled()
     });
@@ -109,9 +109,9 @@ fn endless_bytes_without_a_newline_keep_memory_flat() {
 /// Pastes `lines` lines at once; returns what another client saw and how long
 /// the paste took to arrive in full.
 fn paste(flood: FloodLimit, lines: usize) -> (Vec<String>, Duration) {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         flood,
-        ..Config::default()
+        ..ServerOptions::default()
     });
     let mut paster = server.join("paster");
     let mut reader = server.join("reader");
@@ -157,9 +157,9 @@ fn a_500_line_paste_is_slowed_but_nothing_is_lost() {
 
 #[test]
 fn too_many_connections_from_one_address_are_refused() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         max_per_ip: 3,
-        ..Config::default()
+        ..ServerOptions::default()
     });
     let mut first = server.join("first");
     let _second = server.connect();
@@ -245,9 +245,9 @@ fn a_half_closed_client_leaves_but_gets_what_was_sent_to_it() {
 
 #[test]
 fn a_silent_or_half_sent_connection_bothers_nobody() {
-    let config = Config {
+    let config = ServerOptions {
         registration_timeout: Duration::from_millis(500),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let server = TestServer::start(config);
     let mut silent = server.connect();

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::process::Command;
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 use chatroom::server::capacity::MachineLimits;
 
 use crate::support::{Client, LINE_DEADLINE, ServerProcess, TestServer, eventually, unthrottled};
@@ -79,7 +79,7 @@ fn out_of_descriptors_the_late_ones_are_told_and_the_early_ones_keep_chatting() 
 #[test]
 fn a_small_mapping_budget_is_kept_to() {
     // Room for three client threads: (2048 + 4 * 19) mappings, 16 kept.
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         machine_limits: Some(MachineLimits {
             max_map_count: Some(2048 + 4 * (16 + 3)),
             ..MachineLimits::default()

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use chatroom::protocol::ServerLine;
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 
 use crate::support::{TestServer, unthrottled};
 
@@ -74,7 +74,7 @@ fn fifty_clients_broadcasting_at_once_all_see_every_message_once_in_one_order() 
 
 #[test]
 fn a_client_that_stops_reading_is_evicted_and_nobody_else_notices() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         send_queue_lines: 64,
         ..unthrottled()
     });
@@ -126,7 +126,7 @@ fn a_client_that_stops_reading_is_evicted_and_nobody_else_notices() {
 #[test]
 fn a_client_that_falls_behind_and_catches_up_gets_every_line_once_in_order() {
     const MESSAGES: usize = 4000;
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         send_queue_lines: 10_000,
         send_queue_bytes: 64 << 20,
         ..unthrottled()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 
 use crate::support::TestServer;
 
@@ -57,9 +57,9 @@ fn names_are_unique_without_regard_to_case_and_shown_as_typed() {
 
 #[test]
 fn only_allowed_names_join_when_a_list_is_set() {
-    let config = Config {
+    let config = ServerOptions {
         allow_users: Some(vec!["alice".into(), "Bob".into()]),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let server = TestServer::start(config);
     let mut client = server.connect();
@@ -106,9 +106,9 @@ fn ten_refusals_end_the_connection() {
 
 #[test]
 fn a_client_that_never_registers_is_let_go() {
-    let config = Config {
+    let config = ServerOptions {
         registration_timeout: Duration::from_millis(300),
-        ..Config::default()
+        ..ServerOptions::default()
     };
     let server = TestServer::start(config);
     let mut silent = server.connect();
@@ -122,9 +122,9 @@ fn a_client_that_never_registers_is_let_go() {
 
 #[test]
 fn a_full_server_says_so() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         max_clients: 2,
-        ..Config::default()
+        ..ServerOptions::default()
     });
     let _a = server.join("a");
     let mut b = server.connect();

@@ -6,12 +6,12 @@
 use std::path::Path;
 
 use chatroom::server::accounts::Accounts;
-use chatroom::server::{Config, DATABASE_FILE, DataDir, Storage};
+use chatroom::server::{DATABASE_FILE, DataDir, ServerOptions, Storage};
 
 use crate::support::{Client, TestServer};
 
-fn durable(dir: &Path) -> Config {
-    Config {
+fn durable(dir: &Path) -> ServerOptions {
+    ServerOptions {
         storage: Storage::Durable(DataDir::lock(dir).expect("lock the data directory")),
         accounts: Some(dir.to_owned()),
         ..crate::support::unthrottled()
@@ -159,7 +159,7 @@ fn an_account_comes_back_to_its_rooms_and_a_guest_to_the_lobby() {
 
 #[test]
 fn a_client_is_in_at_most_max_rooms_the_lobby_included() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         max_rooms: 3,
         ..crate::support::unthrottled()
     });
@@ -223,7 +223,7 @@ fn a_user_leaving_is_told_once_to_each_who_shares_a_room() {
 
 #[test]
 fn rooms_joined_and_parted_leave_nothing_behind() {
-    let server = TestServer::start(Config {
+    let server = TestServer::start(ServerOptions {
         max_rooms: 2,
         ..crate::support::unthrottled()
     });

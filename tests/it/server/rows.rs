@@ -197,7 +197,7 @@ fn a_sender_that_half_closes_still_gets_its_acknowledgements() {
 
 #[test]
 fn refused_lines_get_an_error_and_keep_the_connection() {
-    let server = TestServer::start(chatroom::server::Config {
+    let server = TestServer::start(chatroom::server::ServerOptions {
         max_line: 64,
         ..Default::default()
     });

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 use chatroom::server::accounts::Accounts;
 
 use super::{TlsClient, TlsServer, with_accounts};
@@ -22,7 +22,7 @@ fn elsewhere() -> IpAddr {
 }
 
 /// The test configuration with an account `alice`.
-fn with_alice(dir: &Path) -> Config {
+fn with_alice(dir: &Path) -> ServerOptions {
     Accounts::in_dir(dir).add("alice", PASSWORD).unwrap();
     with_accounts(dir)
 }
@@ -58,7 +58,7 @@ fn login_right_and_wrong_and_names_that_belong_to_accounts() {
 
 #[test]
 fn require_login_admits_only_accounts() {
-    let server = TlsServer::start(|dir| Config {
+    let server = TlsServer::start(|dir| ServerOptions {
         require_login: true,
         ..with_alice(dir)
     });

@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 
-use chatroom::server::{Config, Listeners, Server, Storage};
+use chatroom::server::{Listeners, Server, ServerOptions, Storage};
 use chatroom::tls::server::ServerTls;
 use chatroom::tls::{ClientTls, Trust};
 use rustls::pki_types::ServerName;
@@ -37,13 +37,16 @@ pub struct TlsServer {
 impl TlsServer {
     /// A server configured by `config` (which may use `dir` through
     /// `configure`), its certificate made in a new temporary directory.
-    pub fn start(configure: impl FnOnce(&Path) -> Config) -> TlsServer {
+    pub fn start(configure: impl FnOnce(&Path) -> ServerOptions) -> TlsServer {
         let dir = tempfile::tempdir().unwrap();
         TlsServer::start_in(dir, configure)
     }
 
     /// Like [`TlsServer::start`] with the directory given.
-    pub fn start_in(dir: tempfile::TempDir, configure: impl FnOnce(&Path) -> Config) -> TlsServer {
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&Path) -> ServerOptions,
+    ) -> TlsServer {
         let tls_addr = "127.0.0.1:0".parse().unwrap();
         TlsServer::start_on(dir, tls_addr, configure)
     }
@@ -52,7 +55,7 @@ impl TlsServer {
     pub fn start_on(
         dir: tempfile::TempDir,
         tls_addr: SocketAddr,
-        configure: impl FnOnce(&Path) -> Config,
+        configure: impl FnOnce(&Path) -> ServerOptions,
     ) -> TlsServer {
         let names = ["localhost".to_owned(), "127.0.0.1".to_owned()];
         let (setup, _) = ServerTls::self_signed(dir.path(), &names).expect("certificate");
@@ -146,8 +149,8 @@ pub fn start_binary(args: &[&str]) -> (std::process::Child, SocketAddr, String) 
 
 /// The test configuration: in-memory history, no flood control or
 /// per-address limit, accounts in `dir`.
-pub fn with_accounts(dir: &Path) -> Config {
-    Config {
+pub fn with_accounts(dir: &Path) -> ServerOptions {
+    ServerOptions {
         storage: Storage::Ephemeral,
         accounts: Some(dir.to_owned()),
         ..crate::support::unthrottled()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chatroom::conn::{ConnError, Connection, Event};
 use chatroom::protocol::ServerLine;
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 use chatroom::tls::{ClientTls, Trust};
 
 use super::{TlsServer, with_accounts};
@@ -145,7 +145,7 @@ fn the_client_binary_joins_over_tls() {
 
 #[test]
 fn limits_and_bulk_traffic_hold_over_tls() {
-    let server = TlsServer::start(|dir| Config {
+    let server = TlsServer::start(|dir| ServerOptions {
         max_line: 100,
         ..with_accounts(dir)
     });
@@ -178,7 +178,7 @@ fn limits_and_bulk_traffic_hold_over_tls() {
 
 #[test]
 fn clients_that_do_not_speak_tls_are_dropped_alone() {
-    let server = TlsServer::start(|dir| Config {
+    let server = TlsServer::start(|dir| ServerOptions {
         registration_timeout: Duration::from_millis(300),
         ..with_accounts(dir)
     });
@@ -240,7 +240,7 @@ fn the_binary_serves_tls_only_with_its_self_signed_certificate() {
 
 #[test]
 fn flood_control_and_the_address_limit_apply_to_tls_clients() {
-    let server = TlsServer::start(|dir| Config {
+    let server = TlsServer::start(|dir| ServerOptions {
         flood: chatroom::server::FloodLimit {
             burst: 2,
             rate: 20.0,
@@ -336,7 +336,7 @@ fn tls_churn_leaves_no_threads_or_files_behind() {
 
 #[test]
 fn a_tls_client_that_stops_reading_is_evicted_and_nobody_waits() {
-    let server = TlsServer::start(|dir| Config {
+    let server = TlsServer::start(|dir| ServerOptions {
         send_queue_lines: 64,
         ..with_accounts(dir)
     });

@@ -178,9 +178,9 @@ fn tpc_a_decision_replayed_from_an_earlier_run_of_the_same_id_is_refused() {
 /// votes' place in the queue.
 #[test]
 fn tpc_strangers_cannot_delay_a_vote_by_making_a_participant_answer_them() {
-    let server = TestServer::start(chatroom::server::Config {
+    let server = TestServer::start(chatroom::server::ServerOptions {
         max_per_ip: 0,
-        ..chatroom::server::Config::default()
+        ..chatroom::server::ServerOptions::default()
     });
     let cluster = Cluster::at(server.addr);
     let t = Opts {

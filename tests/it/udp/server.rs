@@ -5,13 +5,13 @@ use std::net::UdpSocket;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chatroom::server::Config;
+use chatroom::server::ServerOptions;
 use chatroom::udp::{Datagram, Token};
 
 use super::raw::{RawUdp, recv};
 use crate::support::{TestServer, unthrottled};
 
-fn server(config: Config) -> TestServer {
+fn server(config: ServerOptions) -> TestServer {
     TestServer::with_udp(config)
 }
 
@@ -118,7 +118,7 @@ fn datagrams_without_the_token_are_ignored() {
 
 #[test]
 fn a_silent_client_is_dropped() {
-    let server = server(Config {
+    let server = server(ServerOptions {
         udp_idle_timeout: Duration::from_millis(1500),
         ..unthrottled()
     });
@@ -137,7 +137,7 @@ fn a_silent_client_is_dropped() {
 
 #[test]
 fn keepalives_keep_a_quiet_client() {
-    let server = server(Config {
+    let server = server(ServerOptions {
         udp_idle_timeout: Duration::from_millis(1000),
         ..unthrottled()
     });
@@ -170,7 +170,7 @@ fn keepalives_keep_a_quiet_client() {
 
 #[test]
 fn a_client_that_stops_acknowledging_is_evicted() {
-    let server = server(Config {
+    let server = server(ServerOptions {
         send_queue_lines: 500,
         ..unthrottled()
     });

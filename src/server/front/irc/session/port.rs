@@ -29,7 +29,7 @@ use super::super::port::{
     Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, RoomSummary, UserSummary,
 };
 use super::super::welcome::Settings;
-use crate::server::Config;
+use crate::server::ServerOptions;
 
 /// What IRC says about its users and the hub does not know: the user name
 /// and real name `USER` gave, and away messages. By name key; the lock
@@ -330,7 +330,7 @@ pub(crate) struct IrcShared {
 
 impl IrcShared {
     /// The IRC front of a server configured with `config`.
-    pub(crate) fn new(config: &Config) -> IrcShared {
+    pub(crate) fn new(config: &ServerOptions) -> IrcShared {
         let settings = Settings {
             server_name: config.server_name.clone(),
             max_rooms: config.max_rooms.max(1),
