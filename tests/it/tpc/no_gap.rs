@@ -144,3 +144,29 @@ fn tpc_a_participant_learns_a_missed_outcome_from_its_peers() {
     assert_eq!(coordinator.wait_exit().code(), Some(0));
     cluster.assert_logs("one\n\nseven\n");
 }
+
+/// Issue 15, I4 and I5 with no coordinator ever again: p3 misses
+/// transactions 2 and 3 (both abort), and no coordinator runs after it comes
+/// back (its `--dir` is lost, or nobody has anything to request). p3 learns
+/// the missed outcomes from its peers on recovery, on its own, and its commit
+/// log ends equal to theirs.
+#[test]
+fn tpc_a_participant_back_with_no_coordinator_learns_what_it_missed() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    for (tx, text) in [(2, "two"), (3, "three")] {
+        let args = ["--request", text];
+        let mut coordinator = cluster.coordinator(Opts {
+            args: &args,
+            ..Opts::default()
+        });
+        expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], tx, "ABORT");
+        assert_eq!(coordinator.wait_exit().code(), Some(1));
+    }
+    let mut p3 = cluster.participant("p3", Opts::default());
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    expect_decided(&mut [&mut p3], 3, "ABORT");
+    cluster.assert_logs("one\n\n\n");
+}
