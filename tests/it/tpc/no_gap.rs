@@ -170,3 +170,30 @@ fn tpc_a_participant_back_with_no_coordinator_learns_what_it_missed() {
     expect_decided(&mut [&mut p3], 3, "ABORT");
     cluster.assert_logs("one\n\n\n");
 }
+
+/// The same when nobody who knows is up as p3 comes back: p1 and p2 are down
+/// then, so p3's look-back learns nothing; when p1 comes back (its `JOIN`
+/// line), p3 asks again and writes the line it missed.
+#[test]
+fn tpc_a_participant_back_before_its_peers_learns_when_one_joins() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    let args = ["--request", "two"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    p1.kill();
+    p2.kill();
+    let mut p3 = cluster.participant("p3", Opts::default());
+    // Its first look-back reaches nobody.
+    p3.expect("SERVER-ERROR no-such-user ");
+    assert_eq!(cluster.commit_log("p3"), "one\n", "nobody up knows 2 yet");
+    let _p1 = cluster.participant("p1", Opts::default());
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    assert_eq!(cluster.commit_log("p3"), "one\n\n");
+}
