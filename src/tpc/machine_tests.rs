@@ -47,6 +47,7 @@ fn participant(vote: VotePolicy) -> Participant {
         vote,
         ack: AckPolicy::Auto,
         catch_up: true,
+        look_back: false,
     })
 }
 
@@ -325,6 +326,7 @@ fn check_recover(records: &[&str], commit_lines: usize, expected: &[&str]) {
         vote: COMMIT,
         ack: AckPolicy::Auto,
         catch_up: true,
+        look_back: false,
     };
     let (_, actions) = Participant::recover(config, &records, commit_lines, 0);
     assert_eq!(render(&actions), expected, "records {records:?}");
@@ -685,6 +687,7 @@ fn the_ack_reminder_counts_to_the_prompts_deadline() {
         vote: COMMIT,
         ack: AckPolicy::Ask,
         catch_up: true,
+        look_back: false,
     });
     machine.handle(msg("c", REQUEST), 0);
     let actions = machine.handle(msg("c", "3PC PRECOMMIT 1"), 5);

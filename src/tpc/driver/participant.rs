@@ -24,6 +24,7 @@ pub fn run_participant(
         vote,
         ack,
         catch_up: true,
+        look_back: true,
     };
     let asks = vote == VotePolicy::Ask || ack == AckPolicy::Ask;
     let mut stdin = if asks { stdin_lines() } else { never() };

@@ -41,7 +41,7 @@ pub(super) fn prepare(world: &mut World) {
                 .all(|a| matches!(a, crate::tpc::Action::Show(_))),
             "nothing to redo"
         );
-        process.machine = Some(Machine::Participant(machine));
+        process.machine = Some(Machine::Participant(Box::new(machine)));
     }
     let coordinator = &mut world.processes[0];
     coordinator.disk.log = vec![Record::Next(2)];

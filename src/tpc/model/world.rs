@@ -25,7 +25,7 @@ pub(super) const RUN: Nonce = 0x1000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Machine {
     Coordinator(Coordinator),
-    Participant(Participant),
+    Participant(Box<Participant>),
 }
 
 impl Machine {
@@ -136,6 +136,7 @@ pub(super) fn participant_config(name: &str, vote: VotePolicy, catch_up: bool) -
         vote,
         ack: AckPolicy::Auto,
         catch_up,
+        look_back: false,
     }
 }
 
@@ -155,7 +156,7 @@ impl World {
         for (name, vote) in NAMES[1..].iter().zip(votes) {
             let config = participant_config(name, vote, bounds.catch_up);
             processes.push(Process {
-                machine: Some(Machine::Participant(Participant::new(config))),
+                machine: Some(Machine::Participant(Box::new(Participant::new(config)))),
                 disk: Disk::default(),
                 freshness: Freshness::default(),
             });
@@ -255,7 +256,7 @@ impl World {
         } else {
             let config = participant_config(NAMES[i], self.votes[i - 1], self.catch_up);
             let (p, actions) = Participant::recover(config, &disk.log, disk.commit.len(), self.now);
-            (Machine::Participant(p), actions)
+            (Machine::Participant(Box::new(p)), actions)
         };
         self.processes[i].machine = Some(machine);
         self.perform(i, &actions, usize::MAX);

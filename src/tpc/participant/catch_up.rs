@@ -41,20 +41,59 @@ pub(crate) const MISSED_LIMIT: TxId = 8;
 /// How many GLOBAL-ABORTs above a gap are held at most.
 pub(crate) const HELD_LIMIT: usize = 64;
 
-/// A request held while the participant learns the outcomes it missed.
+/// Questions out about missed ids, and the answers so far: shared by the
+/// catch-up before a vote and by looking back ([`super::look_back`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CatchUp {
-    /// When the request arrived: its vote is due T after that.
-    arrived: Millis,
+pub(crate) struct Asking {
     /// When it stops waiting for answers.
     deadline: Millis,
-    /// The highest missed id this catch-up covers.
+    /// The highest missed id asked about.
     last: TxId,
     /// Each missed id asked about, with the answers so far by name key (the
     /// ids whose GLOBAL-ABORT it holds are not asked about).
     answers: BTreeMap<TxId, BTreeMap<String, Verdict>>,
     /// The members asked.
     peers: Vec<String>,
+}
+
+impl Asking {
+    pub(crate) fn deadline(&self) -> Millis {
+        self.deadline
+    }
+
+    /// True when every id is answered by every member asked (or nothing
+    /// needs asking).
+    fn complete(&self) -> bool {
+        self.peers.is_empty() || self.answers.values().all(|a| a.len() == self.peers.len())
+    }
+
+    /// Records `from`'s answer about `tx`: `None` if it was not asked that,
+    /// else whether every answer is now in.
+    pub(super) fn record(&mut self, from: &str, tx: TxId, verdict: Verdict) -> Option<bool> {
+        let key = name_key(from);
+        if !self.peers.iter().any(|p| name_key(p) == key) {
+            return None;
+        }
+        self.answers.get_mut(&tx)?.insert(key, verdict);
+        Some(self.complete())
+    }
+
+    /// True if some member that answered about `tx` knows it (its answer is
+    /// not `UNKNOWN`): false past the last id anyone used.
+    pub(super) fn known(&self, tx: TxId) -> bool {
+        self.answers
+            .get(&tx)
+            .is_some_and(|a| a.values().any(|v| *v != Verdict::Unknown))
+    }
+}
+
+/// A request held while the participant learns the outcomes it missed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CatchUp {
+    /// When the request arrived: its vote is due T after that.
+    arrived: Millis,
+    /// The questions about the ids missed below it.
+    asking: Asking,
     /// A GLOBAL-ABORT of the held request came meanwhile: once the gap is
     /// filled, the request is aborted here instead of voted on.
     aborted: bool,
@@ -62,7 +101,7 @@ pub(crate) struct CatchUp {
 
 impl CatchUp {
     pub(crate) fn deadline(&self) -> Millis {
-        self.deadline
+        self.asking.deadline
     }
 }
 
@@ -85,21 +124,14 @@ impl Participant {
             peers.join(",")
         );
         let mut actions = vec![step(info.tx, why), show_state(info.tx, "CATCHING-UP")];
-        let unknown: Vec<TxId> = (first..=last)
-            .filter(|tx| !self.held_aborts.contains(tx))
-            .collect();
-        for &tx in &unknown {
-            actions.extend(peers.iter().map(|peer| send(peer, tx, Body::OutcomeReq)));
-        }
+        let (asking, questions) = self.ask_missed(first, last, peers, now);
+        actions.extend(questions);
+        let nobody = asking.peers.is_empty() || asking.answers.is_empty();
         let catch_up = CatchUp {
             arrived: now,
-            deadline: now + self.config.timing.sixth(),
-            last,
-            answers: unknown.iter().map(|&tx| (tx, BTreeMap::new())).collect(),
-            peers,
+            asking,
             aborted: false,
         };
-        let nobody = catch_up.peers.is_empty() || catch_up.answers.is_empty();
         self.current = Some(Current {
             info,
             phase: Phase::CatchingUp(catch_up),
@@ -108,6 +140,31 @@ impl Participant {
             actions.extend(self.finish_catch_up(now));
         }
         actions
+    }
+
+    /// Asks `peers` about each id from `first` to `last` whose GLOBAL-ABORT
+    /// is not held here (an OUTCOME-REQ each, with a fresh nonce), for T/6.
+    pub(super) fn ask_missed(
+        &self,
+        first: TxId,
+        last: TxId,
+        peers: Vec<String>,
+        now: Millis,
+    ) -> (Asking, Vec<Action>) {
+        let unknown: Vec<TxId> = (first..=last)
+            .filter(|tx| !self.held_aborts.contains(tx))
+            .collect();
+        let mut actions = Vec::new();
+        for &tx in &unknown {
+            actions.extend(peers.iter().map(|peer| send(peer, tx, Body::OutcomeReq)));
+        }
+        let asking = Asking {
+            deadline: now + self.config.timing.sixth(),
+            last,
+            answers: unknown.iter().map(|&tx| (tx, BTreeMap::new())).collect(),
+            peers,
+        };
+        (asking, actions)
     }
 
     /// An OUTCOME-REQ: this process's verdict on `from`'s line for `tx`,
@@ -135,25 +192,23 @@ impl Participant {
         verdict: Verdict,
         now: Millis,
     ) -> Vec<Action> {
-        let late = || vec![ignored(format!("{from}: OUTCOME {tx}: not asked now"))];
-        let Some(Current {
-            phase: Phase::CatchingUp(catch_up),
-            ..
-        }) = &mut self.current
-        else {
-            return late();
+        let recorded = match &mut self.current {
+            Some(Current {
+                phase: Phase::CatchingUp(catch_up),
+                ..
+            }) => catch_up.asking.record(from, tx, verdict),
+            Some(_) => None,
+            None => self
+                .look_back
+                .as_mut()
+                .and_then(|look_back| look_back.asking.record(from, tx, verdict)),
         };
-        let key = name_key(from);
-        let asked = catch_up.peers.iter().any(|p| name_key(p) == key);
-        let Some(answers) = catch_up.answers.get_mut(&tx).filter(|_| asked) else {
-            return late();
-        };
-        answers.insert(key, verdict);
-        let peers = catch_up.peers.len();
-        if catch_up.answers.values().all(|a| a.len() == peers) {
-            return self.finish_catch_up(now);
+        match recorded {
+            None => vec![ignored(format!("{from}: OUTCOME {tx}: not asked now"))],
+            Some(false) => Vec::new(),
+            Some(true) if self.current.is_some() => self.finish_catch_up(now),
+            Some(true) => self.finish_look_back(now),
         }
-        Vec::new()
     }
 
     /// A message about the held request while catching up: an abort is
@@ -189,30 +244,7 @@ impl Participant {
         else {
             unreachable!("caller checked the phase");
         };
-        let mut actions = Vec::new();
-        let mut gap = None;
-        for tx in self.last_tx + 1..=catch_up.last {
-            let settled = match catch_up.answers.get(&tx) {
-                Some(answers) => settle(answers),
-                None => Ok(Verdict::Abort), // its GLOBAL-ABORT is held here
-            };
-            match settled {
-                Ok(Verdict::Abort) => {
-                    self.held_aborts.remove(&tx);
-                    actions.push(step(tx, "aborted: writing the missed line".into()));
-                    actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
-                }
-                Ok(_) => {
-                    // Not a member: no line, and the id is taken.
-                    self.last_tx = self.last_tx.max(tx);
-                    actions.push(step(tx, "not a member of it: no line".into()));
-                }
-                Err(why) => {
-                    gap = Some((tx, why));
-                    break;
-                }
-            }
-        }
+        let (mut actions, mut gap) = self.fill_missed(&catch_up.asking);
         if gap.is_none() && self.last_tx + 1 < info.tx {
             let why = "more ids were missed than one request asks about".to_owned();
             gap = Some((self.last_tx + 1, why));
@@ -235,6 +267,35 @@ impl Participant {
             }
         }
         actions
+    }
+
+    /// Fills the ids asked about in order, from the one after the highest
+    /// known: an `ABORT` and its empty line, or no line where this process
+    /// was not a member. Stops at the first id the answers do not settle,
+    /// and says which and why.
+    pub(super) fn fill_missed(&mut self, asking: &Asking) -> (Vec<Action>, Option<(TxId, String)>) {
+        let mut actions = Vec::new();
+        for tx in self.last_tx + 1..=asking.last {
+            let settled = match asking.answers.get(&tx) {
+                Some(answers) => settle(answers),
+                None if self.held_aborts.contains(&tx) => Ok(Verdict::Abort),
+                None => Err("it was not asked about".to_owned()),
+            };
+            match settled {
+                Ok(Verdict::Abort) => {
+                    self.held_aborts.remove(&tx);
+                    actions.push(step(tx, "aborted: writing the missed line".into()));
+                    actions.extend(self.record_decision(tx, Outcome::Abort, String::new()));
+                }
+                Ok(_) => {
+                    // Not a member: no line, and the id is taken.
+                    self.last_tx = self.last_tx.max(tx);
+                    actions.push(step(tx, "not a member of it: no line".into()));
+                }
+                Err(why) => return (actions, Some((tx, why))),
+            }
+        }
+        (actions, None)
     }
 }
 

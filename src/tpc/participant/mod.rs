@@ -14,6 +14,7 @@
 //! coordinator cannot resume against a termination leader.
 
 mod catch_up;
+mod look_back;
 mod recovery;
 mod request;
 pub mod termination;
@@ -25,6 +26,7 @@ use super::message::{Body, Message};
 use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
 use super::{Nonce, decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
 use catch_up::CatchUp;
+use look_back::LookBack;
 use recovery::apply;
 use request::Request;
 use termination::Termination;
@@ -62,6 +64,11 @@ pub struct Config {
     /// ([`catch_up`]). Always on in the binaries; off only in the model, to
     /// show the gap it closes.
     pub catch_up: bool,
+    /// Also look back on its own ([`look_back`]): after recovery and when a
+    /// known member joins, ask for the outcomes after the highest known id,
+    /// with no request. Always on in the binaries; off in the model (see
+    /// docs/three-phase-commit.md for why).
+    pub look_back: bool,
 }
 
 /// Where the participant is in the current (undecided) transaction.
@@ -114,6 +121,10 @@ pub struct Participant {
     /// coordinator: written in their place once the gap is filled.
     pub(crate) held_aborts: std::collections::BTreeSet<TxId>,
     pub(crate) current: Option<Current>,
+    /// A look-back round in progress (only while no transaction is current).
+    pub(crate) look_back: Option<Box<LookBack>>,
+    /// A look-back is to start as soon as no transaction is current.
+    pub(crate) look_back_due: bool,
 }
 
 impl Participant {
@@ -128,6 +139,8 @@ impl Participant {
             members_of: BTreeMap::new(),
             held_aborts: Default::default(),
             current: None,
+            look_back: None,
+            look_back_due: false,
         }
     }
 
@@ -177,7 +190,9 @@ impl Participant {
 
     /// When [`Input::Timeout`] is next due.
     pub fn deadline(&self) -> Option<Millis> {
-        let current = self.current.as_ref()?;
+        let Some(current) = self.current.as_ref() else {
+            return self.look_back.as_ref().map(|l| l.deadline());
+        };
         Some(match &current.phase {
             Phase::Init { deadline } | Phase::Ready { deadline } => *deadline,
             Phase::Precommit { deadline, .. } => *deadline,
@@ -189,6 +204,12 @@ impl Participant {
 
     /// Reacts to one input at time `now`.
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
+        let mut actions = self.react(input, now);
+        actions.extend(self.look_back_if_due(now));
+        actions
+    }
+
+    fn react(&mut self, input: Input, now: Millis) -> Vec<Action> {
         match input {
             Input::Message {
                 from,
@@ -198,7 +219,10 @@ impl Participant {
             Input::Vote(outcome) => self.vote(outcome, now),
             Input::Ack => self.human_ack(),
             Input::Timeout => self.on_timeout(now),
-            Input::Joined(_) => Vec::new(),
+            Input::Joined(name) => {
+                self.on_joined(&name);
+                Vec::new()
+            }
             Input::Request { .. } => vec![ignored("a participant does not take requests")],
         }
     }
@@ -414,10 +438,9 @@ impl Participant {
         if self.deadline().is_none_or(|deadline| now < deadline) {
             return Vec::new();
         }
-        let current = self
-            .current
-            .as_ref()
-            .expect("a deadline means a transaction");
+        let Some(current) = self.current.as_ref() else {
+            return self.finish_look_back(now);
+        };
         let tx = current.info.tx;
         match &current.phase {
             Phase::Init { .. } => {

@@ -56,6 +56,8 @@ impl Participant {
                 actions.extend(participant.start_recovering(precommitted, now));
             }
         }
+        participant.look_back_due = participant.config.look_back;
+        actions.extend(participant.look_back_if_due(now));
         (participant, actions)
     }
 

@@ -53,6 +53,8 @@ impl Participant {
             text,
             run,
         };
+        // Its own catch-up asks, if anything is missing below it.
+        self.look_back = None;
         if self.config.catch_up && tx > self.last_tx + 1 {
             return self.start_catch_up(info, now);
         }

@@ -270,8 +270,14 @@ impl Cluster {
 
 /// Waits for `DECIDED <tx> <outcome>` at every process given.
 pub fn expect_decided(procs: &mut [&mut Proc], tx: u64, outcome: &str) {
-    for proc in procs.iter_mut() {
-        let line = proc.expect(&format!("DECIDED {tx} "));
+    for i in 0..procs.len() {
+        let line = procs[i].expect(&format!("DECIDED {tx} "));
+        if line != format!("DECIDED {tx} {outcome}") {
+            for p in procs.iter() {
+                eprintln!("==== {}\n{}", p.name, p.seen.join("\n"));
+            }
+        }
+        let proc = &procs[i];
         assert_eq!(line, format!("DECIDED {tx} {outcome}"), "{}", proc.name);
     }
 }

@@ -144,3 +144,56 @@ fn tpc_a_participant_learns_a_missed_outcome_from_its_peers() {
     assert_eq!(coordinator.wait_exit().code(), Some(0));
     cluster.assert_logs("one\n\nseven\n");
 }
+
+/// Issue 15, I4 and I5 with no coordinator ever again: p3 misses
+/// transactions 2 and 3 (both abort), and no coordinator runs after it comes
+/// back (its `--dir` is lost, or nobody has anything to request). p3 learns
+/// the missed outcomes from its peers on recovery, on its own, and its commit
+/// log ends equal to theirs.
+#[test]
+fn tpc_a_participant_back_with_no_coordinator_learns_what_it_missed() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    for (tx, text) in [(2, "two"), (3, "three")] {
+        let args = ["--request", text];
+        let mut coordinator = cluster.coordinator(Opts {
+            args: &args,
+            ..Opts::default()
+        });
+        expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], tx, "ABORT");
+        assert_eq!(coordinator.wait_exit().code(), Some(1));
+    }
+    let mut p3 = cluster.participant("p3", Opts::default());
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    expect_decided(&mut [&mut p3], 3, "ABORT");
+    cluster.assert_logs("one\n\n\n");
+}
+
+/// The same when nobody who knows is up as p3 comes back: p1 and p2 are down
+/// then, so p3's look-back learns nothing; when p1 comes back (its `JOIN`
+/// line), p3 asks again and writes the line it missed.
+#[test]
+fn tpc_a_participant_back_before_its_peers_learns_when_one_joins() {
+    let cluster = Cluster::start();
+    let [mut p1, mut p2, mut p3] = cluster.three();
+    request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
+    p3.kill();
+    let args = ["--request", "two"];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    p1.kill();
+    p2.kill();
+    let mut p3 = cluster.participant("p3", Opts::default());
+    // Its first look-back reaches nobody.
+    p3.expect("SERVER-ERROR no-such-user ");
+    assert_eq!(cluster.commit_log("p3"), "one\n", "nobody up knows 2 yet");
+    let _p1 = cluster.participant("p1", Opts::default());
+    expect_decided(&mut [&mut p3], 2, "ABORT");
+    assert_eq!(cluster.commit_log("p3"), "one\n\n");
+}
