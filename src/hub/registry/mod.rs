@@ -498,6 +498,22 @@ impl<W> Registry<W> {
         true
     }
 
+    /// Disconnects the user called `name` (any case), telling it `reason`
+    /// as its last line and the rooms it shared as its `LEAVE`. Whether one
+    /// was online.
+    pub(crate) fn disconnect_name(&mut self, name: &str, reason: &str, ts: Timestamp) -> bool {
+        let Some(&id) = self.names.get(&name_key(name)) else {
+            return false;
+        };
+        let Some(member) = self.clients.get(&id).map(|entry| entry.member.clone()) else {
+            return false;
+        };
+        member.close(reason, false);
+        self.remove(id, reason, ts);
+        self.to_stop.push(member);
+        true
+    }
+
     /// Stops admitting and removes every connection, each told `reason`.
     pub(crate) fn close_all(&mut self, reason: &str) {
         self.closed = true;

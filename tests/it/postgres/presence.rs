@@ -1,0 +1,104 @@
+//! Names across nodes when a node loses its presence connection (the
+//! database restarted, or its backend terminated) while its clients stay:
+//! no other node gives their names out, the node claims them again at once,
+//! and if another node did take one meanwhile, the local holder is
+//! disconnected with a reason: never two holders of one name.
+
+use std::time::Duration;
+
+use crate::support::{Client, eventually, shared_postgres};
+
+use super::store::start_node;
+
+/// The pid of the backend holding `name`'s row, if any.
+fn holder(db: &mut postgres::Client, name: &str) -> Option<i32> {
+    db.query_opt(
+        "SELECT node_pid FROM presence WHERE name_key = $1",
+        &[&name],
+    )
+    .unwrap()
+    .map(|row| row.get(0))
+}
+
+/// Ends backend `pid`, as an administrator (or a restart) would.
+fn terminate(db: &mut postgres::Client, pid: i32) {
+    let ended: bool = db
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(ended, "backend {pid} terminated");
+}
+
+/// Whether a newcomer on `addr` is refused `name` as taken.
+fn refused(addr: std::net::SocketAddr, name: &str) -> bool {
+    let mut other = Client::hello_v2(addr);
+    other.send(name);
+    let line = other.line();
+    assert!(!line.starts_with("ERROR not-stored "), "{line}");
+    line.starts_with("ERROR name-taken ")
+}
+
+#[test]
+fn a_node_whose_presence_connection_is_cut_keeps_its_names_everywhere() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (node_a, node_b) = (start_node(&url, &data_a), start_node(&url, &data_b));
+    let mut ada = Client::hello_v2(node_a.addr);
+    ada.register("ada");
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let before = holder(&mut db, "ada").expect("ada's row");
+
+    terminate(&mut db, before);
+    assert!(refused(node_b.addr, "ada"), "ada is still ada's");
+    // Node A connects again and takes its rows over.
+    let moved = eventually(Duration::from_secs(10), || {
+        holder(&mut db, "ada").is_some_and(|pid| pid != before)
+    });
+    assert!(moved, "ada's row is claimed again under A's new connection");
+    assert!(refused(node_b.addr, "ADA"), "and still refused on B");
+    // And new names work on A again.
+    let mut bob = Client::hello_v2(node_a.addr);
+    let joined = eventually(Duration::from_secs(5), || {
+        bob.send("bob");
+        bob.line().starts_with("WELCOME bob ")
+    });
+    assert!(joined, "A takes new names once its connection is back");
+    ada.send("/msg bob still here");
+    assert!(bob.until("PRIV ").ends_with(":still here"));
+}
+
+#[test]
+fn a_name_given_out_while_its_node_was_away_disconnects_the_local_holder() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&url, &data);
+    let mut ada = Client::hello_v2(node.addr);
+    ada.register("ada");
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let node_pid = holder(&mut db, "ada").expect("ada's row");
+    // Another node (this live connection) took ada while the node's
+    // connection was away past the grace.
+    db.batch_execute(
+        "DELETE FROM presence WHERE name_key = 'ada';
+         INSERT INTO presence (name_key, name, node_pid, node_start)
+         SELECT 'ada', 'ada', pid, backend_start FROM pg_stat_activity
+         WHERE pid = pg_backend_pid()",
+    )
+    .unwrap();
+    let own = db.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+
+    terminate(&mut db, node_pid);
+    let bye = ada.until("BYE ");
+    assert!(bye.contains("another server gave your name out"), "{bye}");
+    assert_eq!(
+        holder(&mut db, "ada"),
+        Some(own),
+        "the name stays the other's"
+    );
+}
