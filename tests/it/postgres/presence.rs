@@ -2,11 +2,14 @@
 //! database restarted, or its backend terminated) while its clients stay:
 //! no other node gives their names out, the node claims them again at once,
 //! and if another node did take one meanwhile, the local holder is
-//! disconnected with a reason: never two holders of one name.
+//! disconnected with a reason: never two holders of one name. And a node
+//! joining a database that has its tables says nothing about them.
 
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{Client, eventually, shared_postgres};
+use crate::support::{Client, ServerProcess, eventually, server_command, shared_postgres};
 
 use super::store::start_node;
 
@@ -101,4 +104,43 @@ fn a_name_given_out_while_its_node_was_away_disconnects_the_local_holder() {
         Some(own),
         "the name stays the other's"
     );
+}
+
+#[test]
+fn a_second_node_on_a_database_starts_without_notices_about_its_tables() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let _first = start_node(&url, &data_a);
+    let data = data_b.path().to_str().unwrap();
+    let mut command = server_command(&["--database", &url, "--data-dir", data]);
+    command.env("RUST_LOG", "info");
+    let mut second = ServerProcess::start_command(command);
+    let stderr = BufReader::new(second.child.stderr.take().unwrap());
+    let (lines, logged) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("node-stderr".into())
+        .spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    // Logged once the schema step is done: what it printed comes before.
+    let mut before = Vec::new();
+    loop {
+        let line = logged
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no line saying where history is: {before:#?}"));
+        if line.contains("history in ") {
+            break;
+        }
+        before.push(line);
+    }
+    let noisy = before.iter().any(|line| line.contains("already exists"));
+    assert!(!noisy, "{before:#?}");
 }
