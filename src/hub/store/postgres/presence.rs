@@ -99,6 +99,9 @@ struct Inner {
     identity: Option<Identity>,
     /// The names this node holds, by key, to claim again after a reconnect.
     held: BTreeMap<String, String>,
+    /// Names found taken by another node on reconnecting, for the keeper
+    /// to disconnect their clients.
+    lost: Vec<String>,
 }
 
 impl Presence {
@@ -113,6 +116,7 @@ impl Presence {
             client: None,
             identity: None,
             held: BTreeMap::new(),
+            lost: Vec::new(),
         };
         inner.reconnect(&config)?;
         Ok(Presence {
@@ -123,11 +127,19 @@ impl Presence {
 
     /// Takes `name` (its key `key`) for this node, or says why not.
     pub(crate) fn claim(&self, key: &str, name: &str) -> Result<(), ClaimError> {
-        let mut inner = self.inner.lock();
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
         let Some(client) = inner.client.as_mut() else {
             return Err(ClaimError::Reconnecting);
         };
-        match try_claim(client, key, name) {
+        // A connection cut while idle is found only by using it: then once
+        // more on a new one (as the keeper would make it).
+        let claimed = try_claim(client, key, name).or_else(|_| {
+            inner.client = None;
+            inner.reconnect(&self.config)?;
+            try_claim(inner.client.as_mut().expect("connected"), key, name)
+        });
+        match claimed {
             Ok(true) => {
                 inner.held.insert(key.to_owned(), name.to_owned());
                 Ok(())
@@ -173,22 +185,21 @@ impl Presence {
                 &[&identity.0, &identity.1],
             );
             if stamped.is_ok() {
-                return Ok(Vec::new());
+                return Ok(std::mem::take(&mut inner.lost));
             }
             log::warn!("lost the presence connection to the database: connecting again");
             inner.client = None;
         }
-        let lost = inner.reconnect(&self.config)?;
-        log::info!("presence connection made again: this node's names are claimed again");
-        Ok(lost)
+        inner.reconnect(&self.config)?;
+        Ok(std::mem::take(&mut inner.lost))
     }
 }
 
 impl Inner {
     /// Connects, stamps the new identity, takes the old identity's rows
-    /// over, and claims every held name again. Returns the names another
-    /// node holds now, which are no longer held here.
-    fn reconnect(&mut self, config: &Config) -> Result<Vec<String>, postgres::Error> {
+    /// over, and claims every held name again. The names another node holds
+    /// now are no longer held here: they go to `lost`.
+    fn reconnect(&mut self, config: &Config) -> Result<(), postgres::Error> {
         let mut client = config.connect(NoTls)?;
         let row = client.query_one(IDENTITY, &[])?;
         let identity: Identity = (row.get(0), row.get(1));
@@ -210,12 +221,15 @@ impl Inner {
                 lost.push(key.clone());
             }
         }
+        let was_connected = self.identity.is_some();
         self.client = Some(client);
         self.identity = Some(identity);
-        Ok(lost
-            .into_iter()
-            .filter_map(|key| self.held.remove(&key))
-            .collect())
+        let lost = lost.into_iter().filter_map(|key| self.held.remove(&key));
+        self.lost.extend(lost);
+        if was_connected {
+            log::info!("presence connection made again: this node's names are claimed again");
+        }
+        Ok(())
     }
 }
 
