@@ -32,6 +32,7 @@ use super::front::irc::session::{self as irc_session, IrcSessionParts, IrcShared
 use super::front::native::NativeMember;
 use super::front::native::session::{self, SessionParts};
 use super::outbox::{self, DirectWriter, Flusher, FlusherHandle, outbox};
+use super::presence_keeper::PresenceKeeper;
 use super::shared_stream::SharedStream;
 use super::transport::ClientLink;
 use super::udp::listener::UdpReceiver;
@@ -238,6 +239,8 @@ impl Prepared {
         let history = thread::Builder::new()
             .name("sequencer".into())
             .spawn(move || sequencer::run(sequencer_parts))?;
+        // (Like the sequencer, it ends by itself if a step below fails.)
+        let keeper = PresenceKeeper::start(&shared)?;
         // Each session holds a clone of `alive`; when all are dropped, all
         // sessions have ended. Nothing is ever sent on it.
         let (alive, all_ended) = crossbeam_channel::bounded::<()>(0);
@@ -319,6 +322,9 @@ impl Prepared {
             udp.stop();
         }
         let _ = history.join();
+        if let Some(keeper) = keeper {
+            keeper.stop();
+        }
         flusher.stop();
         if let Some(accounts) = &shared.accounts {
             accounts.close();

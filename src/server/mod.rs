@@ -46,6 +46,7 @@ mod front;
 mod http_log;
 mod login;
 mod outbox;
+mod presence_keeper;
 mod shared_stream;
 mod transport;
 mod udp;

@@ -554,6 +554,23 @@ impl<M: Member> Registry<M> {
         }
     }
 
+    /// Disconnects the user called `name` (any case), telling it `reason`
+    /// as its last line and the rooms it shared as its `LEAVE`. Whether one
+    /// was online.
+    pub(crate) fn disconnect_name(&mut self, name: &str, reason: &str, ts: Timestamp) -> bool {
+        let Some(&id) = self.names.get(&name_key(name)) else {
+            return false;
+        };
+        let Some(entry) = self.clients.get(&id) else {
+            return false;
+        };
+        entry.member.close(reason, false);
+        if let Some(member) = self.take_out(id, reason, ts) {
+            self.to_stop.push(member);
+        }
+        true
+    }
+
     /// Stops admitting and removes every connection, each told `reason`.
     pub(crate) fn close_all(&mut self, reason: &str) {
         self.closed = true;

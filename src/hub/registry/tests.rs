@@ -386,3 +386,24 @@ fn a_batch_reaches_each_member_in_order_run_by_run() {
     assert_eq!(heard(2), ["msg 1 m1", "msg 2 m2", "msg 3 m3", "msg 5 m5"]);
     assert_eq!(heard(3), ["msg 2 m2"]);
 }
+
+#[test]
+fn a_name_disconnected_is_closed_with_its_reason_and_the_others_told() {
+    let mut world = World::new();
+    world.connect(1, "alice", usize::MAX);
+    world.connect(2, "bob", usize::MAX);
+    world.locked(|registry| registry.announce_joins());
+    let found = world.locked(|registry| registry.disconnect_name("BOB", "taken", ts()));
+    assert!(found, "any case");
+    let bob = &world.fakes[&2];
+    assert_eq!(*bob.closed.lock(), Some(("taken".to_owned(), false)));
+    assert_eq!(
+        bob.stopped.load(Ordering::Relaxed),
+        1,
+        "stopped after the lock"
+    );
+    assert_eq!(world.told(1)[1..], ["join bob #lobby", "leave bob taken"]);
+    assert_eq!(world.locked(|registry| registry.names()), ["alice"]);
+    let again = world.locked(|registry| registry.disconnect_name("bob", "taken", ts()));
+    assert!(!again, "no one called bob any more");
+}

@@ -4,9 +4,11 @@
 //!
 //! - [`harness`]: the test cluster itself.
 //! - [`cluster`]: three nodes on one database.
+//! - [`presence`]: names when a node loses its presence connection.
 //! - [`store`]: one node on PostgreSQL: durability, errors, losing the
 //!   database under traffic.
 
 mod cluster;
 mod harness;
+mod presence;
 mod store;

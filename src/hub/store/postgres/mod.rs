@@ -276,9 +276,12 @@ impl MessageStore for PostgresStore {
     }
 }
 
-/// Creates the tables that are missing, one node at a time.
+/// Creates the tables that are missing, one node at a time. Quietly: every
+/// node after the first would otherwise log PostgreSQL's notice that each
+/// table "already exists, skipping".
 fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning")?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     tx.batch_execute(CREATE_SCHEMA)?;
     tx.batch_execute(presence::CREATE_PRESENCE)?;

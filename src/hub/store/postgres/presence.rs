@@ -3,23 +3,40 @@
 //! two clients.
 //!
 //! A row belongs to its node's presence connection, named by that
-//! connection's backend pid and start time. When the connection ends (the
-//! node exits, is killed, or loses the database), PostgreSQL forgets the
-//! backend, and the node's rows are stale: a claim that meets one deletes
-//! it and tries again, so a killed node's names are free at once. A node
-//! that connects again claims its names again under its new identity.
+//! connection's backend pid and start time (its identity). The node's
+//! keeper (`server/presence_keeper.rs`) calls [`Presence::keep`] twice a
+//! second: it stamps the identity's row in `presence_node` with the
+//! database's clock, and notices a lost connection at once.
+//!
+//! A row is stale when its connection is gone AND its identity has not been
+//! stamped for [`GRACE`]: a claim that meets a stale row deletes it and
+//! tries again. So a killed node's names are free within a few seconds, but
+//! a node whose connection was merely cut (PostgreSQL restarted, or the
+//! backend terminated) keeps them: its keeper connects again within the
+//! grace, takes its old rows over under its new identity, and claims every
+//! name it holds again.
+//!
+//! The rule when that re-claim fails (the node was away longer than the
+//! grace, and another node gave the name out meanwhile): the row decides.
+//! The name is the other node's, and [`Presence::keep`] returns it so this
+//! node disconnects its own client, telling it why. While the connection is
+//! down, new names are refused ([`ClaimError::Reconnecting`]).
 //!
 //! One connection per node, behind a mutex that is never the hub's lock:
 //! a claim or release is one round trip, made by the session thread.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use postgres::{Client, Config, NoTls};
 
-/// The table, created with the store's (`CREATE_SCHEMA`). Unlogged, and
-/// written without waiting for the disk: it says who is connected now,
+/// How long after its last stamp a node's names outlive its connection.
+/// Several keeper ticks, so a node reconnecting on a loaded machine keeps them.
+pub(crate) const GRACE: Duration = Duration::from_secs(3);
+
+/// The tables, created with the store's (`CREATE_SCHEMA`). Unlogged, and
+/// written without waiting for the disk: they say who is connected now,
 /// which a crash of the database ends anyway.
 pub(super) const CREATE_PRESENCE: &str = "
 CREATE UNLOGGED TABLE IF NOT EXISTS presence (
@@ -27,13 +44,31 @@ CREATE UNLOGGED TABLE IF NOT EXISTS presence (
     name       TEXT NOT NULL,
     node_pid   INTEGER NOT NULL,
     node_start TIMESTAMPTZ NOT NULL
+);
+CREATE UNLOGGED TABLE IF NOT EXISTS presence_node (
+    node_pid   INTEGER NOT NULL,
+    node_start TIMESTAMPTZ NOT NULL,
+    seen       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (node_pid, node_start)
 );";
 
-/// Deletes the rows of nodes whose presence connection is gone.
+/// Deletes the rows of nodes whose presence connection is gone and whose
+/// stamp is older than `$1` seconds ([`GRACE`]).
 const SWEEP: &str = "
 DELETE FROM presence p WHERE NOT EXISTS (
     SELECT 1 FROM pg_stat_activity a
-    WHERE a.pid = p.node_pid AND a.backend_start = p.node_start)";
+    WHERE a.pid = p.node_pid AND a.backend_start = p.node_start)
+AND NOT EXISTS (
+    SELECT 1 FROM presence_node n
+    WHERE (n.node_pid, n.node_start) = (p.node_pid, p.node_start)
+    AND n.seen > now() - make_interval(secs => $1))";
+
+/// This connection's identity.
+const IDENTITY: &str =
+    "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+
+/// A connection's identity: its backend pid and start time.
+type Identity = (i32, SystemTime);
 
 /// Why a name could not be claimed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +79,10 @@ pub enum ClaimError {
     /// The database could not be asked.
     #[error("{}", super::explain(.0))]
     Unreachable(postgres::Error),
+    /// The presence connection is lost, and the keeper has not yet made it
+    /// again (and claimed this node's names again).
+    #[error("the presence connection is being made again")]
+    Reconnecting,
 }
 
 /// This node's names in the database. See the module docs.
@@ -52,46 +91,62 @@ pub struct Presence {
     inner: Mutex<Inner>,
 }
 
+/// What the mutex guards: the connection and what it must hold.
 struct Inner {
+    /// `None` while lost: only [`Presence::keep`] connects again.
     client: Option<Client>,
+    /// The identity the rows were last claimed under, to take them over.
+    identity: Option<Identity>,
     /// The names this node holds, by key, to claim again after a reconnect.
     held: BTreeMap<String, String>,
+    /// Names found taken by another node on reconnecting, for the keeper
+    /// to disconnect their clients.
+    lost: Vec<String>,
 }
 
 impl Presence {
-    /// Connects (the store has created the table).
+    /// Connects (the store has created the tables).
     pub(crate) fn open(url: &str) -> Result<Presence, postgres::Error> {
         let mut config: Config = url.parse()?;
         config
             .connect_timeout(Duration::from_secs(2))
             .application_name("chat-server presence")
             .options("-c synchronous_commit=off");
-        let client = config.connect(NoTls)?;
+        let mut inner = Inner {
+            client: None,
+            identity: None,
+            held: BTreeMap::new(),
+            lost: Vec::new(),
+        };
+        inner.reconnect(&config)?;
         Ok(Presence {
             config,
-            inner: Mutex::new(Inner {
-                client: Some(client),
-                held: BTreeMap::new(),
-            }),
+            inner: Mutex::new(inner),
         })
     }
 
     /// Takes `name` (its key `key`) for this node, or says why not.
     pub(crate) fn claim(&self, key: &str, name: &str) -> Result<(), ClaimError> {
-        let mut inner = self.inner.lock();
-        // A connection cut while idle (the database restarted) is found
-        // only by using it: then once more on a new one.
-        let taken = inner.try_claim(&self.config, key, name).or_else(|_| {
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let Some(client) = inner.client.as_mut() else {
+            return Err(ClaimError::Reconnecting);
+        };
+        // A connection cut while idle is found only by using it: then once
+        // more on a new one (as the keeper would make it).
+        let claimed = try_claim(client, key, name).or_else(|_| {
             inner.client = None;
-            inner.try_claim(&self.config, key, name)
+            inner.reconnect(&self.config)?;
+            try_claim(inner.client.as_mut().expect("connected"), key, name)
         });
-        match taken {
+        match claimed {
             Ok(true) => {
                 inner.held.insert(key.to_owned(), name.to_owned());
                 Ok(())
             }
             Ok(false) => Err(ClaimError::Taken),
             Err(error) => {
+                // The keeper connects again and claims the held names.
                 inner.client = None;
                 Err(ClaimError::Unreachable(error))
             }
@@ -107,52 +162,96 @@ impl Presence {
         };
         let released = client.execute(
             "DELETE FROM presence WHERE name_key = $1
-             AND (node_pid, node_start) = (SELECT pg_backend_pid(), backend_start
+             AND (node_pid, node_start) = (SELECT pid, backend_start
                  FROM pg_stat_activity WHERE pid = pg_backend_pid())",
             &[&key],
         );
         if released.is_err() {
-            // Its row goes with the connection.
+            // The keeper connects again (without this name).
             inner.client = None;
         }
+    }
+
+    /// The keeper's tick: stamps this node's identity, or connects again if
+    /// the connection is lost and claims every held name again. Returns the
+    /// names another node took meanwhile (no longer held: their clients must
+    /// be disconnected), or the error that kept it from connecting.
+    pub(crate) fn keep(&self) -> Result<Vec<String>, postgres::Error> {
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        if let (Some(client), Some(identity)) = (inner.client.as_mut(), inner.identity) {
+            let stamped = client.execute(
+                "UPDATE presence_node SET seen = now() WHERE (node_pid, node_start) = ($1, $2)",
+                &[&identity.0, &identity.1],
+            );
+            if stamped.is_ok() {
+                return Ok(std::mem::take(&mut inner.lost));
+            }
+            log::warn!("lost the presence connection to the database: connecting again");
+            inner.client = None;
+        }
+        inner.reconnect(&self.config)?;
+        Ok(std::mem::take(&mut inner.lost))
     }
 }
 
 impl Inner {
-    /// One attempt: `Ok(false)` if the name is taken.
-    fn try_claim(
-        &mut self,
-        config: &Config,
-        key: &str,
-        name: &str,
-    ) -> Result<bool, postgres::Error> {
-        let client = self.connected(config)?;
-        if insert(client, key, name)? {
-            return Ok(true);
+    /// Connects, stamps the new identity, takes the old identity's rows
+    /// over, and claims every held name again. The names another node holds
+    /// now are no longer held here: they go to `lost`.
+    fn reconnect(&mut self, config: &Config) -> Result<(), postgres::Error> {
+        let mut client = config.connect(NoTls)?;
+        let row = client.query_one(IDENTITY, &[])?;
+        let identity: Identity = (row.get(0), row.get(1));
+        client.execute(
+            "INSERT INTO presence_node (node_pid, node_start, seen) VALUES ($1, $2, now())",
+            &[&identity.0, &identity.1],
+        )?;
+        if let Some(old) = self.identity {
+            client.execute(
+                "UPDATE presence SET (node_pid, node_start) = ($1, $2)
+                 WHERE (node_pid, node_start) = ($3, $4)",
+                &[&identity.0, &identity.1, &old.0, &old.1],
+            )?;
         }
-        // Perhaps a dead node's: forget those, and try once more.
-        client.execute(SWEEP, &[])?;
-        insert(client, key, name)
-    }
-
-    /// The connection, made again if it was lost: then this node's names
-    /// are claimed again under its new identity.
-    fn connected(&mut self, config: &Config) -> Result<&mut Client, postgres::Error> {
-        if self.client.as_ref().is_some_and(Client::is_closed) {
-            self.client = None;
-        }
-        if self.client.is_none() {
-            let mut client = config.connect(NoTls)?;
-            client.execute(SWEEP, &[])?;
-            for (key, name) in &self.held {
-                if !insert(&mut client, key, name)? {
-                    log::warn!("{name} was taken on another node while the database was away");
-                }
+        sweep(&mut client)?;
+        let mut lost = Vec::new();
+        for (key, name) in &self.held {
+            if !reclaim(&mut client, key, name)? {
+                lost.push(key.clone());
             }
-            self.client = Some(client);
         }
-        Ok(self.client.as_mut().expect("connected above"))
+        let was_connected = self.identity.is_some();
+        self.client = Some(client);
+        self.identity = Some(identity);
+        let lost = lost.into_iter().filter_map(|key| self.held.remove(&key));
+        self.lost.extend(lost);
+        if was_connected {
+            log::info!("presence connection made again: this node's names are claimed again");
+        }
+        Ok(())
     }
+}
+
+/// Forgets the names of nodes gone for longer than [`GRACE`], and the
+/// stamps of identities gone for a minute.
+fn sweep(client: &mut Client) -> Result<(), postgres::Error> {
+    client.execute(SWEEP, &[&GRACE.as_secs_f64()])?;
+    client.execute(
+        "DELETE FROM presence_node WHERE seen < now() - interval '1 minute'",
+        &[],
+    )?;
+    Ok(())
+}
+
+/// One claim: `Ok(false)` if the name is taken.
+fn try_claim(client: &mut Client, key: &str, name: &str) -> Result<bool, postgres::Error> {
+    if insert(client, key, name)? {
+        return Ok(true);
+    }
+    // Perhaps a dead node's: forget those, and try once more.
+    sweep(client)?;
+    insert(client, key, name)
 }
 
 /// Inserts the row; `false` if the name is taken.
@@ -164,4 +263,18 @@ fn insert(client: &mut Client, key: &str, name: &str) -> Result<bool, postgres::
         &[&key, &name],
     )?;
     Ok(inserted == 1)
+}
+
+/// Inserts the row, or finds it this connection's already (taken over);
+/// `false` if another node's.
+fn reclaim(client: &mut Client, key: &str, name: &str) -> Result<bool, postgres::Error> {
+    let claimed = client.execute(
+        "INSERT INTO presence (name_key, name, node_pid, node_start)
+         SELECT $1, $2, pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()
+         ON CONFLICT (name_key) DO UPDATE SET name = EXCLUDED.name
+         WHERE (presence.node_pid, presence.node_start)
+             = (EXCLUDED.node_pid, EXCLUDED.node_start)",
+        &[&key, &name],
+    )?;
+    Ok(claimed == 1)
 }

@@ -436,7 +436,7 @@ impl ClientSession {
                 ErrorCode::NameTaken,
                 format!("{name} is taken (names ignore case). Try another."),
             ),
-            ClaimError::Unreachable(_) => {
+            ClaimError::Unreachable(_) | ClaimError::Reconnecting => {
                 log::warn!("{}: could not check {name} across nodes: {error}", self.control.peer);
                 (
                     ErrorCode::Other("not-stored".into()),
