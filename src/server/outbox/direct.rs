@@ -1,11 +1,11 @@
 //! Writing a client's queue from the producer's thread, when the socket takes
 //! it at once.
 //!
-//! A line for an idle client used to cost a wake-up of its writer thread: the
-//! writer switched in, took the queue, made one `send` and slept again. At
-//! 100,000 deliveries a second that was 70,000 context switches a second, and
-//! they, not the `send`s, were most of the server's time and its latency above
-//! the raw forwarder (docs/benchmarks.md). So the sequencer thread, having
+//! Waking an idle client's writer thread for a line costs a context switch:
+//! the writer switches in, takes the queue, makes one `send` and sleeps
+//! again. At high delivery rates those switches, not the `send`s, would be
+//! most of the server's time and latency (figures in docs/benchmarks.md,
+//! "Figures behind code comments"). So the sequencer thread, having
 //! queued a batch of lines, writes each client's queue itself with one
 //! non-blocking `send` (`MSG_DONTWAIT`), as an event loop would. What the
 //! socket does not take at once, and any error, goes back to the front of the

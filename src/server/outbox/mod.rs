@@ -10,11 +10,11 @@
 //! writing at a time. Lines are shared `Arc<[u8]>`s: a broadcast is encoded
 //! once for every recipient.
 //!
-//! The queue is a `VecDeque` behind its own small mutex. It used to be
-//! crossbeam's unbounded channel, whose receivers spin with `sched_yield`
-//! while a sender is halfway through a send: with thousands of writer threads
-//! on two cores those yields took a third of the server's time during a JOIN
-//! storm, and a waiting writer could not run the very producer it waited for.
+//! The queue is a `VecDeque` behind its own small mutex, not a crossbeam
+//! channel: a channel's receivers spin with `sched_yield` while a sender is
+//! halfway through a send, and with thousands of writer threads on two cores
+//! a waiting writer would keep from running the very producer it waits for
+//! (the figures are in docs/benchmarks.md, "Figures behind code comments").
 //! This lock is held only to push one chunk, to swap two queues or to move a
 //! few chunks out for a direct write and back, never across a write, so it is never held long enough for a producer (which holds
 //! the registry lock) to have to sleep on it.
