@@ -38,7 +38,7 @@ fn free_text_keeps_its_spaces_byte_for_byte() {
 #[test]
 fn free_text_of_only_spaces_is_none() {
     assert_eq!(delivered("/quit   ", "LEAVE"), "quit");
-    let ((mut amy, _), (_, bo_name), room) = pair("blank");
+    let ((mut amy, _), (_bo, bo_name), room) = pair("blank");
     for command in [format!("/msg {bo_name}    "), format!("/say {room}   ")] {
         amy.send(&command);
         amy.expect("ERROR usage :");
