@@ -5,6 +5,12 @@
 //! before, a room message after). Room arguments are recognised by their `#`
 //! and handed on as typed: the server checks them with
 //! [`super::validate_room`], so a bad one gets `room-invalid`, not `usage`.
+//!
+//! Free text, the last argument of `/msg`, `/say`, `/topic`, `/part` and
+//! `/quit`, is everything after the single space that ends the argument
+//! before it (the command word, for `/quit`), kept byte for byte like a plain
+//! line: a 3PC request's MAC covers its spaces. Text of only spaces is none.
+//! Every other argument is a word: spaces around words are separators.
 
 use super::{DEFAULT_HISTORY_REQUEST, MAX_HISTORY_REQUEST, MAX_TOPIC_LEN};
 
@@ -76,8 +82,8 @@ impl<'a> Command<'a> {
         if rest.starts_with('/') {
             return Ok(Some(Command::Text(rest)));
         }
-        let (word, args) = split_word(rest);
-        let args = args.trim_matches(' ');
+        let (word, text) = split_word(rest);
+        let args = text.trim_matches(' ');
         let command = match word.to_ascii_lowercase().as_str() {
             "name" | "nick" => match split_word(args) {
                 (name, "") if !name.is_empty() => Command::Name(name),
@@ -92,9 +98,8 @@ impl<'a> Command<'a> {
                 Command::Login { name, password }
             }
             "msg" => {
-                let (to, text) = split_word(args);
-                let text = text.trim_start_matches(' ');
-                if to.is_empty() || text.is_empty() {
+                let (to, text) = split_word(text.trim_start_matches(' '));
+                if to.is_empty() || is_blank(text) {
                     return Err(UsageError("/msg <name> <text>"));
                 }
                 Command::Msg { to, text }
@@ -108,16 +113,15 @@ impl<'a> Command<'a> {
                 (room, "") if !room.is_empty() => Command::Join(room),
                 _ => return Err(UsageError("/join <room>")),
             },
-            "part" => parse_part(args),
+            "part" => parse_part(text),
             "say" => {
-                let (room, text) = split_word(args);
-                let text = text.trim_start_matches(' ');
-                if room.is_empty() || text.is_empty() {
+                let (room, text) = split_word(text.trim_start_matches(' '));
+                if room.is_empty() || is_blank(text) {
                     return Err(UsageError("/say <room> <text>"));
                 }
                 Command::Say { room, text }
             }
-            "topic" => parse_topic(args)?,
+            "topic" => parse_topic(text)?,
             "rooms" if args.is_empty() => Command::Rooms,
             "rooms" => return Err(UsageError("/rooms")),
             "ping" => match split_word(args).0 {
@@ -126,7 +130,7 @@ impl<'a> Command<'a> {
                 token => Command::Ping(Some(token)),
             },
             "help" => Command::Help,
-            "quit" => Command::Quit((!args.is_empty()).then_some(args)),
+            "quit" => Command::Quit((!is_blank(text)).then_some(text)),
             _ => Command::Unknown(word),
         };
         Ok(Some(command))
@@ -155,24 +159,25 @@ fn parse_history_count(args: &str, usage: UsageError) -> Result<usize, UsageErro
     }
 }
 
-/// `/part [<room>] [reason]`: a first word with `#` is the room.
+/// `/part [<room>] [reason]` (`args`: all after the command word's space): a
+/// first word with `#` is the room.
 fn parse_part(args: &str) -> Command<'_> {
-    let (first, rest) = split_word(args);
+    let (first, rest) = split_word(args.trim_start_matches(' '));
     let (room, reason) = if first.starts_with('#') {
-        (Some(first), rest.trim_matches(' '))
+        (Some(first), rest)
     } else {
         (None, args)
     };
     Command::Part {
         room,
-        reason: (!reason.is_empty()).then_some(reason),
+        reason: (!is_blank(reason)).then_some(reason),
     }
 }
 
 /// `/topic <room> [text]`, the text at most [`MAX_TOPIC_LEN`] bytes.
 fn parse_topic(args: &str) -> Result<Command<'_>, UsageError> {
-    let (room, text) = split_word(args);
-    let text = text.trim_start_matches(' ');
+    let (room, text) = split_word(args.trim_start_matches(' '));
+    let text = if is_blank(text) { "" } else { text };
     if room.is_empty() {
         return Err(UsageError("/topic <room> [text]"));
     }
@@ -183,6 +188,11 @@ fn parse_topic(args: &str) -> Result<Command<'_>, UsageError> {
         room,
         text: (!text.is_empty()).then_some(text),
     })
+}
+
+/// True for free text that is no text: empty or only spaces.
+fn is_blank(text: &str) -> bool {
+    text.trim_matches(' ').is_empty()
 }
 
 /// Splits at the first space: `("msg", "bob hi")`.
@@ -219,10 +229,17 @@ mod tests {
             })),
         );
         check(
-            "/Msg bob   spaced",
+            "/Msg bob   spaced ",
             Ok(Some(Msg {
                 to: "bob",
-                text: "spaced",
+                text: "  spaced ",
+            })),
+        );
+        check(
+            "/msg  bob trail  ",
+            Ok(Some(Msg {
+                to: "bob",
+                text: "trail  ",
             })),
         );
         check("/msg bob", Err(UsageError("/msg <name> <text>")));
@@ -315,7 +332,46 @@ mod tests {
                 text: "hi :) all",
             })),
         );
+        check(
+            "/say #rust  both ends ",
+            Ok(Some(Say {
+                room: "#rust",
+                text: " both ends ",
+            })),
+        );
         check("/say #rust", Err(UsageError("/say <room> <text>")));
+        check("/say #rust    ", Err(UsageError("/say <room> <text>")));
+        check("/quit  bye ", Ok(Some(Quit(Some(" bye ")))));
+        check("/quit   ", Ok(Some(Quit(None))));
+        check("/join #rust ", Ok(Some(Join("#rust"))));
+        check(
+            "/part #rust  later ",
+            Ok(Some(Part {
+                room: Some("#rust"),
+                reason: Some(" later "),
+            })),
+        );
+        check(
+            "/part  #rust",
+            Ok(Some(Part {
+                room: Some("#rust"),
+                reason: None,
+            })),
+        );
+        check(
+            "/topic #rust topic  ",
+            Ok(Some(Topic {
+                room: "#rust",
+                text: Some("topic  "),
+            })),
+        );
+        check(
+            "/topic #rust   ",
+            Ok(Some(Topic {
+                room: "#rust",
+                text: None,
+            })),
+        );
         check("/say", Err(UsageError("/say <room> <text>")));
         check(
             "/topic #rust borrowck club",

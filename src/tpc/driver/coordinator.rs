@@ -1,5 +1,10 @@
 //! The coordinator's loop: requests from `--request` or stdin, one transaction
 //! at a time, over the shared [`Driver`].
+//!
+//! A request no participant could take (empty, control characters) or the
+//! server could not carry (its VOTE-REQUEST over the protocol's line limit) is
+//! refused before anything is sent: `--request` as an error, a stdin line
+//! with an `IGNORED` note.
 
 use std::collections::VecDeque;
 
@@ -7,9 +12,9 @@ use crossbeam_channel::{Receiver, RecvError, never, select};
 
 use super::{Driver, DriverError, Settings, Turn, stdin_lines};
 use crate::conn::Event;
-use crate::protocol::{name_key, validate_name};
+use crate::protocol::{DEFAULT_MAX_CLIENT_LINE, name_key, validate_name};
 use crate::tpc::output::{Output, Style};
-use crate::tpc::{Coordinator, Input, Note, Outcome, TxId};
+use crate::tpc::{Body, Coordinator, Input, Message, Note, Outcome, TxId};
 
 /// Where requests come from, and the one being run.
 struct Requests {
@@ -22,12 +27,15 @@ struct Requests {
     in_flight: Option<TxId>,
     /// Whether any request of this run aborted (stdin mode's exit code).
     any_aborted: bool,
+    /// The longest request, in bytes, that fits one line (see [`longest_request`]).
+    longest: usize,
 }
 
 impl Requests {
-    fn new(request: Option<String>) -> Requests {
+    fn new(request: Option<String>, longest: usize) -> Requests {
         let single = request.is_some();
         Requests {
+            longest,
             single,
             pending: request.into_iter().collect(),
             stdin: if single { never() } else { stdin_lines() },
@@ -56,7 +64,10 @@ impl Requests {
 
     fn stdin_line(&mut self, out: &Output, line: Result<String, RecvError>) {
         match line {
-            Ok(line) => queue_request(out, &mut self.pending, line),
+            Ok(line) => match refusal(line.trim(), self.longest) {
+                Some(why) => out.note(&Note::Ignored { why }),
+                None => self.pending.push_back(line.trim().to_owned()),
+            },
             Err(_) => {
                 self.stdin_open = false;
                 self.stdin = never();
@@ -82,8 +93,12 @@ pub fn run_coordinator(
     request: Option<String>,
 ) -> Result<Option<Outcome>, DriverError> {
     check_participants(&settings.name, &participants)?;
+    let longest = longest_request(&settings, &participants);
+    if let Some(why) = request.as_deref().and_then(|text| refusal(text, longest)) {
+        return Err(DriverError::BadArgument(format!("--request: {why}")));
+    }
     let timing = settings.timing;
-    let mut requests = Requests::new(request);
+    let mut requests = Requests::new(request, longest);
     let mut driver = Driver::new(settings, "coordinator");
     driver.group = participants.clone();
     driver.lock()?;
@@ -174,18 +189,49 @@ fn serve(
     }
 }
 
-fn queue_request(out: &Output, pending: &mut VecDeque<String>, line: String) {
-    let text = line.trim();
+/// Why `text` cannot be a request, if it cannot: every participant refuses
+/// an empty one, a control character would break the line, and a request
+/// over `longest` bytes makes a line the server refuses (`line-too-long`).
+fn refusal(text: &str, longest: usize) -> Option<String> {
     if text.is_empty() {
-        return;
+        return Some(
+            "a request cannot be empty: give the text every participant is to write to its commit log"
+                .into(),
+        );
     }
     if text.chars().any(char::is_control) {
-        out.note(&Note::Ignored {
-            why: "a request cannot hold control characters".into(),
-        });
-        return;
+        return Some("a request cannot hold control characters".into());
     }
-    pending.push_back(text.to_owned());
+    (text.len() > longest).then(|| {
+        format!(
+            "a request of {} bytes is too long: at most {longest} bytes fit in one line to the chat server ({DEFAULT_MAX_CLIENT_LINE} bytes); shorten it",
+            text.len()
+        )
+    })
+}
+
+/// The longest request, in bytes, whose VOTE-REQUEST line (`/msg <to>` and
+/// the sealed message, whatever the transaction id) to every participant fits
+/// the protocol's client line limit: the server's default `--max-line`.
+fn longest_request(settings: &Settings, participants: &[String]) -> usize {
+    let message = Message {
+        tx: TxId::MAX,
+        body: Body::VoteRequest {
+            members: participants.to_vec(),
+            text: "x".into(),
+        },
+    };
+    let longest_line = participants
+        .iter()
+        .map(|to| {
+            let sealed = settings.key.seal(&settings.name, to, &message, 0);
+            format!("/msg {to} {sealed}").len()
+        })
+        .max()
+        .unwrap_or(0);
+    // The line holds one byte of text and no LF: n bytes of text and the LF
+    // make `longest_line - 1 + n + 1` bytes.
+    DEFAULT_MAX_CLIENT_LINE.saturating_sub(longest_line)
 }
 
 fn check_participants(own: &str, participants: &[String]) -> Result<(), DriverError> {

@@ -10,6 +10,7 @@
 //! server; restarts use the real binary.
 
 mod commands;
+mod free_text;
 mod fronts;
 mod hostile;
 mod lifetime;

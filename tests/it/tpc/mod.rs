@@ -13,6 +13,7 @@ mod loud;
 mod no_gap;
 mod over_tls;
 mod participant_faults;
+mod requests;
 mod strangers;
 mod total_failure;
 
@@ -248,10 +249,16 @@ impl Cluster {
 
     /// Starts the coordinator for p1,p2,p3 (add `--request` in `opts.args`).
     pub fn coordinator(&self, opts: Opts<'_>) -> Proc {
+        let stdin = opts.stdin;
+        Proc::spawn("coordinator", self.coordinator_command(opts), stdin)
+    }
+
+    /// The command that runs the coordinator for p1,p2,p3, not yet started.
+    pub fn coordinator_command(&self, opts: Opts<'_>) -> Command {
         let mut command =
             self.command(env!("CARGO_BIN_EXE_chat-coordinator"), "coordinator", &opts);
         command.args(["--participants", "p1,p2,p3"]);
-        Proc::spawn("coordinator", command, opts.stdin)
+        command
     }
 
     /// A participant's commit log, exactly.
