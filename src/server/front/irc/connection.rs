@@ -118,7 +118,16 @@ impl Connection {
                 out.numeric(to, ERR_INPUTTOOLONG, &["Input line was too long"]);
                 return out;
             }
-            // Not IRC (a bad command word, a stray NUL): nothing to answer.
+            Err(MessageError::ForbiddenChar) => {
+                let why =
+                    "The line held a NUL or a lone CR, which IRC cannot carry: nothing was done";
+                out.send(
+                    to.server,
+                    Message::new("FAIL", vec!["*", "INVALID_LINE", why]),
+                );
+                return out;
+            }
+            // Not IRC (a bad command word): nothing to answer.
             Err(_) => return out,
         };
         let command = message.command.to_ascii_uppercase();
@@ -331,15 +340,14 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
     match command {
         "PING" => ping(params, to, ctx.out),
         "PONG" => {}
+        // Even to the same nick (a case change included): the docs promise
+        // 447, and a silent NICK leaves a client waiting.
         "NICK" => {
-            let same = params
-                .first()
-                .is_some_and(|n| name_key(n) == name_key(to.nick));
-            if !same {
-                let why = "Nicknames cannot be changed here: reconnect with the new one";
-                ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
-            }
+            let why = "Nicknames cannot be changed here: reconnect with the new one";
+            ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
         }
+        // Client-only tags are not relayed (docs/irc.md): taken and dropped.
+        "TAGMSG" => {}
         "USER" | "PASS" | "AUTHENTICATE" => {
             ctx.out
                 .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);
