@@ -46,7 +46,7 @@ fn the_welcome_advertises_what_the_server_does() {
     let isupport = got[4..6].join(" ");
     for token in [
         " CHANMODES=b,,, ",
-        " TARGMAX=JOIN:,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:1 ",
+        " TARGMAX=JOIN:,LIST:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:1 ",
     ] {
         assert!(isupport.contains(token), "{token} in {isupport}");
     }
@@ -80,4 +80,36 @@ fn lines_the_server_took_in_silence_get_an_answer_or_are_dropped_on_purpose() {
         assert_eq!(harness.send(input), replies, "replies to {input:?}");
         assert_eq!(harness.hub.calls, calls, "hub calls for {input:?}");
     }
+}
+
+#[test]
+fn pass_logs_in_to_the_account_that_is_the_nick() {
+    let s = ":chatroom";
+    let needs = format!(
+        "{s} 464 * :This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)"
+    );
+    let mut harness = Harness::new(lobby());
+    harness.send("NICK locked");
+    assert_eq!(harness.send("USER u 0 * :r"), [needs]);
+    let mut harness = Harness::new(lobby());
+    harness.send("PASS wrong");
+    harness.send("NICK locked");
+    assert_eq!(
+        harness.send("USER u 0 * :r"),
+        [format!("{s} 464 * :Password incorrect for locked")]
+    );
+    let mut harness = Harness::new(lobby());
+    assert!(harness.send("PASS right").is_empty());
+    harness.send("NICK locked");
+    let welcome = harness.send("USER u 0 * :r");
+    assert!(
+        welcome[0].starts_with(":chatroom 001 locked "),
+        "{welcome:?}"
+    );
+    // A nick that is nobody's account: PASS has no effect.
+    let mut harness = Harness::new(lobby());
+    harness.send("PASS anything");
+    harness.send("NICK free");
+    let welcome = harness.send("USER u 0 * :r");
+    assert!(welcome[0].starts_with(":chatroom 001 free "), "{welcome:?}");
 }

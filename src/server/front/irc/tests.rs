@@ -443,7 +443,7 @@ fn registration_refusals() {
         (&["NICK alice"], vec![format!("{s} 433 * alice :Nickname is already in use")]),
         (&["NICK ALICE"], vec![format!("{s} 433 * ALICE :Nickname is already in use")]),
         (&["USER u 0 *"], vec![format!("{s} 461 * USER :Not enough parameters")]),
-        (&["NICK locked", "USER u 0 * :r"], vec![format!("{s} 464 * :This nickname needs an account's password: log in with SASL PLAIN")]),
+        (&["NICK locked", "USER u 0 * :r"], vec![format!("{s} 464 * :This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)")]),
         (&["PASS"], vec![format!("{s} 461 * PASS :Not enough parameters")]),
         (&["PASS secret"], vec![]),
         (&["PING :abc"], vec![format!("{s} PONG chatroom abc")]),
