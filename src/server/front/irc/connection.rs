@@ -96,6 +96,12 @@ impl Connection {
         }
     }
 
+    /// Whether the client began capability negotiation and has not ended
+    /// it (`CAP END`), which holds its registration.
+    pub(crate) fn is_negotiating(&self) -> bool {
+        matches!(&self.state, State::Registering(registering) if registering.negotiating)
+    }
+
     /// The capabilities the client enabled.
     pub(crate) fn caps(&self) -> Caps {
         self.caps
