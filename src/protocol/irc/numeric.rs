@@ -113,6 +113,8 @@ pub const ERR_NOSUCHCHANNEL: &str = "403";
 pub const ERR_CANNOTSENDTOCHAN: &str = "404";
 /// `405`: Joining would exceed the client's channel limit.
 pub const ERR_TOOMANYCHANNELS: &str = "405";
+/// `407`: More targets in one line than `TARGMAX` allows; nothing was sent.
+pub const ERR_TOOMANYTARGETS: &str = "407";
 /// `409`: `PING` or `PONG` without its parameter.
 pub const ERR_NOORIGIN: &str = "409";
 /// `410`: A `CAP` subcommand the server does not know.
@@ -237,6 +239,7 @@ pub(crate) const ALL: &[&str] = &[
     ERR_NOSUCHCHANNEL,
     ERR_CANNOTSENDTOCHAN,
     ERR_TOOMANYCHANNELS,
+    ERR_TOOMANYTARGETS,
     ERR_NOORIGIN,
     ERR_INVALIDCAPCMD,
     ERR_NORECIPIENT,

@@ -12,7 +12,7 @@ use crate::protocol::irc::numeric::{
     RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART, RPL_NAMREPLY,
     RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
 };
-use crate::protocol::{name_key, room_key, validate_room};
+use crate::protocol::{MAX_TOPIC_LEN, name_key, room_key, validate_room};
 
 use super::caps::Cap;
 use super::connection::Ctx;
@@ -68,7 +68,10 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
     if let Some(text) = params.get(1) {
         let text = plain_text(text, ctx.to.nick);
-        if !ctx.hub.set_topic(room, &text, ctx.now) {
+        // ISUPPORT says TOPICLEN: a longer topic is cut there, as IRC
+        // servers do (the TOPIC every member gets shows what was kept).
+        let text = &text[..text.floor_char_boundary(MAX_TOPIC_LEN)];
+        if !ctx.hub.set_topic(room, text, ctx.now) {
             not_a_member(ctx, room);
         }
         return;

@@ -21,7 +21,7 @@ use crate::protocol::server_line::Timestamp;
 use crate::protocol::{name_key, validate_name};
 
 use super::caps::{CapAnswer, Caps};
-use super::port::{IrcHub, NameRefusal};
+use super::port::{IrcHub, LoginRefusal, NameRefusal};
 use super::reply::{Out, Replier};
 use super::sasl::Sasl;
 use super::welcome::{self, Settings};
@@ -50,6 +50,9 @@ struct Registering {
     negotiating: bool,
     /// SASL, and the account logged in as.
     sasl: Sasl,
+    /// What `PASS` gave: the password of the account the nick is, if it is
+    /// one (there is no server password).
+    password: Option<String>,
 }
 
 /// After registration.
@@ -93,6 +96,12 @@ impl Connection {
         }
     }
 
+    /// Whether the client began capability negotiation and has not ended
+    /// it (`CAP END`), which holds its registration.
+    pub(crate) fn is_negotiating(&self) -> bool {
+        matches!(&self.state, State::Registering(registering) if registering.negotiating)
+    }
+
     /// The capabilities the client enabled.
     pub(crate) fn caps(&self) -> Caps {
         self.caps
@@ -118,7 +127,16 @@ impl Connection {
                 out.numeric(to, ERR_INPUTTOOLONG, &["Input line was too long"]);
                 return out;
             }
-            // Not IRC (a bad command word, a stray NUL): nothing to answer.
+            Err(MessageError::ForbiddenChar) => {
+                let why =
+                    "The line held a NUL or a lone CR, which IRC cannot carry: nothing was done";
+                out.send(
+                    to.server,
+                    Message::new("FAIL", vec!["*", "INVALID_LINE", why]),
+                );
+                return out;
+            }
+            // Not IRC (a bad command word): nothing to answer.
             Err(_) => return out,
         };
         let command = message.command.to_ascii_uppercase();
@@ -198,10 +216,14 @@ impl Connection {
                 let realname = users::plain_text(params[3], "*").into_owned();
                 registering.user = Some((user, realname));
             }
-            // No server password: PASS is accepted and has no effect.
+            // No server password: PASS is the password of the account the
+            // nick is, if it is one (else it has no effect).
             "PASS" => {
-                if params.is_empty() {
-                    out.numeric(to, ERR_NEEDMOREPARAMS, &["PASS", "Not enough parameters"]);
+                match params.first() {
+                    Some(password) => registering.password = Some((*password).to_owned()),
+                    None => {
+                        out.numeric(to, ERR_NEEDMOREPARAMS, &["PASS", "Not enough parameters"]);
+                    }
                 }
                 return;
             }
@@ -251,7 +273,7 @@ impl Connection {
             server: &settings.server_name,
             nick: "*",
         };
-        if let Err(refusal) = hub.claim_name(&nick, &user, &realname) {
+        if let Err(refusal) = claim_name(registering, &nick, (&user, &realname), hub) {
             refuse_name(refusal, &nick, to, out);
             registering.nick = None;
             return;
@@ -263,6 +285,29 @@ impl Connection {
         welcome::welcome(settings, to, hub.counts(), out);
         self.state = State::Registered(Registered { nick });
     }
+}
+
+/// Claims `nick` in the hub; a nick that is an account's, refused without
+/// a login, is claimed again after logging in with the `PASS` given.
+fn claim_name(
+    registering: &mut Registering,
+    nick: &str,
+    (user, realname): (&str, &str),
+    hub: &mut impl IrcHub,
+) -> Result<(), NameRefusal> {
+    match hub.claim_name(nick, user, realname) {
+        Err(NameRefusal::NeedsLogin) if registering.sasl.account().is_none() => {}
+        claimed => return claimed,
+    }
+    let Some(password) = registering.password.take() else {
+        return Err(NameRefusal::NeedsLogin);
+    };
+    match hub.log_in(nick, &password) {
+        Ok(account) => registering.sasl = Sasl::LoggedIn(account),
+        Err(LoginRefusal::Insecure) => return Err(NameRefusal::InsecurePassword),
+        Err(LoginRefusal::Failed) => return Err(NameRefusal::WrongPassword),
+    }
+    hub.claim_name(nick, user, realname)
 }
 
 /// The nick in `NICK <nick>` if it may be taken, else the refusal sent.
@@ -294,7 +339,15 @@ fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out)
             out.numeric(to, ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
         }
         NameRefusal::NeedsLogin => {
-            let why = "This nickname needs an account's password: log in with SASL PLAIN";
+            let why = "This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)";
+            out.numeric(to, ERR_PASSWDMISMATCH, &[why]);
+        }
+        NameRefusal::WrongPassword => {
+            let why = format!("Password incorrect for {nick}");
+            out.numeric(to, ERR_PASSWDMISMATCH, &[&why]);
+        }
+        NameRefusal::InsecurePassword => {
+            let why = "Passwords travel in clear only from this machine: connect with TLS";
             out.numeric(to, ERR_PASSWDMISMATCH, &[why]);
         }
         NameRefusal::NotAllowed => {
@@ -331,15 +384,14 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
     match command {
         "PING" => ping(params, to, ctx.out),
         "PONG" => {}
+        // Even to the same nick (a case change included): the docs promise
+        // 447, and a silent NICK leaves a client waiting.
         "NICK" => {
-            let same = params
-                .first()
-                .is_some_and(|n| name_key(n) == name_key(to.nick));
-            if !same {
-                let why = "Nicknames cannot be changed here: reconnect with the new one";
-                ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
-            }
+            let why = "Nicknames cannot be changed here: reconnect with the new one";
+            ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
         }
+        // Client-only tags are not relayed (docs/irc.md): taken and dropped.
+        "TAGMSG" => {}
         "USER" | "PASS" | "AUTHENTICATE" => {
             ctx.out
                 .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);

@@ -4,8 +4,13 @@
 //! Pure builders over plain data, so the encoder of hub events stays a thin
 //! `match`. Each appends whole lines (CR LF included) to a `String`.
 //! A message longer than IRC carries (a native client may send up to 4 KiB)
-//! becomes several `PRIVMSG` lines, cut at character boundaries, every one
-//! with the same tags: nothing is lost.
+//! becomes several `PRIVMSG` lines, cut at character boundaries: nothing is
+//! lost. Every piece has the message's `time`; only the first has its
+//! `msgid`, which IRCv3 says names one message (a client that drops
+//! duplicate msgids would otherwise hide the rest). A stored action
+//! (`* nick waves`, what an IRC `/me` becomes) reaches IRC members as a CTCP
+//! `ACTION` again. Other lines too long for IRC (a reason, a topic) have
+//! their last parameter cut to fit, never dropped.
 
 use crate::hub::message::Topic;
 use crate::protocol::format_ts;
@@ -52,10 +57,25 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
     let from = source(said.from);
     let time = format_ts(&said.ts);
     let id = said.id.to_string();
-    // Bytes of the line around the text: `:from PRIVMSG target :` and CR LF.
-    let around = from.len() + said.target.len() + 14;
+    let action = action_of(said);
+    let text = action.unwrap_or(said.text);
+    // Bytes of the line around the text: `:from PRIVMSG target :`, CR LF,
+    // and an action's `\x01ACTION ` and `\x01`.
+    let wrapping = if action.is_some() {
+        ACTION.len() + 1
+    } else {
+        0
+    };
+    let around = from.len() + said.target.len() + 14 + wrapping;
     let budget = MAX_BODY.saturating_sub(around).max(1);
-    for piece in pieces(said.text, budget) {
+    for (index, piece) in pieces(text, budget).into_iter().enumerate() {
+        let wrapped;
+        let piece = if action.is_some() {
+            wrapped = format!("{ACTION}{piece}\u{1}");
+            wrapped.as_str()
+        } else {
+            piece
+        };
         let mut message = Message::new("PRIVMSG", vec![said.target, piece]).with_source(&from);
         if let Some(batch) = batch {
             message = message.with_tag("batch", batch);
@@ -63,13 +83,25 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
         if tags != Tags::None {
             message = message.with_tag("time", time.as_str());
         }
-        if tags == Tags::TimeAndId {
+        // A msgid names one message: only its first piece carries it.
+        if tags == Tags::TimeAndId && index == 0 {
             message = message.with_tag("msgid", id.as_str());
         }
         let mut lines = Vec::with_capacity(1);
         push_fitting(&mut lines, message);
         out.extend(lines);
     }
+}
+
+/// How a CTCP `ACTION` starts.
+const ACTION: &str = "\u{1}ACTION ";
+
+/// What the sender does, if the text is an action: `* <sender> <does>`,
+/// as an IRC `/me` is stored (and a native user may write it).
+fn action_of<'a>(said: &Said<'a>) -> Option<&'a str> {
+    let rest = said.text.strip_prefix("* ")?;
+    let (name, does) = rest.split_once(' ')?;
+    (name == said.from && !does.is_empty()).then_some(does)
 }
 
 /// `text` cut into pieces of at most `budget` bytes, at character

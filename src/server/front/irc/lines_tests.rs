@@ -42,9 +42,12 @@ fn a_message_too_long_for_irc_is_split_whole_at_character_boundaries() {
     let text = "é".repeat(1500);
     let out = privmsg(&text, Tags::TimeAndId);
     let mut rebuilt = String::new();
-    for line in out.split_inclusive("\r\n") {
+    for (index, line) in out.split_inclusive("\r\n").enumerate() {
         let message = Message::parse(line.strip_suffix("\r\n").unwrap()).expect("valid IRC");
-        assert_eq!(message.tag("msgid"), Some("42"));
+        // A msgid names one message: only the first piece carries it.
+        let id = (index == 0).then_some("42");
+        assert_eq!(message.tag("msgid"), id, "{line}");
+        assert!(message.tag("time").is_some());
         assert!(message.encode().unwrap().len() - line.find(' ').unwrap() <= 512);
         rebuilt.push_str(message.params[1]);
     }
@@ -150,4 +153,72 @@ fn hub_events_encode_as_irc_lines() {
             expected
         );
     }
+}
+
+/// Every line of `out`, checked to be valid IRC of at most 512 bytes.
+fn fitting_lines(out: &str) -> Vec<&str> {
+    let lines: Vec<&str> = out.split_inclusive("\r\n").collect();
+    for line in &lines {
+        assert!(line.len() <= 512, "{} bytes: {line}", line.len());
+        Message::parse(line.strip_suffix("\r\n").unwrap()).expect("valid IRC");
+    }
+    lines
+}
+
+#[test]
+fn a_reason_or_topic_too_long_for_irc_is_cut_never_dropped() {
+    let long = "é".repeat(400);
+    let mut out = String::new();
+    lines::part(&mut out, "bob", "#lobby", &long);
+    lines::quit(&mut out, "bob", &long);
+    let nick = "n".repeat(32);
+    let room = format!("#{}", "r".repeat(32));
+    let topic = Topic {
+        ts: Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap(),
+        by: nick.clone(),
+        text: "t".repeat(390),
+    };
+    lines::topic(&mut out, &room, &topic);
+    let to = Replier {
+        server: "chatroom",
+        nick: &nick,
+    };
+    lines::joined(
+        &mut out,
+        to,
+        &room,
+        Some(&topic),
+        [nick.as_str()].into_iter(),
+        true,
+    );
+    let got: Vec<&str> = fitting_lines(&out)
+        .iter()
+        .map(|line| line.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        ["PART", "QUIT", "TOPIC", "JOIN", "332", "333", "353", "366"]
+    );
+}
+
+#[test]
+fn an_action_reaches_irc_members_as_an_action() {
+    assert_eq!(
+        privmsg("* alice waves at *", Tags::None),
+        ":alice!alice@chatroom PRIVMSG #lobby :\u{1}ACTION waves at *\u{1}\r\n"
+    );
+    // Another's name after the star is just text.
+    assert_eq!(
+        privmsg("* bob waves", Tags::None),
+        ":alice!alice@chatroom PRIVMSG #lobby :* bob waves\r\n"
+    );
+    let long = format!("* alice {}", "w".repeat(1000));
+    let out = privmsg(&long, Tags::None);
+    let mut rebuilt = String::new();
+    for line in fitting_lines(&out) {
+        let message = Message::parse(line.strip_suffix("\r\n").unwrap()).unwrap();
+        let action = message.params[1].strip_prefix("\u{1}ACTION ");
+        rebuilt.push_str(action.and_then(|a| a.strip_suffix('\u{1}')).expect(line));
+    }
+    assert_eq!(rebuilt, "w".repeat(1000));
 }

@@ -31,6 +31,8 @@ pub(crate) mod users;
 pub(crate) mod welcome;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod ircv3_tests;
 #[cfg(test)]
 mod lines_tests;

@@ -24,6 +24,11 @@ pub(crate) enum NameRefusal {
     NeedsLogin,
     /// The server admits only some names (`--allow-user`) and not this one.
     NotAllowed,
+    /// The name is an account's and the password `PASS` gave is wrong.
+    WrongPassword,
+    /// The name is an account's and `PASS` gave its password in clear from
+    /// another machine (the native rule: TLS, or loopback).
+    InsecurePassword,
 }
 
 /// Why a login (SASL PLAIN) failed.

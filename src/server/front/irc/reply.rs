@@ -6,7 +6,7 @@
 //! numeric's first parameter is the client's nick (`*` before it has one).
 //! Nothing here touches the hub; hub events are encoded in `events.rs`.
 
-use crate::protocol::irc::{MAX_BODY, Message};
+use crate::protocol::irc::{MAX_BODY, Message, MessageError};
 
 /// What the connection logic wants done, beside sending its lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,20 +53,23 @@ impl Out {
     }
 }
 
-/// Encodes `message` into `lines`, cutting its last parameter if the line
-/// would be over IRC's 512 bytes. A message that cannot be encoded at all
-/// (a bug: every parameter here is validated or the server's own) is dropped.
+/// Encodes `message` into `lines`, cutting its last parameter (at a
+/// character boundary) if the line would be over IRC's 512 bytes: a long
+/// reason or topic is shortened, never the whole line lost. A message that
+/// cannot be encoded at all (a bug: every parameter here is validated or the
+/// server's own) is dropped.
 pub(crate) fn push_fitting(lines: &mut Vec<String>, mut message: Message<'_>) {
-    let Ok(line) = message.encode() else {
-        debug_assert!(false, "unencodable reply {message:?}");
-        return;
+    let over = match message.encode() {
+        Ok(line) => {
+            lines.push(line);
+            return;
+        }
+        Err(MessageError::TooLong { len }) => len - MAX_BODY,
+        Err(error) => {
+            debug_assert!(false, "unencodable reply {message:?}: {error}");
+            return;
+        }
     };
-    let body = body_len(&line);
-    if body <= MAX_BODY {
-        lines.push(line);
-        return;
-    }
-    let over = body - MAX_BODY;
     if let Some(last) = message.params.last_mut() {
         let mut keep = last.len().saturating_sub(over);
         while !last.is_char_boundary(keep) {
@@ -74,15 +77,8 @@ pub(crate) fn push_fitting(lines: &mut Vec<String>, mut message: Message<'_>) {
         }
         *last = &last[..keep];
     }
-    if let Ok(line) = message.encode() {
-        lines.push(line);
-    }
-}
-
-/// The bytes of `line` without its tag section, CR LF included.
-fn body_len(line: &str) -> usize {
-    match line.strip_prefix('@') {
-        Some(rest) => rest.find(' ').map_or(0, |space| rest.len() - space - 1),
-        None => line.len(),
+    match message.encode() {
+        Ok(line) => lines.push(line),
+        Err(error) => debug_assert!(false, "reply still too long {message:?}: {error}"),
     }
 }

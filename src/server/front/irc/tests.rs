@@ -23,7 +23,8 @@ pub(super) struct FakeHub {
     rooms: BTreeMap<String, (String, Vec<String>, Option<Topic>)>,
     away: BTreeMap<String, String>,
     max_rooms: usize,
-    calls: Vec<String>,
+    /// What the connection asked of the hub, in order.
+    pub(super) calls: Vec<String>,
     /// The history every room has (for CHATHISTORY).
     pub(super) history: Vec<std::sync::Arc<crate::hub::message::StoredMessage>>,
     /// The account a SASL login succeeded for.
@@ -213,7 +214,7 @@ pub(super) fn now() -> Timestamp {
 
 pub(super) struct Harness {
     connection: Connection,
-    hub: FakeHub,
+    pub(super) hub: FakeHub,
     settings: Settings,
     closed: bool,
 }
@@ -274,7 +275,6 @@ fn registered_commands() {
         (lobby(), "PONG x", vec![], vec![]),
         (lobby(), "FOO", vec![format!("{s} 421 me FOO :Unknown command")], vec![]),
         (lobby(), "USER a 0 * :b", vec![format!("{s} 462 me :You may not reregister")], vec![]),
-        (lobby(), "NICK ME", vec![], vec![]),
         (lobby(), "NICK other", vec![format!("{s} 447 me :Nicknames cannot be changed here: reconnect with the new one")], vec![]),
         // JOIN
         (lobby(), "JOIN #a,#b", vec![], vec!["join #a", "join #b"]),
@@ -443,7 +443,7 @@ fn registration_refusals() {
         (&["NICK alice"], vec![format!("{s} 433 * alice :Nickname is already in use")]),
         (&["NICK ALICE"], vec![format!("{s} 433 * ALICE :Nickname is already in use")]),
         (&["USER u 0 *"], vec![format!("{s} 461 * USER :Not enough parameters")]),
-        (&["NICK locked", "USER u 0 * :r"], vec![format!("{s} 464 * :This nickname needs an account's password: log in with SASL PLAIN")]),
+        (&["NICK locked", "USER u 0 * :r"], vec![format!("{s} 464 * :This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)")]),
         (&["PASS"], vec![format!("{s} 461 * PASS :Not enough parameters")]),
         (&["PASS secret"], vec![]),
         (&["PING :abc"], vec![format!("{s} PONG chatroom abc")]),

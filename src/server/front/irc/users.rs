@@ -8,18 +8,23 @@
 //!
 //! Text reaches native users too, whose protocol never carries control
 //! characters: IRC formatting (bold, colours) is removed, and a CTCP
-//! `ACTION` (`/me waves`) becomes the text `* nick waves`.
+//! `ACTION` (`/me waves`) becomes the text `* nick waves` (which IRC members
+//! get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
+//! not text: they are neither relayed nor stored, and the sender is told.
+//! One line names at most [`MAX_TARGETS`] distinct targets (`TARGMAX`):
+//! flood control counts lines, so one line posts at most that many.
 
 use crate::protocol::irc::numeric::{
     ERR_CANNOTSENDTOCHAN, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK,
-    ERR_NOTEXTTOSEND, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY, RPL_UNAWAY,
-    RPL_USERHOST, RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
+    ERR_NOTEXTTOSEND, ERR_TOOMANYTARGETS, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY,
+    RPL_UNAWAY, RPL_USERHOST, RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
-use crate::protocol::{validate_name, validate_room};
+use crate::protocol::{name_key, room_key, validate_name, validate_room};
 
 use std::borrow::Cow;
 
 use crate::protocol::frame::is_forbidden_char;
+use crate::protocol::irc::Message;
 
 use super::HOST;
 use super::connection::Ctx;
@@ -36,6 +41,14 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
         }
         return;
     };
+    if let Some(request) = params.get(1).and_then(|text| ctcp_request(text)) {
+        if answer {
+            let why = format!("CTCP {request} is not relayed here: nothing was sent");
+            let notice = Message::new("NOTICE", vec![ctx.to.nick, &why]);
+            ctx.out.send(ctx.to.server, notice);
+        }
+        return;
+    }
     let text = params.get(1).map(|text| plain_text(text, ctx.to.nick));
     let Some(text) = text.filter(|text| !text.is_empty()) else {
         if answer {
@@ -44,13 +57,62 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
         }
         return;
     };
-    for target in targets.split(',').filter(|t| !t.is_empty()) {
+    let targets = distinct_targets(targets);
+    if targets.len() > MAX_TARGETS {
+        if answer {
+            let why =
+                format!("Too many recipients: at most {MAX_TARGETS} a line, nothing was sent");
+            let excess = targets[MAX_TARGETS];
+            ctx.out.numeric(ctx.to, ERR_TOOMANYTARGETS, &[excess, &why]);
+        }
+        return;
+    }
+    for target in targets {
         if target.starts_with('#') {
             to_room(target, &text, answer, ctx);
         } else {
             to_user(target, &text, answer, ctx);
         }
     }
+}
+
+/// The command of a CTCP request other than `ACTION` (`\x01VERSION\x01`),
+/// which is not text to post: the server neither relays nor stores it.
+fn ctcp_request(text: &str) -> Option<String> {
+    let request = text.strip_prefix('\u{1}')?;
+    let word: String = request
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    (word != "ACTION").then(|| word.to_ascii_uppercase())
+}
+
+/// The targets of `PRIVMSG`/`NOTICE` one line may name (ISUPPORT
+/// `TARGMAX`): one line is one line of flood control, so it posts at most
+/// this many messages.
+pub(crate) const MAX_TARGETS: usize = 4;
+
+/// The comma-separated `targets`, each once (rooms and nicks compared
+/// without case), in the order given.
+fn distinct_targets(targets: &str) -> Vec<&str> {
+    let key = |target: &str| {
+        if target.starts_with('#') {
+            room_key(target)
+        } else {
+            name_key(target)
+        }
+    };
+    let mut seen = Vec::new();
+    let mut distinct = Vec::new();
+    for target in targets.split(',').filter(|t| !t.is_empty()) {
+        let key = key(target);
+        if !seen.contains(&key) {
+            seen.push(key);
+            distinct.push(target);
+        }
+    }
+    distinct
 }
 
 fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {

@@ -17,6 +17,7 @@ use crate::protocol::{MAX_HISTORY_REQUEST, MAX_TOPIC_LEN};
 
 use super::port::Counts;
 use super::reply::{Out, Replier};
+use super::users::MAX_TARGETS;
 
 /// What the IRC front says about the server. Set once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,12 +55,12 @@ impl Settings {
         vec![
             "CASEMAPPING=ascii".to_owned(),
             format!("CHANLIMIT=#:{}", self.max_rooms),
-            // No channel modes at all: rooms are open, topics are members'.
-            "CHANMODES=,,,".to_owned(),
+            // The one channel mode is `b`, whose list is always empty (rooms
+            // are open, topics are members'); `004` says the same.
+            "CHANMODES=b,,,".to_owned(),
             format!("CHANNELLEN={}", MAX_ROOM_LEN + 1),
             format!("CHATHISTORY={MAX_HISTORY_REQUEST}"),
             "CHANTYPES=#".to_owned(),
-            "ELIST=".to_owned(),
             format!("LINELEN={MAX_BODY}"),
             "MSGREFTYPES=msgid,timestamp".to_owned(),
             format!("NETWORK={}", self.network),
@@ -67,6 +68,9 @@ impl Settings {
             "PREFIX=".to_owned(),
             "SAFELIST".to_owned(),
             "STATUSMSG=".to_owned(),
+            // NAMES takes several channels too, but is left out: irctest
+            // then expects operators (`@`) this server does not have.
+            format!("TARGMAX=JOIN:,LIST:,NOTICE:{MAX_TARGETS},PART:,PRIVMSG:{MAX_TARGETS},WHOIS:1"),
             format!("TOPICLEN={MAX_TOPIC_LEN}"),
             "UTF8ONLY".to_owned(),
         ]
@@ -90,7 +94,9 @@ pub(crate) fn welcome(settings: &Settings, to: Replier<'_>, counts: Counts, out:
     out.numeric(
         to,
         RPL_MYINFO,
-        &[&settings.server_name, &settings.version, "i", "b"],
+        // User modes `i` and `w` are taken (and mean nothing: everyone is
+        // visible, there are no wallops); `b` is CHANMODES' one mode.
+        &[&settings.server_name, &settings.version, "iw", "b"],
     );
     let tokens = settings.isupport();
     for chunk in tokens.chunks(12) {

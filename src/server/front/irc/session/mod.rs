@@ -275,8 +275,12 @@ impl IrcSession {
             End::Quit(reason) => reason.clone(),
             End::Lost => "connection lost".to_owned(),
             End::RegistrationTimeout => {
-                self.control
-                    .set_farewell("registration timed out: send NICK and USER in time", false);
+                let what = if self.connection.is_negotiating() {
+                    "registration timed out: finish CAP negotiation (CAP END) in time"
+                } else {
+                    "registration timed out: send NICK and USER in time"
+                };
+                self.control.set_farewell(what, false);
                 "connection lost".to_owned()
             }
         };
