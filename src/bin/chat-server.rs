@@ -279,15 +279,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         record_listening(dir, &server, args.no_plain);
     }
     if !args.no_plain {
-        println!("Listening on {}", server.local_addr());
+        announce(format_args!("Listening on {}", server.local_addr()));
     }
     if let Some(addr) = server.udp_addr() {
-        println!("Listening on {addr} over UDP");
+        announce(format_args!("Listening on {addr} over UDP"));
     }
     match (&tls, server.tls_addr()) {
         (Some(tls), Some(addr)) => {
-            println!("Listening on {addr} with TLS");
-            println!("TLS certificate SHA-256 fingerprint: {}", tls.fingerprint);
+            announce(format_args!("Listening on {addr} with TLS"));
+            announce(format_args!(
+                "TLS certificate SHA-256 fingerprint: {}",
+                tls.fingerprint
+            ));
         }
         _ => log::info!(
             "no TLS listener: give --tls-cert and --tls-key, or --tls-self-signed, to open one on port {}",
@@ -296,10 +299,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     // After the native lines, whose order scripts and tests rely on.
     if let Some(addr) = server.irc_addr() {
-        println!("Listening on {addr} for IRC");
+        announce(format_args!("Listening on {addr} for IRC"));
     }
     if let Some(addr) = server.irc_tls_addr() {
-        println!("Listening on {addr} for IRC with TLS");
+        announce(format_args!("Listening on {addr} for IRC with TLS"));
     }
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
@@ -475,4 +478,19 @@ fn room_name(value: &str) -> Result<String, String> {
     validate_room(value)
         .map(|()| value.to_owned())
         .map_err(|error| format!("{error} (for example #lobby)"))
+}
+
+/// Prints one of the lines scripts read to learn where the server listens.
+/// A reader that has gone away (a pipe closed after the first line) must not
+/// stop the server, as `println!` would by panicking.
+fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(error) = written {
+        log::debug!("not announced on stdout: {error}");
+    }
 }
