@@ -238,25 +238,16 @@ impl<M: Member> Registry<M> {
         account: bool,
         ts: Timestamp,
     ) -> Result<Registered, RegisterError> {
-        let key = name_key(name);
-        if self.names.contains_key(&key) {
-            return Err(RegisterError::NameTaken);
+        let joined = self.take_name(id, name, account)?;
+        if let Some(entry) = self.clients.get_mut(&id) {
+            entry.rooms.push(self.default_room.clone());
         }
-        let Some(entry) = self.clients.get_mut(&id) else {
-            return Err(RegisterError::Closed);
-        };
-        entry.name = Some(name.to_owned());
-        entry.account = account;
-        entry.joined = self.next_join;
-        entry.rooms.push(self.default_room.clone());
-        self.pending.numbers.push(self.next_join);
+        self.pending.numbers.push(joined);
         self.pending.joins.push(Delivery::new(HubEvent::Join {
             ts,
             name: name.to_owned(),
             room: self.default_room.clone(),
         }));
-        self.next_join += 1;
-        self.names.insert(key, id);
         self.rooms.count_member(&self.default_room.key, true);
         self.welcome(id, name);
         Ok(Registered {

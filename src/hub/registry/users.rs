@@ -18,6 +18,19 @@ impl<M: Member> Registry<M> {
         name: &str,
         account: bool,
     ) -> Result<usize, RegisterError> {
+        self.take_name(id, name, account)?;
+        Ok(self.names.len())
+    }
+
+    /// Gives connection `id` the name `name` if nobody online has it, in
+    /// any case: the one place a name is checked and taken. Returns its
+    /// registration number.
+    pub(super) fn take_name(
+        &mut self,
+        id: ClientId,
+        name: &str,
+        account: bool,
+    ) -> Result<u64, RegisterError> {
         let key = name_key(name);
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
@@ -25,12 +38,13 @@ impl<M: Member> Registry<M> {
         let Some(entry) = self.clients.get_mut(&id) else {
             return Err(RegisterError::Closed);
         };
+        let joined = self.next_join;
         entry.name = Some(name.to_owned());
         entry.account = account;
-        entry.joined = self.next_join;
+        entry.joined = joined;
         self.next_join += 1;
         self.names.insert(key, id);
-        Ok(self.names.len())
+        Ok(joined)
     }
 }
 
