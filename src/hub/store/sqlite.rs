@@ -193,6 +193,7 @@ impl MessageStore for SqliteStore {
             next_id: max.map_or(1, |id| id as u64 + 1),
             rooms,
             memberships: self.memberships().map_err(|cause| self.error(cause))?,
+            cluster: None,
         })
     }
 
