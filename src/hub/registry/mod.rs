@@ -34,7 +34,7 @@ use parking_lot::Mutex;
 use super::event::{Delivery, HubEvent, Names, Walk};
 use super::member::{Member, Offered};
 use super::membership::Change;
-use super::message::{Audience, ClientId, RoomRef, StoredMessage};
+use super::message::{Audience, ClientId, NO_SENDER, RoomRef, StoredMessage};
 use super::rooms::{Memberships, Rooms};
 use super::sequencer::Sequenced;
 use crate::protocol::name_key;
@@ -395,6 +395,18 @@ impl<M: Member> Registry<M> {
                         to_wake: &mut self.to_wake,
                         overflowed: &mut self.overflowed,
                     };
+                    if sender == NO_SENDER {
+                        // Another node's: the room may be new here.
+                        let room = self.rooms.set_remote_topic(&change.room, change.topic);
+                        to.room_and_sender(
+                            room,
+                            &self.default_room,
+                            &self.names,
+                            sender,
+                            &delivery,
+                        );
+                        continue;
+                    }
                     let Some(room) = self.rooms.set_topic(&change.room, change.topic) else {
                         // Its last member left meanwhile: only the setter hears.
                         to.one(sender, &delivery);

@@ -422,6 +422,7 @@ mod tests {
                     topics: &topics,
                     topic_places: &[],
                     memberships: &memberships,
+                    ..Batch::default()
                 })
                 .unwrap();
         }
