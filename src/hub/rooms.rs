@@ -200,6 +200,19 @@ impl Rooms {
         Some(room)
     }
 
+    /// Sets a topic another node stored (a shared store only), making the
+    /// room's record if this node has never seen the room: the store keeps
+    /// the room, so this node keeps it too.
+    pub(crate) fn set_remote_topic(&mut self, name: &RoomRef, topic: Topic) -> &Room {
+        let room = self.by_key.entry(name.key.clone()).or_insert_with(|| {
+            let mut room = Room::new(name.clone());
+            room.kept = true;
+            room
+        });
+        room.topic = Some(topic);
+        room
+    }
+
     /// The rooms with members, sorted by key.
     pub(crate) fn listing(&self) -> Vec<&Room> {
         let mut rooms: Vec<&Room> = self

@@ -175,7 +175,12 @@ impl Prepared {
         for room in loaded.rooms {
             rooms.restore(room.name, room.topic, room.recent);
         }
-        let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
+        let mut registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
+        let node = loaded.cluster.map(|(node, users)| {
+            // Other nodes' users are here too (`hub/registry/remote.rs`).
+            registry.join_cluster(ServerMember::remote, users);
+            node
+        });
         let (accounts, accounts_thread) = match config.accounts.as_deref() {
             Some(dir) => {
                 let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
@@ -185,7 +190,7 @@ impl Prepared {
         };
         // Names across nodes, with a shared database.
         let presence = match &config.storage {
-            Storage::Postgres(url) => Some(open_presence(url)?),
+            Storage::Postgres(url) => Some(open_presence(url, node.unwrap_or_default())?),
             _ => None,
         };
         let irc = IrcShared::new(&config);

@@ -371,6 +371,19 @@ impl ServerState {
     /// Like [`ServerState::locked`], but writes the queued lines from this thread
     /// to every socket that takes them at once, waking writers only for the
     /// rest (see `outbox/direct.rs`). For the sequencer's deliveries.
+    /// After a change of who is where (a registration, a join, a part, a
+    /// leave), on a node sharing a database: has the sequencer store it
+    /// for the other nodes now, in order with this session's messages
+    /// (`hub/registry/remote.rs`). Nothing on a single node.
+    pub(crate) fn members_changed(
+        &self,
+        posts: &crossbeam_channel::Sender<crate::hub::sequencer::Request>,
+    ) {
+        if self.presence.is_some() {
+            let _ = posts.send(crate::hub::sequencer::Request::Members);
+        }
+    }
+
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,

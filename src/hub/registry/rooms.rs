@@ -10,6 +10,7 @@ use super::Registry;
 use super::recipients::{Recipients, members_of};
 use crate::hub::event::{Delivery, HubEvent, Names, RoomSummary, Walk};
 use crate::hub::member::Member;
+use crate::hub::membership::Change;
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::protocol::server_line::Timestamp;
@@ -108,6 +109,9 @@ impl<M: Member> Registry<M> {
             name: name.clone(),
             room: room_name.clone(),
         });
+        if let Some(cluster) = &mut self.cluster {
+            cluster.record(id, name, ts, Change::Join(room_name.clone()));
+        }
         let name_key = name_key(name);
         let room = if room_name.key == self.default_room.key {
             self.rooms.count_member(&room_name.key, true);
@@ -171,6 +175,13 @@ impl<M: Member> Registry<M> {
             room: left.clone(),
             reason: reason.to_owned(),
         });
+        if let Some(cluster) = &mut self.cluster {
+            let change = Change::Part {
+                room: left.clone(),
+                reason: reason.to_owned(),
+            };
+            cluster.record(id, name, ts, change);
+        }
         let name_key = name_key(name);
         if let Some(room) = self.rooms.get(&key) {
             let members = members_of(room, &self.default_room, &self.names, &self.clients);

@@ -193,6 +193,7 @@ impl MessageStore for SqliteStore {
             next_id: max.map_or(1, |id| id as u64 + 1),
             rooms,
             memberships: self.memberships().map_err(|cause| self.error(cause))?,
+            cluster: None,
         })
     }
 
@@ -421,6 +422,7 @@ mod tests {
                     topics: &topics,
                     topic_places: &[],
                     memberships: &memberships,
+                    ..Batch::default()
                 })
                 .unwrap();
         }

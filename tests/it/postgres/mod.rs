@@ -3,6 +3,7 @@
 //! PostgreSQL is not installed, a failure under `.ci/run`).
 //!
 //! - [`harness`]: the test cluster itself.
+//! - [`members`]: who is where, across nodes.
 //! - [`cluster`]: three nodes on one database.
 //! - [`presence`]: names when a node loses its presence connection.
 //! - [`store`]: one node on PostgreSQL: durability, errors, losing the
@@ -10,5 +11,6 @@
 
 mod cluster;
 mod harness;
+mod members;
 mod presence;
 mod store;

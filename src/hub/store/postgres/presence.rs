@@ -26,10 +26,14 @@
 //! a claim or release is one round trip, made by the session thread.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use postgres::{Client, Config, NoTls};
+
+use super::members;
+use crate::hub::membership::NodeId;
 
 /// How long after its last stamp a node's names outlive its connection.
 /// Several keeper ticks, so a node reconnecting on a loaded machine keeps them.
@@ -88,6 +92,12 @@ pub enum ClaimError {
 /// This node's names in the database. See the module docs.
 pub struct Presence {
     config: Config,
+    /// This node's number among the nodes (`members.rs`).
+    node: NodeId,
+    /// Other nodes found this node gone (its connection was away past the
+    /// grace): they have let its users leave, so it must announce them
+    /// again ([`Presence::take_announce_again`]).
+    announce_again: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -106,7 +116,7 @@ struct Inner {
 
 impl Presence {
     /// Connects (the store has created the tables).
-    pub(crate) fn open(url: &str) -> Result<Presence, postgres::Error> {
+    pub(crate) fn open(url: &str, node: NodeId) -> Result<Presence, postgres::Error> {
         let mut config: Config = url.parse()?;
         config
             .connect_timeout(Duration::from_secs(2))
@@ -118,9 +128,11 @@ impl Presence {
             held: BTreeMap::new(),
             lost: Vec::new(),
         };
-        inner.reconnect(&config)?;
+        inner.reconnect(&config, node)?;
         Ok(Presence {
             config,
+            node,
+            announce_again: AtomicBool::new(false),
             inner: Mutex::new(inner),
         })
     }
@@ -136,7 +148,7 @@ impl Presence {
         // more on a new one (as the keeper would make it).
         let claimed = try_claim(client, key, name).or_else(|_| {
             inner.client = None;
-            inner.reconnect(&self.config)?;
+            inner.reconnect(&self.config, self.node)?;
             try_claim(inner.client.as_mut().expect("connected"), key, name)
         });
         match claimed {
@@ -184,14 +196,30 @@ impl Presence {
                 "UPDATE presence_node SET seen = now() WHERE (node_pid, node_start) = ($1, $2)",
                 &[&identity.0, &identity.1],
             );
-            if stamped.is_ok() {
+            let kept =
+                stamped.and_then(|_| members::keep_node(client, self.node, GRACE.as_secs_f64()));
+            if let Ok(remade) = kept {
+                if remade {
+                    log::warn!(
+                        "other nodes found this node gone meanwhile: announcing its users again"
+                    );
+                    self.announce_again.store(true, Ordering::Relaxed);
+                }
                 return Ok(std::mem::take(&mut inner.lost));
             }
             log::warn!("lost the presence connection to the database: connecting again");
             inner.client = None;
         }
-        inner.reconnect(&self.config)?;
+        inner.reconnect(&self.config, self.node)?;
         Ok(std::mem::take(&mut inner.lost))
+    }
+}
+
+impl Presence {
+    /// Whether this node's users must be announced again to the others
+    /// (once per time they found it gone).
+    pub(crate) fn take_announce_again(&self) -> bool {
+        self.announce_again.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -199,8 +227,9 @@ impl Inner {
     /// Connects, stamps the new identity, takes the old identity's rows
     /// over, and claims every held name again. The names another node holds
     /// now are no longer held here: they go to `lost`.
-    fn reconnect(&mut self, config: &Config) -> Result<(), postgres::Error> {
+    fn reconnect(&mut self, config: &Config, node: NodeId) -> Result<(), postgres::Error> {
         let mut client = config.connect(NoTls)?;
+        members::identify_node(&mut client, node)?;
         let row = client.query_one(IDENTITY, &[])?;
         let identity: Identity = (row.get(0), row.get(1));
         client.execute(

@@ -289,6 +289,7 @@ impl IrcSession {
         let removed = self
             .shared
             .locked(|hub| hub.remove(id, &reason, Utc::now()));
+        self.shared.members_changed(&self.posts);
         if let Some(name) = &self.name {
             self.irc().users.remove(name);
             if removed {

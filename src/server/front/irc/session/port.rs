@@ -139,6 +139,7 @@ impl IrcHub for SessionHub<'_> {
             hub.register_in_no_room(id, name, account).ok()
         });
         let online = registered.ok_or(NameRefusal::Taken)?;
+        self.shared.members_changed(self.posts);
         self.users.add(name, user, realname);
         self.max_users.fetch_max(online, Ordering::Relaxed);
         log::info!(
@@ -169,7 +170,7 @@ impl IrcHub for SessionHub<'_> {
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal> {
         self.fence();
         let id = self.id;
-        self.shared.locked(|hub| {
+        let joined = self.shared.locked(|hub| {
             if hub.member_room(id, room).is_some() {
                 return Ok(false);
             }
@@ -178,14 +179,19 @@ impl IrcHub for SessionHub<'_> {
                 Err(JoinError::TooManyRooms) => Err(JoinRefusal::TooManyRooms),
                 Err(JoinError::Closed) => Ok(false),
             }
-        })
+        });
+        self.shared.members_changed(self.posts);
+        joined
     }
 
     fn part(&mut self, room: &str, reason: &str) -> bool {
         self.fence();
         let id = self.id;
-        self.shared
-            .locked(|hub| hub.part(id, Some(room), reason, Utc::now()).is_ok())
+        let parted = self
+            .shared
+            .locked(|hub| hub.part(id, Some(room), reason, Utc::now()).is_ok());
+        self.shared.members_changed(self.posts);
+        parted
     }
 
     fn my_rooms(&mut self) -> Vec<String> {

@@ -416,6 +416,7 @@ impl ClientSession {
         let removed = self
             .shared
             .locked(|registry| registry.remove(self.id, leave, Utc::now()));
+        self.shared.members_changed(&self.posts);
         if let Some(name) = self.name() {
             // Also when the hub evicted it already (`removed` is then false).
             self.release_across_nodes(name);

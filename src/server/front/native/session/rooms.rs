@@ -107,6 +107,7 @@ impl ClientSession {
         let joined = self
             .shared
             .locked(|registry| registry.join(id, room, Utc::now(), cap));
+        self.shared.members_changed(&self.posts);
         match joined {
             Ok(room) => {
                 self.set_current(Some(room));
@@ -143,6 +144,7 @@ impl ClientSession {
         let parted = self
             .shared
             .locked(|registry| registry.part(id, room, reason, Utc::now()));
+        self.shared.members_changed(&self.posts);
         match parted {
             Ok(current) => {
                 self.set_current(current);
