@@ -3,11 +3,13 @@
 //! PostgreSQL is not installed, a failure under `.ci/run`).
 //!
 //! - [`harness`]: the test cluster itself.
+//! - [`accounts`]: accounts kept in the database, for every node.
 //! - [`cluster`]: three nodes on one database.
 //! - [`presence`]: names when a node loses its presence connection.
 //! - [`store`]: one node on PostgreSQL: durability, errors, losing the
 //!   database under traffic.
 
+mod accounts;
 mod cluster;
 mod harness;
 mod presence;

@@ -30,6 +30,7 @@
 //! Uses the `postgres` crate's blocking client; its small runtime runs on
 //! the calling thread (the sequencer, or `pg-listen`).
 
+pub(crate) mod accounts;
 mod listener;
 pub(crate) mod presence;
 
@@ -285,6 +286,7 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     tx.batch_execute(CREATE_SCHEMA)?;
     tx.batch_execute(presence::CREATE_PRESENCE)?;
+    tx.batch_execute(accounts::CREATE_ACCOUNTS)?;
     tx.commit()
 }
 
