@@ -35,6 +35,7 @@ mod accepted;
 mod acceptor;
 mod account_lookup;
 pub mod accounts;
+mod across_nodes;
 mod admission;
 pub mod capacity;
 mod control;

@@ -6,6 +6,7 @@
 //! - [`accounts`]: accounts kept in the database, for every node.
 //! - [`cluster`]: three nodes on one database.
 //! - [`presence`]: names when a node loses its presence connection.
+//! - [`private`]: `/msg` and `PRIVMSG` between nodes.
 //! - [`store`]: one node on PostgreSQL: durability, errors, losing the
 //!   database under traffic.
 
@@ -13,4 +14,5 @@ mod accounts;
 mod cluster;
 mod harness;
 mod presence;
+mod private;
 mod store;
