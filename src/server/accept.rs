@@ -72,6 +72,20 @@ const ADMISSION_QUEUE: usize = 256;
 /// and the front it serves.
 type Listener = (TcpListener, Option<Arc<ServerConfig>>, Front);
 
+/// Where the server's accounts are, if it has any: with nodes sharing a
+/// PostgreSQL database, in that database, for every node at once.
+fn accounts_of(config: &ServerOptions) -> Result<Option<Accounts>, ServerError> {
+    let Some(dir) = config.accounts.as_deref() else {
+        return Ok(None);
+    };
+    match &config.storage {
+        Storage::Postgres(url) => Accounts::in_postgres(url)
+            .map(Some)
+            .map_err(|error| std::io::Error::other(error.to_string()).into()),
+        _ => Ok(Some(Accounts::in_dir(dir))),
+    }
+}
+
 /// Opens the store (for a durable server) and reads what the hub starts from.
 fn open_store(
     config: &ServerOptions,
@@ -181,9 +195,9 @@ impl Prepared {
             registry.join_cluster(ServerMember::remote, users);
             node
         });
-        let (accounts, accounts_thread) = match config.accounts.as_deref() {
-            Some(dir) => {
-                let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
+        let (accounts, accounts_thread) = match accounts_of(&config)? {
+            Some(accounts) => {
+                let (lookup, thread) = AccountLookup::start(accounts)?;
                 (Some(lookup), Some(thread))
             }
             None => (None, None),

@@ -35,6 +35,7 @@ mod accepted;
 mod acceptor;
 mod account_lookup;
 pub mod accounts;
+mod across_nodes;
 mod admission;
 pub mod capacity;
 mod control;
@@ -120,7 +121,9 @@ pub struct ServerOptions {
     /// Also print every client frame on stdout as an HTTP-style request.
     pub log_http: bool,
     /// The data directory whose database holds the accounts; `None`: no
-    /// accounts (every name is free to take, `/login` always fails).
+    /// accounts (every name is free to take, `/login` always fails). With
+    /// [`Storage::Postgres`], the accounts are that database's instead (shared
+    /// by every node on it), and this only says that there are accounts.
     pub accounts: Option<PathBuf>,
     /// Admit only accounts: a bare name gets `ERROR login-required`.
     pub require_login: bool,

@@ -76,6 +76,23 @@ impl<M: Member> Registry<M> {
         }
     }
 
+    /// The name as shown, when a client of this node holds it; `None` for a
+    /// name that is free or held on another node (whose own node delivers
+    /// to it, so a private message to it goes through the store's
+    /// whereabouts, `server/across_nodes.rs`, which knows when that node
+    /// has stopped answering).
+    pub(crate) fn local_name(&self, name: &str) -> Option<String> {
+        let id = self.names.get(&name_key(name))?;
+        let remote = self
+            .cluster
+            .as_ref()
+            .is_some_and(|cluster| cluster.node_of.contains_key(id));
+        if remote {
+            return None;
+        }
+        self.clients.get(id)?.name.clone()
+    }
+
     /// The local clients' membership changes since the last call, in order.
     pub(crate) fn take_member_changes(&mut self) -> Vec<MemberChange> {
         match &mut self.cluster {

@@ -30,6 +30,7 @@
 //! Uses the `postgres` crate's blocking client; its small runtime runs on
 //! the calling thread (the sequencer, or `pg-listen`).
 
+pub(crate) mod accounts;
 mod listener;
 mod members;
 pub(crate) mod presence;
@@ -284,6 +285,7 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     tx.batch_execute(CREATE_SCHEMA)?;
     tx.batch_execute(presence::CREATE_PRESENCE)?;
     tx.batch_execute(members::CREATE_MEMBERS)?;
+    tx.batch_execute(accounts::CREATE_ACCOUNTS)?;
     tx.commit()
 }
 

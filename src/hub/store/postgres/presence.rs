@@ -67,6 +67,18 @@ AND NOT EXISTS (
     WHERE (n.node_pid, n.node_start) = (p.node_pid, p.node_start)
     AND n.seen > now() - make_interval(secs => $1))";
 
+/// The row of name key `$1`: its name, its node's identity, whether that
+/// node's presence connection is alive, and whether its identity was
+/// stamped within `$2` seconds ([`GRACE`]).
+const FIND: &str = "
+SELECT p.name, p.node_pid, p.node_start,
+    EXISTS (SELECT 1 FROM pg_stat_activity a
+        WHERE a.pid = p.node_pid AND a.backend_start = p.node_start),
+    EXISTS (SELECT 1 FROM presence_node n
+        WHERE (n.node_pid, n.node_start) = (p.node_pid, p.node_start)
+        AND n.seen > now() - make_interval(secs => $2))
+FROM presence p WHERE p.name_key = $1";
+
 /// This connection's identity.
 const IDENTITY: &str =
     "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()";
@@ -74,7 +86,7 @@ const IDENTITY: &str =
 /// A connection's identity: its backend pid and start time.
 type Identity = (i32, SystemTime);
 
-/// Why a name could not be claimed.
+/// Why a name could not be claimed (or found: [`Presence::find`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
     /// A client on another node (or this one) has it.
@@ -220,6 +232,52 @@ impl Presence {
     /// (once per time they found it gone).
     pub(crate) fn take_announce_again(&self) -> bool {
         self.announce_again.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// Where a name is, as [`Presence::find`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Whereabouts {
+    /// A client of another node has it: its name as shown.
+    Elsewhere(String),
+    /// No other node has it (a stale row counts as none).
+    Nowhere,
+    /// Its node's presence connection is gone and its grace is not over:
+    /// the node died, or is connecting again. Nothing sent to the name now
+    /// would surely be delivered.
+    NotAnswering,
+}
+
+impl Presence {
+    /// Where the name whose key is `key` is held by another node: one
+    /// round trip on the presence connection, under its mutex (never the
+    /// hub's lock). A row of this node's is `Nowhere`: the local registry,
+    /// asked first, knows better.
+    pub(crate) fn find(&self, key: &str) -> Result<Whereabouts, ClaimError> {
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let Some(client) = inner.client.as_mut() else {
+            return Err(ClaimError::Reconnecting);
+        };
+        let row = match client.query_opt(FIND, &[&key, &GRACE.as_secs_f64()]) {
+            Ok(row) => row,
+            Err(error) => {
+                // The keeper connects again.
+                inner.client = None;
+                return Err(ClaimError::Unreachable(error));
+            }
+        };
+        let Some(row) = row else {
+            return Ok(Whereabouts::Nowhere);
+        };
+        let identity: Identity = (row.get(1), row.get(2));
+        let (alive, stamped): (bool, bool) = (row.get(3), row.get(4));
+        Ok(match (inner.identity == Some(identity), alive, stamped) {
+            (true, _, _) => Whereabouts::Nowhere,
+            (false, true, _) => Whereabouts::Elsewhere(row.get(0)),
+            (false, false, true) => Whereabouts::NotAnswering,
+            (false, false, false) => Whereabouts::Nowhere,
+        })
     }
 }
 

@@ -14,7 +14,7 @@
 use crate::protocol::irc::numeric::{
     ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
     ERR_NICKLOCKED, ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN,
-    ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
+    ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, ERR_UNKNOWNCOMMAND,
 };
 use crate::protocol::irc::{Message, MessageError};
 use crate::protocol::server_line::Timestamp;
@@ -337,6 +337,11 @@ fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out)
     match refusal {
         NameRefusal::Taken => {
             out.numeric(to, ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
+        }
+        NameRefusal::Unchecked => {
+            let why =
+                "Cannot check this nickname on the other servers right now: try again in a moment";
+            out.numeric(to, ERR_UNAVAILRESOURCE, &[nick, why]);
         }
         NameRefusal::NeedsLogin => {
             let why = "This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)";

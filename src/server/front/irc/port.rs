@@ -17,8 +17,11 @@ use crate::protocol::server_line::Timestamp;
 /// Why the hub refused a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NameRefusal {
-    /// Someone (on any front) has it.
+    /// Someone (on any front, on any node sharing the database) has it.
     Taken,
+    /// Nodes share a database that cannot be asked right now whether the
+    /// name is free: try again in a moment.
+    Unchecked,
     /// The name is an account's and this connection did not log in as it,
     /// or `--require-login` is set and it did not log in at all.
     NeedsLogin,

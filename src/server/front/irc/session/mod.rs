@@ -26,6 +26,7 @@ use crate::protocol::Frame;
 use crate::protocol::irc::MAX_LINE;
 use crate::protocol::irc::numeric::ERR_INPUTTOOLONG;
 use crate::server::ServerState;
+use crate::server::across_nodes;
 use crate::server::control::Control;
 use crate::server::flood::TokenBucket;
 use crate::server::outbox::{Chunk, Inbox, Outbox};
@@ -291,6 +292,8 @@ impl IrcSession {
             .locked(|hub| hub.remove(id, &reason, Utc::now()));
         self.shared.members_changed(&self.posts);
         if let Some(name) = &self.name {
+            // Also when the hub evicted it already (`removed` is then false).
+            across_nodes::release(&self.shared, name);
             self.irc().users.remove(name);
             if removed {
                 log::info!("{}: {name} left ({reason})", self.control.peer);

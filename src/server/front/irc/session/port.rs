@@ -18,9 +18,11 @@ use parking_lot::Mutex;
 use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
+use crate::hub::store::postgres::presence::ClaimError;
 use crate::protocol::MAX_HISTORY_REQUEST;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{name_key, validate_name};
+use crate::server::across_nodes::{self, Recipient};
 use crate::server::control::Control;
 use crate::server::{ServerState, login};
 
@@ -129,6 +131,16 @@ impl IrcHub for SessionHub<'_> {
         if !account && login::check_name(self.shared, self.control, name, None).is_err() {
             return Err(NameRefusal::NeedsLogin);
         }
+        across_nodes::claim(self.shared, name).map_err(|error| match error {
+            ClaimError::Taken => NameRefusal::Taken,
+            ClaimError::Unreachable(_) | ClaimError::Reconnecting => {
+                log::warn!(
+                    "{}: could not check {name} across nodes: {error}",
+                    self.control.peer
+                );
+                NameRefusal::Unchecked
+            }
+        })?;
         let (id, member) = (self.id, self.member);
         let registered = self.shared.locked(|hub| {
             if hub.online_name(name).is_some() {
@@ -138,7 +150,10 @@ impl IrcHub for SessionHub<'_> {
             member.set_nick(name);
             hub.register_in_no_room(id, name, account).ok()
         });
-        let online = registered.ok_or(NameRefusal::Taken)?;
+        let Some(online) = registered else {
+            across_nodes::release(self.shared, name);
+            return Err(NameRefusal::Taken);
+        };
         self.shared.members_changed(self.posts);
         self.users.add(name, user, realname);
         self.max_users.fetch_max(online, Ordering::Relaxed);
@@ -215,8 +230,17 @@ impl IrcHub for SessionHub<'_> {
     }
 
     fn tell(&mut self, name: &str, text: &str) -> bool {
-        let Some(to) = self.shared.locked(|hub| hub.online_name(name)) else {
-            return false;
+        let to = match across_nodes::find_recipient(self.shared, name) {
+            Recipient::Online(to) => to,
+            Recipient::Nowhere => return false,
+            Recipient::Unknown(_) => {
+                // Told as a message that could not be stored, after what
+                // this connection sent before it.
+                self.fence();
+                let id = self.id;
+                self.shared.locked(|hub| hub.refuse(&[id]));
+                return true;
+            }
         };
         self.post(Request::Post(Post {
             sender: self.id,
