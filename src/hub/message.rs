@@ -48,6 +48,37 @@ pub(crate) enum Audience {
     Private(String),
 }
 
+/// What kind of message it is: stored, replayed and relayed with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A message (IRC `PRIVMSG`, every native message).
+    #[default]
+    Message,
+    /// A notice (IRC `NOTICE`): never answered automatically, by bots
+    /// above all.
+    Notice,
+}
+
+impl Kind {
+    /// The kind's name in the stores (`NULL`, the column's default in old
+    /// rows, is a message).
+    pub(crate) fn stored(self) -> Option<&'static str> {
+        match self {
+            Kind::Message => None,
+            Kind::Notice => Some("notice"),
+        }
+    }
+
+    /// The kind a store's column holds (`None`, or a name it does not know:
+    /// a message).
+    pub(crate) fn from_stored(name: Option<&str>) -> Kind {
+        match name {
+            Some("notice") => Kind::Notice,
+            _ => Kind::Message,
+        }
+    }
+}
+
 /// A message a client sent, before it has an id.
 #[derive(Debug)]
 pub(crate) struct Post {
@@ -56,6 +87,7 @@ pub(crate) struct Post {
     /// The sender's name.
     pub(crate) from: String,
     pub(crate) audience: Audience,
+    pub(crate) kind: Kind,
     pub(crate) text: String,
 }
 
@@ -84,6 +116,7 @@ pub(crate) struct StoredMessage {
     pub(crate) ts: Timestamp,
     pub(crate) from: String,
     pub(crate) audience: Audience,
+    pub(crate) kind: Kind,
     pub(crate) text: String,
 }
 

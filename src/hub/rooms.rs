@@ -359,6 +359,7 @@ mod tests {
             ts: Default::default(),
             from: "alice".into(),
             audience: Audience::Room(room.clone()),
+            kind: crate::hub::message::Kind::Message,
             text: format!("m{id}"),
         })
     }

@@ -239,6 +239,7 @@ fn store_and_deliver(
                     ts: now,
                     from: post.from,
                     audience: post.audience,
+                    kind: post.kind,
                     text: post.text,
                 });
                 *next_id += 1;
@@ -336,6 +337,7 @@ mod tests {
                 sender,
                 from: "alice".into(),
                 audience: Audience::Room(room.clone()),
+                kind: crate::hub::message::Kind::Message,
                 text: text.into(),
             })
         };

@@ -157,6 +157,7 @@ impl World {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
             text: text.into(),
         };
         self.locked(|registry| registry.deliver(vec![Sequenced::Message { message, sender }]));
@@ -359,6 +360,7 @@ fn a_batch_reaches_each_member_in_order_run_by_run() {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
             text: format!("m{id}"),
         },
         sender,

@@ -6,6 +6,7 @@ mod accounts;
 mod binary;
 mod interop;
 mod irctest;
+mod kinds;
 mod limits;
 
 use std::net::SocketAddr;

@@ -11,6 +11,7 @@
 //! The room and user commands are in `channels.rs` and `users.rs`; the
 //! welcome in `welcome.rs`; capability negotiation in `caps.rs`.
 
+use crate::hub::message::Kind;
 use crate::protocol::irc::numeric::{
     ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
     ERR_NICKLOCKED, ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN,
@@ -409,8 +410,8 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "NAMES" => channels::names(params, ctx),
         "LIST" => channels::list(params, ctx),
         "MODE" => channels::mode(params, ctx),
-        "PRIVMSG" => users::message(params, true, ctx),
-        "NOTICE" => users::message(params, false, ctx),
+        "PRIVMSG" => users::message(params, Kind::Message, ctx),
+        "NOTICE" => users::message(params, Kind::Notice, ctx),
         "WHO" => users::who(params, ctx),
         "WHOIS" => users::whois(params, ctx),
         "USERHOST" => users::userhost(params, ctx),

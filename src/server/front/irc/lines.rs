@@ -12,7 +12,7 @@
 //! `ACTION` again. Other lines too long for IRC (a reason, a topic) have
 //! their last parameter cut to fit, never dropped.
 
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
 use crate::protocol::format_ts;
 use crate::protocol::irc::numeric::{RPL_TOPIC, RPL_TOPICWHOTIME};
 use crate::protocol::irc::{MAX_BODY, Message};
@@ -40,10 +40,20 @@ pub(crate) struct Said<'a> {
     pub(crate) from: &'a str,
     /// A room, or the nick of the private message's recipient.
     pub(crate) target: &'a str,
+    /// `PRIVMSG` or `NOTICE`.
+    pub(crate) kind: Kind,
     pub(crate) text: &'a str,
 }
 
-/// `PRIVMSG` line(s) for `said`, with `tags`.
+/// The IRC command of a message of `kind`.
+pub(crate) fn command_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Message => "PRIVMSG",
+        Kind::Notice => "NOTICE",
+    }
+}
+
+/// `PRIVMSG` (or `NOTICE`) line(s) for `said`, with `tags`.
 pub(crate) fn privmsg(out: &mut String, said: &Said<'_>, tags: Tags) {
     privmsg_tagged(out, said, tags, None);
 }
@@ -59,7 +69,8 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
     let id = said.id.to_string();
     let action = action_of(said);
     let text = action.unwrap_or(said.text);
-    // Bytes of the line around the text: `:from PRIVMSG target :`, CR LF,
+    // Bytes of the line around the text: `:from PRIVMSG target :` (as
+    // long as `NOTICE`), CR LF,
     // and an action's `\x01ACTION ` and `\x01`.
     let wrapping = if action.is_some() {
         ACTION.len() + 1
@@ -76,7 +87,8 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
         } else {
             piece
         };
-        let mut message = Message::new("PRIVMSG", vec![said.target, piece]).with_source(&from);
+        let command = command_of(said.kind);
+        let mut message = Message::new(command, vec![said.target, piece]).with_source(&from);
         if let Some(batch) = batch {
             message = message.with_tag("batch", batch);
         }

@@ -205,6 +205,7 @@ fn encode_into(out: &mut String, event: &HubEvent<'_>, tags: Tags) {
                 ts: message.ts,
                 from: &message.from,
                 target,
+                kind: message.kind,
                 text: &message.text,
             };
             lines::privmsg(out, &said, tags);

@@ -11,7 +11,7 @@
 //! Names and rooms cross this boundary already validated by the caller
 //! (`protocol::validate_name`, `protocol::validate_room`).
 
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
 use crate::protocol::server_line::Timestamp;
 
 /// Why the hub refused a name.
@@ -105,10 +105,12 @@ pub(crate) trait IrcHub {
     fn part(&mut self, room: &str, reason: &str) -> bool;
     /// The rooms this connection is in, as shown.
     fn my_rooms(&mut self) -> Vec<String>;
-    /// Posts `text` to `room`; `false` if not a member (nothing posted).
-    fn say(&mut self, room: &str, text: &str) -> bool;
-    /// Sends `text` to the user `name`; `false` if no such user is online.
-    fn tell(&mut self, name: &str, text: &str) -> bool;
+    /// Posts `text`, a message of `kind`, to `room`; `false` if not a
+    /// member (nothing posted).
+    fn say(&mut self, room: &str, kind: Kind, text: &str) -> bool;
+    /// Sends `text`, a message of `kind`, to the user `name`; `false` if no
+    /// such user is online.
+    fn tell(&mut self, name: &str, kind: Kind, text: &str) -> bool;
     /// A room's topic: `None` if the room does not exist (has no members),
     /// `Some(None)` if it has no topic.
     fn topic(&mut self, room: &str) -> Option<Option<Topic>>;

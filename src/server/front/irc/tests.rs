@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use super::connection::Connection;
 use super::port::{Counts, IrcHub, JoinRefusal, NameRefusal, RoomSummary, UserSummary};
 use super::welcome::Settings;
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{name_key, room_key};
 
@@ -54,6 +54,14 @@ impl FakeHub {
         self.rooms
             .get(&room_key(room))
             .is_some_and(|(_, members, _)| members.contains(&me))
+    }
+}
+
+/// How a call's text shows a notice: `NOTICE ` before it.
+fn notice_mark(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Message => "",
+        Kind::Notice => "NOTICE ",
     }
 }
 
@@ -121,18 +129,20 @@ impl IrcHub for FakeHub {
         let rooms = self.rooms.values().filter(|(_, m, _)| m.contains(&me));
         rooms.map(|(name, _, _)| name.clone()).collect()
     }
-    fn say(&mut self, room: &str, text: &str) -> bool {
+    fn say(&mut self, room: &str, kind: Kind, text: &str) -> bool {
         if !self.is_member(room) {
             return false;
         }
-        self.calls.push(format!("say {room} {text}"));
+        self.calls
+            .push(format!("say {room} {}{text}", notice_mark(kind)));
         true
     }
-    fn tell(&mut self, name: &str, text: &str) -> bool {
+    fn tell(&mut self, name: &str, kind: Kind, text: &str) -> bool {
         if self.name_is_free(name) {
             return false;
         }
-        self.calls.push(format!("tell {name} {text}"));
+        self.calls
+            .push(format!("tell {name} {}{text}", notice_mark(kind)));
         true
     }
     fn topic(&mut self, room: &str) -> Option<Option<Topic>> {
@@ -298,7 +308,7 @@ fn registered_commands() {
         (lobby(), "PRIVMSG #lobby", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "PRIVMSG #lobby :", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "NOTICE bob hi", vec![], vec![]),
-        (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby note"]),
+        (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby NOTICE note"]),
         (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
         (lobby(), "PRIVMSG #lobby :\u{2}bold\u{2} \u{3}4,12red\u{3} \u{3}7x", vec![], vec!["say #lobby bold red x"]),
         (lobby(), "PRIVMSG #lobby :\u{2}\u{3}", vec![format!("{s} 412 me :No text to send")], vec![]),

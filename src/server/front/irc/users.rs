@@ -2,9 +2,9 @@
 //! `NOTICE`, `WHO`, `WHOIS` and `AWAY`.
 //!
 //! A message to a room goes to the hub as the room's next message; one to a
-//! nick as a private message. The hub has one kind of message, so a
-//! `NOTICE` reaches everyone as a message (IRC members see `PRIVMSG`); as
-//! RFC 2812 asks, a `NOTICE` is never answered with an error.
+//! nick as a private message. A `NOTICE` is stored and relayed as a
+//! notice (IRC members see `NOTICE`, native ones a line marked `notice`);
+//! as RFC 2812 asks, a `NOTICE` is never answered with an error.
 //!
 //! Text reaches native users too, whose protocol never carries control
 //! characters: IRC formatting (bold, colours) is removed, and a CTCP
@@ -28,12 +28,15 @@ use crate::protocol::irc::Message;
 
 use super::HOST;
 use super::connection::Ctx;
+use super::lines::command_of;
 use super::port::IrcHub;
+use crate::hub::message::Kind;
 
-/// `PRIVMSG`/`NOTICE <target>{,<target>} <text>`; `answer` is false for
-/// `NOTICE`, which never gets an error back.
-pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_, H>) {
-    let command = if answer { "PRIVMSG" } else { "NOTICE" };
+/// `PRIVMSG`/`NOTICE <target>{,<target>} <text>` (`kind` says which): a
+/// `NOTICE` never gets an error back.
+pub(crate) fn message<H: IrcHub>(params: &[&str], kind: Kind, ctx: &mut Ctx<'_, H>) {
+    let answer = kind == Kind::Message;
+    let command = command_of(kind);
     let Some(targets) = params.first().filter(|t| !t.is_empty()) else {
         if answer {
             let why = format!("No recipient given ({command})");
@@ -69,9 +72,9 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
     }
     for target in targets {
         if target.starts_with('#') {
-            to_room(target, &text, answer, ctx);
+            to_room(target, &text, kind, ctx);
         } else {
-            to_user(target, &text, answer, ctx);
+            to_user(target, &text, kind, ctx);
         }
     }
 }
@@ -115,11 +118,11 @@ fn distinct_targets(targets: &str) -> Vec<&str> {
     distinct
 }
 
-fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
-    if validate_room(room).is_ok() && ctx.hub.say(room, text) {
+fn to_room<H: IrcHub>(room: &str, text: &str, kind: Kind, ctx: &mut Ctx<'_, H>) {
+    if validate_room(room).is_ok() && ctx.hub.say(room, kind, text) {
         return;
     }
-    if !answer {
+    if kind == Kind::Notice {
         return;
     }
     let exists = validate_room(room).is_ok() && ctx.hub.members(room).is_some();
@@ -132,8 +135,9 @@ fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>
     }
 }
 
-fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
-    if validate_name(nick).is_err() || !ctx.hub.tell(nick, text) {
+fn to_user<H: IrcHub>(nick: &str, text: &str, kind: Kind, ctx: &mut Ctx<'_, H>) {
+    let answer = kind == Kind::Message;
+    if validate_name(nick).is_err() || !ctx.hub.tell(nick, kind, text) {
         if answer {
             ctx.out
                 .numeric(ctx.to, ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);

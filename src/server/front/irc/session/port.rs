@@ -15,7 +15,7 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicChange};
+use crate::hub::message::{Audience, ClientId, Kind, Post, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
 use crate::protocol::MAX_HISTORY_REQUEST;
@@ -194,7 +194,7 @@ impl IrcHub for SessionHub<'_> {
         user.map(|user| user.rooms).unwrap_or_default()
     }
 
-    fn say(&mut self, room: &str, text: &str) -> bool {
+    fn say(&mut self, room: &str, kind: Kind, text: &str) -> bool {
         let id = self.id;
         let Some(room) = self.shared.locked(|hub| hub.member_room(id, room)) else {
             return false;
@@ -203,12 +203,13 @@ impl IrcHub for SessionHub<'_> {
             sender: id,
             from: self.me().to_owned(),
             audience: Audience::Room(room),
+            kind,
             text: text.to_owned(),
         }));
         true
     }
 
-    fn tell(&mut self, name: &str, text: &str) -> bool {
+    fn tell(&mut self, name: &str, kind: Kind, text: &str) -> bool {
         let Some(to) = self.shared.locked(|hub| hub.online_name(name)) else {
             return false;
         };
@@ -216,6 +217,7 @@ impl IrcHub for SessionHub<'_> {
             sender: self.id,
             from: self.me().to_owned(),
             audience: Audience::Private(to),
+            kind,
             text: text.to_owned(),
         }));
         true

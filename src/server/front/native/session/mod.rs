@@ -378,6 +378,7 @@ impl ClientSession {
             sender: self.id,
             from: from.to_owned(),
             audience,
+            kind: crate::hub::message::Kind::Message,
             text: text.to_owned(),
         };
         if self.posts.send(Request::Post(post)).is_ok() {
