@@ -89,6 +89,34 @@ pub(crate) struct Post {
     pub(crate) audience: Audience,
     pub(crate) kind: Kind,
     pub(crate) text: String,
+    /// What the sender's front attaches for the live recipients of its own
+    /// front (IRC's client-only tags, escaped as on its wire). Opaque to
+    /// the hub, never stored: a message read back from a store has none.
+    pub(crate) live_tags: Option<Arc<str>>,
+}
+
+/// Something a front passes live between its own users through the hub,
+/// but not through the sequencer: never stored or numbered with messages,
+/// and never offered to a member whose front does not take relays
+/// ([`Member::takes_relays`](super::member::Member::takes_relays)). IRC's
+/// CTCP requests and replies and its `TAGMSG`.
+#[derive(Debug)]
+pub(crate) struct Relay {
+    /// The sending connection: it gets the relay back only if its front
+    /// echoes what its client sends.
+    pub(crate) sender: ClientId,
+    pub(crate) from: String,
+    pub(crate) audience: Audience,
+    /// Numbered apart from stored messages, from 1, for the life of the
+    /// server (see `Registry::relay`).
+    pub(crate) number: u64,
+    /// When the hub passed it on.
+    pub(crate) ts: Timestamp,
+    pub(crate) kind: Kind,
+    /// The text; `None` for a relay of tags alone (IRC `TAGMSG`).
+    pub(crate) text: Option<String>,
+    /// As [`StoredMessage::live_tags`].
+    pub(crate) tags: Option<Arc<str>>,
 }
 
 /// A topic someone set, before it is stored.
@@ -118,6 +146,8 @@ pub(crate) struct StoredMessage {
     pub(crate) audience: Audience,
     pub(crate) kind: Kind,
     pub(crate) text: String,
+    /// As [`Post::live_tags`]: for live recipients only, never stored.
+    pub(crate) live_tags: Option<Arc<str>>,
 }
 
 impl StoredMessage {

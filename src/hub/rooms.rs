@@ -360,6 +360,7 @@ mod tests {
             from: "alice".into(),
             audience: Audience::Room(room.clone()),
             kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         })
     }

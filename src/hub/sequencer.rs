@@ -240,6 +240,7 @@ fn store_and_deliver(
                     from: post.from,
                     audience: post.audience,
                     kind: post.kind,
+                    live_tags: post.live_tags,
                     text: post.text,
                 });
                 *next_id += 1;
@@ -338,6 +339,7 @@ mod tests {
                 from: "alice".into(),
                 audience: Audience::Room(room.clone()),
                 kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: text.into(),
             })
         };

@@ -99,6 +99,7 @@ fn describe(event: &HubEvent<'_>) -> String {
         HubEvent::Message(message) => format!("msg {} {}", message.id, message.text),
         HubEvent::Topic { room, topic } => format!("topic {} {}", room.display, topic.text),
         HubEvent::NotStored => "not stored".into(),
+        HubEvent::Relay(relay) => format!("relay {}", relay.number),
     }
 }
 
@@ -158,6 +159,7 @@ impl World {
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
             kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.into(),
         };
         self.locked(|registry| registry.deliver(vec![Sequenced::Message { message, sender }]));
@@ -361,6 +363,7 @@ fn a_batch_reaches_each_member_in_order_run_by_run() {
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
             kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         },
         sender,

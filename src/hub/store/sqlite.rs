@@ -146,6 +146,7 @@ impl SqliteStore {
                 from: row.get(2)?,
                 audience: Audience::Room(room.clone()),
                 kind: Kind::from_stored(row.get::<_, Option<String>>(4)?.as_deref()),
+                live_tags: None,
                 text: row.get(3)?,
             }))
         })?;

@@ -11,6 +11,7 @@ fn message(id: u64, audience: Audience) -> StoredMessage {
         from: "alice".into(),
         audience,
         kind: Kind::Message,
+        live_tags: None,
         text: format!("m{id}"),
     }
 }

@@ -340,6 +340,7 @@ fn remote_item(row: &postgres::Row) -> (i64, Remote) {
             from,
             audience,
             kind: Kind::from_stored(row.get::<_, Option<&str>>(8)),
+            live_tags: None,
             text,
         })
     };
@@ -386,6 +387,7 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
                     from: row.get(2),
                     audience: Audience::Room(name.clone()),
                     kind: Kind::from_stored(row.get::<_, Option<&str>>(4)),
+                    live_tags: None,
                     text: row.get(3),
                 })
             })

@@ -118,6 +118,7 @@ fn send_batch<H: IrcHub>(ctx: &mut Ctx<'_, H>, room: &str, chosen: &[&Arc<Stored
             from: &message.from,
             target: room,
             kind: message.kind,
+            live_tags: None,
             text: &message.text,
         };
         lines::privmsg_in_batch(&mut out, &said, Tags::TimeAndId, id);

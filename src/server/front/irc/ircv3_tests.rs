@@ -18,6 +18,7 @@ fn with_history() -> Harness {
                 from: "alice".to_owned(),
                 audience: Audience::Room(room.clone()),
                 kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: format!("m{id}"),
             })
         })

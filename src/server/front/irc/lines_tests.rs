@@ -14,6 +14,7 @@ fn said(text: &str) -> Said<'_> {
         from: "alice",
         target: "#lobby",
         kind: Kind::Message,
+        live_tags: None,
         text,
     }
 }
@@ -115,6 +116,7 @@ fn hub_events_encode_as_irc_lines() {
         from: "alice".to_owned(),
         audience: Audience::Private("Bob".to_owned()),
         kind: crate::hub::message::Kind::Message,
+        live_tags: None,
         text: "psst".to_owned(),
     };
     let joins: Vec<Delivery<'static>> = ["carol", "dave"]

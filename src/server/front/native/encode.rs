@@ -51,6 +51,8 @@ pub(crate) fn encode(event: &HubEvent<'_>) -> Encoded {
         }
         .encode(),
         HubEvent::Message(message) => live_line(message),
+        // Never offered: a native member takes no relays.
+        HubEvent::Relay(_) => String::new(),
         HubEvent::Topic { room, topic } => ServerLine::Topic {
             ts: topic.ts,
             name: topic.by.clone(),
@@ -125,6 +127,7 @@ mod tests {
                 from: "bob".into(),
                 audience,
                 kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: "hi".into(),
             })
         };

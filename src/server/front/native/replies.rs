@@ -113,6 +113,7 @@ mod tests {
             from: "bob".into(),
             audience: Audience::Room(room.clone()),
             kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: "hi".into(),
         })];
         let topic = Topic {

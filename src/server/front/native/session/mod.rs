@@ -379,6 +379,7 @@ impl ClientSession {
             from: from.to_owned(),
             audience,
             kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.to_owned(),
         };
         if self.posts.send(Request::Post(post)).is_ok() {
