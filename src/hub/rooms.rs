@@ -372,6 +372,8 @@ mod tests {
             ts: Default::default(),
             from: "alice".into(),
             audience: Audience::Room(room.clone()),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         })
     }

@@ -18,6 +18,7 @@
 //! `rooms.rs`; walking a room's members in `recipients.rs`.
 
 mod recipients;
+mod relay;
 mod remote;
 mod rooms;
 #[cfg(test)]
@@ -40,6 +41,7 @@ use super::sequencer::Sequenced;
 use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
+pub(crate) use relay::Relayed;
 pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
 struct Entry<M> {
@@ -173,6 +175,8 @@ pub(crate) struct Registry<M: Member> {
     /// Sharing a store with other nodes: their users, and this node's
     /// changes for them (`remote.rs`). `None` on a single node.
     cluster: Option<remote::Cluster<M>>,
+    /// The number of the last relay (see `relay.rs`).
+    relays: u64,
 }
 
 impl<M: Member> Registry<M> {
@@ -199,6 +203,7 @@ impl<M: Member> Registry<M> {
             limits,
             closed: false,
             cluster: None,
+            relays: 0,
         }
     }
 

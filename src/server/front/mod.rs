@@ -70,4 +70,13 @@ impl Member for ServerMember {
             ServerMember::Remote => SocketAddr::from(([0, 0, 0, 0], 0)),
         }
     }
+
+    fn takes_relays(&self) -> bool {
+        match self {
+            ServerMember::Native(native) => native.takes_relays(),
+            ServerMember::Irc(irc) => irc.takes_relays(),
+            // Relays are live and do not cross nodes.
+            ServerMember::Remote => false,
+        }
+    }
 }

@@ -132,9 +132,10 @@ fn an_account_added_once_logs_in_on_every_node_and_a_wrong_password_on_none() {
         assert!(answer.starts_with("ERROR login-required "), "{answer}");
     }
     for node in [&a, &b, &c] {
-        // The name is free again once the last node's client has left.
+        // The name is free again once the last node's client has left (each try
+        // checks a password, which takes a while on a loaded machine).
         let mut welcomed = None;
-        let logged_in = eventually(Duration::from_secs(5), || {
+        let logged_in = eventually(Duration::from_secs(20), || {
             let (client, answer) = log_in(node.addr, PASSWORD);
             assert!(!answer.starts_with("ERROR login-failed "), "{answer}");
             welcomed = Some(client);

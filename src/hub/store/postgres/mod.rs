@@ -78,6 +78,9 @@ CREATE TABLE IF NOT EXISTS messages (
     text      TEXT NOT NULL,
     room      TEXT
 );
+-- A message's kind: NULL for a message (every row written before the
+-- column existed), 'notice'. Added to a database made without it.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS kind TEXT;
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
 CREATE TABLE IF NOT EXISTS rooms (
     room_key TEXT COLLATE \"C\" PRIMARY KEY,
@@ -381,12 +384,14 @@ fn insert_messages(
     let mut recipients = Vec::with_capacity(messages.len());
     let mut texts = Vec::with_capacity(messages.len());
     let mut rooms = Vec::with_capacity(messages.len());
+    let mut kinds = Vec::with_capacity(messages.len());
     let mut room_rows: HashMap<&str, &str> = HashMap::new();
     for (m, &id) in messages.iter().zip(numbers) {
         ids.push(id);
         times.push(m.ts.timestamp_millis());
         senders.push(m.from.as_str());
         texts.push(m.text.as_str());
+        kinds.push(m.kind.stored());
         match &m.audience {
             Audience::Room(room) => {
                 recipients.push(None);
@@ -400,9 +405,9 @@ fn insert_messages(
         }
     }
     tx.execute(
-        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
-         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])",
-        &[&ids, &times, &senders, &recipients, &texts, &rooms],
+        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room, kind)
+         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+        &[&ids, &times, &senders, &recipients, &texts, &rooms, &kinds],
     )?;
     let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
     tx.execute(

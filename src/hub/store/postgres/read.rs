@@ -14,23 +14,24 @@ use super::super::{Loaded, Remote, StoredRoom};
 use super::members;
 use crate::hub::membership::{MemberChange, NodeId};
 use crate::hub::message::{
-    Audience, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
+    Audience, Kind, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
 };
 
 /// Messages, topic changes and membership changes numbered above $1 and
 /// below $2, in order, in one statement (one snapshot: nothing between
 /// them is missed). The eighth column is the kind: [`MESSAGE`], [`TOPIC`],
-/// or a membership change's (`members.rs`).
+/// or a membership change's (`members.rs`); the tenth a message's own
+/// kind (`NULL` for a plain message, `notice`).
 const SINCE: &str = "
-SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, 0::int2, 0::int8
+SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, 0::int2, 0::int8, m.kind
   FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
   WHERE m.id > $1 AND m.id < $2
 UNION ALL
-SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, 1::int2, 0::int8
+SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, 1::int2, 0::int8, NULL
   FROM topic_changes t
   WHERE t.id > $1 AND t.id < $2
 UNION ALL
-SELECT c.id, c.ts_ms, c.name, NULL, c.reason, c.room_key, c.room_name, c.kind, c.node
+SELECT c.id, c.ts_ms, c.name, NULL, c.reason, c.room_key, c.room_name, c.kind, c.node, NULL
   FROM member_changes c
   WHERE c.id > $1 AND c.id < $2
 ORDER BY 1";
@@ -76,6 +77,8 @@ fn remote_item(row: &postgres::Row) -> Option<(i64, Remote)> {
                 ts,
                 from,
                 audience,
+                kind: Kind::from_stored(row.get::<_, Option<&str>>(9)),
+                live_tags: None,
                 text,
             })
         }
@@ -112,7 +115,7 @@ pub(super) fn load(
         .query_one("SELECT last_id FROM chat_counter", &[])?
         .get(0);
     let recent_statement = client.prepare(
-        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, ts_ms, sender, text, kind FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
     )?;
     let mut rooms = Vec::new();
     let room_rows = client.query(
@@ -138,6 +141,8 @@ pub(super) fn load(
                     ts: timestamp(row.get(1)),
                     from: row.get(2),
                     audience: Audience::Room(name.clone()),
+                    kind: Kind::from_stored(row.get::<_, Option<&str>>(4)),
+                    live_tags: None,
                     text: row.get(3),
                 })
             })

@@ -117,6 +117,8 @@ fn send_batch<H: IrcHub>(ctx: &mut Ctx<'_, H>, room: &str, chosen: &[&Arc<Stored
             ts: message.ts,
             from: &message.from,
             target: room,
+            kind: message.kind,
+            live_tags: None,
             text: &message.text,
         };
         lines::privmsg_in_batch(&mut out, &said, Tags::TimeAndId, id);

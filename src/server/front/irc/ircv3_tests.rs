@@ -17,6 +17,8 @@ fn with_history() -> Harness {
                 ts: now() + Duration::seconds(id as i64),
                 from: "alice".to_owned(),
                 audience: Audience::Room(room.clone()),
+                kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: format!("m{id}"),
             })
         })

@@ -11,6 +11,7 @@
 //! - `welcome.rs`: `001`-`005` (ISUPPORT), `LUSERS`, `MOTD`.
 //! - `channels.rs`: `JOIN`, `PART`, `TOPIC`, `NAMES`, `LIST`, `MODE`.
 //! - `users.rs`: `PRIVMSG`, `NOTICE`, `WHO`, `WHOIS`, `AWAY`.
+//! - `relays.rs`: CTCP and `TAGMSG`, passed live between IRC users.
 //! - `reply.rs`: the lines a connection sends back to its own client.
 //! - `port.rs`: the hub as one IRC connection sees it.
 //!
@@ -24,6 +25,7 @@ pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
+pub(crate) mod relays;
 pub(crate) mod reply;
 pub(crate) mod sasl;
 pub(crate) mod session;
