@@ -1,6 +1,8 @@
 //! The hub registry with fake members: no sockets, no wire format. Each
 //! fake encodes an event as a short description, counting its encodings.
 
+mod remote;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

@@ -340,3 +340,65 @@ fn a_topic_set_in_a_room_another_node_never_saw_is_shown_there() {
     );
     assert_eq!(joined, want);
 }
+
+#[test]
+fn a_node_found_gone_while_still_alive_announces_its_users_again() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (node_a, node_b) = (start_node(&url, &data_a), start_node(&url, &data_b));
+    let mut ada = Client::hello_v2(node_a.addr);
+    ada.register("ada");
+    let mut bob = Client::hello_v2(node_b.addr);
+    bob.register("bob");
+    let both = owned(&["ada", "bob"]);
+    assert_eq!(settles(GONE_WITHIN, || who(&mut bob, None), &both), both);
+    // What another node's keeper does when ada's node's connection has
+    // been away past the grace (here while the node is fine): ada's node
+    // is gone, its users leave.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = db.transaction().unwrap();
+    let node: i64 = (tx.query_one(
+        "SELECT node FROM cluster_members WHERE name_key = 'ada' LIMIT 1",
+        &[],
+    ))
+    .unwrap()
+    .get(0);
+    tx.execute("DELETE FROM cluster_nodes WHERE node = $1", &[&node])
+        .unwrap();
+    let id: i64 = (tx.query_one(
+        "UPDATE chat_counter SET last_id = last_id + 1 RETURNING last_id",
+        &[],
+    ))
+    .unwrap()
+    .get(0);
+    tx.execute(
+        "INSERT INTO member_changes (id, node, kind, name, reason, ts_ms)
+         VALUES ($1, $2, 6, '', '', 0)",
+        &[&id, &node],
+    )
+    .unwrap();
+    tx.execute("DELETE FROM cluster_members WHERE node = $1", &[&node])
+        .unwrap();
+    tx.batch_execute("NOTIFY chat_commits").unwrap();
+    tx.commit().unwrap();
+
+    let leave = bob.until("LEAVE ");
+    assert!(leave.ends_with(" ada :its server went away"), "{leave}");
+    // ada's node finds its row gone at its next stamp, and says again who
+    // it holds: ada is back on bob's node, and in the database.
+    let joined = bob.until("JOIN ");
+    assert!(joined.ends_with(" ada #lobby"), "{joined}");
+    assert_eq!(who(&mut bob, None), both);
+    let rows: i64 = (db.query_one(
+        "SELECT count(*) FROM cluster_members WHERE name_key = 'ada'",
+        &[],
+    ))
+    .unwrap()
+    .get(0);
+    assert_eq!(rows, 2, "online, and in #lobby");
+    ada.send("/ping still");
+    assert_eq!(ada.until("PONG "), "PONG still", "ada never noticed");
+}
