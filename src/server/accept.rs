@@ -79,10 +79,32 @@ fn accounts_of(config: &ServerOptions) -> Result<Option<Accounts>, ServerError> 
         return Ok(None);
     };
     match &config.storage {
-        Storage::Postgres(url) => Accounts::in_postgres(url)
-            .map(Some)
-            .map_err(|error| std::io::Error::other(error.to_string()).into()),
+        Storage::Postgres(url) => {
+            warn_of_unused_accounts(dir);
+            Accounts::in_postgres(url)
+                .map(Some)
+                .map_err(|error| std::io::Error::other(error.to_string()).into())
+        }
         _ => Ok(Some(Accounts::in_dir(dir))),
+    }
+}
+
+/// Says so when the data directory holds accounts a node on PostgreSQL
+/// does not use: their names are bare names to it until they are added to
+/// the database.
+fn warn_of_unused_accounts(dir: &std::path::Path) {
+    if !dir.join(super::DATABASE_FILE).exists() {
+        return;
+    }
+    let Ok(names) = Accounts::in_dir(dir).list() else {
+        return;
+    };
+    if !names.is_empty() {
+        log::warn!(
+            "{} has accounts this node does not use, since accounts are the database's with --database: {}; add them with `chat-server user add NAME --database ...`",
+            dir.join(super::DATABASE_FILE).display(),
+            names.join(", ")
+        );
     }
 }
 

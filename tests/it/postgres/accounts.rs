@@ -1,16 +1,19 @@
 //! Accounts in PostgreSQL, through the real binaries: `chat-server user
 //! add|del|list --database` (or `CHATROOM_DATABASE`) once, and every node
 //! on that database knows the account at once: `/login`, IRC `PASS`,
-//! `--require-login`. Passwords are stored only as argon2id hashes.
+//! `--require-login`. Passwords are stored only as argon2id hashes. A node
+//! says which accounts of its data directory it no longer uses.
 
 use std::io::Write;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use chatroom::server::accounts::Accounts;
+
 use crate::irc::IrcClient;
 use crate::support::{Client, eventually, server_command, shared_postgres};
 
-use super::store::{irc_addr, start_node, start_node_with};
+use super::store::{irc_addr, start_logged_node, start_node, start_node_with};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -174,4 +177,25 @@ fn an_account_added_once_logs_in_on_every_node_and_a_wrong_password_on_none() {
         let (_, answer) = log_in(node.addr, PASSWORD);
         assert!(answer.starts_with("ERROR login-failed "), "{answer}");
     }
+}
+
+#[test]
+fn a_node_names_the_accounts_of_its_data_directory_it_does_not_use() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let data = tempfile::tempdir().unwrap();
+    Accounts::in_dir(data.path())
+        .add("carol", PASSWORD)
+        .unwrap();
+    let (node, log) = start_logged_node(&url, &data);
+    let warned = eventually(Duration::from_secs(5), || {
+        let log = log.lock().unwrap();
+        log.contains("accounts this node does not use") && log.contains(": carol;")
+    });
+    assert!(warned, "{}", log.lock().unwrap());
+    // And carol is indeed a bare name to it.
+    let mut bare = Client::hello_v2(node.addr);
+    bare.register("carol");
 }

@@ -22,8 +22,12 @@
 //! node disconnects its own client, telling it why. While the connection is
 //! down, new names are refused ([`ClaimError::Reconnecting`]).
 //!
+//! [`Presence::find`] says where a name is for a private message from this
+//! node: held by a live node, nowhere (no row, or a stale one), or held by
+//! a node whose connection is gone within its grace (not answering).
+//!
 //! One connection per node, behind a mutex that is never the hub's lock:
-//! a claim or release is one round trip, made by the session thread.
+//! a claim, release or find is one round trip, made by the session thread.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
