@@ -185,3 +185,29 @@ fn client_tags_and_tagmsg_reach_irc_users_with_message_tags_only() {
     assert!(dave.sync().is_empty(), "no TAGMSG without message-tags");
     server.stop();
 }
+
+#[test]
+fn mode_tells_when_a_room_began_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = durable(dir.path());
+    let mut carol = server.join("carol");
+    carol.send("/join #rust");
+    carol.until("HISTORY-END ");
+    carol.send("first words");
+    let line = carol.until("MSG ");
+    let ts = line.split(' ').nth(2).unwrap();
+    let began = chrono::DateTime::parse_from_rfc3339(ts)
+        .unwrap()
+        .timestamp();
+    drop(carol);
+    server.stop();
+
+    let server = durable(dir.path());
+    let mut alice = IrcClient::register(server.irc.unwrap(), "alice", "");
+    alice.send("JOIN #Rust");
+    alice.until(" 366 ");
+    alice.send("MODE #RUST");
+    assert_eq!(alice.line(), ":chatroom 324 alice #rust +");
+    assert_eq!(alice.line(), format!(":chatroom 329 alice #rust {began}"));
+    server.stop();
+}
