@@ -261,6 +261,7 @@ impl<M: Member> Registry<M> {
             room: self.default_room.clone(),
         }));
         self.rooms.count_member(&self.default_room.key, true);
+        self.rooms.seen(&self.default_room.key, ts);
         self.welcome(id, name);
         Ok(Registered {
             online: self.names.len(),

@@ -155,6 +155,17 @@ impl SqliteStore {
         Ok(messages)
     }
 
+    /// When the first message of `room` was stored, if it has one.
+    fn first(&self, room: &RoomRef) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT ts_ms FROM messages WHERE room = ?1 ORDER BY id LIMIT 1")?;
+        let ms: Option<i64> = statement
+            .query_row([&room.key], |row| row.get(0))
+            .optional()?;
+        Ok(ms.map(timestamp))
+    }
+
     fn memberships(&self) -> rusqlite::Result<HashMap<String, Vec<RoomRef>>> {
         let mut statement = self
             .conn
@@ -189,10 +200,12 @@ impl MessageStore for SqliteStore {
             let recent = self
                 .recent(&name, recent)
                 .map_err(|cause| self.error(cause))?;
+            let first = self.first(&name).map_err(|cause| self.error(cause))?;
             rooms.push(StoredRoom {
                 name,
                 topic,
                 recent,
+                first,
             });
         }
         Ok(Loaded {

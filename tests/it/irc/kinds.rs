@@ -1,5 +1,7 @@
 //! What IRC has beside plain messages, through real sockets: `NOTICE` as
-//! its own kind (stored, replayed, echoed, and marked for native users).
+//! its own kind (stored, replayed, echoed, and marked for native users),
+//! CTCP and client-only tags passed live between IRC users, `MODE`'s
+//! creation time, and `CHATHISTORY`'s `AROUND`, `BETWEEN` and `TARGETS`.
 
 use chatroom::server::{DataDir, ServerOptions, Storage};
 
@@ -183,5 +185,74 @@ fn client_tags_and_tagmsg_reach_irc_users_with_message_tags_only() {
     );
     assert!(carol.until("MSG ").ends_with(" alice #lobby :agreed"));
     assert!(dave.sync().is_empty(), "no TAGMSG without message-tags");
+    server.stop();
+}
+
+#[test]
+fn mode_tells_when_a_room_began_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = durable(dir.path());
+    let mut carol = server.join("carol");
+    carol.send("/join #rust");
+    carol.until("HISTORY-END ");
+    carol.send("first words");
+    let line = carol.until("MSG ");
+    let ts = line.split(' ').nth(2).unwrap();
+    let began = chrono::DateTime::parse_from_rfc3339(ts)
+        .unwrap()
+        .timestamp();
+    drop(carol);
+    server.stop();
+
+    let server = durable(dir.path());
+    let mut alice = IrcClient::register(server.irc.unwrap(), "alice", "");
+    alice.send("JOIN #Rust");
+    alice.until(" 366 ");
+    alice.send("MODE #RUST");
+    assert_eq!(alice.line(), ":chatroom 324 alice #rust +");
+    assert_eq!(alice.line(), format!(":chatroom 329 alice #rust {began}"));
+    server.stop();
+}
+
+#[test]
+fn chathistory_around_between_and_targets_over_a_real_socket() {
+    let server = TestServer::with_irc(unthrottled());
+    let mut bob = server.join("bob");
+    for i in 1..=5 {
+        bob.send(&format!("m{i}"));
+    }
+    bob.sync();
+    let caps = "batch draft/chathistory message-tags";
+    let mut alice = IrcClient::register(server.irc.unwrap(), "alice", caps);
+    alice.send("JOIN #lobby");
+    alice.until(" 366 ");
+    let texts = |alice: &mut IrcClient, command: &str| {
+        alice.send(command);
+        alice.expect(":chatroom BATCH +history chathistory #lobby");
+        let mut got = Vec::new();
+        loop {
+            let line = alice.line();
+            if line == ":chatroom BATCH -history" {
+                return got;
+            }
+            got.push(line.rsplit(' ').next().unwrap().to_owned());
+        }
+    };
+    assert_eq!(
+        texts(&mut alice, "CHATHISTORY BETWEEN #lobby msgid=5 msgid=1 10"),
+        ["m2", "m3", "m4"]
+    );
+    assert_eq!(
+        texts(&mut alice, "CHATHISTORY AROUND #lobby msgid=3 3"),
+        ["m2", "m3", "m4"]
+    );
+    alice.send("CHATHISTORY TARGETS timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z 10");
+    alice.expect(":chatroom BATCH +targets draft/chathistory-targets");
+    let listed = alice.line();
+    assert!(
+        listed.starts_with("@batch=targets :chatroom CHATHISTORY TARGETS #lobby 20"),
+        "{listed}"
+    );
+    alice.expect(":chatroom BATCH -targets");
     server.stop();
 }

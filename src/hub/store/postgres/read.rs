@@ -117,6 +117,8 @@ pub(super) fn load(
     let recent_statement = client.prepare(
         "SELECT id, ts_ms, sender, text, kind FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
     )?;
+    let first_statement =
+        client.prepare("SELECT ts_ms FROM messages WHERE room = $1 ORDER BY id LIMIT 1")?;
     let mut rooms = Vec::new();
     let room_rows = client.query(
         "SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key",
@@ -148,10 +150,14 @@ pub(super) fn load(
             })
             .collect();
         messages.reverse();
+        let first = client
+            .query_opt(&first_statement, &[&name.key])?
+            .map(|row| timestamp(row.get(0)));
         rooms.push(StoredRoom {
             name,
             topic,
             recent: messages,
+            first,
         });
     }
     let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();

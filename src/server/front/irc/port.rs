@@ -134,6 +134,10 @@ pub(crate) trait IrcHub {
     /// A room's topic: `None` if the room does not exist (has no members),
     /// `Some(None)` if it has no topic.
     fn topic(&mut self, room: &str) -> Option<Option<Topic>>;
+    /// When a room began, as far as the hub knows (its first stored
+    /// message, else the first join, message or topic this server saw);
+    /// `None` if there is no such room.
+    fn created(&mut self, room: &str) -> Option<Timestamp>;
     /// Sets a room's topic (members only: `false` if not a member).
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool;
     /// A room's members as shown, `None` if the room has none.

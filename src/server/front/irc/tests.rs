@@ -176,6 +176,9 @@ impl IrcHub for FakeHub {
         let (_, members, topic) = self.rooms.get(&room_key(room))?;
         (!members.is_empty()).then(|| topic.clone())
     }
+    fn created(&mut self, room: &str) -> Option<Timestamp> {
+        self.rooms.contains_key(&room_key(room)).then(now)
+    }
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool {
         if !self.is_member(room) {
             return false;
@@ -352,7 +355,7 @@ fn registered_commands() {
         (lobby().with_room("#b", &["alice"]), "LIST", vec![format!("{s} 321 me Channel :Users  Name"), format!("{s} 322 me #b 1 :"), format!("{s} 322 me #lobby 2 :"), format!("{s} 323 me :End of /LIST")], vec![]),
         (lobby().with_room("#b", &["alice"]), "LIST #B", vec![format!("{s} 321 me Channel :Users  Name"), format!("{s} 322 me #b 1 :"), format!("{s} 323 me :End of /LIST")], vec![]),
         // MODE
-        (lobby(), "MODE #lobby", vec![format!("{s} 324 me #lobby +")], vec![]),
+        (lobby(), "MODE #LOBBY", vec![format!("{s} 324 me #lobby +"), format!("{s} 329 me #lobby {}", now().timestamp())], vec![]),
         (lobby(), "MODE #lobby b", vec![format!("{s} 368 me #lobby :End of channel ban list")], vec![]),
         (lobby(), "MODE #lobby +o alice", vec![format!("{s} 482 me #lobby :You're not channel operator: rooms here have no modes")], vec![]),
         (lobby(), "MODE #nowhere", vec![format!("{s} 403 me #nowhere :No such channel")], vec![]),

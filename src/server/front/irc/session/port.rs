@@ -291,6 +291,10 @@ impl IrcHub for SessionHub<'_> {
         (members > 0).then_some(topic)
     }
 
+    fn created(&mut self, room: &str) -> Option<Timestamp> {
+        self.shared.locked(|hub| hub.since(room))
+    }
+
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool {
         let id = self.id;
         let Some(room) = self.shared.locked(|hub| hub.member_room(id, room)) else {
