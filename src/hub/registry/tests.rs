@@ -414,3 +414,87 @@ fn a_name_disconnected_is_closed_with_its_reason_and_the_others_told() {
     let again = world.locked(|registry| registry.disconnect_name("bob", "taken", ts()));
     assert!(!again, "no one called bob any more");
 }
+
+#[test]
+fn joins_to_another_room_reach_its_earlier_members_in_one_batch() {
+    let mut world = World::new();
+    for (id, name) in [(1, "alice"), (2, "bob"), (3, "carol"), (4, "dave")] {
+        world.connect(id, name, usize::MAX);
+    }
+    let join = |world: &mut World, id| {
+        world
+            .locked(|registry| registry.join(id, "#rust", ts(), super::RoomCap::Applies))
+            .unwrap();
+    };
+    join(&mut world, 1);
+    world.locked(|registry| registry.announce_joins());
+    for id in [2, 3, 4] {
+        join(&mut world, id);
+    }
+    world.post(1, 2, "#rust", "one");
+    let heard = |id| -> Vec<String> {
+        let told = world.told(id);
+        told.into_iter()
+            .filter(|line| line.contains("#rust") || line.starts_with("msg"))
+            .collect()
+    };
+    assert_eq!(
+        heard(1),
+        [
+            "joined #rust [\"alice\"] []",
+            "join bob #rust, join carol #rust, join dave #rust",
+            "msg 1 one"
+        ]
+    );
+    assert_eq!(
+        heard(2),
+        [
+            "joined #rust [\"alice\", \"bob\"] []",
+            "join carol #rust",
+            "join dave #rust",
+            "msg 1 one"
+        ]
+    );
+    assert_eq!(
+        heard(4),
+        [
+            "joined #rust [\"alice\", \"bob\", \"carol\", \"dave\"] []",
+            "msg 1 one"
+        ]
+    );
+}
+
+#[test]
+fn a_pending_join_to_another_room_goes_out_before_a_part_or_a_join_elsewhere() {
+    let mut world = World::new();
+    for (id, name) in [(1, "alice"), (2, "bob")] {
+        world.connect(id, name, usize::MAX);
+    }
+    let join = |world: &mut World, id, room| {
+        world
+            .locked(|registry| registry.join(id, room, ts(), super::RoomCap::Applies))
+            .unwrap();
+    };
+    join(&mut world, 1, "#a");
+    join(&mut world, 1, "#b");
+    join(&mut world, 2, "#a");
+    join(&mut world, 2, "#b");
+    world
+        .locked(|registry| registry.part(2, Some("#a"), "bye", ts()))
+        .unwrap();
+    let told: Vec<String> = world
+        .told(1)
+        .into_iter()
+        .filter(|line| line.contains("#a") || line.contains("#b"))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            "joined #a [\"alice\"] []",
+            "joined #b [\"alice\"] []",
+            "join bob #a",
+            "join bob #b",
+            "part bob #a"
+        ]
+    );
+}

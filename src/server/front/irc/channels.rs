@@ -103,7 +103,8 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
             .and_then(|()| ctx.hub.members(room));
         if let Some(members) = members {
             let userhost = ctx.caps.has(Cap::UserhostInNames);
-            names_reply(ctx.to, ctx.out, room, &members, userhost);
+            let members = members.iter().map(String::as_str);
+            names_reply(ctx.to, ctx.out, room, members, userhost);
         } else {
             ctx.out
                 .numeric(ctx.to, RPL_ENDOFNAMES, &[room, "End of /NAMES list"]);
@@ -113,22 +114,25 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 
 /// `353` lines (as many as the names need) and `366` for `room`.
 /// With `userhost` (`userhost-in-names`), each is `nick!user@host`.
-pub(crate) fn names_reply(
+pub(crate) fn names_reply<'n>(
     to: Replier<'_>,
     out: &mut Out,
     room: &str,
-    members: &[String],
+    members: impl Iterator<Item = &'n str>,
     userhost: bool,
 ) {
     // Room for the prefix, the numeric, both names and the room: what is
     // left of 512 bytes holds the names.
     let budget = 512 - 64 - to.server.len() - to.nick.len() - room.len();
-    let mut line = String::new();
+    // One buffer for every line's names, allocated once (see `reply.rs`).
+    let mut line = String::with_capacity(budget);
     for member in members {
+        let shown;
         let member = if userhost {
-            source(member)
+            shown = source(member);
+            shown.as_str()
         } else {
-            member.clone()
+            member
         };
         if !line.is_empty() && line.len() + 1 + member.len() > budget {
             out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
@@ -137,7 +141,7 @@ pub(crate) fn names_reply(
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(&member);
+        line.push_str(member);
     }
     if !line.is_empty() {
         out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);

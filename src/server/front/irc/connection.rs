@@ -170,6 +170,9 @@ impl Connection {
         out
     }
 
+    // Out of line, as a rare command, so its locals are not in the frame
+    // under every other command's (see `nick_locked`).
+    #[inline(never)]
     fn handle_cap(
         &mut self,
         params: &[&str],
@@ -266,12 +269,7 @@ impl Connection {
         if let Some(account) = registering.sasl.account()
             && name_key(account) != name_key(&nick)
         {
-            let to = Replier {
-                server: &settings.server_name,
-                nick: "*",
-            };
-            let why = format!("You are logged in as {account}: register with that nick");
-            out.numeric(to, ERR_NICKLOCKED, &[&why]);
+            nick_locked(account, &settings.server_name, out);
             registering.nick = None;
             return;
         }
@@ -291,6 +289,16 @@ impl Connection {
         welcome::welcome(settings, to, hub.counts(), out);
         self.state = State::Registered(Registered { nick });
     }
+}
+
+/// `902`: SASL logged in as `account`, and the nick is another. Out of
+/// line: `try_register`'s frame is under every registration's deepest
+/// calls (docs/architecture.md, "Stack depth is memory").
+#[inline(never)]
+fn nick_locked(account: &str, server: &str, out: &mut Out) {
+    let to = Replier { server, nick: "*" };
+    let why = format!("You are logged in as {account}: register with that nick");
+    out.numeric(to, ERR_NICKLOCKED, &[&why]);
 }
 
 /// Claims `nick` in the hub; a nick that is an account's, refused without

@@ -20,7 +20,7 @@ use crate::protocol::irc::{MAX_BODY, Message};
 use crate::protocol::server_line::Timestamp;
 
 use super::channels::names_reply;
-use super::reply::{Out, Replier, push_fitting};
+use super::reply::{Lines, Out, Replier, push_fitting};
 use super::source;
 
 /// Which tags a member's messages carry: what its capabilities asked for.
@@ -218,15 +218,19 @@ pub(crate) fn joined<'n>(
     userhost: bool,
 ) {
     join(out, to.nick, room);
-    let mut replies = Out::default();
+    // The replies go on in `out` itself: no line of its own, no copy of
+    // the names (see `reply.rs`).
+    let mut replies = Out {
+        lines: Lines::from_text(std::mem::take(out)),
+        ..Out::default()
+    };
     if let Some(topic) = topic {
         replies.numeric(to, RPL_TOPIC, &[room, &topic.text]);
         let when = topic.ts.timestamp().to_string();
         replies.numeric(to, RPL_TOPICWHOTIME, &[room, &source(&topic.by), &when]);
     }
-    let members: Vec<String> = members.map(str::to_owned).collect();
-    names_reply(to, &mut replies, room, &members, userhost);
-    out.extend(replies.lines);
+    names_reply(to, &mut replies, room, members, userhost);
+    *out = replies.lines.into_text();
 }
 
 /// A notice that what the client sent could not be stored.
@@ -236,7 +240,5 @@ pub(crate) fn not_stored(out: &mut String, to: Replier<'_>) {
 }
 
 fn line(out: &mut String, from: &str, command: &str, params: Vec<&str>) {
-    let mut lines = Vec::with_capacity(1);
-    push_fitting(&mut lines, Message::new(command, params).with_source(from));
-    out.extend(lines);
+    push_fitting(out, Message::new(command, params).with_source(from));
 }

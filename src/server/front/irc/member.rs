@@ -77,8 +77,13 @@ impl IrcMember {
             server: &self.settings.server_name,
             nick,
         };
-        let mut out = String::new();
         let userhost = self.caps().has(Cap::UserhostInNames);
+        let mut out = match event {
+            HubEvent::Welcome { members, .. } | HubEvent::Joined { members, .. } => {
+                String::with_capacity(joined_size(members.iter(), userhost))
+            }
+            _ => String::new(),
+        };
         match event {
             HubEvent::Welcome { room, members, .. } => {
                 lines::joined(&mut out, to, &room.display, None, members.iter(), userhost);
@@ -173,6 +178,21 @@ impl Member for IrcMember {
     fn takes_relays(&self) -> bool {
         true
     }
+}
+
+/// Room enough for what a joiner is told (its JOIN, a topic, the names in
+/// `353` lines of about 400 bytes each, `366`), so that it is allocated
+/// once, here, and never grown deep in the encoder (the session thread keeps
+/// every stack page it touches).
+fn joined_size<'n>(members: impl Iterator<Item = &'n str>, userhost: bool) -> usize {
+    let per_name = if userhost {
+        2 * super::HOST.len() + 3
+    } else {
+        1
+    };
+    let names: usize = members.map(|name| name.len() * 2 + per_name).sum();
+    let lines = names / 400 + 1;
+    names + lines * 200 + 1024
 }
 
 /// The slot and tags for a client with `caps`.

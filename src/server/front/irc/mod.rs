@@ -52,10 +52,10 @@ pub(crate) fn source(name: &str) -> String {
 /// The last line an IRC client gets when the server closes its connection.
 pub(crate) fn irc_farewell(reason: &str) -> String {
     let text = format!("Closing link: {reason}");
-    let mut lines = Vec::with_capacity(1);
+    let mut line = String::new();
     reply::push_fitting(
-        &mut lines,
+        &mut line,
         crate::protocol::irc::Message::new("ERROR", vec![&text]),
     );
-    lines.concat()
+    line
 }

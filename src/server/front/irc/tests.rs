@@ -285,7 +285,7 @@ impl Harness {
             .handle_line(line, &mut self.hub, &self.settings, now());
         self.closed |= out.close;
         out.lines
-            .into_iter()
+            .iter()
             .map(|line| line.strip_suffix("\r\n").expect("CR LF").to_owned())
             .collect()
     }
