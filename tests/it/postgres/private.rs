@@ -4,7 +4,8 @@
 //! that is on no node. A message that cannot reach its recipient is
 //! refused (`ERROR not-stored`), never silently dropped: while the
 //! database is away, and while the recipient's node has just died and its
-//! names are not yet free.
+//! names are not yet free. An IRC nick that cannot be checked across
+//! nodes gets `437`.
 
 use std::time::{Duration, Instant};
 
@@ -179,6 +180,20 @@ fn a_private_message_to_another_node_while_the_database_is_away_is_refused() {
     ada.send("/msg bob while away");
     let refused = ada.until("ERROR ");
     assert!(refused.starts_with("ERROR not-stored "), "{refused}");
+    // A nick cannot be checked on the other nodes now: 437, try again.
+    let mut zoe = IrcClient::connect(irc_addr(nodes[1].1.path()));
+    zoe.send("NICK zoe");
+    zoe.send("USER u 0 * :r");
+    let unchecked = zoe.until(" zoe ");
+    assert!(
+        unchecked.contains(" 437 * zoe :Cannot check"),
+        "{unchecked}"
+    );
+    // And a new native client: not "login-required".
+    let mut zed = Client::hello_v2(nodes[0].0.addr);
+    zed.send("zed");
+    let unchecked = zed.line();
+    assert!(unchecked.starts_with("ERROR not-stored "), "{unchecked}");
     pg.start_again();
 
     let delivered = eventually(Duration::from_secs(10), || {

@@ -353,8 +353,7 @@ fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out)
             out.numeric(to, ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
         }
         NameRefusal::Unchecked => {
-            let why =
-                "Cannot check this nickname on the other servers right now: try again in a moment";
+            let why = "Cannot check this nickname right now (the server cannot reach its database): try again in a moment";
             out.numeric(to, ERR_UNAVAILRESOURCE, &[nick, why]);
         }
         NameRefusal::NeedsLogin => {

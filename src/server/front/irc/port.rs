@@ -20,8 +20,8 @@ use crate::protocol::server_line::Timestamp;
 pub(crate) enum NameRefusal {
     /// Someone (on any front, on any node sharing the database) has it.
     Taken,
-    /// Nodes share a database that cannot be asked right now whether the
-    /// name is free: try again in a moment.
+    /// The database that says whether the name is free, or an account's,
+    /// cannot be asked right now: try again in a moment.
     Unchecked,
     /// The name is an account's and this connection did not log in as it,
     /// or `--require-login` is set and it did not log in at all.

@@ -19,8 +19,8 @@ use crate::hub::message::{Audience, ClientId, Post, Relay, StoredMessage, Topic,
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
 use crate::hub::store::postgres::presence::ClaimError;
-use crate::protocol::MAX_HISTORY_REQUEST;
 use crate::protocol::server_line::Timestamp;
+use crate::protocol::{ErrorCode, MAX_HISTORY_REQUEST};
 use crate::protocol::{name_key, validate_name};
 use crate::server::across_nodes::{self, Recipient};
 use crate::server::control::Control;
@@ -144,8 +144,14 @@ impl IrcHub for SessionHub<'_> {
             .account
             .as_deref()
             .is_some_and(|account| name_key(account) == name_key(name));
-        if !account && login::check_name(self.shared, self.control, name, None).is_err() {
-            return Err(NameRefusal::NeedsLogin);
+        if !account && let Err((code, _)) = login::check_name(self.shared, self.control, name, None)
+        {
+            return Err(match code {
+                ErrorCode::Other(code) if code == login::ACCOUNTS_UNCHECKED => {
+                    NameRefusal::Unchecked
+                }
+                _ => NameRefusal::NeedsLogin,
+            });
         }
         across_nodes::claim(self.shared, name).map_err(|error| match error {
             ClaimError::Taken => NameRefusal::Taken,
