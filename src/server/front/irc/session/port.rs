@@ -108,21 +108,6 @@ impl SessionHub<'_> {
     fn me(&self) -> &str {
         self.name.as_deref().unwrap_or("*")
     }
-
-    /// What follows a registration: the user book, the high-water mark, the
-    /// log line. Out of line, so that its locals do not sit in
-    /// `claim_name`'s frame while it waits for the account lookup (a session
-    /// thread keeps every stack page it touches: docs/architecture.md).
-    #[inline(never)]
-    fn note_registered(&mut self, name: &str, (user, realname): (&str, &str), online: usize) {
-        self.users.add(name, user, realname);
-        self.max_users.fetch_max(online, Ordering::Relaxed);
-        log::info!(
-            "{}: joined over IRC as {name} ({online} online)",
-            self.control.peer
-        );
-        self.name = Some(name.to_owned());
-    }
 }
 
 impl IrcHub for SessionHub<'_> {
@@ -154,7 +139,13 @@ impl IrcHub for SessionHub<'_> {
             hub.register_in_no_room(id, name, account).ok()
         });
         let online = registered.ok_or(NameRefusal::Taken)?;
-        self.note_registered(name, (user, realname), online);
+        self.users.add(name, user, realname);
+        self.max_users.fetch_max(online, Ordering::Relaxed);
+        log::info!(
+            "{}: joined over IRC as {name} ({online} online)",
+            self.control.peer
+        );
+        self.name = Some(name.to_owned());
         Ok(())
     }
 
@@ -178,7 +169,7 @@ impl IrcHub for SessionHub<'_> {
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal> {
         self.fence();
         let id = self.id;
-        let joined = self.shared.locked(|hub| {
+        self.shared.locked(|hub| {
             if hub.member_room(id, room).is_some() {
                 return Ok(false);
             }
@@ -187,13 +178,7 @@ impl IrcHub for SessionHub<'_> {
                 Err(JoinError::TooManyRooms) => Err(JoinRefusal::TooManyRooms),
                 Err(JoinError::Closed) => Ok(false),
             }
-        });
-        if joined == Ok(true) {
-            // The other members learn of the JOIN in the sequencer's next
-            // batch of JOINs (`hub/registry/rooms.rs`).
-            let _ = self.posts.send(Request::Announce);
-        }
-        joined
+        })
     }
 
     fn part(&mut self, room: &str, reason: &str) -> bool {

@@ -109,7 +109,6 @@ impl ClientSession {
             .locked(|registry| registry.join(id, room, Utc::now(), cap));
         match joined {
             Ok(room) => {
-                let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                 self.set_current(Some(room));
                 return true;
             }
