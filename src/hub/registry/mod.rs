@@ -42,7 +42,6 @@ use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
 pub(crate) use relay::Relayed;
-use rooms::PendingRoomJoins;
 pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
 struct Entry<M> {
@@ -163,8 +162,6 @@ pub(crate) struct Registry<M: Member> {
     overflowed: Vec<ClientId>,
     /// See [`Registry::announce_joins`].
     pending: PendingJoins,
-    /// JOINs to one other room waiting to be announced (`rooms.rs`).
-    pending_room: PendingRoomJoins,
     /// The registration number the next client to register gets.
     next_join: u64,
     /// Wake tokens to use once the lock is released (see [`Offered::Wake`]).
@@ -199,7 +196,6 @@ impl<M: Member> Registry<M> {
             remembered,
             overflowed: Vec::new(),
             pending: PendingJoins::default(),
-            pending_room: PendingRoomJoins::default(),
             next_join: 1,
             to_wake: Vec::new(),
             to_stop: Vec::new(),
@@ -322,27 +318,19 @@ impl<M: Member> Registry<M> {
     }
 
     /// Tells the default room of the JOINs registered since the last call,
-    /// each to the members that registered before it, then another room of
-    /// the `/join`s to it since the last call (`rooms.rs`). The sequencer
-    /// calls this (and [`Registry::deliver`] does first), so that when
-    /// hundreds of clients join at once their JOINs go out in batches, each
-    /// writer woken once per batch rather than once per JOIN; and so that a
-    /// JOIN always goes out before the joiner's first message. Every call
-    /// that changes who is in a room calls it first.
-    pub(crate) fn announce_joins(&mut self) {
-        self.announce_registrations();
-        self.announce_room_joins();
-    }
-
-    /// The default room's part of [`Registry::announce_joins`].
+    /// each to the members that registered before it. The sequencer calls
+    /// this (and [`Registry::deliver`] does first), so that when hundreds of
+    /// clients join at once their JOINs go out in batches, each writer woken
+    /// once per batch rather than once per JOIN; and so that a JOIN always
+    /// goes out before the joiner's first message. Every call that changes
+    /// who is in a room calls it first.
     ///
     /// Members registered before every pending joiner, nearly all of them in
     /// a JOIN storm, get the whole batch as one [`HubEvent::Joins`]: one queue
     /// slot and one shared buffer instead of one of each per JOIN. Members
     /// registered within the batch get only the JOINs after their own, one
     /// by one.
-    #[inline(never)]
-    fn announce_registrations(&mut self) {
+    pub(crate) fn announce_joins(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         let Some(&first) = pending.numbers.first() else {
             return;
@@ -632,7 +620,6 @@ impl<M: Member> Registry<M> {
         self.names.clear();
         self.rooms.clear_members();
         self.pending = PendingJoins::default();
-        self.pending_room = PendingRoomJoins::default();
         self.per_ip.clear();
     }
 

@@ -3,14 +3,7 @@
 //! change who is in a room first announce pending JOINs, so nobody sees a
 //! PART before the JOIN it follows. Answers to questions are copied out for
 //! the front to encode; changes are told to members as events.
-//!
-//! A `/join` to a room other than the default one is told to the room's
-//! other members later, in a batch ([`PendingRoomJoins`]), as registrations
-//! are told to the default room: hundreds of IRC clients sending
-//! `JOIN #room` at once would otherwise queue, and write, one line per JOIN
-//! per member. The joiner gets its own JOIN and the members at once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Registry;
@@ -77,67 +70,10 @@ pub(crate) struct RoomView<T> {
     pub(crate) answer: T,
 }
 
-/// The `/join`s to one room (not the default one) that its other members
-/// have not been told of yet, oldest first. Whoever joins another room, or
-/// changes who is in any room, or delivers anything, announces them first
-/// ([`Registry::announce_joins`]), so they keep their place in the room's
-/// one order.
-#[derive(Default)]
-pub(super) struct PendingRoomJoins {
-    room: Option<RoomRef>,
-    /// Each joiner, in the order they joined.
-    joiners: Vec<ClientId>,
-    /// Each one's [`HubEvent::Join`].
-    joins: Vec<Delivery<'static>>,
-}
-
 impl<M: Member> Registry<M> {
-    /// Tells the room of [`PendingRoomJoins`] its JOINs: a member that was
-    /// in it before them all gets the batch as one [`HubEvent::Joins`] (one
-    /// queue slot, one buffer per format); a joiner of the batch, which found
-    /// the earlier ones in its member list, gets the JOINs after its own.
-    // Out of line: `join` calls it, and its locals must not deepen the
-    // joiner's stack on the way to encoding its member list (an IRC
-    // session's thread keeps every stack page it touches).
-    #[inline(never)]
-    pub(super) fn announce_room_joins(&mut self) {
-        let pending = std::mem::take(&mut self.pending_room);
-        let Some(room) = pending.room.and_then(|room| self.rooms.get(&room.key)) else {
-            return;
-        };
-        let joined_at: HashMap<ClientId, usize> = pending
-            .joiners
-            .iter()
-            .enumerate()
-            .map(|(index, &id)| (id, index))
-            .collect();
-        let batch = Delivery::new(HubEvent::Joins(&pending.joins));
-        let mut to = Recipients {
-            clients: &self.clients,
-            to_wake: &mut self.to_wake,
-            overflowed: &mut self.overflowed,
-        };
-        for member in members_of(room, &self.default_room, &self.names, to.clients) {
-            let Some(entry) = to.clients.get(&member) else {
-                continue;
-            };
-            match (joined_at.get(&member), pending.joins.as_slice()) {
-                (Some(&index), joins) => {
-                    for join in &joins[index + 1..] {
-                        to.entry(member, entry, join);
-                    }
-                }
-                (None, [only]) => to.entry(member, entry, only),
-                (None, _) => to.entry(member, entry, &batch),
-            }
-        }
-    }
-
     /// Puts connection `id` in the room called `display` (any case) and
     /// makes it current. A new member is told [`HubEvent::Joined`] (members and
-    /// replay), the others [`HubEvent::Join`] (for a room other than the
-    /// default one, when the JOINs are next announced: see the module docs);
-    /// a member only [`HubEvent::Current`].
+    /// replay), the others [`HubEvent::Join`]; a member only [`HubEvent::Current`].
     /// Returns the room.
     pub(crate) fn join(
         &mut self,
@@ -146,22 +82,22 @@ impl<M: Member> Registry<M> {
         ts: Timestamp,
         cap: RoomCap,
     ) -> Result<RoomRef, JoinError> {
+        self.announce_joins();
         let key = room_key(display);
-        self.announce_registrations();
-        if self
-            .pending_room
-            .room
-            .as_ref()
-            .is_none_or(|room| room.key != key)
-        {
-            self.announce_room_joins();
-        }
         let entry = self.clients.get_mut(&id).ok_or(JoinError::Closed)?;
         let Some(name) = &entry.name else {
             return Err(JoinError::Closed);
         };
         if entry.rooms.make_current(&key) {
-            return self.tell_current(id, &key);
+            let room = self.rooms.get(&key).ok_or(JoinError::Closed)?;
+            let current = Delivery::new(HubEvent::Current(summary(room)));
+            let mut to = Recipients {
+                clients: &self.clients,
+                to_wake: &mut self.to_wake,
+                overflowed: &mut self.overflowed,
+            };
+            to.one(id, &current);
+            return Ok(room.name.clone());
         }
         if cap == RoomCap::Applies && entry.rooms.len() >= self.limits.max_rooms {
             return Err(JoinError::TooManyRooms);
@@ -206,32 +142,10 @@ impl<M: Member> Registry<M> {
             overflowed: &mut self.overflowed,
         };
         to.one(id, &joined);
-        if room_name.key == self.default_room.key {
-            for &member in member_ids.iter().filter(|&&member| member != id) {
-                to.one(member, &join);
-            }
-        } else {
-            let pending = &mut self.pending_room;
-            pending.room = Some(room_name.clone());
-            pending.joiners.push(id);
-            pending.joins.push(join);
+        for &member in member_ids.iter().filter(|&&member| member != id) {
+            to.one(member, &join);
         }
         Ok(room_name)
-    }
-
-    /// Tells member `id` of `room` that it is its current room again. Out of
-    /// line, so its event does not deepen `join`'s frame (see above).
-    #[inline(never)]
-    fn tell_current(&mut self, id: ClientId, key: &str) -> Result<RoomRef, JoinError> {
-        let room = self.rooms.get(key).ok_or(JoinError::Closed)?;
-        let current = Delivery::new(HubEvent::Current(summary(room)));
-        let mut to = Recipients {
-            clients: &self.clients,
-            to_wake: &mut self.to_wake,
-            overflowed: &mut self.overflowed,
-        };
-        to.one(id, &current);
-        Ok(room.name.clone())
     }
 
     /// Takes connection `id` out of the room called `room` (any case; its

@@ -111,21 +111,6 @@ impl SessionHub<'_> {
     fn me(&self) -> &str {
         self.name.as_deref().unwrap_or("*")
     }
-
-    /// What follows a registration: the user book, the high-water mark, the
-    /// log line. Out of line, so that its locals do not sit in
-    /// `claim_name`'s frame while it waits for the account lookup (a session
-    /// thread keeps every stack page it touches: docs/architecture.md).
-    #[inline(never)]
-    fn note_registered(&mut self, name: &str, (user, realname): (&str, &str), online: usize) {
-        self.users.add(name, user, realname);
-        self.max_users.fetch_max(online, Ordering::Relaxed);
-        log::info!(
-            "{}: joined over IRC as {name} ({online} online)",
-            self.control.peer
-        );
-        self.name = Some(name.to_owned());
-    }
 }
 
 impl IrcHub for SessionHub<'_> {
@@ -177,7 +162,13 @@ impl IrcHub for SessionHub<'_> {
             return Err(NameRefusal::Taken);
         };
         self.shared.members_changed(self.posts);
-        self.note_registered(name, (user, realname), online);
+        self.users.add(name, user, realname);
+        self.max_users.fetch_max(online, Ordering::Relaxed);
+        log::info!(
+            "{}: joined over IRC as {name} ({online} online)",
+            self.control.peer
+        );
+        self.name = Some(name.to_owned());
         Ok(())
     }
 
@@ -212,11 +203,6 @@ impl IrcHub for SessionHub<'_> {
             }
         });
         self.shared.members_changed(self.posts);
-        if joined == Ok(true) {
-            // The other members learn of the JOIN in the sequencer's next
-            // batch of JOINs (`hub/registry/rooms.rs`).
-            let _ = self.posts.send(Request::Announce);
-        }
         joined
     }
 

@@ -110,7 +110,6 @@ impl ClientSession {
         self.shared.members_changed(&self.posts);
         match joined {
             Ok(room) => {
-                let _ = self.posts.send(Request::Announce); // others learn of the JOIN
                 self.set_current(Some(room));
                 return true;
             }
