@@ -41,7 +41,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::Receiver;
 use postgres::config::Host;
-use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Transaction};
+use postgres::{
+    Client, Config, GenericClient, IsolationLevel, NoTls, SimpleQueryMessage, Statement,
+};
 
 use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
 use crate::hub::message::{
@@ -100,9 +102,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (name_key, position)
 );";
 
-/// Messages and topic changes numbered above $1 and below $2, in order, in
-/// one statement (one snapshot: nothing between them is missed).
-const SINCE: &str = "
+/// The query of [`SINCE`], for [`WRITE`] to share.
+macro_rules! since {
+    () => {
+        "
 SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, FALSE
   FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
   WHERE m.id > $1 AND m.id < $2
@@ -110,7 +113,30 @@ UNION ALL
 SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, TRUE
   FROM topic_changes t
   WHERE t.id > $1 AND t.id < $2
-ORDER BY 1";
+ORDER BY 1"
+    };
+}
+
+/// Messages and topic changes numbered above $1 and below $2, in order, in
+/// one statement (one snapshot: nothing between them is missed).
+const SINCE: &str = since!();
+
+/// A batch's messages ($3-$8, one array a column) and their rooms' rows
+/// ($9, $10), and, as [`SINCE`] with $1 and $2, what others committed
+/// before them: one statement, one round trip. Run once the counter's lock
+/// is held, its snapshot holds every commit numbered below the batch; its
+/// own rows are not in it (a statement does not see its `WITH`'s writes).
+const WRITE: &str = concat!(
+    "
+WITH new_messages AS (
+    INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
+    SELECT * FROM UNNEST($3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[])
+), new_rooms AS (
+    INSERT INTO rooms (room_key, name) SELECT * FROM UNNEST($9::text[], $10::text[])
+    ON CONFLICT DO NOTHING
+)",
+    since!()
+);
 
 /// A PostgreSQL database, connected or waiting to connect again.
 pub(crate) struct PostgresStore {
@@ -119,6 +145,8 @@ pub(crate) struct PostgresStore {
     described: String,
     /// `None` after the connection was lost, until the next batch.
     client: Option<Client>,
+    /// [`WRITE`], prepared on `client` (set with it in `adopt`).
+    write: Option<Statement>,
     /// The last number this node has handed to its sequencer (its own
     /// commits, and others' it read).
     last_seen: i64,
@@ -157,6 +185,7 @@ impl PostgresStore {
             described,
             config,
             client: None,
+            write: None,
             last_seen: 0,
             last_used: Instant::now(),
             own_pid,
@@ -181,10 +210,11 @@ pub(crate) fn open_presence(url: &str) -> Result<presence::Presence, StoreError>
 }
 
 impl PostgresStore {
-    /// Makes `client` the committing connection.
+    /// Makes `client` the committing connection, with its statements.
     fn adopt(&mut self, mut client: Client) -> Result<(), postgres::Error> {
         let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
         self.own_pid.store(pid, Ordering::Relaxed);
+        self.write = Some(client.prepare(WRITE)?);
         self.client = Some(client);
         Ok(())
     }
@@ -194,6 +224,15 @@ impl PostgresStore {
     fn with_client<T>(
         &mut self,
         work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        self.with_statements(|client, _| work(client))
+    }
+
+    /// [`PostgresStore::with_client`], `work` also given the connection's
+    /// prepared [`WRITE`].
+    fn with_statements<T>(
+        &mut self,
+        work: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         // A connection idle for a while may have been cut meanwhile (the
         // database restarted): the first batch after that must not be
@@ -214,7 +253,8 @@ impl PostgresStore {
             self.adopt(client).map_err(|cause| self.error(cause))?;
         }
         let client = self.client.as_mut().expect("connected above");
-        let result = work(client);
+        let write = self.write.as_ref().expect("prepared with the connection");
+        let result = work(client, write);
         if client.is_closed() {
             self.client = None;
         }
@@ -242,21 +282,19 @@ impl MessageStore for PostgresStore {
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
         let last_seen = self.last_seen;
-        let (first, earlier, last) = self.with_client(|client| {
-            let mut tx = client.transaction()?;
-            let (first, last) = number(&mut tx, batch)?;
-            let earlier = read_since(&mut tx, last_seen, first)?;
-            write_batch(&mut tx, batch, first)?;
-            if last >= first {
-                tx.batch_execute(&format!("NOTIFY {}", listener::CHANNEL))?;
+        let written = self.with_statements(|client, write| {
+            let written = write_batch(client, write, batch, last_seen);
+            if written.is_err() && !client.is_closed() {
+                // Ends the transaction, if one was begun; the error is the
+                // first one's.
+                let _ = client.batch_execute("ROLLBACK");
             }
-            tx.commit()?;
-            Ok((first, earlier, last))
+            written
         })?;
-        self.last_seen = last;
+        self.last_seen = written.last;
         Ok(Committed {
-            first: Some(first as u64),
-            earlier: earlier.into_iter().map(|(_, item)| item).collect(),
+            first: Some(written.first as u64),
+            earlier: written.earlier.into_iter().map(|(_, item)| item).collect(),
         })
     }
 
@@ -288,17 +326,20 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     tx.commit()
 }
 
-/// Takes the counter's lock (held to the commit: it orders every commit of
-/// every node) and numbers the batch's items: the first and last number.
-fn number(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<(i64, i64), postgres::Error> {
-    let count = (batch.messages.len() + batch.topics.len()) as i64;
-    let last: i64 = tx
-        .query_one(
-            "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
-            &[&count],
-        )?
-        .get(0);
-    Ok((last - count + 1, last))
+/// Begins the batch's transaction and takes the counter's lock (held to
+/// the commit: it orders every commit of every node), numbering `count`
+/// items: the last number. One round trip (`count` is a number, not text
+/// from a client).
+fn begin_numbered(client: &mut Client, count: i64) -> Result<i64, postgres::Error> {
+    let answer = client.simple_query(&format!(
+        "BEGIN; UPDATE chat_counter SET last_id = last_id + {count} RETURNING last_id"
+    ))?;
+    let last = answer.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row) => row.get(0).and_then(|last| last.parse().ok()),
+        _ => None,
+    });
+    // The counter's row is made with the tables and never deleted.
+    Ok(last.expect("chat_counter has its one row"))
 }
 
 /// What was numbered above `after` and below `before`, with its number.
@@ -410,15 +451,21 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
     })
 }
 
-/// Writes `batch` in `tx`, its items numbered from `first` in request
-/// order (`Batch::topic_places`). Forgotten rooms are not deleted (see the
-/// module docs).
+/// Commits `batch` in one transaction: numbers it, reads what other nodes
+/// committed since `last_seen` (below the batch), writes it, notifies the
+/// other nodes and commits. Three round trips for a batch of messages
+/// (the commit's, which waits for the disk, is the third); topics and
+/// memberships add one statement each. Forgotten rooms are not deleted
+/// (see the module docs).
 fn write_batch(
-    tx: &mut Transaction<'_>,
+    client: &mut Client,
+    write: &Statement,
     batch: &Batch<'_>,
-    first: i64,
-) -> Result<(), postgres::Error> {
+    last_seen: i64,
+) -> Result<Written, postgres::Error> {
     let count = batch.messages.len() + batch.topics.len();
+    let last = begin_numbered(client, count as i64)?;
+    let first = last - count as i64 + 1;
     let topic_places: Vec<usize> = match batch.topic_places.len() == batch.topics.len() {
         true => batch.topic_places.to_vec(),
         false => (batch.messages.len()..count).collect(),
@@ -432,65 +479,57 @@ fn write_batch(
         .filter(|(_, is_topic)| !**is_topic)
         .map(|(id, _)| id)
         .collect();
-    insert_messages(tx, batch.messages, &message_ids)?;
+    let earlier = insert_messages(
+        client,
+        write,
+        batch.messages,
+        &message_ids,
+        last_seen,
+        first,
+    )?;
     for (change, place) in batch.topics.iter().zip(topic_places) {
-        tx.execute(
-            "INSERT INTO topic_changes (id, room_key, room_name, topic, by_name, ts_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &(first + place as i64),
-                &change.room.key,
-                &change.room.display,
-                &change.topic.text,
-                &change.topic.by,
-                &change.topic.ts.timestamp_millis(),
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (room_key) DO UPDATE SET topic = $3, topic_by = $4, topic_ms = $5",
-            &[
-                &change.room.key,
-                &change.room.display,
-                &change.topic.text,
-                &change.topic.by,
-                &change.topic.ts.timestamp_millis(),
-            ],
-        )?;
+        insert_topic(client, change, first + place as i64)?;
     }
     for (name_key, rooms) in batch.memberships {
-        tx.execute("DELETE FROM memberships WHERE name_key = $1", &[name_key])?;
-        let keys: Vec<&str> = rooms.iter().map(|room| room.key.as_str()).collect();
-        let names: Vec<&str> = rooms.iter().map(|room| room.display.as_str()).collect();
-        tx.execute(
-            "INSERT INTO memberships (name_key, position, room_key, room_name)
-             SELECT $1, position - 1, key, name
-             FROM UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS r(key, name, position)",
-            &[name_key, &keys, &names],
-        )?;
+        remember_rooms(client, name_key, rooms)?;
     }
-    Ok(())
+    let notify = match count {
+        0 => String::new(),
+        _ => format!("NOTIFY {}; ", listener::CHANNEL),
+    };
+    client.batch_execute(&format!("{notify}COMMIT"))?;
+    Ok(Written {
+        first,
+        last,
+        earlier,
+    })
 }
 
-/// Inserts the messages, numbered from `first`, and their rooms' rows, in
-/// one statement each.
+/// What [`write_batch`] committed: its numbers, and what other nodes
+/// committed before it.
+struct Written {
+    first: i64,
+    last: i64,
+    earlier: Vec<(i64, Remote)>,
+}
+
+/// Inserts the messages, numbered by `numbers`, and their rooms' rows, and
+/// reads what was numbered above `last_seen` and below `first`: [`WRITE`].
 fn insert_messages(
-    tx: &mut Transaction<'_>,
+    client: &mut Client,
+    write: &Statement,
     messages: &[StoredMessage],
     numbers: &[i64],
-) -> Result<(), postgres::Error> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let mut ids = Vec::with_capacity(messages.len());
+    last_seen: i64,
+    first: i64,
+) -> Result<Vec<(i64, Remote)>, postgres::Error> {
     let mut times = Vec::with_capacity(messages.len());
     let mut senders = Vec::with_capacity(messages.len());
     let mut recipients = Vec::with_capacity(messages.len());
     let mut texts = Vec::with_capacity(messages.len());
     let mut rooms = Vec::with_capacity(messages.len());
     let mut room_rows: HashMap<&str, &str> = HashMap::new();
-    for (m, &id) in messages.iter().zip(numbers) {
-        ids.push(id);
+    for m in messages {
         times.push(m.ts.timestamp_millis());
         senders.push(m.from.as_str());
         texts.push(m.text.as_str());
@@ -506,16 +545,67 @@ fn insert_messages(
             }
         }
     }
-    tx.execute(
-        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
-         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])",
-        &[&ids, &times, &senders, &recipients, &texts, &rooms],
-    )?;
     let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
-    tx.execute(
-        "INSERT INTO rooms (room_key, name) SELECT * FROM UNNEST($1::text[], $2::text[])
-         ON CONFLICT DO NOTHING",
-        &[&keys, &names],
+    let rows = client.query(
+        write,
+        &[
+            &last_seen,
+            &first,
+            &numbers,
+            &times,
+            &senders,
+            &recipients,
+            &texts,
+            &rooms,
+            &keys,
+            &names,
+        ],
+    )?;
+    Ok(rows.iter().map(remote_item).collect())
+}
+
+/// Inserts a topic change numbered `id`, and sets its room's topic.
+fn insert_topic(client: &mut Client, change: &TopicChange, id: i64) -> Result<(), postgres::Error> {
+    client.execute(
+        "INSERT INTO topic_changes (id, room_key, room_name, topic, by_name, ts_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &id,
+            &change.room.key,
+            &change.room.display,
+            &change.topic.text,
+            &change.topic.by,
+            &change.topic.ts.timestamp_millis(),
+        ],
+    )?;
+    client.execute(
+        "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (room_key) DO UPDATE SET topic = $3, topic_by = $4, topic_ms = $5",
+        &[
+            &change.room.key,
+            &change.room.display,
+            &change.topic.text,
+            &change.topic.by,
+            &change.topic.ts.timestamp_millis(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces an account's remembered rooms, in the order it joined them.
+fn remember_rooms(
+    client: &mut Client,
+    name_key: &str,
+    rooms: &[RoomRef],
+) -> Result<(), postgres::Error> {
+    client.execute("DELETE FROM memberships WHERE name_key = $1", &[&name_key])?;
+    let keys: Vec<&str> = rooms.iter().map(|room| room.key.as_str()).collect();
+    let names: Vec<&str> = rooms.iter().map(|room| room.display.as_str()).collect();
+    client.execute(
+        "INSERT INTO memberships (name_key, position, room_key, room_name)
+         SELECT $1, position - 1, key, name
+         FROM UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS r(key, name, position)",
+        &[&name_key, &keys, &names],
     )?;
     Ok(())
 }
