@@ -338,8 +338,16 @@ fn begin_numbered(client: &mut Client, count: i64) -> Result<i64, postgres::Erro
         SimpleQueryMessage::Row(row) => row.get(0).and_then(|last| last.parse().ok()),
         _ => None,
     });
-    // The counter's row is made with the tables and never deleted.
-    Ok(last.expect("chat_counter has its one row"))
+    match last {
+        Some(last) => Ok(last),
+        // The counter's row is made with the tables and never deleted; if
+        // it is gone, this fails the batch with the error `query_one` gives
+        // for a missing row (were it back, the ids would collide and the
+        // inserts fail): an error, never a panic.
+        None => client
+            .query_one("SELECT last_id FROM chat_counter", &[])
+            .map(|row| row.get(0)),
+    }
 }
 
 /// What was numbered above `after` and below `before`, with its number.
