@@ -2,6 +2,7 @@
 //! PostgreSQL started by `support/postgres.rs` (skipped with one line when
 //! PostgreSQL is not installed, a failure under `.ci/run`).
 //!
+//! - [`bench`]: the cluster benchmark's engine against three nodes.
 //! - [`harness`]: the test cluster itself.
 //! - [`accounts`]: accounts kept in the database, for every node.
 //! - [`members`]: who is where, across nodes.
@@ -12,6 +13,7 @@
 //!   database under traffic.
 
 mod accounts;
+mod bench;
 mod cluster;
 mod harness;
 mod members;
