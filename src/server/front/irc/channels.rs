@@ -76,7 +76,12 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         }
         return;
     }
-    match ctx.hub.topic(room) {
+    // A cleared topic (`TOPIC #room :`) is stored as empty text: no topic.
+    let topic = ctx
+        .hub
+        .topic(room)
+        .map(|topic| topic.filter(|topic| !topic.text.is_empty()));
+    match topic {
         None => no_such_channel(ctx.to, ctx.out, room),
         Some(None) => ctx
             .out

@@ -154,7 +154,8 @@ pub(crate) fn topic(out: &mut String, room: &str, topic: &Topic) {
 }
 
 /// What a member sees on joining `room`: its own `JOIN`, the topic if any
-/// (`332`, `333`), and the names (`353`..., `366`).
+/// (`332`, `333`; a cleared one, empty, is none), and the names (`353`...,
+/// `366`).
 pub(crate) fn joined<'n>(
     out: &mut String,
     to: Replier<'_>,
@@ -165,7 +166,7 @@ pub(crate) fn joined<'n>(
 ) {
     join(out, to.nick, room);
     let mut replies = Out::default();
-    if let Some(topic) = topic {
+    if let Some(topic) = topic.filter(|topic| !topic.text.is_empty()) {
         replies.numeric(to, RPL_TOPIC, &[room, &topic.text]);
         let when = topic.ts.timestamp().to_string();
         replies.numeric(to, RPL_TOPICWHOTIME, &[room, &source(&topic.by), &when]);

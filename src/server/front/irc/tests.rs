@@ -337,7 +337,9 @@ fn registered_commands() {
         // Lines IRC cannot carry
         (lobby(), &long, vec![format!("{s} 417 me :Input line was too long")], vec![]),
         (lobby(), "", vec![], vec![]),
-        (lobby(), "12 x", vec![], vec![]),
+        // Not a command word (typed as in chat-client): unknown, not silence.
+        (lobby(), "12 x", vec![format!("{s} 421 me 12 :Unknown command")], vec![]),
+        (lobby(), "/msg bob hi", vec![format!("{s} 421 me /msg :Unknown command")], vec![]),
     ];
     for (hub, input, replies, calls) in cases {
         let replies: Vec<&str> = replies.iter().map(String::as_str).collect();

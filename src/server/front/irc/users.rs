@@ -19,7 +19,7 @@ use crate::protocol::irc::numeric::{
     ERR_NOTEXTTOSEND, ERR_TOOMANYTARGETS, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY,
     RPL_UNAWAY, RPL_USERHOST, RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
-use crate::protocol::{name_key, room_key, validate_name, validate_room};
+use crate::protocol::{is_service_name, name_key, room_key, validate_name, validate_room};
 
 use std::borrow::Cow;
 
@@ -34,13 +34,18 @@ use super::port::IrcHub;
 /// `NOTICE`, which never gets an error back.
 pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_, H>) {
     let command = if answer { "PRIVMSG" } else { "NOTICE" };
-    let Some(targets) = params.first().filter(|t| !t.is_empty()) else {
+    // `PRIVMSG , :x` names no target either.
+    let targets = params
+        .first()
+        .map(|t| distinct_targets(t))
+        .unwrap_or_default();
+    if targets.is_empty() {
         if answer {
             let why = format!("No recipient given ({command})");
             ctx.out.numeric(ctx.to, ERR_NORECIPIENT, &[&why]);
         }
         return;
-    };
+    }
     if let Some(request) = params.get(1).and_then(|text| ctcp_request(text)) {
         if answer {
             let why = format!("CTCP {request} is not relayed here: nothing was sent");
@@ -57,7 +62,6 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_
         }
         return;
     };
-    let targets = distinct_targets(targets);
     if targets.len() > MAX_TARGETS {
         if answer {
             let why =
@@ -133,6 +137,20 @@ fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>
 }
 
 fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
+    // Clients that identify on their own send their password here: it goes
+    // nowhere, and the sender learns how to log in.
+    if is_service_name(nick) {
+        if answer {
+            let why = format!(
+                "There is no {nick} here, and your message went nowhere: log in with SASL PLAIN, or PASS <password> before NICK and USER"
+            );
+            ctx.out.send(
+                ctx.to.server,
+                Message::new("NOTICE", vec![ctx.to.nick, &why]),
+            );
+        }
+        return;
+    }
     if validate_name(nick).is_err() || !ctx.hub.tell(nick, text) {
         if answer {
             ctx.out
@@ -143,8 +161,11 @@ fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>
     if !answer {
         return;
     }
-    if let Some(away) = ctx.hub.user(nick).and_then(|user| user.away) {
-        ctx.out.numeric(ctx.to, RPL_AWAY, &[nick, &away]);
+    // The nick as its owner spells it, not as the sender typed it.
+    if let Some(user) = ctx.hub.user(nick)
+        && let Some(away) = user.away
+    {
+        ctx.out.numeric(ctx.to, RPL_AWAY, &[&user.name, &away]);
     }
 }
 

@@ -11,6 +11,7 @@
 //! front: lines in, hub calls out.
 
 mod help;
+mod private;
 mod rooms;
 
 use std::cell::Cell;
@@ -265,15 +266,7 @@ impl ClientSession {
                 Some(room) => self.post(Audience::Room(room), text),
                 None => self.no_room(),
             },
-            Command::Msg { to, text } => {
-                match self.shared.locked(|registry| registry.online_name(to)) {
-                    Some(to) => self.post(Audience::Private(to), text),
-                    None => self.error(
-                        ErrorCode::NoSuchUser,
-                        format!("Nobody called {to} is online. /who lists who is."),
-                    ),
-                }
-            }
+            Command::Msg { to, text } => self.private(to, text),
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
