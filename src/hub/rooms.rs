@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::message::{ClientId, RoomName, RoomRef, StoredMessage, Topic};
+use crate::protocol::server_line::Timestamp;
 
 /// One room.
 pub(crate) struct Room {
@@ -30,6 +31,10 @@ pub(crate) struct Room {
     /// It outlives its last member: it has stored messages, or it is the
     /// default room.
     kept: bool,
+    /// When it began, as far as this server knows: its first stored
+    /// message (read from the store at start), else the first join,
+    /// message or topic this server saw of it since it was last forgotten.
+    since: Option<Timestamp>,
 }
 
 impl Room {
@@ -41,7 +46,13 @@ impl Room {
             counted: 0,
             recent: VecDeque::new(),
             kept: false,
+            since: None,
         }
+    }
+
+    /// When it began (see the field).
+    pub(crate) fn since(&self) -> Option<Timestamp> {
+        self.since
     }
 
     /// The members' connections, sorted by name without regard to case
@@ -82,21 +93,33 @@ impl Rooms {
     }
 
     /// Puts back a room read from the store, with its newest messages
-    /// (oldest first).
+    /// (oldest first) and when its first message was stored.
     pub(crate) fn restore(
         &mut self,
         name: RoomRef,
         topic: Option<Topic>,
         recent: Vec<Arc<StoredMessage>>,
+        first: Option<Timestamp>,
     ) {
         let skip = recent.len().saturating_sub(self.recent_capacity);
         let room = self
             .by_key
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name));
+        room.since = first
+            .or_else(|| recent.first().map(|message| message.ts))
+            .or_else(|| topic.as_ref().map(|topic| topic.ts));
         room.topic = topic;
         room.recent = recent.into_iter().skip(skip).collect();
         room.kept = true;
+    }
+
+    /// Notes that room `room_key` was seen at `ts` (a join): when it began,
+    /// if nothing earlier was known.
+    pub(crate) fn seen(&mut self, room_key: &str, ts: Timestamp) {
+        if let Some(room) = self.by_key.get_mut(room_key) {
+            room.since.get_or_insert(ts);
+        }
     }
 
     /// Makes `name` the default room: kept when empty, its members only
@@ -179,6 +202,7 @@ impl Rooms {
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name.clone()));
         room.kept = true;
+        room.since.get_or_insert(message.ts);
         if capacity > 0 {
             if room.recent.len() >= capacity {
                 room.recent.pop_front();
@@ -196,6 +220,7 @@ impl Rooms {
             self.forgotten.push(name.key.clone());
             return None;
         };
+        room.since.get_or_insert(topic.ts);
         room.topic = Some(topic);
         Some(room)
     }
@@ -359,6 +384,8 @@ mod tests {
             ts: Default::default(),
             from: "alice".into(),
             audience: Audience::Room(room.clone()),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         })
     }

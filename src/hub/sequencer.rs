@@ -239,6 +239,8 @@ fn store_and_deliver(
                     ts: now,
                     from: post.from,
                     audience: post.audience,
+                    kind: post.kind,
+                    live_tags: post.live_tags,
                     text: post.text,
                 });
                 *next_id += 1;
@@ -336,6 +338,8 @@ mod tests {
                 sender,
                 from: "alice".into(),
                 audience: Audience::Room(room.clone()),
+                kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: text.into(),
             })
         };

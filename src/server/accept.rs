@@ -174,7 +174,7 @@ impl Prepared {
         let next_id = loaded.next_id;
         let mut rooms = Rooms::new(recent_capacity);
         for room in loaded.rooms {
-            rooms.restore(room.name, room.topic, room.recent);
+            rooms.restore(room.name, room.topic, room.recent, room.first);
         }
         let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
         let (accounts, accounts_thread) = match config.accounts.as_deref() {

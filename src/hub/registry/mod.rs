@@ -18,6 +18,7 @@
 //! `rooms.rs`; walking a room's members in `recipients.rs`.
 
 mod recipients;
+mod relay;
 mod rooms;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use super::sequencer::Sequenced;
 use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
+pub(crate) use relay::Relayed;
 pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
 
 struct Entry<M> {
@@ -168,6 +170,8 @@ pub(crate) struct Registry<M: Member> {
     per_ip: HashMap<IpAddr, usize>,
     limits: Limits,
     closed: bool,
+    /// The number of the last relay (see `relay.rs`).
+    relays: u64,
 }
 
 impl<M: Member> Registry<M> {
@@ -193,6 +197,7 @@ impl<M: Member> Registry<M> {
             per_ip: HashMap::new(),
             limits,
             closed: false,
+            relays: 0,
         }
     }
 
@@ -249,6 +254,7 @@ impl<M: Member> Registry<M> {
             room: self.default_room.clone(),
         }));
         self.rooms.count_member(&self.default_room.key, true);
+        self.rooms.seen(&self.default_room.key, ts);
         self.welcome(id, name);
         Ok(Registered {
             online: self.names.len(),

@@ -109,12 +109,13 @@ impl<M: Member> Registry<M> {
             room: room_name.clone(),
         });
         let name_key = name_key(name);
-        let room = if room_name.key == self.default_room.key {
+        if room_name.key == self.default_room.key {
             self.rooms.count_member(&room_name.key, true);
-            self.rooms.get(&room_name.key).ok_or(JoinError::Closed)?
         } else {
-            self.rooms.add_member(&room_name, name_key, id)
-        };
+            self.rooms.add_member(&room_name, name_key, id);
+        }
+        self.rooms.seen(&room_name.key, ts);
+        let room = self.rooms.get(&room_name.key).ok_or(JoinError::Closed)?;
         let history = room.recent(self.limits.replay);
         let clients = &self.clients;
         let member_ids: Vec<ClientId> =
@@ -243,6 +244,12 @@ impl<M: Member> Registry<M> {
                 answer: None,
             },
         }
+    }
+
+    /// When the room called `room` began, as far as this server knows (see
+    /// `hub/rooms.rs`, `Room::since`); `None` if there is no such room.
+    pub(crate) fn since(&self, room: &str) -> Option<Timestamp> {
+        self.rooms.get(&room_key(room))?.since()
     }
 
     /// Every room with members, sorted, as `/rooms` lists them.

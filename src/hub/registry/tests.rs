@@ -99,6 +99,7 @@ fn describe(event: &HubEvent<'_>) -> String {
         HubEvent::Message(message) => format!("msg {} {}", message.id, message.text),
         HubEvent::Topic { room, topic } => format!("topic {} {}", room.display, topic.text),
         HubEvent::NotStored => "not stored".into(),
+        HubEvent::Relay(relay) => format!("relay {}", relay.number),
     }
 }
 
@@ -157,6 +158,8 @@ impl World {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.into(),
         };
         self.locked(|registry| registry.deliver(vec![Sequenced::Message { message, sender }]));
@@ -359,6 +362,8 @@ fn a_batch_reaches_each_member_in_order_run_by_run() {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         },
         sender,

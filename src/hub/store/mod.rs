@@ -19,6 +19,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 
 use super::message::{RoomRef, StoredMessage, Topic, TopicChange};
+use crate::protocol::server_line::Timestamp;
 
 /// Why a store could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,8 @@ pub(crate) struct StoredRoom {
     pub(crate) topic: Option<Topic>,
     /// Its newest messages, oldest first.
     pub(crate) recent: Vec<Arc<StoredMessage>>,
+    /// When its first stored message was stored, if it has one.
+    pub(crate) first: Option<Timestamp>,
 }
 
 /// Everything the hub starts from.

@@ -56,4 +56,11 @@ impl Member for ServerMember {
             ServerMember::Irc(irc) => irc.peer(),
         }
     }
+
+    fn takes_relays(&self) -> bool {
+        match self {
+            ServerMember::Native(native) => native.takes_relays(),
+            ServerMember::Irc(irc) => irc.takes_relays(),
+        }
+    }
 }

@@ -45,7 +45,7 @@ use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Transaction
 
 use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
 use crate::hub::message::{
-    Audience, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
+    Audience, Kind, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
 };
 use listener::Listener;
 
@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS messages (
     text      TEXT NOT NULL,
     room      TEXT
 );
+-- A message's kind: NULL for a message (every row written before the
+-- column existed), 'notice'. Added to a database made without it.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS kind TEXT;
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
 CREATE TABLE IF NOT EXISTS rooms (
     room_key TEXT COLLATE \"C\" PRIMARY KEY,
@@ -103,11 +106,11 @@ CREATE TABLE IF NOT EXISTS memberships (
 /// Messages and topic changes numbered above $1 and below $2, in order, in
 /// one statement (one snapshot: nothing between them is missed).
 const SINCE: &str = "
-SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, FALSE
+SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, FALSE, m.kind
   FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
   WHERE m.id > $1 AND m.id < $2
 UNION ALL
-SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, TRUE
+SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, TRUE, NULL
   FROM topic_changes t
   WHERE t.id > $1 AND t.id < $2
 ORDER BY 1";
@@ -336,6 +339,8 @@ fn remote_item(row: &postgres::Row) -> (i64, Remote) {
             ts,
             from,
             audience,
+            kind: Kind::from_stored(row.get::<_, Option<&str>>(8)),
+            live_tags: None,
             text,
         })
     };
@@ -355,8 +360,10 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
         .query_one("SELECT last_id FROM chat_counter", &[])?
         .get(0);
     let recent_statement = client.prepare(
-        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, ts_ms, sender, text, kind FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
     )?;
+    let first_statement =
+        client.prepare("SELECT ts_ms FROM messages WHERE room = $1 ORDER BY id LIMIT 1")?;
     let mut rooms = Vec::new();
     let room_rows = client.query(
         "SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key",
@@ -381,15 +388,21 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
                     ts: timestamp(row.get(1)),
                     from: row.get(2),
                     audience: Audience::Room(name.clone()),
+                    kind: Kind::from_stored(row.get::<_, Option<&str>>(4)),
+                    live_tags: None,
                     text: row.get(3),
                 })
             })
             .collect();
         messages.reverse();
+        let first = client
+            .query_opt(&first_statement, &[&name.key])?
+            .map(|row| timestamp(row.get(0)));
         rooms.push(StoredRoom {
             name,
             topic,
             recent: messages,
+            first,
         });
     }
     let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
@@ -488,12 +501,14 @@ fn insert_messages(
     let mut recipients = Vec::with_capacity(messages.len());
     let mut texts = Vec::with_capacity(messages.len());
     let mut rooms = Vec::with_capacity(messages.len());
+    let mut kinds = Vec::with_capacity(messages.len());
     let mut room_rows: HashMap<&str, &str> = HashMap::new();
     for (m, &id) in messages.iter().zip(numbers) {
         ids.push(id);
         times.push(m.ts.timestamp_millis());
         senders.push(m.from.as_str());
         texts.push(m.text.as_str());
+        kinds.push(m.kind.stored());
         match &m.audience {
             Audience::Room(room) => {
                 recipients.push(None);
@@ -507,9 +522,9 @@ fn insert_messages(
         }
     }
     tx.execute(
-        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
-         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])",
-        &[&ids, &times, &senders, &recipients, &texts, &rooms],
+        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room, kind)
+         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+        &[&ids, &times, &senders, &recipients, &texts, &rooms, &kinds],
     )?;
     let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
     tx.execute(

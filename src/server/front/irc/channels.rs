@@ -9,8 +9,8 @@
 use crate::protocol::irc::numeric::{
     ERR_CHANOPRIVSNEEDED, ERR_NEEDMOREPARAMS, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK, ERR_NOTONCHANNEL,
     ERR_TOOMANYCHANNELS, ERR_UMODEUNKNOWNFLAG, ERR_USERSDONTMATCH, RPL_CHANNELMODEIS,
-    RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART, RPL_NAMREPLY,
-    RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
+    RPL_CREATIONTIME, RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART,
+    RPL_NAMREPLY, RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
 };
 use crate::protocol::{MAX_TOPIC_LEN, name_key, room_key, validate_room};
 
@@ -209,7 +209,14 @@ fn room_mode<H: IrcHub>(room: &str, modes: Option<&str>, ctx: &mut Ctx<'_, H>) {
         return no_such_channel(ctx.to, ctx.out, room);
     }
     match modes {
-        None => ctx.out.numeric(ctx.to, RPL_CHANNELMODEIS, &[room, "+"]),
+        None => {
+            let room = ctx.hub.room_display(room);
+            ctx.out.numeric(ctx.to, RPL_CHANNELMODEIS, &[&room, "+"]);
+            if let Some(created) = ctx.hub.created(&room) {
+                let when = created.timestamp().to_string();
+                ctx.out.numeric(ctx.to, RPL_CREATIONTIME, &[&room, &when]);
+            }
+        }
         Some("b" | "+b") => {
             ctx.out
                 .numeric(ctx.to, RPL_ENDOFBANLIST, &[room, "End of channel ban list"]);

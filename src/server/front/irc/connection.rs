@@ -11,12 +11,13 @@
 //! The room and user commands are in `channels.rs` and `users.rs`; the
 //! welcome in `welcome.rs`; capability negotiation in `caps.rs`.
 
+use crate::hub::message::Kind;
 use crate::protocol::irc::numeric::{
     ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
     ERR_NICKLOCKED, ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN,
     ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
 };
-use crate::protocol::irc::{Message, MessageError};
+use crate::protocol::irc::{Message, MessageError, tags};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{NameError, name_key, validate_name};
 
@@ -25,7 +26,7 @@ use super::port::{IrcHub, LoginRefusal, NameRefusal};
 use super::reply::{Out, Replier};
 use super::sasl::Sasl;
 use super::welcome::{self, Settings};
-use super::{about, channels, history, users};
+use super::{about, channels, history, relays, users};
 
 /// One IRC connection. See the module docs.
 #[derive(Debug)]
@@ -71,6 +72,9 @@ pub(crate) struct Ctx<'a, H: IrcHub> {
     pub(crate) now: Timestamp,
     /// The client's capabilities.
     pub(crate) caps: Caps,
+    /// The line's client-only tags (`+key=value`), escaped and
+    /// `;`-separated as on the wire, if it had any: relayed with it.
+    pub(crate) client_tags: Option<&'a str>,
 }
 
 impl Default for Connection {
@@ -150,6 +154,7 @@ impl Connection {
         };
         let command = message.command.to_ascii_uppercase();
         let params = &message.params;
+        let client_tags = client_tags(&message);
         if command == "CAP" {
             self.handle_cap(params, to, hub, settings, &mut out);
             return out;
@@ -166,6 +171,7 @@ impl Connection {
                     out: &mut out,
                     now,
                     caps: self.caps,
+                    client_tags: client_tags.as_deref(),
                 };
                 registered_command(&command, params, &mut ctx);
             }
@@ -383,6 +389,24 @@ fn user_name(given: &str) -> String {
     }
 }
 
+/// The client-only tags of `message` (keys starting `+`), escaped and
+/// `;`-separated as on the wire, or `None`. Other tags a client sends
+/// are the server's to set, and dropped.
+fn client_tags(message: &Message<'_>) -> Option<String> {
+    let mut raw = String::new();
+    for tag in message.tags.iter().filter(|tag| tag.key.starts_with('+')) {
+        if !raw.is_empty() {
+            raw.push(';');
+        }
+        raw.push_str(tag.key);
+        if !tag.value.is_empty() {
+            raw.push('=');
+            tags::escape_into(&tag.value, &mut raw);
+        }
+    }
+    (!raw.is_empty()).then_some(raw)
+}
+
 /// `PING <token>`: `PONG <server> :<token>`.
 fn ping(params: &[&str], to: Replier<'_>, out: &mut Out) {
     let Some(token) = params.first() else {
@@ -404,8 +428,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
             let why = "Nicknames cannot be changed here: reconnect with the new one";
             ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
         }
-        // Client-only tags are not relayed (docs/irc.md): taken and dropped.
-        "TAGMSG" => {}
+        "TAGMSG" => relays::tagmsg(params, ctx),
         "USER" | "PASS" | "AUTHENTICATE" => {
             ctx.out
                 .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);
@@ -423,8 +446,8 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "NAMES" => channels::names(params, ctx),
         "LIST" => channels::list(params, ctx),
         "MODE" => channels::mode(params, ctx),
-        "PRIVMSG" => users::message(params, true, ctx),
-        "NOTICE" => users::message(params, false, ctx),
+        "PRIVMSG" => users::message(params, Kind::Message, ctx),
+        "NOTICE" => users::message(params, Kind::Notice, ctx),
         "WHO" => users::who(params, ctx),
         "WHOIS" => users::whois(params, ctx),
         "USERHOST" => users::userhost(params, ctx),

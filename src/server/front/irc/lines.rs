@@ -12,9 +12,10 @@
 //! `ACTION` again. Other lines too long for IRC (a reason, a topic) have
 //! their last parameter cut to fit, never dropped.
 
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Relay, Topic};
 use crate::protocol::format_ts;
 use crate::protocol::irc::numeric::{RPL_TOPIC, RPL_TOPICWHOTIME};
+use crate::protocol::irc::tags;
 use crate::protocol::irc::{MAX_BODY, Message};
 use crate::protocol::server_line::Timestamp;
 
@@ -40,10 +41,23 @@ pub(crate) struct Said<'a> {
     pub(crate) from: &'a str,
     /// A room, or the nick of the private message's recipient.
     pub(crate) target: &'a str,
+    /// `PRIVMSG` or `NOTICE`.
+    pub(crate) kind: Kind,
+    /// Its client-only tags, escaped as on the wire (`+a=b;+c`), for the
+    /// members that take tags.
+    pub(crate) live_tags: Option<&'a str>,
     pub(crate) text: &'a str,
 }
 
-/// `PRIVMSG` line(s) for `said`, with `tags`.
+/// The IRC command of a message of `kind`.
+pub(crate) fn command_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Message => "PRIVMSG",
+        Kind::Notice => "NOTICE",
+    }
+}
+
+/// `PRIVMSG` (or `NOTICE`) line(s) for `said`, with `tags`.
 pub(crate) fn privmsg(out: &mut String, said: &Said<'_>, tags: Tags) {
     privmsg_tagged(out, said, tags, None);
 }
@@ -59,7 +73,8 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
     let id = said.id.to_string();
     let action = action_of(said);
     let text = action.unwrap_or(said.text);
-    // Bytes of the line around the text: `:from PRIVMSG target :`, CR LF,
+    // Bytes of the line around the text: `:from PRIVMSG target :` (as
+    // long as `NOTICE`), CR LF,
     // and an action's `\x01ACTION ` and `\x01`.
     let wrapping = if action.is_some() {
         ACTION.len() + 1
@@ -76,7 +91,8 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
         } else {
             piece
         };
-        let mut message = Message::new("PRIVMSG", vec![said.target, piece]).with_source(&from);
+        let command = command_of(said.kind);
+        let mut message = Message::new(command, vec![said.target, piece]).with_source(&from);
         if let Some(batch) = batch {
             message = message.with_tag("batch", batch);
         }
@@ -86,11 +102,49 @@ fn privmsg_tagged(out: &mut String, said: &Said<'_>, tags: Tags, batch: Option<&
         // A msgid names one message: only its first piece carries it.
         if tags == Tags::TimeAndId && index == 0 {
             message = message.with_tag("msgid", id.as_str());
+            message = with_client_tags(message, said.live_tags);
         }
         let mut lines = Vec::with_capacity(1);
         push_fitting(&mut lines, message);
         out.extend(lines);
     }
+}
+
+/// A relay (`hub/message.rs`: a CTCP request or reply, or a `TAGMSG`) as
+/// its IRC line to `target`: `PRIVMSG`, `NOTICE` or `TAGMSG`. Its msgid is
+/// `r` and its number, so it never names a stored message.
+pub(crate) fn relay(out: &mut String, relay: &Relay, target: &str, tags: Tags) {
+    let from = source(&relay.from);
+    let time = format_ts(&relay.ts);
+    let id = format!("r{}", relay.number);
+    let (command, params) = match &relay.text {
+        Some(text) => (command_of(relay.kind), vec![target, text.as_str()]),
+        None => ("TAGMSG", vec![target]),
+    };
+    let mut message = Message::new(command, params).with_source(&from);
+    if tags != Tags::None {
+        message = message.with_tag("time", time.as_str());
+    }
+    if tags == Tags::TimeAndId {
+        message = message.with_tag("msgid", id.as_str());
+        message = with_client_tags(message, relay.tags.as_deref());
+    }
+    let mut lines = Vec::with_capacity(1);
+    push_fitting(&mut lines, message);
+    out.extend(lines);
+}
+
+/// `message` with the client-only tags `raw` (escaped, `;`-separated).
+fn with_client_tags<'a>(mut message: Message<'a>, raw: Option<&'a str>) -> Message<'a> {
+    for tag in raw
+        .unwrap_or_default()
+        .split(';')
+        .filter(|tag| !tag.is_empty())
+    {
+        let (key, value) = tag.split_once('=').unwrap_or((tag, ""));
+        message = message.with_tag(key, tags::unescape(value));
+    }
+    message
 }
 
 /// How a CTCP `ACTION` starts.

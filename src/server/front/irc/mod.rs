@@ -12,6 +12,7 @@
 //! - `channels.rs`: `JOIN`, `PART`, `TOPIC`, `NAMES`, `LIST`, `MODE`.
 //! - `users.rs`: `PRIVMSG`, `NOTICE`, `WHO`, `WHOIS`, `AWAY`.
 //! - `about.rs`: `ISON`, `VERSION`, `TIME`, `INFO`.
+//! - `relays.rs`: CTCP and `TAGMSG`, passed live between IRC users.
 //! - `reply.rs`: the lines a connection sends back to its own client.
 //! - `port.rs`: the hub as one IRC connection sees it.
 //!
@@ -26,6 +27,7 @@ pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
+pub(crate) mod relays;
 pub(crate) mod reply;
 pub(crate) mod sasl;
 pub(crate) mod session;

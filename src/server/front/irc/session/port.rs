@@ -15,7 +15,7 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicChange};
+use crate::hub::message::{Audience, ClientId, Post, Relay, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::Request;
 use crate::protocol::MAX_HISTORY_REQUEST;
@@ -26,7 +26,8 @@ use crate::server::{ServerState, login};
 
 use super::super::member::IrcMember;
 use super::super::port::{
-    Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, RoomSummary, UserSummary,
+    Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, Relayed, RoomSummary, Sending,
+    UserSummary,
 };
 use super::super::welcome::Settings;
 use crate::server::ServerOptions;
@@ -199,7 +200,7 @@ impl IrcHub for SessionHub<'_> {
         user.map(|user| user.rooms).unwrap_or_default()
     }
 
-    fn say(&mut self, room: &str, text: &str) -> bool {
+    fn say(&mut self, room: &str, message: &Sending<'_>) -> bool {
         let id = self.id;
         let Some(room) = self.shared.locked(|hub| hub.member_room(id, room)) else {
             return false;
@@ -208,12 +209,14 @@ impl IrcHub for SessionHub<'_> {
             sender: id,
             from: self.me().to_owned(),
             audience: Audience::Room(room),
-            text: text.to_owned(),
+            kind: message.kind,
+            text: message.text.unwrap_or_default().to_owned(),
+            live_tags: message.tags.map(Arc::from),
         }));
         true
     }
 
-    fn tell(&mut self, name: &str, text: &str) -> bool {
+    fn tell(&mut self, name: &str, message: &Sending<'_>) -> bool {
         let Some(to) = self.shared.locked(|hub| hub.online_name(name)) else {
             return false;
         };
@@ -221,9 +224,39 @@ impl IrcHub for SessionHub<'_> {
             sender: self.id,
             from: self.me().to_owned(),
             audience: Audience::Private(to),
-            text: text.to_owned(),
+            kind: message.kind,
+            text: message.text.unwrap_or_default().to_owned(),
+            live_tags: message.tags.map(Arc::from),
         }));
         true
+    }
+
+    fn relay(&mut self, target: &str, message: &Sending<'_>) -> Relayed {
+        // After this connection's posts, as the client sent them.
+        self.fence();
+        let id = self.id;
+        let audience = if target.starts_with('#') {
+            match self.shared.locked(|hub| hub.member_room(id, target)) {
+                Some(room) => Audience::Room(room),
+                None => return Relayed::NotInRoom,
+            }
+        } else {
+            match self.shared.locked(|hub| hub.online_name(target)) {
+                Some(name) => Audience::Private(name),
+                None => return Relayed::NoSuchUser,
+            }
+        };
+        let relay = Relay {
+            sender: id,
+            from: self.me().to_owned(),
+            audience,
+            number: 0,
+            ts: Utc::now(),
+            kind: message.kind,
+            text: message.text.map(str::to_owned),
+            tags: message.tags.map(Arc::from),
+        };
+        self.shared.locked(|hub| hub.relay(relay))
     }
 
     fn topic(&mut self, room: &str) -> Option<Option<Topic>> {
@@ -231,6 +264,10 @@ impl IrcHub for SessionHub<'_> {
             .shared
             .locked(|hub| (hub.who_in(room).answer.len(), hub.topic(room).answer));
         (members > 0).then_some(topic)
+    }
+
+    fn created(&mut self, room: &str) -> Option<Timestamp> {
+        self.shared.locked(|hub| hub.since(room))
     }
 
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool {

@@ -371,6 +371,8 @@ impl ClientSession {
             sender: self.id,
             from: from.to_owned(),
             audience,
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.to_owned(),
         };
         if self.posts.send(Request::Post(post)).is_ok() {
