@@ -123,3 +123,30 @@ fn an_away_irc_user_is_announced_to_native_and_irc_senders_by_its_own_name() {
     assert_eq!(alice.line(), ":bob!bob@chatroom PRIVMSG Alice hi");
     server.stop();
 }
+
+#[test]
+fn an_action_is_the_native_clients_me_on_both_fronts() {
+    let server = server();
+    let mut alice = IrcClient::register(server.irc.unwrap(), "alice", "echo-message");
+    alice.send("JOIN #lobby");
+    alice.until(" 366 ");
+    let mut nat = server.join("nat");
+    alice.until(" JOIN ");
+    alice.send("PRIVMSG #lobby :\u{1}ACTION waves\u{1}");
+    alice.expect(":alice!alice@chatroom PRIVMSG #lobby :\u{1}ACTION waves\u{1}");
+    assert!(nat.expect("MSG ").ends_with(" alice #lobby :/me waves"));
+    alice.send("PRIVMSG nat :\u{1}action nods\u{1}");
+    alice.expect(":alice!alice@chatroom PRIVMSG nat :\u{1}ACTION nods\u{1}");
+    assert!(nat.expect("PRIV ").ends_with(" alice nat :/me nods"));
+    nat.send("//me bows");
+    nat.until("MSG ");
+    alice.expect(":nat!nat@chatroom PRIVMSG #lobby :\u{1}ACTION bows\u{1}");
+    nat.send("/msg alice /me winks");
+    alice.expect(":nat!nat@chatroom PRIVMSG alice :\u{1}ACTION winks\u{1}");
+    // An action with nothing to say, or an empty CTCP, is no text.
+    for empty in ["\u{1}ACTION\u{1}", "\u{1}ACTION \u{1}", "\u{1}\u{1}"] {
+        alice.send(&format!("PRIVMSG #lobby :{empty}"));
+        alice.expect(":chatroom 412 alice :No text to send");
+    }
+    server.stop();
+}

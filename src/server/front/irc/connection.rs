@@ -228,7 +228,7 @@ impl Connection {
                     return;
                 }
                 let user = user_name(params[0]);
-                let realname = users::plain_text(params[3], "*").into_owned();
+                let realname = users::plain_text(params[3]).into_owned();
                 registering.user = Some((user, realname));
             }
             // No server password: PASS is the password of the account the
@@ -435,7 +435,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         }
         "QUIT" => {
             let reason = params.first().copied().unwrap_or("");
-            ctx.out.quit = Some(users::plain_text(reason, to.nick).into_owned());
+            ctx.out.quit = Some(users::plain_text(reason).into_owned());
             ctx.out.error_and_close("Closing link (quit)");
         }
         "MOTD" => welcome::motd(ctx.settings, to, ctx.out),

@@ -339,7 +339,7 @@ fn registered_commands() {
         (lobby(), "PRIVMSG #lobby :", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "NOTICE bob hi", vec![], vec![]),
         (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby NOTICE note"]),
-        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
+        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby /me waves"]),
         (lobby(), "PRIVMSG #lobby :\u{2}bold\u{2} \u{3}4,12red\u{3} \u{3}7x", vec![], vec!["say #lobby bold red x"]),
         (lobby(), "PRIVMSG #lobby :\u{2}\u{3}", vec![format!("{s} 412 me :No text to send")], vec![]),
         // TOPIC

@@ -8,8 +8,8 @@
 //!
 //! Text reaches native users too, whose protocol never carries control
 //! characters: IRC formatting (bold, colours) is removed, and a CTCP
-//! `ACTION` (`/me waves`) becomes the text `* nick waves` (which IRC members
-//! get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
+//! `ACTION` (`/me waves`) becomes the text `/me waves`, as the native client
+//! sends an action (which IRC members get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
 //! not text: they are neither relayed nor stored, and the sender is told.
 //! One line names at most [`MAX_TARGETS`] distinct targets (`TARGMAX`):
 //! flood control counts lines, so one line posts at most that many.
@@ -50,7 +50,7 @@ pub(crate) fn message<H: IrcHub>(params: &[&str], kind: Kind, ctx: &mut Ctx<'_, 
     }
     let raw = params.get(1).copied().unwrap_or_default();
     let ctcp = relays::ctcp_request(raw);
-    let text = plain_text(raw, ctx.to.nick);
+    let text = plain_text(raw);
     if text.is_empty() && ctcp.is_none() {
         if answer {
             ctx.out
@@ -308,7 +308,7 @@ pub(crate) fn userhost<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     match params.first().filter(|message| !message.is_empty()) {
         Some(message) => {
-            ctx.hub.set_away(Some(&plain_text(message, ctx.to.nick)));
+            ctx.hub.set_away(Some(&plain_text(message)));
             ctx.out
                 .numeric(ctx.to, RPL_NOWAWAY, &["You have been marked as being away"]);
         }
@@ -323,17 +323,29 @@ pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
 }
 
-/// `text` without control characters, a CTCP `ACTION` written out as
-/// `* nick action` (see the module docs). Other CTCP requests keep their
-/// words.
-pub(crate) fn plain_text<'a>(text: &'a str, nick: &str) -> Cow<'a, str> {
-    if let Some(action) = text
-        .strip_prefix("\u{1}ACTION ")
-        .map(|rest| rest.strip_suffix('\u{1}').unwrap_or(rest))
-    {
-        return Cow::Owned(format!("* {nick} {}", without_controls(action)));
+/// `text` without control characters, a CTCP `ACTION` (any case) written
+/// as the native client writes an action, `/me <action>` (see the module
+/// docs); an action with nothing to say is empty. Other CTCP requests keep
+/// their words.
+pub(crate) fn plain_text(text: &str) -> Cow<'_, str> {
+    if let Some(action) = ctcp_action(text) {
+        let action = without_controls(action);
+        let action = action.trim_start();
+        if action.trim().is_empty() {
+            return Cow::Borrowed("");
+        }
+        return Cow::Owned(format!("/me {action}"));
     }
     without_controls(text)
+}
+
+/// What a CTCP `ACTION` (`\x01ACTION waves\x01`, any case, the closing
+/// `\x01` optional) says the sender does.
+fn ctcp_action(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('\u{1}')?;
+    let inner = inner.strip_suffix('\u{1}').unwrap_or(inner);
+    let (word, rest) = inner.split_once(' ').unwrap_or((inner, ""));
+    word.eq_ignore_ascii_case("ACTION").then_some(rest)
 }
 
 fn without_controls(text: &str) -> Cow<'_, str> {
