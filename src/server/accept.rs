@@ -7,6 +7,7 @@
 //! happens on the session's threads) never holds up anyone else's
 //! connection.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Weak};
@@ -21,7 +22,7 @@ use super::accepted::{Accepted, CLIENT_THREAD_STACK, Front};
 use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
-use super::admission::{self, ThreadBudget};
+use super::admission::{self, RefusalLog, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
 use super::control::Control;
 use super::fanout::ServerFanout;
@@ -331,6 +332,7 @@ impl Prepared {
                 posts: &posts,
                 alive: &alive,
                 capacity: &capacity,
+                refusals: &RefCell::default(),
             },
             &shutdown,
         );
@@ -383,6 +385,8 @@ struct Admitting<'a> {
     posts: &'a Sender<Request>,
     alive: &'a Sender<()>,
     capacity: &'a Capacity,
+    /// What the log says about refused connections.
+    refusals: &'a RefCell<RefusalLog>,
 }
 
 /// Admits accepted sockets until shutdown (when every acceptor has stopped).
@@ -414,7 +418,10 @@ fn admit_until_shutdown(
         let threads = admission::threads_for(matches!(link, ClientLink::Tcp(_)) && tls.is_none());
         if !budget.take(threads) {
             refuse(link, Refusal::Full, tls.is_some(), front);
-            log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
+            let why = || budget.refusal(admitting.capacity);
+            if let Some(line) = admitting.refusals.borrow_mut().refused(Instant::now(), why) {
+                log::warn!("{line}");
+            }
             continue;
         }
         match admit(shared, (link, tls, front), id, admitting) {
@@ -473,13 +480,16 @@ fn admit(
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
         refuse(link, refusal, encrypted, front);
-        if refusal == Refusal::Full {
-            log::warn!(
-                "{peer}: refused: {FULL}: {}",
-                admission::full(admitting.capacity)
-            );
+        let why = || admission::full(admitting.capacity);
+        if refusal == Refusal::Full
+            && let Some(line) = admitting.refusals.borrow_mut().refused(Instant::now(), why)
+        {
+            log::warn!("{peer}: {line}");
         }
         return None;
+    }
+    if let Some(line) = admitting.refusals.borrow_mut().admitted() {
+        log::warn!("{line}");
     }
     let over = match (&link, &tls, front) {
         (ClientLink::Udp(_), _, _) => " over UDP",

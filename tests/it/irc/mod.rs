@@ -4,6 +4,7 @@
 
 mod accounts;
 mod binary;
+mod findings;
 mod interop;
 mod irctest;
 mod kinds;

@@ -88,7 +88,7 @@ fn lines_the_server_took_in_silence_get_an_answer_or_are_dropped_on_purpose() {
         ("PRIVMSG nativebob :\u{1}CLIENTINFO\u{1}", vec![":nativebob!nativebob@chatroom NOTICE me :\u{1}CLIENTINFO ACTION CLIENTINFO PING TIME VERSION\u{1}".to_owned()], vec![]),
         ("PRIVMSG nativebob :\u{1}FINGER\u{1}", vec![format!("{s} NOTICE me :nativebob is on chatroom's native protocol, which has no CTCP FINGER: nothing was sent")], vec![]),
         ("NOTICE nativebob :\u{1}VERSION x\u{1}", vec![], vec![]),
-        ("PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
+        ("PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby /me waves"]),
         // Text that would not reach IRC members in one line is refused.
         (TOO_LONG_TO_RELAY, vec![format!("{s} 417 me :Input line was too long: to #lobby it would not fit in one IRC line with your nick and host (me!me@chatroom): nothing was sent")], vec![]),
         // A NUL or a lone CR: IRC cannot carry it, and the client is told.

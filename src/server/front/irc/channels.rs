@@ -49,7 +49,7 @@ pub(crate) fn part<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     let Some(list) = params.first() else {
         return need_more(ctx, "PART");
     };
-    let reason = plain_text(params.get(1).copied().unwrap_or(""), ctx.to.nick);
+    let reason = plain_text(params.get(1).copied().unwrap_or(""));
     for room in list.split(',').filter(|room| !room.is_empty()) {
         if validate_room(room).is_ok() && ctx.hub.part(room, &reason) {
             continue;
@@ -67,7 +67,7 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         return no_such_channel(ctx.to, ctx.out, room);
     }
     if let Some(text) = params.get(1) {
-        let text = plain_text(text, ctx.to.nick);
+        let text = plain_text(text);
         // ISUPPORT says TOPICLEN: a longer topic is cut there, as IRC
         // servers do (the TOPIC every member gets shows what was kept).
         let text = &text[..text.floor_char_boundary(MAX_TOPIC_LEN)];
@@ -76,7 +76,12 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         }
         return;
     }
-    match ctx.hub.topic(room) {
+    // A cleared topic (`TOPIC #room :`) is stored as empty text: no topic.
+    let topic = ctx
+        .hub
+        .topic(room)
+        .map(|topic| topic.filter(|topic| !topic.text.is_empty()));
+    match topic {
         None => no_such_channel(ctx.to, ctx.out, room),
         Some(None) => ctx
             .out

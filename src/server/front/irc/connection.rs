@@ -19,14 +19,14 @@ use crate::protocol::irc::numeric::{
 };
 use crate::protocol::irc::{Message, MessageError, tags};
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{name_key, validate_name};
+use crate::protocol::{NameError, name_key, validate_name};
 
 use super::caps::{CapAnswer, Caps};
 use super::port::{IrcHub, LoginRefusal, NameRefusal};
 use super::reply::{Out, Replier};
 use super::sasl::Sasl;
 use super::welcome::{self, Settings};
-use super::{channels, history, relays, users};
+use super::{about, channels, history, relays, users};
 
 /// One IRC connection. See the module docs.
 #[derive(Debug)]
@@ -140,7 +140,16 @@ impl Connection {
                 );
                 return out;
             }
-            // Not IRC (a bad command word): nothing to answer.
+            // Not a command word (`/msg nick hi`, typed as in chat-client):
+            // unknown, as the docs promise, so the user learns it went nowhere.
+            Err(MessageError::BadCommand { command }) => {
+                match self.nick() {
+                    Some(_) => out.numeric(to, ERR_UNKNOWNCOMMAND, &[&command, "Unknown command"]),
+                    None => out.numeric(to, ERR_NOTREGISTERED, &["You have not registered"]),
+                }
+                return out;
+            }
+            // Not IRC (no command at all, bad tags): nothing to answer.
             Err(_) => return out,
         };
         let command = message.command.to_ascii_uppercase();
@@ -222,7 +231,7 @@ impl Connection {
                     return;
                 }
                 let user = user_name(params[0]);
-                let realname = users::plain_text(params[3], "*").into_owned();
+                let realname = users::plain_text(params[3]).into_owned();
                 registering.user = Some((user, realname));
             }
             // No server password: PASS is the password of the account the
@@ -335,8 +344,13 @@ fn checked_nick(
         out.numeric(to, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
         return None;
     };
-    if validate_name(nick).is_err() {
-        let why = "Erroneous nickname: 1 to 32 ASCII letters, digits, '_' or '-', first a letter";
+    if let Err(error) = validate_name(nick) {
+        let why = match error {
+            NameError::Reserved => {
+                "Erroneous nickname: reserved for IRC services (there are none here: log in with SASL or PASS)"
+            }
+            _ => "Erroneous nickname: 1 to 32 ASCII letters, digits, '_' or '-', first a letter",
+        };
         out.numeric(to, ERR_ERRONEUSNICKNAME, &[nick, why]);
         return None;
     }
@@ -433,7 +447,7 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         }
         "QUIT" => {
             let reason = params.first().copied().unwrap_or("");
-            ctx.out.quit = Some(users::plain_text(reason, to.nick).into_owned());
+            ctx.out.quit = Some(users::plain_text(reason).into_owned());
             ctx.out.error_and_close("Closing link (quit)");
         }
         "MOTD" => welcome::motd(ctx.settings, to, ctx.out),
@@ -451,6 +465,10 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "USERHOST" => users::userhost(params, ctx),
         "CHATHISTORY" => history::chathistory(params, ctx),
         "AWAY" => users::away(params, ctx),
+        "ISON" => about::ison(params, ctx),
+        "VERSION" => about::version(ctx),
+        "TIME" => about::time(ctx),
+        "INFO" => about::info(ctx),
         _ => {
             ctx.out
                 .numeric(to, ERR_UNKNOWNCOMMAND, &[command, "Unknown command"]);

@@ -8,8 +8,8 @@
 //! lost. Every piece has the message's `time`; only the first has its
 //! `msgid`, which IRCv3 says names one message (a client that drops
 //! duplicate msgids would otherwise hide the rest). A stored action
-//! (`* nick waves`, what an IRC `/me` becomes) reaches IRC members as a CTCP
-//! `ACTION` again. Other lines too long for IRC (a reason, a topic) have
+//! (`/me waves`, what the native client and an IRC `/me` both send)
+//! reaches IRC members as a CTCP `ACTION` again. Other lines too long for IRC (a reason, a topic) have
 //! their last parameter cut to fit, never dropped.
 
 use crate::hub::message::{Kind, Relay, Topic};
@@ -150,9 +150,13 @@ fn with_client_tags<'a>(mut message: Message<'a>, raw: Option<&'a str>) -> Messa
 /// How a CTCP `ACTION` starts.
 const ACTION: &str = "\u{1}ACTION ";
 
-/// What the sender does, if the text is an action: `* <sender> <does>`,
-/// as an IRC `/me` is stored (and a native user may write it).
+/// What the sender does, if the text is an action: `/me <does>`, as the
+/// native client sends one and an IRC `/me` is stored, or `* <sender>
+/// <does>`, as actions were stored before.
 fn action_of<'a>(said: &Said<'a>) -> Option<&'a str> {
+    if let Some(does) = said.text.strip_prefix("/me ") {
+        return (!does.trim().is_empty()).then_some(does);
+    }
     let rest = said.text.strip_prefix("* ")?;
     let (name, does) = rest.split_once(' ')?;
     (name == said.from && !does.is_empty()).then_some(does)
@@ -208,7 +212,8 @@ pub(crate) fn topic(out: &mut String, room: &str, topic: &Topic) {
 }
 
 /// What a member sees on joining `room`: its own `JOIN`, the topic if any
-/// (`332`, `333`), and the names (`353`..., `366`).
+/// (`332`, `333`; a cleared one, empty, is none), and the names (`353`...,
+/// `366`).
 pub(crate) fn joined<'n>(
     out: &mut String,
     to: Replier<'_>,
@@ -224,7 +229,7 @@ pub(crate) fn joined<'n>(
         lines: Lines::from_text(std::mem::take(out)),
         ..Out::default()
     };
-    if let Some(topic) = topic {
+    if let Some(topic) = topic.filter(|topic| !topic.text.is_empty()) {
         replies.numeric(to, RPL_TOPIC, &[room, &topic.text]);
         let when = topic.ts.timestamp().to_string();
         replies.numeric(to, RPL_TOPICWHOTIME, &[room, &source(&topic.by), &when]);

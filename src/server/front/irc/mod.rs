@@ -11,6 +11,7 @@
 //! - `welcome.rs`: `001`-`005` (ISUPPORT), `LUSERS`, `MOTD`.
 //! - `channels.rs`: `JOIN`, `PART`, `TOPIC`, `NAMES`, `LIST`, `MODE`.
 //! - `users.rs`: `PRIVMSG`, `NOTICE`, `WHO`, `WHOIS`, `AWAY`.
+//! - `about.rs`: `ISON`, `VERSION`, `TIME`, `INFO`.
 //! - `relays.rs`: CTCP and `TAGMSG`, passed live between IRC users.
 //! - `reply.rs`: the lines a connection sends back to its own client.
 //! - `port.rs`: the hub as one IRC connection sees it.
@@ -18,6 +19,7 @@
 //! Invariant: every user on every front is `name!name@chatroom` to IRC
 //! clients: the hub knows names only, and addresses are nobody's business.
 
+pub(crate) mod about;
 pub(crate) mod caps;
 pub(crate) mod channels;
 pub(crate) mod connection;

@@ -33,7 +33,8 @@ pub(crate) fn ctcp_request(text: &str) -> Option<String> {
         .take_while(char::is_ascii_alphanumeric)
         .take(16)
         .collect();
-    (word != "ACTION").then(|| word.to_ascii_uppercase())
+    // `\x01\x01` names no request: it is text (empty once cleaned).
+    (!word.is_empty() && !word.eq_ignore_ascii_case("ACTION")).then(|| word.to_ascii_uppercase())
 }
 
 /// The CTCP message `text` (whose command is `request`), a request

@@ -339,7 +339,7 @@ fn registered_commands() {
         (lobby(), "PRIVMSG #lobby :", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "NOTICE bob hi", vec![], vec![]),
         (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby NOTICE note"]),
-        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
+        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby /me waves"]),
         (lobby(), "PRIVMSG #lobby :\u{2}bold\u{2} \u{3}4,12red\u{3} \u{3}7x", vec![], vec!["say #lobby bold red x"]),
         (lobby(), "PRIVMSG #lobby :\u{2}\u{3}", vec![format!("{s} 412 me :No text to send")], vec![]),
         // TOPIC
@@ -377,7 +377,9 @@ fn registered_commands() {
         // Lines IRC cannot carry
         (lobby(), &long, vec![format!("{s} 417 me :Input line was too long")], vec![]),
         (lobby(), "", vec![], vec![]),
-        (lobby(), "12 x", vec![], vec![]),
+        // Not a command word (typed as in chat-client): unknown, not silence.
+        (lobby(), "12 x", vec![format!("{s} 421 me 12 :Unknown command")], vec![]),
+        (lobby(), "/msg bob hi", vec![format!("{s} 421 me /msg :Unknown command")], vec![]),
     ];
     for (hub, input, replies, calls) in cases {
         let replies: Vec<&str> = replies.iter().map(String::as_str).collect();

@@ -8,8 +8,8 @@
 //!
 //! Text reaches native users too, whose protocol never carries control
 //! characters: IRC formatting (bold, colours) is removed, and a CTCP
-//! `ACTION` (`/me waves`) becomes the text `* nick waves` (which IRC members
-//! get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
+//! `ACTION` (`/me waves`) becomes the text `/me waves`, as the native client
+//! sends an action (which IRC members get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
 //! not text: they are neither relayed nor stored, and the sender is told.
 //! One line names at most [`MAX_TARGETS`] distinct targets (`TARGMAX`):
 //! flood control counts lines, so one line posts at most that many.
@@ -20,7 +20,7 @@ use crate::protocol::irc::numeric::{
     RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY, RPL_UNAWAY, RPL_USERHOST, RPL_WHOISCHANNELS,
     RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
-use crate::protocol::{name_key, room_key, validate_name, validate_room};
+use crate::protocol::{is_service_name, name_key, room_key, validate_name, validate_room};
 
 use std::borrow::Cow;
 
@@ -32,23 +32,25 @@ use super::port::{IrcHub, Sending};
 use super::relays;
 use super::{HOST, source};
 use crate::hub::message::Kind;
-use crate::protocol::irc::MAX_BODY;
+use crate::protocol::irc::{MAX_BODY, Message};
 
 /// `PRIVMSG`/`NOTICE <target>{,<target>} <text>` (`kind` says which): a
 /// `NOTICE` never gets an error back.
 pub(crate) fn message<H: IrcHub>(params: &[&str], kind: Kind, ctx: &mut Ctx<'_, H>) {
     let answer = kind == Kind::Message;
     let command = command_of(kind);
-    let Some(targets) = params.first().filter(|t| !t.is_empty()) else {
+    // `PRIVMSG , :x` names no target either.
+    let targets = params.first().copied().unwrap_or_default();
+    if distinct_targets(targets).is_empty() {
         if answer {
             let why = format!("No recipient given ({command})");
             ctx.out.numeric(ctx.to, ERR_NORECIPIENT, &[&why]);
         }
         return;
-    };
+    }
     let raw = params.get(1).copied().unwrap_or_default();
     let ctcp = relays::ctcp_request(raw);
-    let text = plain_text(raw, ctx.to.nick);
+    let text = plain_text(raw);
     if text.is_empty() && ctcp.is_none() {
         if answer {
             ctx.out
@@ -162,6 +164,20 @@ pub(crate) fn cannot_send_to_room<H: IrcHub>(room: &str, ctx: &mut Ctx<'_, H>) {
 
 fn to_user<H: IrcHub>(nick: &str, message: &Sending<'_>, ctx: &mut Ctx<'_, H>) {
     let answer = message.kind == Kind::Message;
+    // Clients that identify on their own send their password here: it goes
+    // nowhere, and the sender learns how to log in.
+    if is_service_name(nick) {
+        if answer {
+            let why = format!(
+                "There is no {nick} here, and your message went nowhere: log in with SASL PLAIN, or PASS <password> before NICK and USER"
+            );
+            ctx.out.send(
+                ctx.to.server,
+                Message::new("NOTICE", vec![ctx.to.nick, &why]),
+            );
+        }
+        return;
+    }
     if validate_name(nick).is_err() || !ctx.hub.tell(nick, message) {
         if answer {
             no_such_nick(nick, ctx);
@@ -171,8 +187,11 @@ fn to_user<H: IrcHub>(nick: &str, message: &Sending<'_>, ctx: &mut Ctx<'_, H>) {
     if !answer {
         return;
     }
-    if let Some(away) = ctx.hub.user(nick).and_then(|user| user.away) {
-        ctx.out.numeric(ctx.to, RPL_AWAY, &[nick, &away]);
+    // The nick as its owner spells it, not as the sender typed it.
+    if let Some(user) = ctx.hub.user(nick)
+        && let Some(away) = user.away
+    {
+        ctx.out.numeric(ctx.to, RPL_AWAY, &[&user.name, &away]);
     }
 }
 
@@ -289,7 +308,7 @@ pub(crate) fn userhost<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     match params.first().filter(|message| !message.is_empty()) {
         Some(message) => {
-            ctx.hub.set_away(Some(&plain_text(message, ctx.to.nick)));
+            ctx.hub.set_away(Some(&plain_text(message)));
             ctx.out
                 .numeric(ctx.to, RPL_NOWAWAY, &["You have been marked as being away"]);
         }
@@ -304,17 +323,29 @@ pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
 }
 
-/// `text` without control characters, a CTCP `ACTION` written out as
-/// `* nick action` (see the module docs). Other CTCP requests keep their
-/// words.
-pub(crate) fn plain_text<'a>(text: &'a str, nick: &str) -> Cow<'a, str> {
-    if let Some(action) = text
-        .strip_prefix("\u{1}ACTION ")
-        .map(|rest| rest.strip_suffix('\u{1}').unwrap_or(rest))
-    {
-        return Cow::Owned(format!("* {nick} {}", without_controls(action)));
+/// `text` without control characters, a CTCP `ACTION` (any case) written
+/// as the native client writes an action, `/me <action>` (see the module
+/// docs); an action with nothing to say is empty. Other CTCP requests keep
+/// their words.
+pub(crate) fn plain_text(text: &str) -> Cow<'_, str> {
+    if let Some(action) = ctcp_action(text) {
+        let action = without_controls(action);
+        let action = action.trim_start();
+        if action.trim().is_empty() {
+            return Cow::Borrowed("");
+        }
+        return Cow::Owned(format!("/me {action}"));
     }
     without_controls(text)
+}
+
+/// What a CTCP `ACTION` (`\x01ACTION waves\x01`, any case, the closing
+/// `\x01` optional) says the sender does.
+fn ctcp_action(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('\u{1}')?;
+    let inner = inner.strip_suffix('\u{1}').unwrap_or(inner);
+    let (word, rest) = inner.split_once(' ').unwrap_or((inner, ""));
+    word.eq_ignore_ascii_case("ACTION").then_some(rest)
 }
 
 fn without_controls(text: &str) -> Cow<'_, str> {

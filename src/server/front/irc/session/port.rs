@@ -68,6 +68,11 @@ impl UserBook {
         }
     }
 
+    /// The away message of the IRC user `name`, if it is away.
+    pub(crate) fn away(&self, name: &str) -> Option<String> {
+        self.get(name)?.away
+    }
+
     /// Forgets a user that left.
     pub(crate) fn remove(&self, name: &str) {
         self.0.lock().remove(&name_key(name));

@@ -11,6 +11,7 @@
 //! front: lines in, hub calls out.
 
 mod help;
+mod private;
 mod rooms;
 
 use std::cell::Cell;
@@ -30,7 +31,7 @@ use crate::protocol::server_line::push_users_run;
 use crate::protocol::{
     Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
 };
-use crate::server::across_nodes::{self, Recipient};
+use crate::server::across_nodes;
 use crate::server::control::Control;
 use crate::server::flood::TokenBucket;
 use crate::server::outbox::{Chunk, Inbox, Outbox};
@@ -265,14 +266,7 @@ impl ClientSession {
                 Some(room) => self.post(Audience::Room(room), text),
                 None => self.no_room(),
             },
-            Command::Msg { to, text } => match across_nodes::find_recipient(&self.shared, to) {
-                Recipient::Online(to) => self.post(Audience::Private(to), text),
-                Recipient::Nowhere => self.error(
-                    ErrorCode::NoSuchUser,
-                    format!("Nobody called {to} is online. /who lists who is."),
-                ),
-                Recipient::Unknown(why) => self.error(ErrorCode::Other("not-stored".into()), why),
-            },
+            Command::Msg { to, text } => self.private(to, text),
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
