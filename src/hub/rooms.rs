@@ -5,16 +5,31 @@
 //! the room is in the client's memberships, except in the default room,
 //! whose members the registry finds through the memberships alone (nearly
 //! every client is in it, and a list would cost each one memory) and only
-//! counts here; a room with no members is kept only if it has stored
-//! messages or is the default room (a topic alone does not keep it), so
-//! joining and parting rooms cannot grow the server's memory, and each room
-//! forgotten with a topic is listed for the store to forget the topic too; a room's recent messages
-//! are in id order and at most `recent_capacity` of them.
+//! counts here. A room with no members is forgotten, unless it is the
+//! default room, or it has messages and there is no store to read them back
+//! from ([`EmptyRooms::Kept`], `--ephemeral`): so with a store, memory holds
+//! only rooms in use, and joining, parting and talking in ever new rooms
+//! cannot grow it. A room forgotten with a topic and no messages is listed
+//! for the store to forget the topic too. A room's recent messages are in id
+//! order and at most `recent_capacity` of them; a room in memory has all of
+//! its newest ones (it was read from the store when it came back, see
+//! [`Rooms::restore`], and has recorded every message since).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::message::{ClientId, RoomName, RoomRef, StoredMessage, Topic};
+use super::store::StoredRoom;
+
+/// What becomes of a room whose last member leaves (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EmptyRooms {
+    /// Forgotten: its messages and topic are the store's, read back when
+    /// someone joins it ([`Rooms::restore`]).
+    Forgotten,
+    /// Kept if it has messages: there is no store, memory is the history.
+    Kept,
+}
 
 /// One room.
 pub(crate) struct Room {
@@ -27,9 +42,11 @@ pub(crate) struct Room {
     counted: usize,
     /// The newest messages, oldest first, for `JOINED` and `/history`.
     recent: VecDeque<Arc<StoredMessage>>,
-    /// It outlives its last member: it has stored messages, or it is the
-    /// default room.
-    kept: bool,
+    /// It has stored messages: its stored row (and topic) stays when it is
+    /// forgotten.
+    has_messages: bool,
+    /// The default room, never forgotten.
+    default: bool,
 }
 
 impl Room {
@@ -40,7 +57,8 @@ impl Room {
             members: BTreeMap::new(),
             counted: 0,
             recent: VecDeque::new(),
-            kept: false,
+            has_messages: false,
+            default: false,
         }
     }
 
@@ -70,33 +88,57 @@ pub(crate) struct Rooms {
     /// Keys of the rooms forgotten since [`Rooms::take_forgotten`], for the
     /// store to forget their topics.
     forgotten: Vec<String>,
+    empty_rooms: EmptyRooms,
 }
 
 impl Rooms {
+    /// The rooms of a server with a store: a room without members is
+    /// forgotten, and read from the store when it is joined again.
     pub(crate) fn new(recent_capacity: usize) -> Rooms {
         Rooms {
             by_key: HashMap::new(),
             recent_capacity,
             forgotten: Vec::new(),
+            empty_rooms: EmptyRooms::Forgotten,
         }
     }
 
-    /// Puts back a room read from the store, with its newest messages
-    /// (oldest first).
-    pub(crate) fn restore(
-        &mut self,
-        name: RoomRef,
-        topic: Option<Topic>,
-        recent: Vec<Arc<StoredMessage>>,
-    ) {
-        let skip = recent.len().saturating_sub(self.recent_capacity);
-        let room = self
-            .by_key
-            .entry(name.key.clone())
-            .or_insert_with(|| Room::new(name));
-        room.topic = topic;
-        room.recent = recent.into_iter().skip(skip).collect();
-        room.kept = true;
+    /// The rooms of a server without a store (`--ephemeral`): a room with
+    /// messages outlives its members, since memory is all its history.
+    pub(crate) fn without_store(recent_capacity: usize) -> Rooms {
+        Rooms {
+            empty_rooms: EmptyRooms::Kept,
+            ..Rooms::new(recent_capacity)
+        }
+    }
+
+    /// Whether joining the room with key `key` must first read it from the
+    /// store: it is not in memory, and there is a store.
+    pub(crate) fn needs_reading(&self, key: &str) -> bool {
+        self.empty_rooms == EmptyRooms::Forgotten && !self.by_key.contains_key(key)
+    }
+
+    /// Puts back a room read from the store (`stored`; `None`: the store
+    /// has nothing of it) unless it is in memory already, which then knows
+    /// better: everything since it came back was recorded in it. A room
+    /// the store is still to forget (a topic, no messages) is made anew,
+    /// spelt as asked. Returns its name.
+    pub(crate) fn restore(&mut self, display: &str, stored: Option<StoredRoom>) -> RoomRef {
+        let name = self.name_for(display);
+        if self.by_key.contains_key(&name.key) {
+            return name;
+        }
+        let mut room = Room::new(name.clone());
+        if let Some(stored) = stored.filter(|_| !self.forgotten.contains(&name.key)) {
+            let skip = stored.recent.len().saturating_sub(self.recent_capacity);
+            room.name = stored.name;
+            room.has_messages = !stored.recent.is_empty();
+            room.recent = stored.recent.into_iter().skip(skip).collect();
+            room.topic = stored.topic;
+        }
+        let name = room.name.clone();
+        self.by_key.insert(name.key.clone(), room);
+        name
     }
 
     /// Makes `name` the default room: kept when empty, its members only
@@ -106,7 +148,7 @@ impl Rooms {
             .by_key
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name.clone()));
-        room.kept = true;
+        room.default = true;
         room.name.clone()
     }
 
@@ -145,22 +187,33 @@ impl Rooms {
         room
     }
 
-    /// Removes a member; forgets the room if that left it empty and nothing
-    /// of it is stored.
+    /// Removes a member; forgets the room if that left it empty (see the
+    /// module docs).
     pub(crate) fn remove_member(&mut self, room_key: &str, member: &str) {
-        let Some(room) = self.by_key.get_mut(room_key) else {
+        if let Some(room) = self.by_key.get_mut(room_key) {
+            room.members.remove(member);
+            self.forget_if_unused(room_key);
+        }
+    }
+
+    /// Forgets the room with key `key` if it has no members and nothing
+    /// keeps it (see the module docs).
+    pub(crate) fn forget_if_unused(&mut self, room_key: &str) {
+        let Some(room) = self.by_key.get(room_key) else {
             return;
         };
-        room.members.remove(member);
-        if room.member_count() == 0 && !room.kept {
-            // Only a room with a topic has something stored to forget; and
-            // setting a topic is a sequencer turn, which takes this list:
-            // so joining and parting cannot grow it.
-            if let Some(room) = self.by_key.remove(room_key)
-                && room.topic.is_some()
-            {
-                self.forgotten.push(room_key.to_owned());
-            }
+        let kept = room.default || (room.has_messages && self.empty_rooms == EmptyRooms::Kept);
+        if room.member_count() > 0 || kept {
+            return;
+        }
+        // Only a room with a topic and no messages has something stored to
+        // forget; and setting a topic is a sequencer turn, which takes this
+        // list: so joining and parting cannot grow it.
+        if let Some(room) = self.by_key.remove(room_key)
+            && room.topic.is_some()
+            && !room.has_messages
+        {
+            self.forgotten.push(room_key.to_owned());
         }
     }
 
@@ -169,16 +222,20 @@ impl Rooms {
         std::mem::take(&mut self.forgotten)
     }
 
-    /// Appends a stored room message to its room's recent messages (creating
-    /// the room if it was forgotten meanwhile). Returns the room.
+    /// Appends a stored room message to its room's recent messages. Returns
+    /// the room; `None` if it is not in memory (no member here: its sender
+    /// left meanwhile, or another node stored it), unless there is no store
+    /// (then memory is its history: the room is made anew to hold it).
     pub(crate) fn record(&mut self, message: &Arc<StoredMessage>) -> Option<&Room> {
         let name = message.room()?;
         let capacity = self.recent_capacity;
-        let room = self
-            .by_key
-            .entry(name.key.clone())
-            .or_insert_with(|| Room::new(name.clone()));
-        room.kept = true;
+        let room = match self.empty_rooms {
+            EmptyRooms::Forgotten => self.by_key.get_mut(&name.key)?,
+            EmptyRooms::Kept => {
+                (self.by_key.entry(name.key.clone())).or_insert_with(|| Room::new(name.clone()))
+            }
+        };
+        room.has_messages = true;
         if capacity > 0 {
             if room.recent.len() >= capacity {
                 room.recent.pop_front();
@@ -213,11 +270,14 @@ impl Rooms {
 
     /// Removes every member of every room (the server is closing).
     pub(crate) fn clear_members(&mut self) {
-        self.by_key.retain(|_, room| {
-            room.members.clear();
-            room.counted = 0;
-            room.kept
-        });
+        let keys: Vec<String> = self.by_key.keys().cloned().collect();
+        for key in keys {
+            if let Some(room) = self.by_key.get_mut(&key) {
+                room.members.clear();
+                room.counted = 0;
+            }
+            self.forget_if_unused(&key);
+        }
     }
 }
 
@@ -372,8 +432,8 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_room_is_forgotten_unless_it_has_messages() {
-        let mut rooms = Rooms::new(2);
+    fn without_a_store_an_empty_room_is_forgotten_unless_it_has_messages() {
+        let mut rooms = Rooms::without_store(2);
         let quiet = rooms.name_for("#Quiet");
         rooms.add_member(&quiet, "alice".into(), 1);
         assert_eq!(
@@ -414,6 +474,67 @@ mod tests {
         let ids: Vec<u64> = room.recent(10).iter().map(|m| m.id).collect();
         assert_eq!(ids, [2, 3], "at most the capacity, newest kept");
         assert!(rooms.listing().is_empty(), "no members, not listed");
+    }
+
+    /// A durable server's memory holds rooms in use: a room's messages are
+    /// the store's once its last member has left, and a message stored for
+    /// a room nobody here is in (a sender that left, another node's) does
+    /// not bring it back.
+    #[test]
+    fn a_room_without_members_is_not_held_even_with_messages() {
+        let mut rooms = Rooms::new(10);
+        let busy = rooms.name_for("#busy");
+        rooms.add_member(&busy, "alice".into(), 1);
+        for id in 1..=3 {
+            rooms.record(&message(id, &busy));
+        }
+        rooms.remove_member("#busy", "alice");
+        assert!(rooms.get("#busy").is_none(), "its messages are the store's");
+        assert!(rooms.take_forgotten().is_empty(), "its row stays stored");
+        assert!(rooms.record(&message(4, &busy)).is_none());
+        assert!(
+            rooms.get("#busy").is_none(),
+            "not brought back by a message"
+        );
+    }
+
+    #[test]
+    fn a_room_read_back_from_the_store_is_as_stored_unless_memory_knows_better() {
+        let mut rooms = Rooms::new(2);
+        assert!(rooms.needs_reading("#busy"));
+        let stored = |topic_text: &str| StoredRoom {
+            name: RoomName::new("#Busy"),
+            topic: Some(topic(topic_text)),
+            recent: (1..=3)
+                .map(|id| message(id, &RoomName::new("#Busy")))
+                .collect(),
+        };
+        let name = rooms.restore("#BUSY", Some(stored("stored")));
+        assert_eq!(name.display, "#Busy", "as created");
+        assert!(!rooms.needs_reading("#busy"));
+        let room = rooms.get("#busy").unwrap();
+        let ids: Vec<u64> = room.recent(10).iter().map(|m| m.id).collect();
+        assert_eq!(ids, [2, 3], "at most the capacity");
+        rooms.add_member(&name, "alice".into(), 1);
+        rooms.restore("#busy", Some(stored("older")));
+        let room = rooms.get("#busy").unwrap();
+        assert_eq!(room.topic.as_ref().unwrap().text, "stored", "memory wins");
+        assert_eq!(room.member_count(), 1);
+
+        // A topic whose room was forgotten, before the store forgets it.
+        let quiet = rooms.restore("#quiet", None);
+        rooms.add_member(&quiet, "alice".into(), 1);
+        rooms.set_topic(&quiet, topic("going"));
+        rooms.remove_member("#quiet", "alice");
+        let stale = StoredRoom {
+            name: quiet.clone(),
+            topic: Some(topic("going")),
+            recent: Vec::new(),
+        };
+        assert_eq!(rooms.restore("#QUIET", Some(stale)).display, "#QUIET");
+        assert_eq!(rooms.get("#quiet").unwrap().topic, None);
+        rooms.forget_if_unused("#quiet");
+        assert!(rooms.get("#quiet").is_none(), "a join that failed");
     }
 
     #[test]

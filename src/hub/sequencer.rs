@@ -12,12 +12,19 @@
 //! It knows no wire format and no socket: the fanout (the server's, in
 //! `server/fanout.rs`) hands each stored batch to the hub registry, whose
 //! members encode and queue.
+//!
+//! It is also the one reader of a room that is not in memory
+//! ([`Request::Load`]): it reads the store after delivering what it has
+//! stored and before storing more, so a message is either in what it read
+//! or delivered after it, never both and never neither.
 
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
-use super::store::{Batch, Committed, MessageStore, Remote};
+use super::registry::{JoinError, RoomCap};
+use super::store::{Batch, Committed, MessageStore, Remote, StoredRoom};
+use crate::protocol::server_line::Timestamp;
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 4096;
@@ -38,6 +45,36 @@ pub(crate) enum Request {
     /// queued to its recipients: a leaving session waits on it, so the
     /// sender's own copy of its last messages reaches it before its `BYE`.
     Fence(Sender<()>),
+    /// A room not in memory, to read from the store.
+    Load(Load),
+}
+
+/// What to do with a room read from the store (see the module docs).
+pub(crate) enum Load {
+    /// Join it: [`Fanout::join_read`] with what was read, and the result
+    /// to `answer`.
+    Join {
+        asked: JoinAsked,
+        answer: Sender<Result<RoomRef, JoinError>>,
+    },
+    /// Only look: the room called `room` with its newest `count` messages
+    /// to `answer` (`None`: the store has nothing of it; `Err`: it could
+    /// not be read).
+    Peek {
+        room: String,
+        count: usize,
+        answer: Sender<Result<Option<StoredRoom>, ()>>,
+    },
+}
+
+/// A `/join` (or an IRC `JOIN`) of a room not in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinAsked {
+    pub(crate) id: ClientId,
+    /// The room as asked (any case).
+    pub(crate) room: String,
+    pub(crate) ts: Timestamp,
+    pub(crate) cap: RoomCap,
 }
 
 /// A stored item, in the order the sequencer gave it.
@@ -63,6 +100,50 @@ pub(crate) trait Fanout {
     /// The keys of the rooms forgotten since the last call (no members, no
     /// messages), for the store to forget their topics.
     fn forgotten_rooms(&mut self) -> Vec<String>;
+    /// Joins a room read from the store (`None`: the store has nothing
+    /// of it), now, before anything else is delivered.
+    fn join_read(
+        &mut self,
+        asked: JoinAsked,
+        stored: Option<StoredRoom>,
+    ) -> Result<RoomRef, JoinError>;
+}
+
+/// Asks the sequencer to read a room from the store and join it, and waits
+/// for the answer (a session's thread; never under the hub lock).
+pub(crate) fn join_from_store(
+    requests: &Sender<Request>,
+    asked: JoinAsked,
+) -> Result<RoomRef, JoinError> {
+    let (answer, wait) = crossbeam_channel::bounded(1);
+    let load = Load::Join { asked, answer };
+    if requests.send(Request::Load(load)).is_err() {
+        return Err(JoinError::Closed);
+    }
+    wait.recv().unwrap_or(Err(JoinError::Closed))
+}
+
+/// Asks the sequencer what the store has of the room called `room` (its
+/// newest `count` messages and topic), and waits for the answer. `Err`:
+/// it could not be read.
+pub(crate) fn peek_store(
+    requests: &Sender<Request>,
+    room: &str,
+    count: usize,
+) -> Result<Option<StoredRoom>, ()> {
+    let (answer, wait) = crossbeam_channel::bounded(1);
+    let room = room.to_owned();
+    if requests
+        .send(Request::Load(Load::Peek {
+            room,
+            count,
+            answer,
+        }))
+        .is_err()
+    {
+        return Err(());
+    }
+    wait.recv().unwrap_or(Err(()))
 }
 
 /// What the sequencer thread starts with.
@@ -72,6 +153,8 @@ pub(crate) struct SequencerParts<F> {
     pub(crate) fanout: F,
     /// The id the next message gets.
     pub(crate) next_id: u64,
+    /// How many of its newest messages a room read to be joined keeps.
+    pub(crate) recent: usize,
 }
 
 /// The thread's body: runs until every front has dropped its sender.
@@ -81,6 +164,7 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
         store,
         mut fanout,
         mut next_id,
+        recent,
     } = parts;
     let mut taken = Taken::default();
     let mut store = store.map(|store| Kept {
@@ -104,6 +188,7 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
                 Request::Remember(name_key, rooms) => taken.remember(name_key, rooms),
                 Request::Announce => announce = true,
                 Request::Fence(fence) => taken.fences.push(fence),
+                Request::Load(load) => taken.loads.push(load),
             }
             if taken.items.len() < MAX_BATCH {
                 next = requests.try_recv().ok();
@@ -116,6 +201,10 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
             // Usually done by the delivery already (then this finds nothing),
             // but not when the batch was empty or could not be stored.
             fanout.announce();
+        }
+        // After the batch is delivered, before the next one is stored.
+        for load in taken.loads.drain(..) {
+            read_room(store.as_mut(), &mut fanout, load, recent);
         }
         for fence in taken.fences.drain(..) {
             let _ = fence.send(());
@@ -139,6 +228,36 @@ fn next_request(
             // The store's listener is gone: requests only, from now on.
             Err(_) => requests.recv().ok().map(Some),
         },
+    }
+}
+
+/// Reads a room from the store and does what `load` asks with it. Without
+/// a store there is nothing to read: the room is new.
+fn read_room(store: Option<&mut Kept>, fanout: &mut impl Fanout, load: Load, recent: usize) {
+    let (key, count) = match &load {
+        Load::Join { asked, .. } => (crate::protocol::room_key(&asked.room), recent),
+        Load::Peek { room, count, .. } => (crate::protocol::room_key(room), *count),
+    };
+    let stored = match store {
+        Some(kept) => kept.store.room(&key, count).map_err(|error| {
+            log::warn!(
+                "could not read {key} from {}: {error}",
+                kept.store.describe()
+            );
+        }),
+        None => Ok(None),
+    };
+    match load {
+        Load::Join { asked, answer } => {
+            let joined = match stored {
+                Ok(stored) => fanout.join_read(asked, stored),
+                Err(()) => Err(JoinError::NotStored),
+            };
+            let _ = answer.send(joined);
+        }
+        Load::Peek { answer, .. } => {
+            let _ = answer.send(stored);
+        }
     }
 }
 
@@ -208,6 +327,7 @@ struct Taken {
     items: Vec<Item>,
     memberships: Vec<(String, Vec<RoomRef>)>,
     fences: Vec<Sender<()>>,
+    loads: Vec<Load>,
 }
 
 impl Taken {
@@ -302,6 +422,7 @@ fn store_and_deliver(
 mod tests {
     use super::*;
     use crate::hub::message::{Audience, RoomName, Topic};
+    use crate::hub::store::StoreError;
 
     /// Records what it is handed.
     #[derive(Default)]
@@ -325,6 +446,100 @@ mod tests {
         fn forgotten_rooms(&mut self) -> Vec<String> {
             Vec::new()
         }
+        fn join_read(
+            &mut self,
+            asked: JoinAsked,
+            stored: Option<StoredRoom>,
+        ) -> Result<RoomRef, JoinError> {
+            let ids: Vec<u64> = stored
+                .iter()
+                .flat_map(|room| &room.recent)
+                .map(|m| m.id)
+                .collect();
+            self.delivered
+                .push(format!("{} joins {} read {ids:?}", asked.id, asked.room));
+            Ok(RoomName::new(&asked.room))
+        }
+    }
+
+    /// A store in memory: every message committed, in order.
+    #[derive(Default)]
+    struct Memory {
+        messages: Vec<StoredMessage>,
+    }
+
+    impl MessageStore for Memory {
+        fn describe(&self) -> String {
+            "memory".into()
+        }
+        fn load(&mut self, _: &str, _: usize) -> Result<super::super::store::Loaded, StoreError> {
+            Ok(Default::default())
+        }
+        fn room(&mut self, key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError> {
+            let mine =
+                (self.messages.iter()).filter(|m| m.room().is_some_and(|room| room.key == key));
+            let all: Vec<_> = mine.cloned().map(std::sync::Arc::new).collect();
+            let skip = all.len().saturating_sub(recent);
+            Ok((!all.is_empty()).then(|| StoredRoom {
+                name: RoomName::new(key),
+                topic: None,
+                recent: all.into_iter().skip(skip).collect(),
+            }))
+        }
+        fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
+            self.messages.extend(batch.messages.iter().cloned());
+            Ok(Committed::default())
+        }
+    }
+
+    fn post(sender: ClientId, text: &str) -> Request {
+        Request::Post(Post {
+            sender,
+            from: "alice".into(),
+            audience: Audience::Room(RoomName::new("#a")),
+            text: text.into(),
+        })
+    }
+
+    /// The read for a join comes after everything taken before it (or with
+    /// it) is stored and delivered, and before anything after it is: each
+    /// message is in the read or delivered after it, once.
+    #[test]
+    fn a_room_read_for_a_join_sits_between_two_deliveries() {
+        let (send, requests) = crossbeam_channel::unbounded();
+        let (answer, joined) = crossbeam_channel::bounded(1);
+        send.send(post(1, "before")).unwrap();
+        let asked = JoinAsked {
+            id: 9,
+            room: "#a".into(),
+            ts: Default::default(),
+            cap: RoomCap::Applies,
+        };
+        send.send(Request::Load(Load::Join { asked, answer }))
+            .unwrap();
+        send.send(post(1, "with")).unwrap();
+        let mut recorder = Recorder::default();
+        let sending = std::thread::spawn(move || {
+            assert_eq!(joined.recv().unwrap().unwrap().key, "#a");
+            send.send(post(1, "after")).unwrap();
+        });
+        run(SequencerParts {
+            requests,
+            store: Some(Box::new(Memory::default())),
+            fanout: &mut recorder,
+            next_id: 1,
+            recent: 10,
+        });
+        sending.join().unwrap();
+        assert_eq!(
+            recorder.delivered,
+            [
+                "1 before from 1",
+                "2 with from 1",
+                "9 joins #a read [1, 2]",
+                "3 after from 1"
+            ]
+        );
     }
 
     #[test]
@@ -358,6 +573,7 @@ mod tests {
             store: None,
             fanout: &mut recorder,
             next_id: 7,
+            recent: 10,
         });
         assert_eq!(
             recorder.delivered,

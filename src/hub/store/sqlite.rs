@@ -110,24 +110,34 @@ impl SqliteStore {
         }
     }
 
-    /// Every stored room, by key.
-    fn rooms(&self) -> rusqlite::Result<Vec<(RoomRef, Option<Topic>)>> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key")?;
-        let rows = statement.query_map([], |row| {
-            let name: String = row.get(0)?;
-            let topic = match (row.get::<_, Option<String>>(1)?, row.get(2)?, row.get(3)?) {
-                (Some(text), Some(by), Some(ms)) => Some(Topic {
-                    ts: timestamp(ms),
-                    by,
-                    text,
-                }),
-                _ => None,
-            };
-            Ok((RoomName::new(&name), topic))
-        })?;
-        rows.collect()
+    /// The stored room keyed `room_key`, with its newest `n` messages.
+    fn stored_room(&self, room_key: &str, n: usize) -> rusqlite::Result<Option<StoredRoom>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT name, topic, topic_by, topic_ms FROM rooms WHERE room_key = ?1",
+        )?;
+        let row = statement
+            .query_row([room_key], |row| {
+                let name: String = row.get(0)?;
+                let topic = match (row.get::<_, Option<String>>(1)?, row.get(2)?, row.get(3)?) {
+                    (Some(text), Some(by), Some(ms)) => Some(Topic {
+                        ts: timestamp(ms),
+                        by,
+                        text,
+                    }),
+                    _ => None,
+                };
+                Ok((RoomName::new(&name), topic))
+            })
+            .optional()?;
+        let Some((name, topic)) = row else {
+            return Ok(None);
+        };
+        let recent = self.recent(&name, n)?;
+        Ok(Some(StoredRoom {
+            name,
+            topic,
+            recent,
+        }))
     }
 
     /// The newest `n` messages of `room`, oldest first.
@@ -173,27 +183,22 @@ impl MessageStore for SqliteStore {
         self.path.display().to_string()
     }
 
-    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
+    fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
             .map_err(|cause| self.error(cause))?;
-        let mut rooms = Vec::new();
-        for (name, topic) in self.rooms().map_err(|cause| self.error(cause))? {
-            let recent = self
-                .recent(&name, recent)
-                .map_err(|cause| self.error(cause))?;
-            rooms.push(StoredRoom {
-                name,
-                topic,
-                recent,
-            });
-        }
         Ok(Loaded {
             next_id: max.map_or(1, |id| id as u64 + 1),
-            rooms,
+            default_room: self.room(default_room, recent)?,
             memberships: self.memberships().map_err(|cause| self.error(cause))?,
         })
+    }
+
+    fn room(&mut self, room_key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError> {
+        // One writer, this thread: everything stored has been handed out.
+        self.stored_room(room_key, recent)
+            .map_err(|cause| self.error(cause))
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
@@ -366,10 +371,9 @@ mod tests {
             .unwrap();
         }
         let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = store.load(50).unwrap();
+        let loaded = store.load("#lobby", 50).unwrap();
         assert_eq!(loaded.next_id, 4);
-        assert_eq!(loaded.rooms.len(), 1);
-        let lobby = &loaded.rooms[0];
+        let lobby = loaded.default_room.as_ref().unwrap();
         assert_eq!(lobby.name.display, "#lobby");
         let texts: Vec<&str> = lobby.recent.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["first", "second"], "private messages are no room's");
@@ -381,9 +385,8 @@ mod tests {
                 .unwrap();
         }
         let mut again = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = again.load(50).unwrap();
-        assert_eq!(loaded.rooms.len(), 1);
-        let texts: Vec<&str> = loaded.rooms[0]
+        let loaded = again.load("#lobby", 50).unwrap();
+        let texts: Vec<&str> = (loaded.default_room.as_ref().unwrap())
             .recent
             .iter()
             .map(|m| m.text.as_str())
@@ -425,15 +428,13 @@ mod tests {
                 .unwrap();
         }
         let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = store.load(1).unwrap();
+        let loaded = store.load("#lobby", 1).unwrap();
         assert_eq!(loaded.next_id, 5);
-        let names: Vec<&str> = loaded
-            .rooms
-            .iter()
-            .map(|r| r.name.display.as_str())
-            .collect();
-        assert_eq!(names, ["#lobby", "#Rust"]);
-        let rust = &loaded.rooms[1];
+        let lobby = loaded.default_room.as_ref().unwrap();
+        assert_eq!(lobby.name.display, "#lobby", "the one room read at start");
+        let rust = store.room("#rust", 1).unwrap().unwrap();
+        assert_eq!(rust.name.display, "#Rust");
+        assert!(store.room("#nowhere", 1).unwrap().is_none());
         assert_eq!(rust.topic.as_ref().unwrap().text, "borrowck");
         let ids: Vec<u64> = rust.recent.iter().map(|m| m.id).collect();
         assert_eq!(ids, [3], "the newest n");

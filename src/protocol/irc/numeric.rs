@@ -135,6 +135,9 @@ pub const ERR_NONICKNAMEGIVEN: &str = "431";
 pub const ERR_ERRONEUSNICKNAME: &str = "432";
 /// `433`: The nick is taken (IRC and native names share one namespace).
 pub const ERR_NICKNAMEINUSE: &str = "433";
+/// `437`: The channel is temporarily unavailable (its history could not
+/// be read).
+pub const ERR_UNAVAILRESOURCE: &str = "437";
 /// `441`: The user named is not in that channel.
 pub const ERR_USERNOTINCHANNEL: &str = "441";
 /// `442`: The client is not in that channel.
@@ -250,6 +253,7 @@ pub(crate) const ALL: &[&str] = &[
     ERR_NONICKNAMEGIVEN,
     ERR_ERRONEUSNICKNAME,
     ERR_NICKNAMEINUSE,
+    ERR_UNAVAILRESOURCE,
     ERR_USERNOTINCHANNEL,
     ERR_NOTONCHANNEL,
     ERR_NONICKCHANGE,

@@ -234,10 +234,19 @@ impl MessageStore for PostgresStore {
         self.described.clone()
     }
 
-    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
-        let loaded = self.with_client(|client| load(client, recent))?;
+    fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
+        let loaded = self.with_client(|client| load(client, default_room, recent))?;
         self.last_seen = loaded.next_id as i64 - 1;
         Ok(loaded)
+    }
+
+    fn room(&mut self, room_key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError> {
+        // Only what this node has handed out: later ones reach it through
+        // `catch_up`, and so the joiner, live.
+        let last_seen = self.last_seen;
+        let read = |client: &mut Client| stored_room(client, room_key, recent, last_seen);
+        // A read is safe to try again on a new connection.
+        self.with_client(read).or_else(|_| self.with_client(read))
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
@@ -342,9 +351,9 @@ fn remote_item(row: &postgres::Row) -> (i64, Remote) {
     (id, item)
 }
 
-/// Reads every room with its newest `recent` messages, and the accounts'
-/// rooms.
-fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
+/// Reads the default room with its newest `recent` messages, and the
+/// accounts' rooms.
+fn load(client: &mut Client, default_room: &str, recent: usize) -> Result<Loaded, postgres::Error> {
     // One snapshot: the counter and the messages agree.
     let mut client = client
         .build_transaction()
@@ -354,44 +363,7 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
     let last_id: i64 = client
         .query_one("SELECT last_id FROM chat_counter", &[])?
         .get(0);
-    let recent_statement = client.prepare(
-        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
-    )?;
-    let mut rooms = Vec::new();
-    let room_rows = client.query(
-        "SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key",
-        &[],
-    )?;
-    for row in room_rows {
-        let name = RoomName::new(row.get(0));
-        let topic = match (row.get(1), row.get(2), row.get(3)) {
-            (Some(text), Some(by), Some(ms)) => Some(Topic {
-                ts: timestamp(ms),
-                by,
-                text,
-            }),
-            _ => None,
-        };
-        let rows = client.query(&recent_statement, &[&name.key, &(recent as i64)])?;
-        let mut messages: Vec<Arc<StoredMessage>> = rows
-            .iter()
-            .map(|row| {
-                Arc::new(StoredMessage {
-                    id: row.get::<_, i64>(0) as u64,
-                    ts: timestamp(row.get(1)),
-                    from: row.get(2),
-                    audience: Audience::Room(name.clone()),
-                    text: row.get(3),
-                })
-            })
-            .collect();
-        messages.reverse();
-        rooms.push(StoredRoom {
-            name,
-            topic,
-            recent: messages,
-        });
-    }
+    let default_room = stored_room(&mut client, default_room, recent, last_id)?;
     let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
     for row in client.query(
         "SELECT name_key, room_name FROM memberships ORDER BY name_key, position",
@@ -405,9 +377,59 @@ fn load(client: &mut Client, recent: usize) -> Result<Loaded, postgres::Error> {
     client.commit()?;
     Ok(Loaded {
         next_id: last_id as u64 + 1,
-        rooms,
+        default_room,
         memberships,
     })
+}
+
+/// The room keyed `room_key` with its newest `recent` messages numbered
+/// `last_seen` or less. The topic is the room row's: one another node set
+/// after `last_seen` shows here, and reaches the joiner once more as a
+/// `TOPIC` when this node catches up.
+fn stored_room(
+    client: &mut impl GenericClient,
+    room_key: &str,
+    recent: usize,
+    last_seen: i64,
+) -> Result<Option<StoredRoom>, postgres::Error> {
+    let Some(row) = client.query_opt(
+        "SELECT name, topic, topic_by, topic_ms FROM rooms WHERE room_key = $1",
+        &[&room_key],
+    )?
+    else {
+        return Ok(None);
+    };
+    let name = RoomName::new(row.get(0));
+    let topic = match (row.get(1), row.get(2), row.get(3)) {
+        (Some(text), Some(by), Some(ms)) => Some(Topic {
+            ts: timestamp(ms),
+            by,
+            text,
+        }),
+        _ => None,
+    };
+    let rows = client.query(
+        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
+        &[&room_key, &last_seen, &(recent as i64)],
+    )?;
+    let mut recent: Vec<Arc<StoredMessage>> = rows
+        .iter()
+        .map(|row| {
+            Arc::new(StoredMessage {
+                id: row.get::<_, i64>(0) as u64,
+                ts: timestamp(row.get(1)),
+                from: row.get(2),
+                audience: Audience::Room(name.clone()),
+                text: row.get(3),
+            })
+        })
+        .collect();
+    recent.reverse();
+    Ok(Some(StoredRoom {
+        name,
+        topic,
+        recent,
+    }))
 }
 
 /// Writes `batch` in `tx`, its items numbered from `first` in request

@@ -45,6 +45,8 @@ pub(crate) enum LoginRefusal {
 pub(crate) enum JoinRefusal {
     /// The connection is in `--max-rooms` rooms already.
     TooManyRooms,
+    /// The channel's history could not be read from the store.
+    Unavailable,
 }
 
 /// A room as a `LIST` shows it.
