@@ -6,16 +6,18 @@
 //! target/release/examples/bench fanout  --addr 127.0.0.1:6667 --irc
 //! target/release/examples/bench latency --addr 127.0.0.1:25000 --rate 500
 //! target/release/examples/bench rooms   --addr 127.0.0.1:6667 --irc --rooms 100
+//! target/release/examples/bench left-rooms --addr 127.0.0.1:25000 --pid PID --rooms 20000
 //! target/release/examples/bench compare --rounds 3
 //! target/release/examples/bench raw-server --port 0
 //! target/release/examples/bench stacks --pid PID    # while clients idle
 //! ```
 //!
 //! The engine is in `load/` (shared with the smoke test), the many-rooms
-//! scenario in `rooms/` (likewise), the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
+//! scenario in `rooms/` (likewise), rooms left empty in `left_rooms.rs`, the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
 //! `compare.rs`, the stack high-water marks in `stacks.rs`.
 
 mod compare;
+mod left_rooms;
 mod load;
 mod raw;
 mod rooms;
@@ -71,6 +73,9 @@ enum Mode {
         #[command(flatten)]
         rooms: rooms::RoomsShape,
     },
+    /// One client makes N rooms, one line each, and leaves them: rooms/s and
+    /// the server's RSS before and after.
+    LeftRooms(left_rooms::LeftRoomsShape),
     /// Start each server in turn, run the scenarios, print one table.
     Compare(compare::Options),
     /// The raw baseline: a one-thread epoll forwarder speaking enough of our protocol.
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
                 outcome.verdict().map_err(std::io::Error::other)
             })
         }
+        Mode::LeftRooms(shape) => left_rooms::run(&shape),
         Mode::Compare(options) => compare::run(&options),
         Mode::RawServer { host, port } => match format!("{host}:{port}").parse() {
             Ok(addr) => raw::serve(addr),

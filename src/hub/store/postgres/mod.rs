@@ -244,9 +244,9 @@ impl MessageStore for PostgresStore {
         // Only what this node has handed out: later ones reach it through
         // `catch_up`, and so the joiner, live.
         let last_seen = self.last_seen;
-        let read = |client: &mut Client| stored_room(client, room_key, recent, last_seen);
-        // A read is safe to try again on a new connection.
-        self.with_client(read).or_else(|_| self.with_client(read))
+        // One attempt: the sequencer waits on it, and a joiner told
+        // `not-stored` can try again.
+        self.with_client(|client| stored_room(client, room_key, recent, last_seen))
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
