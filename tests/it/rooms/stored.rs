@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chatroom::server::{DataDir, ServerOptions, Storage};
 
+use crate::irc::IrcClient;
 use crate::support::{Client, ServerProcess, TestServer, unthrottled};
 
 use super::{fields_of, text_of};
@@ -75,6 +76,31 @@ fn a_room_left_empty_comes_back_from_the_store_whole() {
         assert_eq!(fields_of(&live, "MSG")[3], "#Kept");
         assert_eq!(text_of(&live), "four");
     }
+}
+
+/// An IRC `JOIN` of a room nobody is in reads it from the store too: its
+/// name as created, its topic, then the next line live.
+#[test]
+fn an_irc_join_reads_a_room_nobody_is_in_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::with_irc(ServerOptions {
+        storage: Storage::Durable(DataDir::lock(dir.path()).expect("lock the data directory")),
+        ..unthrottled()
+    });
+    let mut amy = loner(&server, "amy");
+    amy.join_room("#Kept");
+    amy.send("/topic #kept plans");
+    amy.send("stored");
+    amy.send("/part #kept");
+    amy.through("PART ");
+    let mut ivy = IrcClient::register(server.irc.unwrap(), "ivy", "");
+    ivy.send("JOIN #KEPT");
+    ivy.expect(":ivy!ivy@chatroom JOIN #Kept");
+    let topic = ivy.until(" 332 ");
+    assert_eq!(topic, ":chatroom 332 ivy #Kept plans");
+    amy.join_room("#kept");
+    amy.send("live");
+    ivy.until(":amy!amy@chatroom PRIVMSG #Kept live");
 }
 
 /// A room nobody is in that never had a message is nobody's: asking about
