@@ -8,14 +8,17 @@
 //! target/release/examples/bench rooms   --addr 127.0.0.1:6667 --irc --rooms 100
 //! target/release/examples/bench left-rooms --addr 127.0.0.1:25000 --pid PID --rooms 20000
 //! target/release/examples/bench compare --rounds 3
+//! target/release/examples/bench cluster --rounds 3   # needs PostgreSQL installed
 //! target/release/examples/bench raw-server --port 0
 //! target/release/examples/bench stacks --pid PID    # while clients idle
 //! ```
 //!
 //! The engine is in `load/` (shared with the smoke test), the many-rooms
 //! scenario in `rooms/` (likewise), rooms left empty in `left_rooms.rs`, the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
-//! `compare.rs`, the stack high-water marks in `stacks.rs`.
+//! `compare.rs`, the stack high-water marks in `stacks.rs`, the nodes on
+//! PostgreSQL beside one node in `cluster/`.
 
+mod cluster;
 mod compare;
 mod left_rooms;
 mod load;
@@ -78,6 +81,9 @@ enum Mode {
     LeftRooms(left_rooms::LeftRoomsShape),
     /// Start each server in turn, run the scenarios, print one table.
     Compare(compare::Options),
+    /// Nodes sharing one PostgreSQL (which it starts) beside one node on
+    /// SQLite and one on PostgreSQL: fanout and latency, one table.
+    Cluster(cluster::Options),
     /// The raw baseline: a one-thread epoll forwarder speaking enough of our protocol.
     RawServer {
         #[arg(long, default_value = "127.0.0.1")]
@@ -242,6 +248,7 @@ fn main() -> ExitCode {
         }
         Mode::LeftRooms(shape) => left_rooms::run(&shape),
         Mode::Compare(options) => compare::run(&options),
+        Mode::Cluster(options) => cluster::run(&options),
         Mode::RawServer { host, port } => match format!("{host}:{port}").parse() {
             Ok(addr) => raw::serve(addr),
             Err(error) => Err(std::io::Error::other(format!("bad --host/--port: {error}"))),

@@ -148,6 +148,24 @@ pub fn start(kind: Kind, dir: &Path, binaries: Binaries) -> io::Result<Running> 
     }
 }
 
+/// A durable chatroom with its files in `dir` (created fresh): on SQLite
+/// there, or on PostgreSQL when given a `database` URL (a node of a
+/// cluster; `bench cluster`).
+pub fn start_chat_node(
+    dir: &Path,
+    binaries: Binaries,
+    database: Option<&str>,
+) -> io::Result<Running> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let log = std::fs::File::create(dir.join("server.log"))?;
+    let mut command = chat_server_command(Kind::ChatDurable, dir, binaries);
+    if let Some(url) = database {
+        command.env("CHATROOM_DATABASE", url);
+    }
+    spawn_announcing(command, log, Port::Native)
+}
+
 /// The chat-server command line for `kind` (a chatroom or the baseline).
 fn chat_server_command(kind: Kind, dir: &Path, binaries: Binaries) -> Command {
     let binary = match (kind, binaries.chatroom) {

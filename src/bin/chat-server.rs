@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, ErrorKind, IsTerminal};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -39,6 +39,7 @@ struct Args {
     port: u16,
     /// Directory for the database (history and accounts) and the self-signed
     /// certificate. One server at a time uses it (--ephemeral servers excepted).
+    /// With --database it holds only the lock and the certificate.
     #[arg(long, default_value = "chat-data", global = true)]
     data_dir: PathBuf,
     /// TCP port of the TLS listener (0 picks a free one). It runs only with
@@ -83,15 +84,12 @@ struct Args {
     /// Keep history in memory only; nothing is written to disk.
     #[arg(long)]
     ephemeral: bool,
-    /// Keep history and rooms in this PostgreSQL database (postgres://user@host:port/name)
-    /// instead of --data-dir's SQLite; several servers may share it (docs/deployment.md).
-    /// Accounts and the self-signed certificate stay in --data-dir.
-    #[arg(
-        long,
-        env = "CHATROOM_DATABASE",
-        value_name = "URL",
-        conflicts_with = "ephemeral"
-    )]
+    /// Keep history, rooms and accounts in this PostgreSQL database
+    /// (postgres://user@host:port/name) instead of --data-dir's SQLite; several
+    /// servers may share it (docs/deployment.md), and `user` commands given it
+    /// manage the accounts of every server on it. The self-signed certificate
+    /// stays in --data-dir.
+    #[arg(long, env = "CHATROOM_DATABASE", value_name = "URL", global = true)]
     database: Option<String>,
     /// Messages of a room replayed to each client when it joins it.
     #[arg(long, default_value_t = 50)]
@@ -138,7 +136,8 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Manage accounts in --data-dir's database.
+    /// Manage accounts: in --database's PostgreSQL database (or
+    /// CHATROOM_DATABASE's) when given, else in --data-dir's.
     User {
         #[command(subcommand)]
         action: UserAction,
@@ -183,7 +182,16 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     if let Some(Command::User { action }) = &args.command {
-        return manage_accounts(&args.data_dir, action);
+        let accounts = match &args.database {
+            Some(url) => Accounts::in_postgres(url)?,
+            None => Accounts::in_dir(&args.data_dir),
+        };
+        return manage_accounts(&accounts, action);
+    }
+    if args.ephemeral && args.database.is_some() {
+        anyhow::bail!(
+            "--ephemeral keeps history in memory, --database (or CHATROOM_DATABASE) in PostgreSQL: choose one"
+        );
     }
     if args.check {
         let capacity = Capacity::of(&MachineLimits::read(), args.max_clients);
@@ -395,8 +403,7 @@ fn server_tls(args: &Args) -> anyhow::Result<Option<ServerTls>> {
 }
 
 /// `chat-server user add|del|list`.
-fn manage_accounts(data_dir: &Path, action: &UserAction) -> anyhow::Result<()> {
-    let accounts = Accounts::in_dir(data_dir);
+fn manage_accounts(accounts: &Accounts, action: &UserAction) -> anyhow::Result<()> {
     match action {
         UserAction::Add { name } => {
             let password = read_new_password(name)?;

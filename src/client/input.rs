@@ -12,6 +12,7 @@
 //! whatever room the server thinks is current. Without one (plain mode, a
 //! version-1 server) they go as typed.
 
+use super::render::count;
 use crate::protocol::Command;
 use crate::protocol::frame::is_forbidden_char;
 use crate::protocol::room::validate_room;
@@ -65,17 +66,81 @@ pub enum TypedLine {
     Refused(String),
 }
 
-/// The line `line` would go out as, if it is longer than `max` bytes (the
-/// server's limit, line ending not counted): the refusal to show. The line is
-/// not sent; in terminal mode it stays on the input line to be shortened.
-pub fn too_long(line: &str, max: usize) -> Option<String> {
-    let bytes = line.len();
-    (bytes > max).then(|| {
+/// A line longer than the server takes, counted as the user typed it.
+///
+/// What the client adds on the wire (`/say #room `, the `/` of `//me`) is
+/// counted against the line, so the counter shown while typing, the refusal
+/// on Enter and the refusal of a paste all agree with what the server
+/// checks: `over` bytes come off the typed line and it goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLong {
+    /// The line's bytes as typed.
+    pub typed: usize,
+    /// How many bytes it is over.
+    pub over: usize,
+    /// The room it goes to, when the client names one on the wire.
+    pub room: Option<String>,
+}
+
+impl TooLong {
+    /// The most bytes this line may have as typed.
+    pub fn limit(&self) -> usize {
+        self.typed.saturating_sub(self.over)
+    }
+
+    /// Where the limit holds: ` in #room`, or nothing.
+    fn place(&self) -> String {
+        self.room
+            .as_deref()
+            .map(|room| format!(" in {room}"))
+            .unwrap_or_default()
+    }
+
+    /// The refusal to show on Enter or for a pasted line. The line is not
+    /// sent; in terminal mode it is kept to be shortened.
+    pub fn refusal(&self) -> String {
         format!(
-            "line-too-long: {bytes} bytes, and a line holds at most {max}; not sent. Shorten it by {} bytes (Ctrl-W deletes a word, Ctrl-U the line)",
-            bytes - max
+            "line-too-long: {} bytes, and a line{} holds at most {}; not sent. Shorten it by {} (Ctrl-W deletes a word, Ctrl-U the line)",
+            self.typed,
+            self.place(),
+            self.limit(),
+            count(self.over as u64, "byte"),
         )
+    }
+
+    /// The counter shown while typing.
+    pub fn status(&self) -> String {
+        format!(
+            "!!! {} bytes: {} over the {}-byte limit{}, not sendable yet",
+            self.typed,
+            self.over,
+            self.limit(),
+            self.place(),
+        )
+    }
+}
+
+/// Whether `typed`, going out as `wire`, is longer than `max` bytes (the
+/// server's limit, line ending not counted). `shown`: the room shown, named
+/// in the refusal when the wire names it.
+pub fn too_long(typed: &str, wire: &str, max: usize, shown: Option<&str>) -> Option<TooLong> {
+    (wire.len() > max).then(|| TooLong {
+        typed: typed.len(),
+        over: wire.len() - max,
+        room: shown
+            .filter(|_| wire.len() > typed.len())
+            .map(str::to_owned),
     })
+}
+
+/// How far `typed` is over the limit, as [`parse_input`] would send it
+/// with the room `shown`: the counter shown while typing. A line that would
+/// not be sent as it is (a local command, a refusal) is counted as typed.
+pub fn overflow(typed: &str, max: usize, shown: Option<&str>) -> Option<TooLong> {
+    match parse_input(typed, shown) {
+        TypedLine::Send(wire) | TypedLine::Quit(wire) => too_long(typed, &wire, max, shown),
+        _ => too_long(typed, typed, max, None),
+    }
 }
 
 /// Reads one typed line (without its line ending). `shown`: the room on the
@@ -299,8 +364,38 @@ mod tests {
 
     #[test]
     fn too_long_lines_say_by_how_much() {
-        assert_eq!(too_long("abcd", 4), None);
-        let refusal = too_long("abcdé", 4).unwrap();
+        assert_eq!(too_long("abcd", "abcd", 4, None), None);
+        let refusal = too_long("abcdé", "abcdé", 4, None).unwrap().refusal();
         assert!(refusal.starts_with("line-too-long: 6 bytes, and a line holds at most 4; not sent. Shorten it by 2 bytes"), "{refusal}");
+    }
+
+    #[test]
+    fn the_room_prefix_counts_against_the_line() {
+        let max = 4095;
+        let fits = "x".repeat(max - "/say #rust ".len());
+        assert_eq!(overflow(&fits, max, Some("#rust")), None);
+        assert_eq!(overflow(&fits, max, None), None);
+        let over = overflow(&format!("{fits}x"), max, Some("#rust")).unwrap();
+        assert_eq!((over.over, over.limit()), (1, 4084));
+        assert!(
+            over.refusal().starts_with(
+                "line-too-long: 4085 bytes, and a line in #rust holds at most 4084; not sent. Shorten it by 1 byte ("
+            ),
+            "{}",
+            over.refusal()
+        );
+        assert_eq!(
+            over.status(),
+            "!!! 4085 bytes: 1 over the 4084-byte limit in #rust, not sendable yet"
+        );
+        // Without a room the line goes as typed; `/me` gains one `/`.
+        let action = overflow(&format!("/me {}", "w".repeat(max - 4)), max, None).unwrap();
+        assert_eq!(
+            (action.over, action.limit(), action.room),
+            (1, max - 1, None)
+        );
+        // A local command is counted as typed.
+        let help = overflow(&format!("/help {}", "h".repeat(max)), max, Some("#rust"));
+        assert_eq!(help.map(|h| h.over), Some(6));
     }
 }

@@ -68,6 +68,14 @@ impl LineEditor {
         self.cursor = self.chars.len();
     }
 
+    /// Adds `line` to the history, as if typed (a pasted line the client
+    /// refused: Up brings it back).
+    pub fn remember(&mut self, line: &str) {
+        if !line.trim().is_empty() && self.history.last().map(String::as_str) != Some(line) {
+            self.history.push(line.to_owned());
+        }
+    }
+
     /// Applies one key. `names` are the online names, for completion.
     pub fn handle(&mut self, key: Key, names: &[String]) -> Edit {
         let was_tab = std::mem::replace(&mut self.last_was_tab, key == Key::Tab);
@@ -113,9 +121,7 @@ impl LineEditor {
         let line = self.line();
         self.restore("");
         self.browsing = None;
-        if !line.trim().is_empty() && self.history.last() != Some(&line) {
-            self.history.push(line.clone());
-        }
+        self.remember(&line);
         Edit::Submit(line)
     }
 

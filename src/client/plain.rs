@@ -148,12 +148,12 @@ fn forward_typed(
             return;
         };
         let request = match parse_input(&line, None) {
-            TypedLine::Send(line) => match too_long(&line, max_line) {
+            TypedLine::Send(wire) => match too_long(&line, &wire, max_line, None) {
                 Some(refusal) => {
-                    show(View::Error(refusal));
+                    show(View::Error(refusal.refusal()));
                     continue;
                 }
-                None => ToNet::Send(line),
+                None => ToNet::Send(wire),
             },
             TypedLine::Join(room) => ToNet::Send(format!("/join {room}")),
             TypedLine::Quit(line) => {

@@ -18,7 +18,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::message::{RoomRef, StoredMessage, Topic};
+use super::message::{Relay, RoomRef, StoredMessage, Topic};
 use crate::protocol::server_line::Timestamp;
 
 /// How many front formats one delivery can cache.
@@ -87,6 +87,8 @@ pub(crate) enum HubEvent<'a> {
     },
     /// A stored room or private message.
     Message(Arc<StoredMessage>),
+    /// A relay from a member of a front that takes them (never stored).
+    Relay(Relay),
     /// A stored topic of `room`.
     Topic { room: RoomRef, topic: Topic },
     /// What the member sent could not be stored, so nobody got it.

@@ -72,6 +72,14 @@ pub(crate) trait Member: Send + Sync {
 
     /// The client's address, for logs.
     fn peer(&self) -> SocketAddr;
+
+    /// Whether this member's front takes [`HubEvent::Relay`]s
+    /// (`hub/message.rs`, `Relay`): the hub offers them to no other member.
+    ///
+    /// [`HubEvent::Relay`]: super::event::HubEvent::Relay
+    fn takes_relays(&self) -> bool {
+        false
+    }
 }
 
 /// A shared member is a member: so a hub can hold `Arc<dyn Member<..>>`.
@@ -92,5 +100,9 @@ impl<T: Member + ?Sized> Member for Arc<T> {
 
     fn peer(&self) -> SocketAddr {
         (**self).peer()
+    }
+
+    fn takes_relays(&self) -> bool {
+        (**self).takes_relays()
     }
 }

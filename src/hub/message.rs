@@ -48,6 +48,37 @@ pub(crate) enum Audience {
     Private(String),
 }
 
+/// What kind of message it is: stored, replayed and relayed with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A message (IRC `PRIVMSG`, every native message).
+    #[default]
+    Message,
+    /// A notice (IRC `NOTICE`): never answered automatically, by bots
+    /// above all.
+    Notice,
+}
+
+impl Kind {
+    /// The kind's name in the stores (`NULL`, the column's default in old
+    /// rows, is a message).
+    pub(crate) fn stored(self) -> Option<&'static str> {
+        match self {
+            Kind::Message => None,
+            Kind::Notice => Some("notice"),
+        }
+    }
+
+    /// The kind a store's column holds (`None`, or a name it does not know:
+    /// a message).
+    pub(crate) fn from_stored(name: Option<&str>) -> Kind {
+        match name {
+            Some("notice") => Kind::Notice,
+            _ => Kind::Message,
+        }
+    }
+}
+
 /// A message a client sent, before it has an id.
 #[derive(Debug)]
 pub(crate) struct Post {
@@ -56,7 +87,36 @@ pub(crate) struct Post {
     /// The sender's name.
     pub(crate) from: String,
     pub(crate) audience: Audience,
+    pub(crate) kind: Kind,
     pub(crate) text: String,
+    /// What the sender's front attaches for the live recipients of its own
+    /// front (IRC's client-only tags, escaped as on its wire). Opaque to
+    /// the hub, never stored: a message read back from a store has none.
+    pub(crate) live_tags: Option<Arc<str>>,
+}
+
+/// Something a front passes live between its own users through the hub,
+/// but not through the sequencer: never stored or numbered with messages,
+/// and never offered to a member whose front does not take relays
+/// ([`Member::takes_relays`](super::member::Member::takes_relays)). IRC's
+/// CTCP requests and replies and its `TAGMSG`.
+#[derive(Debug)]
+pub(crate) struct Relay {
+    /// The sending connection: it gets the relay back only if its front
+    /// echoes what its client sends.
+    pub(crate) sender: ClientId,
+    pub(crate) from: String,
+    pub(crate) audience: Audience,
+    /// Numbered apart from stored messages, from 1, for the life of the
+    /// server (see `Registry::relay`).
+    pub(crate) number: u64,
+    /// When the hub passed it on.
+    pub(crate) ts: Timestamp,
+    pub(crate) kind: Kind,
+    /// The text; `None` for a relay of tags alone (IRC `TAGMSG`).
+    pub(crate) text: Option<String>,
+    /// As [`StoredMessage::live_tags`].
+    pub(crate) tags: Option<Arc<str>>,
 }
 
 /// A topic someone set, before it is stored.
@@ -84,7 +144,10 @@ pub(crate) struct StoredMessage {
     pub(crate) ts: Timestamp,
     pub(crate) from: String,
     pub(crate) audience: Audience,
+    pub(crate) kind: Kind,
     pub(crate) text: String,
+    /// As [`Post::live_tags`]: for live recipients only, never stored.
+    pub(crate) live_tags: Option<Arc<str>>,
 }
 
 impl StoredMessage {

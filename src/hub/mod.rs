@@ -22,6 +22,7 @@
 
 pub(crate) mod event;
 pub(crate) mod member;
+pub(crate) mod membership;
 pub(crate) mod message;
 pub(crate) mod registry;
 pub(crate) mod rooms;

@@ -19,12 +19,12 @@ pub fn push_msg(
     room: Option<&str>,
     text: &str,
 ) {
-    message(out, "MSG", id, ts, &[Some(from), room], text);
+    push_message_line(out, "MSG", id, ts, &[Some(from), room], text);
 }
 
 /// Appends `PRIV <id> <ts> <from> <to> :<text>`, LF included.
 pub fn push_priv(out: &mut String, id: u64, ts: &Timestamp, from: &str, to: &str, text: &str) {
-    message(out, "PRIV", id, ts, &[Some(from), Some(to)], text);
+    push_message_line(out, "PRIV", id, ts, &[Some(from), Some(to)], text);
 }
 
 /// Appends `HISTORY <id> <ts> <from> [<room>] :<text>`, LF included.
@@ -36,7 +36,7 @@ pub fn push_history(
     room: Option<&str>,
     text: &str,
 ) {
-    message(out, "HISTORY", id, ts, &[Some(from), room], text);
+    push_message_line(out, "HISTORY", id, ts, &[Some(from), room], text);
 }
 
 /// Appends `<kind> <count> [<room>]`, LF included: `USERS-END`,
@@ -83,7 +83,13 @@ pub fn push_users_run<'a>(
     count
 }
 
-fn message(
+/// The last field of a notice's `MSG`, `PRIV` or `HISTORY` line (a field
+/// older parsers ignore; see docs/protocol.md).
+pub const NOTICE_FIELD: &str = "notice";
+
+/// Appends `<kind> <id> <ts> <name>... :<text>`, LF included: the shape of
+/// `MSG`, `PRIV` and `HISTORY`, with any fields after the id and time.
+pub fn push_message_line(
     out: &mut String,
     kind: &str,
     id: u64,

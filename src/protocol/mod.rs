@@ -30,7 +30,7 @@ mod proptests;
 pub use command::{Command, UsageError};
 pub use frame::{Frame, LineReader};
 pub use grammar::{Line, ParseError};
-pub use name::{NameError, name_key, validate_name};
+pub use name::{NameError, is_service_name, name_key, validate_name};
 pub use room::{DEFAULT_ROOM, MAX_TOPIC_LEN, RoomError, room_key, validate_room};
 pub use server_line::{ErrorCode, ServerLine, format_ts, parse_ts};
 

@@ -1,5 +1,7 @@
 //! User names: 1 to 32 characters from ASCII letters, digits, `_` and `-`,
-//! starting with a letter, unique without regard to case.
+//! starting with a letter, unique without regard to case. The names IRC
+//! networks give their services ([`SERVICE_NAMES`]) are nobody's: IRC
+//! clients send passwords to `NickServ` on their own.
 
 /// The longest name allowed, in characters.
 pub const MAX_NAME_LEN: usize = 32;
@@ -19,6 +21,34 @@ pub enum NameError {
     /// The name held something other than ASCII letters, digits, `_` and `-`.
     #[error("a name holds only ASCII letters, digits, '_' and '-'")]
     BadChar,
+    /// The name is one IRC networks give their services (`NickServ`...),
+    /// which IRC clients trust with passwords.
+    #[error("that name is reserved for IRC services")]
+    Reserved,
+}
+
+/// The names of IRC services, which nobody may take (compared without
+/// case): IRC clients send `IDENTIFY <password>` to `NickServ` unasked.
+pub const SERVICE_NAMES: [&str; 14] = [
+    "NickServ",
+    "ChanServ",
+    "MemoServ",
+    "OperServ",
+    "HostServ",
+    "BotServ",
+    "SaslServ",
+    "Global",
+    "HelpServ",
+    "InfoServ",
+    "StatServ",
+    "GroupServ",
+    "HistServ",
+    "ALIS",
+];
+
+/// Whether `name` is one of the [`SERVICE_NAMES`].
+pub fn is_service_name(name: &str) -> bool {
+    SERVICE_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// Checks `name` against the protocol's rules.
@@ -37,6 +67,9 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(NameError::BadChar);
+    }
+    if is_service_name(name) {
+        return Err(NameError::Reserved);
     }
     Ok(())
 }
@@ -65,6 +98,9 @@ mod tests {
             ("al:ice", Err(NameError::BadChar)),
             ("\u{e9}mile", Err(NameError::BadStart)),
             ("ren\u{e9}", Err(NameError::BadChar)),
+            ("NickServ", Err(NameError::Reserved)),
+            ("chanserv", Err(NameError::Reserved)),
+            ("NickServ2", Ok(())),
         ];
         for (name, expected) in cases {
             assert_eq!(validate_name(name), *expected, "{name:?}");

@@ -17,7 +17,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::encode::push_room_line;
-pub use super::encode::{push_counted_end, push_history, push_msg, push_priv, push_users_run};
+pub use super::encode::{
+    NOTICE_FIELD, push_counted_end, push_history, push_message_line, push_msg, push_priv,
+    push_users_run,
+};
 use super::grammar::{Line, ParseError, encode_into, push_number};
 
 /// A server timestamp: UTC, millisecond precision.

@@ -7,6 +7,7 @@
 //! happens on the session's threads) never holds up anyone else's
 //! connection.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Weak};
@@ -21,7 +22,7 @@ use super::accepted::{Accepted, CLIENT_THREAD_STACK, Front};
 use super::acceptor::{FULL, accept_loop};
 use super::account_lookup::AccountLookup;
 use super::accounts::Accounts;
-use super::admission::{self, ThreadBudget};
+use super::admission::{self, RefusalLog, ThreadBudget};
 use super::capacity::{Capacity, MachineLimits};
 use super::control::Control;
 use super::fanout::ServerFanout;
@@ -71,6 +72,42 @@ const ADMISSION_QUEUE: usize = 256;
 /// A listening socket, for a TLS one the setup its connections start from,
 /// and the front it serves.
 type Listener = (TcpListener, Option<Arc<ServerConfig>>, Front);
+
+/// Where the server's accounts are, if it has any: with nodes sharing a
+/// PostgreSQL database, in that database, for every node at once.
+fn accounts_of(config: &ServerOptions) -> Result<Option<Accounts>, ServerError> {
+    let Some(dir) = config.accounts.as_deref() else {
+        return Ok(None);
+    };
+    match &config.storage {
+        Storage::Postgres(url) => {
+            warn_of_unused_accounts(dir);
+            Accounts::in_postgres(url)
+                .map(Some)
+                .map_err(|error| std::io::Error::other(error.to_string()).into())
+        }
+        _ => Ok(Some(Accounts::in_dir(dir))),
+    }
+}
+
+/// Says so when the data directory holds accounts a node on PostgreSQL
+/// does not use: their names are bare names to it until they are added to
+/// the database.
+fn warn_of_unused_accounts(dir: &std::path::Path) {
+    if !dir.join(super::DATABASE_FILE).exists() {
+        return;
+    }
+    let Ok(names) = Accounts::in_dir(dir).list() else {
+        return;
+    };
+    if !names.is_empty() {
+        log::warn!(
+            "{} has accounts this node does not use, since accounts are the database's with --database: {}; add them with `chat-server user add NAME --database ...`",
+            dir.join(super::DATABASE_FILE).display(),
+            names.join(", ")
+        );
+    }
+}
 
 /// Opens the store (for a durable server) and reads what the hub starts from.
 fn open_store(
@@ -182,17 +219,22 @@ impl Prepared {
             None => Rooms::without_store(recent_capacity),
         };
         rooms.restore(&config.default_room, loaded.default_room);
-        let registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
-        let (accounts, accounts_thread) = match config.accounts.as_deref() {
-            Some(dir) => {
-                let (lookup, thread) = AccountLookup::start(Accounts::in_dir(dir))?;
+        let mut registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
+        let node = loaded.cluster.map(|(node, users)| {
+            // Other nodes' users are here too (`hub/registry/remote.rs`).
+            registry.join_cluster(ServerMember::remote, users);
+            node
+        });
+        let (accounts, accounts_thread) = match accounts_of(&config)? {
+            Some(accounts) => {
+                let (lookup, thread) = AccountLookup::start(accounts)?;
                 (Some(lookup), Some(thread))
             }
             None => (None, None),
         };
         // Names across nodes, with a shared database.
         let presence = match &config.storage {
-            Storage::Postgres(url) => Some(open_presence(url)?),
+            Storage::Postgres(url) => Some(open_presence(url, node.unwrap_or_default())?),
             _ => None,
         };
         let irc = IrcShared::new(&config);
@@ -300,6 +342,7 @@ impl Prepared {
                 posts: &posts,
                 alive: &alive,
                 capacity: &capacity,
+                refusals: &RefCell::default(),
             },
             &shutdown,
         );
@@ -352,6 +395,8 @@ struct Admitting<'a> {
     posts: &'a Sender<Request>,
     alive: &'a Sender<()>,
     capacity: &'a Capacity,
+    /// What the log says about refused connections.
+    refusals: &'a RefCell<RefusalLog>,
 }
 
 /// Admits accepted sockets until shutdown (when every acceptor has stopped).
@@ -383,7 +428,10 @@ fn admit_until_shutdown(
         let threads = admission::threads_for(matches!(link, ClientLink::Tcp(_)) && tls.is_none());
         if !budget.take(threads) {
             refuse(link, Refusal::Full, tls.is_some(), front);
-            log::warn!("refused: {FULL}: {}", budget.refusal(admitting.capacity));
+            let why = || budget.refusal(admitting.capacity);
+            if let Some(line) = admitting.refusals.borrow_mut().refused(Instant::now(), why) {
+                log::warn!("{line}");
+            }
             continue;
         }
         match admit(shared, (link, tls, front), id, admitting) {
@@ -442,13 +490,16 @@ fn admit(
     if let Err(refusal) = shared.locked(|registry| registry.admit(id, peer.ip(), member)) {
         let encrypted = tls.is_some();
         refuse(link, refusal, encrypted, front);
-        if refusal == Refusal::Full {
-            log::warn!(
-                "{peer}: refused: {FULL}: {}",
-                admission::full(admitting.capacity)
-            );
+        let why = || admission::full(admitting.capacity);
+        if refusal == Refusal::Full
+            && let Some(line) = admitting.refusals.borrow_mut().refused(Instant::now(), why)
+        {
+            log::warn!("{peer}: {line}");
         }
         return None;
+    }
+    if let Some(line) = admitting.refusals.borrow_mut().admitted() {
+        log::warn!("{line}");
     }
     let over = match (&link, &tls, front) {
         (ClientLink::Udp(_), _, _) => " over UDP",

@@ -1,19 +1,23 @@
 //! Accounts: names that can only be taken with a password.
 //!
-//! They live in the `accounts` table of the server's database (`history.db` in
-//! the data directory), managed by `chat-server user add|del|list` through
-//! [`Accounts`]. A password is kept only as an argon2id hash (a PHC string
-//! with its own random salt and parameters); it is never stored, logged or
-//! returned in clear.
+//! They live in the `accounts` table of the server's database, managed by
+//! `chat-server user add|del|list` through [`Accounts`]: `history.db` in the
+//! data directory ([`Accounts::in_dir`]) or, for nodes sharing a PostgreSQL
+//! database (`--database`), that database ([`Accounts::in_postgres`]), so
+//! one `user add` serves every node. A password is kept only as an argon2id
+//! hash (a PHC string with its own random salt and parameters); it is never
+//! stored, logged or returned in clear.
 //!
 //! Sessions look accounts up through the `accounts` thread
 //! (`account_lookup.rs`), which keeps one connection open for
 //! [`Accounts::lookup`]: each query reads the table afresh, so an account
-//! added while the server runs counts at once, and SQLite's memory stays on
-//! that one thread instead of on every session thread. Checking a password ([`verify_password`]) is deliberately slow and runs on
-//! the session's own thread, under no lock.
+//! added while the server runs counts at once (on every node), and the
+//! database's memory stays on that one thread instead of on every session
+//! thread. Checking a password ([`verify_password`]) is deliberately slow
+//! and runs on the session's own thread, under no lock.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -21,6 +25,8 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::hub::store::postgres::accounts::{self as rows, PostgresAccounts};
+use crate::hub::store::postgres::explain;
 use crate::hub::store::sqlite::{CREATE_ACCOUNTS, DATABASE_FILE};
 use crate::protocol::{name_key, validate_name};
 
@@ -57,6 +63,27 @@ pub enum AccountError {
         /// What SQLite said.
         cause: rusqlite::Error,
     },
+    /// `--database` is not a PostgreSQL URL.
+    #[error(
+        "--database is not a PostgreSQL URL ({}); write it as postgres://user:password@host:port/name",
+        explain(cause)
+    )]
+    DatabaseUrl {
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
+    /// The PostgreSQL database (`--database`) could not be reached, read or
+    /// written.
+    #[error(
+        "cannot use the PostgreSQL database {database}: {}; check that PostgreSQL is running there and that --database (or CHATROOM_DATABASE) is right",
+        explain(cause)
+    )]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name` (no password).
+        database: String,
+        /// What the `postgres` client said.
+        cause: postgres::Error,
+    },
     /// The data directory could not be created.
     #[error("cannot use data directory {}: {cause}; choose a writable --data-dir", path.display())]
     DataDir {
@@ -73,18 +100,44 @@ pub enum AccountError {
     Unavailable(&'static str),
 }
 
-/// The accounts in one data directory. See the module docs.
+/// The accounts of a server, or of every node on one PostgreSQL database.
+/// See the module docs.
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    path: PathBuf,
+    place: Place,
+}
+
+/// Where the accounts live.
+#[derive(Debug, Clone)]
+enum Place {
+    /// The `accounts` table of this SQLite file (`history.db`).
+    File(PathBuf),
+    /// The `accounts` table of a PostgreSQL database.
+    Postgres(Arc<PostgresAccounts>),
+}
+
+/// The connection the `accounts` thread keeps between lookups.
+pub(crate) enum LookupConnection {
+    Sqlite(Connection),
+    Postgres(postgres::Client),
 }
 
 impl Accounts {
     /// The accounts kept in `dir`'s database (which need not exist yet).
     pub fn in_dir(dir: &Path) -> Accounts {
         Accounts {
-            path: dir.join(DATABASE_FILE),
+            place: Place::File(dir.join(DATABASE_FILE)),
         }
+    }
+
+    /// The accounts kept in the PostgreSQL database at `url`, shared by
+    /// every node on it. Nothing is connected until they are used.
+    pub fn in_postgres(url: &str) -> Result<Accounts, AccountError> {
+        let database =
+            PostgresAccounts::new(url).map_err(|cause| AccountError::DatabaseUrl { cause })?;
+        Ok(Accounts {
+            place: Place::Postgres(Arc::new(database)),
+        })
     }
 
     /// Adds an account. Hashing takes a moment on purpose.
@@ -94,15 +147,23 @@ impl Accounts {
             return Err(AccountError::BadPassword);
         }
         let hash = hash_password(password)?;
-        let conn = self.open_for_writing()?;
         let created = chrono::Utc::now().timestamp_millis();
-        let inserted = conn
-            .execute(
-                "INSERT OR IGNORE INTO accounts (name_key, name, hash, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![name_key(name), name, hash, created],
-            )
-            .map_err(|source| self.error(source))?;
-        if inserted == 0 {
+        let key = name_key(name);
+        let inserted = match &self.place {
+            Place::File(path) => {
+                let conn = open_for_writing(path)?;
+                conn.execute(
+                    "INSERT OR IGNORE INTO accounts (name_key, name, hash, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![key, name, hash, created],
+                )
+                .map_err(|cause| sqlite_error(path, cause))?
+                    == 1
+            }
+            Place::Postgres(database) => on_postgres(database, |client| {
+                rows::insert(client, (&key, name), &hash, created)
+            })?,
+        };
+        if !inserted {
             return Err(AccountError::Exists(name.to_owned()));
         }
         Ok(())
@@ -110,14 +171,19 @@ impl Accounts {
 
     /// Removes the account called `name` (any case).
     pub fn delete(&self, name: &str) -> Result<(), AccountError> {
-        let conn = self.open_for_writing()?;
-        let deleted = conn
-            .execute(
-                "DELETE FROM accounts WHERE name_key = ?1",
-                params![name_key(name)],
-            )
-            .map_err(|source| self.error(source))?;
-        if deleted == 0 {
+        let key = name_key(name);
+        let deleted = match &self.place {
+            Place::File(path) => {
+                open_for_writing(path)?
+                    .execute("DELETE FROM accounts WHERE name_key = ?1", params![key])
+                    .map_err(|cause| sqlite_error(path, cause))?
+                    > 0
+            }
+            Place::Postgres(database) => {
+                on_postgres(database, |client| rows::delete(client, &key))?
+            }
+        };
+        if !deleted {
             return Err(AccountError::NoSuchAccount(name.to_owned()));
         }
         Ok(())
@@ -125,15 +191,20 @@ impl Accounts {
 
     /// Every account's name, sorted without regard to case.
     pub fn list(&self) -> Result<Vec<String>, AccountError> {
-        let conn = self.open_for_writing()?;
+        let path = match &self.place {
+            Place::File(path) => path,
+            Place::Postgres(database) => return on_postgres(database, rows::names),
+        };
+        let conn = open_for_writing(path)?;
+        let error = |cause| sqlite_error(path, cause);
         let mut statement = conn
             .prepare("SELECT name FROM accounts ORDER BY name_key")
-            .map_err(|source| self.error(source))?;
+            .map_err(error)?;
         let names = statement
             .query_map([], |row| row.get(0))
-            .map_err(|source| self.error(source))?
+            .map_err(error)?
             .collect::<Result<Vec<String>, _>>()
-            .map_err(|source| self.error(source))?;
+            .map_err(error)?;
         Ok(names)
     }
 
@@ -143,68 +214,122 @@ impl Accounts {
     /// error, so the next lookup starts afresh.
     pub(crate) fn lookup(
         &self,
-        conn: &mut Option<Connection>,
+        conn: &mut Option<LookupConnection>,
         name: &str,
     ) -> Result<Option<String>, AccountError> {
-        if conn.is_none() {
-            if !self.path.exists() {
-                return Ok(None);
-            }
-            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            let opened = Connection::open_with_flags(&self.path, flags)
-                .map_err(|source| self.error(source))?;
-            opened
-                .busy_timeout(BUSY_TIMEOUT)
-                .map_err(|source| self.error(source))?;
-            *conn = Some(opened);
-        }
-        let result = self.query_hash(conn.as_ref().expect("opened above"), name);
-        if result.is_err() {
-            *conn = None;
-        }
-        result
-    }
-
-    fn query_hash(&self, conn: &Connection, name: &str) -> Result<Option<String>, AccountError> {
-        let found = conn
-            .query_row(
-                "SELECT hash FROM accounts WHERE name_key = ?1",
-                params![name_key(name)],
-                |row| row.get(0),
-            )
-            .optional();
-        match found {
-            Ok(hash) => Ok(hash),
-            // A database made before accounts existed has no table: no accounts.
-            Err(rusqlite::Error::SqliteFailure(_, Some(message)))
-                if message.contains("no such table") =>
-            {
-                Ok(None)
-            }
-            Err(source) => Err(self.error(source)),
+        match &self.place {
+            Place::File(path) => lookup_in_file(path, conn, name),
+            Place::Postgres(database) => lookup_in_postgres(database, conn, name),
         }
     }
+}
 
-    fn open_for_writing(&self) -> Result<Connection, AccountError> {
-        if let Some(dir) = self.path.parent() {
-            super::data_dir::create(dir).map_err(|cause| AccountError::DataDir {
-                path: dir.to_owned(),
-                cause,
-            })?;
+/// [`Accounts::lookup`] in a SQLite file.
+fn lookup_in_file(
+    path: &Path,
+    conn: &mut Option<LookupConnection>,
+    name: &str,
+) -> Result<Option<String>, AccountError> {
+    if !matches!(conn, Some(LookupConnection::Sqlite(_))) {
+        if !path.exists() {
+            return Ok(None);
         }
-        let conn = Connection::open(&self.path).map_err(|source| self.error(source))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|source| self.error(source))?;
-        conn.execute_batch(CREATE_ACCOUNTS)
-            .map_err(|source| self.error(source))?;
-        Ok(conn)
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let opened =
+            Connection::open_with_flags(path, flags).map_err(|cause| sqlite_error(path, cause))?;
+        opened
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|cause| sqlite_error(path, cause))?;
+        *conn = Some(LookupConnection::Sqlite(opened));
     }
+    let Some(LookupConnection::Sqlite(open)) = conn.as_ref() else {
+        unreachable!("opened above");
+    };
+    let result = query_hash(path, open, name);
+    if result.is_err() {
+        *conn = None;
+    }
+    result
+}
 
-    fn error(&self, cause: rusqlite::Error) -> AccountError {
-        AccountError::Database {
-            path: self.path.clone(),
+/// [`Accounts::lookup`] in PostgreSQL. A connection cut while idle (the
+/// database restarted) is found only by using it: then once more, on a new
+/// one.
+fn lookup_in_postgres(
+    database: &PostgresAccounts,
+    conn: &mut Option<LookupConnection>,
+    name: &str,
+) -> Result<Option<String>, AccountError> {
+    let key = name_key(name);
+    if let Some(LookupConnection::Postgres(client)) = conn
+        && let Ok(found) = rows::hash(client, &key)
+    {
+        return Ok(found);
+    }
+    *conn = None;
+    let error = |cause| postgres_error(database, cause);
+    let mut client = database.connect().map_err(error)?;
+    let found = rows::hash(&mut client, &key).map_err(error)?;
+    *conn = Some(LookupConnection::Postgres(client));
+    Ok(found)
+}
+
+fn query_hash(path: &Path, conn: &Connection, name: &str) -> Result<Option<String>, AccountError> {
+    let found = conn
+        .query_row(
+            "SELECT hash FROM accounts WHERE name_key = ?1",
+            params![name_key(name)],
+            |row| row.get(0),
+        )
+        .optional();
+    match found {
+        Ok(hash) => Ok(hash),
+        // A database made before accounts existed has no table: no accounts.
+        Err(rusqlite::Error::SqliteFailure(_, Some(message)))
+            if message.contains("no such table") =>
+        {
+            Ok(None)
+        }
+        Err(cause) => Err(sqlite_error(path, cause)),
+    }
+}
+
+fn open_for_writing(path: &Path) -> Result<Connection, AccountError> {
+    if let Some(dir) = path.parent() {
+        super::data_dir::create(dir).map_err(|cause| AccountError::DataDir {
+            path: dir.to_owned(),
             cause,
-        }
+        })?;
+    }
+    let conn = Connection::open(path).map_err(|cause| sqlite_error(path, cause))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|cause| sqlite_error(path, cause))?;
+    conn.execute_batch(CREATE_ACCOUNTS)
+        .map_err(|cause| sqlite_error(path, cause))?;
+    Ok(conn)
+}
+
+/// Runs `work` on a new connection to `database` (a `user` command's one).
+fn on_postgres<T>(
+    database: &PostgresAccounts,
+    work: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error>,
+) -> Result<T, AccountError> {
+    let error = |cause| postgres_error(database, cause);
+    let mut client = database.connect().map_err(error)?;
+    work(&mut client).map_err(error)
+}
+
+fn sqlite_error(path: &Path, cause: rusqlite::Error) -> AccountError {
+    AccountError::Database {
+        path: path.to_owned(),
+        cause,
+    }
+}
+
+fn postgres_error(database: &PostgresAccounts, cause: postgres::Error) -> AccountError {
+    AccountError::Postgres {
+        database: database.described().to_owned(),
+        cause,
     }
 }
 

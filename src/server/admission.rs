@@ -1,6 +1,8 @@
 //! The admission thread's accounting: how many threads the client
 //! connections have, against what the capacity allows (`capacity.rs`), and
-//! the log line for each connection refused at a limit.
+//! the log lines for connections refused at a limit: the first in full,
+//! the others summed up ([`RefusalLog`]), so that a crowd knocking on a full
+//! server cannot flood the log.
 //!
 //! Pure: the admission thread adds a session's threads when it starts it and
 //! gives them back when it has joined it (a thread that has ended still holds
@@ -8,7 +10,56 @@
 //! with it the descriptors, is bounded by the registry's `max_clients`, which
 //! is the capacity's.
 
+use std::time::{Duration, Instant};
+
 use super::capacity::{Capacity, Limit};
+
+/// At most one line about refused connections this often.
+pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(5);
+
+/// What the log says about connections refused because the server is full:
+/// the first refusal in full (naming the limit), then at most one line every
+/// [`SUMMARY_EVERY`] counting those refused since, and one more when a
+/// connection is admitted again.
+#[derive(Debug, Default)]
+pub(crate) struct RefusalLog {
+    /// When the last line was logged, while refusals go on.
+    logged: Option<Instant>,
+    /// Refused since that line.
+    unlogged: u64,
+}
+
+impl RefusalLog {
+    /// A connection was refused at `now` (`why`: the limit): the line to
+    /// log, if one is due.
+    pub(crate) fn refused(&mut self, now: Instant, why: impl FnOnce() -> String) -> Option<String> {
+        if self
+            .logged
+            .is_some_and(|logged| now.duration_since(logged) < SUMMARY_EVERY)
+        {
+            self.unlogged += 1;
+            return None;
+        }
+        let line = match self.unlogged {
+            0 => format!("refused: server full: {}", why()),
+            more => format!(
+                "refused: server full: {}; {more} more refused since the last line",
+                why()
+            ),
+        };
+        self.logged = Some(now);
+        self.unlogged = 0;
+        Some(line)
+    }
+
+    /// A connection was admitted: the count of refusals not logged yet, if
+    /// any. The next refusal is logged in full.
+    pub(crate) fn admitted(&mut self) -> Option<String> {
+        self.logged = None;
+        let more = std::mem::take(&mut self.unlogged);
+        (more > 0).then(|| format!("server full: {more} more connections were refused"))
+    }
+}
 
 /// Client threads in use and allowed.
 #[derive(Debug, Clone)]
@@ -96,6 +147,31 @@ mod tests {
         assert!(budget.refusal(&capacity).contains("vm.max_map_count"));
         budget.give_back(2);
         assert!(budget.take(threads_for(false)));
+    }
+
+    #[test]
+    fn refusals_are_logged_first_then_summed_up() {
+        let mut log = RefusalLog::default();
+        let start = Instant::now();
+        let why = || "the limit".to_owned();
+        let first = log.refused(start, why);
+        assert_eq!(first.as_deref(), Some("refused: server full: the limit"));
+        for _ in 0..1000 {
+            assert_eq!(log.refused(start + Duration::from_secs(1), why), None);
+        }
+        let summary = log.refused(start + SUMMARY_EVERY, why).unwrap();
+        assert!(
+            summary.ends_with("; 1000 more refused since the last line"),
+            "{summary}"
+        );
+        assert_eq!(log.refused(start + SUMMARY_EVERY, why), None);
+        let tail = log.admitted().unwrap();
+        assert_eq!(tail, "server full: 1 more connections were refused");
+        assert_eq!(log.admitted(), None);
+        assert!(
+            log.refused(start + SUMMARY_EVERY, why).is_some(),
+            "full again"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::ServerState;
 use super::outbox::DirectWriter;
+use crate::hub::membership::MemberChange;
 use crate::hub::message::{ClientId, RoomRef};
 use crate::hub::registry::JoinError;
 use crate::hub::sequencer::{Fanout, JoinAsked, Sequenced};
@@ -32,6 +33,13 @@ impl Fanout for ServerFanout {
     fn forgotten_rooms(&mut self) -> Vec<String> {
         self.state
             .locked(|registry| registry.take_forgotten_rooms())
+    }
+
+    fn member_changes(&mut self) -> Vec<MemberChange> {
+        if self.state.presence.is_none() {
+            return Vec::new(); // a single node: nobody to tell
+        }
+        self.state.locked(|registry| registry.take_member_changes())
     }
 
     fn announce(&mut self) {

@@ -156,13 +156,19 @@ fn account_hash(
         .map_err(|error| accounts_unavailable(peer, &error))
 }
 
+/// The error code of a name refused because the accounts could not be
+/// checked (their database is away).
+pub(crate) const ACCOUNTS_UNCHECKED: &str = "not-stored";
+
 #[cold]
 #[inline(never)]
 fn accounts_unavailable(peer: SocketAddr, error: &AccountError) -> LoginRefusal {
     log::error!("{peer}: cannot check accounts: {error}");
+    // Not `login-required`: nothing says the name is an account's. The
+    // code nodes use when their database is away (`across_nodes.rs`).
     (
-        ErrorCode::LoginRequired,
-        "The server cannot check accounts right now; try again later.".to_owned(),
+        ErrorCode::Other(ACCOUNTS_UNCHECKED.into()),
+        "The server cannot check accounts right now; try again in a moment.".to_owned(),
     )
 }
 

@@ -35,6 +35,7 @@ mod accepted;
 mod acceptor;
 mod account_lookup;
 pub mod accounts;
+mod across_nodes;
 mod admission;
 pub mod capacity;
 mod control;
@@ -120,7 +121,9 @@ pub struct ServerOptions {
     /// Also print every client frame on stdout as an HTTP-style request.
     pub log_http: bool,
     /// The data directory whose database holds the accounts; `None`: no
-    /// accounts (every name is free to take, `/login` always fails).
+    /// accounts (every name is free to take, `/login` always fails). With
+    /// [`Storage::Postgres`], the accounts are that database's instead (shared
+    /// by every node on it), and this only says that there are accounts.
     pub accounts: Option<PathBuf>,
     /// Admit only accounts: a bare name gets `ERROR login-required`.
     pub require_login: bool,
@@ -371,6 +374,19 @@ impl ServerState {
     /// Like [`ServerState::locked`], but writes the queued lines from this thread
     /// to every socket that takes them at once, waking writers only for the
     /// rest (see `outbox/direct.rs`). For the sequencer's deliveries.
+    /// After a change of who is where (a registration, a join, a part, a
+    /// leave), on a node sharing a database: has the sequencer store it
+    /// for the other nodes now, in order with this session's messages
+    /// (`hub/registry/remote.rs`). Nothing on a single node.
+    pub(crate) fn members_changed(
+        &self,
+        posts: &crossbeam_channel::Sender<crate::hub::sequencer::Request>,
+    ) {
+        if self.presence.is_some() {
+            let _ = posts.send(crate::hub::sequencer::Request::Members);
+        }
+    }
+
     pub(crate) fn locked_writing<T>(
         &self,
         writer: &mut DirectWriter,

@@ -64,6 +64,10 @@ fn keep(shared: &ServerState, stopped: &Receiver<()>) {
         match presence.keep() {
             Ok(lost) => {
                 failing = false;
+                if presence.take_announce_again() {
+                    // Stored at the sequencer's next tick.
+                    shared.locked(|registry| registry.announce_all_again(Utc::now()));
+                }
                 for name in lost {
                     log::warn!("{name}: disconnected, another node took the name meanwhile");
                     shared.locked(|registry| {

@@ -3,7 +3,7 @@
 
 #[allow(dead_code)]
 #[path = "../../examples/bench/load/mod.rs"]
-mod load;
+pub(crate) mod load;
 #[allow(dead_code)]
 #[path = "../../examples/bench/rooms/mod.rs"]
 mod rooms;

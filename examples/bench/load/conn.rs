@@ -26,6 +26,11 @@ pub struct Tally {
     pub last_message: Option<Instant>,
     /// Delivery latency in microseconds, when the scenario measures it.
     pub latency: Option<Histogram<u64>>,
+    /// The same by the sender's and the receiver's node, at
+    /// `sender * nodes + receiver`, in a cluster's latency run (else empty).
+    pub by_nodes: Vec<Histogram<u64>>,
+    /// Nodes the clients are spread over.
+    pub nodes: usize,
     /// The instant send stamps count from.
     pub epoch: Instant,
     /// Re-arm TCP_QUICKACK after every read (latency runs only).
@@ -41,6 +46,8 @@ pub struct Conn {
     pub messages: u64,
     /// Room messages this client sent.
     pub sent: u64,
+    /// Which node of a cluster it is connected to (0 for one server).
+    pub node: usize,
 }
 
 impl Conn {
@@ -51,6 +58,7 @@ impl Conn {
             registered: false,
             messages: 0,
             sent: 0,
+            node: 0,
         }
     }
 
@@ -102,6 +110,7 @@ impl Conn {
             wire,
             registered,
             messages,
+            node,
             ..
         } = self;
         let quickack = tally.quickack;
@@ -109,7 +118,7 @@ impl Conn {
             match classify(line, dialect) {
                 Seen::Message => {
                     *messages += 1;
-                    on_message(line, now, tally);
+                    on_message(line, now, *node, tally);
                 }
                 Seen::Join => tally.joins += 1,
                 Seen::Registered if !*registered => {
@@ -165,32 +174,50 @@ fn classify(line: &[u8], dialect: Dialect) -> Seen {
     }
 }
 
-/// Counts a room message and, in a latency run, its delay.
-fn on_message(line: &[u8], now: Instant, tally: &mut Tally) {
+/// Counts a room message and, in a latency run, its delay (also by the
+/// sender's node and `receiver`, the node this client is on, in a cluster).
+fn on_message(line: &[u8], now: Instant, receiver: usize, tally: &mut Tally) {
     tally.messages += 1;
     tally.last_message = Some(now);
     let Some(histogram) = tally.latency.as_mut() else {
         return;
     };
-    let Some(stamp) = sent_stamp(line) else {
+    let Some((stamp, sender)) = sent_stamp(line) else {
         return;
     };
     let now_ns = now.duration_since(tally.epoch).as_nanos() as u64;
-    histogram.saturating_record(now_ns.saturating_sub(stamp) / 1000);
+    let micros = now_ns.saturating_sub(stamp) / 1000;
+    histogram.saturating_record(micros);
+    if let Some(pair) = tally.by_nodes.get_mut(sender * tally.nodes + receiver) {
+        pair.saturating_record(micros);
+    }
 }
 
 /// The text of a latency probe: `L` and the send time in nanoseconds since the
-/// run's epoch.
-pub fn latency_text(sent_ns: u64) -> String {
-    format!("L{sent_ns} latency probe")
+/// run's epoch, then `n` and the sender's node.
+pub fn latency_text(sent_ns: u64, node: usize) -> String {
+    format!("L{sent_ns} n{node} latency probe")
 }
 
-/// The send time stamped in a message line by [`latency_text`].
-pub fn sent_stamp(line: &[u8]) -> Option<u64> {
+/// The send time and the sender's node stamped in a message line by
+/// [`latency_text`] (node 0 when the line names none).
+pub fn sent_stamp(line: &[u8]) -> Option<(u64, usize)> {
     let colon = memchr::memmem::find(line, b" :")?;
     let text = line[colon + 2..].strip_prefix(b"L")?;
-    let digits = text.iter().take_while(|b| b.is_ascii_digit());
-    Some(digits.fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
+    let (stamp, rest) = leading_number(text);
+    let node = rest
+        .strip_prefix(b" n")
+        .map_or(0, |rest| leading_number(rest).0);
+    Some((stamp, node as usize))
+}
+
+/// The decimal number at the start of `text` (0 if none) and what follows it.
+fn leading_number(text: &[u8]) -> (u64, &[u8]) {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    let number = text[..digits]
+        .iter()
+        .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    (number, &text[digits..])
 }
 
 #[cfg(test)]
@@ -200,10 +227,11 @@ mod tests {
     #[test]
     fn reads_stamps_and_commands() {
         assert_eq!(
-            sent_stamp(b"MSG 1 2026-01-01T00:00:00.000Z f0 :L12345 latency probe"),
-            Some(12345)
+            sent_stamp(b"MSG 1 2026-01-01T00:00:00.000Z f0 #lobby :L12345 n2 latency probe"),
+            Some((12345, 2))
         );
-        assert_eq!(sent_stamp(b":n!u@h PRIVMSG #bench :L7 x"), Some(7));
+        assert_eq!(sent_stamp(b":n!u@h PRIVMSG #bench :L7 x"), Some((7, 0)));
+        assert_eq!(sent_stamp(b"MSG 1 t f0 #lobby :hello"), None);
         assert_eq!(irc_command(b":srv 001 nick :hi"), b"001");
         assert_eq!(irc_command(b"PING :srv"), b"PING");
     }

@@ -12,11 +12,17 @@
 //! the integration tests (`tests/it/bench_smoke.rs`), so it cannot rot.
 
 pub mod conn;
+pub mod outcome;
+pub mod process;
 pub mod progress;
 pub mod wire;
 pub mod worker;
 
+pub use outcome::Outcome;
+pub use process::ProcStatus;
 pub use progress::{Progress, Stall};
+
+use process::server_cpu_seconds;
 
 use std::io;
 use std::net::SocketAddr;
@@ -111,6 +117,12 @@ pub struct Plan {
     /// Keep the clients connected this long after they are all in, then
     /// measure the server again (memory settles as queues drain).
     pub hold: Duration,
+    /// The other nodes of a cluster: client `i` connects to node `i % n`
+    /// of the `n` nodes, `target` being node 0 (see [`Plan::node_of`]).
+    pub other_nodes: Vec<SocketAddr>,
+    /// Other processes whose CPU time, with their children's, counts as the
+    /// server's: a cluster's other nodes and its PostgreSQL.
+    pub other_pids: Vec<u32>,
 }
 
 impl Plan {
@@ -129,196 +141,34 @@ impl Plan {
             stall: Duration::from_secs(10),
             label: None,
             hold: Duration::ZERO,
+            other_nodes: Vec::new(),
+            other_pids: Vec::new(),
         }
     }
-}
 
-/// A process's memory and threads, from `/proc/<pid>/status`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcStatus {
-    pub rss_kib: u64,
-    pub threads: u64,
-}
-
-impl ProcStatus {
-    pub fn read(pid: u32) -> Option<ProcStatus> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let field = |name: &str| -> Option<u64> {
-            let line = status.lines().find(|line| line.starts_with(name))?;
-            line[name.len()..].split_whitespace().next()?.parse().ok()
-        };
-        Some(ProcStatus {
-            rss_kib: field("VmRSS:")?,
-            threads: field("Threads:")?,
-        })
+    /// How many nodes the clients are spread over.
+    pub fn nodes(&self) -> usize {
+        1 + self.other_nodes.len()
     }
 
-    /// The status once the process has stopped starting threads: the same
-    /// thread count for 200 ms (5 s at most). A server that has just said it
-    /// listens may still be starting its own threads, and their stacks and
-    /// heaps are not memory per client.
-    pub fn settled(pid: u32) -> Option<ProcStatus> {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        let mut last = ProcStatus::read(pid)?;
-        let mut since = Instant::now();
-        while since.elapsed() < Duration::from_millis(200) && Instant::now() < give_up {
-            thread::sleep(Duration::from_millis(20));
-            let now = ProcStatus::read(pid)?;
-            if now.threads != last.threads {
-                since = Instant::now();
-            }
-            last = now;
+    /// The node client `i` connects to, round-robin, and its address.
+    pub fn node_of(&self, client: usize) -> (usize, SocketAddr) {
+        match client % self.nodes() {
+            0 => (0, self.target),
+            node => (node, self.other_nodes[node - 1]),
         }
-        Some(last)
-    }
-}
-
-/// A process's CPU time so far, user and system over all its threads, in
-/// seconds, from `/proc/<pid>/stat` (in clock ticks, which Linux fixes at
-/// 100 a second there). On a shared machine this moves much less from run
-/// to run than throughput does: it is the server's own work, not its share
-/// of the cores.
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which is in parentheses and may
-    // hold spaces: state is field 3, utime 14, stime 15.
-    let after_name = stat.get(stat.rfind(')')? + 1..)?;
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
-}
-
-/// What a run measured. Times count from the first connection attempt, except
-/// `load_time`, which counts from the start of the load.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub clients: usize,
-    pub registered: u64,
-    /// When the last client registered (the last one that did, if some never did).
-    pub registered_after: Option<Duration>,
-    pub joins: u64,
-    pub expected_joins: u64,
-    /// When every client had been told of every JOIN.
-    pub joined_after: Option<Duration>,
-    pub before: Option<ProcStatus>,
-    pub after: Option<ProcStatus>,
-    /// Messages sent in the load phase.
-    pub sent: u64,
-    /// Room messages received, over all clients.
-    pub delivered: u64,
-    /// Room messages every client should have received, over all clients.
-    pub expected: u64,
-    /// Messages some client should have received but did not.
-    pub missing: u64,
-    /// Connections that closed or failed.
-    pub closed: u64,
-    /// Connections refused with `BYE :server full` (counted in `closed` too).
-    pub refused: u64,
-    /// When the load phase started.
-    pub load_started: Option<Instant>,
-    /// From the start of the load to the last delivery.
-    pub load_time: Option<Duration>,
-    /// The server's CPU seconds from the start of the load to its end (with
-    /// the server's pid).
-    pub load_cpu: Option<f64>,
-    /// Delivery latency in microseconds (paced loads).
-    pub latency: Option<Histogram<u64>>,
-    /// How deep each of the server's client thread stacks had been after the
-    /// hold, in bytes below its top (see `stacks.rs`): read when there is a
-    /// hold and the server's pid, if `/proc/PID/mem` may be read.
-    pub stacks: Option<Vec<usize>>,
-}
-
-impl Outcome {
-    pub fn clients_per_sec(&self) -> Option<f64> {
-        self.registered_after
-            .map(|t| self.registered as f64 / t.as_secs_f64())
     }
 
-    pub fn deliveries_per_sec(&self) -> Option<f64> {
-        self.load_time
-            .map(|t| self.delivered as f64 / t.as_secs_f64())
-    }
-
-    /// Messages sent per second, counted until the last delivery.
-    pub fn messages_per_sec(&self) -> Option<f64> {
-        self.load_time.map(|t| self.sent as f64 / t.as_secs_f64())
-    }
-
-    /// Server memory added per registered client.
-    pub fn rss_per_client_kib(&self) -> Option<f64> {
-        let (before, after) = (self.before?, self.after?);
-        Some(after.rss_kib.saturating_sub(before.rss_kib) as f64 / self.registered.max(1) as f64)
-    }
-
-    /// Latency at quantile `q` in milliseconds.
-    pub fn latency_ms(&self, q: f64) -> Option<f64> {
-        let histogram = self.latency.as_ref().filter(|h| !h.is_empty())?;
-        Some(histogram.value_at_quantile(q) as f64 / 1000.0)
-    }
-
-    /// A few lines for people.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let secs = |d: Option<Duration>| {
-            d.map_or("never".to_string(), |d| format!("{:.3} s", d.as_secs_f64()))
-        };
-        out += &format!(
-            "  clients {} registered {} after {} ({:.0}/s); joins {}/{} after {}; closed {} (refused, server full: {})\n",
-            self.clients,
-            self.registered,
-            secs(self.registered_after),
-            self.clients_per_sec().unwrap_or(0.0),
-            self.joins,
-            self.expected_joins,
-            secs(self.joined_after),
-            self.closed,
-            self.refused,
-        );
-        if let (Some(before), Some(after)) = (self.before, self.after) {
-            out += &format!(
-                "  server RSS {} -> {} KiB, threads {} -> {}, {:.1} KiB per client\n",
-                before.rss_kib,
-                after.rss_kib,
-                before.threads,
-                after.threads,
-                self.rss_per_client_kib().unwrap_or(0.0)
-            );
-        }
-        if let Some(depths) = self.stacks.as_deref().filter(|depths| !depths.is_empty()) {
-            out += &super::stacks::pages_line(depths);
-        }
-        if self.sent > 0 {
-            out += &format!(
-                "  sent {} delivered {}/{} missing {} in {}: {:.0} deliveries/s, {:.0} messages/s\n",
-                self.sent,
-                self.delivered,
-                self.expected,
-                self.missing,
-                secs(self.load_time),
-                self.deliveries_per_sec().unwrap_or(0.0),
-                self.messages_per_sec().unwrap_or(0.0),
-            );
-        }
-        if let Some(cpu) = self.load_cpu.filter(|_| self.delivered > 0) {
-            out += &format!(
-                "  server CPU during the load {cpu:.2} s, {:.3} us per delivery\n",
-                cpu * 1e6 / self.delivered as f64
-            );
-        }
-        if let Some(histogram) = self.latency.as_ref().filter(|h| !h.is_empty()) {
-            let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
-            out += &format!(
-                "  latency ms p50 {:.3} p99 {:.3} p99.9 {:.3} max {:.3} ({} samples)\n",
-                ms(0.5),
-                ms(0.99),
-                ms(0.999),
-                histogram.max() as f64 / 1000.0,
-                histogram.len()
-            );
-        }
-        out
+    /// JOIN lines the first `registered` clients must have seen before the
+    /// load starts. On a cluster, a node may tell its clients only of the
+    /// JOINs on that node, so this counts those (a lower bound, if JOINs
+    /// cross nodes).
+    fn expected_joins(&self, registered: u64) -> u64 {
+        let nodes = self.nodes() as u64;
+        (0..nodes)
+            .map(|node| registered / nodes + u64::from(node < registered % nodes))
+            .map(|on_node| self.dialect.expected_joins(on_node))
+            .sum()
     }
 }
 
@@ -376,7 +226,7 @@ pub fn with_workers<R: Send, T>(
 /// Moves the workers through the phases and measures the times.
 fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcStatus>) -> Outcome {
     let n = plan.clients as u64;
-    let expected_joins = plan.dialect.expected_joins(n);
+    let expected_joins = plan.expected_joins(n);
     let mut progress = Progress::new(plan.label.clone());
     let mut stall = Stall::new(plan.stall);
     let mut outcome = Outcome {
@@ -398,6 +248,8 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         load_time: None,
         load_cpu: None,
         latency: None,
+        latency_by_nodes: Vec::new(),
+        nodes: plan.nodes(),
         stacks: None,
     };
     loop {
@@ -413,7 +265,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         outcome.joins = joins;
         // Connections the server refused do not join: everyone else is in
         // when the registered ones have been told of each other.
-        outcome.expected_joins = plan.dialect.expected_joins(registered);
+        outcome.expected_joins = plan.expected_joins(registered);
         if registered + refused >= n && joins >= outcome.expected_joins {
             outcome.joined_after = Some(epoch.elapsed());
             break;
@@ -444,7 +296,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         return outcome;
     }
     let recipients = if plan.dialect.echoes() { n } else { n - 1 };
-    let cpu_before = plan.server_pid.and_then(cpu_seconds);
+    let cpu_before = server_cpu_seconds(plan);
     let load_start = board.run_load(
         epoch,
         recipients,
@@ -457,7 +309,7 @@ fn coordinate(plan: &Plan, board: &Board, epoch: Instant, before: Option<ProcSta
         },
     );
     outcome.load_started = Some(load_start);
-    let cpu_after = plan.server_pid.and_then(cpu_seconds);
+    let cpu_after = server_cpu_seconds(plan);
     outcome.load_cpu = cpu_before
         .zip(cpu_after)
         .map(|(before, after)| after - before);
@@ -493,6 +345,17 @@ fn settle(plan: &Plan, outcome: &mut Outcome, reports: Vec<worker::WorkerReport>
                 Some(total) => total.add(&h).expect("same bounds"),
                 None => latency = Some(h),
             }
+        }
+        if outcome.latency_by_nodes.is_empty() {
+            outcome.latency_by_nodes = report.latency_by_nodes;
+            continue;
+        }
+        for (total, h) in outcome
+            .latency_by_nodes
+            .iter_mut()
+            .zip(&report.latency_by_nodes)
+        {
+            total.add(h).expect("same bounds");
         }
     }
     outcome.latency = latency;

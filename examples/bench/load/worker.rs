@@ -91,6 +91,8 @@ pub struct ClientReport {
 pub struct WorkerReport {
     pub clients: Vec<ClientReport>,
     pub latency: Option<Histogram<u64>>,
+    /// See [`Tally::by_nodes`].
+    pub latency_by_nodes: Vec<Histogram<u64>>,
     pub last_message: Option<Instant>,
 }
 
@@ -108,6 +110,13 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
     let mut opening = Opening::new(window, mine.len());
     let mut buf = vec![0u8; READ_BUFFER];
     let latency = matches!(plan.load, Load::Paced { .. });
+    let histogram = || Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+    let nodes = plan.nodes();
+    let pairs = if latency && nodes > 1 {
+        nodes * nodes
+    } else {
+        0
+    };
     let mut tally = Tally {
         registered: 0,
         joins: 0,
@@ -115,16 +124,22 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
         closed: 0,
         refused: 0,
         last_message: None,
-        latency: latency
-            .then(|| Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")),
+        latency: latency.then(histogram),
+        by_nodes: (0..pairs).map(|_| histogram()).collect(),
+        nodes,
         epoch,
         quickack: latency && plan.quickack,
     };
     let mut pacer: Option<Pacer> = None;
     loop {
-        while let Some(stream) = opening.next(&poll, plan.target, conns.len(), mine.len(), board)? {
-            let global = mine[conns.len()];
-            conns.push(Conn::new(stream, format!("{}{global}", plan.name_prefix)));
+        while let Some(&global) = mine.get(conns.len()) {
+            let (node, addr) = plan.node_of(global);
+            let Some(stream) = opening.next(&poll, addr, conns.len(), mine.len(), board)? else {
+                break;
+            };
+            let mut conn = Conn::new(stream, format!("{}{global}", plan.name_prefix));
+            conn.node = node;
+            conns.push(conn);
         }
         let timeout = pacer
             .as_ref()
@@ -175,6 +190,7 @@ pub fn run(plan: &Plan, worker: usize, board: &Board, epoch: Instant) -> io::Res
     Ok(WorkerReport {
         clients,
         latency: tally.latency.take(),
+        latency_by_nodes: std::mem::take(&mut tally.by_nodes),
         last_message: tally.last_message,
     })
 }
@@ -283,7 +299,7 @@ impl Pacer {
                 continue; // its slot passes unused, so a dead sender cannot stall the pacer
             }
             let stamp = Instant::now().duration_since(tally.epoch).as_nanos() as u64;
-            conn.queue_message(plan.dialect, &latency_text(stamp));
+            conn.queue_message(plan.dialect, &latency_text(stamp, conn.node));
             conn.flush(tally);
             sent += 1;
         }

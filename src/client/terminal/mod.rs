@@ -11,7 +11,10 @@
 //!
 //! A paste of several lines sends each as a message (past
 //! `paste_max_lines`, after asking once). A line the client refuses (too
-//! long, unknown command) stays on the input line. Messages from others ring
+//! long, unknown command), typed or pasted, is never lost: the first stays
+//! on the input line, and all are in the Up history. The limit counts what
+//! the client adds on the wire (`/say #room `), in the counter shown while
+//! typing as in the refusal. Messages from others ring
 //! the bell when they mention the user or are private (unless `bell` is off)
 //! and count as unread in the window title until the next key.
 //!

@@ -9,7 +9,7 @@ use chrono::Local;
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::super::attention::Attention;
-use super::super::input::{HELP, TypedLine, parse_input, too_long};
+use super::super::input::{HELP, TypedLine, overflow, parse_input, too_long};
 use super::super::keys::{Key, KeyDecoder};
 use super::super::line::{Edit, LineEditor};
 use super::super::net::{SharedNames, ToNet};
@@ -38,9 +38,10 @@ pub(super) struct Ui {
     bottom: Bottom,
     /// A long paste, waiting for the user's yes or no.
     confirm: Option<PasteQuestion>,
-    /// A typed line the client refused, to put back on the input line once
-    /// every key that came with it is handled (see [`Ui::settle_refusal`]).
-    refused: Option<String>,
+    /// The typed or pasted lines the client refused, in order, to put back
+    /// once every key that came with them is handled (see
+    /// [`Ui::settle_refusal`]).
+    refused: Vec<String>,
     /// Keys that came while the question was asked, to handle after it.
     held: Vec<Key>,
     /// Lines pasted with the name, to send once joined.
@@ -69,7 +70,7 @@ impl Ui {
             screen,
             bottom: Bottom::default(),
             confirm: None,
-            refused: None,
+            refused: Vec::new(),
             held: Vec::new(),
             held_lines: Vec::new(),
             raw_mode: None,
@@ -136,14 +137,7 @@ impl Ui {
             let pasted = count(question.lines.len() as u64, "pasted line");
             return Some(format!("*** send {pasted}? y sends them, n drops them"));
         }
-        let bytes = self.editor.line().len();
-        (bytes > self.max_line).then(|| {
-            format!(
-                "!!! {bytes} bytes: {} over the {}-byte limit, not sendable yet",
-                bytes - self.max_line,
-                self.max_line
-            )
-        })
+        overflow(&self.editor.line(), self.max_line, self.rooms.current()).map(|o| o.status())
     }
 
     /// Asks for one line (the name) before the session starts.
@@ -383,18 +377,21 @@ impl Ui {
     }
 
     /// One typed (or pasted) line: sent, done here, or refused. A refused
-    /// typed line goes back on the input line once the keys that came with
-    /// it are handled.
+    /// line is kept: it goes back on the input line, or into the history,
+    /// once the keys that came with it are handled.
     fn submit(&mut self, line: &str, typed: bool) {
         let refused = |ui: &mut Ui, text: String| {
             ui.show(View::Error(text));
-            if typed {
-                ui.refused = Some(line.to_owned());
+            if !typed {
+                // A typed line is in the history already.
+                ui.editor.remember(line);
             }
+            ui.refused.push(line.to_owned());
         };
-        match parse_input(line, self.rooms.current()) {
-            TypedLine::Send(wire) => match too_long(&wire, self.max_line) {
-                Some(refusal) => refused(self, refusal),
+        let shown = self.rooms.current();
+        match parse_input(line, shown) {
+            TypedLine::Send(wire) => match too_long(line, &wire, self.max_line, shown) {
+                Some(refusal) => refused(self, refusal.refusal()),
                 None => self.send(ToNet::Send(wire)),
             },
             TypedLine::Join(room) if self.rooms.is_member(&room) => {
@@ -419,23 +416,32 @@ impl Ui {
         }
     }
 
-    /// Puts a refused typed line back on the input line, once every key that
-    /// arrived with it is handled. Keys that came in the same read as its
-    /// Enter were typed before the refusal could be seen: they are lines of
-    /// their own, not edits of the refused one (`/dance`, Enter, `hi`, Enter
-    /// sends `hi`). If such a line is still half-typed, it keeps the input
-    /// line and the refused one waits in the history.
+    /// Puts the first refused line back on the input line, once every key
+    /// that arrived with it is handled; every refused line is in the
+    /// history. Keys that came in the same read as its Enter were typed
+    /// before the refusal could be seen: they are lines of their own, not
+    /// edits of the refused one (`/dance`, Enter, `hi`, Enter sends `hi`).
+    /// If such a line is still half-typed (or a paste left text after its
+    /// last line), it keeps the input line and the refused ones wait in the
+    /// history. Nothing refused is lost, typed or pasted.
     fn settle_refusal(&mut self) {
-        let Some(line) = self.refused.take() else {
+        let refused = std::mem::take(&mut self.refused);
+        let Some(first) = refused.first() else {
             return;
         };
+        let mut in_history = refused.len();
         if self.editor.line().is_empty() {
-            self.editor.restore(&line);
-        } else {
-            self.show(View::Notice(
-                "the refused line is in the history: Up brings it back".into(),
-            ));
+            self.editor.restore(first);
+            in_history -= 1;
         }
+        let notice = match (in_history, in_history == refused.len()) {
+            (0, _) => return,
+            (1, true) => "the refused line is in the history: Up brings it back".into(),
+            (n, true) => format!("the {n} refused lines are in the history: Up brings them back"),
+            (1, false) => "1 more refused line is in the history: Up brings it back".into(),
+            (n, false) => format!("{n} more refused lines are in the history: Up brings them back"),
+        };
+        self.show(View::Notice(notice));
     }
 
     /// The terminal's size changed: the screen is redrawn at the new size.

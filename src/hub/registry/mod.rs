@@ -18,6 +18,8 @@
 //! `rooms.rs`; walking a room's members in `recipients.rs`.
 
 mod recipients;
+mod relay;
+mod remote;
 mod rooms;
 #[cfg(test)]
 mod tests;
@@ -32,12 +34,14 @@ use parking_lot::Mutex;
 
 use super::event::{Delivery, HubEvent, Names, Walk};
 use super::member::{Member, Offered};
-use super::message::{Audience, ClientId, RoomRef, StoredMessage};
+use super::membership::Change;
+use super::message::{Audience, ClientId, NO_SENDER, RoomRef, StoredMessage};
 use super::rooms::{Memberships, Rooms};
 use super::sequencer::Sequenced;
 use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
+pub(crate) use relay::Relayed;
 pub(crate) use rooms::{InStore, JoinError, Listed, PartError, RoomCap, RoomView};
 
 struct Entry<M> {
@@ -168,6 +172,11 @@ pub(crate) struct Registry<M: Member> {
     per_ip: HashMap<IpAddr, usize>,
     limits: Limits,
     closed: bool,
+    /// Sharing a store with other nodes: their users, and this node's
+    /// changes for them (`remote.rs`). `None` on a single node.
+    cluster: Option<remote::Cluster<M>>,
+    /// The number of the last relay (see `relay.rs`).
+    relays: u64,
 }
 
 impl<M: Member> Registry<M> {
@@ -193,6 +202,8 @@ impl<M: Member> Registry<M> {
             per_ip: HashMap::new(),
             limits,
             closed: false,
+            cluster: None,
+            relays: 0,
         }
     }
 
@@ -206,7 +217,7 @@ impl<M: Member> Registry<M> {
         if self.closed {
             return Err(Refusal::Closing);
         }
-        if self.clients.len() >= self.limits.max_clients {
+        if self.clients.len() - self.remote_count() >= self.limits.max_clients {
             return Err(Refusal::Full);
         }
         let from_address = self.per_ip.entry(address).or_default();
@@ -242,6 +253,7 @@ impl<M: Member> Registry<M> {
         if let Some(entry) = self.clients.get_mut(&id) {
             entry.rooms.push(self.default_room.clone());
         }
+        self.record(id, name, ts, Change::Join(self.default_room.clone()));
         self.pending.numbers.push(joined);
         self.pending.joins.push(Delivery::new(HubEvent::Join {
             ts,
@@ -249,6 +261,7 @@ impl<M: Member> Registry<M> {
             room: self.default_room.clone(),
         }));
         self.rooms.count_member(&self.default_room.key, true);
+        self.rooms.seen(&self.default_room.key, ts);
         self.welcome(id, name);
         Ok(Registered {
             online: self.names.len(),
@@ -376,6 +389,12 @@ impl<M: Member> Registry<M> {
                     self.deliver_room_run(run);
                 }
                 Sequenced::Message { message, sender } => self.deliver_message(message, sender),
+                Sequenced::Member { node, change } => {
+                    self.apply_remote(node, change);
+                    // Told now, before the items after it (a joiner's first
+                    // message): JOINs are otherwise held for a batch.
+                    self.announce_joins();
+                }
                 Sequenced::Topic(change) => {
                     let delivery = Delivery::new(HubEvent::Topic {
                         room: change.room.clone(),
@@ -387,6 +406,22 @@ impl<M: Member> Registry<M> {
                         to_wake: &mut self.to_wake,
                         overflowed: &mut self.overflowed,
                     };
+                    if sender == NO_SENDER {
+                        // Another node's: nobody here to tell if the room is
+                        // not in memory (the store's row has it for a join).
+                        let Some(room) = self.rooms.set_remote_topic(&change.room, change.topic)
+                        else {
+                            continue;
+                        };
+                        to.room_and_sender(
+                            room,
+                            &self.default_room,
+                            &self.names,
+                            sender,
+                            &delivery,
+                        );
+                        continue;
+                    }
                     let Some(room) = self.rooms.set_topic(&change.room, change.topic) else {
                         // Its last member left meanwhile: only the setter hears.
                         to.one(sender, &delivery);
@@ -495,7 +530,14 @@ impl<M: Member> Registry<M> {
         self.announce_joins();
         let entry = self.clients.remove(&id)?;
         self.forget_address(entry.address);
+        let remote = self.forget_remote(id);
         if let Some(name) = entry.name {
+            if !remote {
+                let change = Change::Leave {
+                    reason: reason.to_owned(),
+                };
+                self.record(id, &name, ts, change);
+            }
             self.tell_leave(id, name, &entry.rooms, reason, ts);
         }
         Some(entry.member)
@@ -571,6 +613,16 @@ impl<M: Member> Registry<M> {
     /// Stops admitting and removes every connection, each told `reason`.
     pub(crate) fn close_all(&mut self, reason: &str) {
         self.closed = true;
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        for id in ids {
+            if let Some(name) = self.clients.get(&id).and_then(|entry| entry.name.clone()) {
+                let change = Change::Leave {
+                    reason: reason.to_owned(),
+                };
+                self.record(id, &name, Utc::now(), change);
+            }
+            self.forget_remote(id);
+        }
         for (_, entry) in self.clients.drain() {
             entry.member.close(reason, false);
             self.to_stop.push(entry.member);

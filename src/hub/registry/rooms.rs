@@ -15,6 +15,7 @@ use super::Registry;
 use super::recipients::{Recipients, members_of};
 use crate::hub::event::{Delivery, HubEvent, Names, RoomSummary, Walk};
 use crate::hub::member::Member;
+use crate::hub::membership::Change;
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
 use crate::hub::store::StoredRoom;
@@ -98,6 +99,7 @@ impl<M: Member> Registry<M> {
     ) -> Result<RoomRef, JoinError> {
         self.announce_joins();
         let key = room_key(display);
+        let remote = self.is_remote(id);
         let entry = self.clients.get_mut(&id).ok_or(JoinError::Closed)?;
         let Some(name) = &entry.name else {
             return Err(JoinError::Closed);
@@ -117,7 +119,13 @@ impl<M: Member> Registry<M> {
             return Err(JoinError::TooManyRooms);
         }
         if self.rooms.needs_reading(&key) {
-            return Err(JoinError::InStore);
+            if !remote {
+                return Err(JoinError::InStore);
+            }
+            // Another node's user: the room is in use here now, but its
+            // history is read only when a client of this node joins it.
+            let unread = self.rooms.name_for(display);
+            self.rooms.open_unread(&unread);
         }
         let room_name = self.rooms.name_for(display);
         entry.rooms.push(room_name.clone());
@@ -126,13 +134,17 @@ impl<M: Member> Registry<M> {
             name: name.clone(),
             room: room_name.clone(),
         });
+        if let Some(cluster) = &mut self.cluster {
+            cluster.record(id, name, ts, Change::Join(room_name.clone()));
+        }
         let name_key = name_key(name);
-        let room = if room_name.key == self.default_room.key {
+        if room_name.key == self.default_room.key {
             self.rooms.count_member(&room_name.key, true);
-            self.rooms.get(&room_name.key).ok_or(JoinError::Closed)?
         } else {
-            self.rooms.add_member(&room_name, name_key, id)
-        };
+            self.rooms.add_member(&room_name, name_key, id);
+        }
+        self.rooms.seen(&room_name.key, ts);
+        let room = self.rooms.get(&room_name.key).ok_or(JoinError::Closed)?;
         let history = room.recent(self.limits.replay);
         let clients = &self.clients;
         let member_ids: Vec<ClientId> =
@@ -210,6 +222,13 @@ impl<M: Member> Registry<M> {
             room: left.clone(),
             reason: reason.to_owned(),
         });
+        if let Some(cluster) = &mut self.cluster {
+            let change = Change::Part {
+                room: left.clone(),
+                reason: reason.to_owned(),
+            };
+            cluster.record(id, name, ts, change);
+        }
         let name_key = name_key(name);
         if let Some(room) = self.rooms.get(&key) {
             let members = members_of(room, &self.default_room, &self.names, &self.clients);
@@ -264,12 +283,14 @@ impl<M: Member> Registry<M> {
         n: usize,
     ) -> Result<RoomView<Vec<Arc<StoredMessage>>>, InStore> {
         let key = room_key(room);
+        if self.rooms.needs_reading(&key) {
+            return Err(InStore);
+        }
         match self.rooms.get(&key) {
             Some(found) => Ok(RoomView {
                 room: found.name.display.clone(),
                 answer: found.recent(n),
             }),
-            None if self.rooms.needs_reading(&key) => Err(InStore),
             None => Ok(RoomView {
                 room: room.to_owned(),
                 answer: Vec::new(),
@@ -281,17 +302,25 @@ impl<M: Member> Registry<M> {
     /// memory.
     pub(crate) fn topic(&self, room: &str) -> Result<RoomView<Option<Topic>>, InStore> {
         let key = room_key(room);
+        if self.rooms.needs_reading(&key) {
+            return Err(InStore);
+        }
         match self.rooms.get(&key) {
             Some(found) => Ok(RoomView {
                 room: found.name.display.clone(),
                 answer: found.topic.clone(),
             }),
-            None if self.rooms.needs_reading(&key) => Err(InStore),
             None => Ok(RoomView {
                 room: room.to_owned(),
                 answer: None,
             }),
         }
+    }
+
+    /// When the room called `room` began, as far as this server knows (see
+    /// `hub/rooms/mod.rs`, `Room::since`); `None` if there is no such room.
+    pub(crate) fn since(&self, room: &str) -> Option<Timestamp> {
+        self.rooms.get(&room_key(room))?.since()
     }
 
     /// Every room with members, sorted, as `/rooms` lists them.

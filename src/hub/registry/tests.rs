@@ -1,6 +1,8 @@
 //! The hub registry with fake members: no sockets, no wire format. Each
 //! fake encodes an event as a short description, counting its encodings.
 
+mod remote;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -100,6 +102,7 @@ fn describe(event: &HubEvent<'_>) -> String {
         HubEvent::Message(message) => format!("msg {} {}", message.id, message.text),
         HubEvent::Topic { room, topic } => format!("topic {} {}", room.display, topic.text),
         HubEvent::NotStored => "not stored".into(),
+        HubEvent::Relay(relay) => format!("relay {}", relay.number),
     }
 }
 
@@ -168,6 +171,8 @@ impl World {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.into(),
         };
         self.locked(|registry| registry.deliver(vec![Sequenced::Message { message, sender }]));
@@ -370,6 +375,8 @@ fn a_batch_reaches_each_member_in_order_run_by_run() {
             ts: ts(),
             from: format!("client{sender}"),
             audience: Audience::Room(RoomName::new(room)),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         },
         sender,
@@ -457,6 +464,8 @@ fn with_a_store_a_room_without_members_is_read_back_to_be_joined() {
             ts: ts(),
             from: "client1".into(),
             audience: Audience::Room(RoomName::new("#a")),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: format!("m{id}"),
         })
     };
@@ -464,6 +473,7 @@ fn with_a_store_a_room_without_members_is_read_back_to_be_joined() {
         name: RoomName::new("#a"),
         topic: None,
         recent: vec![stored(1), stored(2)],
+        first: None,
     };
     world
         .locked(|registry| registry.join_read(2, "#A", ts(), RoomCap::Applies, Some(read)))

@@ -2,8 +2,11 @@
 //! their rooms themselves (IRC: a client that has just connected is in no
 //! channel, and every IRC client and test expects exactly that).
 
+use chrono::Utc;
+
 use super::{RegisterError, Registry};
 use crate::hub::member::Member;
+use crate::hub::membership::{Change, NODE_GONE};
 use crate::hub::message::ClientId;
 use crate::protocol::name_key;
 
@@ -32,6 +35,14 @@ impl<M: Member> Registry<M> {
         account: bool,
     ) -> Result<u64, RegisterError> {
         let key = name_key(name);
+        if !self.clients.contains_key(&id) {
+            return Err(RegisterError::Closed);
+        }
+        if let Some(remote) = self.remote_holder(&key) {
+            // The store gave the name to this node: the other node's user
+            // has left, and its leave is on the way.
+            self.take_out(remote, NODE_GONE, Utc::now());
+        }
         if self.names.contains_key(&key) {
             return Err(RegisterError::NameTaken);
         }
@@ -44,6 +55,7 @@ impl<M: Member> Registry<M> {
         entry.joined = joined;
         self.next_join += 1;
         self.names.insert(key, id);
+        self.record(id, name, Utc::now(), Change::Online);
         Ok(joined)
     }
 }

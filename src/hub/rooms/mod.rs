@@ -13,13 +13,16 @@
 //! for the store to forget the topic too. A room's recent messages are in id
 //! order and at most `recent_capacity` of them; a room in memory has all of
 //! its newest ones (it was read from the store when it came back, see
-//! [`Rooms::restore`], and has recorded every message since).
+//! [`Rooms::restore`], and has recorded every message since), except one
+//! made for another node's user ([`Rooms::open_unread`]), which counts as
+//! not in memory ([`Rooms::needs_reading`]) until a local join reads it.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::message::{ClientId, RoomName, RoomRef, StoredMessage, Topic};
 use super::store::StoredRoom;
+use crate::protocol::server_line::Timestamp;
 
 /// What becomes of a room whose last member leaves (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,15 @@ pub(crate) struct Room {
     has_messages: bool,
     /// The default room, never forgotten.
     default: bool,
+    /// When it began, as far as this server knows: its first stored
+    /// message (read from the store at start or when joined), else the
+    /// first join, message or topic this server saw of it since it was last
+    /// forgotten.
+    since: Option<Timestamp>,
+    /// Its messages and topic are not in memory: it was made for another
+    /// node's user joining it (a cluster), and is read from the store when
+    /// a client of this node joins it.
+    unread: bool,
 }
 
 impl Room {
@@ -59,7 +71,14 @@ impl Room {
             recent: VecDeque::new(),
             has_messages: false,
             default: false,
+            since: None,
+            unread: false,
         }
+    }
+
+    /// When it began (see the field).
+    pub(crate) fn since(&self) -> Option<Timestamp> {
+        self.since
     }
 
     /// The members' connections, sorted by name without regard to case
@@ -115,30 +134,63 @@ impl Rooms {
     /// Whether joining the room with key `key` must first read it from the
     /// store: it is not in memory, and there is a store.
     pub(crate) fn needs_reading(&self, key: &str) -> bool {
-        self.empty_rooms == EmptyRooms::Forgotten && !self.by_key.contains_key(key)
+        self.empty_rooms == EmptyRooms::Forgotten
+            && self.by_key.get(key).is_none_or(|room| room.unread)
+    }
+
+    /// Makes the room `name` for another node's user to join, if it is not
+    /// in memory, without reading it: its messages and topic stay the
+    /// store's until a client of this node joins it ([`Rooms::restore`]).
+    pub(crate) fn open_unread(&mut self, name: &RoomRef) {
+        self.by_key.entry(name.key.clone()).or_insert_with(|| {
+            let mut room = Room::new(name.clone());
+            room.unread = self.empty_rooms == EmptyRooms::Forgotten;
+            room
+        });
     }
 
     /// Puts back a room read from the store (`stored`; `None`: the store
-    /// has nothing of it) unless it is in memory already, which then knows
-    /// better: everything since it came back was recorded in it. A room
+    /// has nothing of it) unless it is in memory already and read, which
+    /// then knows better: everything since it came back was recorded in it.
+    /// A room in memory but unread (only other nodes' users in it) takes
+    /// the stored messages and topic, which include all it recorded. A room
     /// the store is still to forget (a topic, no messages) is made anew,
     /// spelt as asked. Returns its name.
     pub(crate) fn restore(&mut self, display: &str, stored: Option<StoredRoom>) -> RoomRef {
         let name = self.name_for(display);
-        if self.by_key.contains_key(&name.key) {
-            return name;
-        }
-        let mut room = Room::new(name.clone());
-        if let Some(stored) = stored.filter(|_| !self.forgotten.contains(&name.key)) {
-            let skip = stored.recent.len().saturating_sub(self.recent_capacity);
-            room.name = stored.name;
+        let forgotten = self.forgotten.contains(&name.key);
+        let capacity = self.recent_capacity;
+        let room = match self.by_key.get_mut(&name.key) {
+            Some(room) if !room.unread => return name,
+            Some(room) => room,
+            None => (self.by_key)
+                .entry(name.key.clone())
+                .or_insert_with(|| Room::new(name.clone())),
+        };
+        let in_use = room.member_count() > 0;
+        room.unread = false;
+        if let Some(stored) = stored.filter(|_| !forgotten) {
+            let skip = stored.recent.len().saturating_sub(capacity);
+            if !in_use {
+                room.name = stored.name;
+            }
             room.has_messages = !stored.recent.is_empty();
             room.recent = stored.recent.into_iter().skip(skip).collect();
+            room.since = (stored.first)
+                .or_else(|| room.recent.front().map(|message| message.ts))
+                .or_else(|| stored.topic.as_ref().map(|topic| topic.ts))
+                .or(room.since);
             room.topic = stored.topic;
         }
-        let name = room.name.clone();
-        self.by_key.insert(name.key.clone(), room);
-        name
+        room.name.clone()
+    }
+
+    /// Notes that room `room_key` was seen at `ts` (a join): when it began,
+    /// if nothing earlier was known.
+    pub(crate) fn seen(&mut self, room_key: &str, ts: Timestamp) {
+        if let Some(room) = self.by_key.get_mut(room_key) {
+            room.since.get_or_insert(ts);
+        }
     }
 
     /// Makes `name` the default room: kept when empty, its members only
@@ -236,6 +288,7 @@ impl Rooms {
             }
         };
         room.has_messages = true;
+        room.since.get_or_insert(message.ts);
         if capacity > 0 {
             if room.recent.len() >= capacity {
                 room.recent.pop_front();
@@ -253,6 +306,17 @@ impl Rooms {
             self.forgotten.push(name.key.clone());
             return None;
         };
+        room.since.get_or_insert(topic.ts);
+        room.topic = Some(topic);
+        Some(room)
+    }
+
+    /// Sets a topic another node stored (a shared store only) in a room
+    /// this node holds. A room not in memory has no members here, local or
+    /// remote: the topic is dropped, since the store's row has it and a join
+    /// reads it with the room. Returns the room if it is in memory.
+    pub(crate) fn set_remote_topic(&mut self, name: &RoomRef, topic: Topic) -> Option<&Room> {
+        let room = self.by_key.get_mut(&name.key)?;
         room.topic = Some(topic);
         Some(room)
     }

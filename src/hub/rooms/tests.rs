@@ -41,6 +41,8 @@ fn message(id: u64, room: &RoomRef) -> Arc<StoredMessage> {
         ts: Default::default(),
         from: "alice".into(),
         audience: Audience::Room(room.clone()),
+        kind: crate::hub::message::Kind::Message,
+        live_tags: None,
         text: format!("m{id}"),
     })
 }
@@ -130,6 +132,7 @@ fn a_room_read_back_from_the_store_is_as_stored_unless_memory_knows_better() {
         recent: (1..=3)
             .map(|id| message(id, &RoomName::new("#Busy")))
             .collect(),
+        first: None,
     };
     let name = rooms.restore("#BUSY", Some(stored("stored")));
     assert_eq!(name.display, "#Busy", "as created");
@@ -152,6 +155,7 @@ fn a_room_read_back_from_the_store_is_as_stored_unless_memory_knows_better() {
         name: quiet.clone(),
         topic: Some(topic("going")),
         recent: Vec::new(),
+        first: None,
     };
     assert_eq!(rooms.restore("#QUIET", Some(stale)).display, "#QUIET");
     assert_eq!(rooms.get("#quiet").unwrap().topic, None);

@@ -21,6 +21,7 @@
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
+use super::membership::{MemberChange, NodeId};
 use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
 use super::registry::{JoinError, RoomCap};
 use super::store::{Batch, Committed, MessageStore, Remote, StoredRoom};
@@ -41,6 +42,10 @@ pub(crate) enum Request {
     /// Someone registered: announce the pending JOINs. Many of these that
     /// arrive together cost one pass over the clients.
     Announce,
+    /// Local clients' membership changed (a shared store only): the hub's
+    /// changes recorded so far are stored here, in the stream's order
+    /// among the messages sent before and after.
+    Members,
     /// Answered once every request sent before it has been stored and
     /// queued to its recipients: a leaving session waits on it, so the
     /// sender's own copy of its last messages reaches it before its `BYE`.
@@ -87,6 +92,8 @@ pub(crate) enum Sequenced {
     },
     /// A topic someone set.
     Topic(TopicChange),
+    /// Another node's membership change (a shared store only).
+    Member { node: NodeId, change: MemberChange },
 }
 
 /// Where stored items go: the server's delivery to its clients.
@@ -100,6 +107,11 @@ pub(crate) trait Fanout {
     /// The keys of the rooms forgotten since the last call (no members, no
     /// messages), for the store to forget their topics.
     fn forgotten_rooms(&mut self) -> Vec<String>;
+    /// The local clients' membership changes since the last call, in
+    /// order, for a shared store.
+    fn member_changes(&mut self) -> Vec<MemberChange> {
+        Vec::new()
+    }
     /// Joins a room read from the store (`None`: the store has nothing
     /// of it), now, before anything else is delivered.
     fn join_read(
@@ -170,15 +182,26 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
     let mut store = store.map(|store| Kept {
         store,
         failing: false,
+        unsent: Vec::new(),
     });
     let changes = store.as_mut().and_then(|kept| kept.store.changes());
     while let Some(first) = next_request(&requests, changes.as_ref()) {
         let Some(first) = first else {
-            if let Some(kept) = &mut store {
+            // A tick: changes no request announced (evictions, a node's
+            // shutdown) go out now; else what the others committed.
+            taken.take_members(&mut fanout);
+            if !taken.items.is_empty() || store.as_ref().is_some_and(|kept| !kept.unsent.is_empty())
+            {
+                store_and_deliver(&mut store, &mut fanout, &mut next_id, &mut taken);
+            } else if let Some(kept) = &mut store {
                 catch_up(kept.store.as_mut(), &mut fanout);
             }
             continue;
         };
+        // Changes of who is where made before this turn's first request
+        // come before it (a session's own messages before a change of its
+        // rooms were stored before the change: it waits for them).
+        taken.take_members(&mut fanout);
         let mut next = Some(first);
         let mut announce = false;
         while let Some(request) = next.take() {
@@ -186,7 +209,11 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
                 Request::Post(post) => taken.items.push(Item::Post(post)),
                 Request::Topic(change) => taken.items.push(Item::Topic(change)),
                 Request::Remember(name_key, rooms) => taken.remember(name_key, rooms),
-                Request::Announce => announce = true,
+                Request::Announce => {
+                    announce = true;
+                    taken.take_members(&mut fanout);
+                }
+                Request::Members => taken.take_members(&mut fanout),
                 Request::Fence(fence) => taken.fences.push(fence),
                 Request::Load(load) => taken.loads.push(load),
             }
@@ -278,6 +305,7 @@ fn from_remote(item: Remote) -> Sequenced {
             sender: NO_SENDER,
         },
         Remote::Topic(change) => Sequenced::Topic(change),
+        Remote::Member { node, change } => Sequenced::Member { node, change },
     }
 }
 
@@ -286,6 +314,10 @@ fn from_remote(item: Remote) -> Sequenced {
 struct Kept {
     store: Box<dyn MessageStore>,
     failing: bool,
+    /// Membership changes of a batch that could not be stored: the next
+    /// batch stores them first (unlike messages, nobody can send them
+    /// again).
+    unsent: Vec<MemberChange>,
 }
 
 impl Kept {
@@ -319,6 +351,15 @@ impl Kept {
 enum Item {
     Post(Post),
     Topic(TopicChange),
+    Member(MemberChange),
+}
+
+/// What an item of a batch is, in request order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Message,
+    Topic,
+    Member,
 }
 
 /// What one turn took from the queue.
@@ -336,6 +377,12 @@ impl Taken {
         self.memberships.retain(|(key, _)| *key != name_key);
         self.memberships.push((name_key, rooms));
     }
+
+    /// Takes the hub's membership changes at this point of the batch.
+    fn take_members(&mut self, fanout: &mut impl Fanout) {
+        let changes = fanout.member_changes();
+        self.items.extend(changes.into_iter().map(Item::Member));
+    }
 }
 
 /// Gives the batch ids and a timestamp, stores it, and hands it on in order.
@@ -348,25 +395,35 @@ fn store_and_deliver(
     let now = Utc::now();
     let mut messages = Vec::new();
     let mut topics = Vec::new();
-    // Positions in `messages` and `topics` of each item, in request order.
-    let mut order = Vec::with_capacity(taken.items.len());
+    let mut members = store
+        .as_mut()
+        .map(|kept| std::mem::take(&mut kept.unsent))
+        .unwrap_or_default();
+    // Each item's kind and sender, in request order (unsent changes first).
+    let mut order = vec![(Kind::Member, NO_SENDER); members.len()];
     for item in taken.items.drain(..) {
         match item {
             Item::Post(post) => {
-                order.push((true, post.sender));
+                order.push((Kind::Message, post.sender));
                 messages.push(StoredMessage {
                     id: *next_id,
                     ts: now,
                     from: post.from,
                     audience: post.audience,
+                    kind: post.kind,
+                    live_tags: post.live_tags,
                     text: post.text,
                 });
                 *next_id += 1;
             }
             Item::Topic(mut change) => {
-                order.push((false, change.sender));
+                order.push((Kind::Topic, change.sender));
                 change.topic.ts = now;
                 topics.push(change);
+            }
+            Item::Member(change) => {
+                order.push((Kind::Member, NO_SENDER));
+                members.push(change);
             }
         }
     }
@@ -375,19 +432,23 @@ fn store_and_deliver(
     let forgotten = fanout.forgotten_rooms();
     let mut earlier = Vec::new();
     if let Some(kept) = store {
-        let topic_places: Vec<usize> = (order.iter().enumerate())
-            .filter(|(_, (is_message, _))| !is_message)
-            .map(|(place, _)| place)
-            .collect();
+        let (topic_places, member_places) =
+            (places(&order, Kind::Topic), places(&order, Kind::Member));
         let batch = Batch {
             forgotten: &forgotten,
             messages: &messages,
             topics: &topics,
             topic_places: &topic_places,
+            members: &members,
+            member_places: &member_places,
             memberships: &memberships,
         };
         let Some(committed) = kept.commit(&batch) else {
-            let senders: Vec<ClientId> = order.iter().map(|&(_, sender)| sender).collect();
+            kept.unsent = members;
+            let senders: Vec<ClientId> = (order.iter())
+                .filter(|(kind, _)| *kind != Kind::Member)
+                .map(|&(_, sender)| sender)
+                .collect();
             fanout.refuse(&senders);
             return;
         };
@@ -395,7 +456,7 @@ fn store_and_deliver(
             // The store numbered them (nodes share its counter).
             let ids = (first..)
                 .zip(&order)
-                .filter(|(_, (is_message, _))| *is_message);
+                .filter(|(_, (kind, _))| *kind == Kind::Message);
             for (message, (id, _)) in messages.iter_mut().zip(ids) {
                 message.id = id;
             }
@@ -403,19 +464,28 @@ fn store_and_deliver(
         }
         earlier = committed.earlier;
     }
+    // Own membership changes were applied when they were made.
     let mut messages = messages.into_iter();
     let mut topics = topics.into_iter();
     let sequenced = (earlier.into_iter().map(from_remote))
-        .chain(order.into_iter().filter_map(|(is_message, sender)| {
-            if is_message {
+        .chain(order.into_iter().filter_map(|(kind, sender)| match kind {
+            Kind::Message => {
                 let message = messages.next()?;
                 Some(Sequenced::Message { message, sender })
-            } else {
-                topics.next().map(Sequenced::Topic)
             }
+            Kind::Topic => topics.next().map(Sequenced::Topic),
+            Kind::Member => None,
         }))
         .collect();
     fanout.deliver(sequenced);
+}
+
+/// The places in `order` of the items of `kind`.
+fn places(order: &[(Kind, ClientId)], kind: Kind) -> Vec<usize> {
+    (order.iter().enumerate())
+        .filter(|(_, (of, _))| *of == kind)
+        .map(|(place, _)| place)
+        .collect()
 }
 
 #[cfg(test)]

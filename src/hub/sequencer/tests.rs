@@ -16,6 +16,7 @@ impl Fanout for &mut Recorder {
                     format!("{} {} from {sender}", message.id, message.text)
                 }
                 Sequenced::Topic(change) => format!("topic {}", change.topic.text),
+                Sequenced::Member { node, change } => format!("{node}: {change:?}"),
             });
         }
     }
@@ -61,6 +62,7 @@ impl MessageStore for Memory {
             name: RoomName::new(key),
             topic: None,
             recent: all.into_iter().skip(skip).collect(),
+            first: None,
         }))
     }
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
@@ -74,6 +76,8 @@ fn post(sender: ClientId, text: &str) -> Request {
         sender,
         from: "alice".into(),
         audience: Audience::Room(RoomName::new("#a")),
+        kind: crate::hub::message::Kind::Message,
+        live_tags: None,
         text: text.into(),
     })
 }
@@ -128,6 +132,8 @@ fn messages_and_topics_keep_their_order_and_ids_increase() {
             sender,
             from: "alice".into(),
             audience: Audience::Room(room.clone()),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.into(),
         })
     };

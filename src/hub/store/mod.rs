@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
 
+use super::membership::{MemberChange, NodeId, RemoteUser};
 use super::message::{RoomRef, StoredMessage, Topic, TopicChange};
+use crate::protocol::server_line::Timestamp;
 
 /// Why a store could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -72,9 +74,15 @@ pub(crate) struct Batch<'a> {
     pub(crate) messages: &'a [StoredMessage],
     /// Topics set, in order.
     pub(crate) topics: &'a [TopicChange],
-    /// Each topic's place among the batch's items (messages and topics
-    /// in the order they were asked for), for a store that numbers both.
+    /// Each topic's place among the batch's items (messages, topics and
+    /// membership changes in the order they were asked for), for a store
+    /// that numbers them all.
     pub(crate) topic_places: &'a [usize],
+    /// Local clients' membership changes, in order, for a store shared by
+    /// nodes (others ignore them).
+    pub(crate) members: &'a [MemberChange],
+    /// Each membership change's place among the batch's items.
+    pub(crate) member_places: &'a [usize],
     /// Accounts whose rooms changed: the name's key and its rooms now, in
     /// the order it joined them.
     pub(crate) memberships: &'a [(String, Vec<RoomRef>)],
@@ -88,11 +96,16 @@ pub(crate) struct StoredRoom {
     pub(crate) topic: Option<Topic>,
     /// Its newest messages, oldest first.
     pub(crate) recent: Vec<Arc<StoredMessage>>,
+    /// When its first stored message was stored, if it has one.
+    pub(crate) first: Option<Timestamp>,
 }
 
 /// Everything the hub starts from.
 #[derive(Debug, Default)]
 pub(crate) struct Loaded {
+    /// For a store shared by nodes: this node's number, and the other
+    /// nodes' users now (see `hub/membership.rs`).
+    pub(crate) cluster: Option<(NodeId, Vec<RemoteUser>)>,
     /// One past the largest id stored.
     pub(crate) next_id: u64,
     /// The default room, if the store has it: no other room is read at
@@ -108,6 +121,11 @@ pub(crate) struct Loaded {
 pub(crate) enum Remote {
     Message(StoredMessage),
     Topic(TopicChange),
+    /// Another node's membership change.
+    Member {
+        node: NodeId,
+        change: MemberChange,
+    },
 }
 
 /// What a commit gives back.

@@ -5,7 +5,10 @@
 //!
 //! Schema version 2 (`PRAGMA user_version`). A version-1 database (one
 //! room, no `room` column) is migrated in one transaction when opened: its
-//! room messages become the default room's. Durability: WAL with
+//! room messages become the default room's. A message's kind (`kind`:
+//! `NULL` for a message, `notice`) is a column added to an older version-2
+//! database when it is opened; old rows, and a server without the column
+//! that writes to it later, leave it `NULL`: messages. Durability: WAL with
 //! `synchronous = FULL`, so a commit is on disk when [`SqliteStore::commit`]
 //! returns.
 
@@ -17,7 +20,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Batch, Committed, Loaded, MessageStore, StoreError, StoredRoom};
-use crate::hub::message::{Audience, RoomName, RoomRef, StoredMessage, Topic};
+use crate::hub::message::{Audience, Kind, RoomName, RoomRef, StoredMessage, Topic};
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "history.db";
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS messages (
     sender    TEXT NOT NULL,
     recipient TEXT,
     text      TEXT NOT NULL,
-    room      TEXT
+    room      TEXT,
+    kind      TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
 CREATE TABLE IF NOT EXISTS rooms (
@@ -133,17 +137,19 @@ impl SqliteStore {
             return Ok(None);
         };
         let recent = self.recent(&name, n)?;
+        let first = self.first(&name)?;
         Ok(Some(StoredRoom {
             name,
             topic,
             recent,
+            first,
         }))
     }
 
     /// The newest `n` messages of `room`, oldest first.
     fn recent(&self, room: &RoomRef, n: usize) -> rusqlite::Result<Vec<Arc<StoredMessage>>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, ts_ms, sender, text FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
+            "SELECT id, ts_ms, sender, text, kind FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = statement.query_map(params![room.key, n as i64], |row| {
             Ok(Arc::new(StoredMessage {
@@ -151,12 +157,25 @@ impl SqliteStore {
                 ts: timestamp(row.get(1)?),
                 from: row.get(2)?,
                 audience: Audience::Room(room.clone()),
+                kind: Kind::from_stored(row.get::<_, Option<String>>(4)?.as_deref()),
+                live_tags: None,
                 text: row.get(3)?,
             }))
         })?;
         let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)
+    }
+
+    /// When the first message of `room` was stored, if it has one.
+    fn first(&self, room: &RoomRef) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT ts_ms FROM messages WHERE room = ?1 ORDER BY id LIMIT 1")?;
+        let ms: Option<i64> = statement
+            .query_row([&room.key], |row| row.get(0))
+            .optional()?;
+        Ok(ms.map(timestamp))
     }
 
     fn memberships(&self) -> rusqlite::Result<HashMap<String, Vec<RoomRef>>> {
@@ -192,6 +211,7 @@ impl MessageStore for SqliteStore {
             next_id: max.map_or(1, |id| id as u64 + 1),
             default_room: self.room(default_room, recent)?,
             memberships: self.memberships().map_err(|cause| self.error(cause))?,
+            cluster: None,
         })
     }
 
@@ -216,7 +236,7 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
         // First: a room forgotten and made anew in this batch starts bare.
         forget_rooms(&tx, batch.forgotten)?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO messages (id, ts_ms, sender, recipient, text, room) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO messages (id, ts_ms, sender, recipient, text, room, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut room_row =
             tx.prepare_cached("INSERT OR IGNORE INTO rooms (room_key, name) VALUES (?1, ?2)")?;
@@ -233,6 +253,7 @@ fn write_batch(conn: &mut Connection, batch: &Batch<'_>) -> rusqlite::Result<()>
                 recipient,
                 m.text,
                 room.map(|room| room.key.as_str()),
+                m.kind.stored(),
             ])?;
             // Runs of one room (the usual batch) cost one room row write.
             if let Some(room) = room
@@ -283,6 +304,7 @@ fn forget_rooms(tx: &rusqlite::Transaction<'_>, room_keys: &[String]) -> rusqlit
 /// Brings the schema to [`SCHEMA_VERSION`], in one transaction.
 fn migrate(conn: &mut Connection, default_room: &str) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    add_kind_column(conn)?;
     if version >= SCHEMA_VERSION {
         // A version-1 server run on this database meanwhile wrote its room
         // messages without a room: they are the default room's.
@@ -336,112 +358,31 @@ fn migrate(conn: &mut Connection, default_room: &str) -> rusqlite::Result<()> {
     tx.commit()
 }
 
+/// Adds the `kind` column to a `messages` table made before it existed
+/// (no effect on a new database, whose table `CREATE_SCHEMA` makes later
+/// with the column, nor on one that has it).
+fn add_kind_column(conn: &Connection) -> rusqlite::Result<()> {
+    let columns: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('messages')",
+        [],
+        |row| row.get(0),
+    )?;
+    let has_kind: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'kind'",
+        [],
+        |row| row.get(0),
+    )?;
+    if columns > 0 && has_kind == 0 {
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN kind TEXT;")?;
+        log::info!("history database: messages now keep their kind (message or notice)");
+    }
+    Ok(())
+}
+
 fn timestamp(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::message::TopicChange;
-
-    fn message(id: u64, audience: Audience) -> StoredMessage {
-        StoredMessage {
-            id,
-            ts: timestamp(1_700_000_000_000 + id as i64),
-            from: "alice".into(),
-            audience,
-            text: format!("m{id}"),
-        }
-    }
-
-    #[test]
-    fn a_version_one_database_becomes_the_default_rooms() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            // The schema as version 1 wrote it.
-            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE messages (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
-                 sender TEXT NOT NULL, recipient TEXT, text TEXT NOT NULL);
-                 INSERT INTO messages VALUES (1, 1000, 'bob', NULL, 'first');
-                 INSERT INTO messages VALUES (2, 2000, 'bob', 'alice', 'private');
-                 INSERT INTO messages VALUES (3, 3000, 'alice', NULL, 'second');",
-            )
-            .unwrap();
-        }
-        let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = store.load("#lobby", 50).unwrap();
-        assert_eq!(loaded.next_id, 4);
-        let lobby = loaded.default_room.as_ref().unwrap();
-        assert_eq!(lobby.name.display, "#lobby");
-        let texts: Vec<&str> = lobby.recent.iter().map(|m| m.text.as_str()).collect();
-        assert_eq!(texts, ["first", "second"], "private messages are no room's");
-        drop(store);
-        {
-            // A one-room server run on it meanwhile writes without a room.
-            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-            conn.execute_batch("INSERT INTO messages (id, ts_ms, sender, recipient, text) VALUES (4, 4000, 'bob', NULL, 'from the past');")
-                .unwrap();
-        }
-        let mut again = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = again.load("#lobby", 50).unwrap();
-        let texts: Vec<&str> = (loaded.default_room.as_ref().unwrap())
-            .recent
-            .iter()
-            .map(|m| m.text.as_str())
-            .collect();
-        assert_eq!(texts, ["first", "second", "from the past"]);
-    }
-
-    #[test]
-    fn rooms_topics_and_memberships_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let rust = RoomName::new("#Rust");
-        let lobby = RoomName::new("#lobby");
-        {
-            let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-            let messages = [
-                message(1, Audience::Room(rust.clone())),
-                message(2, Audience::Room(lobby.clone())),
-                message(3, Audience::Room(rust.clone())),
-                message(4, Audience::Private("bob".into())),
-            ];
-            let topics = [TopicChange {
-                sender: 1,
-                room: rust.clone(),
-                topic: Topic {
-                    ts: timestamp(5),
-                    by: "alice".into(),
-                    text: "borrowck".into(),
-                },
-            }];
-            let memberships = [("alice".to_owned(), vec![lobby.clone(), rust.clone()])];
-            store
-                .commit(&Batch {
-                    forgotten: &[],
-                    messages: &messages,
-                    topics: &topics,
-                    topic_places: &[],
-                    memberships: &memberships,
-                })
-                .unwrap();
-        }
-        let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = store.load("#lobby", 1).unwrap();
-        assert_eq!(loaded.next_id, 5);
-        let lobby = loaded.default_room.as_ref().unwrap();
-        assert_eq!(lobby.name.display, "#lobby", "the one room read at start");
-        let rust = store.room("#rust", 1).unwrap().unwrap();
-        assert_eq!(rust.name.display, "#Rust");
-        assert!(store.room("#nowhere", 1).unwrap().is_none());
-        assert_eq!(rust.topic.as_ref().unwrap().text, "borrowck");
-        let ids: Vec<u64> = rust.recent.iter().map(|m| m.id).collect();
-        assert_eq!(ids, [3], "the newest n");
-        let alice: Vec<&str> = loaded.memberships["alice"]
-            .iter()
-            .map(|room| room.display.as_str())
-            .collect();
-        assert_eq!(alice, ["#lobby", "#Rust"]);
-    }
-}
+#[path = "sqlite_tests.rs"]
+mod tests;

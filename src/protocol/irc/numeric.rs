@@ -41,6 +41,16 @@ pub const RPL_GLOBALUSERS: &str = "266";
 pub const RPL_USERHOST: &str = "302";
 
 // Away
+/// `303`: `ISON`: which of the nicks asked about are online.
+pub const RPL_ISON: &str = "303";
+/// `351`: `VERSION`: the server's version and name.
+pub const RPL_VERSION: &str = "351";
+/// `371`: One line of `INFO`.
+pub const RPL_INFO: &str = "371";
+/// `374`: The end of `INFO`.
+pub const RPL_ENDOFINFO: &str = "374";
+/// `391`: `TIME`: the server's time.
+pub const RPL_TIME: &str = "391";
 /// `301`: The target of a message or `WHOIS` is away, with its message.
 pub const RPL_AWAY: &str = "301";
 /// `305`: `AWAY` with no message: no longer away.
@@ -135,8 +145,9 @@ pub const ERR_NONICKNAMEGIVEN: &str = "431";
 pub const ERR_ERRONEUSNICKNAME: &str = "432";
 /// `433`: The nick is taken (IRC and native names share one namespace).
 pub const ERR_NICKNAMEINUSE: &str = "433";
-/// `437`: The channel is temporarily unavailable (its history could not
-/// be read).
+/// `437`: A resource is unavailable right now and the client may try again:
+/// a nick that cannot be checked (nodes sharing a database that is away), or
+/// a channel whose history could not be read.
 pub const ERR_UNAVAILRESOURCE: &str = "437";
 /// `441`: The user named is not in that channel.
 pub const ERR_USERNOTINCHANNEL: &str = "441";
@@ -210,6 +221,11 @@ pub(crate) const ALL: &[&str] = &[
     RPL_LOCALUSERS,
     RPL_GLOBALUSERS,
     RPL_USERHOST,
+    RPL_ISON,
+    RPL_VERSION,
+    RPL_INFO,
+    RPL_ENDOFINFO,
+    RPL_TIME,
     RPL_AWAY,
     RPL_UNAWAY,
     RPL_NOWAWAY,

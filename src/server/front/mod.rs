@@ -24,6 +24,16 @@ use native::NativeMember;
 pub(crate) enum ServerMember {
     Native(NativeMember),
     Irc(Arc<IrcMember>),
+    /// A user of another node sharing the database: its own node delivers
+    /// to it, so here it takes everything and does nothing.
+    Remote,
+}
+
+impl ServerMember {
+    /// A member for another node's user (`hub/registry/remote.rs`).
+    pub(crate) fn remote() -> ServerMember {
+        ServerMember::Remote
+    }
 }
 
 impl Member for ServerMember {
@@ -33,6 +43,7 @@ impl Member for ServerMember {
         match self {
             ServerMember::Native(native) => native.deliver(delivery),
             ServerMember::Irc(irc) => irc.deliver(delivery),
+            ServerMember::Remote => Offered::Queued,
         }
     }
 
@@ -40,6 +51,7 @@ impl Member for ServerMember {
         match self {
             ServerMember::Native(native) => native.close(reason, discard_backlog),
             ServerMember::Irc(irc) => irc.close(reason, discard_backlog),
+            ServerMember::Remote => {}
         }
     }
 
@@ -47,6 +59,7 @@ impl Member for ServerMember {
         match self {
             ServerMember::Native(native) => native.stop(),
             ServerMember::Irc(irc) => irc.stop(),
+            ServerMember::Remote => {}
         }
     }
 
@@ -54,6 +67,16 @@ impl Member for ServerMember {
         match self {
             ServerMember::Native(native) => native.peer(),
             ServerMember::Irc(irc) => irc.peer(),
+            ServerMember::Remote => SocketAddr::from(([0, 0, 0, 0], 0)),
+        }
+    }
+
+    fn takes_relays(&self) -> bool {
+        match self {
+            ServerMember::Native(native) => native.takes_relays(),
+            ServerMember::Irc(irc) => irc.takes_relays(),
+            // Relays are live and do not cross nodes.
+            ServerMember::Remote => false,
         }
     }
 }

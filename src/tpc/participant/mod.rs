@@ -14,7 +14,9 @@
 //! coordinator cannot resume against a termination leader.
 
 mod catch_up;
+mod decision;
 mod look_back;
+mod peers;
 mod recovery;
 mod request;
 pub mod termination;
@@ -23,11 +25,10 @@ use std::collections::BTreeMap;
 
 use super::coordinator::another_run;
 use super::message::{Body, Message};
-use super::{Action, Input, Millis, Note, Outcome, PeerState, Record, Timing, TxId, TxInfo};
+use super::{Action, Input, Millis, Note, Outcome, Record, Timing, TxId, TxInfo};
 use super::{Nonce, decision_in, ignored, is_run_bound, send, send_in_run, show_state, step};
 use catch_up::CatchUp;
 use look_back::LookBack;
-use recovery::apply;
 use request::Request;
 use termination::Termination;
 
@@ -462,122 +463,7 @@ impl Participant {
         }
     }
 
-    fn answer_decision(&self, from: &str, tx: TxId) -> Vec<Action> {
-        if let Some(outcome) = self.outcome(tx) {
-            return vec![send(from, tx, Body::Decision(Some(outcome)))];
-        }
-        match &self.current {
-            Some(Current {
-                info,
-                phase: Phase::Terminating(_),
-            }) if info.tx == tx => {
-                vec![ignored(format!(
-                    "{from}: DECISION-REQ {tx} not answered during termination"
-                ))]
-            }
-            _ => vec![send(from, tx, Body::Decision(None))],
-        }
-    }
-
-    fn state_of(&self, tx: TxId) -> PeerState {
-        if let Some(outcome) = self.outcome(tx) {
-            return outcome.into();
-        }
-        match &self.current {
-            Some(current) if current.info.tx == tx => match &current.phase {
-                Phase::Init { .. } | Phase::CatchingUp(_) => PeerState::Init,
-                Phase::Ready { .. } => PeerState::Ready,
-                Phase::Precommit { .. } => PeerState::Precommit,
-                Phase::Terminating(t) if t.precommitted => PeerState::Precommit,
-                Phase::Terminating(_) => PeerState::Ready,
-                Phase::Recovering { .. } => PeerState::Recovering,
-            },
-            _ => PeerState::Unknown,
-        }
-    }
-
-    /// True if `name` is the current transaction's coordinator or one of its
-    /// other members.
-    fn is_party(&self, name: &str) -> bool {
-        let Some(current) = &self.current else {
-            return false;
-        };
-        name != self.name()
-            && (current.info.coordinator == name || current.info.members.iter().any(|m| m == name))
-    }
-
-    /// The current transaction's other members.
-    pub(crate) fn peers(&self) -> Vec<String> {
-        let Some(current) = &self.current else {
-            return Vec::new();
-        };
-        current
-            .info
-            .members
-            .iter()
-            .filter(|m| *m != self.name())
-            .cloned()
-            .collect()
-    }
-
-    pub(crate) fn peers_and_coordinator(&self) -> Vec<String> {
-        let mut names = self.peers();
-        if let Some(current) = &self.current {
-            names.insert(0, current.info.coordinator.clone());
-        }
-        names
-    }
-
     pub(crate) fn set_phase(&mut self, phase: Phase) {
         self.current.as_mut().expect("a current transaction").phase = phase;
-    }
-
-    /// Adopts a decision learned from someone else.
-    pub(crate) fn decide(&mut self, outcome: Outcome) -> Vec<Action> {
-        let info = self
-            .current
-            .as_ref()
-            .expect("a current transaction")
-            .info
-            .clone();
-        self.decide_with(info, outcome, None)
-    }
-
-    /// Forces the decision, sends `reply` (a VOTE-ABORT) if any, and writes the
-    /// commit-log line.
-    pub(crate) fn decide_with(
-        &mut self,
-        info: TxInfo,
-        outcome: Outcome,
-        reply: Option<Body>,
-    ) -> Vec<Action> {
-        self.current = None;
-        let mut actions = vec![Action::Log(Record::Decided(info.tx, outcome))];
-        if let Some(body) = reply {
-            actions.push(send_in_run(&info.coordinator, info.tx, info.run, body));
-        }
-        actions.extend(self.record_decision_logged(info.tx, outcome, info.text));
-        actions
-    }
-
-    fn record_decision(&mut self, tx: TxId, outcome: Outcome, text: String) -> Vec<Action> {
-        let mut actions = vec![Action::Log(Record::Decided(tx, outcome))];
-        actions.extend(self.record_decision_logged(tx, outcome, text));
-        actions
-    }
-
-    /// Everything after the decision's record: the line, APPLIED, the notes.
-    pub(crate) fn record_decision_logged(
-        &mut self,
-        tx: TxId,
-        outcome: Outcome,
-        text: String,
-    ) -> Vec<Action> {
-        self.decided.insert(tx, outcome);
-        self.last_tx = self.last_tx.max(tx);
-        let mut actions = apply(tx, outcome, text);
-        actions.push(show_state(tx, outcome.as_str()));
-        actions.push(Action::Show(Note::Decided { tx, outcome }));
-        actions
     }
 }

@@ -9,6 +9,7 @@
 //! scripted fake server, as the real one does not serve UDP yet. Nothing here sleeps to
 //! synchronise: every wait is for a line or screen content, with a deadline.
 
+mod limits;
 mod plain;
 pub(crate) mod pty;
 mod rooms;

@@ -4,8 +4,10 @@
 
 mod accounts;
 mod binary;
+mod findings;
 mod interop;
 mod irctest;
+mod kinds;
 mod limits;
 
 use std::net::SocketAddr;
@@ -30,7 +32,8 @@ impl IrcClient {
         let mut irc = IrcClient::connect(addr);
         if !caps.is_empty() {
             irc.send(&format!("CAP REQ :{caps}"));
-            irc.expect(&format!(":chatroom CAP * ACK :{caps}"));
+            let ack = irc.expect(":chatroom CAP * ACK ");
+            assert!(ack.ends_with(caps), "{ack}");
         }
         irc.send(&format!("NICK {nick}"));
         irc.send("USER u 0 * :Real Name");

@@ -168,9 +168,17 @@ fn a_name_is_taken_on_every_node_and_freed_when_its_node_is_killed() {
         again.line().starts_with("ERROR name-taken "),
         "ada is ada's on every node"
     );
-    // Given back when its client leaves.
+    // Given back when its client leaves (read to its end: its node gives
+    // the name back as the connection ends, not before).
     ada.send("/quit");
-    again.register("ADA");
+    ada.rest();
+    drop(again);
+    let given_back = eventually(Duration::from_secs(10), || {
+        let mut other = Client::hello_v2(nodes[1].0.addr);
+        other.send("ADA");
+        other.line().starts_with("WELCOME ADA ")
+    });
+    assert!(given_back, "ada's name is given back when ada leaves");
 
     // A killed node's names are free on the others within seconds.
     let mut kim = Client::hello_v2(nodes[2].0.addr);

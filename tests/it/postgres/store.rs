@@ -5,6 +5,8 @@
 //! an acknowledged message or a connection.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +65,16 @@ pub fn start_node_with(
         })
         .unwrap();
     (node, log)
+}
+
+/// The IRC address a node recorded in its data directory's lock file.
+pub fn irc_addr(data: &Path) -> SocketAddr {
+    let lock = std::fs::read_to_string(data.join(chatroom::server::LOCK_FILE)).unwrap();
+    lock.lines()
+        .find_map(|line| line.strip_prefix("irc "))
+        .unwrap_or_else(|| panic!("no IRC address in the lock file: {lock:?}"))
+        .parse()
+        .unwrap()
 }
 
 fn stop(server: ServerProcess) {

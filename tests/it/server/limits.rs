@@ -69,10 +69,15 @@ fn out_of_descriptors_the_late_ones_are_told_and_the_early_ones_keep_chatting() 
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("does not fit")).collect();
     assert_eq!(warnings.len(), 1, "one warning at start: {log}");
     assert!(warnings[0].contains("ulimit -n"), "{log}");
-    let refusals = log.lines().filter(|l| l.contains("refused: server full"));
+    let refusals: Vec<&str> = log.lines().filter(|l| l.contains("refused")).collect();
     assert!(
-        refusals.clone().count() == refused && refusals.clone().all(|l| l.contains("ulimit -n")),
-        "one line per refusal, naming the limit: {log}"
+        refusals[0].contains("refused: server full") && refusals[0].contains("ulimit -n"),
+        "the first refusal names the limit: {log}"
+    );
+    // The others are summed up every few seconds, not logged one by one.
+    assert!(
+        refused > 40 && refusals.len() < refused / 4,
+        "{refused} refused: {log}"
     );
 }
 

@@ -201,3 +201,58 @@ fn http_log_format_prints_each_frame_as_a_request() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Whoever reads the `Listening` lines may go away at once (`chat-server |
+/// head -1`, or a script that wanted only the first line): the server must
+/// go on serving, not panic on its next line to a closed pipe. The address
+/// is read from the data directory's lock file, since stdout is closed
+/// before the server writes anything to it.
+#[test]
+fn a_closed_stdout_never_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let spawning = crate::support::spawning();
+    let mut child = server_command(&["--data-dir", dir.path().to_str().unwrap()])
+        .args(["--port", "0", "--udp-port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn chat-server");
+    drop(spawning);
+    drop(child.stdout.take());
+    let lock = dir.path().join(chatroom::server::LOCK_FILE);
+    let mut addr = None;
+    let recorded = crate::support::eventually(std::time::Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&lock).unwrap_or_default();
+        addr = text
+            .lines()
+            .find_map(|line| line.strip_prefix("plain "))
+            .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok());
+        addr.is_some() || child.try_wait().unwrap().is_some()
+    });
+    assert!(recorded, "the server recorded no address in {lock:?}");
+    let status = child.try_wait().unwrap();
+    assert!(
+        status.is_none(),
+        "chat-server exited with a closed stdout: {status:?}"
+    );
+    // A whole exchange, not only the greeting: a server that panicked on
+    // its stdout could still be greeting while it shuts down.
+    let mut client = Client::connect(addr.unwrap());
+    client.expect("HELLO ");
+    client.send("reader");
+    client.expect("WELCOME reader ");
+    client.until("HISTORY-END ");
+    client.send("still here");
+    client.until("MSG ");
+    // A server that panicked exits 101 (perhaps only after it finished
+    // greeting); a healthy one exits 0 on SIGTERM.
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a pid we own and a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM");
+    let status = crate::support::wait_within(&mut child, std::time::Duration::from_secs(10))
+        .expect("chat-server still running 10 s after SIGTERM");
+    assert!(
+        status.success(),
+        "chat-server with a closed stdout: {status:?}"
+    );
+}

@@ -17,6 +17,19 @@ fn request(cluster: &Cluster, tx: u64, text: &str, members: &mut [&mut Proc]) {
     assert_eq!(coordinator.wait_exit().code(), Some(0));
 }
 
+/// Runs `--request text` (transaction `tx`) while a member is down: the
+/// coordinator and the members `up` decide ABORT, and the coordinator exits 1.
+fn request_aborted(cluster: &Cluster, tx: u64, text: &str, up: &mut [&mut Proc]) {
+    let args = ["--request", text];
+    let mut coordinator = cluster.coordinator(Opts {
+        args: &args,
+        ..Opts::default()
+    });
+    expect_decided(&mut [&mut coordinator], tx, "ABORT");
+    expect_decided(up, tx, "ABORT");
+    assert_eq!(coordinator.wait_exit().code(), Some(1));
+}
+
 #[test]
 fn tpc_defect3_a_participant_back_between_requests_gets_every_missed_line() {
     let cluster = Cluster::start();
@@ -24,20 +37,8 @@ fn tpc_defect3_a_participant_back_between_requests_gets_every_missed_line() {
     request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
     p3.kill();
     // Transactions 2 and 3 abort without p3 (the server answers no-such-user).
-    let args = ["--request", "two"];
-    let mut coordinator = cluster.coordinator(Opts {
-        args: &args,
-        ..Opts::default()
-    });
-    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
-    assert_eq!(coordinator.wait_exit().code(), Some(1));
-    let args = ["--request", "three"];
-    let mut coordinator = cluster.coordinator(Opts {
-        args: &args,
-        ..Opts::default()
-    });
-    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 3, "ABORT");
-    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    request_aborted(&cluster, 2, "two", &mut [&mut p1, &mut p2]);
+    request_aborted(&cluster, 3, "three", &mut [&mut p1, &mut p2]);
     // p3 comes back while no coordinator runs; the next one catches it up
     // before its own transaction.
     let mut p3 = cluster.participant("p3", Opts::default());
@@ -121,13 +122,7 @@ fn tpc_a_participant_learns_a_missed_outcome_from_its_peers() {
     let [mut p1, mut p2, mut p3] = cluster.three();
     request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
     p3.kill();
-    let args = ["--request", "five"];
-    let mut coordinator = cluster.coordinator(Opts {
-        args: &args,
-        ..Opts::default()
-    });
-    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
-    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    request_aborted(&cluster, 2, "five", &mut [&mut p1, &mut p2]);
     // The coordinator's state log is gone: a new --dir.
     let wiped = tempfile::tempdir().unwrap();
     let mut lost = coordinator_in(&cluster, wiped.path(), "six");
@@ -156,15 +151,8 @@ fn tpc_a_participant_back_with_no_coordinator_learns_what_it_missed() {
     let [mut p1, mut p2, mut p3] = cluster.three();
     request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
     p3.kill();
-    for (tx, text) in [(2, "two"), (3, "three")] {
-        let args = ["--request", text];
-        let mut coordinator = cluster.coordinator(Opts {
-            args: &args,
-            ..Opts::default()
-        });
-        expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], tx, "ABORT");
-        assert_eq!(coordinator.wait_exit().code(), Some(1));
-    }
+    request_aborted(&cluster, 2, "two", &mut [&mut p1, &mut p2]);
+    request_aborted(&cluster, 3, "three", &mut [&mut p1, &mut p2]);
     let mut p3 = cluster.participant("p3", Opts::default());
     expect_decided(&mut [&mut p3], 2, "ABORT");
     expect_decided(&mut [&mut p3], 3, "ABORT");
@@ -180,13 +168,7 @@ fn tpc_a_participant_back_before_its_peers_learns_when_one_joins() {
     let [mut p1, mut p2, mut p3] = cluster.three();
     request(&cluster, 1, "one", &mut [&mut p1, &mut p2, &mut p3]);
     p3.kill();
-    let args = ["--request", "two"];
-    let mut coordinator = cluster.coordinator(Opts {
-        args: &args,
-        ..Opts::default()
-    });
-    expect_decided(&mut [&mut coordinator, &mut p1, &mut p2], 2, "ABORT");
-    assert_eq!(coordinator.wait_exit().code(), Some(1));
+    request_aborted(&cluster, 2, "two", &mut [&mut p1, &mut p2]);
     p1.kill();
     p2.kill();
     let mut p3 = cluster.participant("p3", Opts::default());

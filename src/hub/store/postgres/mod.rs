@@ -30,24 +30,26 @@
 //! Uses the `postgres` crate's blocking client; its small runtime runs on
 //! the calling thread (the sequencer, or `pg-listen`).
 
+pub(crate) mod accounts;
 mod listener;
+mod members;
 pub(crate) mod presence;
+mod read;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use crossbeam_channel::Receiver;
 use postgres::config::Host;
-use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, Config, NoTls, Transaction};
 
 use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
-use crate::hub::message::{
-    Audience, NO_SENDER, RoomName, RoomRef, StoredMessage, Topic, TopicChange,
-};
+use crate::hub::membership::NodeId;
+use crate::hub::message::{Audience, StoredMessage};
 use listener::Listener;
+use read::{load, read_since, stored_room};
 
 /// How long connecting may take before the attempt fails (at start, and
 /// for each batch while the database is away).
@@ -76,6 +78,9 @@ CREATE TABLE IF NOT EXISTS messages (
     text      TEXT NOT NULL,
     room      TEXT
 );
+-- A message's kind: NULL for a message (every row written before the
+-- column existed), 'notice'. Added to a database made without it.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS kind TEXT;
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, id);
 CREATE TABLE IF NOT EXISTS rooms (
     room_key TEXT COLLATE \"C\" PRIMARY KEY,
@@ -100,18 +105,6 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (name_key, position)
 );";
 
-/// Messages and topic changes numbered above $1 and below $2, in order, in
-/// one statement (one snapshot: nothing between them is missed).
-const SINCE: &str = "
-SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, FALSE
-  FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
-  WHERE m.id > $1 AND m.id < $2
-UNION ALL
-SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, TRUE
-  FROM topic_changes t
-  WHERE t.id > $1 AND t.id < $2
-ORDER BY 1";
-
 /// A PostgreSQL database, connected or waiting to connect again.
 pub(crate) struct PostgresStore {
     config: Config,
@@ -128,6 +121,8 @@ pub(crate) struct PostgresStore {
     changes: Option<Receiver<()>>,
     /// When the connection was last used.
     last_used: Instant,
+    /// This node's number among the nodes (`members.rs`).
+    node: NodeId,
     /// Dropped last: stops and joins `pg-listen`.
     _listener: Listener,
 }
@@ -150,6 +145,7 @@ impl PostgresStore {
         };
         let mut client = config.connect(NoTls).map_err(unusable)?;
         create_schema(&mut client).map_err(unusable)?;
+        let node = members::register_node(&mut client).map_err(unusable)?;
         let own_pid = Arc::new(AtomicI32::new(0));
         let (listener, changes) = Listener::start(config.clone(), own_pid.clone())
             .map_err(|cause| StoreError::Thread { cause })?;
@@ -159,6 +155,7 @@ impl PostgresStore {
             client: None,
             last_seen: 0,
             last_used: Instant::now(),
+            node,
             own_pid,
             changes: Some(changes),
             _listener: listener,
@@ -169,9 +166,9 @@ impl PostgresStore {
 }
 
 /// This node's [`presence::Presence`] on `url` (after [`PostgresStore::open`],
-/// which creates its table).
-pub(crate) fn open_presence(url: &str) -> Result<presence::Presence, StoreError> {
-    presence::Presence::open(url).map_err(|cause| StoreError::Postgres {
+/// which creates its table and numbers the node `node`).
+pub(crate) fn open_presence(url: &str, node: NodeId) -> Result<presence::Presence, StoreError> {
+    presence::Presence::open(url, node).map_err(|cause| StoreError::Postgres {
         database: url
             .parse::<Config>()
             .map(|config| describe(&config))
@@ -235,7 +232,8 @@ impl MessageStore for PostgresStore {
     }
 
     fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
-        let loaded = self.with_client(|client| load(client, default_room, recent))?;
+        let node = self.node;
+        let loaded = self.with_client(|client| load(client, default_room, recent, node))?;
         self.last_seen = loaded.next_id as i64 - 1;
         Ok(loaded)
     }
@@ -250,12 +248,16 @@ impl MessageStore for PostgresStore {
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
-        let last_seen = self.last_seen;
+        let (last_seen, node) = (self.last_seen, self.node);
         let (first, earlier, last) = self.with_client(|client| {
             let mut tx = client.transaction()?;
             let (first, last) = number(&mut tx, batch)?;
             let earlier = read_since(&mut tx, last_seen, first)?;
             write_batch(&mut tx, batch, first)?;
+            let member_ids: Vec<i64> = (batch.member_places.iter())
+                .map(|&place| first + place as i64)
+                .collect();
+            members::write_changes(&mut tx, node, batch.members, &member_ids)?;
             if last >= first {
                 tx.batch_execute(&format!("NOTIFY {}", listener::CHANNEL))?;
             }
@@ -294,13 +296,15 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     tx.batch_execute(CREATE_SCHEMA)?;
     tx.batch_execute(presence::CREATE_PRESENCE)?;
+    tx.batch_execute(members::CREATE_MEMBERS)?;
+    tx.batch_execute(accounts::CREATE_ACCOUNTS)?;
     tx.commit()
 }
 
 /// Takes the counter's lock (held to the commit: it orders every commit of
 /// every node) and numbers the batch's items: the first and last number.
 fn number(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<(i64, i64), postgres::Error> {
-    let count = (batch.messages.len() + batch.topics.len()) as i64;
+    let count = (batch.messages.len() + batch.topics.len() + batch.members.len()) as i64;
     let last: i64 = tx
         .query_one(
             "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
@@ -308,128 +312,6 @@ fn number(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<(i64, i64), pos
         )?
         .get(0);
     Ok((last - count + 1, last))
-}
-
-/// What was numbered above `after` and below `before`, with its number.
-fn read_since(
-    client: &mut impl GenericClient,
-    after: i64,
-    before: i64,
-) -> Result<Vec<(i64, Remote)>, postgres::Error> {
-    let rows = client.query(SINCE, &[&after, &before])?;
-    Ok(rows.iter().map(remote_item).collect())
-}
-
-/// One row of [`SINCE`].
-fn remote_item(row: &postgres::Row) -> (i64, Remote) {
-    let id: i64 = row.get(0);
-    let ts = timestamp(row.get(1));
-    let from: String = row.get(2);
-    let text: String = row.get(4);
-    let room_key: Option<String> = row.get(5);
-    let room_name: Option<String> = row.get(6);
-    let room = || RoomName::new(room_name.as_deref().or(room_key.as_deref()).unwrap_or("#?"));
-    let item = if row.get(7) {
-        Remote::Topic(TopicChange {
-            sender: NO_SENDER,
-            room: room(),
-            topic: Topic { ts, by: from, text },
-        })
-    } else {
-        let audience = match row.get::<_, Option<String>>(3) {
-            Some(to) => Audience::Private(to),
-            None => Audience::Room(room()),
-        };
-        Remote::Message(StoredMessage {
-            id: id as u64,
-            ts,
-            from,
-            audience,
-            text,
-        })
-    };
-    (id, item)
-}
-
-/// Reads the default room with its newest `recent` messages, and the
-/// accounts' rooms.
-fn load(client: &mut Client, default_room: &str, recent: usize) -> Result<Loaded, postgres::Error> {
-    // One snapshot: the counter and the messages agree.
-    let mut client = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()?;
-    let last_id: i64 = client
-        .query_one("SELECT last_id FROM chat_counter", &[])?
-        .get(0);
-    let default_room = stored_room(&mut client, default_room, recent, last_id)?;
-    let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
-    for row in client.query(
-        "SELECT name_key, room_name FROM memberships ORDER BY name_key, position",
-        &[],
-    )? {
-        memberships
-            .entry(row.get(0))
-            .or_default()
-            .push(RoomName::new(row.get(1)));
-    }
-    client.commit()?;
-    Ok(Loaded {
-        next_id: last_id as u64 + 1,
-        default_room,
-        memberships,
-    })
-}
-
-/// The room keyed `room_key` with its newest `recent` messages numbered
-/// `last_seen` or less. The topic is the room row's: one another node set
-/// after `last_seen` shows here, and reaches the joiner once more as a
-/// `TOPIC` when this node catches up.
-fn stored_room(
-    client: &mut impl GenericClient,
-    room_key: &str,
-    recent: usize,
-    last_seen: i64,
-) -> Result<Option<StoredRoom>, postgres::Error> {
-    let Some(row) = client.query_opt(
-        "SELECT name, topic, topic_by, topic_ms FROM rooms WHERE room_key = $1",
-        &[&room_key],
-    )?
-    else {
-        return Ok(None);
-    };
-    let name = RoomName::new(row.get(0));
-    let topic = match (row.get(1), row.get(2), row.get(3)) {
-        (Some(text), Some(by), Some(ms)) => Some(Topic {
-            ts: timestamp(ms),
-            by,
-            text,
-        }),
-        _ => None,
-    };
-    let rows = client.query(
-        "SELECT id, ts_ms, sender, text FROM messages WHERE room = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
-        &[&room_key, &last_seen, &(recent as i64)],
-    )?;
-    let mut recent: Vec<Arc<StoredMessage>> = rows
-        .iter()
-        .map(|row| {
-            Arc::new(StoredMessage {
-                id: row.get::<_, i64>(0) as u64,
-                ts: timestamp(row.get(1)),
-                from: row.get(2),
-                audience: Audience::Room(name.clone()),
-                text: row.get(3),
-            })
-        })
-        .collect();
-    recent.reverse();
-    Ok(Some(StoredRoom {
-        name,
-        topic,
-        recent,
-    }))
 }
 
 /// Writes `batch` in `tx`, its items numbered from `first` in request
@@ -440,13 +322,14 @@ fn write_batch(
     batch: &Batch<'_>,
     first: i64,
 ) -> Result<(), postgres::Error> {
-    let count = batch.messages.len() + batch.topics.len();
+    let count = batch.messages.len() + batch.topics.len() + batch.members.len();
     let topic_places: Vec<usize> = match batch.topic_places.len() == batch.topics.len() {
         true => batch.topic_places.to_vec(),
         false => (batch.messages.len()..count).collect(),
     };
+    // Not a message: a topic or a membership change (`members.rs`).
     let mut is_topic = vec![false; count];
-    for &place in &topic_places {
+    for &place in topic_places.iter().chain(batch.member_places) {
         is_topic[place] = true;
     }
     let message_ids: Vec<i64> = (first..)
@@ -510,12 +393,14 @@ fn insert_messages(
     let mut recipients = Vec::with_capacity(messages.len());
     let mut texts = Vec::with_capacity(messages.len());
     let mut rooms = Vec::with_capacity(messages.len());
+    let mut kinds = Vec::with_capacity(messages.len());
     let mut room_rows: HashMap<&str, &str> = HashMap::new();
     for (m, &id) in messages.iter().zip(numbers) {
         ids.push(id);
         times.push(m.ts.timestamp_millis());
         senders.push(m.from.as_str());
         texts.push(m.text.as_str());
+        kinds.push(m.kind.stored());
         match &m.audience {
             Audience::Room(room) => {
                 recipients.push(None);
@@ -529,9 +414,9 @@ fn insert_messages(
         }
     }
     tx.execute(
-        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room)
-         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])",
-        &[&ids, &times, &senders, &recipients, &texts, &rooms],
+        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room, kind)
+         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+        &[&ids, &times, &senders, &recipients, &texts, &rooms, &kinds],
     )?;
     let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
     tx.execute(
@@ -569,8 +454,4 @@ pub(crate) fn explain(error: &postgres::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn timestamp(ms: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
 }

@@ -22,14 +22,22 @@
 //! node disconnects its own client, telling it why. While the connection is
 //! down, new names are refused ([`ClaimError::Reconnecting`]).
 //!
+//! [`Presence::find`] says where a name is for a private message from this
+//! node: held by a live node, nowhere (no row, or a stale one), or held by
+//! a node whose connection is gone within its grace (not answering).
+//!
 //! One connection per node, behind a mutex that is never the hub's lock:
-//! a claim or release is one round trip, made by the session thread.
+//! a claim, release or find is one round trip, made by the session thread.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use postgres::{Client, Config, NoTls};
+
+use super::members;
+use crate::hub::membership::NodeId;
 
 /// How long after its last stamp a node's names outlive its connection.
 /// Several keeper ticks, so a node reconnecting on a loaded machine keeps them.
@@ -63,6 +71,18 @@ AND NOT EXISTS (
     WHERE (n.node_pid, n.node_start) = (p.node_pid, p.node_start)
     AND n.seen > now() - make_interval(secs => $1))";
 
+/// The row of name key `$1`: its name, its node's identity, whether that
+/// node's presence connection is alive, and whether its identity was
+/// stamped within `$2` seconds ([`GRACE`]).
+const FIND: &str = "
+SELECT p.name, p.node_pid, p.node_start,
+    EXISTS (SELECT 1 FROM pg_stat_activity a
+        WHERE a.pid = p.node_pid AND a.backend_start = p.node_start),
+    EXISTS (SELECT 1 FROM presence_node n
+        WHERE (n.node_pid, n.node_start) = (p.node_pid, p.node_start)
+        AND n.seen > now() - make_interval(secs => $2))
+FROM presence p WHERE p.name_key = $1";
+
 /// This connection's identity.
 const IDENTITY: &str =
     "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()";
@@ -70,7 +90,7 @@ const IDENTITY: &str =
 /// A connection's identity: its backend pid and start time.
 type Identity = (i32, SystemTime);
 
-/// Why a name could not be claimed.
+/// Why a name could not be claimed (or found: [`Presence::find`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
     /// A client on another node (or this one) has it.
@@ -88,6 +108,12 @@ pub enum ClaimError {
 /// This node's names in the database. See the module docs.
 pub struct Presence {
     config: Config,
+    /// This node's number among the nodes (`members.rs`).
+    node: NodeId,
+    /// Other nodes found this node gone (its connection was away past the
+    /// grace): they have let its users leave, so it must announce them
+    /// again ([`Presence::take_announce_again`]).
+    announce_again: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -106,7 +132,7 @@ struct Inner {
 
 impl Presence {
     /// Connects (the store has created the tables).
-    pub(crate) fn open(url: &str) -> Result<Presence, postgres::Error> {
+    pub(crate) fn open(url: &str, node: NodeId) -> Result<Presence, postgres::Error> {
         let mut config: Config = url.parse()?;
         config
             .connect_timeout(Duration::from_secs(2))
@@ -118,9 +144,11 @@ impl Presence {
             held: BTreeMap::new(),
             lost: Vec::new(),
         };
-        inner.reconnect(&config)?;
+        inner.reconnect(&config, node)?;
         Ok(Presence {
             config,
+            node,
+            announce_again: AtomicBool::new(false),
             inner: Mutex::new(inner),
         })
     }
@@ -136,7 +164,7 @@ impl Presence {
         // more on a new one (as the keeper would make it).
         let claimed = try_claim(client, key, name).or_else(|_| {
             inner.client = None;
-            inner.reconnect(&self.config)?;
+            inner.reconnect(&self.config, self.node)?;
             try_claim(inner.client.as_mut().expect("connected"), key, name)
         });
         match claimed {
@@ -184,14 +212,76 @@ impl Presence {
                 "UPDATE presence_node SET seen = now() WHERE (node_pid, node_start) = ($1, $2)",
                 &[&identity.0, &identity.1],
             );
-            if stamped.is_ok() {
+            let kept =
+                stamped.and_then(|_| members::keep_node(client, self.node, GRACE.as_secs_f64()));
+            if let Ok(remade) = kept {
+                if remade {
+                    log::warn!(
+                        "other nodes found this node gone meanwhile: announcing its users again"
+                    );
+                    self.announce_again.store(true, Ordering::Relaxed);
+                }
                 return Ok(std::mem::take(&mut inner.lost));
             }
             log::warn!("lost the presence connection to the database: connecting again");
             inner.client = None;
         }
-        inner.reconnect(&self.config)?;
+        inner.reconnect(&self.config, self.node)?;
         Ok(std::mem::take(&mut inner.lost))
+    }
+}
+
+impl Presence {
+    /// Whether this node's users must be announced again to the others
+    /// (once per time they found it gone).
+    pub(crate) fn take_announce_again(&self) -> bool {
+        self.announce_again.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// Where a name is, as [`Presence::find`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Whereabouts {
+    /// A client of another node has it: its name as shown.
+    Elsewhere(String),
+    /// No other node has it (a stale row counts as none).
+    Nowhere,
+    /// Its node's presence connection is gone and its grace is not over:
+    /// the node died, or is connecting again. Nothing sent to the name now
+    /// would surely be delivered.
+    NotAnswering,
+}
+
+impl Presence {
+    /// Where the name whose key is `key` is held by another node: one
+    /// round trip on the presence connection, under its mutex (never the
+    /// hub's lock). A row of this node's is `Nowhere`: the local registry,
+    /// asked first, knows better.
+    pub(crate) fn find(&self, key: &str) -> Result<Whereabouts, ClaimError> {
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let Some(client) = inner.client.as_mut() else {
+            return Err(ClaimError::Reconnecting);
+        };
+        let row = match client.query_opt(FIND, &[&key, &GRACE.as_secs_f64()]) {
+            Ok(row) => row,
+            Err(error) => {
+                // The keeper connects again.
+                inner.client = None;
+                return Err(ClaimError::Unreachable(error));
+            }
+        };
+        let Some(row) = row else {
+            return Ok(Whereabouts::Nowhere);
+        };
+        let identity: Identity = (row.get(1), row.get(2));
+        let (alive, stamped): (bool, bool) = (row.get(3), row.get(4));
+        Ok(match (inner.identity == Some(identity), alive, stamped) {
+            (true, _, _) => Whereabouts::Nowhere,
+            (false, true, _) => Whereabouts::Elsewhere(row.get(0)),
+            (false, false, true) => Whereabouts::NotAnswering,
+            (false, false, false) => Whereabouts::Nowhere,
+        })
     }
 }
 
@@ -199,8 +289,9 @@ impl Inner {
     /// Connects, stamps the new identity, takes the old identity's rows
     /// over, and claims every held name again. The names another node holds
     /// now are no longer held here: they go to `lost`.
-    fn reconnect(&mut self, config: &Config) -> Result<(), postgres::Error> {
+    fn reconnect(&mut self, config: &Config, node: NodeId) -> Result<(), postgres::Error> {
         let mut client = config.connect(NoTls)?;
+        members::identify_node(&mut client, node)?;
         let row = client.query_one(IDENTITY, &[])?;
         let identity: Identity = (row.get(0), row.get(1));
         client.execute(

@@ -1,5 +1,6 @@
 //! Table tests of what the IRC front bounds: a topic's length, the targets
-//! of one line, and lines it cannot take as they are.
+//! of one line, lines it cannot take as they are, and what it relays
+//! without storing (CTCP, `TAGMSG`).
 
 use super::tests::{Harness, lobby};
 
@@ -53,6 +54,13 @@ fn the_welcome_advertises_what_the_server_does() {
     assert!(!isupport.contains(" ELIST"), "{isupport}");
 }
 
+/// 496 bytes as the client sends them, 514 as members would get them.
+const TOO_LONG_TO_RELAY: &str = concat!(
+    "PRIVMSG #lobby :",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+);
+
 #[test]
 fn lines_the_server_took_in_silence_get_an_answer_or_are_dropped_on_purpose() {
     let s = ":chatroom";
@@ -63,20 +71,33 @@ fn lines_the_server_took_in_silence_get_an_answer_or_are_dropped_on_purpose() {
         // The docs promise 447 for every NICK once registered.
         ("NICK ME", vec![nick_change.clone()], vec![]),
         ("NICK me", vec![nick_change], vec![]),
-        // Client-only tags are not relayed: TAGMSG is taken and dropped.
-        ("@+typing=active TAGMSG #lobby", vec![], vec![]),
-        ("TAGMSG alice", vec![], vec![]),
-        // A CTCP request other than ACTION is not text to post.
-        ("PRIVMSG alice :\u{1}VERSION\u{1}", vec![format!("{s} NOTICE me :CTCP VERSION is not relayed here: nothing was sent")], vec![]),
-        ("PRIVMSG #lobby :\u{1}PING 123\u{1}", vec![format!("{s} NOTICE me :CTCP PING is not relayed here: nothing was sent")], vec![]),
-        ("NOTICE alice :\u{1}VERSION chatroom\u{1}", vec![], vec![]),
-        ("PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
+        // Client-only tags and CTCP are relayed live, never stored.
+        ("@+typing=active;server=x TAGMSG #lobby", vec![], vec!["relay #lobby [+typing=active] (tags only)"]),
+        ("TAGMSG alice", vec![], vec!["relay alice (tags only)"]),
+        ("TAGMSG nobody", vec![format!("{s} 401 me nobody :No such nick/channel")], vec![]),
+        ("TAGMSG #elsewhere", vec![format!("{s} 403 me #elsewhere :No such channel")], vec![]),
+        ("TAGMSG", vec![format!("{s} 461 me TAGMSG :Not enough parameters")], vec![]),
+        ("@+draft/reply=7 PRIVMSG #lobby :yes", vec![], vec!["say #lobby [+draft/reply=7] yes"]),
+        ("PRIVMSG alice :\u{1}VERSION\u{1}", vec![], vec!["relay alice \u{1}VERSION\u{1}"]),
+        ("PRIVMSG #lobby :\u{1}PING 123\u{1}", vec![], vec!["relay #lobby \u{1}PING 123\u{1}"]),
+        ("NOTICE alice :\u{1}VERSION chatroom\u{1}", vec![], vec!["relay alice NOTICE \u{1}VERSION chatroom\u{1}"]),
+        ("PRIVMSG nobody :\u{1}VERSION\u{1}", vec![format!("{s} 401 me nobody :No such nick/channel")], vec![]),
+        ("NOTICE nobody :\u{1}VERSION\u{1}", vec![], vec![]),
+        // A native user's CTCP is answered on its behalf.
+        ("PRIVMSG nativebob :\u{1}PING 123\u{1}", vec![":nativebob!nativebob@chatroom NOTICE me :\u{1}PING 123\u{1}".to_owned()], vec![]),
+        ("PRIVMSG nativebob :\u{1}CLIENTINFO\u{1}", vec![":nativebob!nativebob@chatroom NOTICE me :\u{1}CLIENTINFO ACTION CLIENTINFO PING TIME VERSION\u{1}".to_owned()], vec![]),
+        ("PRIVMSG nativebob :\u{1}FINGER\u{1}", vec![format!("{s} NOTICE me :nativebob is on chatroom's native protocol, which has no CTCP FINGER: nothing was sent")], vec![]),
+        ("NOTICE nativebob :\u{1}VERSION x\u{1}", vec![], vec![]),
+        ("PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby /me waves"]),
+        // Text that would not reach IRC members in one line is refused.
+        (TOO_LONG_TO_RELAY, vec![format!("{s} 417 me :Input line was too long: to #lobby it would not fit in one IRC line with your nick and host (me!me@chatroom): nothing was sent")], vec![]),
         // A NUL or a lone CR: IRC cannot carry it, and the client is told.
         ("PRIVMSG #lobby :a\0b", vec![format!("{s} FAIL * INVALID_LINE :The line held a NUL or a lone CR, which IRC cannot carry: nothing was done")], vec![]),
         ("PRIVMSG #lobby :a\rb", vec![format!("{s} FAIL * INVALID_LINE :The line held a NUL or a lone CR, which IRC cannot carry: nothing was done")], vec![]),
     ];
     for (input, replies, calls) in cases {
-        let mut harness = Harness::registered("me", lobby());
+        let hub = lobby().with_room("#native", &["nativebob"]);
+        let mut harness = Harness::registered("me", hub);
         assert_eq!(harness.send(input), replies, "replies to {input:?}");
         assert_eq!(harness.hub.calls, calls, "hub calls for {input:?}");
     }

@@ -9,8 +9,8 @@
 use crate::protocol::irc::numeric::{
     ERR_CHANOPRIVSNEEDED, ERR_NEEDMOREPARAMS, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK, ERR_NOTONCHANNEL,
     ERR_TOOMANYCHANNELS, ERR_UMODEUNKNOWNFLAG, ERR_UNAVAILRESOURCE, ERR_USERSDONTMATCH,
-    RPL_CHANNELMODEIS, RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART,
-    RPL_NAMREPLY, RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
+    RPL_CHANNELMODEIS, RPL_CREATIONTIME, RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND,
+    RPL_LISTSTART, RPL_NAMREPLY, RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
 };
 use crate::protocol::{MAX_TOPIC_LEN, name_key, room_key, validate_room};
 
@@ -56,7 +56,7 @@ pub(crate) fn part<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     let Some(list) = params.first() else {
         return need_more(ctx, "PART");
     };
-    let reason = plain_text(params.get(1).copied().unwrap_or(""), ctx.to.nick);
+    let reason = plain_text(params.get(1).copied().unwrap_or(""));
     for room in list.split(',').filter(|room| !room.is_empty()) {
         if validate_room(room).is_ok() && ctx.hub.part(room, &reason) {
             continue;
@@ -74,7 +74,7 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         return no_such_channel(ctx.to, ctx.out, room);
     }
     if let Some(text) = params.get(1) {
-        let text = plain_text(text, ctx.to.nick);
+        let text = plain_text(text);
         // ISUPPORT says TOPICLEN: a longer topic is cut there, as IRC
         // servers do (the TOPIC every member gets shows what was kept).
         let text = &text[..text.floor_char_boundary(MAX_TOPIC_LEN)];
@@ -83,7 +83,12 @@ pub(crate) fn topic<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
         }
         return;
     }
-    match ctx.hub.topic(room) {
+    // A cleared topic (`TOPIC #room :`) is stored as empty text: no topic.
+    let topic = ctx
+        .hub
+        .topic(room)
+        .map(|topic| topic.filter(|topic| !topic.text.is_empty()));
+    match topic {
         None => no_such_channel(ctx.to, ctx.out, room),
         Some(None) => ctx
             .out
@@ -110,7 +115,8 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
             .and_then(|()| ctx.hub.members(room));
         if let Some(members) = members {
             let userhost = ctx.caps.has(Cap::UserhostInNames);
-            names_reply(ctx.to, ctx.out, room, &members, userhost);
+            let members = members.iter().map(String::as_str);
+            names_reply(ctx.to, ctx.out, room, members, userhost);
         } else {
             ctx.out
                 .numeric(ctx.to, RPL_ENDOFNAMES, &[room, "End of /NAMES list"]);
@@ -120,22 +126,25 @@ pub(crate) fn names<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 
 /// `353` lines (as many as the names need) and `366` for `room`.
 /// With `userhost` (`userhost-in-names`), each is `nick!user@host`.
-pub(crate) fn names_reply(
+pub(crate) fn names_reply<'n>(
     to: Replier<'_>,
     out: &mut Out,
     room: &str,
-    members: &[String],
+    members: impl Iterator<Item = &'n str>,
     userhost: bool,
 ) {
     // Room for the prefix, the numeric, both names and the room: what is
     // left of 512 bytes holds the names.
     let budget = 512 - 64 - to.server.len() - to.nick.len() - room.len();
-    let mut line = String::new();
+    // One buffer for every line's names, allocated once (see `reply.rs`).
+    let mut line = String::with_capacity(budget);
     for member in members {
+        let shown;
         let member = if userhost {
-            source(member)
+            shown = source(member);
+            shown.as_str()
         } else {
-            member.clone()
+            member
         };
         if !line.is_empty() && line.len() + 1 + member.len() > budget {
             out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
@@ -144,7 +153,7 @@ pub(crate) fn names_reply(
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(&member);
+        line.push_str(member);
     }
     if !line.is_empty() {
         out.numeric(to, RPL_NAMREPLY, &["=", room, &line]);
@@ -211,7 +220,14 @@ fn room_mode<H: IrcHub>(room: &str, modes: Option<&str>, ctx: &mut Ctx<'_, H>) {
         return no_such_channel(ctx.to, ctx.out, room);
     }
     match modes {
-        None => ctx.out.numeric(ctx.to, RPL_CHANNELMODEIS, &[room, "+"]),
+        None => {
+            let room = ctx.hub.room_display(room);
+            ctx.out.numeric(ctx.to, RPL_CHANNELMODEIS, &[&room, "+"]);
+            if let Some(created) = ctx.hub.created(&room) {
+                let when = created.timestamp().to_string();
+                ctx.out.numeric(ctx.to, RPL_CREATIONTIME, &[&room, &when]);
+            }
+        }
         Some("b" | "+b") => {
             ctx.out
                 .numeric(ctx.to, RPL_ENDOFBANLIST, &[room, "End of channel ban list"]);

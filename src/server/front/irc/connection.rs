@@ -11,21 +11,22 @@
 //! The room and user commands are in `channels.rs` and `users.rs`; the
 //! welcome in `welcome.rs`; capability negotiation in `caps.rs`.
 
+use crate::hub::message::Kind;
 use crate::protocol::irc::numeric::{
     ERR_ALREADYREGISTERED, ERR_ERRONEUSNICKNAME, ERR_INPUTTOOLONG, ERR_NEEDMOREPARAMS,
     ERR_NICKLOCKED, ERR_NICKNAMEINUSE, ERR_NONICKCHANGE, ERR_NONICKNAMEGIVEN, ERR_NOORIGIN,
-    ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNKNOWNCOMMAND,
+    ERR_NOTREGISTERED, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, ERR_UNKNOWNCOMMAND,
 };
-use crate::protocol::irc::{Message, MessageError};
+use crate::protocol::irc::{Message, MessageError, tags};
 use crate::protocol::server_line::Timestamp;
-use crate::protocol::{name_key, validate_name};
+use crate::protocol::{NameError, name_key, validate_name};
 
 use super::caps::{CapAnswer, Caps};
 use super::port::{IrcHub, LoginRefusal, NameRefusal};
 use super::reply::{Out, Replier};
 use super::sasl::Sasl;
 use super::welcome::{self, Settings};
-use super::{channels, history, users};
+use super::{about, channels, history, relays, users};
 
 /// One IRC connection. See the module docs.
 #[derive(Debug)]
@@ -71,6 +72,9 @@ pub(crate) struct Ctx<'a, H: IrcHub> {
     pub(crate) now: Timestamp,
     /// The client's capabilities.
     pub(crate) caps: Caps,
+    /// The line's client-only tags (`+key=value`), escaped and
+    /// `;`-separated as on the wire, if it had any: relayed with it.
+    pub(crate) client_tags: Option<&'a str>,
 }
 
 impl Default for Connection {
@@ -136,11 +140,21 @@ impl Connection {
                 );
                 return out;
             }
-            // Not IRC (a bad command word): nothing to answer.
+            // Not a command word (`/msg nick hi`, typed as in chat-client):
+            // unknown, as the docs promise, so the user learns it went nowhere.
+            Err(MessageError::BadCommand { command }) => {
+                match self.nick() {
+                    Some(_) => out.numeric(to, ERR_UNKNOWNCOMMAND, &[&command, "Unknown command"]),
+                    None => out.numeric(to, ERR_NOTREGISTERED, &["You have not registered"]),
+                }
+                return out;
+            }
+            // Not IRC (no command at all, bad tags): nothing to answer.
             Err(_) => return out,
         };
         let command = message.command.to_ascii_uppercase();
         let params = &message.params;
+        let client_tags = client_tags(&message);
         if command == "CAP" {
             self.handle_cap(params, to, hub, settings, &mut out);
             return out;
@@ -157,6 +171,7 @@ impl Connection {
                     out: &mut out,
                     now,
                     caps: self.caps,
+                    client_tags: client_tags.as_deref(),
                 };
                 registered_command(&command, params, &mut ctx);
             }
@@ -164,6 +179,9 @@ impl Connection {
         out
     }
 
+    // Out of line, as a rare command, so its locals are not in the frame
+    // under every other command's (see `nick_locked`).
+    #[inline(never)]
     fn handle_cap(
         &mut self,
         params: &[&str],
@@ -213,7 +231,7 @@ impl Connection {
                     return;
                 }
                 let user = user_name(params[0]);
-                let realname = users::plain_text(params[3], "*").into_owned();
+                let realname = users::plain_text(params[3]).into_owned();
                 registering.user = Some((user, realname));
             }
             // No server password: PASS is the password of the account the
@@ -260,12 +278,7 @@ impl Connection {
         if let Some(account) = registering.sasl.account()
             && name_key(account) != name_key(&nick)
         {
-            let to = Replier {
-                server: &settings.server_name,
-                nick: "*",
-            };
-            let why = format!("You are logged in as {account}: register with that nick");
-            out.numeric(to, ERR_NICKLOCKED, &[&why]);
+            nick_locked(account, &settings.server_name, out);
             registering.nick = None;
             return;
         }
@@ -285,6 +298,16 @@ impl Connection {
         welcome::welcome(settings, to, hub.counts(), out);
         self.state = State::Registered(Registered { nick });
     }
+}
+
+/// `902`: SASL logged in as `account`, and the nick is another. Out of
+/// line: `try_register`'s frame is under every registration's deepest
+/// calls (docs/architecture.md, "Stack depth is memory").
+#[inline(never)]
+fn nick_locked(account: &str, server: &str, out: &mut Out) {
+    let to = Replier { server, nick: "*" };
+    let why = format!("You are logged in as {account}: register with that nick");
+    out.numeric(to, ERR_NICKLOCKED, &[&why]);
 }
 
 /// Claims `nick` in the hub; a nick that is an account's, refused without
@@ -321,8 +344,13 @@ fn checked_nick(
         out.numeric(to, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
         return None;
     };
-    if validate_name(nick).is_err() {
-        let why = "Erroneous nickname: 1 to 32 ASCII letters, digits, '_' or '-', first a letter";
+    if let Err(error) = validate_name(nick) {
+        let why = match error {
+            NameError::Reserved => {
+                "Erroneous nickname: reserved for IRC services (there are none here: log in with SASL or PASS)"
+            }
+            _ => "Erroneous nickname: 1 to 32 ASCII letters, digits, '_' or '-', first a letter",
+        };
         out.numeric(to, ERR_ERRONEUSNICKNAME, &[nick, why]);
         return None;
     }
@@ -337,6 +365,10 @@ fn refuse_name(refusal: NameRefusal, nick: &str, to: Replier<'_>, out: &mut Out)
     match refusal {
         NameRefusal::Taken => {
             out.numeric(to, ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
+        }
+        NameRefusal::Unchecked => {
+            let why = "Cannot check this nickname right now (the server cannot reach its database): try again in a moment";
+            out.numeric(to, ERR_UNAVAILRESOURCE, &[nick, why]);
         }
         NameRefusal::NeedsLogin => {
             let why = "This nickname needs an account's password: send PASS <password> before NICK and USER, or log in with SASL PLAIN (over TLS, or from this machine)";
@@ -369,6 +401,24 @@ fn user_name(given: &str) -> String {
     }
 }
 
+/// The client-only tags of `message` (keys starting `+`), escaped and
+/// `;`-separated as on the wire, or `None`. Other tags a client sends
+/// are the server's to set, and dropped.
+fn client_tags(message: &Message<'_>) -> Option<String> {
+    let mut raw = String::new();
+    for tag in message.tags.iter().filter(|tag| tag.key.starts_with('+')) {
+        if !raw.is_empty() {
+            raw.push(';');
+        }
+        raw.push_str(tag.key);
+        if !tag.value.is_empty() {
+            raw.push('=');
+            tags::escape_into(&tag.value, &mut raw);
+        }
+    }
+    (!raw.is_empty()).then_some(raw)
+}
+
 /// `PING <token>`: `PONG <server> :<token>`.
 fn ping(params: &[&str], to: Replier<'_>, out: &mut Out) {
     let Some(token) = params.first() else {
@@ -390,15 +440,14 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
             let why = "Nicknames cannot be changed here: reconnect with the new one";
             ctx.out.numeric(to, ERR_NONICKCHANGE, &[why]);
         }
-        // Client-only tags are not relayed (docs/irc.md): taken and dropped.
-        "TAGMSG" => {}
+        "TAGMSG" => relays::tagmsg(params, ctx),
         "USER" | "PASS" | "AUTHENTICATE" => {
             ctx.out
                 .numeric(to, ERR_ALREADYREGISTERED, &["You may not reregister"]);
         }
         "QUIT" => {
             let reason = params.first().copied().unwrap_or("");
-            ctx.out.quit = Some(users::plain_text(reason, to.nick).into_owned());
+            ctx.out.quit = Some(users::plain_text(reason).into_owned());
             ctx.out.error_and_close("Closing link (quit)");
         }
         "MOTD" => welcome::motd(ctx.settings, to, ctx.out),
@@ -409,13 +458,17 @@ fn registered_command<H: IrcHub>(command: &str, params: &[&str], ctx: &mut Ctx<'
         "NAMES" => channels::names(params, ctx),
         "LIST" => channels::list(params, ctx),
         "MODE" => channels::mode(params, ctx),
-        "PRIVMSG" => users::message(params, true, ctx),
-        "NOTICE" => users::message(params, false, ctx),
+        "PRIVMSG" => users::message(params, Kind::Message, ctx),
+        "NOTICE" => users::message(params, Kind::Notice, ctx),
         "WHO" => users::who(params, ctx),
         "WHOIS" => users::whois(params, ctx),
         "USERHOST" => users::userhost(params, ctx),
         "CHATHISTORY" => history::chathistory(params, ctx),
         "AWAY" => users::away(params, ctx),
+        "ISON" => about::ison(params, ctx),
+        "VERSION" => about::version(ctx),
+        "TIME" => about::time(ctx),
+        "INFO" => about::info(ctx),
         _ => {
             ctx.out
                 .numeric(to, ERR_UNKNOWNCOMMAND, &[command, "Unknown command"]);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::tests::{Harness, lobby, now};
-use crate::hub::message::{Audience, RoomName, StoredMessage};
+use crate::hub::message::{Audience, Kind, RoomName, StoredMessage};
 
 fn with_history() -> Harness {
     let room = RoomName::new("#lobby");
@@ -17,6 +17,8 @@ fn with_history() -> Harness {
                 ts: now() + Duration::seconds(id as i64),
                 from: "alice".to_owned(),
                 audience: Audience::Room(room.clone()),
+                kind: Kind::Message,
+                live_tags: None,
                 text: format!("m{id}"),
             })
         })
@@ -58,6 +60,30 @@ fn chathistory_selects_from_the_stored_history() {
             "latest #LOBBY * 100".to_owned(),
             vec!["m1", "m2", "m3", "m4", "m5"],
         ),
+        ("AROUND #lobby msgid=3 1".to_owned(), vec!["m3"]),
+        ("AROUND #lobby msgid=3 3".to_owned(), vec!["m2", "m3", "m4"]),
+        ("AROUND #lobby msgid=5 3".to_owned(), vec!["m3", "m4", "m5"]),
+        (format!("AROUND #lobby timestamp={at3} 2"), vec!["m3", "m4"]),
+        (
+            "BETWEEN #lobby msgid=1 msgid=5 10".to_owned(),
+            vec!["m2", "m3", "m4"],
+        ),
+        (
+            "BETWEEN #lobby msgid=5 msgid=1 10".to_owned(),
+            vec!["m2", "m3", "m4"],
+        ),
+        (
+            "BETWEEN #lobby msgid=1 msgid=5 2".to_owned(),
+            vec!["m2", "m3"],
+        ),
+        (
+            "BETWEEN #lobby msgid=5 msgid=1 2".to_owned(),
+            vec!["m3", "m4"],
+        ),
+        (
+            format!("BETWEEN #lobby timestamp={at3} msgid=1 5"),
+            vec!["m2"],
+        ),
     ];
     for (command, expected) in cases {
         let mut harness = with_history();
@@ -79,8 +105,24 @@ fn chathistory_refusals() {
             format!("{s} INVALID_PARAMS LATEST :Invalid reference or limit"),
         ),
         (
+            "CHATHISTORY NEAR #lobby * 5",
+            format!("{s} INVALID_PARAMS NEAR :Unknown subcommand"),
+        ),
+        (
             "CHATHISTORY AROUND #lobby * 5",
-            format!("{s} INVALID_PARAMS AROUND :Unknown subcommand"),
+            format!("{s} INVALID_PARAMS AROUND :AROUND needs a msgid or a timestamp"),
+        ),
+        (
+            "CHATHISTORY BETWEEN #lobby * msgid=1 5",
+            format!("{s} INVALID_PARAMS BETWEEN :BETWEEN needs msgids or timestamps"),
+        ),
+        (
+            "CHATHISTORY BETWEEN #elsewhere msgid=1 msgid=2 5",
+            format!("{s} INVALID_TARGET BETWEEN #elsewhere :Not a channel you are in"),
+        ),
+        (
+            "CHATHISTORY TARGETS msgid=1 * 5",
+            format!("{s} INVALID_PARAMS TARGETS :TARGETS needs two timestamps and a limit"),
         ),
         (
             "CHATHISTORY LATEST #elsewhere * 5",
@@ -150,4 +192,42 @@ fn sasl_plain_logs_in_to_an_account_whose_name_is_the_nick() {
         welcome[0].starts_with(":chatroom 001 Locked "),
         "{welcome:?}"
     );
+}
+
+#[test]
+fn chathistory_targets_lists_ones_rooms_by_their_latest_message() {
+    let time = |seconds| crate::protocol::format_ts(&(now() + Duration::seconds(seconds)));
+    let cases = [
+        ((0, 10, 5), vec![format!("#lobby {}", time(5))]),
+        ((10, 0, 5), vec![format!("#lobby {}", time(5))]),
+        ((0, 5, 5), vec![format!("#lobby {}", time(4))]),
+        ((5, 10, 5), vec![]),
+        ((0, 10, 0), vec![]),
+    ];
+    for ((from, to, limit), expected) in cases {
+        let mut harness = with_history();
+        let command = format!(
+            "CHATHISTORY TARGETS timestamp={} timestamp={} {limit}",
+            time(from),
+            time(to)
+        );
+        let got = harness.send(&command);
+        assert_eq!(
+            got.first().map(String::as_str),
+            Some(":chatroom BATCH +targets draft/chathistory-targets"),
+            "{command}"
+        );
+        assert_eq!(
+            got.last().map(String::as_str),
+            Some(":chatroom BATCH -targets")
+        );
+        let listed: Vec<String> = got[1..got.len() - 1]
+            .iter()
+            .map(|line| {
+                let tail = line.strip_prefix("@batch=targets :chatroom CHATHISTORY TARGETS ");
+                tail.unwrap_or_else(|| panic!("{line}")).to_owned()
+            })
+            .collect();
+        assert_eq!(listed, expected, "{command}");
+    }
 }

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 
 use super::lines::{self, Said, Tags};
 use super::reply::Replier;
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
 use crate::protocol::irc::Message;
 
 fn said(text: &str) -> Said<'_> {
@@ -13,6 +13,8 @@ fn said(text: &str) -> Said<'_> {
         ts: Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap(),
         from: "alice",
         target: "#lobby",
+        kind: Kind::Message,
+        live_tags: None,
         text,
     }
 }
@@ -113,6 +115,8 @@ fn hub_events_encode_as_irc_lines() {
         ts,
         from: "alice".to_owned(),
         audience: Audience::Private("Bob".to_owned()),
+        kind: crate::hub::message::Kind::Message,
+        live_tags: None,
         text: "psst".to_owned(),
     };
     let joins: Vec<Delivery<'static>> = ["carol", "dave"]

@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::hub::event::{Delivery, Encoded, Format, HubEvent};
 use crate::hub::member::{Member, Offered};
-use crate::hub::message::{Audience, StoredMessage};
+use crate::hub::message::{Audience, Relay};
 use crate::protocol::name_key;
 use crate::server::control::Control;
 use crate::server::outbox::{Outbox, Overflow, Waker};
@@ -77,8 +77,13 @@ impl IrcMember {
             server: &self.settings.server_name,
             nick,
         };
-        let mut out = String::new();
         let userhost = self.caps().has(Cap::UserhostInNames);
+        let mut out = match event {
+            HubEvent::Welcome { members, .. } | HubEvent::Joined { members, .. } => {
+                String::with_capacity(joined_size(members.iter(), userhost))
+            }
+            _ => String::new(),
+        };
         match event {
             HubEvent::Welcome { room, members, .. } => {
                 lines::joined(&mut out, to, &room.display, None, members.iter(), userhost);
@@ -99,16 +104,24 @@ impl IrcMember {
         Some(Encoded::from(out.into_bytes()))
     }
 
-    /// Whether `message` is this client's own, which it sees only with
-    /// `echo-message` (a private message to itself always arrives).
-    fn is_unwanted_echo(&self, message: &StoredMessage) -> bool {
+    /// Whether what `from` sent to `audience` is this client's own, which
+    /// it sees only with `echo-message` (a private message to itself always
+    /// arrives).
+    fn is_unwanted_echo(&self, from: &str, audience: &Audience) -> bool {
         let Some(nick) = self.nick.get() else {
             return false;
         };
-        if self.caps().has(Cap::EchoMessage) || name_key(&message.from) != name_key(nick) {
+        if self.caps().has(Cap::EchoMessage) || name_key(from) != name_key(nick) {
             return false;
         }
-        !matches!(&message.audience, Audience::Private(to) if name_key(to) == name_key(nick))
+        !matches!(audience, Audience::Private(to) if name_key(to) == name_key(nick))
+    }
+
+    /// Whether this client does not get `relay`: its own without
+    /// `echo-message`, or tags alone (`TAGMSG`) without `message-tags`.
+    fn refuses(&self, relay: &Relay) -> bool {
+        let tags_only = relay.text.is_none() && !self.caps().has(Cap::MessageTags);
+        tags_only || self.is_unwanted_echo(&relay.from, &relay.audience)
     }
 
     fn offer(&self, chunk: &Encoded) -> Offered<Waker> {
@@ -134,9 +147,12 @@ impl Member for IrcMember {
             }
             // Already a member: IRC says nothing.
             HubEvent::Current(_) => return Offered::Queued,
-            HubEvent::Message(message) if self.is_unwanted_echo(message.as_ref()) => {
+            HubEvent::Message(message)
+                if self.is_unwanted_echo(&message.from, &message.audience) =>
+            {
                 return Offered::Queued;
             }
+            HubEvent::Relay(relay) if self.refuses(relay) => return Offered::Queued,
             _ => {}
         }
         let style = style(self.caps());
@@ -158,6 +174,25 @@ impl Member for IrcMember {
     fn peer(&self) -> SocketAddr {
         self.control.peer
     }
+
+    fn takes_relays(&self) -> bool {
+        true
+    }
+}
+
+/// Room enough for what a joiner is told (its JOIN, a topic, the names in
+/// `353` lines of about 400 bytes each, `366`), so that it is allocated
+/// once, here, and never grown deep in the encoder (the session thread keeps
+/// every stack page it touches).
+fn joined_size<'n>(members: impl Iterator<Item = &'n str>, userhost: bool) -> usize {
+    let per_name = if userhost {
+        2 * super::HOST.len() + 3
+    } else {
+        1
+    };
+    let names: usize = members.map(|name| name.len() * 2 + per_name).sum();
+    let lines = names / 400 + 1;
+    names + lines * 200 + 1024
 }
 
 /// The slot and tags for a client with `caps`.
@@ -205,9 +240,18 @@ fn encode_into(out: &mut String, event: &HubEvent<'_>, tags: Tags) {
                 ts: message.ts,
                 from: &message.from,
                 target,
+                kind: message.kind,
+                live_tags: message.live_tags.as_deref(),
                 text: &message.text,
             };
             lines::privmsg(out, &said, tags);
+        }
+        HubEvent::Relay(relay) => {
+            let target = match &relay.audience {
+                Audience::Room(room) => room.display.as_str(),
+                Audience::Private(to) => to.as_str(),
+            };
+            lines::relay(out, relay, target, tags);
         }
         HubEvent::Topic { room, topic } => lines::topic(out, &room.display, topic),
         HubEvent::Welcome { .. }

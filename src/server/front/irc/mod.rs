@@ -11,12 +11,15 @@
 //! - `welcome.rs`: `001`-`005` (ISUPPORT), `LUSERS`, `MOTD`.
 //! - `channels.rs`: `JOIN`, `PART`, `TOPIC`, `NAMES`, `LIST`, `MODE`.
 //! - `users.rs`: `PRIVMSG`, `NOTICE`, `WHO`, `WHOIS`, `AWAY`.
+//! - `about.rs`: `ISON`, `VERSION`, `TIME`, `INFO`.
+//! - `relays.rs`: CTCP and `TAGMSG`, passed live between IRC users.
 //! - `reply.rs`: the lines a connection sends back to its own client.
 //! - `port.rs`: the hub as one IRC connection sees it.
 //!
 //! Invariant: every user on every front is `name!name@chatroom` to IRC
 //! clients: the hub knows names only, and addresses are nobody's business.
 
+pub(crate) mod about;
 pub(crate) mod caps;
 pub(crate) mod channels;
 pub(crate) mod connection;
@@ -24,6 +27,7 @@ pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod member;
 pub(crate) mod port;
+pub(crate) mod relays;
 pub(crate) mod reply;
 pub(crate) mod sasl;
 pub(crate) mod session;
@@ -50,10 +54,10 @@ pub(crate) fn source(name: &str) -> String {
 /// The last line an IRC client gets when the server closes its connection.
 pub(crate) fn irc_farewell(reason: &str) -> String {
     let text = format!("Closing link: {reason}");
-    let mut lines = Vec::with_capacity(1);
+    let mut line = String::new();
     reply::push_fitting(
-        &mut lines,
+        &mut line,
         crate::protocol::irc::Message::new("ERROR", vec![&text]),
     );
-    lines.concat()
+    line
 }

@@ -11,14 +11,18 @@
 //! Names and rooms cross this boundary already validated by the caller
 //! (`protocol::validate_name`, `protocol::validate_room`).
 
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
+pub(crate) use crate::hub::registry::Relayed;
 use crate::protocol::server_line::Timestamp;
 
 /// Why the hub refused a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NameRefusal {
-    /// Someone (on any front) has it.
+    /// Someone (on any front, on any node sharing the database) has it.
     Taken,
+    /// The database that says whether the name is free, or an account's,
+    /// cannot be asked right now: try again in a moment.
+    Unchecked,
     /// The name is an account's and this connection did not log in as it,
     /// or `--require-login` is set and it did not log in at all.
     NeedsLogin,
@@ -47,6 +51,18 @@ pub(crate) enum JoinRefusal {
     TooManyRooms,
     /// The channel's history could not be read from the store.
     Unavailable,
+}
+
+/// What a client sends to a room or a user.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sending<'a> {
+    /// `PRIVMSG` or `NOTICE`.
+    pub(crate) kind: Kind,
+    /// Its text; `None` for tags alone (`TAGMSG`), which only a relay is.
+    pub(crate) text: Option<&'a str>,
+    /// Its client-only tags (`+key=value`), escaped as on the wire and
+    /// `;`-separated, if it had any.
+    pub(crate) tags: Option<&'a str>,
 }
 
 /// A room as a `LIST` shows it.
@@ -107,13 +123,23 @@ pub(crate) trait IrcHub {
     fn part(&mut self, room: &str, reason: &str) -> bool;
     /// The rooms this connection is in, as shown.
     fn my_rooms(&mut self) -> Vec<String>;
-    /// Posts `text` to `room`; `false` if not a member (nothing posted).
-    fn say(&mut self, room: &str, text: &str) -> bool;
-    /// Sends `text` to the user `name`; `false` if no such user is online.
-    fn tell(&mut self, name: &str, text: &str) -> bool;
+    /// Posts `message` (its text is `Some`) to `room`; `false` if not a
+    /// member (nothing posted).
+    fn say(&mut self, room: &str, message: &Sending<'_>) -> bool;
+    /// Sends `message` (its text is `Some`) to the user `name`; `false` if
+    /// no such user is online.
+    fn tell(&mut self, name: &str, message: &Sending<'_>) -> bool;
+    /// Passes `message` live, never stored, to `target` (a room this
+    /// connection is in, or a user) and the users there whose front takes
+    /// relays (IRC users): a CTCP request or reply, or a `TAGMSG`.
+    fn relay(&mut self, target: &str, message: &Sending<'_>) -> Relayed;
     /// A room's topic: `None` if the room does not exist (has no members),
     /// `Some(None)` if it has no topic.
     fn topic(&mut self, room: &str) -> Option<Option<Topic>>;
+    /// When a room began, as far as the hub knows (its first stored
+    /// message, else the first join, message or topic this server saw);
+    /// `None` if there is no such room.
+    fn created(&mut self, room: &str) -> Option<Timestamp>;
     /// Sets a room's topic (members only: `false` if not a member).
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool;
     /// A room's members as shown, `None` if the room has none.

@@ -1,18 +1,26 @@
 //! The lines a connection sends back to its own client, built in order.
 //!
 //! [`Out`] encodes each reply as it is made, so a connection's answers are
-//! plain `String`s (CR LF included) by the time they leave the pure logic.
+//! plain text (CR LF after each line) by the time they leave the pure logic.
 //! Every reply here is the server's: its source is the server's name, and a
 //! numeric's first parameter is the client's nick (`*` before it has one).
-//! Nothing here touches the hub; hub events are encoded in `events.rs`.
+//! Nothing here touches the hub; hub events are encoded in `member.rs`.
+//!
+//! Invariant: the replies to one line are encoded into ONE buffer
+//! ([`Lines`]), never a `String` per line. Each IRC client has a thread, and
+//! glibc keeps up to seven freed blocks of each size in a per-thread cache:
+//! twenty lines of twenty sizes freed after registration stayed in every
+//! client's thread for good (docs/benchmarks.md, "Memory per IRC client").
+
+use std::fmt;
 
 use crate::protocol::irc::{MAX_BODY, Message, MessageError};
 
 /// What the connection logic wants done, beside sending its lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Out {
-    /// The lines to send, in order, each ending with CR LF.
-    pub(crate) lines: Vec<String>,
+    /// The lines to send, in order.
+    pub(crate) lines: Lines,
     /// Close the connection once the lines are sent.
     pub(crate) close: bool,
     /// The client quit with this reason (empty if it gave none): the hub
@@ -53,17 +61,89 @@ impl Out {
     }
 }
 
+/// Lines to send, encoded one after another (each ending with CR LF) into
+/// one buffer. See the module docs.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub(crate) struct Lines(String);
+
+impl Lines {
+    /// Lines appended to `text`, which holds whole lines (or nothing).
+    pub(crate) fn from_text(text: String) -> Lines {
+        Lines(text)
+    }
+
+    /// Makes room for `bytes` more, so a block of known size is allocated
+    /// once rather than grown (each growth frees a block into the thread's
+    /// cache).
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.0.reserve(bytes);
+    }
+
+    /// Appends `line`, which ends with CR LF.
+    pub(crate) fn push(&mut self, line: String) {
+        self.0.push_str(&line);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each line, CR LF included.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split_inclusive("\r\n")
+    }
+
+    /// All the lines as one text.
+    pub(crate) fn into_text(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Debug for Lines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for Lines {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
+/// Where [`push_fitting`] encodes: a list of lines, or one buffer.
+pub(crate) trait LineSink {
+    /// Appends `message` as one line; on an error nothing is appended.
+    fn push_message(&mut self, message: &Message<'_>) -> Result<(), MessageError>;
+}
+
+impl LineSink for Vec<String> {
+    fn push_message(&mut self, message: &Message<'_>) -> Result<(), MessageError> {
+        self.push(message.encode()?);
+        Ok(())
+    }
+}
+
+impl LineSink for String {
+    fn push_message(&mut self, message: &Message<'_>) -> Result<(), MessageError> {
+        message.encode_into(self)
+    }
+}
+
+impl LineSink for Lines {
+    fn push_message(&mut self, message: &Message<'_>) -> Result<(), MessageError> {
+        message.encode_into(&mut self.0)
+    }
+}
+
 /// Encodes `message` into `lines`, cutting its last parameter (at a
 /// character boundary) if the line would be over IRC's 512 bytes: a long
 /// reason or topic is shortened, never the whole line lost. A message that
 /// cannot be encoded at all (a bug: every parameter here is validated or the
 /// server's own) is dropped.
-pub(crate) fn push_fitting(lines: &mut Vec<String>, mut message: Message<'_>) {
-    let over = match message.encode() {
-        Ok(line) => {
-            lines.push(line);
-            return;
-        }
+pub(crate) fn push_fitting(lines: &mut impl LineSink, mut message: Message<'_>) {
+    let over = match lines.push_message(&message) {
+        Ok(()) => return,
         Err(MessageError::TooLong { len }) => len - MAX_BODY,
         Err(error) => {
             debug_assert!(false, "unencodable reply {message:?}: {error}");
@@ -77,8 +157,8 @@ pub(crate) fn push_fitting(lines: &mut Vec<String>, mut message: Message<'_>) {
         }
         *last = &last[..keep];
     }
-    match message.encode() {
-        Ok(line) => lines.push(line),
+    match lines.push_message(&message) {
+        Ok(()) => {}
         Err(error) => debug_assert!(false, "reply still too long {message:?}: {error}"),
     }
 }

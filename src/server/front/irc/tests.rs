@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 
 use super::connection::Connection;
-use super::port::{Counts, IrcHub, JoinRefusal, NameRefusal, RoomSummary, UserSummary};
+use super::port::{
+    Counts, IrcHub, JoinRefusal, NameRefusal, Relayed, RoomSummary, Sending, UserSummary,
+};
 use super::welcome::Settings;
-use crate::hub::message::Topic;
+use crate::hub::message::{Kind, Topic};
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{name_key, room_key};
 
@@ -32,7 +34,7 @@ pub(super) struct FakeHub {
 }
 
 impl FakeHub {
-    fn with_room(mut self, room: &str, members: &[&str]) -> FakeHub {
+    pub(super) fn with_room(mut self, room: &str, members: &[&str]) -> FakeHub {
         let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
         // `me` is the client under test: it takes its name by registering.
         for member in members.iter().filter(|member| *member != "me") {
@@ -55,6 +57,21 @@ impl FakeHub {
             .get(&room_key(room))
             .is_some_and(|(_, members, _)| members.contains(&me))
     }
+}
+
+/// What a call sent, as the log shows it: `NOTICE ` before a notice's
+/// text, `[tags] ` before tags, `(tags only)` for no text.
+fn shown(message: &Sending<'_>) -> String {
+    let notice = match message.kind {
+        Kind::Message => "",
+        Kind::Notice => "NOTICE ",
+    };
+    let tags = message
+        .tags
+        .map(|tags| format!("[{tags}] "))
+        .unwrap_or_default();
+    let text = message.text.unwrap_or("(tags only)");
+    format!("{tags}{notice}{text}")
 }
 
 impl IrcHub for FakeHub {
@@ -121,23 +138,46 @@ impl IrcHub for FakeHub {
         let rooms = self.rooms.values().filter(|(_, m, _)| m.contains(&me));
         rooms.map(|(name, _, _)| name.clone()).collect()
     }
-    fn say(&mut self, room: &str, text: &str) -> bool {
+    fn say(&mut self, room: &str, message: &Sending<'_>) -> bool {
         if !self.is_member(room) {
             return false;
         }
-        self.calls.push(format!("say {room} {text}"));
+        self.calls.push(format!("say {room} {}", shown(message)));
         true
     }
-    fn tell(&mut self, name: &str, text: &str) -> bool {
+    fn tell(&mut self, name: &str, message: &Sending<'_>) -> bool {
         if self.name_is_free(name) {
             return false;
         }
-        self.calls.push(format!("tell {name} {text}"));
+        self.calls.push(format!("tell {name} {}", shown(message)));
         true
+    }
+    fn relay(&mut self, target: &str, message: &Sending<'_>) -> Relayed {
+        let is_room = target.starts_with('#');
+        let found = match is_room {
+            true => self.is_member(target),
+            false => !self.name_is_free(target),
+        };
+        if !found {
+            return match is_room {
+                true => Relayed::NotInRoom,
+                false => Relayed::NoSuchUser,
+            };
+        }
+        // A user whose name starts with `native` is on the native front.
+        if target.starts_with("native") {
+            return Relayed::NotTaken;
+        }
+        self.calls
+            .push(format!("relay {target} {}", shown(message)));
+        Relayed::Sent
     }
     fn topic(&mut self, room: &str) -> Option<Option<Topic>> {
         let (_, members, topic) = self.rooms.get(&room_key(room))?;
         (!members.is_empty()).then(|| topic.clone())
+    }
+    fn created(&mut self, room: &str) -> Option<Timestamp> {
+        self.rooms.contains_key(&room_key(room)).then(now)
     }
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool {
         if !self.is_member(room) {
@@ -245,7 +285,7 @@ impl Harness {
             .handle_line(line, &mut self.hub, &self.settings, now());
         self.closed |= out.close;
         out.lines
-            .into_iter()
+            .iter()
             .map(|line| line.strip_suffix("\r\n").expect("CR LF").to_owned())
             .collect()
     }
@@ -298,8 +338,8 @@ fn registered_commands() {
         (lobby(), "PRIVMSG #lobby", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "PRIVMSG #lobby :", vec![format!("{s} 412 me :No text to send")], vec![]),
         (lobby(), "NOTICE bob hi", vec![], vec![]),
-        (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby note"]),
-        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby * me waves"]),
+        (lobby(), "NOTICE #lobby :note", vec![], vec!["say #lobby NOTICE note"]),
+        (lobby(), "PRIVMSG #lobby :\u{1}ACTION waves\u{1}", vec![], vec!["say #lobby /me waves"]),
         (lobby(), "PRIVMSG #lobby :\u{2}bold\u{2} \u{3}4,12red\u{3} \u{3}7x", vec![], vec!["say #lobby bold red x"]),
         (lobby(), "PRIVMSG #lobby :\u{2}\u{3}", vec![format!("{s} 412 me :No text to send")], vec![]),
         // TOPIC
@@ -315,7 +355,7 @@ fn registered_commands() {
         (lobby().with_room("#b", &["alice"]), "LIST", vec![format!("{s} 321 me Channel :Users  Name"), format!("{s} 322 me #b 1 :"), format!("{s} 322 me #lobby 2 :"), format!("{s} 323 me :End of /LIST")], vec![]),
         (lobby().with_room("#b", &["alice"]), "LIST #B", vec![format!("{s} 321 me Channel :Users  Name"), format!("{s} 322 me #b 1 :"), format!("{s} 323 me :End of /LIST")], vec![]),
         // MODE
-        (lobby(), "MODE #lobby", vec![format!("{s} 324 me #lobby +")], vec![]),
+        (lobby(), "MODE #LOBBY", vec![format!("{s} 324 me #lobby +"), format!("{s} 329 me #lobby {}", now().timestamp())], vec![]),
         (lobby(), "MODE #lobby b", vec![format!("{s} 368 me #lobby :End of channel ban list")], vec![]),
         (lobby(), "MODE #lobby +o alice", vec![format!("{s} 482 me #lobby :You're not channel operator: rooms here have no modes")], vec![]),
         (lobby(), "MODE #nowhere", vec![format!("{s} 403 me #nowhere :No such channel")], vec![]),
@@ -337,7 +377,9 @@ fn registered_commands() {
         // Lines IRC cannot carry
         (lobby(), &long, vec![format!("{s} 417 me :Input line was too long")], vec![]),
         (lobby(), "", vec![], vec![]),
-        (lobby(), "12 x", vec![], vec![]),
+        // Not a command word (typed as in chat-client): unknown, not silence.
+        (lobby(), "12 x", vec![format!("{s} 421 me 12 :Unknown command")], vec![]),
+        (lobby(), "/msg bob hi", vec![format!("{s} 421 me /msg :Unknown command")], vec![]),
     ];
     for (hub, input, replies, calls) in cases {
         let replies: Vec<&str> = replies.iter().map(String::as_str).collect();

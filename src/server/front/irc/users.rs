@@ -2,90 +2,116 @@
 //! `NOTICE`, `WHO`, `WHOIS` and `AWAY`.
 //!
 //! A message to a room goes to the hub as the room's next message; one to a
-//! nick as a private message. The hub has one kind of message, so a
-//! `NOTICE` reaches everyone as a message (IRC members see `PRIVMSG`); as
-//! RFC 2812 asks, a `NOTICE` is never answered with an error.
+//! nick as a private message. A `NOTICE` is stored and relayed as a
+//! notice (IRC members see `NOTICE`, native ones a line marked `notice`);
+//! as RFC 2812 asks, a `NOTICE` is never answered with an error.
 //!
 //! Text reaches native users too, whose protocol never carries control
 //! characters: IRC formatting (bold, colours) is removed, and a CTCP
-//! `ACTION` (`/me waves`) becomes the text `* nick waves` (which IRC members
-//! get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
+//! `ACTION` (`/me waves`) becomes the text `/me waves`, as the native client
+//! sends an action (which IRC members get back as an `ACTION`). Other CTCP requests (`VERSION`, `PING`) are
 //! not text: they are neither relayed nor stored, and the sender is told.
 //! One line names at most [`MAX_TARGETS`] distinct targets (`TARGMAX`):
 //! flood control counts lines, so one line posts at most that many.
 
 use crate::protocol::irc::numeric::{
-    ERR_CANNOTSENDTOCHAN, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK,
-    ERR_NOTEXTTOSEND, ERR_TOOMANYTARGETS, RPL_AWAY, RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY,
-    RPL_UNAWAY, RPL_USERHOST, RPL_WHOISCHANNELS, RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
+    ERR_CANNOTSENDTOCHAN, ERR_INPUTTOOLONG, ERR_NONICKNAMEGIVEN, ERR_NORECIPIENT,
+    ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, ERR_TOOMANYTARGETS, RPL_AWAY,
+    RPL_ENDOFWHO, RPL_ENDOFWHOIS, RPL_NOWAWAY, RPL_UNAWAY, RPL_USERHOST, RPL_WHOISCHANNELS,
+    RPL_WHOISSERVER, RPL_WHOISUSER, RPL_WHOREPLY,
 };
-use crate::protocol::{name_key, room_key, validate_name, validate_room};
+use crate::protocol::{is_service_name, name_key, room_key, validate_name, validate_room};
 
 use std::borrow::Cow;
 
 use crate::protocol::frame::is_forbidden_char;
-use crate::protocol::irc::Message;
 
-use super::HOST;
 use super::connection::Ctx;
-use super::port::IrcHub;
+use super::lines::command_of;
+use super::port::{IrcHub, Sending};
+use super::relays;
+use super::{HOST, source};
+use crate::hub::message::Kind;
+use crate::protocol::irc::{MAX_BODY, Message};
 
-/// `PRIVMSG`/`NOTICE <target>{,<target>} <text>`; `answer` is false for
-/// `NOTICE`, which never gets an error back.
-pub(crate) fn message<H: IrcHub>(params: &[&str], answer: bool, ctx: &mut Ctx<'_, H>) {
-    let command = if answer { "PRIVMSG" } else { "NOTICE" };
-    let Some(targets) = params.first().filter(|t| !t.is_empty()) else {
+/// `PRIVMSG`/`NOTICE <target>{,<target>} <text>` (`kind` says which): a
+/// `NOTICE` never gets an error back.
+pub(crate) fn message<H: IrcHub>(params: &[&str], kind: Kind, ctx: &mut Ctx<'_, H>) {
+    let answer = kind == Kind::Message;
+    let command = command_of(kind);
+    // `PRIVMSG , :x` names no target either.
+    let targets = params.first().copied().unwrap_or_default();
+    if distinct_targets(targets).is_empty() {
         if answer {
             let why = format!("No recipient given ({command})");
             ctx.out.numeric(ctx.to, ERR_NORECIPIENT, &[&why]);
         }
         return;
-    };
-    if let Some(request) = params.get(1).and_then(|text| ctcp_request(text)) {
-        if answer {
-            let why = format!("CTCP {request} is not relayed here: nothing was sent");
-            let notice = Message::new("NOTICE", vec![ctx.to.nick, &why]);
-            ctx.out.send(ctx.to.server, notice);
-        }
-        return;
     }
-    let text = params.get(1).map(|text| plain_text(text, ctx.to.nick));
-    let Some(text) = text.filter(|text| !text.is_empty()) else {
+    let raw = params.get(1).copied().unwrap_or_default();
+    let ctcp = relays::ctcp_request(raw);
+    let text = plain_text(raw);
+    if text.is_empty() && ctcp.is_none() {
         if answer {
             ctx.out
                 .numeric(ctx.to, ERR_NOTEXTTOSEND, &["No text to send"]);
         }
         return;
+    }
+    let Some(targets) = checked_targets(targets, answer, ctx) else {
+        return;
     };
-    let targets = distinct_targets(targets);
-    if targets.len() > MAX_TARGETS {
-        if answer {
-            let why =
-                format!("Too many recipients: at most {MAX_TARGETS} a line, nothing was sent");
-            let excess = targets[MAX_TARGETS];
-            ctx.out.numeric(ctx.to, ERR_TOOMANYTARGETS, &[excess, &why]);
-        }
+    if let Some(target) = targets
+        .iter()
+        .find(|target| !fits_one_line(ctx.to.nick, command, target, raw))
+    {
+        let why = format!(
+            "Input line was too long: to {target} it would not fit in one IRC line with your nick and host ({}): nothing was sent",
+            source(ctx.to.nick)
+        );
+        ctx.out.numeric(ctx.to, ERR_INPUTTOOLONG, &[&why]);
         return;
     }
     for target in targets {
-        if target.starts_with('#') {
-            to_room(target, &text, answer, ctx);
-        } else {
-            to_user(target, &text, answer, ctx);
+        let message = Sending {
+            kind,
+            text: Some(&text),
+            tags: ctx.client_tags,
+        };
+        match &ctcp {
+            Some(request) => relays::ctcp(target, raw, request, kind, ctx),
+            None if target.starts_with('#') => to_room(target, &message, ctx),
+            None => to_user(target, &message, ctx),
         }
     }
 }
 
-/// The command of a CTCP request other than `ACTION` (`\x01VERSION\x01`),
-/// which is not text to post: the server neither relays nor stores it.
-fn ctcp_request(text: &str) -> Option<String> {
-    let request = text.strip_prefix('\u{1}')?;
-    let word: String = request
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .take(16)
-        .collect();
-    (word != "ACTION").then(|| word.to_ascii_uppercase())
+/// Whether `text` from `nick` to `target` fits in one relayed line of
+/// 512 bytes (`:nick!nick@host COMMAND target :text` and CR LF), as IRC
+/// members get it: a longer one is refused (`417`) rather than reach them
+/// cut or in pieces.
+fn fits_one_line(nick: &str, command: &str, target: &str, text: &str) -> bool {
+    let line = 1 + source(nick).len() + 1 + command.len() + 1 + target.len() + 2 + text.len() + 2;
+    line <= MAX_BODY
+}
+
+/// The distinct targets of `targets`, or `None` (and `407` if `answer`)
+/// if there are more than [`MAX_TARGETS`]: then nothing is sent.
+pub(crate) fn checked_targets<'t, H: IrcHub>(
+    targets: &'t str,
+    answer: bool,
+    ctx: &mut Ctx<'_, H>,
+) -> Option<Vec<&'t str>> {
+    let targets = distinct_targets(targets);
+    if targets.len() <= MAX_TARGETS {
+        return Some(targets);
+    }
+    if answer {
+        let why = format!("Too many recipients: at most {MAX_TARGETS} a line, nothing was sent");
+        let excess = targets[MAX_TARGETS];
+        ctx.out.numeric(ctx.to, ERR_TOOMANYTARGETS, &[excess, &why]);
+    }
+    None
 }
 
 /// The targets of `PRIVMSG`/`NOTICE` one line may name (ISUPPORT
@@ -115,13 +141,17 @@ fn distinct_targets(targets: &str) -> Vec<&str> {
     distinct
 }
 
-fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
-    if validate_room(room).is_ok() && ctx.hub.say(room, text) {
+fn to_room<H: IrcHub>(room: &str, message: &Sending<'_>, ctx: &mut Ctx<'_, H>) {
+    if validate_room(room).is_ok() && ctx.hub.say(room, message) {
         return;
     }
-    if !answer {
-        return;
+    if message.kind == Kind::Message {
+        cannot_send_to_room(room, ctx);
     }
+}
+
+/// `404` if `room` exists (the sender is not in it), else `403`.
+pub(crate) fn cannot_send_to_room<H: IrcHub>(room: &str, ctx: &mut Ctx<'_, H>) {
     let exists = validate_room(room).is_ok() && ctx.hub.members(room).is_some();
     if exists {
         let why = "Cannot send to channel: join it first";
@@ -132,20 +162,43 @@ fn to_room<H: IrcHub>(room: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>
     }
 }
 
-fn to_user<H: IrcHub>(nick: &str, text: &str, answer: bool, ctx: &mut Ctx<'_, H>) {
-    if validate_name(nick).is_err() || !ctx.hub.tell(nick, text) {
+fn to_user<H: IrcHub>(nick: &str, message: &Sending<'_>, ctx: &mut Ctx<'_, H>) {
+    let answer = message.kind == Kind::Message;
+    // Clients that identify on their own send their password here: it goes
+    // nowhere, and the sender learns how to log in.
+    if is_service_name(nick) {
         if answer {
-            ctx.out
-                .numeric(ctx.to, ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+            let why = format!(
+                "There is no {nick} here, and your message went nowhere: log in with SASL PLAIN, or PASS <password> before NICK and USER"
+            );
+            ctx.out.send(
+                ctx.to.server,
+                Message::new("NOTICE", vec![ctx.to.nick, &why]),
+            );
+        }
+        return;
+    }
+    if validate_name(nick).is_err() || !ctx.hub.tell(nick, message) {
+        if answer {
+            no_such_nick(nick, ctx);
         }
         return;
     }
     if !answer {
         return;
     }
-    if let Some(away) = ctx.hub.user(nick).and_then(|user| user.away) {
-        ctx.out.numeric(ctx.to, RPL_AWAY, &[nick, &away]);
+    // The nick as its owner spells it, not as the sender typed it.
+    if let Some(user) = ctx.hub.user(nick)
+        && let Some(away) = user.away
+    {
+        ctx.out.numeric(ctx.to, RPL_AWAY, &[&user.name, &away]);
     }
+}
+
+/// `401` for `nick`.
+pub(crate) fn no_such_nick<H: IrcHub>(nick: &str, ctx: &mut Ctx<'_, H>) {
+    ctx.out
+        .numeric(ctx.to, ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
 }
 
 /// `WHO <room|mask>`: one `352` per member of the room (or per user whose
@@ -255,7 +308,7 @@ pub(crate) fn userhost<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
 pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     match params.first().filter(|message| !message.is_empty()) {
         Some(message) => {
-            ctx.hub.set_away(Some(&plain_text(message, ctx.to.nick)));
+            ctx.hub.set_away(Some(&plain_text(message)));
             ctx.out
                 .numeric(ctx.to, RPL_NOWAWAY, &["You have been marked as being away"]);
         }
@@ -270,17 +323,29 @@ pub(crate) fn away<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
     }
 }
 
-/// `text` without control characters, a CTCP `ACTION` written out as
-/// `* nick action` (see the module docs). Other CTCP requests keep their
-/// words.
-pub(crate) fn plain_text<'a>(text: &'a str, nick: &str) -> Cow<'a, str> {
-    if let Some(action) = text
-        .strip_prefix("\u{1}ACTION ")
-        .map(|rest| rest.strip_suffix('\u{1}').unwrap_or(rest))
-    {
-        return Cow::Owned(format!("* {nick} {}", without_controls(action)));
+/// `text` without control characters, a CTCP `ACTION` (any case) written
+/// as the native client writes an action, `/me <action>` (see the module
+/// docs); an action with nothing to say is empty. Other CTCP requests keep
+/// their words.
+pub(crate) fn plain_text(text: &str) -> Cow<'_, str> {
+    if let Some(action) = ctcp_action(text) {
+        let action = without_controls(action);
+        let action = action.trim_start();
+        if action.trim().is_empty() {
+            return Cow::Borrowed("");
+        }
+        return Cow::Owned(format!("/me {action}"));
     }
     without_controls(text)
+}
+
+/// What a CTCP `ACTION` (`\x01ACTION waves\x01`, any case, the closing
+/// `\x01` optional) says the sender does.
+fn ctcp_action(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('\u{1}')?;
+    let inner = inner.strip_suffix('\u{1}').unwrap_or(inner);
+    let (word, rest) = inner.split_once(' ').unwrap_or((inner, ""));
+    word.eq_ignore_ascii_case("ACTION").then_some(rest)
 }
 
 fn without_controls(text: &str) -> Cow<'_, str> {

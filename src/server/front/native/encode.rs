@@ -5,8 +5,8 @@
 use super::NATIVE;
 use super::replies::{joined_block, joined_line, welcome_block};
 use crate::hub::event::{Encoded, HubEvent};
-use crate::hub::message::{Audience, StoredMessage};
-use crate::protocol::server_line::{push_msg, push_priv};
+use crate::hub::message::{Audience, Kind, StoredMessage};
+use crate::protocol::server_line::{NOTICE_FIELD, push_message_line};
 use crate::protocol::{ErrorCode, ServerLine};
 
 /// `event` as native lines, LF included.
@@ -51,6 +51,8 @@ pub(crate) fn encode(event: &HubEvent<'_>) -> Encoded {
         }
         .encode(),
         HubEvent::Message(message) => live_line(message),
+        // Never offered: a native member takes no relays.
+        HubEvent::Relay(_) => String::new(),
         HubEvent::Topic { room, topic } => ServerLine::Topic {
             ts: topic.ts,
             name: topic.by.clone(),
@@ -83,21 +85,22 @@ fn all_of(deliveries: &[crate::hub::event::Delivery<'static>]) -> Encoded {
     Encoded::from(all)
 }
 
-/// `MSG` for a room's message, `PRIV` for a private one.
+/// `MSG` for a room's message, `PRIV` for a private one; a notice's line
+/// ends its fields with `notice` (docs/protocol.md).
 fn live_line(m: &StoredMessage) -> String {
     let mut line = String::with_capacity(96 + m.text.len());
-    match &m.audience {
-        Audience::Room(room) => push_msg(
-            &mut line,
-            m.id,
-            &m.ts,
-            &m.from,
-            Some(&room.display),
-            &m.text,
-        ),
-        Audience::Private(to) => push_priv(&mut line, m.id, &m.ts, &m.from, to, &m.text),
-    }
+    let (kind, to) = match &m.audience {
+        Audience::Room(room) => ("MSG", room.display.as_str()),
+        Audience::Private(to) => ("PRIV", to.as_str()),
+    };
+    let fields = [Some(m.from.as_str()), Some(to), notice_field(m.kind)];
+    push_message_line(&mut line, kind, m.id, &m.ts, &fields, &m.text);
     line
+}
+
+/// The field that marks a notice's line, none for a message.
+pub(crate) fn notice_field(kind: Kind) -> Option<&'static str> {
+    (kind == Kind::Notice).then_some(NOTICE_FIELD)
 }
 
 #[cfg(test)]
@@ -123,6 +126,8 @@ mod tests {
                 ts,
                 from: "bob".into(),
                 audience,
+                kind: crate::hub::message::Kind::Message,
+                live_tags: None,
                 text: "hi".into(),
             })
         };

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use super::encode::notice_field;
 pub(crate) use crate::hub::event::RoomSummary;
 use crate::hub::message::StoredMessage;
 use crate::hub::registry::Listed;
 use crate::protocol::ServerLine;
-use crate::protocol::server_line::{push_counted_end, push_history, push_users_run};
+use crate::protocol::server_line::{push_counted_end, push_message_line, push_users_run};
 use crate::server::outbox::Chunk;
 
 /// The block a client gets on registering: `WELCOME` (with `online`, everyone
@@ -68,7 +69,8 @@ pub(crate) fn joined_line(summary: &RoomSummary<'_>) -> String {
 /// Appends `HISTORY` lines of `room` and `HISTORY-END`.
 pub(crate) fn push_history_run(out: &mut String, messages: &[Arc<StoredMessage>], room: &str) {
     for m in messages {
-        push_history(out, m.id, &m.ts, &m.from, Some(room), &m.text);
+        let fields = [Some(m.from.as_str()), Some(room), notice_field(m.kind)];
+        push_message_line(out, "HISTORY", m.id, &m.ts, &fields, &m.text);
     }
     push_counted_end(out, "HISTORY-END", messages.len() as u64, Some(room));
 }
@@ -110,6 +112,8 @@ mod tests {
             ts,
             from: "bob".into(),
             audience: Audience::Room(room.clone()),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: "hi".into(),
         })];
         let topic = Topic {

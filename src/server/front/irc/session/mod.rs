@@ -26,6 +26,7 @@ use crate::protocol::Frame;
 use crate::protocol::irc::MAX_LINE;
 use crate::protocol::irc::numeric::ERR_INPUTTOOLONG;
 use crate::server::ServerState;
+use crate::server::across_nodes;
 use crate::server::control::Control;
 use crate::server::flood::TokenBucket;
 use crate::server::outbox::{Chunk, Inbox, Outbox};
@@ -34,7 +35,7 @@ use crate::server::writer;
 
 use super::connection::Connection;
 use super::member::IrcMember;
-use super::reply::{Out, Replier, push_fitting};
+use super::reply::{Lines, Out, Replier, push_fitting};
 use crate::protocol::irc::Message;
 pub(crate) use port::IrcShared;
 use port::SessionHub;
@@ -203,7 +204,7 @@ impl IrcSession {
                 let server = self.irc().settings.server_name.clone();
                 let why = "Lines must be UTF-8: this one was dropped";
                 let message = Message::new("FAIL", vec!["*", "INVALID_UTF8", why]);
-                let mut lines = Vec::new();
+                let mut lines = Lines::default();
                 push_fitting(&mut lines, message.with_source(&server));
                 self.send(lines);
                 return None;
@@ -255,13 +256,15 @@ impl IrcSession {
     }
 
     /// Queues `lines` after this client's own messages still on their way.
-    fn send(&self, lines: Vec<String>) {
+    fn send(&self, lines: Lines) {
         if lines.is_empty() {
             return;
         }
         self.wait_for_posts();
-        let bytes: Vec<u8> = lines.concat().into_bytes();
-        if !self.outbox.offer(&Chunk::from(bytes)) {
+        if !self
+            .outbox
+            .offer(&Chunk::from(lines.into_text().into_bytes()))
+        {
             let id = self.id;
             self.shared.locked(|hub| hub.mark_overflowed(id));
         }
@@ -289,7 +292,10 @@ impl IrcSession {
         let removed = self
             .shared
             .locked(|hub| hub.remove(id, &reason, Utc::now()));
+        self.shared.members_changed(&self.posts);
         if let Some(name) = &self.name {
+            // Also when the hub evicted it already (`removed` is then false).
+            across_nodes::release(&self.shared, name);
             self.irc().users.remove(name);
             if removed {
                 log::info!("{}: {name} left ({reason})", self.control.peer);

@@ -15,18 +15,21 @@ use chrono::Utc;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use crate::hub::message::{Audience, ClientId, Post, StoredMessage, Topic, TopicChange};
+use crate::hub::message::{Audience, ClientId, Post, Relay, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
 use crate::hub::sequencer::{self, JoinAsked, Request};
-use crate::protocol::MAX_HISTORY_REQUEST;
+use crate::hub::store::postgres::presence::ClaimError;
 use crate::protocol::server_line::Timestamp;
+use crate::protocol::{ErrorCode, MAX_HISTORY_REQUEST};
 use crate::protocol::{name_key, validate_name};
+use crate::server::across_nodes::{self, Recipient};
 use crate::server::control::Control;
 use crate::server::{ServerState, login};
 
 use super::super::member::IrcMember;
 use super::super::port::{
-    Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, RoomSummary, UserSummary,
+    Counts, IrcHub, JoinRefusal, LoginRefusal, NameRefusal, Relayed, RoomSummary, Sending,
+    UserSummary,
 };
 use super::super::welcome::Settings;
 use crate::server::ServerOptions;
@@ -63,6 +66,11 @@ impl UserBook {
         if let Some(entry) = self.0.lock().get_mut(&name_key(name)) {
             entry.away = message.map(str::to_owned);
         }
+    }
+
+    /// The away message of the IRC user `name`, if it is away.
+    pub(crate) fn away(&self, name: &str) -> Option<String> {
+        self.get(name)?.away
     }
 
     /// Forgets a user that left.
@@ -126,9 +134,25 @@ impl IrcHub for SessionHub<'_> {
             .account
             .as_deref()
             .is_some_and(|account| name_key(account) == name_key(name));
-        if !account && login::check_name(self.shared, self.control, name, None).is_err() {
-            return Err(NameRefusal::NeedsLogin);
+        if !account && let Err((code, _)) = login::check_name(self.shared, self.control, name, None)
+        {
+            return Err(match code {
+                ErrorCode::Other(code) if code == login::ACCOUNTS_UNCHECKED => {
+                    NameRefusal::Unchecked
+                }
+                _ => NameRefusal::NeedsLogin,
+            });
         }
+        across_nodes::claim(self.shared, name).map_err(|error| match error {
+            ClaimError::Taken => NameRefusal::Taken,
+            ClaimError::Unreachable(_) | ClaimError::Reconnecting => {
+                log::warn!(
+                    "{}: could not check {name} across nodes: {error}",
+                    self.control.peer
+                );
+                NameRefusal::Unchecked
+            }
+        })?;
         let (id, member) = (self.id, self.member);
         let registered = self.shared.locked(|hub| {
             if hub.online_name(name).is_some() {
@@ -138,7 +162,11 @@ impl IrcHub for SessionHub<'_> {
             member.set_nick(name);
             hub.register_in_no_room(id, name, account).ok()
         });
-        let online = registered.ok_or(NameRefusal::Taken)?;
+        let Some(online) = registered else {
+            across_nodes::release(self.shared, name);
+            return Err(NameRefusal::Taken);
+        };
+        self.shared.members_changed(self.posts);
         self.users.add(name, user, realname);
         self.max_users.fetch_max(online, Ordering::Relaxed);
         log::info!(
@@ -185,6 +213,7 @@ impl IrcHub for SessionHub<'_> {
             };
             joined = sequencer::join_from_store(self.posts, asked);
         }
+        self.shared.members_changed(self.posts);
         match joined {
             Ok(_) => Ok(true),
             Err(JoinError::TooManyRooms) => Err(JoinRefusal::TooManyRooms),
@@ -196,8 +225,11 @@ impl IrcHub for SessionHub<'_> {
     fn part(&mut self, room: &str, reason: &str) -> bool {
         self.fence();
         let id = self.id;
-        self.shared
-            .locked(|hub| hub.part(id, Some(room), reason, Utc::now()).is_ok())
+        let parted = self
+            .shared
+            .locked(|hub| hub.part(id, Some(room), reason, Utc::now()).is_ok());
+        self.shared.members_changed(self.posts);
+        parted
     }
 
     fn my_rooms(&mut self) -> Vec<String> {
@@ -206,7 +238,7 @@ impl IrcHub for SessionHub<'_> {
         user.map(|user| user.rooms).unwrap_or_default()
     }
 
-    fn say(&mut self, room: &str, text: &str) -> bool {
+    fn say(&mut self, room: &str, message: &Sending<'_>) -> bool {
         let id = self.id;
         let Some(room) = self.shared.locked(|hub| hub.member_room(id, room)) else {
             return false;
@@ -215,22 +247,63 @@ impl IrcHub for SessionHub<'_> {
             sender: id,
             from: self.me().to_owned(),
             audience: Audience::Room(room),
-            text: text.to_owned(),
+            kind: message.kind,
+            text: message.text.unwrap_or_default().to_owned(),
+            live_tags: message.tags.map(Arc::from),
         }));
         true
     }
 
-    fn tell(&mut self, name: &str, text: &str) -> bool {
-        let Some(to) = self.shared.locked(|hub| hub.online_name(name)) else {
-            return false;
+    fn tell(&mut self, name: &str, message: &Sending<'_>) -> bool {
+        let to = match across_nodes::find_recipient(self.shared, name) {
+            Recipient::Online(to) => to,
+            Recipient::Nowhere => return false,
+            Recipient::Unknown(_) => {
+                // Told as a message that could not be stored, after what
+                // this connection sent before it.
+                self.fence();
+                let id = self.id;
+                self.shared.locked(|hub| hub.refuse(&[id]));
+                return true;
+            }
         };
         self.post(Request::Post(Post {
             sender: self.id,
             from: self.me().to_owned(),
             audience: Audience::Private(to),
-            text: text.to_owned(),
+            kind: message.kind,
+            text: message.text.unwrap_or_default().to_owned(),
+            live_tags: message.tags.map(Arc::from),
         }));
         true
+    }
+
+    fn relay(&mut self, target: &str, message: &Sending<'_>) -> Relayed {
+        // After this connection's posts, as the client sent them.
+        self.fence();
+        let id = self.id;
+        let audience = if target.starts_with('#') {
+            match self.shared.locked(|hub| hub.member_room(id, target)) {
+                Some(room) => Audience::Room(room),
+                None => return Relayed::NotInRoom,
+            }
+        } else {
+            match self.shared.locked(|hub| hub.online_name(target)) {
+                Some(name) => Audience::Private(name),
+                None => return Relayed::NoSuchUser,
+            }
+        };
+        let relay = Relay {
+            sender: id,
+            from: self.me().to_owned(),
+            audience,
+            number: 0,
+            ts: Utc::now(),
+            kind: message.kind,
+            text: message.text.map(str::to_owned),
+            tags: message.tags.map(Arc::from),
+        };
+        self.shared.locked(|hub| hub.relay(relay))
     }
 
     fn topic(&mut self, room: &str) -> Option<Option<Topic>> {
@@ -240,6 +313,10 @@ impl IrcHub for SessionHub<'_> {
         // A room with members is in memory.
         let topic = topic.ok().and_then(|view| view.answer);
         (members > 0).then_some(topic)
+    }
+
+    fn created(&mut self, room: &str) -> Option<Timestamp> {
+        self.shared.locked(|hub| hub.since(room))
     }
 
     fn set_topic(&mut self, room: &str, text: &str, now: Timestamp) -> bool {

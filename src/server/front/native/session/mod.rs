@@ -11,6 +11,7 @@
 //! front: lines in, hub calls out.
 
 mod help;
+mod private;
 mod rooms;
 
 use std::cell::Cell;
@@ -28,9 +29,9 @@ use crate::hub::sequencer::Request;
 use crate::hub::store::postgres::presence::ClaimError;
 use crate::protocol::server_line::push_users_run;
 use crate::protocol::{
-    Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, name_key,
-    validate_name,
+    Command, ErrorCode, Frame, PROTOCOL_VERSION, SERVER_NAME, ServerLine, UsageError, validate_name,
 };
+use crate::server::across_nodes;
 use crate::server::control::Control;
 use crate::server::flood::TokenBucket;
 use crate::server::outbox::{Chunk, Inbox, Outbox};
@@ -265,15 +266,7 @@ impl ClientSession {
                 Some(room) => self.post(Audience::Room(room), text),
                 None => self.no_room(),
             },
-            Command::Msg { to, text } => {
-                match self.shared.locked(|registry| registry.online_name(to)) {
-                    Some(to) => self.post(Audience::Private(to), text),
-                    None => self.error(
-                        ErrorCode::NoSuchUser,
-                        format!("Nobody called {to} is online. /who lists who is."),
-                    ),
-                }
-            }
+            Command::Msg { to, text } => self.private(to, text),
             Command::Who => {
                 let names = self.shared.locked(|registry| registry.names());
                 let mut out = String::new();
@@ -378,6 +371,8 @@ impl ClientSession {
             sender: self.id,
             from: from.to_owned(),
             audience,
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
             text: text.to_owned(),
         };
         if self.posts.send(Request::Post(post)).is_ok() {
@@ -416,6 +411,7 @@ impl ClientSession {
         let removed = self
             .shared
             .locked(|registry| registry.remove(self.id, leave, Utc::now()));
+        self.shared.members_changed(&self.posts);
         if let Some(name) = self.name() {
             // Also when the hub evicted it already (`removed` is then false).
             self.release_across_nodes(name);
@@ -428,10 +424,7 @@ impl ClientSession {
     /// With nodes sharing a database: takes `name` in it first, so no two
     /// nodes give it out (`hub/store/postgres/presence.rs`).
     fn claim_across_nodes(&self, name: &str) -> Result<(), (ErrorCode, String)> {
-        let Some(presence) = &self.shared.presence else {
-            return Ok(());
-        };
-        presence.claim(&name_key(name), name).map_err(|error| match error {
+        across_nodes::claim(&self.shared, name).map_err(|error| match error {
             ClaimError::Taken => (
                 ErrorCode::NameTaken,
                 format!("{name} is taken (names ignore case). Try another."),
@@ -448,9 +441,7 @@ impl ClientSession {
 
     /// Gives `name` back across nodes (see [`Self::claim_across_nodes`]).
     fn release_across_nodes(&self, name: &str) {
-        if let Some(presence) = &self.shared.presence {
-            presence.release(&name_key(name));
-        }
+        across_nodes::release(&self.shared, name);
     }
 
     fn name(&self) -> Option<&str> {

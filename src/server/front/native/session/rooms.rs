@@ -119,6 +119,7 @@ impl ClientSession {
             };
             joined = sequencer::join_from_store(&self.posts, asked);
         }
+        self.shared.members_changed(&self.posts);
         match joined {
             Ok(room) => {
                 self.set_current(Some(room));
@@ -184,6 +185,7 @@ impl ClientSession {
         let parted = self
             .shared
             .locked(|registry| registry.part(id, room, reason, Utc::now()));
+        self.shared.members_changed(&self.posts);
         match parted {
             Ok(current) => {
                 self.set_current(current);
