@@ -6,6 +6,7 @@
 //! target/release/examples/bench fanout  --addr 127.0.0.1:6667 --irc
 //! target/release/examples/bench latency --addr 127.0.0.1:25000 --rate 500
 //! target/release/examples/bench rooms   --addr 127.0.0.1:6667 --irc --rooms 100
+//! target/release/examples/bench left-rooms --addr 127.0.0.1:25000 --pid PID --rooms 20000
 //! target/release/examples/bench compare --rounds 3
 //! target/release/examples/bench cluster --rounds 3   # needs PostgreSQL installed
 //! target/release/examples/bench raw-server --port 0
@@ -13,12 +14,13 @@
 //! ```
 //!
 //! The engine is in `load/` (shared with the smoke test), the many-rooms
-//! scenario in `rooms/` (likewise), the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
+//! scenario in `rooms/` (likewise), rooms left empty in `left_rooms.rs`, the servers `compare` starts in `servers.rs`, the raw baseline in `raw.rs`, the table in
 //! `compare.rs`, the stack high-water marks in `stacks.rs`, the nodes on
 //! PostgreSQL beside one node in `cluster/`.
 
 mod cluster;
 mod compare;
+mod left_rooms;
 mod load;
 mod raw;
 mod rooms;
@@ -74,6 +76,9 @@ enum Mode {
         #[command(flatten)]
         rooms: rooms::RoomsShape,
     },
+    /// One client makes N rooms, one line each, and leaves them: rooms/s and
+    /// the server's RSS before and after.
+    LeftRooms(left_rooms::LeftRoomsShape),
     /// Start each server in turn, run the scenarios, print one table.
     Compare(compare::Options),
     /// Nodes sharing one PostgreSQL (which it starts) beside one node on
@@ -241,6 +246,7 @@ fn main() -> ExitCode {
                 outcome.verdict().map_err(std::io::Error::other)
             })
         }
+        Mode::LeftRooms(shape) => left_rooms::run(&shape),
         Mode::Compare(options) => compare::run(&options),
         Mode::Cluster(options) => cluster::run(&options),
         Mode::RawServer { host, port } => match format!("{host}:{port}").parse() {

@@ -125,12 +125,16 @@ fn open_store(
         Storage::Durable(dir) => Box::new(SqliteStore::open(dir.path(), &config.default_room)?),
         Storage::Postgres(url) => Box::new(PostgresStore::open(url)?),
     };
-    let loaded = store.load(recent)?;
-    let messages: usize = loaded.rooms.iter().map(|room| room.recent.len()).sum();
+    let default_room = crate::protocol::room_key(&config.default_room);
+    let loaded = store.load(&default_room, recent)?;
+    let messages = loaded
+        .default_room
+        .as_ref()
+        .map_or(0, |room| room.recent.len());
     log::info!(
-        "history in {}: {} rooms, {messages} recent messages loaded, next id {}",
+        "history in {}: {messages} recent messages of {} loaded (other rooms are read when joined), next id {}",
         store.describe(),
-        loaded.rooms.len(),
+        config.default_room,
         loaded.next_id
     );
     Ok((Some(store), loaded))
@@ -143,6 +147,8 @@ pub(crate) struct Prepared {
     shared: Arc<ServerState>,
     store: Option<Box<dyn MessageStore>>,
     next_id: u64,
+    /// How many of its newest messages a room in memory keeps.
+    recent_capacity: usize,
     shutdown: Shutdown,
     /// The `accounts` thread, when accounts are configured.
     accounts_thread: Option<JoinHandle<()>>,
@@ -208,10 +214,11 @@ impl Prepared {
             replay: config.history_replay,
         };
         let next_id = loaded.next_id;
-        let mut rooms = Rooms::new(recent_capacity);
-        for room in loaded.rooms {
-            rooms.restore(room.name, room.topic, room.recent, room.first);
-        }
+        let mut rooms = match &store {
+            Some(_) => Rooms::new(recent_capacity),
+            None => Rooms::without_store(recent_capacity),
+        };
+        rooms.restore(&config.default_room, loaded.default_room);
         let mut registry = Registry::new(limits, rooms, &config.default_room, loaded.memberships);
         let node = loaded.cluster.map(|(node, users)| {
             // Other nodes' users are here too (`hub/registry/remote.rs`).
@@ -248,6 +255,7 @@ impl Prepared {
             shared,
             store,
             next_id,
+            recent_capacity,
             shutdown,
             accounts_thread,
             capacity,
@@ -262,6 +270,7 @@ impl Prepared {
             shared,
             store,
             next_id,
+            recent_capacity,
             shutdown,
             accounts_thread,
             capacity,
@@ -277,6 +286,7 @@ impl Prepared {
             store,
             fanout,
             next_id,
+            recent: recent_capacity,
         };
         let history = thread::Builder::new()
             .name("sequencer".into())

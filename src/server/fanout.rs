@@ -9,8 +9,10 @@ use std::sync::Arc;
 use super::ServerState;
 use super::outbox::DirectWriter;
 use crate::hub::membership::MemberChange;
-use crate::hub::message::ClientId;
-use crate::hub::sequencer::{Fanout, Sequenced};
+use crate::hub::message::{ClientId, RoomRef};
+use crate::hub::registry::JoinError;
+use crate::hub::sequencer::{Fanout, JoinAsked, Sequenced};
+use crate::hub::store::StoredRoom;
 
 /// See the module docs. Owned by the sequencer thread.
 pub(crate) struct ServerFanout {
@@ -43,5 +45,16 @@ impl Fanout for ServerFanout {
     fn announce(&mut self) {
         self.state
             .locked_writing(&mut self.writer, |registry| registry.announce_joins());
+    }
+
+    fn join_read(
+        &mut self,
+        asked: JoinAsked,
+        stored: Option<StoredRoom>,
+    ) -> Result<RoomRef, JoinError> {
+        let JoinAsked { id, room, ts, cap } = asked;
+        self.state.locked_writing(&mut self.writer, |registry| {
+            registry.join_read(id, &room, ts, cap, stored)
+        })
     }
 }

@@ -12,7 +12,7 @@
 //!   lines; a TLS or UDP client's session owns its **writer thread**
 //!   (`w-<peer>`), which makes every write to its socket that may block, and
 //!   a plain client's session is its own writer once it has ended;
-//! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer.rs`) orders
+//! - the hub's **sequencer thread** (`sequencer`, `hub/sequencer/`) orders
 //!   and stores messages, and this module's fanout (`fanout.rs`) hands them
 //!   to the hub registry, then sends them itself to the plain sockets that
 //!   take them at once;

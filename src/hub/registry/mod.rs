@@ -42,7 +42,7 @@ use crate::protocol::name_key;
 use crate::protocol::server_line::Timestamp;
 use recipients::{Recipients, members_of};
 pub(crate) use relay::Relayed;
-pub(crate) use rooms::{JoinError, Listed, PartError, RoomCap};
+pub(crate) use rooms::{InStore, JoinError, Listed, PartError, RoomCap, RoomView};
 
 struct Entry<M> {
     /// The name as its owner typed it, once registered.
@@ -407,8 +407,12 @@ impl<M: Member> Registry<M> {
                         overflowed: &mut self.overflowed,
                     };
                     if sender == NO_SENDER {
-                        // Another node's: the room may be new here.
-                        let room = self.rooms.set_remote_topic(&change.room, change.topic);
+                        // Another node's: nobody here to tell if the room is
+                        // not in memory (the store's row has it for a join).
+                        let Some(room) = self.rooms.set_remote_topic(&change.room, change.topic)
+                        else {
+                            continue;
+                        };
                         to.room_and_sender(
                             room,
                             &self.default_room,
@@ -430,27 +434,31 @@ impl<M: Member> Registry<M> {
     }
 
     /// Messages to one room, in order: into its recent messages, to each
-    /// member in one call, and to each sender no longer in it.
+    /// member in one call, and to each sender no longer in it. A room not
+    /// in memory has no member here: only its senders (if still connected)
+    /// get their copies.
     fn deliver_room_run(&mut self, run: Vec<(StoredMessage, ClientId)>) {
         let mut deliveries = Vec::with_capacity(run.len());
         let mut senders = Vec::with_capacity(run.len());
         let mut key = None;
         for (message, sender) in run {
             let message = Arc::new(message);
-            let Some(room) = self.rooms.record(&message) else {
-                continue;
-            };
-            key.get_or_insert_with(|| room.name.clone());
+            if let Some(room) = self.rooms.record(&message) {
+                key.get_or_insert_with(|| room.name.clone());
+            }
             deliveries.push(Delivery::new(HubEvent::Message(message)));
             senders.push(sender);
         }
-        let Some(room) = key.and_then(|name| self.rooms.get(&name.key)) else {
-            return;
-        };
         let mut to = Recipients {
             clients: &self.clients,
             to_wake: &mut self.to_wake,
             overflowed: &mut self.overflowed,
+        };
+        let Some(room) = key.and_then(|name| self.rooms.get(&name.key)) else {
+            for (sender, delivery) in senders.iter().zip(&deliveries) {
+                to.one(*sender, delivery);
+            }
+            return;
         };
         to.room_and_senders(room, &self.default_room, &self.names, &senders, &deliveries);
     }
@@ -466,6 +474,8 @@ impl<M: Member> Registry<M> {
         match &message.audience {
             Audience::Room(_) => {
                 let Some(room) = self.rooms.record(&message) else {
+                    // Nobody here is in it: only the sender's copy.
+                    to.one(sender, &delivery);
                     return;
                 };
                 to.room_and_sender(room, &self.default_room, &self.names, sender, &delivery);

@@ -11,7 +11,7 @@ use crate::hub::message::{ClientId, RoomRef};
 use crate::hub::rooms::Room;
 
 /// The connections in `room`, sorted by name. The default room's are found
-/// through the clients' memberships (see `hub/rooms.rs`): every registered
+/// through the clients' memberships (see `hub/rooms/`): every registered
 /// name, filtered.
 pub(super) fn members_of<'a, M>(
     room: &'a Room,

@@ -141,6 +141,11 @@ impl<M: Member> Registry<M> {
             .is_some_and(|cluster| cluster.node_of.remove(&id).is_some())
     }
 
+    /// Whether entry `id` is another node's user.
+    pub(super) fn is_remote(&self, id: ClientId) -> bool {
+        (self.cluster.as_ref()).is_some_and(|cluster| cluster.node_of.contains_key(&id))
+    }
+
     /// Whether the name `key` is held by another node's user, which a local
     /// registration the store allowed replaces: its leave is on the way.
     pub(super) fn remote_holder(&self, key: &str) -> Option<ClientId> {

@@ -3,6 +3,11 @@
 //! change who is in a room first announce pending JOINs, so nobody sees a
 //! PART before the JOIN it follows. Answers to questions are copied out for
 //! the front to encode; changes are told to members as events.
+//!
+//! A room not in memory (nobody here is in it) is the store's: joining it
+//! or asking about it gives [`JoinError::InStore`] or [`InStore`], and the
+//! front asks the sequencer (`Request::Load`), which reads the store
+//! between two deliveries and then calls [`Registry::join_read`].
 
 use std::sync::Arc;
 
@@ -13,6 +18,7 @@ use crate::hub::member::Member;
 use crate::hub::membership::Change;
 use crate::hub::message::{ClientId, RoomRef, StoredMessage, Topic};
 use crate::hub::rooms::Room;
+use crate::hub::store::StoredRoom;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{name_key, room_key};
 
@@ -23,7 +29,16 @@ pub(crate) enum JoinError {
     TooManyRooms,
     /// The connection is gone.
     Closed,
+    /// The room is not in memory: it must be read from the store first
+    /// (`Request::Load`, then [`Registry::join_read`]).
+    InStore,
+    /// The room could not be read from the store.
+    NotStored,
 }
+
+/// A room not in memory: what there is of it is in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InStore;
 
 /// Why `/part` changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +99,7 @@ impl<M: Member> Registry<M> {
     ) -> Result<RoomRef, JoinError> {
         self.announce_joins();
         let key = room_key(display);
+        let remote = self.is_remote(id);
         let entry = self.clients.get_mut(&id).ok_or(JoinError::Closed)?;
         let Some(name) = &entry.name else {
             return Err(JoinError::Closed);
@@ -101,6 +117,15 @@ impl<M: Member> Registry<M> {
         }
         if cap == RoomCap::Applies && entry.rooms.len() >= self.limits.max_rooms {
             return Err(JoinError::TooManyRooms);
+        }
+        if self.rooms.needs_reading(&key) {
+            if !remote {
+                return Err(JoinError::InStore);
+            }
+            // Another node's user: the room is in use here now, but its
+            // history is read only when a client of this node joins it.
+            let unread = self.rooms.name_for(display);
+            self.rooms.open_unread(&unread);
         }
         let room_name = self.rooms.name_for(display);
         entry.rooms.push(room_name.clone());
@@ -146,6 +171,27 @@ impl<M: Member> Registry<M> {
             to.one(member, &join);
         }
         Ok(room_name)
+    }
+
+    /// [`Registry::join`] for a room read from the store (`stored`; `None`
+    /// if the store has nothing of it) by the sequencer, between two of its
+    /// deliveries: every message stored before the read is in `stored`, and
+    /// every later one is delivered to the joiner live, so each reaches it
+    /// once. A room that is in memory by now is joined as it is.
+    pub(crate) fn join_read(
+        &mut self,
+        id: ClientId,
+        display: &str,
+        ts: Timestamp,
+        cap: RoomCap,
+        stored: Option<StoredRoom>,
+    ) -> Result<RoomRef, JoinError> {
+        let name = self.rooms.restore(display, stored);
+        let joined = self.join(id, &name.display, ts, cap);
+        if joined.is_err() {
+            self.rooms.forget_if_unused(&name.key);
+        }
+        joined
     }
 
     /// Takes connection `id` out of the room called `room` (any case; its
@@ -229,36 +275,50 @@ impl<M: Member> Registry<M> {
         }
     }
 
-    /// The newest `n` messages of the room called `room`, oldest first.
-    pub(crate) fn recent(&self, room: &str, n: usize) -> RoomView<Vec<Arc<StoredMessage>>> {
-        match self.rooms.get(&room_key(room)) {
-            Some(found) => RoomView {
+    /// The newest `n` messages of the room called `room`, oldest first;
+    /// [`InStore`] if it is not in memory.
+    pub(crate) fn recent(
+        &self,
+        room: &str,
+        n: usize,
+    ) -> Result<RoomView<Vec<Arc<StoredMessage>>>, InStore> {
+        let key = room_key(room);
+        if self.rooms.needs_reading(&key) {
+            return Err(InStore);
+        }
+        match self.rooms.get(&key) {
+            Some(found) => Ok(RoomView {
                 room: found.name.display.clone(),
                 answer: found.recent(n),
-            },
-            None => RoomView {
+            }),
+            None => Ok(RoomView {
                 room: room.to_owned(),
                 answer: Vec::new(),
-            },
+            }),
         }
     }
 
-    /// The topic of the room called `room`.
-    pub(crate) fn topic(&self, room: &str) -> RoomView<Option<Topic>> {
-        match self.rooms.get(&room_key(room)) {
-            Some(found) => RoomView {
+    /// The topic of the room called `room`; [`InStore`] if it is not in
+    /// memory.
+    pub(crate) fn topic(&self, room: &str) -> Result<RoomView<Option<Topic>>, InStore> {
+        let key = room_key(room);
+        if self.rooms.needs_reading(&key) {
+            return Err(InStore);
+        }
+        match self.rooms.get(&key) {
+            Some(found) => Ok(RoomView {
                 room: found.name.display.clone(),
                 answer: found.topic.clone(),
-            },
-            None => RoomView {
+            }),
+            None => Ok(RoomView {
                 room: room.to_owned(),
                 answer: None,
-            },
+            }),
         }
     }
 
     /// When the room called `room` began, as far as this server knows (see
-    /// `hub/rooms.rs`, `Room::since`); `None` if there is no such room.
+    /// `hub/rooms/mod.rs`, `Room::since`); `None` if there is no such room.
     pub(crate) fn since(&self, room: &str) -> Option<Timestamp> {
         self.rooms.get(&room_key(room))?.since()
     }

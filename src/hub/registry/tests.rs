@@ -17,6 +17,7 @@ use crate::hub::member::{Member, Offered};
 use crate::hub::message::{Audience, ClientId, RoomName, StoredMessage};
 use crate::hub::rooms::Rooms;
 use crate::hub::sequencer::Sequenced;
+use crate::hub::store::StoredRoom;
 
 const FAKE: Format = Format::slot(0);
 const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -113,14 +114,24 @@ struct World {
 }
 
 impl World {
+    /// A registry without a store (as `--ephemeral`'s).
     fn new() -> World {
+        World::of(Rooms::without_store(10))
+    }
+
+    /// A registry whose rooms without members are the store's.
+    fn with_store() -> World {
+        World::of(Rooms::new(10))
+    }
+
+    fn of(rooms: Rooms) -> World {
         let limits = Limits {
             max_clients: 100_000,
             max_per_ip: 0,
             max_rooms: 10,
             replay: 10,
         };
-        let registry = Registry::new(limits, Rooms::new(10), "#lobby", HashMap::new());
+        let registry = Registry::new(limits, rooms, "#lobby", HashMap::new());
         World {
             hub: Hub::new(registry),
             fakes: HashMap::new(),
@@ -329,7 +340,7 @@ fn members_of_any_type_can_share_a_hub_behind_one_vtable() {
         replay: 10,
     };
     let registry =
-        Registry::<Arc<AnyMember>>::new(limits, Rooms::new(10), "#lobby", HashMap::new());
+        Registry::<Arc<AnyMember>>::new(limits, Rooms::without_store(10), "#lobby", HashMap::new());
     let hub = Hub::new(registry);
     let fake = Arc::new(Fake {
         room_for: usize::MAX,
@@ -413,4 +424,63 @@ fn a_name_disconnected_is_closed_with_its_reason_and_the_others_told() {
     assert_eq!(world.locked(|registry| registry.names()), ["alice"]);
     let again = world.locked(|registry| registry.disconnect_name("bob", "taken", ts()));
     assert!(!again, "no one called bob any more");
+}
+
+/// With a store, a room nobody is in is not in memory: joining it asks for
+/// it to be read; once read it replays what was read, then goes live. A
+/// message stored for it meanwhile reaches only its sender.
+#[test]
+fn with_a_store_a_room_without_members_is_read_back_to_be_joined() {
+    use super::{InStore, JoinError, RoomCap};
+    let mut world = World::with_store();
+    world.connect(1, "alice", usize::MAX);
+    let join = |id| {
+        move |registry: &mut Registry<Arc<Fake>>| registry.join(id, "#a", ts(), RoomCap::Applies)
+    };
+    assert_eq!(world.locked(join(1)), Err(JoinError::InStore));
+    world
+        .locked(|registry| registry.join_read(1, "#a", ts(), RoomCap::Applies, None))
+        .unwrap();
+    world.post(1, 1, "#a", "one");
+    world
+        .locked(|registry| registry.part(1, Some("#a"), "", ts()))
+        .unwrap();
+    assert_eq!(
+        world.locked(|registry| registry.recent("#a", 5).err()),
+        Some(InStore)
+    );
+    assert_eq!(
+        world.locked(|registry| registry.topic("#A").err()),
+        Some(InStore)
+    );
+    world.post(2, 1, "#a", "late");
+    assert_eq!(world.told(1).last().unwrap(), "msg 2 late", "its receipt");
+    assert_eq!(world.locked(join(1)), Err(JoinError::InStore), "not held");
+
+    world.connect(2, "bob", usize::MAX);
+    let stored = |id: u64| {
+        Arc::new(StoredMessage {
+            id,
+            ts: ts(),
+            from: "client1".into(),
+            audience: Audience::Room(RoomName::new("#a")),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
+            text: format!("m{id}"),
+        })
+    };
+    let read = StoredRoom {
+        name: RoomName::new("#a"),
+        topic: None,
+        recent: vec![stored(1), stored(2)],
+        first: None,
+    };
+    world
+        .locked(|registry| registry.join_read(2, "#A", ts(), RoomCap::Applies, Some(read)))
+        .unwrap();
+    world.post(3, 2, "#a", "three");
+    assert_eq!(
+        world.told(2)[1..],
+        ["joined #a [\"bob\"] [1, 2]", "msg 3 three"]
+    );
 }

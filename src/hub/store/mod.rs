@@ -88,7 +88,8 @@ pub(crate) struct Batch<'a> {
     pub(crate) memberships: &'a [(String, Vec<RoomRef>)],
 }
 
-/// A room as the store gives it back at start.
+/// A room as the store gives it back: at start (the default room), or when
+/// it is joined or asked about while not in memory.
 #[derive(Debug)]
 pub(crate) struct StoredRoom {
     pub(crate) name: RoomRef,
@@ -107,7 +108,9 @@ pub(crate) struct Loaded {
     pub(crate) cluster: Option<(NodeId, Vec<RemoteUser>)>,
     /// One past the largest id stored.
     pub(crate) next_id: u64,
-    pub(crate) rooms: Vec<StoredRoom>,
+    /// The default room, if the store has it: no other room is read at
+    /// start (each is read when it is joined, [`MessageStore::room`]).
+    pub(crate) default_room: Option<StoredRoom>,
     /// Each account's rooms, by the name's key, in the order it joined them.
     pub(crate) memberships: HashMap<String, Vec<RoomRef>>,
 }
@@ -142,9 +145,19 @@ pub(crate) trait MessageStore: Send {
     /// Where the data lives, for log lines.
     fn describe(&self) -> String;
 
-    /// Reads what the hub starts from: each room with (at most) its newest
-    /// `recent` messages.
-    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError>;
+    /// Reads what the hub starts from: the next id, the accounts' rooms,
+    /// and the room keyed `default_room` with (at most) its newest `recent`
+    /// messages. No other room: start-up costs the same however many rooms
+    /// the store holds.
+    fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError>;
+
+    /// The room keyed `room_key` (its name as created and topic) with at
+    /// most its newest `recent` messages, of those already handed to the
+    /// sequencer (committed by it, or read from other nodes by
+    /// [`MessageStore::catch_up`] or [`Committed::earlier`]): so a message
+    /// is either in what this returns or delivered after it. `None` if the
+    /// store has no such room.
+    fn room(&mut self, room_key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError>;
 
     /// Writes `batch` in one transaction, durable when this returns. See
     /// [`Committed`] for what a shared store adds.

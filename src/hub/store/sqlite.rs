@@ -114,24 +114,36 @@ impl SqliteStore {
         }
     }
 
-    /// Every stored room, by key.
-    fn rooms(&self) -> rusqlite::Result<Vec<(RoomRef, Option<Topic>)>> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key")?;
-        let rows = statement.query_map([], |row| {
-            let name: String = row.get(0)?;
-            let topic = match (row.get::<_, Option<String>>(1)?, row.get(2)?, row.get(3)?) {
-                (Some(text), Some(by), Some(ms)) => Some(Topic {
-                    ts: timestamp(ms),
-                    by,
-                    text,
-                }),
-                _ => None,
-            };
-            Ok((RoomName::new(&name), topic))
-        })?;
-        rows.collect()
+    /// The stored room keyed `room_key`, with its newest `n` messages.
+    fn stored_room(&self, room_key: &str, n: usize) -> rusqlite::Result<Option<StoredRoom>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT name, topic, topic_by, topic_ms FROM rooms WHERE room_key = ?1",
+        )?;
+        let row = statement
+            .query_row([room_key], |row| {
+                let name: String = row.get(0)?;
+                let topic = match (row.get::<_, Option<String>>(1)?, row.get(2)?, row.get(3)?) {
+                    (Some(text), Some(by), Some(ms)) => Some(Topic {
+                        ts: timestamp(ms),
+                        by,
+                        text,
+                    }),
+                    _ => None,
+                };
+                Ok((RoomName::new(&name), topic))
+            })
+            .optional()?;
+        let Some((name, topic)) = row else {
+            return Ok(None);
+        };
+        let recent = self.recent(&name, n)?;
+        let first = self.first(&name)?;
+        Ok(Some(StoredRoom {
+            name,
+            topic,
+            recent,
+            first,
+        }))
     }
 
     /// The newest `n` messages of `room`, oldest first.
@@ -190,30 +202,23 @@ impl MessageStore for SqliteStore {
         self.path.display().to_string()
     }
 
-    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
+    fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
             .map_err(|cause| self.error(cause))?;
-        let mut rooms = Vec::new();
-        for (name, topic) in self.rooms().map_err(|cause| self.error(cause))? {
-            let recent = self
-                .recent(&name, recent)
-                .map_err(|cause| self.error(cause))?;
-            let first = self.first(&name).map_err(|cause| self.error(cause))?;
-            rooms.push(StoredRoom {
-                name,
-                topic,
-                recent,
-                first,
-            });
-        }
         Ok(Loaded {
             next_id: max.map_or(1, |id| id as u64 + 1),
-            rooms,
+            default_room: self.room(default_room, recent)?,
             memberships: self.memberships().map_err(|cause| self.error(cause))?,
             cluster: None,
         })
+    }
+
+    fn room(&mut self, room_key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError> {
+        // One writer, this thread: everything stored has been handed out.
+        self.stored_room(room_key, recent)
+            .map_err(|cause| self.error(cause))
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {

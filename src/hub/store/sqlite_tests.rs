@@ -32,11 +32,15 @@ fn a_version_one_database_becomes_the_default_rooms() {
         .unwrap();
     }
     let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-    let loaded = store.load(50).unwrap();
+    let loaded = store.load("#lobby", 50).unwrap();
     assert_eq!(loaded.next_id, 4);
-    assert_eq!(loaded.rooms.len(), 1);
-    let lobby = &loaded.rooms[0];
+    let lobby = loaded.default_room.as_ref().unwrap();
     assert_eq!(lobby.name.display, "#lobby");
+    assert_eq!(
+        lobby.first,
+        Some(timestamp(1000)),
+        "its first message's time"
+    );
     let texts: Vec<&str> = lobby.recent.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["first", "second"], "private messages are no room's");
     drop(store);
@@ -47,9 +51,8 @@ fn a_version_one_database_becomes_the_default_rooms() {
             .unwrap();
     }
     let mut again = SqliteStore::open(dir.path(), "#lobby").unwrap();
-    let loaded = again.load(50).unwrap();
-    assert_eq!(loaded.rooms.len(), 1);
-    let texts: Vec<&str> = loaded.rooms[0]
+    let loaded = again.load("#lobby", 50).unwrap();
+    let texts: Vec<&str> = (loaded.default_room.as_ref().unwrap())
         .recent
         .iter()
         .map(|m| m.text.as_str())
@@ -92,15 +95,18 @@ fn rooms_topics_and_memberships_survive_reopening() {
             .unwrap();
     }
     let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-    let loaded = store.load(1).unwrap();
+    let loaded = store.load("#lobby", 1).unwrap();
     assert_eq!(loaded.next_id, 5);
-    let names: Vec<&str> = loaded
-        .rooms
-        .iter()
-        .map(|r| r.name.display.as_str())
-        .collect();
-    assert_eq!(names, ["#lobby", "#Rust"]);
-    let rust = &loaded.rooms[1];
+    let lobby = loaded.default_room.as_ref().unwrap();
+    assert_eq!(lobby.name.display, "#lobby", "the one room read at start");
+    let rust = store.room("#rust", 1).unwrap().unwrap();
+    assert_eq!(rust.name.display, "#Rust");
+    assert!(store.room("#nowhere", 1).unwrap().is_none());
+    assert_eq!(
+        rust.first,
+        Some(timestamp(1_700_000_000_001)),
+        "when its first message was stored, read on join for IRC's 329"
+    );
     assert_eq!(rust.topic.as_ref().unwrap().text, "borrowck");
     let ids: Vec<u64> = rust.recent.iter().map(|m| m.id).collect();
     assert_eq!(ids, [3], "the newest n");
@@ -134,8 +140,8 @@ fn a_database_without_kinds_keeps_working_and_then_keeps_notices() {
     let lobby = RoomName::new("#lobby");
     {
         let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-        let loaded = store.load(50).unwrap();
-        assert_eq!(loaded.rooms[0].recent[0].kind, Kind::Message);
+        let loaded = store.load("#lobby", 50).unwrap();
+        assert_eq!(loaded.default_room.unwrap().recent[0].kind, Kind::Message);
         let mut notice = message(2, Audience::Room(lobby.clone()));
         notice.kind = Kind::Notice;
         let messages = [notice, message(3, Audience::Room(lobby.clone()))];
@@ -146,8 +152,8 @@ fn a_database_without_kinds_keeps_working_and_then_keeps_notices() {
         store.commit(&batch).unwrap();
     }
     let mut store = SqliteStore::open(dir.path(), "#lobby").unwrap();
-    let loaded = store.load(50).unwrap();
-    let kinds: Vec<(&str, Kind)> = loaded.rooms[0]
+    let lobby = store.room("#lobby", 50).unwrap().unwrap();
+    let kinds: Vec<(&str, Kind)> = lobby
         .recent
         .iter()
         .map(|m| (m.text.as_str(), m.kind))

@@ -145,8 +145,9 @@ pub const ERR_NONICKNAMEGIVEN: &str = "431";
 pub const ERR_ERRONEUSNICKNAME: &str = "432";
 /// `433`: The nick is taken (IRC and native names share one namespace).
 pub const ERR_NICKNAMEINUSE: &str = "433";
-/// `437`: The nick cannot be checked right now (nodes sharing a database
-/// that is away); the client may try again.
+/// `437`: A resource is unavailable right now and the client may try again:
+/// a nick that cannot be checked (nodes sharing a database that is away), or
+/// a channel whose history could not be read.
 pub const ERR_UNAVAILRESOURCE: &str = "437";
 /// `441`: The user named is not in that channel.
 pub const ERR_USERNOTINCHANNEL: &str = "441";

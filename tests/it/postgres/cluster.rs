@@ -238,3 +238,40 @@ fn an_evicted_clients_name_is_free_on_the_other_nodes() {
     });
     assert!(freed, "an evicted client's name is given back");
 }
+
+/// A node where nobody is in a room reads it from the database when a
+/// client joins it, while another node's member keeps talking there: the
+/// joiner gets every line once, in the replay or live after it.
+#[test]
+fn a_join_racing_another_nodes_messages_gets_each_once() {
+    const SAID: usize = 300;
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let (speaker_data, joiner_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let speaker_node = start_node(&url, &speaker_data);
+    let joiner_node = start_node(&url, &joiner_data);
+    let mut speaker = Client::hello_v2(speaker_node.addr);
+    speaker.register("speaker");
+    speaker.join_room("#Busy");
+    for n in 0..SAID {
+        speaker.send(&n.to_string());
+    }
+    // Mid-stream: some lines are stored, others not yet.
+    room_messages(&mut speaker, "#Busy", SAID / 5);
+    let mut joiner = Client::hello_v2(joiner_node.addr);
+    joiner.register("joiner");
+    let answer = joiner.join_room("#busy");
+    let mut seen: Vec<usize> = (answer.iter())
+        .filter(|line| line.starts_with("HISTORY "))
+        .map(|line| split(line).2.unwrap().parse().unwrap())
+        .collect();
+    let live = SAID - seen.len();
+    seen.extend(
+        room_messages(&mut joiner, "#Busy", live)
+            .into_iter()
+            .map(|(_, _, text)| text.parse::<usize>().unwrap()),
+    );
+    assert_eq!(seen, (0..SAID).collect::<Vec<_>>());
+}

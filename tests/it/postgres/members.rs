@@ -323,8 +323,9 @@ fn a_topic_set_in_a_room_another_node_never_saw_is_shown_there() {
     ada.join_room("#new");
     ada.send("/topic #new fresh paint");
     ada.until("TOPIC ");
-    // bob's node learns of the topic (a sync through ada's node's lines
-    // is not enough): it shows it to whoever joins the room there.
+    // bob's node holds #new for ada (another node's member) without its
+    // history, and reads the room, topic included, when bob joins it (a
+    // sync through ada's node's lines is not enough).
     let want = "JOINED #new 2 :fresh paint".to_owned();
     let joined = settles(
         GONE_WITHIN,

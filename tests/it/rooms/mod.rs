@@ -20,6 +20,7 @@ mod options;
 mod order;
 mod restart;
 mod rows;
+mod stored;
 mod topics;
 
 use crate::support::{Client, shared_server, split, unique};

@@ -136,3 +136,107 @@ fn users_known_at_start_are_there_and_a_local_registration_replaces_a_stale_hold
         ["alice", "carol"]
     );
 }
+
+/// With a store (a cluster's is PostgreSQL), another node's users keep a
+/// room in memory without reading it; a local joiner reads it then. A room
+/// with neither local nor remote members is forgotten, and a remote topic
+/// for a room not in memory is left to the store.
+#[test]
+fn with_a_store_remote_members_keep_a_room_and_a_local_join_reads_it() {
+    use super::super::{InStore, JoinError, RoomCap};
+    use crate::hub::message::{NO_SENDER, StoredMessage, Topic, TopicChange};
+    use crate::hub::store::StoredRoom;
+
+    let mut world = World::with_store();
+    world.locked(|registry| registry.join_cluster(nothing, Vec::new()));
+    world.connect(1, "alice", usize::MAX);
+    let hall = RoomName::new("#hall");
+    let topic = |room: &str, text: &str| {
+        Sequenced::Topic(TopicChange {
+            sender: NO_SENDER,
+            room: RoomName::new(room),
+            topic: Topic {
+                ts: ts(),
+                by: "bob".into(),
+                text: text.into(),
+            },
+        })
+    };
+    world.locked(|registry| {
+        registry.deliver(vec![
+            remote(7, "bob", Change::Online),
+            remote(7, "bob", Change::Join(hall.clone())),
+            topic("#hall", "live"),
+            topic("#elsewhere", "nobody here"),
+        ])
+    });
+    let listed = world.locked(|registry| {
+        (registry.listing().iter())
+            .map(|room| (room.room.display.clone(), room.members))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(listed, [("#hall".into(), 1), ("#lobby".into(), 1)]);
+    let elsewhere = world.locked(|registry| registry.topic("#elsewhere").err());
+    assert_eq!(elsewhere, Some(InStore), "dropped: the store's row has it");
+    let unread = world.locked(|registry| registry.recent("#hall", 5).err());
+    assert_eq!(unread, Some(InStore), "in use, but its history is unread");
+
+    let join = |registry: &mut super::super::Registry<Arc<Fake>>| {
+        registry.join(1, "#hall", ts(), RoomCap::Applies)
+    };
+    assert_eq!(world.locked(join), Err(JoinError::InStore));
+    let first = ts() - chrono::Duration::days(3);
+    let read = StoredRoom {
+        name: hall.clone(),
+        topic: Some(Topic {
+            ts: ts(),
+            by: "bob".into(),
+            text: "stored".into(),
+        }),
+        recent: vec![Arc::new(StoredMessage {
+            id: 4,
+            ts: first,
+            from: "bob".into(),
+            audience: crate::hub::message::Audience::Room(hall.clone()),
+            kind: crate::hub::message::Kind::Message,
+            live_tags: None,
+            text: "old".into(),
+        })],
+        first: Some(first),
+    };
+    world
+        .locked(|registry| registry.join_read(1, "#hall", ts(), RoomCap::Applies, Some(read)))
+        .unwrap();
+    assert_eq!(
+        world.told(1).last().unwrap(),
+        "joined #hall [\"alice\", \"bob\"] [4]"
+    );
+    let (since, topic_now) = world.locked(|registry| {
+        let topic = registry.topic("#hall").unwrap().answer.unwrap().text;
+        (registry.since("#hall"), topic)
+    });
+    assert_eq!(since, Some(first), "when its first message was stored");
+    assert_eq!(topic_now, "stored");
+
+    world
+        .locked(|registry| registry.part(1, Some("#hall"), "", ts()))
+        .unwrap();
+    let kept = world.locked(|registry| registry.recent("#hall", 5).unwrap().answer.len());
+    assert_eq!(kept, 1, "bob, another node's, keeps it in memory");
+    world.locked(|registry| {
+        registry.deliver(vec![remote(
+            7,
+            "bob",
+            Change::Part {
+                room: hall.clone(),
+                reason: "bye".into(),
+            },
+        )])
+    });
+    let gone = world.locked(|registry| registry.recent("#hall", 5).err());
+    assert_eq!(
+        gone,
+        Some(InStore),
+        "no member here or elsewhere: forgotten"
+    );
+}

@@ -45,11 +45,11 @@ use crossbeam_channel::Receiver;
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls, Transaction};
 
-use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError};
+use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
 use crate::hub::membership::NodeId;
 use crate::hub::message::{Audience, StoredMessage};
 use listener::Listener;
-use read::{load, read_since};
+use read::{load, read_since, stored_room};
 
 /// How long connecting may take before the attempt fails (at start, and
 /// for each batch while the database is away).
@@ -231,11 +231,20 @@ impl MessageStore for PostgresStore {
         self.described.clone()
     }
 
-    fn load(&mut self, recent: usize) -> Result<Loaded, StoreError> {
+    fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
         let node = self.node;
-        let loaded = self.with_client(|client| load(client, recent, node))?;
+        let loaded = self.with_client(|client| load(client, default_room, recent, node))?;
         self.last_seen = loaded.next_id as i64 - 1;
         Ok(loaded)
+    }
+
+    fn room(&mut self, room_key: &str, recent: usize) -> Result<Option<StoredRoom>, StoreError> {
+        // Only what this node has handed out: later ones reach it through
+        // `catch_up`, and so the joiner, live.
+        let last_seen = self.last_seen;
+        // One attempt: the sequencer waits on it, and a joiner told
+        // `not-stored` can try again.
+        self.with_client(|client| stored_room(client, room_key, recent, last_seen))
     }
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {

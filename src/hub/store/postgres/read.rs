@@ -1,5 +1,6 @@
 //! The PostgreSQL store's reads: what the hub starts from (`load`, one
-//! snapshot of the counter and the tables) and what other nodes committed
+//! snapshot of the counter, the default room and the tables), a room read
+//! when joined (`stored_room`), and what other nodes committed
 //! since this node last looked (`read_since`, one statement over every
 //! numbered table, in number order). Reads only: the write path is in
 //! `mod.rs`.
@@ -98,10 +99,11 @@ fn remote_item(row: &postgres::Row) -> Option<(i64, Remote)> {
     Some((id, item))
 }
 
-/// Reads every room with its newest `recent` messages, and the accounts'
-/// rooms.
+/// Reads the default room with its newest `recent` messages, the
+/// accounts' rooms and who is where on other nodes.
 pub(super) fn load(
     client: &mut Client,
+    default_room: &str,
     recent: usize,
     node: NodeId,
 ) -> Result<Loaded, postgres::Error> {
@@ -114,52 +116,7 @@ pub(super) fn load(
     let last_id: i64 = client
         .query_one("SELECT last_id FROM chat_counter", &[])?
         .get(0);
-    let recent_statement = client.prepare(
-        "SELECT id, ts_ms, sender, text, kind FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
-    )?;
-    let first_statement =
-        client.prepare("SELECT ts_ms FROM messages WHERE room = $1 ORDER BY id LIMIT 1")?;
-    let mut rooms = Vec::new();
-    let room_rows = client.query(
-        "SELECT name, topic, topic_by, topic_ms FROM rooms ORDER BY room_key",
-        &[],
-    )?;
-    for row in room_rows {
-        let name = RoomName::new(row.get(0));
-        let topic = match (row.get(1), row.get(2), row.get(3)) {
-            (Some(text), Some(by), Some(ms)) => Some(Topic {
-                ts: timestamp(ms),
-                by,
-                text,
-            }),
-            _ => None,
-        };
-        let rows = client.query(&recent_statement, &[&name.key, &(recent as i64)])?;
-        let mut messages: Vec<Arc<StoredMessage>> = rows
-            .iter()
-            .map(|row| {
-                Arc::new(StoredMessage {
-                    id: row.get::<_, i64>(0) as u64,
-                    ts: timestamp(row.get(1)),
-                    from: row.get(2),
-                    audience: Audience::Room(name.clone()),
-                    kind: Kind::from_stored(row.get::<_, Option<&str>>(4)),
-                    live_tags: None,
-                    text: row.get(3),
-                })
-            })
-            .collect();
-        messages.reverse();
-        let first = client
-            .query_opt(&first_statement, &[&name.key])?
-            .map(|row| timestamp(row.get(0)));
-        rooms.push(StoredRoom {
-            name,
-            topic,
-            recent: messages,
-            first,
-        });
-    }
+    let default_room = stored_room(&mut client, default_room, recent, last_id)?;
     let mut memberships: HashMap<String, Vec<RoomRef>> = HashMap::new();
     for row in client.query(
         "SELECT name_key, room_name FROM memberships ORDER BY name_key, position",
@@ -174,10 +131,70 @@ pub(super) fn load(
     client.commit()?;
     Ok(Loaded {
         next_id: last_id as u64 + 1,
-        rooms,
+        default_room,
         memberships,
         cluster: Some((node, users)),
     })
+}
+
+/// The room keyed `room_key` with its newest `recent` messages numbered
+/// `last_seen` or less, and when its first message was stored. The topic
+/// is the room row's: one another node set after `last_seen` shows here,
+/// and reaches the joiner once more as a `TOPIC` when this node catches up.
+pub(super) fn stored_room(
+    client: &mut impl GenericClient,
+    room_key: &str,
+    recent: usize,
+    last_seen: i64,
+) -> Result<Option<StoredRoom>, postgres::Error> {
+    let Some(row) = client.query_opt(
+        "SELECT name, topic, topic_by, topic_ms FROM rooms WHERE room_key = $1",
+        &[&room_key],
+    )?
+    else {
+        return Ok(None);
+    };
+    let name = RoomName::new(row.get(0));
+    let topic = match (row.get(1), row.get(2), row.get(3)) {
+        (Some(text), Some(by), Some(ms)) => Some(Topic {
+            ts: timestamp(ms),
+            by,
+            text,
+        }),
+        _ => None,
+    };
+    let rows = client.query(
+        "SELECT id, ts_ms, sender, text, kind FROM messages
+           WHERE room = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
+        &[&room_key, &last_seen, &(recent as i64)],
+    )?;
+    let mut messages: Vec<Arc<StoredMessage>> = rows
+        .iter()
+        .map(|row| {
+            Arc::new(StoredMessage {
+                id: row.get::<_, i64>(0) as u64,
+                ts: timestamp(row.get(1)),
+                from: row.get(2),
+                audience: Audience::Room(name.clone()),
+                kind: Kind::from_stored(row.get::<_, Option<&str>>(4)),
+                live_tags: None,
+                text: row.get(3),
+            })
+        })
+        .collect();
+    messages.reverse();
+    let first = client
+        .query_opt(
+            "SELECT ts_ms FROM messages WHERE room = $1 ORDER BY id LIMIT 1",
+            &[&room_key],
+        )?
+        .map(|row| timestamp(row.get(0)));
+    Ok(Some(StoredRoom {
+        name,
+        topic,
+        recent: messages,
+        first,
+    }))
 }
 
 fn timestamp(ms: i64) -> DateTime<Utc> {

@@ -8,9 +8,9 @@
 
 use crate::protocol::irc::numeric::{
     ERR_CHANOPRIVSNEEDED, ERR_NEEDMOREPARAMS, ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK, ERR_NOTONCHANNEL,
-    ERR_TOOMANYCHANNELS, ERR_UMODEUNKNOWNFLAG, ERR_USERSDONTMATCH, RPL_CHANNELMODEIS,
-    RPL_CREATIONTIME, RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND, RPL_LISTSTART,
-    RPL_NAMREPLY, RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
+    ERR_TOOMANYCHANNELS, ERR_UMODEUNKNOWNFLAG, ERR_UNAVAILRESOURCE, ERR_USERSDONTMATCH,
+    RPL_CHANNELMODEIS, RPL_CREATIONTIME, RPL_ENDOFBANLIST, RPL_ENDOFNAMES, RPL_LIST, RPL_LISTEND,
+    RPL_LISTSTART, RPL_NAMREPLY, RPL_NOTOPIC, RPL_TOPIC, RPL_TOPICWHOTIME, RPL_UMODEIS,
 };
 use crate::protocol::{MAX_TOPIC_LEN, name_key, room_key, validate_room};
 
@@ -37,9 +37,16 @@ pub(crate) fn join<H: IrcHub>(params: &[&str], ctx: &mut Ctx<'_, H>) {
             no_such_channel(ctx.to, ctx.out, room);
             continue;
         }
-        if let Err(JoinRefusal::TooManyRooms) = ctx.hub.join(room) {
-            let why = "You have joined too many channels";
-            ctx.out.numeric(ctx.to, ERR_TOOMANYCHANNELS, &[room, why]);
+        match ctx.hub.join(room) {
+            Err(JoinRefusal::TooManyRooms) => {
+                let why = "You have joined too many channels";
+                ctx.out.numeric(ctx.to, ERR_TOOMANYCHANNELS, &[room, why]);
+            }
+            Err(JoinRefusal::Unavailable) => {
+                let why = "Channel is temporarily unavailable: try again in a moment";
+                ctx.out.numeric(ctx.to, ERR_UNAVAILRESOURCE, &[room, why]);
+            }
+            Ok(_) => {}
         }
     }
 }

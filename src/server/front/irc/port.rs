@@ -49,6 +49,8 @@ pub(crate) enum LoginRefusal {
 pub(crate) enum JoinRefusal {
     /// The connection is in `--max-rooms` rooms already.
     TooManyRooms,
+    /// The channel's history could not be read from the store.
+    Unavailable,
 }
 
 /// What a client sends to a room or a user.

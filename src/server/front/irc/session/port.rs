@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::hub::message::{Audience, ClientId, Post, Relay, StoredMessage, Topic, TopicChange};
 use crate::hub::registry::{JoinError, RoomCap};
-use crate::hub::sequencer::Request;
+use crate::hub::sequencer::{self, JoinAsked, Request};
 use crate::hub::store::postgres::presence::ClaimError;
 use crate::protocol::server_line::Timestamp;
 use crate::protocol::{ErrorCode, MAX_HISTORY_REQUEST};
@@ -197,18 +197,29 @@ impl IrcHub for SessionHub<'_> {
     fn join(&mut self, room: &str) -> Result<bool, JoinRefusal> {
         self.fence();
         let id = self.id;
-        let joined = self.shared.locked(|hub| {
+        let mut joined = self.shared.locked(|hub| {
             if hub.member_room(id, room).is_some() {
-                return Ok(false);
+                return Err(JoinError::Closed);
             }
-            match hub.join(id, room, Utc::now(), RoomCap::Applies) {
-                Ok(_) => Ok(true),
-                Err(JoinError::TooManyRooms) => Err(JoinRefusal::TooManyRooms),
-                Err(JoinError::Closed) => Ok(false),
-            }
+            hub.join(id, room, Utc::now(), RoomCap::Applies)
         });
+        if joined == Err(JoinError::InStore) {
+            // Read by the sequencer, between two of its deliveries.
+            let asked = JoinAsked {
+                id,
+                room: room.to_owned(),
+                ts: Utc::now(),
+                cap: RoomCap::Applies,
+            };
+            joined = sequencer::join_from_store(self.posts, asked);
+        }
         self.shared.members_changed(self.posts);
-        joined
+        match joined {
+            Ok(_) => Ok(true),
+            Err(JoinError::TooManyRooms) => Err(JoinRefusal::TooManyRooms),
+            Err(JoinError::NotStored) => Err(JoinRefusal::Unavailable),
+            Err(JoinError::Closed | JoinError::InStore) => Ok(false),
+        }
     }
 
     fn part(&mut self, room: &str, reason: &str) -> bool {
@@ -298,7 +309,9 @@ impl IrcHub for SessionHub<'_> {
     fn topic(&mut self, room: &str) -> Option<Option<Topic>> {
         let (members, topic) = self
             .shared
-            .locked(|hub| (hub.who_in(room).answer.len(), hub.topic(room).answer));
+            .locked(|hub| (hub.who_in(room).answer.len(), hub.topic(room)));
+        // A room with members is in memory.
+        let topic = topic.ok().and_then(|view| view.answer);
         (members > 0).then_some(topic)
     }
 
@@ -363,7 +376,8 @@ impl IrcHub for SessionHub<'_> {
         let id = self.id;
         self.shared.locked(|hub| {
             hub.member_room(id, room)?;
-            Some(hub.recent(room, MAX_HISTORY_REQUEST).answer)
+            // A member's room is in memory.
+            Some(hub.recent(room, MAX_HISTORY_REQUEST).ok()?.answer)
         })
     }
 

@@ -3,13 +3,15 @@
 //! room argument, asks the registry (or, for what must be stored, the
 //! sequencer), and answers through the client's own queue.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use super::super::replies::{push_history_run, rooms_listing};
 use super::{ClientSession, State};
-use crate::hub::message::{Audience, RoomRef, Topic, TopicChange};
-use crate::hub::registry::{JoinError, PartError, RoomCap};
-use crate::hub::sequencer::Request;
+use crate::hub::message::{Audience, RoomRef, StoredMessage, Topic, TopicChange};
+use crate::hub::registry::{InStore, JoinError, PartError, RoomCap, RoomView};
+use crate::hub::sequencer::{self, JoinAsked, Request};
 use crate::protocol::server_line::push_users_run;
 use crate::protocol::{Command, ErrorCode, ServerLine, validate_room};
 
@@ -104,9 +106,19 @@ impl ClientSession {
         let id = self.id;
         // The client's own messages sent before this line come before it.
         self.wait_for_posts();
-        let joined = self
+        let mut joined = self
             .shared
             .locked(|registry| registry.join(id, room, Utc::now(), cap));
+        if joined == Err(JoinError::InStore) {
+            // Read by the sequencer, between two of its deliveries.
+            let asked = JoinAsked {
+                id,
+                room: room.to_owned(),
+                ts: Utc::now(),
+                cap,
+            };
+            joined = sequencer::join_from_store(&self.posts, asked);
+        }
         self.shared.members_changed(&self.posts);
         match joined {
             Ok(room) => {
@@ -122,9 +134,38 @@ impl ClientSession {
                     ),
                 );
             }
-            Err(JoinError::Closed) => {}
+            Err(JoinError::NotStored) => self.not_read(room),
+            Err(JoinError::Closed | JoinError::InStore) => {}
         }
         false
+    }
+
+    /// Says that `room` could not be read from the store.
+    fn not_read(&self, room: &str) {
+        self.error(
+            ErrorCode::Other("not-stored".into()),
+            format!("The server could not read {room}'s history. Try again in a moment."),
+        );
+    }
+
+    /// The room called `room` (any case) as the store has it, with its
+    /// newest `count` messages and its topic, for a room not in memory;
+    /// `None` (and the client told) if it could not be read.
+    fn stored_view(&self, room: &str, count: usize) -> Option<RoomView<StoredParts>> {
+        match sequencer::peek_store(&self.posts, room, count) {
+            Ok(Some(stored)) => Some(RoomView {
+                room: stored.name.display.clone(),
+                answer: (stored.topic, stored.recent),
+            }),
+            Ok(None) => Some(RoomView {
+                room: room.to_owned(),
+                answer: (None, Vec::new()),
+            }),
+            Err(()) => {
+                self.not_read(room);
+                None
+            }
+        }
     }
 
     fn part(&mut self, room: Option<&str>, reason: &str) {
@@ -163,7 +204,16 @@ impl ClientSession {
             }
             // A topic this client just set comes before the answer.
             self.wait_for_posts();
-            let view = self.shared.locked(|registry| registry.topic(room));
+            let view = match self.shared.locked(|registry| registry.topic(room)) {
+                Ok(view) => view,
+                Err(InStore) => match self.stored_view(room, 0) {
+                    Some(view) => RoomView {
+                        room: view.room,
+                        answer: view.answer.0,
+                    },
+                    None => return,
+                },
+            };
             let line = match view.answer {
                 Some(topic) => topic_line(view.room, topic),
                 None => topic_line(
@@ -198,7 +248,16 @@ impl ClientSession {
     fn history(&self, room: &str, count: usize) {
         // The client's own messages sent before this line belong in it.
         self.wait_for_posts();
-        let view = self.shared.locked(|registry| registry.recent(room, count));
+        let view = match self.shared.locked(|registry| registry.recent(room, count)) {
+            Ok(view) => view,
+            Err(InStore) => match self.stored_view(room, count) {
+                Some(view) => RoomView {
+                    room: view.room,
+                    answer: view.answer.1,
+                },
+                None => return,
+            },
+        };
         let mut out = String::new();
         push_history_run(&mut out, &view.answer, &view.room);
         self.send(out);
@@ -258,6 +317,9 @@ impl ClientSession {
         }
     }
 }
+
+/// A stored room's topic and newest messages.
+type StoredParts = (Option<Topic>, Vec<Arc<StoredMessage>>);
 
 fn topic_line(room: String, topic: Topic) -> ServerLine {
     ServerLine::Topic {

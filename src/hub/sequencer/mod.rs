@@ -12,13 +12,20 @@
 //! It knows no wire format and no socket: the fanout (the server's, in
 //! `server/fanout.rs`) hands each stored batch to the hub registry, whose
 //! members encode and queue.
+//!
+//! It is also the one reader of a room that is not in memory
+//! ([`Request::Load`]): it reads the store after delivering what it has
+//! stored and before storing more, so a message is either in what it read
+//! or delivered after it, never both and never neither.
 
 use chrono::Utc;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::membership::{MemberChange, NodeId};
 use super::message::{ClientId, NO_SENDER, Post, RoomRef, StoredMessage, TopicChange};
-use super::store::{Batch, Committed, MessageStore, Remote};
+use super::registry::{JoinError, RoomCap};
+use super::store::{Batch, Committed, MessageStore, Remote, StoredRoom};
+use crate::protocol::server_line::Timestamp;
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 4096;
@@ -43,6 +50,36 @@ pub(crate) enum Request {
     /// queued to its recipients: a leaving session waits on it, so the
     /// sender's own copy of its last messages reaches it before its `BYE`.
     Fence(Sender<()>),
+    /// A room not in memory, to read from the store.
+    Load(Load),
+}
+
+/// What to do with a room read from the store (see the module docs).
+pub(crate) enum Load {
+    /// Join it: [`Fanout::join_read`] with what was read, and the result
+    /// to `answer`.
+    Join {
+        asked: JoinAsked,
+        answer: Sender<Result<RoomRef, JoinError>>,
+    },
+    /// Only look: the room called `room` with its newest `count` messages
+    /// to `answer` (`None`: the store has nothing of it; `Err`: it could
+    /// not be read).
+    Peek {
+        room: String,
+        count: usize,
+        answer: Sender<Result<Option<StoredRoom>, ()>>,
+    },
+}
+
+/// A `/join` (or an IRC `JOIN`) of a room not in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinAsked {
+    pub(crate) id: ClientId,
+    /// The room as asked (any case).
+    pub(crate) room: String,
+    pub(crate) ts: Timestamp,
+    pub(crate) cap: RoomCap,
 }
 
 /// A stored item, in the order the sequencer gave it.
@@ -75,6 +112,50 @@ pub(crate) trait Fanout {
     fn member_changes(&mut self) -> Vec<MemberChange> {
         Vec::new()
     }
+    /// Joins a room read from the store (`None`: the store has nothing
+    /// of it), now, before anything else is delivered.
+    fn join_read(
+        &mut self,
+        asked: JoinAsked,
+        stored: Option<StoredRoom>,
+    ) -> Result<RoomRef, JoinError>;
+}
+
+/// Asks the sequencer to read a room from the store and join it, and waits
+/// for the answer (a session's thread; never under the hub lock).
+pub(crate) fn join_from_store(
+    requests: &Sender<Request>,
+    asked: JoinAsked,
+) -> Result<RoomRef, JoinError> {
+    let (answer, wait) = crossbeam_channel::bounded(1);
+    let load = Load::Join { asked, answer };
+    if requests.send(Request::Load(load)).is_err() {
+        return Err(JoinError::Closed);
+    }
+    wait.recv().unwrap_or(Err(JoinError::Closed))
+}
+
+/// Asks the sequencer what the store has of the room called `room` (its
+/// newest `count` messages and topic), and waits for the answer. `Err`:
+/// it could not be read.
+pub(crate) fn peek_store(
+    requests: &Sender<Request>,
+    room: &str,
+    count: usize,
+) -> Result<Option<StoredRoom>, ()> {
+    let (answer, wait) = crossbeam_channel::bounded(1);
+    let room = room.to_owned();
+    if requests
+        .send(Request::Load(Load::Peek {
+            room,
+            count,
+            answer,
+        }))
+        .is_err()
+    {
+        return Err(());
+    }
+    wait.recv().unwrap_or(Err(()))
 }
 
 /// What the sequencer thread starts with.
@@ -84,6 +165,8 @@ pub(crate) struct SequencerParts<F> {
     pub(crate) fanout: F,
     /// The id the next message gets.
     pub(crate) next_id: u64,
+    /// How many of its newest messages a room read to be joined keeps.
+    pub(crate) recent: usize,
 }
 
 /// The thread's body: runs until every front has dropped its sender.
@@ -93,6 +176,7 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
         store,
         mut fanout,
         mut next_id,
+        recent,
     } = parts;
     let mut taken = Taken::default();
     let mut store = store.map(|store| Kept {
@@ -131,6 +215,7 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
                 }
                 Request::Members => taken.take_members(&mut fanout),
                 Request::Fence(fence) => taken.fences.push(fence),
+                Request::Load(load) => taken.loads.push(load),
             }
             if taken.items.len() < MAX_BATCH {
                 next = requests.try_recv().ok();
@@ -143,6 +228,10 @@ pub(crate) fn run<F: Fanout>(parts: SequencerParts<F>) {
             // Usually done by the delivery already (then this finds nothing),
             // but not when the batch was empty or could not be stored.
             fanout.announce();
+        }
+        // After the batch is delivered, before the next one is stored.
+        for load in taken.loads.drain(..) {
+            read_room(store.as_mut(), &mut fanout, load, recent);
         }
         for fence in taken.fences.drain(..) {
             let _ = fence.send(());
@@ -166,6 +255,36 @@ fn next_request(
             // The store's listener is gone: requests only, from now on.
             Err(_) => requests.recv().ok().map(Some),
         },
+    }
+}
+
+/// Reads a room from the store and does what `load` asks with it. Without
+/// a store there is nothing to read: the room is new.
+fn read_room(store: Option<&mut Kept>, fanout: &mut impl Fanout, load: Load, recent: usize) {
+    let (key, count) = match &load {
+        Load::Join { asked, .. } => (crate::protocol::room_key(&asked.room), recent),
+        Load::Peek { room, count, .. } => (crate::protocol::room_key(room), *count),
+    };
+    let stored = match store {
+        Some(kept) => kept.store.room(&key, count).map_err(|error| {
+            log::warn!(
+                "could not read {key} from {}: {error}",
+                kept.store.describe()
+            );
+        }),
+        None => Ok(None),
+    };
+    match load {
+        Load::Join { asked, answer } => {
+            let joined = match stored {
+                Ok(stored) => fanout.join_read(asked, stored),
+                Err(()) => Err(JoinError::NotStored),
+            };
+            let _ = answer.send(joined);
+        }
+        Load::Peek { answer, .. } => {
+            let _ = answer.send(stored);
+        }
     }
 }
 
@@ -249,6 +368,7 @@ struct Taken {
     items: Vec<Item>,
     memberships: Vec<(String, Vec<RoomRef>)>,
     fences: Vec<Sender<()>>,
+    loads: Vec<Load>,
 }
 
 impl Taken {
@@ -369,72 +489,4 @@ fn places(order: &[(Kind, ClientId)], kind: Kind) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::message::{Audience, RoomName, Topic};
-
-    /// Records what it is handed.
-    #[derive(Default)]
-    struct Recorder {
-        delivered: Vec<String>,
-    }
-
-    impl Fanout for &mut Recorder {
-        fn deliver(&mut self, batch: Vec<Sequenced>) {
-            for item in batch {
-                self.delivered.push(match item {
-                    Sequenced::Message { message, sender } => {
-                        format!("{} {} from {sender}", message.id, message.text)
-                    }
-                    Sequenced::Topic(change) => format!("topic {}", change.topic.text),
-                    Sequenced::Member { node, change } => format!("{node}: {change:?}"),
-                });
-            }
-        }
-        fn refuse(&mut self, _senders: &[ClientId]) {}
-        fn announce(&mut self) {}
-        fn forgotten_rooms(&mut self) -> Vec<String> {
-            Vec::new()
-        }
-    }
-
-    #[test]
-    fn messages_and_topics_keep_their_order_and_ids_increase() {
-        let (send, requests) = crossbeam_channel::unbounded();
-        let room = RoomName::new("#a");
-        let post = |sender, text: &str| {
-            Request::Post(Post {
-                sender,
-                from: "alice".into(),
-                audience: Audience::Room(room.clone()),
-                kind: crate::hub::message::Kind::Message,
-                live_tags: None,
-                text: text.into(),
-            })
-        };
-        send.send(post(1, "one")).unwrap();
-        send.send(Request::Topic(TopicChange {
-            sender: 2,
-            room: room.clone(),
-            topic: Topic {
-                ts: Default::default(),
-                by: "bob".into(),
-                text: "t".into(),
-            },
-        }))
-        .unwrap();
-        send.send(post(3, "two")).unwrap();
-        drop(send);
-        let mut recorder = Recorder::default();
-        run(SequencerParts {
-            requests,
-            store: None,
-            fanout: &mut recorder,
-            next_id: 7,
-        });
-        assert_eq!(
-            recorder.delivered,
-            ["7 one from 1", "topic t", "8 two from 3"]
-        );
-    }
-}
+mod tests;

@@ -5,17 +5,34 @@
 //! the room is in the client's memberships, except in the default room,
 //! whose members the registry finds through the memberships alone (nearly
 //! every client is in it, and a list would cost each one memory) and only
-//! counts here; a room with no members is kept only if it has stored
-//! messages or is the default room (a topic alone does not keep it), so
-//! joining and parting rooms cannot grow the server's memory, and each room
-//! forgotten with a topic is listed for the store to forget the topic too; a room's recent messages
-//! are in id order and at most `recent_capacity` of them.
+//! counts here. A room with no members is forgotten, unless it is the
+//! default room, or it has messages and there is no store to read them back
+//! from ([`EmptyRooms::Kept`], `--ephemeral`): so with a store, memory holds
+//! only rooms in use, and joining, parting and talking in ever new rooms
+//! cannot grow it. A room forgotten with a topic and no messages is listed
+//! for the store to forget the topic too. A room's recent messages are in id
+//! order and at most `recent_capacity` of them; a room in memory has all of
+//! its newest ones (it was read from the store when it came back, see
+//! [`Rooms::restore`], and has recorded every message since), except one
+//! made for another node's user ([`Rooms::open_unread`]), which counts as
+//! not in memory ([`Rooms::needs_reading`]) until a local join reads it.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::message::{ClientId, RoomName, RoomRef, StoredMessage, Topic};
+use super::store::StoredRoom;
 use crate::protocol::server_line::Timestamp;
+
+/// What becomes of a room whose last member leaves (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EmptyRooms {
+    /// Forgotten: its messages and topic are the store's, read back when
+    /// someone joins it ([`Rooms::restore`]).
+    Forgotten,
+    /// Kept if it has messages: there is no store, memory is the history.
+    Kept,
+}
 
 /// One room.
 pub(crate) struct Room {
@@ -28,13 +45,20 @@ pub(crate) struct Room {
     counted: usize,
     /// The newest messages, oldest first, for `JOINED` and `/history`.
     recent: VecDeque<Arc<StoredMessage>>,
-    /// It outlives its last member: it has stored messages, or it is the
-    /// default room.
-    kept: bool,
+    /// It has stored messages: its stored row (and topic) stays when it is
+    /// forgotten.
+    has_messages: bool,
+    /// The default room, never forgotten.
+    default: bool,
     /// When it began, as far as this server knows: its first stored
-    /// message (read from the store at start), else the first join,
-    /// message or topic this server saw of it since it was last forgotten.
+    /// message (read from the store at start or when joined), else the
+    /// first join, message or topic this server saw of it since it was last
+    /// forgotten.
     since: Option<Timestamp>,
+    /// Its messages and topic are not in memory: it was made for another
+    /// node's user joining it (a cluster), and is read from the store when
+    /// a client of this node joins it.
+    unread: bool,
 }
 
 impl Room {
@@ -45,8 +69,10 @@ impl Room {
             members: BTreeMap::new(),
             counted: 0,
             recent: VecDeque::new(),
-            kept: false,
+            has_messages: false,
+            default: false,
             since: None,
+            unread: false,
         }
     }
 
@@ -81,37 +107,82 @@ pub(crate) struct Rooms {
     /// Keys of the rooms forgotten since [`Rooms::take_forgotten`], for the
     /// store to forget their topics.
     forgotten: Vec<String>,
+    empty_rooms: EmptyRooms,
 }
 
 impl Rooms {
+    /// The rooms of a server with a store: a room without members is
+    /// forgotten, and read from the store when it is joined again.
     pub(crate) fn new(recent_capacity: usize) -> Rooms {
         Rooms {
             by_key: HashMap::new(),
             recent_capacity,
             forgotten: Vec::new(),
+            empty_rooms: EmptyRooms::Forgotten,
         }
     }
 
-    /// Puts back a room read from the store, with its newest messages
-    /// (oldest first) and when its first message was stored.
-    pub(crate) fn restore(
-        &mut self,
-        name: RoomRef,
-        topic: Option<Topic>,
-        recent: Vec<Arc<StoredMessage>>,
-        first: Option<Timestamp>,
-    ) {
-        let skip = recent.len().saturating_sub(self.recent_capacity);
-        let room = self
-            .by_key
-            .entry(name.key.clone())
-            .or_insert_with(|| Room::new(name));
-        room.since = first
-            .or_else(|| recent.first().map(|message| message.ts))
-            .or_else(|| topic.as_ref().map(|topic| topic.ts));
-        room.topic = topic;
-        room.recent = recent.into_iter().skip(skip).collect();
-        room.kept = true;
+    /// The rooms of a server without a store (`--ephemeral`): a room with
+    /// messages outlives its members, since memory is all its history.
+    pub(crate) fn without_store(recent_capacity: usize) -> Rooms {
+        Rooms {
+            empty_rooms: EmptyRooms::Kept,
+            ..Rooms::new(recent_capacity)
+        }
+    }
+
+    /// Whether joining the room with key `key` must first read it from the
+    /// store: it is not in memory, and there is a store.
+    pub(crate) fn needs_reading(&self, key: &str) -> bool {
+        self.empty_rooms == EmptyRooms::Forgotten
+            && self.by_key.get(key).is_none_or(|room| room.unread)
+    }
+
+    /// Makes the room `name` for another node's user to join, if it is not
+    /// in memory, without reading it: its messages and topic stay the
+    /// store's until a client of this node joins it ([`Rooms::restore`]).
+    pub(crate) fn open_unread(&mut self, name: &RoomRef) {
+        self.by_key.entry(name.key.clone()).or_insert_with(|| {
+            let mut room = Room::new(name.clone());
+            room.unread = self.empty_rooms == EmptyRooms::Forgotten;
+            room
+        });
+    }
+
+    /// Puts back a room read from the store (`stored`; `None`: the store
+    /// has nothing of it) unless it is in memory already and read, which
+    /// then knows better: everything since it came back was recorded in it.
+    /// A room in memory but unread (only other nodes' users in it) takes
+    /// the stored messages and topic, which include all it recorded. A room
+    /// the store is still to forget (a topic, no messages) is made anew,
+    /// spelt as asked. Returns its name.
+    pub(crate) fn restore(&mut self, display: &str, stored: Option<StoredRoom>) -> RoomRef {
+        let name = self.name_for(display);
+        let forgotten = self.forgotten.contains(&name.key);
+        let capacity = self.recent_capacity;
+        let room = match self.by_key.get_mut(&name.key) {
+            Some(room) if !room.unread => return name,
+            Some(room) => room,
+            None => (self.by_key)
+                .entry(name.key.clone())
+                .or_insert_with(|| Room::new(name.clone())),
+        };
+        let in_use = room.member_count() > 0;
+        room.unread = false;
+        if let Some(stored) = stored.filter(|_| !forgotten) {
+            let skip = stored.recent.len().saturating_sub(capacity);
+            if !in_use {
+                room.name = stored.name;
+            }
+            room.has_messages = !stored.recent.is_empty();
+            room.recent = stored.recent.into_iter().skip(skip).collect();
+            room.since = (stored.first)
+                .or_else(|| room.recent.front().map(|message| message.ts))
+                .or_else(|| stored.topic.as_ref().map(|topic| topic.ts))
+                .or(room.since);
+            room.topic = stored.topic;
+        }
+        room.name.clone()
     }
 
     /// Notes that room `room_key` was seen at `ts` (a join): when it began,
@@ -129,7 +200,7 @@ impl Rooms {
             .by_key
             .entry(name.key.clone())
             .or_insert_with(|| Room::new(name.clone()));
-        room.kept = true;
+        room.default = true;
         room.name.clone()
     }
 
@@ -168,22 +239,33 @@ impl Rooms {
         room
     }
 
-    /// Removes a member; forgets the room if that left it empty and nothing
-    /// of it is stored.
+    /// Removes a member; forgets the room if that left it empty (see the
+    /// module docs).
     pub(crate) fn remove_member(&mut self, room_key: &str, member: &str) {
-        let Some(room) = self.by_key.get_mut(room_key) else {
+        if let Some(room) = self.by_key.get_mut(room_key) {
+            room.members.remove(member);
+            self.forget_if_unused(room_key);
+        }
+    }
+
+    /// Forgets the room with key `key` if it has no members and nothing
+    /// keeps it (see the module docs).
+    pub(crate) fn forget_if_unused(&mut self, room_key: &str) {
+        let Some(room) = self.by_key.get(room_key) else {
             return;
         };
-        room.members.remove(member);
-        if room.member_count() == 0 && !room.kept {
-            // Only a room with a topic has something stored to forget; and
-            // setting a topic is a sequencer turn, which takes this list:
-            // so joining and parting cannot grow it.
-            if let Some(room) = self.by_key.remove(room_key)
-                && room.topic.is_some()
-            {
-                self.forgotten.push(room_key.to_owned());
-            }
+        let kept = room.default || (room.has_messages && self.empty_rooms == EmptyRooms::Kept);
+        if room.member_count() > 0 || kept {
+            return;
+        }
+        // Only a room with a topic and no messages has something stored to
+        // forget; and setting a topic is a sequencer turn, which takes this
+        // list: so joining and parting cannot grow it.
+        if let Some(room) = self.by_key.remove(room_key)
+            && room.topic.is_some()
+            && !room.has_messages
+        {
+            self.forgotten.push(room_key.to_owned());
         }
     }
 
@@ -192,16 +274,20 @@ impl Rooms {
         std::mem::take(&mut self.forgotten)
     }
 
-    /// Appends a stored room message to its room's recent messages (creating
-    /// the room if it was forgotten meanwhile). Returns the room.
+    /// Appends a stored room message to its room's recent messages. Returns
+    /// the room; `None` if it is not in memory (no member here: its sender
+    /// left meanwhile, or another node stored it), unless there is no store
+    /// (then memory is its history: the room is made anew to hold it).
     pub(crate) fn record(&mut self, message: &Arc<StoredMessage>) -> Option<&Room> {
         let name = message.room()?;
         let capacity = self.recent_capacity;
-        let room = self
-            .by_key
-            .entry(name.key.clone())
-            .or_insert_with(|| Room::new(name.clone()));
-        room.kept = true;
+        let room = match self.empty_rooms {
+            EmptyRooms::Forgotten => self.by_key.get_mut(&name.key)?,
+            EmptyRooms::Kept => {
+                (self.by_key.entry(name.key.clone())).or_insert_with(|| Room::new(name.clone()))
+            }
+        };
+        room.has_messages = true;
         room.since.get_or_insert(message.ts);
         if capacity > 0 {
             if room.recent.len() >= capacity {
@@ -225,17 +311,14 @@ impl Rooms {
         Some(room)
     }
 
-    /// Sets a topic another node stored (a shared store only), making the
-    /// room's record if this node has never seen the room: the store keeps
-    /// the room, so this node keeps it too.
-    pub(crate) fn set_remote_topic(&mut self, name: &RoomRef, topic: Topic) -> &Room {
-        let room = self.by_key.entry(name.key.clone()).or_insert_with(|| {
-            let mut room = Room::new(name.clone());
-            room.kept = true;
-            room
-        });
+    /// Sets a topic another node stored (a shared store only) in a room
+    /// this node holds. A room not in memory has no members here, local or
+    /// remote: the topic is dropped, since the store's row has it and a join
+    /// reads it with the room. Returns the room if it is in memory.
+    pub(crate) fn set_remote_topic(&mut self, name: &RoomRef, topic: Topic) -> Option<&Room> {
+        let room = self.by_key.get_mut(&name.key)?;
         room.topic = Some(topic);
-        room
+        Some(room)
     }
 
     /// The rooms with members, sorted by key.
@@ -251,11 +334,14 @@ impl Rooms {
 
     /// Removes every member of every room (the server is closing).
     pub(crate) fn clear_members(&mut self) {
-        self.by_key.retain(|_, room| {
-            room.members.clear();
-            room.counted = 0;
-            room.kept
-        });
+        let keys: Vec<String> = self.by_key.keys().cloned().collect();
+        for key in keys {
+            if let Some(room) = self.by_key.get_mut(&key) {
+                room.members.clear();
+                room.counted = 0;
+            }
+            self.forget_if_unused(&key);
+        }
     }
 }
 
@@ -353,132 +439,4 @@ impl Memberships {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::message::Audience;
-
-    fn keys(memberships: &Memberships) -> Vec<&str> {
-        memberships.iter().map(|room| room.key.as_str()).collect()
-    }
-
-    #[test]
-    fn the_current_room_is_the_last_joined_or_switched_to() {
-        let mut m = Memberships::default();
-        assert_eq!(m.current(), None);
-        for room in ["#lobby", "#a", "#b"] {
-            m.push(RoomName::new(room));
-        }
-        assert_eq!(m.current().unwrap().key, "#b");
-        assert!(m.make_current("#lobby"));
-        assert_eq!(keys(&m), ["#a", "#b", "#lobby"]);
-        assert!(!m.make_current("#nowhere"));
-        assert_eq!(m.remove("#lobby").unwrap().key, "#lobby");
-        assert_eq!(m.current().unwrap().key, "#b", "back to the one before");
-        assert_eq!(m.remove("#a").unwrap().key, "#a");
-        assert_eq!(keys(&m), ["#b"]);
-        assert_eq!(m.remove("#b").unwrap().key, "#b");
-        assert_eq!(m.len(), 0);
-        assert_eq!(m.current(), None);
-        assert!(m.remove("#b").is_none());
-    }
-
-    #[test]
-    fn one_room_costs_no_allocation_and_little_room() {
-        let mut m = Memberships::default();
-        m.push(RoomName::new("#lobby"));
-        assert!(matches!(m, Memberships::One(_)));
-        assert!(m.contains(&RoomName::new("#LOBBY")));
-        assert!(std::mem::size_of::<Memberships>() <= 24);
-    }
-
-    fn message(id: u64, room: &RoomRef) -> Arc<StoredMessage> {
-        Arc::new(StoredMessage {
-            id,
-            ts: Default::default(),
-            from: "alice".into(),
-            audience: Audience::Room(room.clone()),
-            kind: crate::hub::message::Kind::Message,
-            live_tags: None,
-            text: format!("m{id}"),
-        })
-    }
-
-    fn topic(text: &str) -> Topic {
-        Topic {
-            ts: Default::default(),
-            by: "alice".into(),
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn an_empty_room_is_forgotten_unless_it_has_messages() {
-        let mut rooms = Rooms::new(2);
-        let quiet = rooms.name_for("#Quiet");
-        rooms.add_member(&quiet, "alice".into(), 1);
-        assert_eq!(
-            rooms.name_for("#QUIET").display,
-            "#Quiet",
-            "shown as created"
-        );
-        rooms.set_topic(&quiet, topic("not enough to stay"));
-        rooms.remove_member("#quiet", "alice");
-        assert!(
-            rooms.get("#quiet").is_none(),
-            "a topic alone does not keep it"
-        );
-        assert_eq!(
-            rooms.take_forgotten(),
-            ["#quiet"],
-            "for the store to forget"
-        );
-        assert!(rooms.set_topic(&quiet, topic("late")).is_none());
-        assert_eq!(rooms.take_forgotten(), ["#quiet"], "the late topic too");
-        assert_eq!(rooms.name_for("#QUIET").display, "#QUIET", "a new room");
-        let bare = rooms.name_for("#bare");
-        rooms.add_member(&bare, "alice".into(), 1);
-        rooms.remove_member("#bare", "alice");
-        assert!(rooms.get("#bare").is_none());
-        assert!(
-            rooms.take_forgotten().is_empty(),
-            "no topic: nothing to forget"
-        );
-
-        let busy = rooms.name_for("#busy");
-        rooms.add_member(&busy, "alice".into(), 1);
-        for id in 1..=3 {
-            rooms.record(&message(id, &busy));
-        }
-        rooms.remove_member("#busy", "alice");
-        let room = rooms.get("#busy").expect("kept: it has messages");
-        let ids: Vec<u64> = room.recent(10).iter().map(|m| m.id).collect();
-        assert_eq!(ids, [2, 3], "at most the capacity, newest kept");
-        assert!(rooms.listing().is_empty(), "no members, not listed");
-    }
-
-    #[test]
-    fn members_are_sorted_without_regard_to_case_and_listing_by_key() {
-        let mut rooms = Rooms::new(10);
-        let lobby = rooms.make_default(&RoomName::new("#lobby"));
-        rooms.count_member(&lobby.key, true);
-        let b = rooms.name_for("#B");
-        let a = rooms.name_for("#a");
-        rooms.add_member(&b, "zed".into(), 3);
-        rooms.add_member(&b, "amy".into(), 2);
-        rooms.add_member(&a, "bob".into(), 1);
-        let members: Vec<ClientId> = rooms.get("#b").unwrap().members().collect();
-        assert_eq!(members, [2, 3]);
-        let listed: Vec<&str> = rooms
-            .listing()
-            .iter()
-            .map(|room| room.name.display.as_str())
-            .collect();
-        assert_eq!(listed, ["#a", "#B", "#lobby"]);
-        assert_eq!(rooms.get("#lobby").unwrap().member_count(), 1);
-        rooms.count_member(&lobby.key, false);
-        assert_eq!(rooms.listing().len(), 2);
-        rooms.clear_members();
-        assert!(rooms.get("#a").is_none());
-        assert!(rooms.get("#lobby").is_some(), "the default room is kept");
-    }
-}
+mod tests;
