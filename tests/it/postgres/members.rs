@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::irc::IrcClient;
 use crate::support::{Client, ServerProcess, shared_postgres, split};
 
-use super::store::start_node;
+use super::store::{start_node, two_nodes};
 
 /// docs/deployment.md's bound for a killed node's users to leave the other
 /// nodes: the 3 s grace, a keeper tick and the reading node's tick, with
@@ -78,8 +78,8 @@ fn a_join_part_and_quit_on_one_node_reach_members_on_another_with_the_same_lines
         return;
     };
     let url = pg.database();
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (node_a, node_b) = (start_node(&url, &data_a), start_node(&url, &data_b));
+    let nodes = two_nodes(&url);
+    let (node_a, node_b) = (&nodes[0].0, &nodes[1].0);
     let mut ada = Client::hello_v2(node_a.addr);
     ada.register("ada");
     ada.join_room("#Hall");
@@ -314,8 +314,8 @@ fn a_topic_set_in_a_room_another_node_never_saw_is_shown_there() {
         return;
     };
     let url = pg.database();
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (node_a, node_b) = (start_node(&url, &data_a), start_node(&url, &data_b));
+    let nodes = two_nodes(&url);
+    let (node_a, node_b) = (&nodes[0].0, &nodes[1].0);
     let mut bob = Client::hello_v2(node_b.addr);
     bob.register("bob");
     let mut ada = Client::hello_v2(node_a.addr);
@@ -348,8 +348,8 @@ fn a_node_found_gone_while_still_alive_announces_its_users_again() {
         return;
     };
     let url = pg.database();
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (node_a, node_b) = (start_node(&url, &data_a), start_node(&url, &data_b));
+    let nodes = two_nodes(&url);
+    let (node_a, node_b) = (&nodes[0].0, &nodes[1].0);
     let mut ada = Client::hello_v2(node_a.addr);
     ada.register("ada");
     let mut bob = Client::hello_v2(node_b.addr);

@@ -10,20 +10,11 @@
 use std::time::{Duration, Instant};
 
 use crate::irc::IrcClient;
-use crate::support::{Client, PgCluster, ServerProcess, eventually, shared_postgres, split};
+use crate::support::{Client, PgCluster, eventually, shared_postgres, split};
 
-use super::store::{irc_addr, start_node};
+use super::store::{irc_addr, two_nodes};
 
 /// Two nodes on a fresh database `url`, with their data directories.
-fn two_nodes(url: &str) -> Vec<(ServerProcess, tempfile::TempDir)> {
-    (0..2)
-        .map(|_| {
-            let data = tempfile::tempdir().unwrap();
-            (start_node(url, &data), data)
-        })
-        .collect()
-}
-
 /// `(from, to, text)` of the next `PRIV` line `client` receives.
 fn next_private(client: &mut Client) -> (String, String, String) {
     let (_, fields, text) = split(&client.until("PRIV "));

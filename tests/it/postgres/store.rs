@@ -22,6 +22,16 @@ pub fn start_node(url: &str, data: &tempfile::TempDir) -> ServerProcess {
     start_logged_node(url, data).0
 }
 
+/// Two nodes on `url` (`start_node`), each with its data directory.
+pub fn two_nodes(url: &str) -> Vec<(ServerProcess, tempfile::TempDir)> {
+    (0..2)
+        .map(|_| {
+            let data = tempfile::tempdir().unwrap();
+            (start_node(url, &data), data)
+        })
+        .collect()
+}
+
 /// [`start_node`], and its log (warnings and errors) as it grows: it is
 /// drained, since a full pipe would stop the node.
 pub fn start_logged_node(
