@@ -275,3 +275,49 @@ fn a_join_racing_another_nodes_messages_gets_each_once() {
     );
     assert_eq!(seen, (0..SAID).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_batch_whose_node_never_said_it_was_on_disk_still_reaches_every_node() {
+    let Some(pg) = shared_postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let nodes = super::store::two_nodes(&url);
+    let mut clients: Vec<Client> = (nodes.iter().zip(["ada", "bob"]))
+        .map(|((node, _), name)| {
+            let mut client = Client::hello_v2(node.addr);
+            client.register(name);
+            client
+        })
+        .collect();
+    // What a node leaves behind when its connection breaks between a
+    // batch's commit and its mark (`durable.rs`): a numbered, committed
+    // message that no node was told of, and no mark covering it.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = db.transaction().unwrap();
+    let id: i64 = (tx.query_one(
+        "UPDATE chat_counter SET last_id = last_id + 1 RETURNING last_id",
+        &[],
+    ))
+    .unwrap()
+    .get(0);
+    tx.execute(
+        "INSERT INTO messages (id, ts_ms, sender, text, room)
+         VALUES ($1, 0, 'zed', 'stranded', '#lobby')",
+        &[&id],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    // The keepers find it and mark it: both nodes hand it out, once.
+    for client in &mut clients {
+        let got = room_messages(client, "#lobby", 1);
+        assert_eq!(got, [(id as u64, "zed".into(), "stranded".into())]);
+    }
+    clients[0].send("/say #lobby after");
+    for client in &mut clients {
+        let got = room_messages(client, "#lobby", 1);
+        assert_eq!(got[0].1, "ada", "nothing between: {got:?}");
+        assert_eq!(got[0].2, "after");
+        assert!(got[0].0 > id as u64);
+    }
+}

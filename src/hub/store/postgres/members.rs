@@ -18,9 +18,11 @@
 //!   (one `DELETE`, so exactly one) writes [`Change::Gone`] and deletes its
 //!   users, in one transaction.
 
-use postgres::{Client, GenericClient, Transaction};
+use std::collections::HashMap;
 
-use super::listener;
+use postgres::{Client, GenericClient, Statement};
+
+use super::{durable, listener};
 use crate::hub::membership::{Change, MemberChange, NodeId, RemoteUser};
 use crate::hub::message::{RoomName, RoomRef};
 
@@ -113,14 +115,47 @@ pub(super) fn users(client: &mut impl GenericClient) -> Result<Vec<RemoteUser>, 
     Ok(users)
 }
 
+/// Deletes node `$1`'s rows of the users keyed `$2` (all their rooms) and
+/// of the (user, room) pairs `$3`, `$4`.
+pub(super) const FORGET: &str = "
+DELETE FROM cluster_members c WHERE c.node = $1 AND (
+    c.name_key = ANY($2::text[])
+    OR (c.name_key, c.room_key) IN (SELECT * FROM UNNEST($3::text[], $4::text[])))";
+
+/// Writes node `$1`'s changes ($2-$8, one array a column) in the stream,
+/// and its rows now ($9-$13) in `cluster_members`.
+pub(super) const RECORD: &str = "
+WITH changes AS (
+    INSERT INTO member_changes (id, node, kind, name, room_key, room_name, reason, ts_ms)
+    SELECT c.id, $1, c.kind, c.name, c.room_key, c.room_name, c.reason, c.ts_ms
+    FROM UNNEST($2::int8[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::int8[]) AS c(id, kind, name, room_key, room_name, reason, ts_ms)
+)
+INSERT INTO cluster_members (name_key, room_key, node, name, room_name, since)
+SELECT r.name_key, r.room_key, $1, r.name, r.room_name, r.since
+FROM UNNEST($9::text[], $10::text[], $11::text[], $12::text[], $13::int8[])
+    AS r(name_key, room_key, name, room_name, since)
+ON CONFLICT (name_key, room_key) DO UPDATE SET node = EXCLUDED.node, name = EXCLUDED.name,
+    room_name = EXCLUDED.room_name, since = EXCLUDED.since";
+
 /// Writes `node`'s `changes`, numbered `numbers`, and folds them into
-/// `cluster_members`.
+/// `cluster_members`: two statements whatever their count ([`FORGET`] and
+/// [`RECORD`], prepared), since they run under the counter's lock. The
+/// fold is worked out here, in order, so each row is written once.
 pub(super) fn write_changes(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
+    (forget, record): (&Statement, &Statement),
     node: NodeId,
     changes: &[MemberChange],
     numbers: &[i64],
 ) -> Result<(), postgres::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut stream = Stream::default();
+    // (user, room) -> its row now, or None: deleted.
+    let mut rows: HashMap<(String, &str), Option<MemberRow>> = HashMap::new();
+    let mut gone_users: Vec<String> = Vec::new();
     for (change, &id) in changes.iter().zip(numbers) {
         let name_key = crate::protocol::name_key(&change.name);
         let (kind, room, reason) = match &change.change {
@@ -134,52 +169,113 @@ pub(super) fn write_changes(
             Some(room) => (Some(room.key.as_str()), Some(room.display.as_str())),
             None => (None, None),
         };
-        tx.execute(
-            "INSERT INTO member_changes (id, node, kind, name, room_key, room_name, reason, ts_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &id,
-                &node,
-                &kind,
-                &change.name,
-                &room_key,
-                &room_name,
-                &reason,
-                &change.ts.timestamp_millis(),
-            ],
-        )?;
+        stream.push(id, kind, change, room, reason);
         match kind {
             ONLINE | JOIN => {
-                tx.execute(
-                    "INSERT INTO cluster_members (name_key, room_key, node, name, room_name, since)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (name_key, room_key) DO UPDATE
-                     SET node = $3, name = $4, room_name = $5, since = $6",
-                    &[
-                        &name_key,
-                        &room_key.unwrap_or(""),
-                        &node,
-                        &change.name,
-                        &room_name.unwrap_or(""),
-                        &id,
-                    ],
-                )?;
+                let row = MemberRow {
+                    name: &change.name,
+                    room_name: room_name.unwrap_or(""),
+                    since: id,
+                };
+                rows.insert((name_key, room_key.unwrap_or("")), Some(row));
             }
             PART => {
-                tx.execute(
-                    "DELETE FROM cluster_members WHERE name_key = $1 AND room_key = $2 AND node = $3",
-                    &[&name_key, &room_key, &node],
-                )?;
+                rows.insert((name_key, room_key.unwrap_or("")), None);
             }
             _ => {
-                tx.execute(
-                    "DELETE FROM cluster_members WHERE name_key = $1 AND node = $2",
-                    &[&name_key, &node],
-                )?;
+                rows.retain(|(user, _), _| *user != name_key);
+                gone_users.push(name_key);
             }
         }
     }
+    let mut parted: (Vec<&str>, Vec<&str>) = Default::default();
+    let mut now = Rows::default();
+    for ((user, room_key), row) in &rows {
+        match row {
+            None => {
+                parted.0.push(user);
+                parted.1.push(room_key);
+            }
+            Some(row) => {
+                now.users.push(user);
+                now.rooms.push(room_key);
+                now.names.push(row.name);
+                now.room_names.push(row.room_name);
+                now.since.push(row.since);
+            }
+        }
+    }
+    if !gone_users.is_empty() || !parted.0.is_empty() {
+        tx.execute(forget, &[&node, &gone_users, &parted.0, &parted.1])?;
+    }
+    tx.execute(
+        record,
+        &[
+            &node,
+            &stream.ids,
+            &stream.kinds,
+            &stream.names,
+            &stream.room_keys,
+            &stream.room_names,
+            &stream.reasons,
+            &stream.times,
+            &now.users,
+            &now.rooms,
+            &now.names,
+            &now.room_names,
+            &now.since,
+        ],
+    )?;
     Ok(())
+}
+
+/// A user's row in `cluster_members` for one room (`""`: online) after a
+/// batch.
+struct MemberRow<'a> {
+    name: &'a str,
+    room_name: &'a str,
+    since: i64,
+}
+
+/// [`RECORD`]'s arrays for `cluster_members`, keys first.
+#[derive(Default)]
+struct Rows<'a> {
+    users: Vec<&'a str>,
+    rooms: Vec<&'a str>,
+    names: Vec<&'a str>,
+    room_names: Vec<&'a str>,
+    since: Vec<i64>,
+}
+
+/// [`RECORD`]'s arrays for `member_changes`.
+#[derive(Default)]
+struct Stream<'a> {
+    ids: Vec<i64>,
+    kinds: Vec<i16>,
+    names: Vec<&'a str>,
+    room_keys: Vec<Option<&'a str>>,
+    room_names: Vec<Option<&'a str>>,
+    reasons: Vec<&'a str>,
+    times: Vec<i64>,
+}
+
+impl<'a> Stream<'a> {
+    fn push(
+        &mut self,
+        id: i64,
+        kind: i16,
+        change: &'a MemberChange,
+        room: Option<&'a RoomRef>,
+        reason: &'a str,
+    ) {
+        self.ids.push(id);
+        self.kinds.push(kind);
+        self.names.push(&change.name);
+        self.room_keys.push(room.map(|room| room.key.as_str()));
+        self.room_names.push(room.map(|room| room.display.as_str()));
+        self.reasons.push(reason);
+        self.times.push(change.ts.timestamp_millis());
+    }
 }
 
 /// Nodes whose presence connection is gone and whose stamp is older than
@@ -231,8 +327,11 @@ pub(super) fn keep_node(
             &[&id, dead, &GONE, &now],
         )?;
         tx.execute("DELETE FROM cluster_members WHERE node = $1", &[dead])?;
+        tx.execute("DELETE FROM chat_durable WHERE node = $1", &[dead])?;
         log::warn!("node {dead} is gone: its users leave");
     }
+    // This transaction waits for the disk, so the mark may be in it.
+    durable::raise(&mut tx, node, last)?;
     tx.batch_execute(&format!("NOTIFY {}", listener::CHANNEL))?;
     tx.commit()?;
     Ok(stamped == 0)

@@ -9,20 +9,25 @@
 //!   ids are given in commit order, and no batch with smaller ids becomes
 //!   visible after one with larger ids. Whatever ids the sequencer proposed,
 //!   the stored ones are [`MessageStore::commit`]'s answer.
-//! - **One transaction per batch** (group commit), durable when `commit`
-//!   returns (PostgreSQL's `synchronous_commit`, on by default).
+//! - **One batch, two transactions** (group commit): the numbered write,
+//!   whose commit does not wait for the disk, so the lock is not held
+//!   through a flush; then the mark that waits for it (`durable.rs`).
+//!   Durable when `commit` returns (PostgreSQL's `synchronous_commit`, on
+//!   by default), and no node hands out a number before it is on disk.
 //! - **A lost connection is not fatal.** A failed batch is an error (the
 //!   sequencer refuses it: nobody got it); the next batch connects again.
 //!   A batch whose commit was cut off may in fact be stored although its
 //!   senders were told it was not: nothing acknowledged is ever lost.
 //!
-//! - **Every node delivers every item in id order.** A commit, holding the
-//!   counter's lock, first reads what other nodes committed since this
-//!   node last looked (`Committed::earlier`), to be delivered before its
-//!   own batch; between commits the `pg-listen` thread ([`listener`])
-//!   ticks the sequencer on other nodes' `NOTIFY`, and `catch_up` reads
-//!   the rest in one statement (one snapshot). Topic changes are numbered
-//!   from the same counter (`topic_changes`), so they keep their place.
+//! - **Every node delivers every item in id order.** After a commit, a
+//!   node reads what other nodes numbered between the last it handed out
+//!   and its batch (`Committed::earlier`: all committed before the batch
+//!   took the lock), to be delivered before its own batch; between
+//!   commits the `pg-listen` thread ([`listener`]) ticks the sequencer on
+//!   other nodes' `NOTIFY`, and `catch_up` reads the rest, up to the
+//!   durable mark, in one statement (one snapshot). Topic changes are
+//!   numbered from the same counter (`topic_changes`), so they keep their
+//!   place.
 //! - **Rooms are never forgotten here.** A node knows only its own
 //!   members, so a room empty on one node may be busy on another: its row
 //!   (and topic) stays.
@@ -31,23 +36,23 @@
 //! the calling thread (the sequencer, or `pg-listen`).
 
 pub(crate) mod accounts;
+mod durable;
 mod listener;
 mod members;
 pub(crate) mod presence;
 mod read;
+mod write;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use postgres::config::Host;
-use postgres::{Client, Config, NoTls, Transaction};
+use postgres::{Client, Config, NoTls, Statement};
 
 use super::{Batch, Committed, Loaded, MessageStore, Remote, StoreError, StoredRoom};
 use crate::hub::membership::NodeId;
-use crate::hub::message::{Audience, StoredMessage};
 use listener::Listener;
 use read::{load, read_since, stored_room};
 
@@ -112,6 +117,8 @@ pub(crate) struct PostgresStore {
     described: String,
     /// `None` after the connection was lost, until the next batch.
     client: Option<Client>,
+    /// The connection's statements and settings, made with it.
+    session: Option<Session>,
     /// The last number this node has handed to its sequencer (its own
     /// commits, and others' it read).
     last_seen: i64,
@@ -153,6 +160,7 @@ impl PostgresStore {
             described,
             config,
             client: None,
+            session: None,
             last_seen: 0,
             last_used: Instant::now(),
             node,
@@ -178,11 +186,15 @@ pub(crate) fn open_presence(url: &str, node: NodeId) -> Result<presence::Presenc
 }
 
 impl PostgresStore {
-    /// Makes `client` the committing connection.
+    /// Makes `client` the committing connection: its batches' own commits
+    /// do not wait for the disk (`durable.rs` waits), and its statements
+    /// are prepared once.
     fn adopt(&mut self, mut client: Client) -> Result<(), postgres::Error> {
         let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+        let session = Session::start(&mut client)?;
         self.own_pid.store(pid, Ordering::Relaxed);
         self.client = Some(client);
+        self.session = Some(session);
         Ok(())
     }
 
@@ -191,6 +203,15 @@ impl PostgresStore {
     fn with_client<T>(
         &mut self,
         work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        self.with_session(|client, _| work(client))
+    }
+
+    /// [`PostgresStore::with_client`], `work` also given the connection's
+    /// [`Session`].
+    fn with_session<T>(
+        &mut self,
+        work: impl FnOnce(&mut Client, &Session) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         // A connection idle for a while may have been cut meanwhile (the
         // database restarted): the first batch after that must not be
@@ -211,7 +232,8 @@ impl PostgresStore {
             self.adopt(client).map_err(|cause| self.error(cause))?;
         }
         let client = self.client.as_mut().expect("connected above");
-        let result = work(client);
+        let session = self.session.as_ref().expect("made with the connection");
+        let result = work(client, session);
         if client.is_closed() {
             self.client = None;
         }
@@ -233,7 +255,13 @@ impl MessageStore for PostgresStore {
 
     fn load(&mut self, default_room: &str, recent: usize) -> Result<Loaded, StoreError> {
         let node = self.node;
-        let loaded = self.with_client(|client| load(client, default_room, recent, node))?;
+        let loaded = self.with_session(|client, session| {
+            let loaded = load(client, default_room, recent, node)?;
+            // What was read may include commits not yet on disk: they are
+            // before it is served.
+            durable::mark(client, session, node, loaded.next_id as i64 - 1, false)?;
+            Ok(loaded)
+        })?;
         self.last_seen = loaded.next_id as i64 - 1;
         Ok(loaded)
     }
@@ -249,19 +277,16 @@ impl MessageStore for PostgresStore {
 
     fn commit(&mut self, batch: &Batch<'_>) -> Result<Committed, StoreError> {
         let (last_seen, node) = (self.last_seen, self.node);
-        let (first, earlier, last) = self.with_client(|client| {
-            let mut tx = client.transaction()?;
-            let (first, last) = number(&mut tx, batch)?;
-            let earlier = read_since(&mut tx, last_seen, first)?;
-            write_batch(&mut tx, batch, first)?;
-            let member_ids: Vec<i64> = (batch.member_places.iter())
-                .map(|&place| first + place as i64)
-                .collect();
-            members::write_changes(&mut tx, node, batch.members, &member_ids)?;
-            if last >= first {
-                tx.batch_execute(&format!("NOTIFY {}", listener::CHANNEL))?;
-            }
-            tx.commit()?;
+        let (first, earlier, last) = self.with_session(|client, session| {
+            // The counter's lock is held inside one statement (`write.rs`).
+            let (first, last) = write::commit_batch(client, session, batch, node)?;
+            // On disk from here, this batch and all numbered before it.
+            durable::mark(client, session, node, last, last >= first)?;
+            // What other nodes committed before it, to be delivered first.
+            let earlier = match first > last_seen + 1 {
+                true => read_since(client, &session.since, last_seen, first)?,
+                false => Vec::new(),
+            };
             Ok((first, earlier, last))
         })?;
         self.last_seen = last;
@@ -277,13 +302,56 @@ impl MessageStore for PostgresStore {
 
     fn catch_up(&mut self) -> Result<Vec<Remote>, StoreError> {
         let last_seen = self.last_seen;
-        let read = |client: &mut Client| read_since(client, last_seen, i64::MAX);
+        // Only what is on disk (`SINCE` stops at the durable mark).
+        let read = |client: &mut Client, session: &Session| {
+            read_since(client, &session.since, last_seen, i64::MAX)
+        };
         // A read is safe to try again on a new connection.
-        let items = self.with_client(read).or_else(|_| self.with_client(read))?;
+        let items = (self.with_session(read)).or_else(|_| self.with_session(read))?;
         if let Some((id, _)) = items.last() {
             self.last_seen = *id;
         }
         Ok(items.into_iter().map(|(_, item)| item).collect())
+    }
+}
+
+/// What the committing connection is made with: its prepared statements,
+/// and the database's own `synchronous_commit`, which the connection's
+/// batches put off and [`durable::mark`] keeps.
+pub(super) struct Session {
+    /// [`write::WRITE`].
+    write: Statement,
+    /// [`read::SINCE`].
+    since: Statement,
+    /// [`members::FORGET`] and [`members::RECORD`].
+    forget: Statement,
+    record: Statement,
+    /// `synchronous_commit` as the database has it (`on` by default).
+    pub(super) synchronous_commit: String,
+}
+
+impl Session {
+    /// Prepares the statements and puts the connection's commits off the
+    /// disk.
+    fn start(client: &mut Client) -> Result<Session, postgres::Error> {
+        let setting: String = client.query_one("SHOW synchronous_commit", &[])?.get(0);
+        // The setting's values are words (`on`, `remote_apply`, ...); any
+        // other answer is not one to repeat in a statement.
+        let synchronous_commit = match setting
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'_')
+        {
+            true => setting,
+            false => "on".to_owned(),
+        };
+        client.batch_execute("SET synchronous_commit = off")?;
+        Ok(Session {
+            write: client.prepare(write::WRITE)?,
+            since: client.prepare(read::SINCE)?,
+            forget: client.prepare(members::FORGET)?,
+            record: client.prepare(members::RECORD)?,
+            synchronous_commit,
+        })
     }
 }
 
@@ -297,134 +365,9 @@ fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     tx.batch_execute(CREATE_SCHEMA)?;
     tx.batch_execute(presence::CREATE_PRESENCE)?;
     tx.batch_execute(members::CREATE_MEMBERS)?;
+    tx.batch_execute(durable::CREATE_DURABLE)?;
     tx.batch_execute(accounts::CREATE_ACCOUNTS)?;
     tx.commit()
-}
-
-/// Takes the counter's lock (held to the commit: it orders every commit of
-/// every node) and numbers the batch's items: the first and last number.
-fn number(tx: &mut Transaction<'_>, batch: &Batch<'_>) -> Result<(i64, i64), postgres::Error> {
-    let count = (batch.messages.len() + batch.topics.len() + batch.members.len()) as i64;
-    let last: i64 = tx
-        .query_one(
-            "UPDATE chat_counter SET last_id = last_id + $1 RETURNING last_id",
-            &[&count],
-        )?
-        .get(0);
-    Ok((last - count + 1, last))
-}
-
-/// Writes `batch` in `tx`, its items numbered from `first` in request
-/// order (`Batch::topic_places`). Forgotten rooms are not deleted (see the
-/// module docs).
-fn write_batch(
-    tx: &mut Transaction<'_>,
-    batch: &Batch<'_>,
-    first: i64,
-) -> Result<(), postgres::Error> {
-    let count = batch.messages.len() + batch.topics.len() + batch.members.len();
-    let topic_places: Vec<usize> = match batch.topic_places.len() == batch.topics.len() {
-        true => batch.topic_places.to_vec(),
-        false => (batch.messages.len()..count).collect(),
-    };
-    // Not a message: a topic or a membership change (`members.rs`).
-    let mut is_topic = vec![false; count];
-    for &place in topic_places.iter().chain(batch.member_places) {
-        is_topic[place] = true;
-    }
-    let message_ids: Vec<i64> = (first..)
-        .zip(&is_topic)
-        .filter(|(_, is_topic)| !**is_topic)
-        .map(|(id, _)| id)
-        .collect();
-    insert_messages(tx, batch.messages, &message_ids)?;
-    for (change, place) in batch.topics.iter().zip(topic_places) {
-        tx.execute(
-            "INSERT INTO topic_changes (id, room_key, room_name, topic, by_name, ts_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &(first + place as i64),
-                &change.room.key,
-                &change.room.display,
-                &change.topic.text,
-                &change.topic.by,
-                &change.topic.ts.timestamp_millis(),
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO rooms (room_key, name, topic, topic_by, topic_ms) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (room_key) DO UPDATE SET topic = $3, topic_by = $4, topic_ms = $5",
-            &[
-                &change.room.key,
-                &change.room.display,
-                &change.topic.text,
-                &change.topic.by,
-                &change.topic.ts.timestamp_millis(),
-            ],
-        )?;
-    }
-    for (name_key, rooms) in batch.memberships {
-        tx.execute("DELETE FROM memberships WHERE name_key = $1", &[name_key])?;
-        let keys: Vec<&str> = rooms.iter().map(|room| room.key.as_str()).collect();
-        let names: Vec<&str> = rooms.iter().map(|room| room.display.as_str()).collect();
-        tx.execute(
-            "INSERT INTO memberships (name_key, position, room_key, room_name)
-             SELECT $1, position - 1, key, name
-             FROM UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS r(key, name, position)",
-            &[name_key, &keys, &names],
-        )?;
-    }
-    Ok(())
-}
-
-/// Inserts the messages, numbered from `first`, and their rooms' rows, in
-/// one statement each.
-fn insert_messages(
-    tx: &mut Transaction<'_>,
-    messages: &[StoredMessage],
-    numbers: &[i64],
-) -> Result<(), postgres::Error> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let mut ids = Vec::with_capacity(messages.len());
-    let mut times = Vec::with_capacity(messages.len());
-    let mut senders = Vec::with_capacity(messages.len());
-    let mut recipients = Vec::with_capacity(messages.len());
-    let mut texts = Vec::with_capacity(messages.len());
-    let mut rooms = Vec::with_capacity(messages.len());
-    let mut kinds = Vec::with_capacity(messages.len());
-    let mut room_rows: HashMap<&str, &str> = HashMap::new();
-    for (m, &id) in messages.iter().zip(numbers) {
-        ids.push(id);
-        times.push(m.ts.timestamp_millis());
-        senders.push(m.from.as_str());
-        texts.push(m.text.as_str());
-        kinds.push(m.kind.stored());
-        match &m.audience {
-            Audience::Room(room) => {
-                recipients.push(None);
-                rooms.push(Some(room.key.as_str()));
-                room_rows.insert(&room.key, &room.display);
-            }
-            Audience::Private(to) => {
-                recipients.push(Some(to.as_str()));
-                rooms.push(None);
-            }
-        }
-    }
-    tx.execute(
-        "INSERT INTO messages (id, ts_ms, sender, recipient, text, room, kind)
-         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
-        &[&ids, &times, &senders, &recipients, &texts, &rooms, &kinds],
-    )?;
-    let (keys, names): (Vec<&str>, Vec<&str>) = room_rows.into_iter().unzip();
-    tx.execute(
-        "INSERT INTO rooms (room_key, name) SELECT * FROM UNNEST($1::text[], $2::text[])
-         ON CONFLICT DO NOTHING",
-        &[&keys, &names],
-    )?;
-    Ok(())
 }
 
 /// `postgres://user@host:port/database`, without the password.

@@ -36,7 +36,7 @@ use std::time::{Duration, SystemTime};
 use parking_lot::Mutex;
 use postgres::{Client, Config, NoTls};
 
-use super::members;
+use super::{durable, members};
 use crate::hub::membership::NodeId;
 
 /// How long after its last stamp a node's names outlive its connection.
@@ -200,8 +200,10 @@ impl Presence {
         }
     }
 
-    /// The keeper's tick: stamps this node's identity, or connects again if
-    /// the connection is lost and claims every held name again. Returns the
+    /// The keeper's tick: stamps this node's identity (and the node's, and
+    /// marks commits stranded below no mark: `durable.rs`), or connects
+    /// again if the connection is lost and claims every held name again.
+    /// Returns the
     /// names another node took meanwhile (no longer held: their clients must
     /// be disconnected), or the error that kept it from connecting.
     pub(crate) fn keep(&self) -> Result<Vec<String>, postgres::Error> {
@@ -212,8 +214,9 @@ impl Presence {
                 "UPDATE presence_node SET seen = now() WHERE (node_pid, node_start) = ($1, $2)",
                 &[&identity.0, &identity.1],
             );
-            let kept =
-                stamped.and_then(|_| members::keep_node(client, self.node, GRACE.as_secs_f64()));
+            let kept = stamped
+                .and_then(|_| members::keep_node(client, self.node, GRACE.as_secs_f64()))
+                .and_then(|remade| durable::mark_stranded(client, self.node).map(|()| remade));
             if let Ok(remade) = kept {
                 if remade {
                     log::warn!(

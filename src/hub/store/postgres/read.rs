@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use postgres::{Client, GenericClient, IsolationLevel};
+use postgres::{Client, GenericClient, IsolationLevel, Statement};
 
 use super::super::{Loaded, Remote, StoredRoom};
 use super::members;
@@ -19,22 +19,24 @@ use crate::hub::message::{
 };
 
 /// Messages, topic changes and membership changes numbered above $1 and
-/// below $2, in order, in one statement (one snapshot: nothing between
-/// them is missed). The eighth column is the kind: [`MESSAGE`], [`TOPIC`],
-/// or a membership change's (`members.rs`); the tenth a message's own
-/// kind (`NULL` for a plain message, `notice`).
-const SINCE: &str = "
+/// below $2 and known to be on disk (at or below the highest mark,
+/// `durable.rs`), in order, in one statement (one snapshot: nothing
+/// between them is missed). The eighth column is the kind: [`MESSAGE`],
+/// [`TOPIC`], or a membership change's (`members.rs`); the tenth a
+/// message's own kind (`NULL` for a plain message, `notice`).
+pub(super) const SINCE: &str = "
+WITH upto AS (SELECT coalesce(max(last_id), 0) AS id FROM chat_durable)
 SELECT m.id, m.ts_ms, m.sender, m.recipient, m.text, m.room, r.name, 0::int2, 0::int8, m.kind
-  FROM messages m LEFT JOIN rooms r ON r.room_key = m.room
-  WHERE m.id > $1 AND m.id < $2
+  FROM upto, messages m LEFT JOIN rooms r ON r.room_key = m.room
+  WHERE m.id > $1 AND m.id < $2 AND m.id <= upto.id
 UNION ALL
 SELECT t.id, t.ts_ms, t.by_name, NULL, t.topic, t.room_key, t.room_name, 1::int2, 0::int8, NULL
-  FROM topic_changes t
-  WHERE t.id > $1 AND t.id < $2
+  FROM upto, topic_changes t
+  WHERE t.id > $1 AND t.id < $2 AND t.id <= upto.id
 UNION ALL
 SELECT c.id, c.ts_ms, c.name, NULL, c.reason, c.room_key, c.room_name, c.kind, c.node, NULL
-  FROM member_changes c
-  WHERE c.id > $1 AND c.id < $2
+  FROM upto, member_changes c
+  WHERE c.id > $1 AND c.id < $2 AND c.id <= upto.id
 ORDER BY 1";
 
 /// [`SINCE`]'s kind of a message.
@@ -42,13 +44,15 @@ const MESSAGE: i16 = 0;
 /// [`SINCE`]'s kind of a topic change.
 const TOPIC: i16 = 1;
 
-/// What was numbered above `after` and below `before`, with its number.
+/// What was numbered above `after` and below `before` and is on disk, with
+/// its number, by `since` ([`SINCE`], prepared).
 pub(super) fn read_since(
     client: &mut impl GenericClient,
+    since: &Statement,
     after: i64,
     before: i64,
 ) -> Result<Vec<(i64, Remote)>, postgres::Error> {
-    let rows = client.query(SINCE, &[&after, &before])?;
+    let rows = client.query(since, &[&after, &before])?;
     Ok(rows.iter().filter_map(remote_item).collect())
 }
 
