@@ -317,7 +317,7 @@ impl MessageStore for PostgresStore {
 
 /// What the committing connection is made with: its prepared statements,
 /// and the database's own `synchronous_commit`, which the connection's
-/// batches put off and [`durable::mark`] keeps.
+/// batches do without and [`durable::mark`] keeps.
 pub(super) struct Session {
     /// [`write::WRITE`].
     write: Statement,
@@ -327,12 +327,12 @@ pub(super) struct Session {
     forget: Statement,
     record: Statement,
     /// `synchronous_commit` as the database has it (`on` by default).
-    pub(super) synchronous_commit: String,
+    synchronous_commit: String,
 }
 
 impl Session {
-    /// Prepares the statements and puts the connection's commits off the
-    /// disk.
+    /// Prepares the statements, and makes the connection's own commits
+    /// stop waiting for the disk.
     fn start(client: &mut Client) -> Result<Session, postgres::Error> {
         let setting: String = client.query_one("SHOW synchronous_commit", &[])?.get(0);
         // The setting's values are words (`on`, `remote_apply`, ...); any
